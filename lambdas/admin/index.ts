@@ -1,2 +1,14 @@
-// Placeholder entry point; the real handler lands with its issue.
-export const handler = async (): Promise<{ statusCode: number; body: string }> => ({ statusCode: 501, body: 'not implemented' });
+import middy from '@middy/core';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { createApiHandler } from '../core/http/router.js';
+import { apiKeyRoutes } from './routes/api-key.js';
+import { groupRoutes } from './routes/group.js';
+import { modelRoutes } from './routes/model.js';
+import { paymentRoutes } from './routes/payment.js';
+
+/** /admin/* on the HTTP API: every route needs an admin key. One file per URL segment under ./routes. */
+export const adminRoutes = [...apiKeyRoutes, ...modelRoutes, ...groupRoutes, ...paymentRoutes];
+
+export const handler = middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>().handler(
+  createApiHandler(adminRoutes, { requireRole: 'admin' }),
+);

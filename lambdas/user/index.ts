@@ -1,2 +1,7 @@
-// Placeholder entry point; the real handler lands with its issue.
-export const handler = async (): Promise<{ statusCode: number; body: string }> => ({ statusCode: 501, body: 'not implemented' });
+import middy from '@middy/core';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { createApiHandler } from '../core/http/router.js';
+import { userRoutes } from './routes.js';
+
+/** /user/* on the HTTP API: any valid key; every route is scoped to the caller's own records. */
+export const handler = middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>().handler(createApiHandler(userRoutes, {}));

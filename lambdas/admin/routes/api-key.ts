@@ -1,0 +1,163 @@
+import { z } from 'zod';
+import type { Route } from '../../core/http/router.js';
+import { page } from '../../core/http/envelope.js';
+import { dropEmpty, parse, zId, zMoney, zPage } from '../../core/http/validate.js';
+import { hashApiKey } from '../../core/auth/api-key.js';
+import { errors } from '../../core/openai/errors.js';
+import { createKey, deleteKey, listKeys, requireKeyById, resetKey, updateKey } from '../../core/store/keys.js';
+import { paymentItem, recharge } from '../../core/store/payments.js';
+import { nextId } from '../../core/store/counters.js';
+import { bindModel, grantedModelIds, unbindModel } from '../../core/store/grants.js';
+import { getModel } from '../../core/store/models.js';
+import { tableName } from '../../core/store/table.js';
+import { keyView, modelView, paymentView } from '../../core/views.js';
+
+const zRole = z.enum(['admin', 'user'], { error: "must be 'admin' or 'user'" });
+/** 0, null or absent all mean "no group". */
+const zGroupRef = z
+  .union([z.null(), z.literal(0), z.literal('0'), z.literal(''), zId])
+  .transform((v) => (v === null || v === 0 || v === '0' || v === '' ? null : v));
+
+const applySchema = z.object({
+  name: z.string().trim().min(1, 'is required').max(200),
+  group_id: zGroupRef.optional(),
+  role: zRole.default('user'),
+  email: z.string().trim().max(320).optional().default(''),
+  month_quota: zMoney({ decimals: 6, min: 'nonnegative' }).optional(),
+  balance: zMoney({ decimals: 6, min: 'nonnegative' }).optional(),
+});
+
+const updateSchema = z.object({
+  id: zId,
+  name: z.string().trim().min(1, 'must not be empty').max(200).optional(),
+  group_id: zGroupRef.optional(),
+  role: zRole.optional(),
+  email: z.string().trim().max(320).optional(),
+  month_quota: zMoney({ decimals: 6, min: 'nonnegative' }).optional(),
+});
+
+const rechargeSchema = z
+  .object({
+    id: zId.optional(),
+    api_key: z.string().min(1).optional(),
+    balance: zMoney({ decimals: 6, min: 'positive' }),
+  })
+  .refine((v) => v.id !== undefined || v.api_key !== undefined, { message: "one of 'id' or 'api_key' is required", path: ['id'] });
+
+const listSchema = zPage.extend({
+  q: z.string().optional(),
+  name: z.string().optional(),
+  group_id: zId.optional(),
+  role: zRole.optional(),
+});
+
+const idSchema = z.object({ id: zId });
+const bindSchema = z.object({ key_id: zId, model_id: zId });
+
+export const apiKeyRoutes: Route[] = [
+  {
+    method: 'POST',
+    path: '/admin/api-key/apply',
+    run: async ({ body }) => {
+      const input = parse(applySchema, body);
+      const opening = input.balance ?? 0n;
+      const paymentId = opening > 0n ? await nextId('payment') : undefined;
+      const { key, plaintext } = await createKey(
+        { name: input.name, email: input.email, role: input.role, groupId: input.group_id ?? null, monthQuota: input.month_quota ?? 0n, balance: opening },
+        {
+          // An opening balance is a payment like any other: it shows in the history.
+          extra: (k) =>
+            paymentId === undefined
+              ? []
+              : [{ Put: { TableName: tableName(), Item: paymentItem({ id: paymentId, keyId: k.id, amount: opening, balanceAfter: opening, createdAt: k.createdAt }) } }],
+        },
+      );
+      return { ...keyView(key), api_key: plaintext };
+    },
+  },
+  {
+    method: 'POST',
+    path: '/admin/api-key/update',
+    run: async ({ body }) => {
+      const input = parse(updateSchema, body);
+      const key = await updateKey(input.id, {
+        name: input.name,
+        email: input.email,
+        role: input.role,
+        groupId: input.group_id,
+        monthQuota: input.month_quota,
+      });
+      return keyView(key);
+    },
+  },
+  {
+    method: 'POST',
+    path: '/admin/api-key/recharge',
+    run: async ({ body }) => {
+      const input = parse(rechargeSchema, body);
+      const payment = await recharge(input.id !== undefined ? { id: input.id } : { hash: hashApiKey(input.api_key!) }, input.balance);
+      return paymentView(payment);
+    },
+  },
+  {
+    method: 'POST',
+    path: '/admin/api-key/reset',
+    run: async ({ body }) => {
+      const { id } = parse(idSchema, body);
+      const { key, plaintext } = await resetKey(id);
+      return { ...keyView(key), api_key: plaintext };
+    },
+  },
+  {
+    method: 'GET',
+    path: '/admin/api-key/list',
+    run: async ({ query }) => {
+      const q = parse(listSchema, dropEmpty(query));
+      const keys = await listKeys({ q: q.q, name: q.name, groupId: q.group_id, role: q.role });
+      return page(keys.map(keyView), q.limit, q.offset);
+    },
+  },
+  {
+    method: 'POST',
+    path: '/admin/api-key/delete',
+    run: async ({ body, caller }) => {
+      const { id } = parse(idSchema, body);
+      if (id === caller.id) throw errors.badRequest('An admin key cannot delete itself.', 'id');
+      await deleteKey(id);
+      return { id, deleted: true };
+    },
+  },
+  {
+    method: 'GET',
+    path: '/admin/api-key/list-model',
+    run: async ({ query }) => {
+      const { key_id } = parse(z.object({ key_id: zId }), dropEmpty(query));
+      await requireKeyById(key_id);
+      return modelsByIds(await grantedModelIds({ kind: 'key', id: key_id }));
+    },
+  },
+  {
+    method: 'POST',
+    path: '/admin/api-key/bind-model',
+    run: async ({ body }) => {
+      const { key_id, model_id } = parse(bindSchema, body);
+      await bindModel({ kind: 'key', id: key_id }, model_id);
+      return { key_id, model_id };
+    },
+  },
+  {
+    method: 'POST',
+    path: '/admin/api-key/unbind-model',
+    run: async ({ body }) => {
+      const { key_id, model_id } = parse(bindSchema, body);
+      await unbindModel({ kind: 'key', id: key_id }, model_id);
+      return { key_id, model_id };
+    },
+  },
+];
+
+export async function modelsByIds(ids: number[]) {
+  const models = await Promise.all(ids.map((id) => getModel(id)));
+  const items = models.filter((m) => m !== undefined).map(modelView);
+  return { items, total: items.length, limit: items.length, offset: 0 };
+}

@@ -1,0 +1,85 @@
+import { z } from 'zod';
+import type { Route } from '../../core/http/router.js';
+import { page } from '../../core/http/envelope.js';
+import { dropEmpty, parse, zId, zMoney, zPage } from '../../core/http/validate.js';
+import { errors } from '../../core/openai/errors.js';
+import { providerNames, validateModelConfig } from '../../core/providers/registry.js';
+import { bindModel } from '../../core/store/grants.js';
+import { deleteModel, listModels, saveModel } from '../../core/store/models.js';
+import { modelView } from '../../core/views.js';
+
+/** config arrives as an object or as a JSON string holding one (the seed API sends a string). */
+const zConfig = z.union([z.string(), z.record(z.string(), z.unknown())]).transform((v, ctx) => {
+  if (typeof v !== 'string') return v;
+  try {
+    const parsed: unknown = JSON.parse(v);
+    if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) return parsed as Record<string, unknown>;
+  } catch {
+    /* reported below */
+  }
+  ctx.addIssue({ code: 'custom', message: 'must be a JSON object or a string holding one' });
+  return z.NEVER;
+});
+
+const zPrice = zMoney({ decimals: 6, min: 'nonnegative' });
+const saveSchema = z.object({
+  id: zId.optional(),
+  name: z.string().trim().min(1, 'is required').max(200),
+  group_id: z
+    .union([z.null(), z.literal(0), zId])
+    .optional()
+    .transform((v) => (v === 0 || v === undefined ? null : v)),
+  multiple: z.boolean().optional().default(false),
+  config: zConfig,
+  provider: z.string().default('bedrock-converse'),
+  price_in: zPrice.default(0n),
+  price_out: zPrice.default(0n),
+  price_cache_read: zPrice.optional(),
+  price_cache_write: zPrice.optional(),
+});
+
+export const modelRoutes: Route[] = [
+  {
+    method: 'GET',
+    path: '/admin/model/list',
+    run: async ({ query }) => {
+      const q = parse(zPage.extend({ q: z.string().optional() }), dropEmpty(query));
+      return page((await listModels(q.q)).map(modelView), q.limit, q.offset);
+    },
+  },
+  {
+    method: 'POST',
+    path: '/admin/model/save',
+    run: async ({ body }) => {
+      const input = parse(saveSchema, body);
+      if (!providerNames().includes(input.provider)) {
+        throw errors.badRequest(`Unknown provider '${input.provider}'; expected one of: ${providerNames().join(', ')}.`, 'provider');
+      }
+      const config = validateModelConfig(input.provider, input.config);
+      const model = await saveModel({
+        id: input.id,
+        name: input.name,
+        groupId: input.group_id,
+        multiple: input.multiple,
+        provider: input.provider,
+        config,
+        priceIn: input.price_in,
+        priceOut: input.price_out,
+        priceCacheRead: input.price_cache_read,
+        priceCacheWrite: input.price_cache_write,
+      });
+      // Naming a group on save also authorizes the model for that group (the seed API's shortcut).
+      if (model.groupId !== null) await bindModel({ kind: 'group', id: model.groupId }, model.id);
+      return modelView(model);
+    },
+  },
+  {
+    method: 'POST',
+    path: '/admin/model/delete',
+    run: async ({ body }) => {
+      const { id } = parse(z.object({ id: zId }), body);
+      await deleteModel(id);
+      return { id, deleted: true };
+    },
+  },
+];

@@ -1,0 +1,17 @@
+import { z } from 'zod';
+import type { Route } from '../../core/http/router.js';
+import { page } from '../../core/http/envelope.js';
+import { dropEmpty, parse, zId, zPage } from '../../core/http/validate.js';
+import { listPayments } from '../../core/store/payments.js';
+import { paymentView } from '../../core/views.js';
+
+export const paymentRoutes: Route[] = [
+  {
+    method: 'GET',
+    path: '/admin/payment/list',
+    run: async ({ query }) => {
+      const q = parse(zPage.extend({ key_id: zId.optional() }), dropEmpty(query));
+      return page((await listPayments(q.key_id)).map(paymentView), q.limit, q.offset);
+    },
+  },
+];

@@ -1,0 +1,30 @@
+import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { GatewayError } from '../openai/errors.js';
+
+/** /admin and /user envelopes: `{success:true, data}` / `{success:false, error:{code, message}}`. */
+export function ok(data: unknown, status = 200): APIGatewayProxyStructuredResultV2 {
+  return json(status, { success: true, data });
+}
+
+export interface Page<T> {
+  items: T[];
+  total: number;
+  limit: number;
+  offset: number;
+}
+
+export function page<T>(all: T[], limit: number, offset: number): Page<T> {
+  return { items: all.slice(offset, offset + limit), total: all.length, limit, offset };
+}
+
+export function fail(err: GatewayError): APIGatewayProxyStructuredResultV2 {
+  return json(err.status, { success: false, error: { code: err.code ?? err.type, message: err.message } });
+}
+
+export function json(status: number, body: unknown, headers: Record<string, string> = {}): APIGatewayProxyStructuredResultV2 {
+  return {
+    statusCode: status,
+    headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', ...headers },
+    body: JSON.stringify(body),
+  };
+}

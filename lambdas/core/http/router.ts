@@ -1,0 +1,87 @@
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { authenticate, requireAdmin } from '../auth/authenticate.js';
+import { errors, GatewayError, isGatewayError } from '../openai/errors.js';
+import { logger } from '../log.js';
+import type { ApiKey } from '../store/keys.js';
+import { fail, ok } from './envelope.js';
+import { parseJsonBody } from './validate.js';
+
+export interface RouteInput {
+  caller: ApiKey;
+  body: unknown;
+  query: Record<string, string | undefined>;
+  params: Record<string, string>;
+  headers: Record<string, string | undefined>;
+}
+
+/** A route returns the `data` of the success envelope. */
+export type RouteFn = (input: RouteInput) => Promise<unknown>;
+
+export interface Route {
+  method: 'GET' | 'POST';
+  /** e.g. `/admin/api-key/apply`, `/user/session/detail/:id` */
+  path: string;
+  run: RouteFn;
+}
+
+interface Compiled extends Route {
+  pattern: RegExp;
+  names: string[];
+}
+
+function compile(route: Route): Compiled {
+  const names: string[] = [];
+  const source = route.path
+    .split('/')
+    .map((seg) => {
+      if (seg.startsWith(':')) {
+        names.push(seg.slice(1));
+        return '([^/]+)';
+      }
+      return seg.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    })
+    .join('/');
+  return { ...route, pattern: new RegExp(`^${source}/?$`), names };
+}
+
+/**
+ * The /admin and /user Lambdas: route by method and path, authenticate (401), check the role (403), parse the
+ * body, run, and wrap everything — including every failure — in the `{success, data|error}` envelope.
+ */
+export function createApiHandler(routes: Route[], opts: { requireRole?: 'admin' }) {
+  const compiled = routes.map(compile);
+  return async (event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> => {
+    try {
+      const method = event.requestContext?.http?.method?.toUpperCase() ?? 'GET';
+      const path = event.rawPath ?? '/';
+      const headers = lowerCase(event.headers);
+      const caller = await authenticate(headers);
+      if (opts.requireRole === 'admin') requireAdmin(caller);
+      let pathMatched = false;
+      for (const route of compiled) {
+        const m = route.pattern.exec(path);
+        if (!m) continue;
+        pathMatched = true;
+        if (route.method !== method) continue;
+        const params: Record<string, string> = {};
+        route.names.forEach((n, i) => (params[n] = decodeURIComponent(m[i + 1])));
+        const body = method === 'POST' ? parseJsonBody(event.body, event.isBase64Encoded) : undefined;
+        const data = await route.run({ caller, body, query: event.queryStringParameters ?? {}, params, headers });
+        return ok(data);
+      }
+      throw pathMatched
+        ? new GatewayError(405, `Method ${method} is not allowed on ${path}.`, { code: 'method_not_allowed' })
+        : errors.notFound(`No route ${method} ${path}.`);
+    } catch (e) {
+      if (isGatewayError(e)) return fail(e);
+      logger.error('unhandled error in API route', { error: e as Error });
+      return fail(errors.internal());
+    }
+  };
+}
+
+export function lowerCase(headers: Record<string, string | undefined> | undefined): Record<string, string | undefined> {
+  const out: Record<string, string | undefined> = {};
+  for (const [k, v] of Object.entries(headers ?? {})) out[k.toLowerCase()] = v;
+  return out;
+}

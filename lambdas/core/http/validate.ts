@@ -1,0 +1,54 @@
+import { z } from 'zod';
+import { errors } from '../openai/errors.js';
+import { money, MoneyFormatError, type Money } from '../money.js';
+
+/** Parses with a zod schema; any problem is a 400 naming the first offending field. */
+export function parse<S extends z.ZodType>(schema: S, data: unknown): z.output<S> {
+  const r = schema.safeParse(data);
+  if (r.success) return r.data;
+  const issue = r.error.issues[0];
+  const path = issue?.path.join('.') || null;
+  throw errors.badRequest(path ? `Invalid '${path}': ${issue.message}` : issue?.message ?? 'Invalid request.', path);
+}
+
+export function parseJsonBody(body: string | undefined, isBase64: boolean | undefined): unknown {
+  if (body === undefined || body === null || body === '') return {};
+  const text = isBase64 ? Buffer.from(body, 'base64').toString('utf8') : body;
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw errors.badRequest('The request body is not valid JSON.');
+  }
+}
+
+/** A numeric id given as a number or a numeric string. */
+export const zId = z.coerce.number({ error: 'must be a number' }).int('must be an integer').positive('must be positive');
+
+/** Exact money (USD): number or decimal string; at most `decimals` places. */
+export function zMoney(opts: { decimals?: number; min?: 'nonnegative' | 'positive' } = {}) {
+  return z
+    .union([z.number(), z.string()])
+    .transform((v, ctx): Money => {
+      try {
+        const m = money(v, opts.decimals ?? 12);
+        if (opts.min === 'nonnegative' && m < 0n) ctx.addIssue({ code: 'custom', message: 'must not be negative' });
+        if (opts.min === 'positive' && m <= 0n) ctx.addIssue({ code: 'custom', message: 'must be greater than 0' });
+        return m;
+      } catch (e) {
+        ctx.addIssue({ code: 'custom', message: e instanceof MoneyFormatError ? e.message : 'must be a decimal number' });
+        return z.NEVER;
+      }
+    });
+}
+
+export const zPage = z.object({
+  limit: z.coerce.number().int().min(1).max(1000).default(20),
+  offset: z.coerce.number().int().min(0).default(0),
+});
+
+/** Empty query values (`?q=&group_id=`) mean "not given". */
+export function dropEmpty(query: Record<string, string | undefined> | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(query ?? {})) if (v !== undefined && v !== '') out[k] = v;
+  return out;
+}

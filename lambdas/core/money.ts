@@ -1,0 +1,71 @@
+import { NumberValue } from '@aws-sdk/lib-dynamodb';
+
+/**
+ * Exact money: amounts are bigint counts of pico-dollars (1e-12 USD). A price of up to 6 decimals per 1M tokens
+ * times a whole number of tokens is always a whole number of pico-dollars, so fees never round. DynamoDB stores
+ * them as decimal numbers (it does exact decimal arithmetic for ADD), never as binary floats.
+ */
+export type Money = bigint;
+
+export const SCALE_DIGITS = 12;
+const SCALE = 10n ** BigInt(SCALE_DIGITS);
+const DECIMAL = /^([+-])?(\d+)(?:\.(\d+))?$/;
+
+export class MoneyFormatError extends Error {}
+
+/** Parses a decimal number (number, string, or a DynamoDB NumberValue) into pico-dollars, exactly. */
+export function money(value: unknown, maxDecimals = SCALE_DIGITS): Money {
+  if (typeof value === 'bigint') return value * SCALE;
+  let text: string;
+  if (typeof value === 'number') {
+    if (!Number.isFinite(value)) throw new MoneyFormatError(`not a finite number: ${value}`);
+    text = numberToPlain(value);
+  } else if (typeof value === 'string') {
+    text = value.trim();
+  } else if (value instanceof NumberValue) {
+    text = value.value;
+  } else if (value === undefined || value === null) {
+    return 0n;
+  } else {
+    throw new MoneyFormatError(`not a number: ${String(value)}`);
+  }
+  if (/e/i.test(text)) text = numberToPlain(Number(text));
+  const m = DECIMAL.exec(text);
+  if (!m) throw new MoneyFormatError(`not a decimal number: ${text}`);
+  const [, sign, whole, frac = ''] = m;
+  const trimmed = frac.replace(/0+$/, '');
+  if (trimmed.length > maxDecimals) throw new MoneyFormatError(`at most ${maxDecimals} decimal places are allowed`);
+  const units = BigInt(whole) * SCALE + BigInt((trimmed + '0'.repeat(SCALE_DIGITS)).slice(0, SCALE_DIGITS) || '0');
+  return sign === '-' ? -units : units;
+}
+
+/** Exact decimal string, no trailing zeros ("13.8", "0.000138", "0"). */
+export function formatMoney(m: Money): string {
+  const neg = m < 0n;
+  const abs = neg ? -m : m;
+  const whole = abs / SCALE;
+  const frac = (abs % SCALE).toString().padStart(SCALE_DIGITS, '0').replace(/0+$/, '');
+  return `${neg ? '-' : ''}${whole}${frac ? `.${frac}` : ''}`;
+}
+
+/** For JSON responses: a JS number that prints as the exact decimal (display only; never computed with). */
+export function moneyToJson(m: Money): number {
+  return Number(formatMoney(m));
+}
+
+/** For DynamoDB writes: an exact decimal number attribute. */
+export function moneyAttr(m: Money): NumberValue {
+  return NumberValue.from(formatMoney(m));
+}
+
+/** fee for `tokens` at `pricePerMillion` (pico-dollars per 1M tokens): exact because prices have ≤ 6 decimals. */
+export function feeFor(tokens: number, pricePerMillion: Money): Money {
+  return (BigInt(tokens) * pricePerMillion) / 1_000_000n;
+}
+
+function numberToPlain(n: number): string {
+  // Shortest round-trip representation, expanded out of exponent form.
+  const s = String(n);
+  if (!/e/i.test(s)) return s;
+  return n.toFixed(20).replace(/\.?0+$/, '');
+}

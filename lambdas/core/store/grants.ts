@@ -1,0 +1,94 @@
+import { BatchGetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { errors } from '../openai/errors.js';
+import { bumpCacheEpoch } from './cache-epoch.js';
+import { keyIdPk, KEYID_SK } from './keys.js';
+import { groupPk } from './groups.js';
+import { modelPk } from './models.js';
+import { cancellationCodes, db, nowIso, pad, queryAll, tableName } from './table.js';
+
+/**
+ * Model grants. A grant is two items written together: the forward one under the grantee's partition
+ * (`GROUP#g` or `KEYID#k`, sk `GRANT#MODEL#<m>`) answers "may this key use M" with one BatchGet; the reverse one
+ * under `MODEL#m` (sk `GRANTEE#GROUP#<g>` / `GRANTEE#KEY#<k>`) lets a model's deletion remove all its grants.
+ */
+export type Grantee = { kind: 'group'; id: number } | { kind: 'key'; id: number };
+
+function granteePk(g: Grantee): string {
+  return g.kind === 'group' ? groupPk(g.id) : keyIdPk(g.id);
+}
+function granteeSk(g: Grantee): string {
+  return g.kind === 'group' ? 'GROUP' : KEYID_SK;
+}
+const grantSk = (modelId: number) => `GRANT#MODEL#${pad(modelId)}`;
+const reverseSk = (g: Grantee) => `GRANTEE#${g.kind === 'group' ? 'GROUP' : 'KEY'}#${pad(g.id)}`;
+const label = (g: Grantee) => (g.kind === 'group' ? `Group ${g.id}` : `API key ${g.id}`);
+
+export async function bindModel(g: Grantee, modelId: number): Promise<void> {
+  const now = nowIso();
+  try {
+    await db().send(
+      new TransactWriteCommand({
+        TransactItems: [
+          { ConditionCheck: { TableName: tableName(), Key: { pk: granteePk(g), sk: granteeSk(g) }, ConditionExpression: 'attribute_exists(pk)' } },
+          { ConditionCheck: { TableName: tableName(), Key: { pk: modelPk(modelId), sk: 'MODEL' }, ConditionExpression: 'attribute_exists(pk)' } },
+          { Put: { TableName: tableName(), Item: { pk: granteePk(g), sk: grantSk(modelId), type: 'grant', model_id: modelId, grantee: g.kind, grantee_id: g.id, created_at: now } } },
+          { Put: { TableName: tableName(), Item: { pk: modelPk(modelId), sk: reverseSk(g), type: 'grant-reverse', model_id: modelId, grantee: g.kind, grantee_id: g.id, created_at: now } } },
+        ],
+      }),
+    );
+  } catch (e) {
+    const codes = cancellationCodes(e);
+    if (codes?.[0] === 'ConditionalCheckFailed') throw errors.notFound(`${label(g)} not found.`);
+    if (codes?.[1] === 'ConditionalCheckFailed') throw errors.notFound(`Model ${modelId} not found.`);
+    throw e;
+  }
+  bumpCacheEpoch();
+}
+
+export async function unbindModel(g: Grantee, modelId: number): Promise<void> {
+  try {
+    await db().send(
+      new TransactWriteCommand({
+        TransactItems: [
+          { Delete: { TableName: tableName(), Key: { pk: granteePk(g), sk: grantSk(modelId) }, ConditionExpression: 'attribute_exists(pk)' } },
+          { Delete: { TableName: tableName(), Key: { pk: modelPk(modelId), sk: reverseSk(g) } } },
+        ],
+      }),
+    );
+  } catch (e) {
+    if (cancellationCodes(e)?.[0] === 'ConditionalCheckFailed') throw errors.notFound(`Model ${modelId} is not bound to ${label(g).toLowerCase()}.`);
+    throw e;
+  }
+  bumpCacheEpoch();
+}
+
+/** Model ids granted directly to a grantee (ascending). */
+export async function grantedModelIds(g: Grantee): Promise<number[]> {
+  const items = await queryAll<{ model_id: number }>({
+    KeyConditionExpression: 'pk = :p AND begins_with(sk, :s)',
+    ExpressionAttributeValues: { ':p': granteePk(g), ':s': 'GRANT#MODEL#' },
+  });
+  return items.map((i) => Number(i.model_id));
+}
+
+export async function keyGrantItems(keyId: number): Promise<Array<{ pk: string; sk: string; model_id: number }>> {
+  return queryAll({
+    KeyConditionExpression: 'pk = :p AND begins_with(sk, :s)',
+    ExpressionAttributeValues: { ':p': keyIdPk(keyId), ':s': 'GRANT#MODEL#' },
+  });
+}
+
+/** Is model M granted to the key directly or through its group? One BatchGet of at most two items. */
+export async function isGranted(keyId: number, groupId: number | null, modelId: number): Promise<boolean> {
+  const keys = [{ pk: keyIdPk(keyId), sk: grantSk(modelId) }];
+  if (groupId !== null) keys.push({ pk: groupPk(groupId), sk: grantSk(modelId) });
+  const out = await db().send(new BatchGetCommand({ RequestItems: { [tableName()]: { Keys: keys, ProjectionExpression: 'pk' } } }));
+  if ((out.Responses?.[tableName()] ?? []).length > 0) return true;
+  const unprocessed = out.UnprocessedKeys?.[tableName()]?.Keys;
+  if (unprocessed?.length) {
+    // Rare; fall back to the same question once more rather than refusing a permitted call.
+    const again = await db().send(new BatchGetCommand({ RequestItems: { [tableName()]: { Keys: unprocessed, ProjectionExpression: 'pk' } } }));
+    return (again.Responses?.[tableName()] ?? []).length > 0;
+  }
+  return false;
+}

@@ -1,0 +1,346 @@
+import { GetCommand, TransactWriteCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
+import { generateApiKey, hashApiKey, keyHint } from '../auth/api-key.js';
+import { errors } from '../openai/errors.js';
+import { money, moneyAttr, type Money } from '../money.js';
+import { nextId } from './counters.js';
+import { bumpCacheEpoch } from './cache-epoch.js';
+import { cancellationCodes, db, nowIso, pad, queryAll, tableName } from './table.js';
+import { currentMonth } from '../clock.js';
+
+export type Role = 'admin' | 'user';
+
+/**
+ * An API key. The item is keyed by the SHA-256 of the plaintext so that authentication is one strongly
+ * consistent GetItem; a pointer item `KEYID#<id>` maps the public numeric id to the hash and also holds the
+ * key's model grants. The plaintext is never stored.
+ */
+export interface ApiKey {
+  id: number;
+  hash: string;
+  name: string;
+  email: string;
+  role: Role;
+  groupId: number | null;
+  monthQuota: Money;
+  /** month_fee as stored: belongs to `feeMonth`; see currentMonthFee(). */
+  monthFee: Money;
+  feeMonth: string;
+  balance: Money;
+  totalFee: Money;
+  /** Money held by in-flight requests (see billing). */
+  reserved: Money;
+  keyHint: string;
+  createdAt: string;
+  updatedAt: string;
+  rev: number;
+}
+
+export const keyPk = (hash: string) => `APIKEY#${hash}`;
+export const KEY_SK = 'APIKEY';
+export const keyIdPk = (id: number) => `KEYID#${id}`;
+export const KEYID_SK = 'KEYID';
+
+export function fromItem(item: Record<string, unknown>): ApiKey {
+  return {
+    id: Number(item.id),
+    hash: String(item.hash),
+    name: String(item.name ?? ''),
+    email: String(item.email ?? ''),
+    role: item.role === 'admin' ? 'admin' : 'user',
+    groupId: item.group_id === null || item.group_id === undefined ? null : Number(item.group_id),
+    monthQuota: money(item.month_quota),
+    monthFee: money(item.month_fee),
+    feeMonth: String(item.fee_month ?? ''),
+    balance: money(item.balance),
+    totalFee: money(item.total_fee),
+    reserved: money(item.reserved),
+    keyHint: String(item.key_hint ?? ''),
+    createdAt: String(item.created_at ?? ''),
+    updatedAt: String(item.updated_at ?? ''),
+    rev: Number(item.rev ?? 0),
+  };
+}
+
+/** month_fee of the current UTC month: a stored figure from an earlier month counts as zero (lazy reset). */
+export function currentMonthFee(key: ApiKey, month = currentMonth()): Money {
+  return key.feeMonth === month ? key.monthFee : 0n;
+}
+
+function toItem(key: ApiKey): Record<string, unknown> {
+  return {
+    pk: keyPk(key.hash),
+    sk: KEY_SK,
+    type: 'apikey',
+    id: key.id,
+    hash: key.hash,
+    name: key.name,
+    email: key.email,
+    role: key.role,
+    group_id: key.groupId,
+    month_quota: moneyAttr(key.monthQuota),
+    month_fee: moneyAttr(key.monthFee),
+    fee_month: key.feeMonth,
+    balance: moneyAttr(key.balance),
+    total_fee: moneyAttr(key.totalFee),
+    reserved: moneyAttr(key.reserved),
+    key_hint: key.keyHint,
+    created_at: key.createdAt,
+    updated_at: key.updatedAt,
+    rev: key.rev,
+    gsi1pk: 'APIKEYS',
+    gsi1sk: pad(key.id),
+  };
+}
+
+export async function getKeyByHash(hash: string): Promise<ApiKey | undefined> {
+  const out = await db().send(
+    new GetCommand({ TableName: tableName(), Key: { pk: keyPk(hash), sk: KEY_SK }, ConsistentRead: true }),
+  );
+  return out.Item ? fromItem(out.Item) : undefined;
+}
+
+export async function getKeyHashById(id: number): Promise<string | undefined> {
+  const out = await db().send(
+    new GetCommand({ TableName: tableName(), Key: { pk: keyIdPk(id), sk: KEYID_SK }, ConsistentRead: true }),
+  );
+  return out.Item ? String(out.Item.hash) : undefined;
+}
+
+export async function getKeyById(id: number): Promise<ApiKey | undefined> {
+  const hash = await getKeyHashById(id);
+  return hash ? getKeyByHash(hash) : undefined;
+}
+
+export async function requireKeyById(id: number): Promise<ApiKey> {
+  const key = await getKeyById(id);
+  if (!key) throw errors.notFound(`API key ${id} not found.`);
+  return key;
+}
+
+export interface NewKey {
+  name: string;
+  email?: string;
+  role: Role;
+  groupId?: number | null;
+  monthQuota?: Money;
+  balance?: Money;
+}
+
+/** Transaction items that create a key (and its pointer); the group must exist if one is named. */
+function createItems(key: ApiKey): NonNullable<TransactWriteCommandInput['TransactItems']> {
+  const items: NonNullable<TransactWriteCommandInput['TransactItems']> = [
+    { Put: { TableName: tableName(), Item: toItem(key), ConditionExpression: 'attribute_not_exists(pk)' } },
+    {
+      Put: {
+        TableName: tableName(),
+        Item: { pk: keyIdPk(key.id), sk: KEYID_SK, type: 'apikey-id', id: key.id, hash: key.hash },
+        ConditionExpression: 'attribute_not_exists(pk)',
+      },
+    },
+  ];
+  if (key.groupId !== null) items.push(groupExists(key.groupId));
+  return items;
+}
+
+export function groupExists(groupId: number) {
+  return {
+    ConditionCheck: {
+      TableName: tableName(),
+      Key: { pk: `GROUP#${groupId}`, sk: 'GROUP' },
+      ConditionExpression: 'attribute_exists(pk)',
+    },
+  };
+}
+
+/**
+ * Creates a key and returns it with its plaintext (the only time the plaintext exists outside the caller).
+ * `extra` items (e.g. the payment row of an opening balance) are written in the same transaction.
+ */
+export async function createKey(
+  input: NewKey,
+  opts: { plaintext?: string; extra?: (key: ApiKey) => NonNullable<TransactWriteCommandInput['TransactItems']> } = {},
+): Promise<{ key: ApiKey; plaintext: string }> {
+  const plaintext = opts.plaintext ?? generateApiKey();
+  const id = await nextId('apikey');
+  const now = nowIso();
+  const key: ApiKey = {
+    id,
+    hash: hashApiKey(plaintext),
+    name: input.name,
+    email: input.email ?? '',
+    role: input.role,
+    groupId: input.groupId ?? null,
+    monthQuota: input.monthQuota ?? 0n,
+    monthFee: 0n,
+    feeMonth: currentMonth(),
+    balance: input.balance ?? 0n,
+    totalFee: 0n,
+    reserved: 0n,
+    keyHint: keyHint(plaintext),
+    createdAt: now,
+    updatedAt: now,
+    rev: 0,
+  };
+  const items = [...createItems(key), ...(opts.extra?.(key) ?? [])];
+  try {
+    await db().send(new TransactWriteCommand({ TransactItems: items }));
+  } catch (e) {
+    const codes = cancellationCodes(e);
+    if (codes?.[0] === 'ConditionalCheckFailed') throw errors.conflict('This API key already exists.');
+    if (codes?.[2] === 'ConditionalCheckFailed' && key.groupId !== null) throw errors.notFound(`Group ${key.groupId} not found.`);
+    throw e;
+  }
+  return { key, plaintext };
+}
+
+/** Makes sure a given plaintext key exists with role admin (bootstrap admin key). Idempotent. */
+export async function ensureAdminKey(plaintext: string, name = 'bootstrap-admin'): Promise<ApiKey> {
+  const existing = await getKeyByHash(hashApiKey(plaintext));
+  if (existing) return existing;
+  try {
+    return (await createKey({ name, role: 'admin' }, { plaintext })).key;
+  } catch (e) {
+    // Another instance created it at the same moment.
+    const again = await getKeyByHash(hashApiKey(plaintext));
+    if (again) return again;
+    throw e;
+  }
+}
+
+export interface KeyFilter {
+  q?: string;
+  name?: string;
+  groupId?: number;
+  role?: Role;
+}
+
+/** All keys, filtered in memory: the key partition is admin-sized (see docs/data-model.md). */
+export async function listKeys(filter: KeyFilter): Promise<ApiKey[]> {
+  const items = await queryAll<Record<string, unknown>>({
+    IndexName: 'gsi1',
+    KeyConditionExpression: 'gsi1pk = :p',
+    ExpressionAttributeValues: { ':p': 'APIKEYS' },
+  });
+  const q = filter.q?.toLowerCase();
+  return items
+    .map(fromItem)
+    .filter(
+      (k) =>
+        (!q || k.name.toLowerCase().includes(q) || k.email.toLowerCase().includes(q) || k.keyHint.toLowerCase().includes(q)) &&
+        (!filter.name || k.name === filter.name) &&
+        (filter.groupId === undefined || k.groupId === filter.groupId) &&
+        (!filter.role || k.role === filter.role),
+    )
+    .sort((a, b) => a.id - b.id);
+}
+
+export interface KeyPatch {
+  name?: string;
+  email?: string;
+  role?: Role;
+  groupId?: number | null;
+  monthQuota?: Money;
+}
+
+export async function updateKey(id: number, patch: KeyPatch): Promise<ApiKey> {
+  const key = await requireKeyById(id);
+  const sets: string[] = ['updated_at = :now', 'rev = rev + :one'];
+  const values: Record<string, unknown> = { ':now': nowIso(), ':one': 1 };
+  const names: Record<string, string> = {};
+  const set = (attr: string, value: unknown) => {
+    names[`#${attr}`] = attr;
+    values[`:${attr}`] = value;
+    sets.push(`#${attr} = :${attr}`);
+  };
+  if (patch.name !== undefined) set('name', patch.name);
+  if (patch.email !== undefined) set('email', patch.email);
+  if (patch.role !== undefined) set('role', patch.role);
+  if (patch.groupId !== undefined) set('group_id', patch.groupId);
+  if (patch.monthQuota !== undefined) set('month_quota', moneyAttr(patch.monthQuota));
+  const items: NonNullable<TransactWriteCommandInput['TransactItems']> = [
+    {
+      Update: {
+        TableName: tableName(),
+        Key: { pk: keyPk(key.hash), sk: KEY_SK },
+        UpdateExpression: `SET ${sets.join(', ')}`,
+        ConditionExpression: 'attribute_exists(pk)',
+        ExpressionAttributeNames: Object.keys(names).length ? names : undefined,
+        ExpressionAttributeValues: values,
+      },
+    },
+  ];
+  if (patch.groupId !== undefined && patch.groupId !== null) items.push(groupExists(patch.groupId));
+  try {
+    await db().send(new TransactWriteCommand({ TransactItems: items }));
+  } catch (e) {
+    const codes = cancellationCodes(e);
+    if (codes?.[0] === 'ConditionalCheckFailed') throw errors.notFound(`API key ${id} not found.`);
+    if (codes?.[1] === 'ConditionalCheckFailed') throw errors.notFound(`Group ${patch.groupId} not found.`);
+    throw e;
+  }
+  return (await getKeyById(id))!;
+}
+
+/**
+ * Replaces a key's secret: the item moves to the new hash in one transaction, so the old plaintext stops
+ * authenticating at once. Guarded by `rev` so a charge landing meanwhile is never lost (retry on conflict).
+ */
+export async function resetKey(id: number): Promise<{ key: ApiKey; plaintext: string }> {
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const old = await requireKeyById(id);
+    const plaintext = generateApiKey();
+    const moved: ApiKey = { ...old, hash: hashApiKey(plaintext), keyHint: keyHint(plaintext), updatedAt: nowIso(), rev: old.rev + 1 };
+    try {
+      await db().send(
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              Delete: {
+                TableName: tableName(),
+                Key: { pk: keyPk(old.hash), sk: KEY_SK },
+                ConditionExpression: 'rev = :rev',
+                ExpressionAttributeValues: { ':rev': old.rev },
+              },
+            },
+            { Put: { TableName: tableName(), Item: toItem(moved), ConditionExpression: 'attribute_not_exists(pk)' } },
+            {
+              Update: {
+                TableName: tableName(),
+                Key: { pk: keyIdPk(id), sk: KEYID_SK },
+                UpdateExpression: 'SET #h = :new',
+                ConditionExpression: '#h = :old',
+                ExpressionAttributeNames: { '#h': 'hash' },
+                ExpressionAttributeValues: { ':new': moved.hash, ':old': old.hash },
+              },
+            },
+          ],
+        }),
+      );
+      return { key: moved, plaintext };
+    } catch (e) {
+      if (cancellationCodes(e)?.includes('ConditionalCheckFailed')) continue;
+      throw e;
+    }
+  }
+  throw errors.conflict('The key changed repeatedly during reset; try again.');
+}
+
+/** Deletes a key, its pointer and every model grant it has (both sides). Sessions and threads stay as history. */
+export async function deleteKey(id: number): Promise<void> {
+  const key = await requireKeyById(id);
+  const { keyGrantItems } = await import('./grants.js');
+  const grants = await keyGrantItems(id);
+  const deletes = [
+    { pk: keyPk(key.hash), sk: KEY_SK },
+    { pk: keyIdPk(id), sk: KEYID_SK },
+    ...grants.flatMap((g) => [
+      { pk: g.pk, sk: g.sk },
+      { pk: `MODEL#${g.model_id}`, sk: `GRANTEE#KEY#${pad(id)}` },
+    ]),
+  ];
+  const { deleteAll } = await import('./batch.js');
+  await deleteAll(deletes);
+  bumpCacheEpoch();
+}
+
+export { toItem as keyToItem };

@@ -1,0 +1,90 @@
+import { TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { errors } from '../openai/errors.js';
+import { money, moneyAttr, type Money } from '../money.js';
+import { nextId } from './counters.js';
+import { type ApiKey, getKeyByHash, keyPk, KEY_SK, requireKeyById } from './keys.js';
+import { cancellationCodes, db, nowIso, pad, queryAll, tableName } from './table.js';
+
+export interface Payment {
+  id: number;
+  keyId: number;
+  amount: Money;
+  balanceAfter: Money;
+  createdAt: string;
+}
+
+function fromItem(item: Record<string, unknown>): Payment {
+  return {
+    id: Number(item.id),
+    keyId: Number(item.key_id),
+    amount: money(item.amount),
+    balanceAfter: money(item.balance_after),
+    createdAt: String(item.created_at),
+  };
+}
+
+export function paymentItem(p: Payment): Record<string, unknown> {
+  return {
+    pk: `PAYMENT#${p.id}`,
+    sk: 'PAYMENT',
+    type: 'payment',
+    id: p.id,
+    key_id: p.keyId,
+    amount: moneyAttr(p.amount),
+    balance_after: moneyAttr(p.balanceAfter),
+    created_at: p.createdAt,
+    gsi1pk: 'PAYMENTS',
+    gsi1sk: pad(p.id),
+    gsi2pk: `PAYMENTS#KEY#${p.keyId}`,
+    gsi2sk: pad(p.id),
+  };
+}
+
+/**
+ * Adds `amount` to a key's balance and writes the payment row in the same transaction. The new balance is
+ * computed exactly from the read and guarded by the key's `rev`, so a concurrent charge makes us retry rather
+ * than overwrite it.
+ */
+export async function recharge(target: { id: number } | { hash: string }, amount: Money): Promise<Payment> {
+  if (amount <= 0n) throw errors.badRequest('balance must be greater than 0.', 'balance');
+  const paymentId = await nextId('payment');
+  for (let attempt = 0; attempt < 8; attempt++) {
+    const key: ApiKey | undefined = 'id' in target ? await requireKeyById(target.id) : await getKeyByHash(target.hash);
+    if (!key) throw errors.notFound('API key not found.');
+    const now = nowIso();
+    const payment: Payment = { id: paymentId, keyId: key.id, amount, balanceAfter: key.balance + amount, createdAt: now };
+    try {
+      await db().send(
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              Update: {
+                TableName: tableName(),
+                Key: { pk: keyPk(key.hash), sk: KEY_SK },
+                UpdateExpression: 'SET balance = :b, updated_at = :now, rev = rev + :one',
+                ConditionExpression: 'rev = :rev',
+                ExpressionAttributeValues: { ':b': moneyAttr(payment.balanceAfter), ':now': now, ':one': 1, ':rev': key.rev },
+              },
+            },
+            { Put: { TableName: tableName(), Item: paymentItem(payment), ConditionExpression: 'attribute_not_exists(pk)' } },
+          ],
+        }),
+      );
+      return payment;
+    } catch (e) {
+      if (cancellationCodes(e)?.[0] === 'ConditionalCheckFailed') continue;
+      throw e;
+    }
+  }
+  throw errors.conflict('The key was busy; try the recharge again.');
+}
+
+/** Payments newest first, for one key or all. */
+export async function listPayments(keyId?: number): Promise<Payment[]> {
+  const items = await queryAll<Record<string, unknown>>(
+    keyId === undefined
+      ? { IndexName: 'gsi1', KeyConditionExpression: 'gsi1pk = :p', ExpressionAttributeValues: { ':p': 'PAYMENTS' }, ScanIndexForward: false }
+      : { IndexName: 'gsi2', KeyConditionExpression: 'gsi2pk = :p', ExpressionAttributeValues: { ':p': `PAYMENTS#KEY#${keyId}` }, ScanIndexForward: false },
+  );
+  return items.map(fromItem);
+}
