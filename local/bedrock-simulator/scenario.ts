@@ -67,6 +67,11 @@ export interface ScriptOptions {
   firstEventDelayMs?: number;
   failBefore?: FailBefore;
   failAfterEvents?: FailAfterEvents;
+  /**
+   * End the stream cleanly after this many events (no messageStop / metadata). This is what a dropped connection
+   * looks like through the SDK: its iterator just finishes, without an error.
+   */
+  endAfterEvents?: number;
   /** Stream these events verbatim instead of rendering `content` (ConverseStream / InvokeModelWithResponseStream). */
   rawEvents?: RawEvent[];
   /** Send this JSON body verbatim (Converse / InvokeModel) instead of rendering `content` or computing embeddings. */

@@ -7,6 +7,7 @@
  */
 import http2 from 'node:http2';
 import { randomUUID } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { invokeEmbedding } from './embeddings.js';
 import { ERROR_MESSAGE, ERROR_STATUS, SimulatedBedrockError, errorResponse, validationError } from './errors.js';
@@ -85,6 +86,8 @@ export async function startBedrockSimulator(opts: BedrockSimulatorOptions = {}):
   const sessions = new Set<http2.ServerHttp2Session>();
   // Aborted by close(): wakes every pending delay so responses stop promptly.
   const shutdown = new AbortController();
+  // One listener per in-flight request: many concurrent streams (benchmarks) are normal, not a leak.
+  setMaxListeners(0, shutdown.signal);
 
   const server = http2.createServer();
   server.on('session', (session) => {
@@ -97,8 +100,9 @@ export async function startBedrockSimulator(opts: BedrockSimulatorOptions = {}):
   server.on('stream', (stream, headers) => {
     stream.on('error', () => {});
     handle(stream, headers).catch(() => {
-      // Anything unexpected: answer 500 if still possible, never crash the host process.
-      send(stream, internalError());
+      // Anything unexpected: answer 500 if still possible (else reset the stream), never crash the host process.
+      if (!stream.headersSent) send(stream, internalError());
+      else if (!stream.destroyed) stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR);
     });
   });
 
@@ -249,11 +253,12 @@ export async function startBedrockSimulator(opts: BedrockSimulatorOptions = {}):
       'x-amzn-requestid': randomUUID(),
     });
 
+    const cut = s.endAfterEvents !== undefined ? Math.max(0, s.endAfterEvents) : Infinity;
     const fail = s.failAfterEvents;
     const failAt = fail ? Math.min(Math.max(0, fail.count), total) : -1;
     for (let i = 0; i <= total; i++) {
       const delay = i === 0 ? s.firstEventDelayMs : s.delayMs;
-      if (i === total && i !== failAt) break;
+      if ((i === total && i !== failAt) || i >= cut) break;
       if (!(await sleep(delay, signal)) || !isWritable(stream)) return;
       if (fail && i === failAt) {
         const payload: Record<string, unknown> = { message: fail.message ?? 'The model stream failed.' };
@@ -301,7 +306,9 @@ export async function startBedrockSimulator(opts: BedrockSimulatorOptions = {}):
         shutdown.abort();
         server.close(() => resolve());
         // Clients (the SDK's HTTP/2 pool) keep sessions open; server.close() alone would wait for them forever.
-        for (const session of sessions) session.destroy();
+        // Destroying with an error sends GOAWAY(INTERNAL_ERROR), so a client mid-stream gets an error rather than a
+        // silently truncated stream. (The session's 'error' event is swallowed by the listener above.)
+        for (const session of sessions) session.destroy(new Error('Bedrock simulator closed'), http2.constants.NGHTTP2_INTERNAL_ERROR);
       });
       return closing;
     },
