@@ -1,0 +1,183 @@
+/**
+ * Pure mapping of an OpenAI embeddings request onto Bedrock InvokeModel bodies.
+ *
+ * Families (explicit `family` in the model config wins, else detected from the modelId):
+ * - titan-text-v2  (`amazon.titan-embed-text-v2…`, and any other `titan-embed` id not listed below):
+ *     one call per input, body {inputText, dimensions?, normalize: true}; dimensions 256 | 512 | 1024.
+ * - titan-text-v1  (`amazon.titan-embed-text-v1`, `amazon.titan-embed-g1-text-02`): body {inputText} only
+ *     (v1 has neither `dimensions` nor `normalize`; its vectors are 1536-d).
+ * - titan-multimodal (`amazon.titan-embed-image-v1`): body {inputText, embeddingConfig?:{outputEmbeddingLength}};
+ *     dimensions 256 | 384 | 1024.
+ * - cohere (`cohere.embed-…`): texts batched 96 per call, body {texts, input_type, embedding_types:['float']};
+ *     `dimensions` refused.
+ */
+import { z } from 'zod';
+import { GatewayError, errors } from '../../openai/errors.js';
+import type { EmbeddingsRequest } from '../../openai/types.js';
+import type { ResolvedModel } from '../types.js';
+
+export const EMBEDDINGS_FAMILIES = ['titan-text-v2', 'titan-text-v1', 'titan-multimodal', 'cohere'] as const;
+export type EmbeddingsFamily = (typeof EMBEDDINGS_FAMILIES)[number];
+
+export const COHERE_BATCH_SIZE = 96;
+/** OpenAI's own limit on inputs per request. */
+export const MAX_INPUTS = 2048;
+
+export const embeddingsModelConfigSchema = z.object({
+  modelId: z.string().min(1),
+  region: z.string().min(1).optional(),
+  /** Default output dimensions when the request has none (Titan v2 / multimodal only). */
+  dimensions: z.number().int().positive().optional(),
+  /** Needed when modelId is an ARN / inference profile the family cannot be read from. */
+  family: z.enum(EMBEDDINGS_FAMILIES).optional(),
+  /** Cohere input_type; OpenAI has no such field. Default 'search_document'. */
+  inputType: z.enum(['search_document', 'search_query', 'classification', 'clustering']).optional(),
+});
+export type EmbeddingsModelConfig = z.infer<typeof embeddingsModelConfigSchema>;
+
+export type EncodingFormat = 'float' | 'base64';
+
+export interface InvokeCall {
+  /** JSON body for InvokeModel. */
+  body: Record<string, unknown>;
+  /** Positions (in the request's input list) this call produces vectors for, in order. */
+  indexes: number[];
+  /** The texts of this call (for token estimates). */
+  texts: string[];
+}
+
+export interface EmbeddingsPlan {
+  family: EmbeddingsFamily;
+  modelId: string;
+  region: string | undefined;
+  encoding: EncodingFormat;
+  inputCount: number;
+  calls: InvokeCall[];
+}
+
+const misconfigured = (model: ResolvedModel, detail: string) =>
+  new GatewayError(500, `Model '${model.name}' is misconfigured: ${detail}`, {
+    type: 'api_error',
+    code: 'model_misconfigured',
+  });
+
+export function parseEmbeddingsModelConfig(model: ResolvedModel): EmbeddingsModelConfig {
+  const parsed = embeddingsModelConfigSchema.safeParse(model.config);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw misconfigured(model, `${issue?.path.join('.') || 'config'}: ${issue?.message ?? 'invalid'}`);
+  }
+  return parsed.data;
+}
+
+/** Family from the model id (substring match; ARNs and unknown ids yield null). */
+export function detectFamily(modelId: string): EmbeddingsFamily | null {
+  const id = modelId.toLowerCase();
+  if (id.includes('cohere.embed')) return 'cohere';
+  if (id.includes('titan-embed-image')) return 'titan-multimodal';
+  if (id.includes('titan-embed-text-v1') || id.includes('titan-embed-g1-text')) return 'titan-text-v1';
+  if (id.includes('titan-embed')) return 'titan-text-v2';
+  return null;
+}
+
+/** input → non-empty list of non-empty strings, or a 400. */
+export function normalizeInput(input: unknown): string[] {
+  const bad = (m: string) => errors.badRequest(m, 'input');
+  const isTokens = (v: unknown) => typeof v === 'number' || (Array.isArray(v) && v.every((x) => typeof x === 'number'));
+  if (typeof input === 'string') {
+    if (input === '') throw bad("'input' must not be an empty string.");
+    return [input];
+  }
+  if (!Array.isArray(input)) throw bad("'input' must be a string or an array of strings.");
+  if (input.length === 0) throw bad("'input' must not be an empty array.");
+  if (input.every(isTokens)) throw bad('token arrays are not supported; send text input.');
+  if (input.length > MAX_INPUTS) throw bad(`'input' may hold at most ${MAX_INPUTS} items.`);
+  input.forEach((v, i) => {
+    if (typeof v !== 'string') throw bad(`'input[${i}]' must be a string.`);
+    if (v === '') throw bad(`'input[${i}]' must not be an empty string.`);
+  });
+  return input as string[];
+}
+
+export function normalizeEncoding(format: unknown): EncodingFormat {
+  if (format === undefined || format === null || format === 'float') return 'float';
+  if (format === 'base64') return 'base64';
+  throw errors.badRequest("'encoding_format' must be 'float' or 'base64'.", 'encoding_format');
+}
+
+const ALLOWED_DIMENSIONS: Record<EmbeddingsFamily, readonly number[]> = {
+  'titan-text-v2': [256, 512, 1024],
+  'titan-multimodal': [256, 384, 1024],
+  'titan-text-v1': [],
+  cohere: [],
+};
+
+/** The output dimensions to request, or undefined for the model default. */
+export function resolveDimensions(
+  family: EmbeddingsFamily,
+  requested: unknown,
+  cfg: EmbeddingsModelConfig,
+  model: ResolvedModel,
+): number | undefined {
+  const allowed = ALLOWED_DIMENSIONS[family];
+  if (requested !== undefined && requested !== null) {
+    if (allowed.length === 0) {
+      throw errors.badRequest(`Model '${model.name}' does not support 'dimensions'.`, 'dimensions');
+    }
+    if (typeof requested !== 'number' || !allowed.includes(requested)) {
+      throw errors.badRequest(`'dimensions' must be one of ${allowed.join(', ')} for model '${model.name}'.`, 'dimensions');
+    }
+    return requested;
+  }
+  if (cfg.dimensions !== undefined) {
+    if (!allowed.includes(cfg.dimensions)) throw misconfigured(model, `dimensions ${cfg.dimensions} not supported`);
+    return cfg.dimensions;
+  }
+  return undefined;
+}
+
+export function titanBody(family: EmbeddingsFamily, text: string, dimensions: number | undefined): Record<string, unknown> {
+  switch (family) {
+    case 'titan-text-v1':
+      return { inputText: text };
+    case 'titan-multimodal':
+      return dimensions === undefined
+        ? { inputText: text }
+        : { inputText: text, embeddingConfig: { outputEmbeddingLength: dimensions } };
+    default:
+      return dimensions === undefined
+        ? { inputText: text, normalize: true }
+        : { inputText: text, dimensions, normalize: true };
+  }
+}
+
+export function cohereBody(texts: string[], inputType: string): Record<string, unknown> {
+  return { texts, input_type: inputType, embedding_types: ['float'] };
+}
+
+/** Validates the request against the model and returns the InvokeModel calls to make. Throws 400/500 GatewayErrors. */
+export function planEmbeddings(req: EmbeddingsRequest, model: ResolvedModel): EmbeddingsPlan {
+  const cfg = parseEmbeddingsModelConfig(model);
+  const family = cfg.family ?? detectFamily(cfg.modelId);
+  if (family === null) {
+    throw errors.badRequest(
+      `Model '${model.name}' is not a supported embeddings model (supported: Amazon Titan Embeddings, Cohere Embed).`,
+      'model',
+    );
+  }
+  const texts = normalizeInput(req.input);
+  const encoding = normalizeEncoding(req.encoding_format);
+  const dimensions = resolveDimensions(family, req.dimensions, cfg, model);
+
+  const calls: InvokeCall[] = [];
+  if (family === 'cohere') {
+    const inputType = cfg.inputType ?? 'search_document';
+    for (let start = 0; start < texts.length; start += COHERE_BATCH_SIZE) {
+      const batch = texts.slice(start, start + COHERE_BATCH_SIZE);
+      calls.push({ body: cohereBody(batch, inputType), indexes: batch.map((_, i) => start + i), texts: batch });
+    }
+  } else {
+    texts.forEach((t, i) => calls.push({ body: titanBody(family, t, dimensions), indexes: [i], texts: [t] }));
+  }
+  return { family, modelId: cfg.modelId, region: cfg.region, encoding, inputCount: texts.length, calls };
+}

@@ -1,0 +1,139 @@
+/**
+ * Bedrock embeddings provider (I/O). Request/response mapping lives in map-request.ts / map-response.ts.
+ *
+ * Token usage, in order of preference:
+ *   Titan:  body `inputTextTokenCount` → X-Amzn-Bedrock-Input-Token-Count header → estimate (≈ chars / 4).
+ *   Cohere: X-Amzn-Bedrock-Input-Token-Count header → body `meta.billed_units.input_tokens` → estimate.
+ */
+import {
+  BedrockRuntimeClient,
+  InvokeModelCommand,
+  type InvokeModelCommandOutput,
+} from '@aws-sdk/client-bedrock-runtime';
+import type { EmbeddingsRequest } from '../../openai/types.js';
+import type { CallContext, EmbeddingsProvider, ResolvedModel, TokenUsage } from '../types.js';
+import { zeroUsage } from '../types.js';
+import { mapBedrockError } from './map-error.js';
+import { type InvokeCall, planEmbeddings } from './map-request.js';
+import { badUpstream, buildEmbeddingsResponse, estimateTokens, parseCohereResponse, parseTitanResponse } from './map-response.js';
+
+/** The one client method the provider uses (BedrockRuntimeClient satisfies it; tests pass a stub). */
+export interface InvokeModelClient {
+  send(command: InvokeModelCommand, options?: { abortSignal?: AbortSignal }): Promise<InvokeModelCommandOutput>;
+}
+
+export interface BedrockEmbeddingsDeps {
+  /** Client for a region (undefined → the SDK's default region, AWS_REGION). Default: one cached client per region. */
+  clientFor?: (region: string | undefined) => InvokeModelClient;
+  /** Concurrent InvokeModel calls per request (Titan: one per input; Cohere: one per 96 texts). Default 8. */
+  concurrency?: number;
+}
+
+const clients = new Map<string, BedrockRuntimeClient>();
+
+/** One BedrockRuntimeClient per region (module scope; clients hold no per-request state). */
+export function defaultClientFor(region: string | undefined): BedrockRuntimeClient {
+  const key = region ?? '';
+  let c = clients.get(key);
+  if (!c) {
+    c = new BedrockRuntimeClient(region ? { region } : {});
+    clients.set(key, c);
+  }
+  return c;
+}
+
+export const INPUT_TOKEN_HEADER = 'x-amzn-bedrock-input-token-count';
+
+/** Runs `fn` over `items` with at most `limit` in flight; rejects on the first failure (no new work starts after). */
+export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T, i: number) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  let failed = false;
+  const worker = async () => {
+    while (!failed && next < items.length) {
+      const i = next++;
+      try {
+        results[i] = await fn(items[i], i);
+      } catch (e) {
+        failed = true;
+        throw e;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
+  return results;
+}
+
+interface InvokeResult {
+  json: unknown;
+  headerInputTokens?: number;
+}
+
+async function invokeJson(
+  client: InvokeModelClient,
+  modelId: string,
+  body: Record<string, unknown>,
+  signal: AbortSignal | undefined,
+): Promise<InvokeResult> {
+  const command = new InvokeModelCommand({
+    modelId,
+    contentType: 'application/json',
+    accept: 'application/json',
+    body: new TextEncoder().encode(JSON.stringify(body)),
+  });
+  let headerInputTokens: number | undefined;
+  // The token-count header is only visible on the raw HTTP response: capture it in the deserialize step.
+  command.middlewareStack.add(
+    (next) => async (args) => {
+      const result = await next(args);
+      const headers = (result.response as { headers?: Record<string, string | undefined> } | undefined)?.headers;
+      const raw = headers?.[INPUT_TOKEN_HEADER];
+      if (raw !== undefined && /^\d+$/.test(raw.trim())) headerInputTokens = Number(raw.trim());
+      return result;
+    },
+    { step: 'deserialize', name: 'captureBedrockInputTokenCount' },
+  );
+  let out: InvokeModelCommandOutput;
+  try {
+    out = await client.send(command, signal ? { abortSignal: signal } : undefined);
+  } catch (e) {
+    throw mapBedrockError(e);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(new TextDecoder().decode(out.body));
+  } catch {
+    throw badUpstream('the body is not JSON');
+  }
+  return { json, headerInputTokens };
+}
+
+export function createBedrockEmbeddingsProvider(deps: BedrockEmbeddingsDeps = {}): EmbeddingsProvider {
+  const clientFor = deps.clientFor ?? defaultClientFor;
+  const concurrency = deps.concurrency ?? 8;
+
+  return {
+    kind: 'embeddings',
+    async embed(req: EmbeddingsRequest, model: ResolvedModel, ctx: CallContext) {
+      const plan = planEmbeddings(req, model);
+      const client = clientFor(plan.region);
+      const vectors = new Array<number[]>(plan.inputCount);
+
+      const tokenCounts = await mapLimit(plan.calls, concurrency, async (call: InvokeCall) => {
+        const { json, headerInputTokens } = await invokeJson(client, plan.modelId, call.body, ctx.signal);
+        const parsed =
+          plan.family === 'cohere' ? parseCohereResponse(json, call.indexes.length) : parseTitanResponse(json);
+        call.indexes.forEach((inputIndex, k) => {
+          vectors[inputIndex] = parsed.vectors[k];
+        });
+        const reported = plan.family === 'cohere' ? (headerInputTokens ?? parsed.inputTokens) : (parsed.inputTokens ?? headerInputTokens);
+        return reported ?? estimateTokens(call.texts);
+      });
+
+      const promptTokens = tokenCounts.reduce((a, b) => a + b, 0);
+      const response = buildEmbeddingsResponse(vectors, model.name, plan.encoding, promptTokens);
+      const usage: TokenUsage = { ...zeroUsage(), inputTokens: promptTokens };
+      return { response, usage };
+    },
+  };
+}
