@@ -1,0 +1,133 @@
+import { fileURLToPath } from 'node:url';
+import * as path from 'node:path';
+import { type CfnElement, type Duration, type RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction, OutputFormat, SourceMapMode } from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+
+const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+/**
+ * Lets CommonJS dependencies (the Lark SDK, parts of the AWS SDK) call `require` for Node
+ * built-ins from inside an ESM bundle, where `require` does not otherwise exist.
+ */
+const ESM_REQUIRE_BANNER =
+  "import { createRequire } from 'module'; const require = createRequire(import.meta.url);";
+
+export interface GatewayFunctionProps {
+  /** Handler file relative to the repository root, exporting `handler`. */
+  readonly entry: string;
+  readonly memorySize: number;
+  readonly timeout: Duration;
+  readonly description: string;
+  /** Variables on top of the ones every gateway function receives. */
+  readonly environment: Record<string, string>;
+  /** Applies to the function's log group. */
+  readonly removalPolicy: RemovalPolicy;
+}
+
+/**
+ * A gateway Lambda: Node.js 22 on arm64, bundled locally by esbuild into one ESM file
+ * (AWS SDK included, so its version is the one in package-lock.json, not the runtime's),
+ * with its own log group and a role that starts with nothing but write access to it.
+ */
+export class GatewayFunction extends Construct {
+  readonly function: NodejsFunction;
+  readonly role: iam.Role;
+
+  constructor(scope: Construct, id: string, props: GatewayFunctionProps) {
+    super(scope, id);
+
+    const logGroup = new logs.LogGroup(this, 'LogGroup', {
+      retention: logs.RetentionDays.ONE_MONTH,
+      removalPolicy: props.removalPolicy,
+    });
+    // A dedicated role instead of AWSLambdaBasicExecutionRole, whose logs:* on * is broader
+    // than writing to the one log group above.
+    this.role = new iam.Role(this, 'Role', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: props.description,
+    });
+    logGroup.grantWrite(this.role);
+
+    this.function = new NodejsFunction(this, 'Function', {
+      entry: path.join(REPO_ROOT, props.entry),
+      handler: 'handler',
+      projectRoot: REPO_ROOT,
+      depsLockFilePath: path.join(REPO_ROOT, 'package-lock.json'),
+      description: props.description,
+      runtime: lambda.Runtime.NODEJS_22_X,
+      architecture: lambda.Architecture.ARM_64,
+      memorySize: props.memorySize,
+      timeout: props.timeout,
+      role: this.role,
+      logGroup,
+      environment: {
+        POWERTOOLS_SERVICE_NAME: 'bedrock-gateway',
+        LOG_LEVEL: 'INFO',
+        NODE_OPTIONS: '--enable-source-maps',
+        ...props.environment,
+      },
+      bundling: {
+        format: OutputFormat.ESM,
+        target: 'node22',
+        mainFields: ['module', 'main'],
+        banner: ESM_REQUIRE_BANNER,
+        minify: true,
+        sourceMap: true,
+        sourceMapMode: SourceMapMode.DEFAULT,
+        sourcesContent: false,
+        externalModules: [],
+        forceDockerBundling: false,
+      },
+    });
+    Validations.of(this.function).acknowledge({
+      id: 'AwsSolutions-L1',
+      reason:
+        'nodejs22.x is a supported LTS runtime, chosen to stay close to the Node 20 the code is developed ' +
+        'and tested on locally; moving to nodejs24.x is a separate, deliberate upgrade.',
+    });
+  }
+
+  /** Converse/ConverseStream/InvokeModel on any foundation model or inference profile. */
+  grantBedrockInvoke(): void {
+    const { partition, account } = Stack.of(this);
+    const resources = [
+      `arn:${partition}:bedrock:*::foundation-model/*`,
+      `arn:${partition}:bedrock:*:${account}:inference-profile/*`,
+      `arn:${partition}:bedrock:*:${account}:application-inference-profile/*`,
+    ];
+    this.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['bedrock:InvokeModel', 'bedrock:InvokeModelWithResponseStream'],
+        resources,
+      }),
+    );
+    Validations.of(this.role).acknowledge(
+      ...[
+        'arn:<AWS::Partition>:bedrock:*::foundation-model/*',
+        'arn:<AWS::Partition>:bedrock:*:<AWS::AccountId>:inference-profile/*',
+        'arn:<AWS::Partition>:bedrock:*:<AWS::AccountId>:application-inference-profile/*',
+      ].map((resource) => ({
+        id: `AwsSolutions-IAM5[Resource::${resource}]`,
+        reason:
+          'Which Bedrock models a key may call is configured at run time (model rows in the table) and ' +
+          'cross-region inference profiles route to any region, so the grant covers every model and ' +
+          "profile; it is limited to the two invoke actions and to this account's profiles.",
+      })),
+    );
+  }
+
+  /** Data-plane read/write on the table and, necessarily, on all of its indexes. */
+  grantTableReadWrite(table: dynamodb.Table): void {
+    table.grantReadWriteData(this.role);
+    const tableLogicalId = Stack.of(table).getLogicalId(table.node.defaultChild as CfnElement);
+    Validations.of(this.role).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::<${tableLogicalId}.Arn>/index/*]`,
+      reason: 'Queries go through the GSIs of the gateway table; `index/*` names only that table\'s own indexes.',
+    });
+  }
+}

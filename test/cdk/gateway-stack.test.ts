@@ -1,0 +1,236 @@
+import { readFileSync } from 'node:fs';
+import { App, type CfnElement } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import type { IConstruct } from 'constructs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { GatewayFunction } from '../../lib/constructs/gateway-function.js';
+import { GatewayStack } from '../../lib/gateway-stack.js';
+
+// The feature flags `cdk synth` runs with, so the template under test is the deployed one.
+const cdkJsonContext = JSON.parse(readFileSync(new URL('../../cdk.json', import.meta.url), 'utf8')).context;
+
+type Statement = { Action: string | string[]; Resource: unknown };
+
+let stack: GatewayStack;
+let template: Template;
+
+// Real esbuild bundling of all five Lambdas happens here, once for the file.
+beforeAll(() => {
+  const app = new App({ context: cdkJsonContext });
+  stack = new GatewayStack(app, 'Gateway');
+  template = Template.fromStack(stack);
+}, 180_000);
+
+const logicalId = (construct: IConstruct) => stack.getLogicalId(construct.node.defaultChild as CfnElement);
+const functionArn = (fn: GatewayFunction) => ({ 'Fn::GetAtt': [logicalId(fn.function), 'Arn'] });
+const allFunctions = () => ({
+  chat: stack.chat,
+  admin: stack.admin,
+  user: stack.user,
+  feishuWebhook: stack.feishuWebhook,
+  feishuWorker: stack.feishuWorker,
+});
+
+function statementsOf(fn: GatewayFunction): Statement[] {
+  const roleRef = { Ref: logicalId(fn.role) };
+  return Object.values(template.findResources('AWS::IAM::Policy'))
+    .filter((policy) => JSON.stringify(policy.Properties.Roles).includes(JSON.stringify(roleRef)))
+    .flatMap((policy) => policy.Properties.PolicyDocument.Statement as Statement[]);
+}
+const actionsOf = (fn: GatewayFunction) => statementsOf(fn).flatMap((s) => [s.Action].flat());
+const environmentOf = (fn: GatewayFunction) =>
+  template.toJSON().Resources[logicalId(fn.function)].Properties.Environment.Variables as Record<string, unknown>;
+
+describe('chat function', () => {
+  it('is reachable through a public, streaming Function URL', () => {
+    template.resourceCountIs('AWS::Lambda::Url', 1);
+    template.hasResourceProperties('AWS::Lambda::Url', {
+      TargetFunctionArn: functionArn(stack.chat),
+      AuthType: 'NONE',
+      InvokeMode: 'RESPONSE_STREAM',
+      Cors: {
+        AllowOrigins: ['*'],
+        AllowMethods: Match.arrayWith(['GET', 'POST']),
+        AllowHeaders: Match.arrayWith(['authorization', 'content-type', 'x-api-key', 'session-id']),
+      },
+    });
+  });
+
+  it('may run for 15 minutes with 1 GB', () => {
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Handler: 'index.handler',
+      Timeout: 900,
+      MemorySize: 1024,
+      LoggingConfig: { LogGroup: { Ref: Match.stringLikeRegexp('^ChatLogGroup') } },
+    });
+    expect(template.toJSON().Resources[logicalId(stack.chat.function)].Properties.Timeout).toBe(900);
+  });
+});
+
+describe('all functions', () => {
+  it('run Node.js 22 on arm64 from index.handler', () => {
+    const functions = Object.values(template.findResources('AWS::Lambda::Function'));
+    expect(functions).toHaveLength(5);
+    for (const fn of functions) {
+      expect(fn.Properties).toMatchObject({ Runtime: 'nodejs22.x', Architectures: ['arm64'], Handler: 'index.handler' });
+    }
+  });
+
+  it('receive the table name, logging settings and source maps', () => {
+    for (const fn of Object.values(allFunctions())) {
+      expect(environmentOf(fn)).toMatchObject({
+        TABLE_NAME: { Ref: logicalId(stack.table) },
+        POWERTOOLS_SERVICE_NAME: 'bedrock-gateway',
+        LOG_LEVEL: 'INFO',
+        NODE_OPTIONS: '--enable-source-maps',
+      });
+    }
+  });
+
+  it('give the admin key secret only to chat, admin and user', () => {
+    const secretRef = { Ref: logicalId(stack.adminKeySecret) };
+    const { chat, admin, user, feishuWebhook, feishuWorker } = allFunctions();
+    for (const fn of [chat, admin, user]) {
+      expect(environmentOf(fn).ADMIN_KEY_SECRET_ARN).toEqual(secretRef);
+      expect(actionsOf(fn)).toContain('secretsmanager:GetSecretValue');
+    }
+    for (const fn of [feishuWebhook, feishuWorker]) {
+      expect(environmentOf(fn)).not.toHaveProperty('ADMIN_KEY_SECRET_ARN');
+      expect(actionsOf(fn).filter((a) => a.startsWith('secretsmanager:'))).toEqual([]);
+    }
+  });
+});
+
+describe('table', () => {
+  it('is one pay-per-request table keyed pk/sk with TTL, PITR and three generic GSIs', () => {
+    template.resourceCountIs('AWS::DynamoDB::Table', 1);
+    template.hasResourceProperties('AWS::DynamoDB::Table', {
+      KeySchema: [
+        { AttributeName: 'pk', KeyType: 'HASH' },
+        { AttributeName: 'sk', KeyType: 'RANGE' },
+      ],
+      BillingMode: 'PAY_PER_REQUEST',
+      TimeToLiveSpecification: { AttributeName: 'ttl', Enabled: true },
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      SSESpecification: { SSEEnabled: true },
+      GlobalSecondaryIndexes: ['gsi1', 'gsi2', 'gsi3'].map((name) => ({
+        IndexName: name,
+        KeySchema: [
+          { AttributeName: `${name}pk`, KeyType: 'HASH' },
+          { AttributeName: `${name}sk`, KeyType: 'RANGE' },
+        ],
+        Projection: { ProjectionType: 'ALL' },
+      })),
+    });
+  });
+
+  it('survives stack deletion by default', () => {
+    template.hasResource('AWS::DynamoDB::Table', {
+      DeletionPolicy: 'Retain',
+      Properties: Match.objectLike({ DeletionProtectionEnabled: true }),
+    });
+    template.hasResource('AWS::SecretsManager::Secret', { DeletionPolicy: 'Retain' });
+  });
+
+  it('is read and written by every function', () => {
+    for (const fn of Object.values(allFunctions())) {
+      expect(actionsOf(fn)).toEqual(expect.arrayContaining(['dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem']));
+    }
+  });
+});
+
+describe('HTTP API', () => {
+  const integrationTargetOf = (routeKey: string) => {
+    const routes = Object.values(template.findResources('AWS::ApiGatewayV2::Route', { Properties: { RouteKey: routeKey } }));
+    expect(routes, routeKey).toHaveLength(1);
+    const integrationId = routes[0].Properties.Target['Fn::Join'][1][1].Ref as string;
+    return template.toJSON().Resources[integrationId].Properties.IntegrationUri;
+  };
+
+  it('routes admin, user and Feishu webhook paths to their functions', () => {
+    template.resourceCountIs('AWS::ApiGatewayV2::Route', 3);
+    expect(integrationTargetOf('ANY /admin/{proxy+}')).toEqual(functionArn(stack.admin));
+    expect(integrationTargetOf('ANY /user/{proxy+}')).toEqual(functionArn(stack.user));
+    expect(integrationTargetOf('POST /bot/feishu/{id}/webhook')).toEqual(functionArn(stack.feishuWebhook));
+  });
+
+  it('logs access and throttles on the default stage', () => {
+    template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+      StageName: '$default',
+      AutoDeploy: true,
+      AccessLogSettings: { DestinationArn: Match.anyValue(), Format: Match.stringLikeRegexp('requestId') },
+      DefaultRouteSettings: { ThrottlingBurstLimit: 200, ThrottlingRateLimit: 100 },
+    });
+  });
+});
+
+describe('Bedrock permissions', () => {
+  it('are granted to the chat and Feishu worker roles only', () => {
+    const { chat, feishuWorker, ...others } = allFunctions();
+    for (const fn of [chat, feishuWorker]) {
+      const bedrock = statementsOf(fn).filter((s) => [s.Action].flat().some((a) => a.startsWith('bedrock:')));
+      expect(bedrock).toHaveLength(1);
+      expect([bedrock[0].Action].flat().sort()).toEqual(['bedrock:InvokeModel', 'bedrock:InvokeModelWithResponseStream']);
+      const resources = JSON.stringify(bedrock[0].Resource);
+      for (const arn of [':bedrock:*::foundation-model/*', ':inference-profile/*', ':application-inference-profile/*']) {
+        expect(resources).toContain(arn);
+      }
+    }
+    for (const fn of Object.values(others)) {
+      expect(actionsOf(fn).filter((a) => a.startsWith('bedrock:'))).toEqual([]);
+    }
+  });
+});
+
+describe('Feishu hand-off', () => {
+  it('lets the webhook invoke only the worker, named in its environment', () => {
+    const invokes = statementsOf(stack.feishuWebhook).filter((s) => [s.Action].flat().includes('lambda:InvokeFunction'));
+    expect(invokes).toEqual([expect.objectContaining({ Resource: functionArn(stack.feishuWorker) })]);
+    expect(environmentOf(stack.feishuWebhook)).toMatchObject({
+      FEISHU_WORKER_FUNCTION_NAME: { Ref: logicalId(stack.feishuWorker.function) },
+      LARK_DOMAIN: 'https://open.feishu.cn',
+    });
+    expect(environmentOf(stack.feishuWorker)).toMatchObject({ LARK_DOMAIN: 'https://open.feishu.cn' });
+    const { feishuWebhook, ...others } = allFunctions();
+    for (const fn of Object.values(others)) expect(actionsOf(fn).filter((a) => a.startsWith('lambda:'))).toEqual([]);
+  });
+
+  it('does not retry the worker and keeps failed events in a queue', () => {
+    template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+      FunctionName: { Ref: logicalId(stack.feishuWorker.function) },
+      MaximumRetryAttempts: 0,
+      MaximumEventAgeInSeconds: 600,
+      DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [Match.stringLikeRegexp('^FeishuWorkerFailures'), 'Arn'] } } },
+    });
+  });
+});
+
+it('exports the URLs, the admin key secret name and the table name', () => {
+  for (const name of ['ChatFunctionUrl', 'HttpApiUrl', 'AdminKeySecretName', 'TableName']) {
+    template.hasOutput(name, { Value: Match.anyValue() });
+  }
+  template.hasOutput('ChatFunctionUrl', { Value: { 'Fn::GetAtt': [Match.stringLikeRegexp('FunctionUrl'), 'FunctionUrl'] } });
+});
+
+it('passes the cdk-nag AwsSolutions checks, every exception acknowledged with a reason', () => {
+  const report = new AwsSolutionsChecks().validateScope(stack);
+  const findings = report.violations.map(
+    (v) => `${v.ruleName}: ${v.violatingResources.map((r) => r.constructPath).join(', ')}`,
+  );
+  expect(findings).toEqual([]);
+});
+
+it('lets a dev stack be destroyed with its data', () => {
+  const app = new App({ context: { ...cdkJsonContext, 'aws:cdk:bundling-stacks': [] } });
+  const dev = Template.fromStack(new GatewayStack(app, 'Dev', { destroyOnRemoval: true, larkDomain: 'https://open.larksuite.com' }));
+  dev.hasResource('AWS::DynamoDB::Table', {
+    DeletionPolicy: 'Delete',
+    Properties: Match.objectLike({ DeletionProtectionEnabled: false }),
+  });
+  dev.hasResource('AWS::SecretsManager::Secret', { DeletionPolicy: 'Delete' });
+  dev.allResources('AWS::Logs::LogGroup', { DeletionPolicy: 'Delete' });
+  dev.hasResourceProperties('AWS::Lambda::Function', {
+    Environment: { Variables: Match.objectLike({ LARK_DOMAIN: 'https://open.larksuite.com' }) },
+  });
+});
