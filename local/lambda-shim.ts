@@ -22,9 +22,11 @@ export abstract class LocalResponseStream extends Writable {
 type StreamingHandler = (event: unknown, stream: LocalResponseStream, context: unknown) => Promise<unknown>;
 
 export function installLambdaShim(): void {
-  const g = globalThis as unknown as { awslambda?: unknown };
-  if (g.awslambda) return;
-  g.awslambda = {
+  // Other libraries (Powertools' invoke store) may already have created the global with members of their own.
+  const g = globalThis as unknown as { awslambda?: Record<string, unknown> };
+  g.awslambda ??= {};
+  if (typeof g.awslambda.streamifyResponse === 'function') return;
+  Object.assign(g.awslambda, {
     streamifyResponse(fn: StreamingHandler) {
       Object.defineProperty(fn, STREAMING, { value: true });
       return fn;
@@ -35,7 +37,7 @@ export function installLambdaShim(): void {
         return stream;
       },
     },
-  };
+  });
 }
 
 export function isStreamingHandler(fn: unknown): fn is StreamingHandler {

@@ -104,7 +104,7 @@ async function serve(req: IncomingMessage, res: ServerResponse, handlers: Map<st
     }
     return;
   }
-  const result = (await handler(event, context)) as APIGatewayProxyStructuredResultV2 | string | undefined;
+  const result = (await (handler as Handler)(event, context)) as APIGatewayProxyStructuredResultV2 | string | undefined;
   writeResult(res, result);
 }
 

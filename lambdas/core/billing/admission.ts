@@ -1,0 +1,103 @@
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { currentMonth } from '../clock.js';
+import { moneyAttr, type Money } from '../money.js';
+import { errors } from '../openai/errors.js';
+import { type ApiKey, fromItem, getKeyById, keyPk, KEY_SK } from '../store/keys.js';
+import { db, isConditionFailure, tableName } from '../store/table.js';
+import { spendable } from './allowance.js';
+
+/**
+ * Burst-safe admission. A user key's request is admitted only while the money held by in-flight requests
+ * (`reserved`) is below what the key may spend; admission adds the request's estimate to `reserved` in one
+ * conditional update. Concurrent admissions only touch `reserved`, so they do not conflict with one another;
+ * a concurrent settlement changes month_fee/balance and makes us re-check with the fresh item. However many
+ * requests race, the key overspends by at most one request's estimate.
+ */
+export interface Reservation {
+  keyId: number;
+  amount: Money;
+}
+
+const MAX_ATTEMPTS = 25;
+
+export async function admit(key: ApiKey, estimate: Money): Promise<Reservation> {
+  if (key.role === 'admin') return { keyId: key.id, amount: 0n }; // costed and recorded, never refused
+  let current: ApiKey | undefined = key;
+  for (let attempt = 0; attempt < MAX_ATTEMPTS && current; attempt++) {
+    const month = currentMonth();
+    const limit = spendable(current, month);
+    if (current.reserved >= limit) throw errors.insufficientQuota();
+    try {
+      await db().send(
+        new UpdateCommand({
+          TableName: tableName(),
+          Key: { pk: keyPk(current.hash), sk: KEY_SK },
+          UpdateExpression: 'ADD reserved :e, rev :one',
+          ConditionExpression:
+            'fee_month = :fm AND month_fee = :mf AND balance = :b AND month_quota = :q AND (attribute_not_exists(reserved) OR reserved < :limit)',
+          ExpressionAttributeValues: {
+            ':e': moneyAttr(estimate),
+            ':one': 1,
+            ':fm': current.feeMonth,
+            ':mf': moneyAttr(current.monthFee),
+            ':b': moneyAttr(current.balance),
+            ':q': moneyAttr(current.monthQuota),
+            ':limit': moneyAttr(limit),
+          },
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      );
+      return { keyId: current.id, amount: estimate };
+    } catch (e) {
+      if (!isConditionFailure(e)) throw e;
+      const old = (e as { Item?: Record<string, unknown> }).Item;
+      // The item is gone (deleted or reset meanwhile): follow the id, or refuse as an unknown key.
+      current = old ? fromItem(unwrap(old)) : await getKeyById(current.id);
+      if (!current) throw errors.invalidApiKey();
+      if (attempt > 3) await jitter(attempt);
+    }
+  }
+  throw errors.insufficientQuota('Could not reserve quota for this request under heavy contention; retry shortly.');
+}
+
+/** Gives back a reservation that will not be settled (the call failed before any usage). */
+export async function release(r: Reservation): Promise<void> {
+  if (r.amount === 0n) return;
+  const { getKeyHashById } = await import('../store/keys.js');
+  const hash = await getKeyHashById(r.keyId);
+  if (!hash) return;
+  try {
+    await db().send(
+      new UpdateCommand({
+        TableName: tableName(),
+        Key: { pk: keyPk(hash), sk: KEY_SK },
+        UpdateExpression: 'ADD reserved :neg, rev :one',
+        ConditionExpression: 'attribute_exists(pk)',
+        ExpressionAttributeValues: { ':neg': moneyAttr(-r.amount), ':one': 1 },
+      }),
+    );
+  } catch (e) {
+    if (!isConditionFailure(e)) throw e;
+  }
+}
+
+/** ReturnValuesOnConditionCheckFailure items arrive in wire form ({S:..},{N:..}). */
+export function unwrap(item: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(item)) {
+    const av = v as Record<string, unknown>;
+    if (av && typeof av === 'object' && !Array.isArray(av) && Object.keys(av).length === 1) {
+      const [t, val] = Object.entries(av)[0];
+      if (t === 'S') out[k] = val;
+      else if (t === 'N') out[k] = val; // money parses decimal strings exactly
+      else if (t === 'NULL') out[k] = null;
+      else if (t === 'BOOL') out[k] = val;
+      else out[k] = v;
+    } else out[k] = v;
+  }
+  return out;
+}
+
+function jitter(attempt: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, Math.random() * Math.min(200, 10 * attempt)));
+}

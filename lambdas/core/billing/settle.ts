@@ -1,0 +1,155 @@
+import { TransactWriteCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
+import { currentDay, currentMonth } from '../clock.js';
+import { logger } from '../log.js';
+import { moneyAttr, type Money } from '../money.js';
+import type { TokenUsage } from '../providers/types.js';
+import { type ApiKey, fromItem, getKeyByHash, getKeyById, keyPk, KEY_SK } from '../store/keys.js';
+import type { Model } from '../store/models.js';
+import { nextId } from '../store/counters.js';
+import { cancellationCodes, db, nowIso, tableName } from '../store/table.js';
+import { sessionIdFor, sessionPk } from '../records/sessions.js';
+import { threadItem, type Thread } from '../records/threads.js';
+import { capJson, capText } from '../records/limits.js';
+import { statsUpdate } from '../records/stats.js';
+import { unwrap, type Reservation } from './admission.js';
+import { applyCharge } from './allowance.js';
+import { costOf, pricesOf } from './cost.js';
+
+/** Everything one finished (or failed, or interrupted) call leaves behind. */
+export interface UsageRecord {
+  requestId: string;
+  kind: 'chat' | 'embeddings';
+  key: ApiKey;
+  model: Model;
+  sessionKey?: string;
+  prompt: string;
+  completion: string;
+  reasoning: string;
+  toolCalls: unknown[];
+  finishReason: string | null;
+  usage: TokenUsage;
+  status: Thread['status'];
+  error: string | null;
+  firstByteLatency: number | null;
+  totalLatency: number;
+  reservation: Reservation;
+}
+
+const CHARGE_MARKER_TTL_S = 7 * 24 * 3600;
+const MAX_ATTEMPTS = 40;
+
+/**
+ * Charges a call exactly once and records it: the key's money, the thread, the session totals and the daily
+ * statistics are written in ONE transaction, together with a marker item named by the request id, so a retried
+ * settlement can never charge twice. The quota/balance split is computed from the key as read and guarded by
+ * conditions on those very figures; a concurrent charge makes us re-read and try again.
+ */
+export async function settle(rec: UsageRecord): Promise<{ threadId: number; fee: Money }> {
+  const prices = pricesOf(rec.model);
+  const fee = costOf(rec.usage, prices);
+  const sessionId = rec.sessionKey ? await sessionIdFor(rec.key.id, rec.sessionKey, rec.prompt) : null;
+  const threadId = await nextId('thread');
+  const now = nowIso();
+  const thread: Thread = {
+    id: threadId,
+    requestId: rec.requestId,
+    kind: rec.kind,
+    keyId: rec.key.id,
+    sessionId,
+    model: rec.model.name,
+    modelId: rec.model.id,
+    prompt: capText(rec.prompt),
+    completion: capText(rec.completion),
+    reasoning: capText(rec.reasoning),
+    toolCalls: capJson(rec.toolCalls),
+    finishReason: rec.finishReason,
+    tokensIn: rec.usage.inputTokens,
+    tokensOut: rec.usage.outputTokens,
+    tokensCacheRead: rec.usage.cacheReadTokens,
+    tokensCacheWrite: rec.usage.cacheWriteTokens,
+    priceIn: prices.in,
+    priceOut: prices.out,
+    fee,
+    firstByteLatency: rec.firstByteLatency,
+    totalLatency: rec.totalLatency,
+    status: rec.status,
+    error: rec.error,
+    createdAt: now,
+  };
+
+  let key: ApiKey | undefined = rec.key;
+  for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+    const month = currentMonth();
+    const items: NonNullable<TransactWriteCommandInput['TransactItems']> = [
+      {
+        Put: {
+          TableName: tableName(),
+          Item: { pk: `CHARGE#${rec.requestId}`, sk: 'CHARGE', type: 'charge', thread_id: threadId, ttl: Math.floor(Date.now() / 1000) + CHARGE_MARKER_TTL_S },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        },
+      },
+      { Put: { TableName: tableName(), Item: threadItem(thread), ConditionExpression: 'attribute_not_exists(pk)' } },
+      statsUpdate({ day: currentDay(), keyId: rec.key.id, model: rec.model.name, usage: rec.usage, fee }),
+    ];
+    if (sessionId !== null) {
+      items.push({
+        Update: {
+          TableName: tableName(),
+          Key: { pk: sessionPk(sessionId), sk: 'SESSION' },
+          UpdateExpression: 'ADD tokens_in :i, tokens_out :o, fee :f SET updated_at = :now',
+          ExpressionAttributeValues: { ':i': rec.usage.inputTokens + rec.usage.cacheReadTokens + rec.usage.cacheWriteTokens, ':o': rec.usage.outputTokens, ':f': moneyAttr(fee), ':now': now },
+        },
+      });
+    }
+    const keyIndex = items.length;
+    if (key) {
+      const split = applyCharge(key, fee, month);
+      items.push({
+        Update: {
+          TableName: tableName(),
+          Key: { pk: keyPk(key.hash), sk: KEY_SK },
+          UpdateExpression: 'SET month_fee = :nmf, balance = :nb, fee_month = :month ADD total_fee :fee, reserved :release, rev :one',
+          ConditionExpression: 'fee_month = :fm AND month_fee = :mf AND balance = :b AND month_quota = :q',
+          ExpressionAttributeValues: {
+            ':nmf': moneyAttr(split.monthFee),
+            ':nb': moneyAttr(split.balance),
+            ':month': month,
+            ':fee': moneyAttr(fee),
+            ':release': moneyAttr(-rec.reservation.amount),
+            ':one': 1,
+            ':fm': key.feeMonth,
+            ':mf': moneyAttr(key.monthFee),
+            ':b': moneyAttr(key.balance),
+            ':q': moneyAttr(key.monthQuota),
+          },
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        },
+      });
+    }
+    try {
+      await db().send(new TransactWriteCommand({ TransactItems: items }));
+      return { threadId, fee };
+    } catch (e) {
+      const codes = cancellationCodes(e);
+      if (!codes) throw e;
+      if (codes[0] === 'ConditionalCheckFailed') {
+        logger.info('request already charged', { requestId: rec.requestId });
+        return { threadId, fee };
+      }
+      if (codes[keyIndex] === 'ConditionalCheckFailed' && key) {
+        const reasons = (e as { CancellationReasons?: Array<{ Item?: Record<string, unknown> }> }).CancellationReasons ?? [];
+        const old = reasons[keyIndex]?.Item;
+        key = old ? fromItem(unwrap(old)) : ((await getKeyByHash(key.hash)) ?? (await getKeyById(key.id)));
+        if (attempt > 2) await new Promise((r) => setTimeout(r, Math.random() * Math.min(100, 5 * attempt)));
+        continue;
+      }
+      if (codes.some((c) => c === 'TransactionConflict')) {
+        await new Promise((r) => setTimeout(r, Math.random() * 20 * (attempt + 1)));
+        key = key ? ((await getKeyByHash(key.hash)) ?? (await getKeyById(key.id))) : undefined;
+        continue;
+      }
+      throw e;
+    }
+  }
+  throw new Error(`could not settle request ${rec.requestId} after ${MAX_ATTEMPTS} attempts`);
+}

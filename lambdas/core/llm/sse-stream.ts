@@ -1,0 +1,61 @@
+import { PassThrough } from 'node:stream';
+
+/**
+ * The body of a streaming completion: frames are written as the upstream produces them (no buffering), with
+ * `:` keep-alive comments while the model is silent. When the client goes away the stream is destroyed; we
+ * abort the upstream call and hold the destruction until the call is settled (charged and recorded), so the
+ * Lambda is not frozen with the bill unwritten.
+ */
+export class SseStream extends PassThrough {
+  private lastWrite = Date.now();
+  private readonly timer: NodeJS.Timeout | undefined;
+  /** Resolves once the call has been charged and recorded. */
+  settled: Promise<unknown> = Promise.resolve();
+  onAbort: () => void = () => undefined;
+
+  constructor(keepAliveMs: number) {
+    super();
+    if (keepAliveMs > 0) {
+      this.timer = setInterval(() => {
+        if (Date.now() - this.lastWrite >= keepAliveMs) this.comment('keep-alive');
+      }, Math.max(10, Math.floor(keepAliveMs / 2)));
+      this.timer.unref?.();
+    }
+  }
+
+  data(payload: unknown): void {
+    this.send(`data: ${typeof payload === 'string' ? payload : JSON.stringify(payload)}\n\n`);
+  }
+
+  comment(text: string): void {
+    this.send(`: ${text}\n\n`);
+  }
+
+  close(): void {
+    this.stopTimer();
+    if (!this.destroyed && !this.writableEnded) this.end();
+  }
+
+  private send(frame: string): void {
+    if (this.destroyed || this.writableEnded) return;
+    this.lastWrite = Date.now();
+    this.write(frame);
+  }
+
+  private stopTimer(): void {
+    if (this.timer) clearInterval(this.timer);
+  }
+
+  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    this.stopTimer();
+    if (error) this.onAbort();
+    const guard = new Promise((r) => setTimeout(r, 10_000).unref?.());
+    void Promise.race([this.settled.catch(() => undefined), guard]).then(() => callback(error));
+  }
+}
+
+export const SSE_HEADERS = {
+  'content-type': 'text/event-stream; charset=utf-8',
+  'cache-control': 'no-cache',
+  'x-accel-buffering': 'no',
+};

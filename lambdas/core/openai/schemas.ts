@@ -1,0 +1,96 @@
+import { z } from 'zod';
+import type { ChatCompletionRequest, EmbeddingsRequest } from './types.js';
+
+/**
+ * Edge validation of /v1 bodies. Unknown top-level fields (seed, user, metadata, logit_bias, …) are accepted and
+ * ignored, as OpenAI-compatible servers do; fields we would have to silently get wrong are refused instead.
+ */
+const textPart = z.object({ type: z.literal('text'), text: z.string() });
+const imagePart = z.object({
+  type: z.literal('image_url'),
+  image_url: z.union([z.string().transform((url) => ({ url })), z.object({ url: z.string().min(1), detail: z.string().optional() })]),
+});
+const docPart = z.object({
+  type: z.literal('doc'),
+  doc: z.object({
+    name: z.string().optional(),
+    format: z.string().optional(),
+    size: z.number().optional(),
+    source: z.object({ bytes: z.union([z.record(z.string(), z.number()), z.array(z.number()), z.string()]) }),
+  }),
+});
+const filePart = z.object({
+  type: z.literal('file'),
+  file: z.object({ file_data: z.string().optional(), filename: z.string().optional(), file_id: z.string().optional() }),
+});
+const contentPart = z.discriminatedUnion('type', [textPart, imagePart, docPart, filePart], {
+  error: (iss) => (iss.code === 'invalid_union' ? "unsupported content part type (expected text, image_url, doc or file)" : undefined),
+});
+
+const toolCall = z.object({
+  id: z.string().min(1),
+  type: z.literal('function').default('function'),
+  function: z.object({ name: z.string().min(1), arguments: z.string().default('{}') }),
+});
+
+const message = z.object({
+  role: z.enum(['system', 'developer', 'user', 'assistant', 'tool']),
+  content: z.union([z.string(), z.array(contentPart), z.null()]).optional(),
+  name: z.string().optional(),
+  tool_calls: z.array(toolCall).optional(),
+  tool_call_id: z.string().optional(),
+  reasoning_content: z.string().nullish(),
+  reasoning_signature: z.string().nullish(),
+});
+
+const tool = z.object({
+  type: z.literal('function'),
+  function: z.object({
+    name: z.string().regex(/^[a-zA-Z0-9_-]{1,64}$/, 'tool names must match ^[a-zA-Z0-9_-]{1,64}$'),
+    description: z.string().optional(),
+    parameters: z.record(z.string(), z.unknown()).optional(),
+    strict: z.boolean().nullish(),
+  }),
+});
+
+const toolChoice = z.union([
+  z.enum(['auto', 'none', 'required']),
+  z.object({ type: z.literal('function'), function: z.object({ name: z.string().min(1) }) }),
+]);
+
+export const chatCompletionSchema = z
+  .looseObject({
+    model: z.string().min(1, 'is required'),
+    messages: z.array(message).min(1, 'must contain at least one message'),
+    stream: z.boolean().nullish(),
+    stream_options: z.object({ include_usage: z.boolean().optional() }).nullish(),
+    temperature: z.number().min(0).max(2).nullish(),
+    top_p: z.number().min(0).max(1).nullish(),
+    max_tokens: z.number().int().positive().nullish(),
+    max_completion_tokens: z.number().int().positive().nullish(),
+    stop: z.union([z.string(), z.array(z.string()).max(4)]).nullish(),
+    tools: z.array(tool).optional(),
+    tool_choice: toolChoice.optional(),
+    parallel_tool_calls: z.boolean().optional(),
+    reasoning_effort: z.enum(['minimal', 'low', 'medium', 'high']).nullish(),
+    thinking: z.object({ type: z.enum(['enabled', 'disabled']), budget_tokens: z.number().int().positive().optional() }).nullish(),
+    response_format: z
+      .object({
+        type: z.enum(['text', 'json_object', 'json_schema']),
+        json_schema: z.object({ name: z.string(), description: z.string().optional(), schema: z.record(z.string(), z.unknown()).optional(), strict: z.boolean().nullish() }).optional(),
+      })
+      .optional(),
+    n: z.number().int().min(1).max(1, 'only n=1 is supported').nullish(),
+    user: z.string().optional(),
+  })
+  .transform((v) => v as unknown as ChatCompletionRequest);
+
+export const embeddingsSchema = z
+  .looseObject({
+    model: z.string().min(1, 'is required'),
+    input: z.union([z.string(), z.array(z.string()), z.array(z.number()), z.array(z.array(z.number()))]),
+    encoding_format: z.enum(['float', 'base64']).optional(),
+    dimensions: z.number().int().positive().optional(),
+    user: z.string().optional(),
+  })
+  .transform((v) => v as unknown as EmbeddingsRequest);

@@ -1,0 +1,92 @@
+import { GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { money, type Money } from '../money.js';
+import { nextId } from '../store/counters.js';
+import { cancellationCodes, db, nowIso, pad, tableName } from '../store/table.js';
+
+/** A conversation named by the client's `Session-Id` header, per key. Totals grow with every charged thread. */
+export interface Session {
+  id: number;
+  keyId: number;
+  sessionKey: string;
+  title: string;
+  tokensIn: number;
+  tokensOut: number;
+  fee: Money;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export const sessionPk = (id: number) => `SESSION#${id}`;
+const pointerPk = (keyId: number, sessionKey: string) => `SESSIONKEY#${keyId}#${sessionKey}`;
+
+export function sessionFromItem(item: Record<string, unknown>): Session {
+  return {
+    id: Number(item.id),
+    keyId: Number(item.key_id),
+    sessionKey: String(item.session_key ?? ''),
+    title: String(item.title ?? ''),
+    tokensIn: Number(item.tokens_in ?? 0),
+    tokensOut: Number(item.tokens_out ?? 0),
+    fee: money(item.fee),
+    createdAt: String(item.created_at ?? ''),
+    updatedAt: String(item.updated_at ?? ''),
+  };
+}
+
+export async function getSession(id: number): Promise<Session | undefined> {
+  const out = await db().send(new GetCommand({ TableName: tableName(), Key: { pk: sessionPk(id), sk: 'SESSION' } }));
+  return out.Item ? sessionFromItem(out.Item) : undefined;
+}
+
+/** The session id for (key, Session-Id), created on first use with a title from the first prompt. */
+export async function sessionIdFor(keyId: number, sessionKey: string, firstPrompt: string): Promise<number> {
+  const pointer = { pk: pointerPk(keyId, sessionKey), sk: 'SESSIONKEY' };
+  const found = await db().send(new GetCommand({ TableName: tableName(), Key: pointer, ConsistentRead: true }));
+  if (found.Item) return Number(found.Item.session_id);
+  const id = await nextId('session');
+  const now = nowIso();
+  try {
+    await db().send(
+      new TransactWriteCommand({
+        TransactItems: [
+          { Put: { TableName: tableName(), Item: { ...pointer, type: 'session-key', session_id: id, key_id: keyId }, ConditionExpression: 'attribute_not_exists(pk)' } },
+          {
+            Put: {
+              TableName: tableName(),
+              Item: {
+                pk: sessionPk(id),
+                sk: 'SESSION',
+                type: 'session',
+                id,
+                key_id: keyId,
+                session_key: sessionKey,
+                title: titleFrom(firstPrompt),
+                title_lc: titleFrom(firstPrompt).toLowerCase(),
+                tokens_in: 0,
+                tokens_out: 0,
+                fee: 0,
+                created_at: now,
+                updated_at: now,
+                gsi1pk: 'SESSIONS',
+                gsi1sk: pad(id),
+                gsi2pk: `SESSIONS#KEY#${keyId}`,
+                gsi2sk: pad(id),
+              },
+            },
+          },
+        ],
+      }),
+    );
+    return id;
+  } catch (e) {
+    if (cancellationCodes(e)?.[0] !== 'ConditionalCheckFailed') throw e;
+    // A concurrent first call created it.
+    const again = await db().send(new GetCommand({ TableName: tableName(), Key: pointer, ConsistentRead: true }));
+    return Number(again.Item!.session_id);
+  }
+}
+
+function titleFrom(prompt: string): string {
+  const oneLine = prompt.replace(/\s+/g, ' ').trim();
+  return oneLine.length > 80 ? `${oneLine.slice(0, 79)}…` : oneLine || '(untitled)';
+}

@@ -1,0 +1,106 @@
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { money, moneyAttr, type Money } from '../money.js';
+import { db, pad, tableName } from '../store/table.js';
+
+/** One recorded call (completion or embeddings): what was asked, answered, used and charged. */
+export interface Thread {
+  id: number;
+  requestId: string;
+  kind: 'chat' | 'embeddings';
+  keyId: number;
+  sessionId: number | null;
+  model: string;
+  modelId: number;
+  prompt: string;
+  completion: string;
+  reasoning: string;
+  toolCalls: unknown[];
+  finishReason: string | null;
+  tokensIn: number;
+  tokensOut: number;
+  tokensCacheRead: number;
+  tokensCacheWrite: number;
+  priceIn: Money;
+  priceOut: Money;
+  fee: Money;
+  firstByteLatency: number | null;
+  totalLatency: number;
+  status: 'ok' | 'error' | 'interrupted';
+  error: string | null;
+  createdAt: string;
+}
+
+export const threadPk = (id: number) => `THREAD#${id}`;
+
+export function threadItem(t: Thread): Record<string, unknown> {
+  return {
+    pk: threadPk(t.id),
+    sk: 'THREAD',
+    type: 'thread',
+    id: t.id,
+    request_id: t.requestId,
+    kind: t.kind,
+    key_id: t.keyId,
+    session_id: t.sessionId,
+    model: t.model,
+    model_id: t.modelId,
+    prompt: t.prompt,
+    completion: t.completion,
+    reasoning: t.reasoning,
+    tool_calls: t.toolCalls,
+    finish_reason: t.finishReason,
+    tokens_in: t.tokensIn,
+    tokens_out: t.tokensOut,
+    tokens_cache_read: t.tokensCacheRead,
+    tokens_cache_write: t.tokensCacheWrite,
+    price_in: moneyAttr(t.priceIn),
+    price_out: moneyAttr(t.priceOut),
+    fee: moneyAttr(t.fee),
+    first_byte_latency: t.firstByteLatency,
+    total_latency: t.totalLatency,
+    status: t.status,
+    error: t.error,
+    created_at: t.createdAt,
+    // Lower-cased copy for q search (see docs/data-model.md).
+    search: `${t.prompt}\n${t.completion}`.toLowerCase().slice(0, 4000),
+    gsi1pk: 'THREADS',
+    gsi1sk: pad(t.id),
+    gsi2pk: `THREADS#KEY#${t.keyId}`,
+    gsi2sk: pad(t.id),
+    ...(t.sessionId === null ? {} : { gsi3pk: `THREADS#SESSION#${t.sessionId}`, gsi3sk: pad(t.id) }),
+  };
+}
+
+export function threadFromItem(item: Record<string, unknown>): Thread {
+  return {
+    id: Number(item.id),
+    requestId: String(item.request_id ?? ''),
+    kind: item.kind === 'embeddings' ? 'embeddings' : 'chat',
+    keyId: Number(item.key_id),
+    sessionId: item.session_id === null || item.session_id === undefined ? null : Number(item.session_id),
+    model: String(item.model ?? ''),
+    modelId: Number(item.model_id ?? 0),
+    prompt: String(item.prompt ?? ''),
+    completion: String(item.completion ?? ''),
+    reasoning: String(item.reasoning ?? ''),
+    toolCalls: (item.tool_calls as unknown[]) ?? [],
+    finishReason: (item.finish_reason as string | null) ?? null,
+    tokensIn: Number(item.tokens_in ?? 0),
+    tokensOut: Number(item.tokens_out ?? 0),
+    tokensCacheRead: Number(item.tokens_cache_read ?? 0),
+    tokensCacheWrite: Number(item.tokens_cache_write ?? 0),
+    priceIn: money(item.price_in),
+    priceOut: money(item.price_out),
+    fee: money(item.fee),
+    firstByteLatency: item.first_byte_latency === null || item.first_byte_latency === undefined ? null : Number(item.first_byte_latency),
+    totalLatency: Number(item.total_latency ?? 0),
+    status: (item.status as Thread['status']) ?? 'ok',
+    error: (item.error as string | null) ?? null,
+    createdAt: String(item.created_at ?? ''),
+  };
+}
+
+export async function getThread(id: number): Promise<Thread | undefined> {
+  const out = await db().send(new GetCommand({ TableName: tableName(), Key: { pk: threadPk(id), sk: 'THREAD' } }));
+  return out.Item ? threadFromItem(out.Item) : undefined;
+}

@@ -1,0 +1,109 @@
+/**
+ * `npm start`: the whole gateway on one machine. DynamoDB Local (or AWS_ENDPOINT_URL_DYNAMODB), the table, the
+ * bootstrap admin key, Bedrock (real with AWS credentials, the simulator without), and the local HTTP server
+ * running the same handlers the CDK stack deploys.
+ */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { generateApiKey } from '../lambdas/core/auth/api-key.js';
+import { startBedrockSimulator } from './bedrock-simulator/index.js';
+import { startDynamoDbLocal, type DynamoDbLocal } from './dynamodb-local.js';
+import { ensureTable } from './table.js';
+
+const env = process.env;
+const port = Number(env.PORT || 8866);
+const host = env.HOST || '127.0.0.1';
+const dataDir = resolve(env.DATA_DIR || '.data');
+env.TABLE_NAME ||= 'bedrock-gateway';
+env.AWS_REGION ||= env.AWS_DEFAULT_REGION || 'us-east-1';
+env.POWERTOOLS_LOG_LEVEL ||= env.LOG_LEVEL || 'WARN';
+// Everything here is loopback or explicit; never let the SDK wander to the instance metadata address.
+env.AWS_EC2_METADATA_DISABLED ||= 'true';
+env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ||= 'true';
+
+function hasAwsCredentials(): boolean {
+  if (env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY) return true;
+  if (env.AWS_PROFILE || env.AWS_WEB_IDENTITY_TOKEN_FILE || env.AWS_CONTAINER_CREDENTIALS_FULL_URI || env.AWS_CONTAINER_CREDENTIALS_RELATIVE_URI) return true;
+  const files = [env.AWS_SHARED_CREDENTIALS_FILE || join(homedir(), '.aws', 'credentials'), env.AWS_CONFIG_FILE || join(homedir(), '.aws', 'config')];
+  return files.some((f) => existsSync(f));
+}
+
+function adminKey(): { key: string; generated: boolean; file?: string } {
+  if (env.ADMIN_API_KEY) return { key: env.ADMIN_API_KEY, generated: false };
+  const file = join(dataDir, 'admin-key');
+  if (existsSync(file)) return { key: readFileSync(file, 'utf8').trim(), generated: false, file };
+  const key = generateApiKey();
+  writeFileSync(file, `${key}\n`, { mode: 0o600 });
+  return { key, generated: true, file };
+}
+
+async function main(): Promise<void> {
+  mkdirSync(dataDir, { recursive: true });
+  const stops: Array<() => Promise<void>> = [];
+
+  let bedrockNote: string;
+  const simulated = !hasAwsCredentials() && !env.AWS_ENDPOINT_URL_BEDROCK_RUNTIME;
+  if (simulated) {
+    // No credentials: Bedrock is the in-project simulator. Dummy credentials are fine for it and DynamoDB Local.
+    env.AWS_ACCESS_KEY_ID = 'local';
+    env.AWS_SECRET_ACCESS_KEY = 'local';
+    const sim = await startBedrockSimulator();
+    env.AWS_ENDPOINT_URL_BEDROCK_RUNTIME = sim.url;
+    stops.push(() => sim.close());
+    bedrockNote = `SIMULATED at ${sim.url} (no AWS credentials found; replies are marked [simulated Bedrock])`;
+  } else {
+    bedrockNote = env.AWS_ENDPOINT_URL_BEDROCK_RUNTIME ? `endpoint ${env.AWS_ENDPOINT_URL_BEDROCK_RUNTIME}` : `real Amazon Bedrock in ${env.AWS_REGION}`;
+  }
+
+  let dynamo: DynamoDbLocal | undefined;
+  if (!env.AWS_ENDPOINT_URL_DYNAMODB) {
+    dynamo = await startDynamoDbLocal({ dataDir: join(dataDir, 'dynamodb') });
+    env.AWS_ENDPOINT_URL_DYNAMODB = dynamo.endpoint;
+    stops.push(() => dynamo!.stop());
+    if (!env.AWS_ACCESS_KEY_ID) {
+      // DynamoDB Local accepts any credentials; keep real ones (if any) for Bedrock untouched.
+      env.AWS_ACCESS_KEY_ID = 'local';
+      env.AWS_SECRET_ACCESS_KEY = 'local';
+    }
+  }
+  await ensureTable(env.TABLE_NAME!);
+
+  const admin = adminKey();
+  env.ADMIN_API_KEY = admin.key;
+  const { ensureBootstrapAdmin } = await import('../lambdas/core/auth/bootstrap.js');
+  await ensureBootstrapAdmin();
+
+  const { startLocalGateway } = await import('./server.js');
+  const gw = await startLocalGateway({ port, host });
+  stops.unshift(() => gw.close());
+
+  const base = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${gw.port}`;
+  const bar = '='.repeat(78);
+  console.log(`\n${bar}\n Bedrock gateway listening on ${base}\n${bar}`);
+  console.log(` DynamoDB : ${dynamo ? `DynamoDB Local ${dynamo.endpoint} (data in ${join(dataDir, 'dynamodb')})` : env.AWS_ENDPOINT_URL_DYNAMODB}, table ${env.TABLE_NAME}`);
+  console.log(` Bedrock  : ${bedrockNote}`);
+  if (simulated) console.log(`\n  !!! NO AWS CREDENTIALS: Bedrock is SIMULATED. Answers are canned, not a real model. !!!\n`);
+  if (admin.generated) console.log(` Admin key (generated now, shown once; also saved to ${admin.file}):\n\n   ${admin.key}\n`);
+  else if (admin.file) console.log(` Admin key: the one in ${admin.file}`);
+  else console.log(' Admin key: the ADMIN_API_KEY you set');
+  console.log(` Try:\n   export ADMIN=${admin.generated || admin.file ? `$(cat ${admin.file})` : '$ADMIN_API_KEY'}`);
+  console.log(`   curl -s ${base}/admin/model/list -H "Authorization: Bearer $ADMIN"`);
+  console.log(`   (README.md walks through groups, models, user keys and chat)\n${bar}\n`);
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`\n${signal}: shutting down…`);
+    for (const stop of stops) await stop().catch((e) => console.error(e));
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+}
+
+main().catch((e) => {
+  console.error('failed to start:', e);
+  process.exit(1);
+});
