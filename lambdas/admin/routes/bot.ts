@@ -1,0 +1,4 @@
+import type { Route } from '../../core/http/router.js';
+
+/** /admin/bot/feishu/* */
+export const botRoutes: Route[] = [];
