@@ -1,0 +1,25 @@
+import type { Message, SystemContentBlock, ToolConfiguration } from '@aws-sdk/client-bedrock-runtime';
+import type { PromptCacheTargets } from './config.js';
+
+export interface CacheableParts {
+  system: SystemContentBlock[];
+  toolConfig: ToolConfiguration | undefined;
+  messages: Message[];
+}
+
+const CACHE_POINT = { cachePoint: { type: 'default' } } as const;
+
+/** Adds Converse cache points after the system blocks, after the tools and after the last user turn, as configured. */
+export function applyPromptCache(parts: CacheableParts, targets: PromptCacheTargets): CacheableParts {
+  const { system, toolConfig, messages } = parts;
+  const lastUser = messages.map((m) => m.role).lastIndexOf('user');
+  return {
+    system: targets.system && system.length > 0 ? [...system, CACHE_POINT] : system,
+    toolConfig:
+      targets.tools && toolConfig?.tools?.length ? { ...toolConfig, tools: [...toolConfig.tools, CACHE_POINT] } : toolConfig,
+    messages:
+      targets.messages && lastUser >= 0
+        ? messages.map((m, i) => (i === lastUser ? { ...m, content: [...(m.content ?? []), CACHE_POINT] } : m))
+        : messages,
+  };
+}

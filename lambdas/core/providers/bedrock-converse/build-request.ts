@@ -1,0 +1,53 @@
+import type { ConverseStreamCommandInput } from '@aws-sdk/client-bedrock-runtime';
+import type { ChatCompletionRequest } from '../../openai/types.js';
+import type { CallContext } from '../types.js';
+import { applyPromptCache } from './apply-prompt-cache.js';
+import type { ConverseConfig } from './config.js';
+import { mapInferenceConfig } from './map-inference-config.js';
+import { mapMessages } from './map-messages.js';
+import { resolveThinking, thinkingRequestFields } from './map-reasoning.js';
+import { planStructuredOutput } from './map-response-format.js';
+import { mapToolConfig } from './map-tools.js';
+
+/** The Converse input (same shape for Converse and ConverseStream) plus what reading the answer needs to know. */
+export interface ConverseRequestPlan {
+  input: ConverseStreamCommandInput;
+  /** Name of the response_format tool whose input is the JSON answer, if one is forced. */
+  structuredToolName: string | undefined;
+}
+
+/** One OpenAI chat request → one Converse request. Pure apart from fetching http(s) images through ctx. */
+export async function buildConverseRequest(
+  req: ChatCompletionRequest,
+  config: ConverseConfig,
+  ctx: Pick<CallContext, 'fetchImage'>,
+): Promise<ConverseRequestPlan> {
+  const clientHasTools = (req.tools?.length ?? 0) > 0;
+  const clientForcesTool = clientHasTools && (req.tool_choice === 'required' || typeof req.tool_choice === 'object');
+  const structuredIfNoThinking = planStructuredOutput(req.response_format, { clientHasTools, thinking: false });
+  const thinking = resolveThinking(req, config, {
+    forcesTool: clientForcesTool || structuredIfNoThinking?.mode === 'forced-tool',
+  });
+  const structured = thinking
+    ? planStructuredOutput(req.response_format, { clientHasTools, thinking: true })
+    : structuredIfNoThinking;
+
+  const conversation = await mapMessages(req.messages, { fetchImage: ctx.fetchImage, includeReasoning: !!thinking });
+  const toolConfig = mapToolConfig({
+    tools: req.tools,
+    toolChoice: req.tool_choice,
+    historyToolNames: conversation.historyToolNames,
+    hasToolBlocks: conversation.hasToolBlocks,
+    forcedTool: structured?.mode === 'forced-tool' ? structured.tool : undefined,
+  });
+  const system = structured?.mode === 'instruction' ? [...conversation.system, { text: structured.text }] : conversation.system;
+  const cached = applyPromptCache({ system, toolConfig, messages: conversation.messages }, config.promptCache);
+  const inferenceConfig = mapInferenceConfig(req, config, thinking);
+
+  const input: ConverseStreamCommandInput = { modelId: config.modelId, messages: cached.messages };
+  if (cached.system.length > 0) input.system = cached.system;
+  if (inferenceConfig) input.inferenceConfig = inferenceConfig;
+  if (cached.toolConfig) input.toolConfig = cached.toolConfig;
+  if (thinking) input.additionalModelRequestFields = thinkingRequestFields(thinking);
+  return { input, structuredToolName: structured?.mode === 'forced-tool' ? structured.tool.name : undefined };
+}

@@ -1,0 +1,87 @@
+import { GatewayError, isGatewayError } from '../../openai/errors.js';
+import type { OpenAIErrorBody } from '../../openai/types.js';
+
+interface SdkErrorLike {
+  name?: unknown;
+  message?: unknown;
+  $metadata?: { httpStatusCode?: unknown };
+}
+
+type Rule = (message: string, cause: unknown) => GatewayError;
+
+const CONTEXT_TOO_LONG = /too long|too many (input )?tokens|context (length|window)|exceeds? the (maximum|max)/i;
+
+const upstream = (status: number, code: string, retryable?: boolean): Rule => (message, cause) =>
+  new GatewayError(status, `Bedrock: ${message}`, { code, retryable, cause });
+
+// Keyed by the exception name with a lower-case first letter: event-stream frames name them that way
+// ("throttlingException") when the SDK cannot model them, the SDK classes with an upper-case one.
+const RULES: Record<string, Rule> = {
+  throttlingException: (message, cause) =>
+    new GatewayError(429, `Bedrock is throttling this model: ${message}`, {
+      type: 'rate_limit_error',
+      code: 'throttled',
+      retryable: true,
+      cause,
+    }),
+  serviceQuotaExceededException: (message, cause) =>
+    new GatewayError(429, `Bedrock service quota exceeded: ${message}`, {
+      type: 'rate_limit_error',
+      code: 'upstream_quota_exceeded',
+      cause,
+    }),
+  // Bedrock's own words are the useful part of a validation error.
+  validationException: (message, cause) =>
+    new GatewayError(400, message, {
+      type: 'invalid_request_error',
+      code: CONTEXT_TOO_LONG.test(message) ? 'context_length_exceeded' : 'upstream_validation_error',
+      cause,
+    }),
+  // Bedrock's text names the gateway's IAM role and account: kept in `cause` for the logs, not sent to clients.
+  accessDeniedException: (_message, cause) =>
+    new GatewayError(403, 'The gateway is not allowed to invoke this model on Bedrock (check model access and IAM).', {
+      type: 'permission_denied',
+      code: 'upstream_access_denied',
+      cause,
+    }),
+  resourceNotFoundException: (_message, cause) =>
+    new GatewayError(404, "Bedrock could not find this model's configured modelId in its region.", {
+      type: 'invalid_request_error',
+      code: 'upstream_model_not_found',
+      cause,
+    }),
+  modelNotReadyException: upstream(503, 'upstream_unavailable', true),
+  serviceUnavailableException: upstream(503, 'upstream_unavailable', true),
+  modelTimeoutException: upstream(408, 'upstream_timeout', true),
+  modelErrorException: upstream(502, 'upstream_error'),
+  modelStreamErrorException: upstream(502, 'upstream_error'),
+  internalServerException: upstream(502, 'upstream_error'),
+  abortError: (_message, cause) =>
+    new GatewayError(499, 'The request was cancelled.', { type: 'api_error', code: 'request_cancelled', cause }),
+};
+
+const RULE_BY_STATUS: Record<number, string> = {
+  400: 'validationException',
+  403: 'accessDeniedException',
+  404: 'resourceNotFoundException',
+  408: 'modelTimeoutException',
+  429: 'throttlingException',
+  503: 'serviceUnavailableException',
+};
+
+/** Any failure of a Converse call (SDK exception, stream exception frame, network error) → GatewayError. */
+export function mapBedrockError(err: unknown): GatewayError {
+  if (isGatewayError(err)) return err;
+  const e = (typeof err === 'object' && err !== null ? err : {}) as SdkErrorLike;
+  const name = typeof e.name === 'string' ? e.name : '';
+  const message = typeof e.message === 'string' && e.message ? e.message : name || 'Unknown upstream error';
+  const status = typeof e.$metadata?.httpStatusCode === 'number' ? e.$metadata.httpStatusCode : undefined;
+  const key = name.charAt(0).toLowerCase() + name.slice(1);
+  const rule = RULES[key] ?? (status !== undefined ? RULES[RULE_BY_STATUS[status] ?? ''] : undefined);
+  return rule ? rule(message, err) : upstream(502, 'upstream_error')(message, err);
+}
+
+/** The in-band SSE payload for a failure after the stream has started (`data: {"error":{...}}`). */
+export function streamErrorBody(err: unknown): OpenAIErrorBody {
+  return mapBedrockError(err).toOpenAI();
+}

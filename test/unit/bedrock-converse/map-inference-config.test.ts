@@ -1,0 +1,45 @@
+import { describe, expect, it } from 'vitest';
+import type { ChatCompletionRequest } from '../../../lambdas/core/openai/types.js';
+import { parseConverseConfig } from '../../../lambdas/core/providers/bedrock-converse/config.js';
+import { mapInferenceConfig } from '../../../lambdas/core/providers/bedrock-converse/map-inference-config.js';
+
+const nova = parseConverseConfig({ modelId: 'amazon.nova-pro-v1:0' });
+const claude = parseConverseConfig({ modelId: 'us.anthropic.claude-sonnet-4-20250514-v1:0', maxTokens: 2000 });
+const req = (over: Partial<ChatCompletionRequest>): ChatCompletionRequest => ({ model: 'm', messages: [], ...over });
+
+describe('mapInferenceConfig', () => {
+  it('keeps temperature 0', () => {
+    expect(mapInferenceConfig(req({ temperature: 0 }), nova, null)).toEqual({ temperature: 0 });
+  });
+
+  it('maps top_p and stop (a string or an array)', () => {
+    expect(mapInferenceConfig(req({ top_p: 0.9, stop: 'END' }), nova, null)).toEqual({ topP: 0.9, stopSequences: ['END'] });
+    expect(mapInferenceConfig(req({ stop: ['a', '', 'b'] }), nova, null)).toEqual({ stopSequences: ['a', 'b'] });
+  });
+
+  it('max_completion_tokens, then max_tokens, then the config, else nothing', () => {
+    expect(mapInferenceConfig(req({ max_completion_tokens: 10, max_tokens: 20 }), claude, null)?.maxTokens).toBe(10);
+    expect(mapInferenceConfig(req({ max_tokens: 20 }), claude, null)?.maxTokens).toBe(20);
+    expect(mapInferenceConfig(req({}), claude, null)?.maxTokens).toBe(2000);
+    expect(mapInferenceConfig(req({}), nova, null)).toBeUndefined();
+  });
+
+  it('refuses a non-positive max_tokens', () => {
+    expect(() => mapInferenceConfig(req({ max_tokens: 0 }), nova, null)).toThrow(expect.objectContaining({ status: 400, param: 'max_tokens' }));
+  });
+
+  it('Claude: drops top_p when temperature is also set (newer models refuse both)', () => {
+    expect(mapInferenceConfig(req({ temperature: 0.2, top_p: 0.9 }), claude, null)).toEqual({ maxTokens: 2000, temperature: 0.2 });
+    expect(mapInferenceConfig(req({ temperature: 0.2, top_p: 0.9 }), nova, null)).toEqual({ temperature: 0.2, topP: 0.9 });
+  });
+
+  it('thinking: temperature forced to 1, top_p removed, maxTokens raised above the budget', () => {
+    const thinking = { budgetTokens: 8192 };
+    expect(mapInferenceConfig(req({ temperature: 0, top_p: 0.5, max_tokens: 1000 }), claude, thinking)).toEqual({
+      maxTokens: 8192 + 1000,
+      temperature: 1,
+    });
+    expect(mapInferenceConfig(req({}), parseConverseConfig({ modelId: 'anthropic.claude-3-7' }), thinking)).toEqual({ maxTokens: 8192 + 4096 });
+    expect(mapInferenceConfig(req({ max_tokens: 20000 }), claude, thinking)).toEqual({ maxTokens: 20000 });
+  });
+});

@@ -1,0 +1,58 @@
+import { describe, expect, it } from 'vitest';
+import type { ChatCompletionRequest, ChatMessage } from '../../../lambdas/core/openai/types.js';
+import { parseConverseConfig } from '../../../lambdas/core/providers/bedrock-converse/config.js';
+import { resolveThinking, thinkingRequestFields } from '../../../lambdas/core/providers/bedrock-converse/map-reasoning.js';
+
+const claude = parseConverseConfig({ modelId: 'global.anthropic.claude-sonnet-4-5-20250929-v1:0' });
+const claudeThinking = parseConverseConfig({ modelId: 'anthropic.claude-3-7-sonnet-20250219-v1:0', thinking: { budgetTokens: 3000 } });
+const nova = parseConverseConfig({ modelId: 'us.amazon.nova-pro-v1:0' });
+const req = (over: Partial<ChatCompletionRequest>): ChatCompletionRequest => ({ model: 'm', messages: [{ role: 'user', content: 'hi' }], ...over });
+const free = { forcesTool: false };
+
+describe('resolveThinking', () => {
+  it.each([
+    ['minimal', 1024],
+    ['low', 2048],
+    ['medium', 8192],
+    ['high', 16384],
+  ] as const)('reasoning_effort %s → budget %d', (effort, budget) => {
+    expect(resolveThinking(req({ reasoning_effort: effort }), claude, free)).toEqual({ budgetTokens: budget });
+  });
+
+  it('thinking.budget_tokens wins over reasoning_effort and is raised to the 1024 minimum', () => {
+    expect(resolveThinking(req({ thinking: { type: 'enabled', budget_tokens: 5000 }, reasoning_effort: 'low' }), claude, free)).toEqual({ budgetTokens: 5000 });
+    expect(resolveThinking(req({ thinking: { type: 'enabled', budget_tokens: 10 } }), claude, free)).toEqual({ budgetTokens: 1024 });
+    expect(resolveThinking(req({ thinking: { type: 'enabled' } }), claude, free)).toEqual({ budgetTokens: 8192 });
+  });
+
+  it('the config turns thinking on by default; the request can turn it off', () => {
+    expect(resolveThinking(req({}), claudeThinking, free)).toEqual({ budgetTokens: 3000 });
+    expect(resolveThinking(req({ thinking: { type: 'disabled' } }), claudeThinking, free)).toBeNull();
+    expect(resolveThinking(req({}), claude, free)).toBeNull();
+  });
+
+  it('is never sent to a model not known to be Claude', () => {
+    expect(resolveThinking(req({ reasoning_effort: 'high' }), nova, free)).toBeNull();
+  });
+
+  it('a config default yields to a forced tool; an explicit request does not', () => {
+    expect(resolveThinking(req({}), claudeThinking, { forcesTool: true })).toBeNull();
+    expect(resolveThinking(req({ reasoning_effort: 'low' }), claudeThinking, { forcesTool: true })).toEqual({ budgetTokens: 2048 });
+  });
+
+  it('is skipped for a tool-use continuation whose assistant turn lacks signed reasoning', () => {
+    const turn = (extra: Partial<ChatMessage>): ChatMessage[] => [
+      { role: 'user', content: 'go' },
+      { role: 'assistant', tool_calls: [{ id: 'c1', type: 'function', function: { name: 'f', arguments: '{}' } }], ...extra },
+      { role: 'tool', tool_call_id: 'c1', content: 'ok' },
+    ];
+    expect(resolveThinking(req({ reasoning_effort: 'low', messages: turn({}) }), claude, free)).toBeNull();
+    expect(
+      resolveThinking(req({ reasoning_effort: 'low', messages: turn({ reasoning_content: 'r', reasoning_signature: 's' }) }), claude, free),
+    ).toEqual({ budgetTokens: 2048 });
+  });
+
+  it('renders Claude\'s request field', () => {
+    expect(thinkingRequestFields({ budgetTokens: 2048 })).toEqual({ thinking: { type: 'enabled', budget_tokens: 2048 } });
+  });
+});
