@@ -206,7 +206,7 @@ describe('groups and model authorization', () => {
     const v1Models = async () => {
       const res = await fetch(`${gw.url}/v1/models`, { headers: { authorization: `Bearer ${k.api_key}` } });
       expect(res.status).toBe(200);
-      const body = await res.json();
+      const body: any = await res.json();
       expect(body.object).toBe('list');
       return body.data.map((m: any) => m.id).sort();
     };
@@ -220,7 +220,7 @@ describe('groups and model authorization', () => {
     expect((await user.get('/user/model/list')).body.data.items[0]).not.toHaveProperty('config');
 
     const one = await fetch(`${gw.url}/v1/models/via-key`, { headers: { authorization: `Bearer ${k.api_key}` } });
-    expect(await one.json()).toMatchObject({ id: 'via-key', object: 'model' });
+    expect((await one.json()) as any).toMatchObject({ id: 'via-key', object: 'model' });
     const hidden = await fetch(`${gw.url}/v1/models/not-granted`, { headers: { authorization: `Bearer ${k.api_key}` } });
     expect(hidden.status).toBe(404);
 
@@ -244,7 +244,7 @@ describe('groups and model authorization', () => {
   it('admin keys may use every model', async () => {
     await admin.post('/admin/model/save', MODEL('admin-visible'));
     const res = await fetch(`${gw.url}/v1/models`, { headers: { 'x-api-key': gw.adminKey } });
-    const ids = (await res.json()).data.map((m: any) => m.id);
+    const ids = ((await res.json()) as any).data.map((m: any) => m.id);
     expect(ids).toContain('admin-visible');
   });
 });

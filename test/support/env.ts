@@ -11,6 +11,8 @@ env.AWS_ACCESS_KEY_ID = 'test';
 env.AWS_SECRET_ACCESS_KEY = 'test';
 env.AWS_EC2_METADATA_DISABLED = 'true';
 env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
+// One attempt: an SDK retry would hide the upstream error under test.
+env.AWS_MAX_ATTEMPTS = '1';
 env.POWERTOOLS_LOG_LEVEL = env.TEST_LOG_LEVEL ?? 'SILENT';
 env.TABLE_NAME = `test-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
 delete env.AWS_PROFILE;

@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import { errors } from '../openai/errors.js';
+import { converseConfigSchema } from './bedrock-converse/config.js';
+import { embeddingsModelConfigSchema } from './bedrock-embeddings/map-request.js';
 import type { ChatProvider, EmbeddingsProvider, Provider } from './types.js';
 
 /**
@@ -8,19 +10,19 @@ import type { ChatProvider, EmbeddingsProvider, Provider } from './types.js';
  */
 interface Entry {
   provider: () => Promise<Provider>;
+  /** Unknown config fields are dropped: only what the provider understands is stored. */
   configSchema: z.ZodType<Record<string, unknown>>;
 }
 
-const baseConfig = z.looseObject({ modelId: z.string().min(1, 'is required'), region: z.string().optional() });
 
 const entries: Record<string, Entry> = {
   'bedrock-converse': {
     provider: async () => (await import('./bedrock-converse/index.js')).bedrockConverseProvider,
-    configSchema: baseConfig,
+    configSchema: converseConfigSchema,
   },
   'bedrock-embeddings': {
     provider: async () => (await import('./bedrock-embeddings/index.js')).bedrockEmbeddingsProvider,
-    configSchema: baseConfig,
+    configSchema: embeddingsModelConfigSchema,
   },
 };
 

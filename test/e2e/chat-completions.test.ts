@@ -1,0 +1,371 @@
+import { createServer, type Server } from 'node:http';
+import OpenAI from 'openai';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { script } from '../../local/bedrock-simulator/index.js';
+import { api, startTestGateway, type TestGateway } from '../support/gateway.js';
+
+let gw: TestGateway;
+let userKey: string;
+let client: OpenAI;
+const MODEL = 'claude-test';
+
+beforeAll(async () => {
+  process.env.SSE_KEEPALIVE_MS = '100';
+  gw = await startTestGateway();
+  const admin = api(gw.url, gw.adminKey);
+  const g = (await admin.post('/admin/group/save', { name: 'chat' })).body.data;
+  await admin.post('/admin/model/save', { name: MODEL, config: { modelId: 'us.anthropic.claude-3-7-sonnet-20250219-v1:0' }, provider: 'bedrock-converse', price_in: 3, price_out: 15, group_id: g.id });
+  await admin.post('/admin/model/save', { name: 'forbidden-model', config: { modelId: 'anthropic.claude-3-haiku-20240307-v1:0' }, provider: 'bedrock-converse', price_in: 1, price_out: 1 });
+  userKey = (await admin.post('/admin/api-key/apply', { name: 'chatter', group_id: g.id, role: 'user', email: '', month_quota: 100 })).body.data.api_key;
+  client = new OpenAI({ apiKey: userKey, baseURL: `${gw.url}/v1`, maxRetries: 0 });
+});
+afterAll(async () => {
+  await gw?.close();
+});
+beforeEach(() => gw.sim.reset());
+
+const ask = (content = 'ping') => [{ role: 'user' as const, content }];
+
+async function rawSse(body: unknown, key = userKey): Promise<{ status: number; frames: string[]; comments: string[]; headers: Headers }> {
+  const res = await fetch(`${gw.url}/v1/chat/completions`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  const text = await res.text();
+  const frames: string[] = [];
+  const comments: string[] = [];
+  for (const block of text.split('\n\n')) {
+    if (!block) continue;
+    if (block.startsWith(':')) comments.push(block);
+    else if (block.startsWith('data: ')) frames.push(block.slice(6));
+    else frames.push(block);
+  }
+  return { status: res.status, frames, comments, headers: res.headers };
+}
+
+describe('non-streaming', () => {
+  it('returns the full OpenAI shape with usage, echoing the model name', async () => {
+    gw.sim.enqueue(script.text('Hello there', { usage: { inputTokens: 11, outputTokens: 7 } }));
+    const res = await client.chat.completions.create({ model: MODEL, messages: ask('hi'), temperature: 0 });
+    expect(res.object).toBe('chat.completion');
+    expect(res.model).toBe(MODEL);
+    expect(res.choices[0].message).toMatchObject({ role: 'assistant', content: 'Hello there' });
+    expect(res.choices[0].finish_reason).toBe('stop');
+    expect(res.usage).toMatchObject({ prompt_tokens: 11, completion_tokens: 7, total_tokens: 18 });
+    const sent = gw.sim.requests[0];
+    expect(sent.operation).toBe('Converse');
+    expect(sent.modelId).toBe('us.anthropic.claude-3-7-sonnet-20250219-v1:0');
+    expect(sent.body.inferenceConfig.temperature).toBe(0); // 0 stays 0
+  });
+
+  it('keeps every text block and every tool call', async () => {
+    gw.sim.enqueue(
+      script.toolCalls(
+        [
+          { name: 'get_weather', input: { city: 'Paris' } },
+          { name: 'get_time', input: { tz: 'CET' } },
+        ],
+        { precedingText: 'Let me check.' },
+      ),
+    );
+    const tools = ['get_weather', 'get_time'].map((name) => ({ type: 'function' as const, function: { name, description: '', parameters: { type: 'object', properties: {} } } }));
+    const res = await client.chat.completions.create({ model: MODEL, messages: ask('weather?'), tools, tool_choice: 'auto' });
+    const msg = res.choices[0].message;
+    expect(msg.content).toBe('Let me check.');
+    expect(msg.tool_calls?.map((t: any) => [t.function.name, JSON.parse(t.function.arguments)])).toEqual([
+      ['get_weather', { city: 'Paris' }],
+      ['get_time', { tz: 'CET' }],
+    ]);
+    expect(res.choices[0].finish_reason).toBe('tool_calls');
+    const sent = gw.sim.requests[0].body;
+    expect(sent.toolConfig.toolChoice).toEqual({ auto: {} });
+    expect(sent.toolConfig.tools[0].toolSpec.description.length).toBeGreaterThan(0); // empty description handled
+  });
+
+  it('maps stop strings, max_tokens and length', async () => {
+    gw.sim.enqueue(script.text('cut', { stopReason: 'max_tokens' }));
+    const res = await client.chat.completions.create({ model: MODEL, messages: ask(), stop: 'END', max_tokens: 5, top_p: 0.5 });
+    expect(res.choices[0].finish_reason).toBe('length');
+    const cfg = gw.sim.requests[0].body.inferenceConfig;
+    expect(cfg).toMatchObject({ stopSequences: ['END'], maxTokens: 5, topP: 0.5 });
+  });
+
+  it('sends system/developer as system, tool results back as toolResult, and tool_choice required/named/none', async () => {
+    const tools = [{ type: 'function' as const, function: { name: 'lookup', description: 'look up', parameters: { type: 'object', properties: { q: { type: 'string' } } } } }];
+    gw.sim.enqueue(script.text('ok'), script.text('ok'), script.text('ok'));
+    const messages: any[] = [
+      { role: 'system', content: 'Be brief.' },
+      { role: 'developer', content: 'Use tools.' },
+      { role: 'user', content: 'find x' },
+      { role: 'assistant', content: null, tool_calls: [{ id: 'call_1', type: 'function', function: { name: 'lookup', arguments: '{"q":"x"}' } }] },
+      { role: 'tool', tool_call_id: 'call_1', content: '{"found":true}' },
+    ];
+    await client.chat.completions.create({ model: MODEL, messages, tools, tool_choice: 'required' });
+    await client.chat.completions.create({ model: MODEL, messages, tools, tool_choice: { type: 'function', function: { name: 'lookup' } } });
+    await client.chat.completions.create({ model: MODEL, messages, tools, tool_choice: 'none' });
+    const [required, named, none] = gw.sim.requests.map((r) => r.body);
+    expect(required.system).toEqual([{ text: 'Be brief.' }, { text: 'Use tools.' }]);
+    expect(required.toolConfig.toolChoice).toEqual({ any: {} });
+    expect(named.toolConfig.toolChoice).toEqual({ tool: { name: 'lookup' } });
+    expect(none.toolConfig?.toolChoice).toBeUndefined();
+    const roles = required.messages.map((m: any) => m.role);
+    expect(roles).toEqual(['user', 'assistant', 'user']);
+    expect(required.messages[2].content[0].toolResult.toolUseId).toBeTruthy();
+  });
+});
+
+describe('streaming with the official SDK', () => {
+  it('create({stream:true}) yields role first, constant id, one finish_reason and usage when asked', async () => {
+    gw.sim.enqueue(script.text('Hello streaming world', { chunkSize: 4, usage: { inputTokens: 5, outputTokens: 9 } }));
+    const stream = await client.chat.completions.create({ model: MODEL, messages: ask(), stream: true, stream_options: { include_usage: true } });
+    const chunks: any[] = [];
+    for await (const c of stream) chunks.push(c);
+    expect(chunks[0].choices[0].delta.role).toBe('assistant');
+    expect(new Set(chunks.map((c) => c.id)).size).toBe(1);
+    expect(new Set(chunks.map((c) => c.created)).size).toBe(1);
+    const finishes = chunks.flatMap((c) => c.choices.map((ch: any) => ch.finish_reason)).filter((f) => f !== null);
+    expect(finishes).toEqual(['stop']);
+    expect(chunks.map((c) => c.choices[0]?.delta?.content ?? '').join('')).toBe('Hello streaming world');
+    const last = chunks[chunks.length - 1];
+    expect(last.choices).toEqual([]);
+    expect(last.usage).toMatchObject({ prompt_tokens: 5, completion_tokens: 9, total_tokens: 14 });
+  });
+
+  it('without include_usage there is no usage chunk', async () => {
+    gw.sim.enqueue(script.text('abc'));
+    const stream = await client.chat.completions.create({ model: MODEL, messages: ask(), stream: true });
+    const chunks: any[] = [];
+    for await (const c of stream) chunks.push(c);
+    expect(chunks.every((c) => !c.usage)).toBe(true);
+  });
+
+  it('finalChatCompletion() accepts tool calls with no preceding text (dense index 0) and parallel calls', async () => {
+    gw.sim.enqueue(
+      script.toolCalls([
+        { name: 'a_tool', input: { n: 1 } },
+        { name: 'b_tool', input: { n: 2 } },
+      ]),
+    );
+    const tools = ['a_tool', 'b_tool'].map((name) => ({ type: 'function' as const, function: { name, parameters: { type: 'object', properties: {} } } }));
+    const runner = client.chat.completions.stream({ model: MODEL, messages: ask(), tools });
+    const final = await runner.finalChatCompletion();
+    const calls = final.choices[0].message.tool_calls!;
+    expect(calls.map((c: any) => c.function.name)).toEqual(['a_tool', 'b_tool']);
+    expect(calls.map((c: any) => JSON.parse(c.function.arguments))).toEqual([{ n: 1 }, { n: 2 }]);
+    expect(final.choices[0].finish_reason).toBe('tool_calls');
+  });
+
+  it('streams reasoning_content with its signature and then the answer', async () => {
+    gw.sim.enqueue(script.reasoning('Thinking hard about it.', 'The answer is 42.', { signature: 'sig-123' }));
+    const runner = client.chat.completions.stream({ model: MODEL, messages: ask('q'), reasoning_effort: 'low' } as any);
+    const final: any = await runner.finalChatCompletion();
+    expect(final.choices[0].message.content).toBe('The answer is 42.');
+    const raw = await rawSse({ model: MODEL, messages: ask('q'), stream: true });
+    expect(raw.status).toBe(200);
+    const sent = gw.sim.requests[0].body;
+    expect(sent.additionalModelRequestFields.thinking).toMatchObject({ type: 'enabled', budget_tokens: 2048 });
+  });
+
+  it('reasoning deltas carry reasoning_content (raw SSE)', async () => {
+    gw.sim.enqueue(script.reasoning('Deep thought.', 'Done.', { signature: 'sig-9' }));
+    const raw = await rawSse({ model: MODEL, messages: ask('q'), stream: true });
+    const deltas = raw.frames.filter((f) => f !== '[DONE]').map((f) => JSON.parse(f).choices[0]?.delta ?? {});
+    expect(deltas.map((d) => d.reasoning_content ?? '').join('')).toBe('Deep thought.');
+    expect(deltas.map((d) => d.reasoning_signature ?? '').join('')).toBe('sig-9');
+    expect(deltas.map((d) => d.content ?? '').join('')).toBe('Done.');
+  });
+
+  it('guardrail intervention finishes with content_filter', async () => {
+    gw.sim.enqueue(script.text('Sorry.', { stopReason: 'guardrail_intervened' }));
+    const runner = client.chat.completions.stream({ model: MODEL, messages: ask() });
+    const final = await runner.finalChatCompletion();
+    expect(final.choices[0].finish_reason).toBe('content_filter');
+  });
+});
+
+describe('raw SSE', () => {
+  it('frames are data: lines ending with [DONE]; every chunk has the required fields', async () => {
+    gw.sim.enqueue(script.toolCalls([{ name: 'only_tool', input: { x: 1 } }]));
+    const raw = await rawSse({
+      model: MODEL,
+      messages: ask(),
+      stream: true,
+      tools: [{ type: 'function', function: { name: 'only_tool', parameters: { type: 'object' } } }],
+    });
+    expect(raw.status).toBe(200);
+    expect(raw.headers.get('content-type')).toContain('text/event-stream');
+    expect(raw.frames[raw.frames.length - 1]).toBe('[DONE]');
+    const chunks = raw.frames.slice(0, -1).map((f) => JSON.parse(f));
+    for (const c of chunks) {
+      expect(c).toMatchObject({ object: 'chat.completion.chunk', model: MODEL });
+      expect(c.id).toBe(chunks[0].id);
+      for (const ch of c.choices) {
+        expect(ch).toHaveProperty('index', 0);
+        expect(ch).toHaveProperty('logprobs', null);
+        expect(ch).toHaveProperty('finish_reason');
+      }
+    }
+    const toolDeltas = chunks.flatMap((c) => c.choices.flatMap((ch: any) => ch.delta.tool_calls ?? []));
+    expect(toolDeltas[0]).toMatchObject({ index: 0, type: 'function', function: { name: 'only_tool', arguments: '' } });
+    expect(toolDeltas[0].id).toBeTruthy();
+    for (const later of toolDeltas.slice(1)) {
+      expect(later.index).toBe(0);
+      expect(later.function.name).toBeUndefined();
+      expect(later.id).toBeUndefined();
+    }
+    expect(JSON.parse(toolDeltas.map((d: any) => d.function.arguments).join(''))).toEqual({ x: 1 });
+  });
+
+  it('sends : keep-alive comments while the model is silent, and chunks as they arrive', async () => {
+    // The SDK hands back the stream with the first event; silence after it is what keep-alives are for.
+    gw.sim.enqueue(script.text('late', { delayMs: 300, chunkSize: 100 }));
+    const raw = await rawSse({ model: MODEL, messages: ask(), stream: true });
+    expect(raw.comments.length).toBeGreaterThan(0);
+    expect(raw.comments.every((c) => c.startsWith(': keep-alive'))).toBe(true);
+    expect(raw.frames.at(-1)).toBe('[DONE]');
+  });
+});
+
+describe('errors before and after the stream starts', () => {
+  it('401 / 404 / 403 / 400 in OpenAI shape, mapped by the SDK', async () => {
+    const bad = new OpenAI({ apiKey: 'br-nope-nope-nope-nope-nope-nope-nope', baseURL: `${gw.url}/v1`, maxRetries: 0 });
+    await expect(bad.chat.completions.create({ model: MODEL, messages: ask() })).rejects.toBeInstanceOf(OpenAI.AuthenticationError);
+    const notFound = await client.chat.completions.create({ model: 'no-such-model', messages: ask() }).catch((e) => e);
+    expect(notFound).toBeInstanceOf(OpenAI.NotFoundError);
+    expect(notFound.code).toBe('model_not_found');
+    const forbidden = await client.chat.completions.create({ model: 'forbidden-model', messages: ask() }).catch((e) => e);
+    expect(forbidden).toBeInstanceOf(OpenAI.PermissionDeniedError);
+    expect(forbidden.code).toBe('model_not_permitted');
+    expect(forbidden.type).toBe('permission_denied');
+    const invalid = await client.chat.completions.create({ model: MODEL, messages: [] }).catch((e) => e);
+    expect(invalid).toBeInstanceOf(OpenAI.BadRequestError);
+    expect(gw.sim.requests).toHaveLength(0);
+  });
+
+  it('upstream throttling before the stream → HTTP 429 (not a 200 stream)', async () => {
+    gw.sim.enqueue(script.error('ThrottlingException', 'slow down'));
+    const err = await client.chat.completions.create({ model: MODEL, messages: ask(), stream: true }).catch((e) => e);
+    expect(err).toBeInstanceOf(OpenAI.RateLimitError);
+  });
+
+  it('upstream validation → 400, unavailable → 503', async () => {
+    gw.sim.enqueue(script.error('ValidationException', 'bad input'), script.error('ServiceUnavailableException', 'down'));
+    const v = await client.chat.completions.create({ model: MODEL, messages: ask() }).catch((e) => e);
+    expect(v).toBeInstanceOf(OpenAI.BadRequestError);
+    expect(v.message).toContain('bad input');
+    const u = await client.chat.completions.create({ model: MODEL, messages: ask() }).catch((e) => e);
+    expect(u.status).toBe(503);
+  });
+
+  it('an exception mid-stream ends the stream with an in-band error frame', async () => {
+    gw.sim.enqueue(script.text('partial answer that fails', { chunkSize: 3, failAfterEvents: { count: 4, exception: 'modelStreamErrorException', message: 'boom' } }));
+    const raw = await rawSse({ model: MODEL, messages: ask(), stream: true });
+    expect(raw.status).toBe(200);
+    const last = JSON.parse(raw.frames.at(-1)!);
+    expect(last.error).toMatchObject({ message: expect.any(String), type: expect.any(String) });
+    expect(raw.frames).not.toContain('[DONE]');
+    // The SDK surfaces it as an error too.
+    gw.sim.enqueue(script.text('partial answer that fails', { chunkSize: 3, failAfterEvents: { count: 4, exception: 'modelStreamErrorException', message: 'boom' } }));
+    const stream = await client.chat.completions.create({ model: MODEL, messages: ask(), stream: true });
+    await expect(
+      (async () => {
+        for await (const _ of stream) void _;
+      })(),
+    ).rejects.toThrow();
+  });
+});
+
+describe('content parts', () => {
+  const PNG = Buffer.from('89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d4944415478da63f8cfc0f01f0005000201a5b2e0c50000000049454e44ae426082', 'hex');
+
+  it('data: images keep their true media type; the doc part becomes a document with a valid name', async () => {
+    gw.sim.enqueue(script.text('seen'));
+    const docBytes = Object.fromEntries([...Buffer.from('%PDF-1.4 hello')].map((b, i) => [String(i), b]));
+    await client.chat.completions.create({
+      model: MODEL,
+      messages: [
+        {
+          role: 'user',
+          content: [
+            { type: 'text', text: 'Describe.' },
+            { type: 'image_url', image_url: { url: `data:image/png;base64,${PNG.toString('base64')}` } },
+            { type: 'doc', doc: { name: 'report: Q3/2024.pdf', format: 'pdf', size: 14, source: { bytes: docBytes } } } as any,
+          ],
+        },
+      ],
+    });
+    const blocks = gw.sim.requests[0].body.messages[0].content;
+    const image = blocks.find((b: any) => b.image);
+    expect(image.image.format).toBe('png');
+    const doc = blocks.find((b: any) => b.document);
+    expect(doc.document.format).toBe('pdf');
+    expect(doc.document.name).toMatch(/^[A-Za-z0-9 \-()[\]]+$/);
+    expect(Buffer.from(doc.document.source.bytes, 'base64').toString()).toBe('%PDF-1.4 hello');
+  });
+
+  describe('image URLs go through the SSRF guard', () => {
+    let hits = 0;
+    let server: Server;
+    let port: number;
+    beforeAll(async () => {
+      server = createServer((_req, res) => {
+        hits++;
+        res.writeHead(200, { 'content-type': 'image/png' });
+        res.end(PNG);
+      });
+      await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+      port = (server.address() as any).port;
+    });
+    afterAll(() => new Promise<void>((r) => server.close(() => r())));
+
+    it.each([
+      'http://127.0.0.1:PORT/x.png',
+      'http://localhost:PORT/x.png',
+      'http://[::1]:PORT/x.png',
+      'http://10.0.0.1/x.png',
+      'http://192.168.1.1/x.png',
+      'http://169.254.169.254/latest/meta-data/',
+      'http://[fd00:ec2::254]/',
+      'http://[fc00::1]/x.png',
+      'http://2130706433:PORT/x.png',
+      'file:///etc/passwd',
+    ])('%s → 400, never contacted, upstream never called', async (template) => {
+      const url = template.replace('PORT', String(port));
+      const err = await client.chat.completions
+        .create({ model: MODEL, messages: [{ role: 'user', content: [{ type: 'text', text: 'x' }, { type: 'image_url', image_url: { url } }] }] })
+        .catch((e) => e);
+      expect(err).toBeInstanceOf(OpenAI.BadRequestError);
+      expect(hits).toBe(0);
+      expect(gw.sim.requests).toHaveLength(0);
+    });
+  });
+});
+
+describe('client going away mid-stream', () => {
+  it('aborts the upstream and records the call as interrupted', async () => {
+    gw.sim.enqueue(script.text('x'.repeat(400), { chunkSize: 5, delayMs: 20 }));
+    const ctrl = new AbortController();
+    const res = await fetch(`${gw.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${userKey}`, 'content-type': 'application/json', 'session-id': 'abort-test' },
+      body: JSON.stringify({ model: MODEL, messages: ask(), stream: true }),
+      signal: ctrl.signal,
+    });
+    const reader = res.body!.getReader();
+    await reader.read();
+    await reader.read();
+    ctrl.abort();
+    const admin = api(gw.url, gw.adminKey);
+    let thread: any;
+    for (let i = 0; i < 50 && !thread; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      const sessions = await admin.get('/admin/session/list?limit=100');
+      const s = sessions.body.data?.items?.find((x: any) => x.session_key === 'abort-test');
+      if (s) thread = (await admin.get(`/admin/thread/list?session_id=${s.id}`)).body.data.items[0];
+    }
+    expect(thread?.status).toBe('interrupted');
+    await new Promise((r) => setTimeout(r, 200));
+    expect(gw.sim.requests[0].aborted).toBe(true);
+  });
+});
