@@ -1,4 +1,4 @@
-import { TransactWriteCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, TransactWriteCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
 import { currentDay, currentMonth } from '../clock.js';
 import { logger } from '../log.js';
 import { moneyAttr, type Money } from '../money.js';
@@ -11,7 +11,8 @@ import { sessionIdFor, sessionPk } from '../records/sessions.js';
 import { threadItem, type Thread } from '../records/threads.js';
 import { capJson, capText } from '../records/limits.js';
 import { statsUpdate } from '../records/stats.js';
-import { unwrap, type Reservation } from './admission.js';
+import { countUpdate } from '../records/counts.js';
+import { release, unwrap, type Reservation } from './admission.js';
 import { applyCharge } from './allowance.js';
 import { costOf, pricesOf } from './cost.js';
 
@@ -90,42 +91,21 @@ export async function settle(rec: UsageRecord): Promise<{ threadId: number; fee:
       },
       { Put: { TableName: tableName(), Item: threadItem(thread), ConditionExpression: 'attribute_not_exists(pk)' } },
       statsUpdate({ day: currentDay(), keyId: rec.key.id, model: rec.model.name, usage: rec.usage, fee }),
+      // Exact list totals without counting items (records/counts.ts).
+      countUpdate('THREADS', rec.key.id),
     ];
     if (sessionId !== null) {
       items.push({
         Update: {
           TableName: tableName(),
           Key: { pk: sessionPk(sessionId), sk: 'SESSION' },
-          UpdateExpression: 'ADD tokens_in :i, tokens_out :o, fee :f SET updated_at = :now',
-          ExpressionAttributeValues: { ':i': rec.usage.inputTokens + rec.usage.cacheReadTokens + rec.usage.cacheWriteTokens, ':o': rec.usage.outputTokens, ':f': moneyAttr(fee), ':now': now },
+          UpdateExpression: 'ADD tokens_in :i, tokens_out :o, fee :f, thread_count :one SET updated_at = :now',
+          ExpressionAttributeValues: { ':i': rec.usage.inputTokens + rec.usage.cacheReadTokens + rec.usage.cacheWriteTokens, ':o': rec.usage.outputTokens, ':f': moneyAttr(fee), ':now': now, ':one': 1 },
         },
       });
     }
     const keyIndex = items.length;
-    if (key) {
-      const split = applyCharge(key, fee, month);
-      items.push({
-        Update: {
-          TableName: tableName(),
-          Key: { pk: keyPk(key.hash), sk: KEY_SK },
-          UpdateExpression: 'SET month_fee = :nmf, balance = :nb, fee_month = :month ADD total_fee :fee, reserved :release, rev :one',
-          ConditionExpression: 'fee_month = :fm AND month_fee = :mf AND balance = :b AND month_quota = :q',
-          ExpressionAttributeValues: {
-            ':nmf': moneyAttr(split.monthFee),
-            ':nb': moneyAttr(split.balance),
-            ':month': month,
-            ':fee': moneyAttr(fee),
-            ':release': moneyAttr(-rec.reservation.amount),
-            ':one': 1,
-            ':fm': key.feeMonth,
-            ':mf': moneyAttr(key.monthFee),
-            ':b': moneyAttr(key.balance),
-            ':q': moneyAttr(key.monthQuota),
-          },
-          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-        },
-      });
-    }
+    if (key) items.push(chargeKeyUpdate(key, fee, month, rec.reservation.amount));
     try {
       await db().send(new TransactWriteCommand({ TransactItems: items }));
       return { threadId, fee };
@@ -134,7 +114,8 @@ export async function settle(rec: UsageRecord): Promise<{ threadId: number; fee:
       if (!codes) throw e;
       if (codes[0] === 'ConditionalCheckFailed') {
         logger.info('request already charged', { requestId: rec.requestId });
-        return { threadId, fee };
+        const marker = await db().send(new GetCommand({ TableName: tableName(), Key: { pk: `CHARGE#${rec.requestId}`, sk: 'CHARGE' }, ConsistentRead: true }));
+        return { threadId: Number(marker.Item?.thread_id ?? threadId), fee };
       }
       if (codes[keyIndex] === 'ConditionalCheckFailed' && key) {
         const reasons = (e as { CancellationReasons?: Array<{ Item?: Record<string, unknown> }> }).CancellationReasons ?? [];
@@ -151,5 +132,62 @@ export async function settle(rec: UsageRecord): Promise<{ threadId: number; fee:
       throw e;
     }
   }
+  // Every attempt was cancelled, so nothing was written: give the reservation back rather than hold it forever.
+  await release(rec.reservation).catch(() => undefined);
   throw new Error(`could not settle request ${rec.requestId} after ${MAX_ATTEMPTS} attempts`);
+}
+
+/**
+ * The key's side of a charge. The quota/balance split is decided from the key as read, but the condition only
+ * pins what that decision depends on, so concurrent charges of one key commute instead of invalidating one
+ * another (a condition on the exact month_fee and balance let only one of N concurrent charges through per
+ * round, and a burst of 50+ ran out of attempts):
+ * - fits in the quota:     month_fee += fee          if month_fee <= quota − fee
+ * - quota already used up: balance −= fee            if month_fee >= quota
+ * - straddles the quota:   month_fee = quota, balance −= rest   if month_fee = the value read (rare: once a month)
+ * - first charge of a month (stored month_fee is stale): month_fee = min(fee, quota), balance −= rest
+ *                                                    if fee_month = the old month
+ * All of them also require month_quota unchanged. total_fee, reserved and rev are plain ADDs.
+ */
+export function chargeKeyUpdate(key: ApiKey, fee: Money, month: string, reserved: Money) {
+  const values: Record<string, unknown> = {
+    ':q': moneyAttr(key.monthQuota),
+    ':fee': moneyAttr(fee),
+    ':release': moneyAttr(-reserved),
+    ':one': 1,
+    ':month': month,
+  };
+  let set: string;
+  let condition: string;
+  if (key.feeMonth !== month) {
+    const split = applyCharge(key, fee, month);
+    set = 'fee_month = :month, month_fee = :nmf, balance = balance - :fromBalance';
+    condition = 'fee_month = :fm';
+    values[':fm'] = key.feeMonth;
+    values[':nmf'] = moneyAttr(split.monthFee);
+    values[':fromBalance'] = moneyAttr(key.balance - split.balance);
+  } else if (key.monthFee + fee <= key.monthQuota) {
+    set = 'month_fee = month_fee + :fee';
+    condition = 'fee_month = :month AND month_fee <= :maxBefore';
+    values[':maxBefore'] = moneyAttr(key.monthQuota - fee);
+  } else if (key.monthFee >= key.monthQuota) {
+    set = 'balance = balance - :fee';
+    condition = 'fee_month = :month AND month_fee >= :q';
+  } else {
+    const split = applyCharge(key, fee, month);
+    set = 'month_fee = :q, balance = balance - :fromBalance';
+    condition = 'fee_month = :month AND month_fee = :mf';
+    values[':mf'] = moneyAttr(key.monthFee);
+    values[':fromBalance'] = moneyAttr(key.balance - split.balance);
+  }
+  return {
+    Update: {
+      TableName: tableName(),
+      Key: { pk: keyPk(key.hash), sk: KEY_SK },
+      UpdateExpression: `SET ${set} ADD total_fee :fee, reserved :release, rev :one`,
+      ConditionExpression: `${condition} AND month_quota = :q`,
+      ExpressionAttributeValues: values,
+      ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const,
+    },
+  };
 }
