@@ -9,7 +9,7 @@ import {
 import { GatewayError } from '../../openai/errors.js';
 import type { ChatCompletionChunk, ChatCompletionRequest } from '../../openai/types.js';
 // One cached client per region, shared with the embeddings provider (clients hold no per-request state).
-import { defaultClientFor as clientFor } from '../bedrock-embeddings/provider.js';
+import { bedrockClientFor as clientFor } from '../bedrock-runtime-client.js';
 import type { CallContext, ChatProvider, ChatStream, ResolvedModel } from '../types.js';
 import { buildConverseRequest } from './build-request.js';
 import type { CompletionMeta } from './completion-meta.js';

@@ -5,6 +5,7 @@
  *   Titan:  body `inputTextTokenCount` → X-Amzn-Bedrock-Input-Token-Count header → estimate (≈ chars / 4).
  *   Cohere: X-Amzn-Bedrock-Input-Token-Count header → body `meta.billed_units.input_tokens` → estimate.
  */
+import { bedrockClientFor } from '../bedrock-runtime-client.js';
 import {
   BedrockRuntimeClient,
   InvokeModelCommand,
@@ -29,18 +30,8 @@ export interface BedrockEmbeddingsDeps {
   concurrency?: number;
 }
 
-const clients = new Map<string, BedrockRuntimeClient>();
-
-/** One BedrockRuntimeClient per region (module scope; clients hold no per-request state). */
-export function defaultClientFor(region: string | undefined): BedrockRuntimeClient {
-  const key = region ?? '';
-  let c = clients.get(key);
-  if (!c) {
-    c = new BedrockRuntimeClient(region ? { region } : {});
-    clients.set(key, c);
-  }
-  return c;
-}
+/** The shared per-region client (see ../bedrock-runtime-client.ts). */
+export const defaultClientFor = bedrockClientFor;
 
 export const INPUT_TOKEN_HEADER = 'x-amzn-bedrock-input-token-count';
 

@@ -1,0 +1,17 @@
+import { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
+
+const clients = new Map<string, BedrockRuntimeClient>();
+
+/**
+ * One BedrockRuntimeClient per region, shared by every Bedrock provider (module scope is fine: clients hold no
+ * per-request state). `new BedrockRuntimeClient({})` honours AWS_ENDPOINT_URL_BEDROCK_RUNTIME and AWS_REGION.
+ */
+export function bedrockClientFor(region: string | undefined): BedrockRuntimeClient {
+  const key = region ?? '';
+  let c = clients.get(key);
+  if (!c) {
+    c = new BedrockRuntimeClient(region ? { region } : {});
+    clients.set(key, c);
+  }
+  return c;
+}
