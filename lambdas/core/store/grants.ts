@@ -71,13 +71,6 @@ export async function grantedModelIds(g: Grantee): Promise<number[]> {
   return items.map((i) => Number(i.model_id));
 }
 
-export async function keyGrantItems(keyId: number): Promise<Array<{ pk: string; sk: string; model_id: number }>> {
-  return queryAll({
-    KeyConditionExpression: 'pk = :p AND begins_with(sk, :s)',
-    ExpressionAttributeValues: { ':p': keyIdPk(keyId), ':s': 'GRANT#MODEL#' },
-  });
-}
-
 /** Is model M granted to the key directly or through its group? One BatchGet of at most two items. */
 export async function isGranted(keyId: number, groupId: number | null, modelId: number): Promise<boolean> {
   const keys = [{ pk: keyIdPk(keyId), sk: grantSk(modelId) }];

@@ -2,6 +2,7 @@ import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { errors } from '../openai/errors.js';
 import { deleteAll } from './batch.js';
 import { bumpCacheEpoch } from './cache-epoch.js';
+import { detachGroup } from './detach-group.js';
 import { nextId } from './counters.js';
 import { db, isConditionFailure, nowIso, pad, queryAll, tableName } from './table.js';
 
@@ -85,6 +86,5 @@ export async function deleteGroup(id: number): Promise<void> {
     ]);
   await deleteAll([{ pk: groupPk(id), sk: GROUP_SK }, ...grantDeletes]);
   bumpCacheEpoch();
-  const { detachGroupFromKeys } = await import('./keys-group.js');
-  await detachGroupFromKeys(id);
+  await detachGroup(id);
 }

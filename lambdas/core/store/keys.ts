@@ -4,6 +4,7 @@ import { errors } from '../openai/errors.js';
 import { money, moneyAttr, type Money } from '../money.js';
 import { nextId } from './counters.js';
 import { bumpCacheEpoch } from './cache-epoch.js';
+import { deleteAll } from './batch.js';
 import { cancellationCodes, db, nowIso, pad, queryAll, tableName } from './table.js';
 import { currentMonth } from '../clock.js';
 
@@ -328,19 +329,18 @@ export async function resetKey(id: number): Promise<{ key: ApiKey; plaintext: st
 /** Deletes a key, its pointer and every model grant it has (both sides). Sessions and threads stay as history. */
 export async function deleteKey(id: number): Promise<void> {
   const key = await requireKeyById(id);
-  const { keyGrantItems } = await import('./grants.js');
-  const grants = await keyGrantItems(id);
-  const deletes = [
+  // The KEYID partition holds the pointer and the key's forward grants.
+  const partition = await queryAll<{ pk: string; sk: string; model_id?: number }>({
+    KeyConditionExpression: 'pk = :p',
+    ExpressionAttributeValues: { ':p': keyIdPk(id) },
+  });
+  const grants = partition.filter((i) => i.sk.startsWith('GRANT#MODEL#'));
+  // The key item goes first: from that moment the key no longer authenticates.
+  await deleteAll([
     { pk: keyPk(key.hash), sk: KEY_SK },
-    { pk: keyIdPk(id), sk: KEYID_SK },
-    ...grants.flatMap((g) => [
-      { pk: g.pk, sk: g.sk },
-      { pk: `MODEL#${g.model_id}`, sk: `GRANTEE#KEY#${pad(id)}` },
-    ]),
-  ];
-  const { deleteAll } = await import('./batch.js');
-  await deleteAll(deletes);
+    ...partition.map((i) => ({ pk: i.pk, sk: i.sk })),
+    ...grants.map((g) => ({ pk: `MODEL#${g.model_id}`, sk: `GRANTEE#KEY#${pad(id)}` })),
+  ]);
   bumpCacheEpoch();
 }
 
-export { toItem as keyToItem };

@@ -2,7 +2,7 @@ import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { db, isConditionFailure, nowIso, queryAll, tableName } from './table.js';
 
 /** After a group is deleted: keys and models that named it lose the reference. */
-export async function detachGroupFromKeys(groupId: number): Promise<void> {
+export async function detachGroup(groupId: number): Promise<void> {
   for (const index of ['APIKEYS', 'MODELS']) {
     const items = await queryAll<{ pk: string; sk: string }>({
       IndexName: 'gsi1',
