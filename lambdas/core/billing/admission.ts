@@ -2,7 +2,7 @@ import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { currentMonth } from '../clock.js';
 import { moneyAttr, type Money } from '../money.js';
 import { errors } from '../openai/errors.js';
-import { type ApiKey, fromItem, getKeyById, keyPk, KEY_SK } from '../store/keys.js';
+import { type ApiKey, fromItem, getKeyById, getKeyHashById, keyPk, KEY_SK } from '../store/keys.js';
 import { db, isConditionFailure, tableName } from '../store/table.js';
 import { spendable } from './allowance.js';
 
@@ -63,7 +63,6 @@ export async function admit(key: ApiKey, estimate: Money): Promise<Reservation> 
 /** Gives back a reservation that will not be settled (the call failed before any usage). */
 export async function release(r: Reservation): Promise<void> {
   if (r.amount === 0n) return;
-  const { getKeyHashById } = await import('../store/keys.js');
   const hash = await getKeyHashById(r.keyId);
   if (!hash) return;
   try {
