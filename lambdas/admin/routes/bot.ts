@@ -1,4 +1,225 @@
+import { z } from 'zod';
+import { hashApiKey, keyHint } from '../../core/auth/api-key.js';
+import { resolveModelForKey } from '../../core/auth/model-access.js';
+import { page } from '../../core/http/envelope.js';
 import type { Route } from '../../core/http/router.js';
+import { dropEmpty, parse, zId, zPage } from '../../core/http/validate.js';
+import { errors, isGatewayError } from '../../core/openai/errors.js';
+import { createBot, deleteBot, type FeishuBot, listBots, replaceBot, requireBot } from '../../core/store/bots.js';
+import { type ApiKey, getKeyByHash } from '../../core/store/keys.js';
 
-/** /admin/bot/feishu/* */
-export const botRoutes: Route[] = [];
+/**
+ * /admin/bot/feishu/* — Feishu / Lark bots.
+ *
+ * save creates (no id) or updates (id). On update every config field is optional and keeps its stored value when
+ * omitted, empty, or sent back masked as list shows it (so an admin UI can edit a bot without knowing its
+ * secrets). apiKey must be an existing key and modelId a model that key may use — both checked here, at save.
+ * Secrets never leave in full: appSecret, verificationToken and encryptKey are masked, the key shows its hint.
+ */
+
+const MASK = '••••';
+
+/** `••••wxyz` for long secrets, `••••` for short ones (too little to show any of it). */
+export function maskSecret(s: string | null): string | null {
+  if (!s) return null;
+  return s.length >= 16 ? `${MASK}${s.slice(-4)}` : MASK;
+}
+
+const isMasked = (v: string | undefined) => v !== undefined && v.startsWith(MASK);
+
+export function botView(b: FeishuBot) {
+  return {
+    id: b.id,
+    name: b.name,
+    provider: b.provider,
+    config: {
+      appId: b.appId,
+      appSecret: maskSecret(b.appSecret),
+      apiKey: b.apiKeyHint,
+      modelId: b.modelId,
+      verificationToken: maskSecret(b.verificationToken),
+      encryptKey: maskSecret(b.encryptKey),
+      domain: b.domain,
+      systemPrompt: b.systemPrompt,
+    },
+    api_key_id: b.apiKeyId,
+    /** Relative to the stack's HttpApiUrl output (or the local server). */
+    webhook_path: `/bot/feishu/${b.id}/webhook`,
+    created_at: b.createdAt,
+    updated_at: b.updatedAt,
+  };
+}
+
+/** config arrives as an object or a JSON string holding one (the seed API sends a string). */
+const zJsonObject = z.union([z.string(), z.record(z.string(), z.unknown())]).transform((v, ctx) => {
+  if (typeof v !== 'string') return v;
+  try {
+    const parsed: unknown = JSON.parse(v);
+    if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) return parsed as Record<string, unknown>;
+  } catch {
+    /* reported below */
+  }
+  ctx.addIssue({ code: 'custom', message: 'must be a JSON object or a string holding one' });
+  return z.NEVER;
+});
+
+/** Absent or '' → undefined (not given); null → null (clear an optional field). */
+const text = (max: number) =>
+  z
+    .string()
+    .trim()
+    .max(max)
+    .nullish()
+    .transform((v) => (v === '' ? undefined : v));
+
+/** 'feishu', 'lark', or an http(s) base URL (a private deployment, or a fake in tests). */
+const zDomain = z
+  .string()
+  .trim()
+  .refine((v) => v === '' || /^(feishu|lark)$/i.test(v) || /^https?:\/\/[^\s/]+(\/[^\s]*)?$/i.test(v), {
+    message: "must be 'feishu', 'lark' or an http(s) URL",
+  })
+  .nullish()
+  .transform((v) => (v === '' ? undefined : v));
+
+const configSchema = z.object({
+  appId: text(200),
+  appSecret: text(500),
+  apiKey: text(500),
+  modelId: z
+    .union([z.string(), z.number()])
+    .nullish()
+    .transform((v) => (v === undefined || v === null || v === '' ? undefined : String(v).trim())),
+  verificationToken: text(500),
+  encryptKey: text(500),
+  domain: zDomain,
+  systemPrompt: z.string().max(20_000).nullish(),
+});
+
+const CONFIG_FIELDS = Object.keys(configSchema.shape);
+
+const saveSchema = z.object({
+  id: zId.optional(),
+  name: z.string().trim().max(200).optional(),
+  provider: z.string().trim().max(100).optional(),
+  config: zJsonObject.optional(),
+});
+
+/** The seed API's update example sends the config fields at the top level; accept that shape too. */
+function configOf(body: unknown, given: Record<string, unknown> | undefined): Record<string, unknown> {
+  if (given) return given;
+  const b = (body ?? {}) as Record<string, unknown>;
+  return Object.fromEntries(CONFIG_FIELDS.filter((f) => f in b).map((f) => [f, b[f]]));
+}
+
+async function keyFor(apiKey: string): Promise<ApiKey> {
+  const key = await getKeyByHash(hashApiKey(apiKey));
+  if (!key) throw errors.badRequest("Invalid 'config.apiKey': not an existing API key.", 'config.apiKey');
+  return key;
+}
+
+async function checkModel(key: ApiKey, modelId: string): Promise<void> {
+  try {
+    await resolveModelForKey(key, modelId);
+  } catch (e) {
+    if (isGatewayError(e) && (e.code === 'model_not_found' || e.code === 'model_not_permitted')) {
+      throw errors.badRequest(`Invalid 'config.modelId': ${e.message}`, 'config.modelId');
+    }
+    throw e;
+  }
+}
+
+const required = (v: string | null | undefined, field: string): string => {
+  if (!v) throw errors.badRequest(`Invalid 'config.${field}': is required`, `config.${field}`);
+  return v;
+};
+
+/** An optional field on update: omitted, empty or masked keeps the stored value; null clears it. */
+const keep = (given: string | null | undefined, stored: string | null): string | null =>
+  given === undefined || isMasked(given ?? undefined) ? stored : given;
+
+async function save(body: unknown): Promise<FeishuBot> {
+  const input = parse(saveSchema, body);
+  const { config: cfg } = parse(z.object({ config: configSchema }), { config: configOf(body, input.config) });
+
+  if (input.id === undefined) {
+    const name = input.name || cfg.appId;
+    const apiKey = required(cfg.apiKey, 'apiKey');
+    const modelId = required(cfg.modelId, 'modelId');
+    const appId = required(cfg.appId, 'appId');
+    const appSecret = required(cfg.appSecret, 'appSecret');
+    const key = await keyFor(apiKey);
+    await checkModel(key, modelId);
+    return createBot({
+      name: name || appId,
+      provider: input.provider || 'bedrock-converse',
+      appId,
+      appSecret,
+      verificationToken: cfg.verificationToken ?? null,
+      encryptKey: cfg.encryptKey ?? null,
+      apiKeyHash: key.hash,
+      apiKeyHint: keyHint(apiKey),
+      apiKeyId: key.id,
+      modelId,
+      domain: cfg.domain ?? null,
+      systemPrompt: cfg.systemPrompt?.trim() || null,
+    });
+  }
+
+  const existing = await requireBot(input.id);
+  let key: ApiKey | undefined;
+  let apiKeyHash = existing.apiKeyHash;
+  let apiKeyHint = existing.apiKeyHint;
+  let apiKeyId = existing.apiKeyId;
+  if (cfg.apiKey && !isMasked(cfg.apiKey) && cfg.apiKey !== existing.apiKeyHint) {
+    key = await keyFor(cfg.apiKey);
+    apiKeyHash = key.hash;
+    apiKeyHint = keyHint(cfg.apiKey);
+    apiKeyId = key.id;
+  }
+  const modelId = cfg.modelId ?? existing.modelId;
+  if (key || modelId !== existing.modelId) {
+    key ??= await getKeyByHash(existing.apiKeyHash);
+    if (!key) throw errors.badRequest("Invalid 'config.apiKey': the bot's API key no longer exists; give a new one.", 'config.apiKey');
+    await checkModel(key, modelId);
+  }
+  return replaceBot(existing, {
+    name: input.name || existing.name,
+    provider: input.provider || existing.provider,
+    appId: cfg.appId ?? existing.appId,
+    appSecret: keep(cfg.appSecret ?? undefined, existing.appSecret)!,
+    verificationToken: keep(cfg.verificationToken, existing.verificationToken),
+    encryptKey: keep(cfg.encryptKey, existing.encryptKey),
+    apiKeyHash,
+    apiKeyHint,
+    apiKeyId,
+    modelId,
+    domain: keep(cfg.domain, existing.domain),
+    systemPrompt: cfg.systemPrompt === undefined ? existing.systemPrompt : cfg.systemPrompt?.trim() || null,
+  });
+}
+
+export const botRoutes: Route[] = [
+  {
+    method: 'GET',
+    path: '/admin/bot/feishu/list',
+    run: async ({ query }) => {
+      const q = parse(zPage.extend({ q: z.string().optional() }), dropEmpty(query));
+      return page((await listBots(q.q)).map(botView), q.limit, q.offset);
+    },
+  },
+  {
+    method: 'POST',
+    path: '/admin/bot/feishu/save',
+    run: async ({ body }) => botView(await save(body)),
+  },
+  {
+    method: 'POST',
+    path: '/admin/bot/feishu/delete',
+    run: async ({ body }) => {
+      const { id } = parse(z.object({ id: zId }), body);
+      await deleteBot(id);
+      return { id, deleted: true };
+    },
+  },
+];
