@@ -1,2 +1,30 @@
-// Placeholder entry point; the real handler lands with its issue.
-export const handler = async (): Promise<{ statusCode: number; body: string }> => ({ statusCode: 501, body: 'not implemented' });
+import middy from '@middy/core';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { handleWebhook } from '../core/feishu/webhook-handler.js';
+import { json } from '../core/http/envelope.js';
+import { logger } from '../core/log.js';
+
+/**
+ * POST /bot/feishu/{id}/webhook on the HTTP API (payload 2.0). Public: the bot's verification token or encryptKey
+ * signature is the authentication (see core/feishu/webhook-handler.ts). The raw body is kept byte for byte,
+ * because the signature covers it.
+ */
+const PATH = /^\/bot\/feishu\/([^/]+)\/webhook\/?$/;
+
+async function webhook(event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> {
+  const method = event.requestContext?.http?.method?.toUpperCase() ?? 'POST';
+  const botId = event.pathParameters?.id ?? PATH.exec(event.rawPath ?? '')?.[1];
+  if (!botId) return json(404, { error: { code: 'not_found', message: 'No such route.' } });
+  if (method !== 'POST') return json(405, { error: { code: 'method_not_allowed', message: 'Use POST.' } });
+  const rawBody = Buffer.from(event.body ?? '', event.isBase64Encoded ? 'base64' : 'utf8');
+  try {
+    const res = await handleWebhook({ botId: decodeURIComponent(botId), rawBody, headers: event.headers ?? {} });
+    return json(res.status, res.body);
+  } catch (e) {
+    logger.error('feishu webhook failed', { error: e as Error });
+    // Not acknowledged: Feishu retries, and the event ledger keeps the retry from answering twice.
+    return json(500, { error: { code: 'internal_error', message: 'Internal error.' } });
+  }
+}
+
+export const handler = middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>().handler(webhook);

@@ -25,6 +25,8 @@ export interface FakeFeishuCall {
   /** Parsed JSON when the body is JSON, else the raw string ('' when empty). */
   body: unknown;
   headers: IncomingHttpHeaders;
+  /** Date.now() when the request arrived. */
+  at: number;
 }
 
 export interface FakeFeishuMessage {
@@ -204,7 +206,7 @@ export async function startFakeFeishu(opts: StartFakeFeishuOptions = {}): Promis
     const query = Object.fromEntries(url.searchParams.entries());
     const path = url.pathname;
     const method = (req.method ?? 'GET').toUpperCase();
-    calls.push({ method, path, query, body, headers: req.headers });
+    calls.push({ method, path, query, body, headers: req.headers, at: Date.now() });
 
     const fi = failures.findIndex((f) => f.re.test(path));
     if (fi >= 0) {

@@ -239,3 +239,14 @@ export function helpCard(): Card {
     ],
   });
 }
+
+/** A short informational card (e.g. after /reset). */
+export function noticeCard({ title, message }: { title: string; message: string }): Card {
+  const base: Card = {
+    config: { ...CONFIG },
+    header: { title: plain(truncateEncoded(title, TITLE_MAX_BYTES, '…')), template: 'green' },
+    elements: [],
+  };
+  const budget = MAX_CARD_BYTES - cardRequestBytes({ ...base, elements: [{ tag: 'markdown', content: '' }] });
+  return fit({ ...base, elements: [{ tag: 'markdown', content: truncateEncoded(escapeCardMarkdown(message), budget) }] });
+}

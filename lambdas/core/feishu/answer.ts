@@ -1,0 +1,315 @@
+/**
+ * The worker: answers one im.message.receive_v1 event of one bot.
+ *
+ *   claim the event (event-ledger.ts; a second invocation for the same event stops here)
+ *   → learn the bot's open_id once per instance (exact @-mention detection in groups)
+ *   → p2p always; groups only when the bot is mentioned; never apps (message.ts shouldAnswer)
+ *   → /help, /reset, /clear: one card, no model call
+ *   → reply "Thinking…" card → download attachments → history from chat-memory.ts → runChat, exactly as
+ *     /v1/chat/completions does it (same auth, model permission, quota, billing, thread recording; billed to the
+ *     bot's key; session = the chat id) → patch the card as the stream arrives (card-streamer.ts, throttled) and
+ *     once at the end → remember the exchange.
+ *   Any failure after the card exists ends as an error card in its place: never silence.
+ *
+ * Exactly one answer card per message: besides the ledger claim, every reply carries a uuid derived from
+ * (bot, message id), and Feishu returns the same message for the same uuid, so even a worker that runs again after
+ * losing its lease patches the card it created before instead of creating another.
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import { resolveModelForKey } from '../auth/model-access.js';
+import { runChat } from '../llm/chat-completions.js';
+import { logger } from '../log.js';
+import { GatewayError, isGatewayError } from '../openai/errors.js';
+import type { ChatCompletionRequest, ChatMessage, ContentPart } from '../openai/types.js';
+import { type FeishuBot, getBot } from '../store/bots.js';
+import { getKeyByHash } from '../store/keys.js';
+import { createCardStreamer } from './card-streamer.js';
+import { type AnswerCardState, answerCard, type Card, errorCard, helpCard, noticeCard, thinkingCard } from './cards.js';
+import { appendTurn, loadTurns, resetChat } from './chat-memory.js';
+import { claimEvent, finishEvent, noteCard } from './event-ledger.js';
+import type { WorkerJob } from './handoff.js';
+import { createLarkClient, type LarkClient, LarkApiError, LarkResourceTooLargeError } from './lark-client.js';
+import { type BotIdentity, type FeishuMessage, FeishuMessageError, parseCommand, parseMessageEvent, shouldAnswer } from './message.js';
+import { readSseEvents } from './sse-frames.js';
+import { feishuSettings } from './settings.js';
+
+export type AnswerOutcome =
+  | 'answered'
+  | 'failed'
+  | 'help'
+  | 'reset'
+  | 'unsupported'
+  | 'ignored'
+  | 'duplicate'
+  | 'no-bot'
+  | 'reply-failed';
+
+export async function answerEvent(job: WorkerJob): Promise<AnswerOutcome> {
+  const bot = await getBot(job.botId);
+  if (!bot) return 'no-bot';
+  if (!(await claimEvent(bot.id, job.eventId))) {
+    logger.info('feishu event already claimed', { botId: bot.id, eventId: job.eventId });
+    return 'duplicate';
+  }
+  let outcome: AnswerOutcome = 'failed';
+  try {
+    outcome = await respond(bot, job);
+    return outcome;
+  } finally {
+    await finishEvent(bot.id, job.eventId, outcome).catch((e: unknown) =>
+      logger.error('could not mark a feishu event done', { botId: bot.id, eventId: job.eventId, error: e as Error }),
+    );
+  }
+}
+
+// -------------------------------------------------------------------------------------------------------------
+// Identity: the bot's open_id, for telling its @-mentions from other people's.
+// -------------------------------------------------------------------------------------------------------------
+
+const identities = new Map<string, { value: BotIdentity; expires: number }>();
+
+async function botIdentity(lark: LarkClient): Promise<BotIdentity> {
+  const k = `${lark.domain}\n${lark.appId}`;
+  const hit = identities.get(k);
+  if (hit && hit.expires > Date.now()) return hit.value;
+  let value: BotIdentity = {};
+  let ttl = 60_000;
+  try {
+    const info = await lark.getBotInfo();
+    value = { botOpenId: info.openId, botName: info.name };
+    ttl = 3600_000;
+  } catch (e) {
+    // Without it any mention counts (what Feishu delivers to an app without the group-read scope anyway).
+    logger.warn('feishu bot info unavailable', { appId: lark.appId, error: e as Error });
+  }
+  identities.set(k, { value, expires: Date.now() + ttl });
+  return value;
+}
+
+/** Tests: forget learned identities. */
+export function clearBotIdentities(): void {
+  identities.clear();
+}
+
+// -------------------------------------------------------------------------------------------------------------
+
+/** Feishu de-duplicates sends with the same uuid (≤ 50 chars) for an hour: one answer per (bot, message). */
+export function replyUuid(botId: number, messageId: string): string {
+  return `ans-${createHash('sha256').update(`${botId}\n${messageId}`).digest('hex').slice(0, 40)}`;
+}
+
+async function respond(bot: FeishuBot, job: WorkerJob): Promise<AnswerOutcome> {
+  const lark = createLarkClient({ appId: bot.appId, appSecret: bot.appSecret, ...(bot.domain ? { domain: bot.domain } : {}) });
+  const identity = await botIdentity(lark);
+  let msg: FeishuMessage;
+  try {
+    msg = parseMessageEvent(job.event, identity);
+  } catch (e) {
+    if (e instanceof FeishuMessageError) return 'ignored';
+    throw e;
+  }
+  if (!shouldAnswer(msg, { botOpenId: identity.botOpenId })) return 'ignored';
+
+  const uuid = replyUuid(bot.id, msg.messageId);
+  const reply = async (card: Card): Promise<string | undefined> => {
+    try {
+      const { messageId } = await lark.replyCard(msg.messageId, card, { uuid });
+      await noteCard(bot.id, job.eventId, messageId).catch(() => undefined);
+      return messageId;
+    } catch (e) {
+      logger.error('feishu reply failed', { botId: bot.id, messageId: msg.messageId, error: e as Error });
+      return undefined;
+    }
+  };
+
+  try {
+    return await respondTo(bot, lark, msg, reply);
+  } catch (e) {
+    // Failures before the answer card exists (memory reset, ...) still end in a card, never in silence.
+    const problem = describeFailure(e);
+    logger.error('feishu command failed', { botId: bot.id, messageId: msg.messageId, error: e as Error });
+    return (await reply(errorCard(problem))) ? 'failed' : 'reply-failed';
+  }
+}
+
+async function respondTo(
+  bot: FeishuBot,
+  lark: LarkClient,
+  msg: FeishuMessage,
+  reply: (card: Card) => Promise<string | undefined>,
+): Promise<AnswerOutcome> {
+  const hasAttachments = msg.images.length > 0 || msg.files.length > 0;
+  const command = hasAttachments ? null : parseCommand(msg.text);
+  if (command === 'help' || (msg.supported && !hasAttachments && !msg.text)) {
+    return (await reply(helpCard())) ? 'help' : 'reply-failed';
+  }
+  if (command === 'reset') {
+    const s = feishuSettings();
+    await resetChat(bot.id, msg.chatId);
+    const card = noticeCard({
+      title: 'New conversation · 新对话',
+      message: `Earlier messages are forgotten; the next message starts a new conversation. Memory keeps the last ${s.memoryTurns} exchanges of ${Math.round(s.memoryWindowMs / 3600_000)} h.\n\n已清空上下文，下一条消息将开始新的对话。`,
+    });
+    return (await reply(card)) ? 'reset' : 'reply-failed';
+  }
+  if (!msg.supported) {
+    const card = errorCard({
+      title: 'Unsupported message · 不支持的消息',
+      message: `I can read text, rich text, images and files (PDF, Word, Excel, CSV, HTML, TXT, Markdown); a "${msg.messageType}" message is not something I can answer.`,
+    });
+    return (await reply(card)) ? 'unsupported' : 'reply-failed';
+  }
+
+  const cardId = await reply(thinkingCard(bot.modelId));
+  if (!cardId) return 'reply-failed';
+  return streamAnswer(bot, lark, msg, cardId);
+}
+
+type View = { kind: 'answer'; state: AnswerCardState } | { kind: 'error'; title: string; message: string };
+
+async function streamAnswer(bot: FeishuBot, lark: LarkClient, msg: FeishuMessage, cardId: string): Promise<AnswerOutcome> {
+  const settings = feishuSettings();
+  const streamer = createCardStreamer<View>({
+    patch: (v) => lark.patchCard(cardId, v.kind === 'answer' ? answerCard(v.state) : errorCard(v)),
+    intervalMs: settings.patchIntervalMs,
+    onError: (e) => logger.warn('feishu card patch failed', { cardId, error: e as Error }),
+  });
+  const state: AnswerCardState = { text: '', reasoning: '', model: bot.modelId, done: false };
+  try {
+    const key = await getKeyByHash(bot.apiKeyHash);
+    if (!key) throw new BotSetupError("The bot's API key no longer exists (deleted or reset). An administrator must save the bot with a valid key.");
+    const model = await resolveModelForKey(key, bot.modelId);
+    const attachments = await downloadAttachments(lark, msg, settings.maxAttachmentBytes);
+    const history = await loadTurns(bot.id, msg.chatId, { maxTurns: settings.memoryTurns, windowMs: settings.memoryWindowMs });
+
+    const messages: ChatMessage[] = [];
+    if (bot.systemPrompt) messages.push({ role: 'system', content: bot.systemPrompt });
+    for (const t of history) messages.push({ role: 'user', content: t.user }, { role: 'assistant', content: t.assistant });
+    const text = msg.text || (attachments.parts.length ? 'Please take a look at the attachment.' : '');
+    messages.push({ role: 'user', content: attachments.parts.length ? [{ type: 'text', text }, ...attachments.parts] : text });
+    const req: ChatCompletionRequest = { model: bot.modelId, messages, stream: true, stream_options: { include_usage: true } };
+
+    const res = await runChat({ key, model, req, requestId: `feishu-${randomUUID()}`, sessionKey: msg.chatId });
+    if (typeof res.body === 'string') {
+      // Not expected for stream: true; handled so that a change there cannot turn into silence here.
+      const json = JSON.parse(res.body) as { choices?: Array<{ message?: { content?: string | null; reasoning_content?: string } }> };
+      state.text = json.choices?.[0]?.message?.content ?? '';
+      state.reasoning = json.choices?.[0]?.message?.reasoning_content ?? '';
+    } else {
+      let finish: string | null = null;
+      let failure: GatewayError | undefined;
+      for await (const ev of readSseEvents(res.body)) {
+        if (ev.kind === 'error') {
+          failure = new GatewayError(502, ev.error.message, { code: ev.error.code ?? 'upstream_error', type: ev.error.type });
+        } else if (ev.kind === 'chunk') {
+          const choice = ev.chunk.choices?.[0];
+          const delta = choice?.delta as { content?: string | null; reasoning_content?: string | null } | undefined;
+          if (delta?.content) state.text += delta.content;
+          if (delta?.reasoning_content) state.reasoning += delta.reasoning_content;
+          if (choice?.finish_reason) finish = choice.finish_reason;
+          const u = ev.chunk.usage;
+          if (u) state.usage = { promptTokens: u.prompt_tokens, completionTokens: u.completion_tokens };
+          if (delta?.content || delta?.reasoning_content) streamer.update({ kind: 'answer', state: { ...state } });
+        }
+      }
+      if (failure) throw failure;
+      if (finish === 'length') state.text += '\n\n_(The answer was cut off: the model reached its output limit.)_';
+      if (finish === 'content_filter') state.text += '\n\n_(The answer was stopped by a content filter.)_';
+    }
+    state.done = true;
+    await streamer.finish({ kind: 'answer', state: { ...state } });
+    await appendTurn(
+      bot.id,
+      msg.chatId,
+      { messageId: msg.messageId, user: text + attachments.notes, assistant: state.text },
+      { windowMs: settings.memoryWindowMs },
+    ).catch((e: unknown) => logger.error('could not store a feishu turn', { botId: bot.id, error: e as Error }));
+    return 'answered';
+  } catch (e) {
+    const problem = describeFailure(e);
+    if (problem.log) logger.error('feishu answer failed', { botId: bot.id, messageId: msg.messageId, error: e as Error });
+    await streamer.finish({ kind: 'error', title: problem.title, message: problem.message }).catch((err: unknown) =>
+      logger.error('could not show the feishu error card', { cardId, error: err as Error }),
+    );
+    return 'failed';
+  }
+}
+
+// -------------------------------------------------------------------------------------------------------------
+// Attachments
+// -------------------------------------------------------------------------------------------------------------
+
+const DOCUMENT_EXTENSIONS = new Set(['pdf', 'csv', 'doc', 'docx', 'xls', 'xlsx', 'html', 'htm', 'txt', 'md', 'markdown']);
+
+class BotSetupError extends Error {}
+class AttachmentError extends Error {}
+
+async function downloadAttachments(
+  lark: LarkClient,
+  msg: FeishuMessage,
+  maxBytes: number,
+): Promise<{ parts: ContentPart[]; notes: string }> {
+  const parts: ContentPart[] = [];
+  const notes: string[] = [];
+  for (const f of msg.files) {
+    const ext = /\.([A-Za-z0-9]+)\s*$/.exec(f.fileName)?.[1]?.toLowerCase();
+    if (!ext || !DOCUMENT_EXTENSIONS.has(ext)) {
+      throw new AttachmentError(`"${f.fileName}" is not a file type the model can read. Supported: PDF, Word, Excel, CSV, HTML, TXT, Markdown.`);
+    }
+  }
+  for (const img of msg.images) {
+    const r = await lark.downloadImage(msg.messageId, img.imageKey, { maxBytes });
+    const type = r.contentType?.split(';')[0]?.trim() || 'application/octet-stream';
+    parts.push({ type: 'image_url', image_url: { url: `data:${type};base64,${r.data.toString('base64')}` } });
+    notes.push('[image]');
+  }
+  for (const f of msg.files) {
+    const r = await lark.downloadFile(msg.messageId, f.fileKey, { maxBytes });
+    // The name decides the format (Feishu often labels files application/octet-stream).
+    parts.push({ type: 'file', file: { file_data: `data:application/octet-stream;base64,${r.data.toString('base64')}`, filename: f.fileName } });
+    notes.push(`[file: ${f.fileName}]`);
+  }
+  return { parts, notes: notes.length ? `\n${notes.join(' ')}` : '' };
+}
+
+// -------------------------------------------------------------------------------------------------------------
+// Errors → what the user reads
+// -------------------------------------------------------------------------------------------------------------
+
+function describeFailure(e: unknown): { title: string; message: string; log: boolean } {
+  if (e instanceof BotSetupError) return { title: 'Bot not configured · 机器人配置错误', message: e.message, log: true };
+  if (e instanceof AttachmentError) return { title: 'Unsupported attachment · 不支持的附件', message: e.message, log: false };
+  if (e instanceof LarkResourceTooLargeError) {
+    return {
+      title: 'Attachment too large · 附件过大',
+      message: `The attachment is larger than ${Math.round(e.limit / 1024 / 1024)} MB.`,
+      log: false,
+    };
+  }
+  if (e instanceof LarkApiError) {
+    return { title: 'Could not read the message · 无法读取消息', message: `Feishu refused to hand over the attachment (${e.message}).`, log: true };
+  }
+  if (isGatewayError(e)) {
+    if (e.code === 'insufficient_quota') {
+      return {
+        title: 'Quota exhausted · 额度已用完',
+        message: "This bot's API key has used up its monthly quota and has no balance left. Ask an administrator to raise the quota or recharge the key.",
+        log: false,
+      };
+    }
+    if (e.code === 'model_not_permitted' || e.code === 'model_not_found') {
+      return { title: 'Model unavailable · 模型不可用', message: `${e.message} Ask an administrator to check the bot's model.`, log: false };
+    }
+    if (e.code === 'invalid_api_key') {
+      return { title: 'Bot not configured · 机器人配置错误', message: "The bot's API key is not valid.", log: true };
+    }
+    if (e.status === 429) {
+      return { title: 'The model is busy · 模型繁忙', message: `${e.message} Please try again in a moment.`, log: false };
+    }
+    if (e.status >= 400 && e.status < 500) {
+      return { title: 'The model refused the request · 请求被拒绝', message: e.message, log: false };
+    }
+    return { title: 'The model failed to answer · 模型调用失败', message: `${e.message} Please try again.`, log: true };
+  }
+  return { title: 'Something went wrong · 出错了', message: 'The answer could not be produced. Please try again.', log: true };
+}
