@@ -22,7 +22,7 @@ import { logger } from '../log.js';
 import { GatewayError, isGatewayError } from '../openai/errors.js';
 import type { ChatCompletionRequest, ChatMessage, ContentPart } from '../openai/types.js';
 import { type FeishuBot, getBot } from '../store/bots.js';
-import { getKeyByHash } from '../store/keys.js';
+import { getKeyByHash, getKeyById } from '../store/keys.js';
 import { createCardStreamer } from './card-streamer.js';
 import { type AnswerCardState, answerCard, type Card, errorCard, helpCard, noticeCard, thinkingCard } from './cards.js';
 import { appendTurn, loadTurns, resetChat } from './chat-memory.js';
@@ -176,8 +176,9 @@ async function streamAnswer(bot: FeishuBot, lark: LarkClient, msg: FeishuMessage
   });
   const state: AnswerCardState = { text: '', reasoning: '', model: bot.modelId, done: false };
   try {
-    const key = await getKeyByHash(bot.apiKeyHash);
-    if (!key) throw new BotSetupError("The bot's API key no longer exists (deleted or reset). An administrator must save the bot with a valid key.");
+    // The bot bills a key identity, not a secret: a reset (new secret, same key) keeps the bot working.
+    const key = (bot.apiKeyId ? await getKeyById(bot.apiKeyId) : undefined) ?? (await getKeyByHash(bot.apiKeyHash));
+    if (!key) throw new BotSetupError("The bot's API key no longer exists. An administrator must save the bot with a valid key.");
     const model = await resolveModelForKey(key, bot.modelId);
     const attachments = await downloadAttachments(lark, msg, settings.maxAttachmentBytes);
     const history = await loadTurns(bot.id, msg.chatId, { maxTurns: settings.memoryTurns, windowMs: settings.memoryWindowMs });
