@@ -501,6 +501,23 @@ describe('answering', () => {
     expect(gw.sim.requests).toEqual([]);
   });
 
+  it("keeps answering after its key's secret is reset: the bot bills the key, not the old plaintext", async () => {
+    const k = (await admin.post('/admin/api-key/apply', { name: 'reset-bot-key', role: 'user', email: '', month_quota: 10 })).body.data;
+    const models = (await admin.get(`/admin/model/list?q=${MODEL}`)).body.data.items;
+    await admin.post('/admin/api-key/bind-model', { key_id: k.id, model_id: models[0].id });
+    const saved = await admin.post('/admin/bot/feishu/save', { name: 'reset-bot', config: { ...APP, apiKey: k.api_key, modelId: MODEL, verificationToken: TOKEN } });
+    expect(saved.status).toBe(200);
+    expect((await admin.post('/admin/api-key/reset', { id: k.id })).status).toBe(200);
+    gw.sim.enqueue(script.text('still here'));
+    const payload = messageEvent({ text: 'after reset' });
+    expect((await sendPlain(saved.body.data.id, payload)).status).toBe(200);
+    await idle();
+    const card = JSON.parse(expectOneCard(payload.event.message.message_id).final.content);
+    expect(markdownOf(card)).toContain('still here');
+    expect(gw.sim.requests).toHaveLength(1);
+    await admin.post('/admin/bot/feishu/delete', { id: saved.body.data.id });
+  });
+
   it('an upstream failure, before or during the stream, ends in an error card', async () => {
     gw.sim.enqueue(script.error('ServiceUnavailableException', 'Bedrock is having a moment'));
     const before = messageEvent({ text: 'fail first' });
