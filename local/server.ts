@@ -36,6 +36,9 @@ const MOUNTS: Mount[] = [
 const MAX_BODY = 20 * 1024 * 1024;
 
 export async function startLocalGateway(opts: { port?: number; host?: string } = {}): Promise<LocalGateway> {
+  // Deployed, the webhook invokes the worker Lambda asynchronously; here the same worker runs in this process.
+  const [{ runWorkerInProcess }, { answerEvent }] = await Promise.all([import('../lambdas/core/feishu/handoff.js'), import('../lambdas/core/feishu/answer.js')]);
+  runWorkerInProcess(answerEvent);
   const handlers = new Map<string, Handler>();
   for (const m of MOUNTS) handlers.set(m.prefix, await m.load());
 

@@ -3,8 +3,9 @@
  *
  * - Deployed (FEISHU_WORKER_FUNCTION_NAME set): an asynchronous Lambda invocation (InvocationType 'Event'); the
  *   webhook only waits for Lambda's 202, well inside Feishu's 3 s.
- * - Local server and tests (unset): the same worker code runs in the background of this process. `idle()` resolves
- *   once every background job has finished, so tests can wait for the answer instead of sleeping.
+ * - Local server and tests (unset): the same worker code runs in the background of this process. The local server
+ *   registers it with `runWorkerInProcess()` (so the deployed webhook bundle never contains the worker). `idle()`
+ *   resolves once every background job has finished, so tests can wait for the answer instead of sleeping.
  */
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { z } from 'zod';
@@ -21,6 +22,12 @@ export type WorkerJob = z.infer<typeof WorkerJobSchema>;
 
 let lambda: LambdaClient | undefined;
 const running = new Set<Promise<void>>();
+let inProcessWorker: ((job: WorkerJob) => Promise<unknown>) | undefined;
+
+/** Composition root of the local server: run jobs in this process instead of invoking a worker Lambda. */
+export function runWorkerInProcess(worker: (job: WorkerJob) => Promise<unknown>): void {
+  inProcessWorker = worker;
+}
 
 export async function handOff(job: WorkerJob): Promise<void> {
   const functionName = config().feishuWorkerFunctionName;
@@ -32,10 +39,10 @@ export async function handOff(job: WorkerJob): Promise<void> {
     if (out.StatusCode !== 202) throw new Error(`async invoke of ${functionName} answered ${out.StatusCode}`);
     return;
   }
-  const task: Promise<void> = (async () => {
-    const { answerEvent } = await import('./answer.js');
-    await answerEvent(job);
-  })()
+  const worker = inProcessWorker;
+  if (!worker) throw new Error('No Feishu worker: set FEISHU_WORKER_FUNCTION_NAME (deployed) or run the local server.');
+  const task: Promise<void> = worker(job)
+    .then(() => undefined)
     .catch((e: unknown) => logger.error('feishu background worker failed', { error: e as Error }))
     .finally(() => running.delete(task));
   running.add(task);
