@@ -27,6 +27,12 @@ export async function admit(key: ApiKey, estimate: Money): Promise<Reservation> 
     const month = currentMonth();
     const limit = spendable(current, month);
     if (current.reserved >= limit) throw errors.insufficientQuota();
+    // Slack: concurrent settlements keep raising month_fee / lowering balance. Instead of pinning their exact values
+    // (which made every settlement landing meanwhile fail this update, and a busy key ran out of attempts and got
+    // a false 429), tolerate a move of up to `s` in each and ask `reserved` to stay below limit − 2s. Since
+    // spendable now ≥ limit − 2s, the admission rule (reserved < spendable) still holds exactly; with a quarter of
+    // the headroom as slack a busy key with room to spare is admitted at once, and near the edge s → 0.
+    const s = (limit - current.reserved) / 4n;
     try {
       await db().send(
         new UpdateCommand({
@@ -34,15 +40,15 @@ export async function admit(key: ApiKey, estimate: Money): Promise<Reservation> 
           Key: { pk: keyPk(current.hash), sk: KEY_SK },
           UpdateExpression: 'ADD reserved :e, rev :one',
           ConditionExpression:
-            'fee_month = :fm AND month_fee = :mf AND balance = :b AND month_quota = :q AND (attribute_not_exists(reserved) OR reserved < :limit)',
+            'fee_month = :fm AND month_quota = :q AND month_fee <= :mfMax AND balance >= :bMin AND (attribute_not_exists(reserved) OR reserved < :limit)',
           ExpressionAttributeValues: {
             ':e': moneyAttr(estimate),
             ':one': 1,
             ':fm': current.feeMonth,
-            ':mf': moneyAttr(current.monthFee),
-            ':b': moneyAttr(current.balance),
+            ':mfMax': moneyAttr(current.monthFee + s),
+            ':bMin': moneyAttr(current.balance - s),
             ':q': moneyAttr(current.monthQuota),
-            ':limit': moneyAttr(limit),
+            ':limit': moneyAttr(limit - 2n * s),
           },
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
