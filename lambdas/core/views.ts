@@ -3,6 +3,10 @@ import { type ApiKey, currentMonthFee } from './store/keys.js';
 import type { Group } from './store/groups.js';
 import type { Model } from './store/models.js';
 import type { Payment } from './store/payments.js';
+import type { Session } from './records/sessions.js';
+import type { StatRow } from './records/stats.js';
+import type { Thread } from './records/threads.js';
+import { capJson } from './records/limits.js';
 
 /** What the admin and user APIs show of each record (money as decimal numbers in USD; never a key or its hash). */
 export function keyView(k: ApiKey) {
@@ -50,5 +54,72 @@ export function paymentView(p: Payment) {
     amount: moneyToJson(p.amount),
     balance_after: moneyToJson(p.balanceAfter),
     created_at: p.createdAt,
+  };
+}
+
+/** Long texts in list items are cut to this many characters (details carry the full record). */
+export const LIST_TEXT_CHARS = 2000;
+
+function preview(text: string, chars: number | undefined): string {
+  if (chars === undefined || text.length <= chars) return text;
+  return `${text.slice(0, chars)}…[${text.length - chars} more characters in the detail view]`;
+}
+
+/** A recorded call. `previewChars` shortens prompt/completion/reasoning for list pages. */
+export function threadView(t: Thread, opts: { previewChars?: number } = {}) {
+  return {
+    id: t.id,
+    key_id: t.keyId,
+    session_id: t.sessionId,
+    kind: t.kind,
+    request_id: t.requestId,
+    model: t.model,
+    model_id: t.modelId,
+    prompt: preview(t.prompt, opts.previewChars),
+    completion: preview(t.completion, opts.previewChars),
+    reasoning: preview(t.reasoning, opts.previewChars),
+    tool_calls: opts.previewChars === undefined ? t.toolCalls : capJson(t.toolCalls, opts.previewChars * 2),
+    finish_reason: t.finishReason,
+    tokens_in: t.tokensIn,
+    tokens_out: t.tokensOut,
+    tokens_cache_read: t.tokensCacheRead,
+    tokens_cache_write: t.tokensCacheWrite,
+    price_in: moneyToJson(t.priceIn),
+    price_out: moneyToJson(t.priceOut),
+    fee: moneyToJson(t.fee),
+    first_byte_latency: t.firstByteLatency,
+    total_latency: t.totalLatency,
+    status: t.status,
+    error: t.error,
+    created_at: t.createdAt,
+  };
+}
+
+export function sessionView(s: Session) {
+  return {
+    id: s.id,
+    key_id: s.keyId,
+    session_key: s.sessionKey,
+    title: s.title,
+    tokens_in: s.tokensIn,
+    tokens_out: s.tokensOut,
+    fee: moneyToJson(s.fee),
+    thread_count: s.threadCount,
+    created_at: s.createdAt,
+    updated_at: s.updatedAt,
+  };
+}
+
+export function statView(r: StatRow) {
+  return {
+    day: r.day,
+    key_id: r.keyId,
+    model: r.model,
+    requests: r.requests,
+    tokens_in: r.tokensIn,
+    tokens_out: r.tokensOut,
+    tokens_cache_read: r.tokensCacheRead,
+    tokens_cache_write: r.tokensCacheWrite,
+    fee: moneyToJson(r.fee),
   };
 }

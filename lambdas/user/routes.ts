@@ -1,6 +1,24 @@
 import type { Route } from '../core/http/router.js';
 import { allowedModels } from '../core/auth/model-access.js';
-import { keyView, modelView } from '../core/views.js';
+import { parse } from '../core/http/validate.js';
+import {
+  idParams,
+  parseQuery,
+  requireSession,
+  requireThread,
+  sessionList,
+  sessionListSchema,
+  threadList,
+  threadListSchema,
+} from '../core/records/http.js';
+import { keyView, modelView, sessionView, threadView } from '../core/views.js';
+
+/**
+ * /user/*: every route is scoped to the caller's own key. The key filter is never taken from the request, and a
+ * record of another key answers 404 exactly like a missing one.
+ */
+const userSessionList = sessionListSchema.omit({ key_id: true });
+const userThreadList = threadListSchema.omit({ key_id: true });
 
 export const userRoutes: Route[] = [
   {
@@ -19,5 +37,30 @@ export const userRoutes: Route[] = [
       });
       return { items, total: items.length, limit: items.length, offset: 0 };
     },
+  },
+  {
+    method: 'GET',
+    path: '/user/session/list',
+    run: async ({ caller, query }) => sessionList({ ...parseQuery(userSessionList, query), key_id: caller.id }),
+  },
+  {
+    method: 'GET',
+    path: '/user/session/detail/:id',
+    run: async ({ caller, params }) => sessionView(await requireSession(parse(idParams, params).id, caller.id)),
+  },
+  {
+    method: 'GET',
+    path: '/user/thread/list',
+    run: async ({ caller, query }) => {
+      const q = parseQuery(userThreadList, query);
+      // Another key's session is a 404, not an empty list: nothing about it is revealed either way.
+      if (q.session_id !== undefined) await requireSession(q.session_id, caller.id);
+      return threadList({ ...q, key_id: caller.id });
+    },
+  },
+  {
+    method: 'GET',
+    path: '/user/thread/detail/:id',
+    run: async ({ caller, params }) => threadView(await requireThread(parse(idParams, params).id, caller.id)),
   },
 ];

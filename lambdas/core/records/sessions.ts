@@ -1,4 +1,7 @@
 import { GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { countAll, countForKey, countUpdate } from './counts.js';
+import { listPage, searchBudget, searchWindow, type Partition } from './listing.js';
+import type { RecordPage } from './threads.js';
 import { money, type Money } from '../money.js';
 import { nextId } from '../store/counters.js';
 import { cancellationCodes, db, nowIso, pad, tableName } from '../store/table.js';
@@ -12,6 +15,8 @@ export interface Session {
   tokensIn: number;
   tokensOut: number;
   fee: Money;
+  /** Threads recorded in this session (kept by settle's transaction). */
+  threadCount: number;
   createdAt: string;
   updatedAt: string;
 }
@@ -28,6 +33,7 @@ export function sessionFromItem(item: Record<string, unknown>): Session {
     tokensIn: Number(item.tokens_in ?? 0),
     tokensOut: Number(item.tokens_out ?? 0),
     fee: money(item.fee),
+    threadCount: Number(item.thread_count ?? 0),
     createdAt: String(item.created_at ?? ''),
     updatedAt: String(item.updated_at ?? ''),
   };
@@ -44,46 +50,88 @@ export async function sessionIdFor(keyId: number, sessionKey: string, firstPromp
   const found = await db().send(new GetCommand({ TableName: tableName(), Key: pointer, ConsistentRead: true }));
   if (found.Item) return Number(found.Item.session_id);
   const id = await nextId('session');
-  const now = nowIso();
-  try {
-    await db().send(
-      new TransactWriteCommand({
-        TransactItems: [
-          { Put: { TableName: tableName(), Item: { ...pointer, type: 'session-key', session_id: id, key_id: keyId }, ConditionExpression: 'attribute_not_exists(pk)' } },
-          {
-            Put: {
-              TableName: tableName(),
-              Item: {
-                pk: sessionPk(id),
-                sk: 'SESSION',
-                type: 'session',
-                id,
-                key_id: keyId,
-                session_key: sessionKey,
-                title: titleFrom(firstPrompt),
-                title_lc: titleFrom(firstPrompt).toLowerCase(),
-                tokens_in: 0,
-                tokens_out: 0,
-                fee: 0,
-                created_at: now,
-                updated_at: now,
-                gsi1pk: 'SESSIONS',
-                gsi1sk: pad(id),
-                gsi2pk: `SESSIONS#KEY#${keyId}`,
-                gsi2sk: pad(id),
+  for (let attempt = 0; ; attempt++) {
+    const now = nowIso();
+    try {
+      await db().send(
+        new TransactWriteCommand({
+          TransactItems: [
+            { Put: { TableName: tableName(), Item: { ...pointer, type: 'session-key', session_id: id, key_id: keyId }, ConditionExpression: 'attribute_not_exists(pk)' } },
+            {
+              Put: {
+                TableName: tableName(),
+                Item: {
+                  pk: sessionPk(id),
+                  sk: 'SESSION',
+                  type: 'session',
+                  id,
+                  key_id: keyId,
+                  session_key: sessionKey,
+                  title: titleFrom(firstPrompt),
+                  title_lc: titleFrom(firstPrompt).toLowerCase(),
+                  tokens_in: 0,
+                  tokens_out: 0,
+                  fee: 0,
+                  thread_count: 0,
+                  created_at: now,
+                  updated_at: now,
+                  gsi1pk: 'SESSIONS',
+                  gsi1sk: pad(id),
+                  gsi2pk: `SESSIONS#KEY#${keyId}`,
+                  gsi2sk: pad(id),
+                },
               },
             },
-          },
-        ],
-      }),
-    );
-    return id;
-  } catch (e) {
-    if (cancellationCodes(e)?.[0] !== 'ConditionalCheckFailed') throw e;
-    // A concurrent first call created it.
-    const again = await db().send(new GetCommand({ TableName: tableName(), Key: pointer, ConsistentRead: true }));
-    return Number(again.Item!.session_id);
+            countUpdate('SESSIONS', keyId),
+          ],
+        }),
+      );
+      return id;
+    } catch (e) {
+      const codes = cancellationCodes(e);
+      if (codes?.[0] === 'ConditionalCheckFailed') {
+        // A concurrent first call created it.
+        const again = await db().send(new GetCommand({ TableName: tableName(), Key: pointer, ConsistentRead: true }));
+        return Number(again.Item!.session_id);
+      }
+      // Another new session of this key bumped the counter at the same moment: try again.
+      if (codes?.includes('TransactionConflict') && attempt < 20) {
+        await new Promise((r) => setTimeout(r, Math.random() * 10 * (attempt + 1)));
+        continue;
+      }
+      throw e;
+    }
   }
+}
+
+export interface SessionQuery {
+  keyId?: number;
+  /** Case-insensitive substring of the title. */
+  q?: string;
+  offset: number;
+  limit: number;
+  cursor?: number;
+}
+
+/** Sessions newest first, of one key (gsi2) or of everyone (gsi1). */
+export async function listSessions(query: SessionQuery): Promise<RecordPage<Session>> {
+  const partition: Partition =
+    query.keyId === undefined
+      ? { index: 'gsi1', pk: 'SESSIONS', ascending: false }
+      : { index: 'gsi2', pk: `SESSIONS#KEY#${query.keyId}`, ascending: false };
+  if (query.q) {
+    const w = await searchWindow(
+      partition,
+      { expression: 'contains(title_lc, :q)', values: { ':q': query.q.toLowerCase() } },
+      { offset: query.offset, limit: query.limit, budget: searchBudget('sessions'), cursor: query.cursor },
+    );
+    return { items: w.items.map(sessionFromItem), total: w.total, search: { scanned: w.scanned, complete: w.complete, next_cursor: w.nextCursor } };
+  }
+  const [items, total] = await Promise.all([
+    listPage(partition, query.offset, query.limit),
+    query.keyId === undefined ? countAll('SESSIONS') : countForKey('SESSIONS', query.keyId),
+  ]);
+  return { items: items.map(sessionFromItem), total };
 }
 
 function titleFrom(prompt: string): string {

@@ -1,6 +1,6 @@
-import { moneyAttr, type Money } from '../money.js';
+import { money, moneyAttr, type Money } from '../money.js';
 import type { TokenUsage } from '../providers/types.js';
-import { tableName } from '../store/table.js';
+import { queryAll, tableName } from '../store/table.js';
 
 /**
  * Daily usage aggregates, one item per (day, key, model), updated inside the charging transaction so that
@@ -31,4 +31,43 @@ export function statsUpdate(a: { day: string; keyId: number; model: string; usag
       },
     },
   };
+}
+
+export interface StatRow {
+  day: string;
+  keyId: number;
+  model: string;
+  requests: number;
+  tokensIn: number;
+  tokensOut: number;
+  tokensCacheRead: number;
+  tokensCacheWrite: number;
+  fee: Money;
+}
+
+function statFromItem(item: Record<string, unknown>): StatRow {
+  return {
+    day: String(item.day),
+    keyId: Number(item.key_id),
+    model: String(item.model),
+    requests: Number(item.requests ?? 0),
+    tokensIn: Number(item.tokens_in ?? 0),
+    tokensOut: Number(item.tokens_out ?? 0),
+    tokensCacheRead: Number(item.tokens_cache_read ?? 0),
+    tokensCacheWrite: Number(item.tokens_cache_write ?? 0),
+    fee: money(item.fee),
+  };
+}
+
+/**
+ * Aggregates of the days from..to (inclusive, YYYY-MM-DD): one Query over gsi1 `STATS` between `<from>#` and
+ * `<to>#~`. Reads one small item per (day, key, model) that saw traffic — never a thread.
+ */
+export async function listStats(range: { from: string; to: string }): Promise<StatRow[]> {
+  const items = await queryAll<Record<string, unknown>>({
+    IndexName: 'gsi1',
+    KeyConditionExpression: 'gsi1pk = :p AND gsi1sk BETWEEN :from AND :to',
+    ExpressionAttributeValues: { ':p': 'STATS', ':from': `${range.from}#`, ':to': `${range.to}#~` },
+  });
+  return items.map(statFromItem);
 }

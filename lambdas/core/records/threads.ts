@@ -1,6 +1,9 @@
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { money, moneyAttr, type Money } from '../money.js';
 import { db, pad, tableName } from '../store/table.js';
+import { countAll, countForKey } from './counts.js';
+import { listPage, searchBudget, searchWindow, type Partition } from './listing.js';
+import { getSession } from './sessions.js';
 
 /** One recorded call (completion or embeddings): what was asked, answered, used and charged. */
 export interface Thread {
@@ -61,8 +64,8 @@ export function threadItem(t: Thread): Record<string, unknown> {
     status: t.status,
     error: t.error,
     created_at: t.createdAt,
-    // Lower-cased copy for q search (see docs/data-model.md).
-    search: `${t.prompt}\n${t.completion}`.toLowerCase().slice(0, 4000),
+    // Lower-cased copy for q search (see docs/data-model.md, "Search and listing cost").
+    search: searchText(t.prompt, t.completion),
     gsi1pk: 'THREADS',
     gsi1sk: pad(t.id),
     gsi2pk: `THREADS#KEY#${t.keyId}`,
@@ -103,4 +106,61 @@ export function threadFromItem(item: Record<string, unknown>): Thread {
 export async function getThread(id: number): Promise<Thread | undefined> {
   const out = await db().send(new GetCommand({ TableName: tableName(), Key: { pk: threadPk(id), sk: 'THREAD' } }));
   return out.Item ? threadFromItem(out.Item) : undefined;
+}
+
+/** Characters of prompt and of completion that q search sees (each; the `search` attribute is ≤ 2 × this). */
+export const SEARCH_CHARS = 4000;
+
+export function searchText(prompt: string, completion: string): string {
+  return `${prompt.slice(0, SEARCH_CHARS)}\n${completion.slice(0, SEARCH_CHARS)}`.toLowerCase();
+}
+
+export interface ThreadQuery {
+  keyId?: number;
+  sessionId?: number;
+  /** Case-insensitive substring of the prompt or completion (their first SEARCH_CHARS characters). */
+  q?: string;
+  offset: number;
+  limit: number;
+  /** Continue a q search beyond a previous window (its nextCursor). */
+  cursor?: number;
+}
+
+export interface RecordPage<T> {
+  items: T[];
+  total: number;
+  /** Present for q searches: how much was read, and whether the whole partition was covered. */
+  search?: { scanned: number; complete: boolean; next_cursor: number | null };
+}
+
+/**
+ * Threads of one session (oldest first), of one key, or of everyone (newest first), always from a GSI partition:
+ * session → gsi3, key → gsi2, all → gsi1. Totals come from counters (see counts.ts), q totals from the window.
+ */
+export async function listThreads(query: ThreadQuery): Promise<RecordPage<Thread>> {
+  let partition: Partition;
+  let total: () => Promise<number>;
+  if (query.sessionId !== undefined) {
+    const session = await getSession(query.sessionId);
+    if (!session || (query.keyId !== undefined && session.keyId !== query.keyId)) return { items: [], total: 0 };
+    partition = { index: 'gsi3', pk: `THREADS#SESSION#${query.sessionId}`, ascending: true };
+    total = async () => session.threadCount;
+  } else if (query.keyId !== undefined) {
+    partition = { index: 'gsi2', pk: `THREADS#KEY#${query.keyId}`, ascending: false };
+    const keyId = query.keyId;
+    total = () => countForKey('THREADS', keyId);
+  } else {
+    partition = { index: 'gsi1', pk: 'THREADS', ascending: false };
+    total = () => countAll('THREADS');
+  }
+  if (query.q) {
+    const w = await searchWindow(
+      partition,
+      { expression: 'contains(#search, :q)', names: { '#search': 'search' }, values: { ':q': query.q.toLowerCase() } },
+      { offset: query.offset, limit: query.limit, budget: searchBudget('threads'), cursor: query.cursor },
+    );
+    return { items: w.items.map(threadFromItem), total: w.total, search: { scanned: w.scanned, complete: w.complete, next_cursor: w.nextCursor } };
+  }
+  const [items, n] = await Promise.all([listPage(partition, query.offset, query.limit), total()]);
+  return { items: items.map(threadFromItem), total: n };
 }

@@ -1,0 +1,123 @@
+import { beforeAll, describe, expect, it, vi } from 'vitest';
+import { admit } from '../../../lambdas/core/billing/admission.js';
+import { settle, type UsageRecord } from '../../../lambdas/core/billing/settle.js';
+import { formatMoney, money, type Money } from '../../../lambdas/core/money.js';
+import { listThreads } from '../../../lambdas/core/records/threads.js';
+import { listStats } from '../../../lambdas/core/records/stats.js';
+import { currentDay } from '../../../lambdas/core/clock.js';
+import { createKey, getKeyById, type ApiKey } from '../../../lambdas/core/store/keys.js';
+import type { Model } from '../../../lambdas/core/store/models.js';
+import { db } from '../../../lambdas/core/store/table.js';
+import { ensureTable } from '../../../local/table.js';
+
+const model: Model = {
+  id: 7,
+  name: 'settle-model',
+  groupId: null,
+  multiple: false,
+  provider: 'bedrock-converse',
+  config: {},
+  priceIn: money('3'),
+  priceOut: money('15'),
+  priceCacheRead: undefined,
+  priceCacheWrite: undefined,
+  createdAt: '',
+  updatedAt: '',
+};
+
+function record(key: ApiKey, requestId: string, reserved: Money = 0n): UsageRecord {
+  return {
+    requestId,
+    kind: 'chat',
+    key,
+    model,
+    prompt: 'p',
+    completion: 'c',
+    reasoning: '',
+    toolCalls: [],
+    finishReason: 'stop',
+    usage: { inputTokens: 11, outputTokens: 7, cacheReadTokens: 0, cacheWriteTokens: 0, reasoningTokens: 0 },
+    status: 'ok',
+    error: null,
+    firstByteLatency: 1,
+    totalLatency: 2,
+    reservation: { keyId: key.id, amount: reserved },
+  };
+}
+
+beforeAll(async () => {
+  await ensureTable(process.env.TABLE_NAME!);
+});
+
+describe('settle', () => {
+  it('charges a request id exactly once, however often settlement is retried', async () => {
+    const { key } = await createKey({ name: 'once', role: 'user', monthQuota: money('1') });
+    const first = await settle(record(key, 'req-once'));
+    const again = await settle(record(key, 'req-once'));
+    expect(formatMoney(first.fee)).toBe('0.000138');
+    expect(again.threadId).toBe(first.threadId);
+    const after = (await getKeyById(key.id))!;
+    expect(formatMoney(after.totalFee)).toBe('0.000138');
+    expect(formatMoney(after.monthFee)).toBe('0.000138');
+    const threads = await listThreads({ keyId: key.id, offset: 0, limit: 10 });
+    expect(threads.total).toBe(1);
+    expect(threads.items.map((t) => t.id)).toEqual([first.threadId]);
+  });
+
+  it('100 concurrent settlements of 0.000138 add up to exactly 0.0138, split quota-then-balance, reservations released', async () => {
+    const { key } = await createKey({ name: 'many', role: 'user', monthQuota: money('0.01'), balance: money('1') });
+    const estimate = money('0.0002');
+    const reservations = await Promise.all(Array.from({ length: 100 }, () => admit(key, estimate)));
+    expect(formatMoney((await getKeyById(key.id))!.reserved)).toBe('0.02');
+    await Promise.all(reservations.map((r, i) => settle(record(key, `req-many-${i}`, r.amount))));
+    const after = (await getKeyById(key.id))!;
+    expect(formatMoney(after.totalFee)).toBe('0.0138');
+    expect(formatMoney(after.monthFee)).toBe('0.01');
+    expect(formatMoney(after.balance)).toBe('0.9962');
+    expect(after.reserved).toBe(0n);
+    const stat = (await listStats({ from: currentDay(), to: currentDay() })).find((s) => s.keyId === key.id)!;
+    expect(stat.requests).toBe(100);
+    expect(formatMoney(stat.fee)).toBe('0.0138');
+    expect((await listThreads({ keyId: key.id, offset: 0, limit: 1 })).total).toBe(100);
+  });
+
+  it('admissions are not refused while settlements of the same key land (plenty of headroom)', async () => {
+    const { key } = await createKey({ name: 'busy', role: 'user', monthQuota: money('0.001'), balance: money('10') });
+    const estimate = money('0.0002');
+    const first = await Promise.all(Array.from({ length: 60 }, () => admit(key, estimate)));
+    // 60 settlements (crossing the quota into the balance) race 60 new admissions that all read the stale key.
+    const results = await Promise.allSettled([
+      ...first.map((r, i) => settle(record(key, `req-busy-${i}`, r.amount))),
+      ...Array.from({ length: 60 }, () => admit(key, estimate)),
+    ]);
+    expect(results.filter((r) => r.status === 'rejected').map((r) => String((r as PromiseRejectedResult).reason))).toEqual([]);
+    const after = (await getKeyById(key.id))!;
+    expect(formatMoney(after.reserved)).toBe('0.012'); // the 60 new ones still held
+    expect(formatMoney(after.totalFee)).toBe('0.00828');
+    expect(formatMoney(after.monthFee)).toBe('0.001');
+    expect(formatMoney(after.balance)).toBe('9.99272');
+  });
+
+  it('a charge or an admission based on a key read before other charges landed goes through at the first attempt', async () => {
+    const { key: stale } = await createKey({ name: 'stale', role: 'user', monthQuota: money('0.01'), balance: money('1') });
+    await settle(record(stale, 'req-stale-0'));
+    await settle(record(stale, 'req-stale-1'));
+    const calls: string[] = [];
+    const send = db().send.bind(db());
+    const spy = vi.spyOn(db(), 'send').mockImplementation(((command: object, ...rest: unknown[]) => {
+      calls.push(command.constructor.name);
+      return (send as (...a: unknown[]) => unknown)(command, ...rest);
+    }) as never);
+    try {
+      await settle(record(stale, 'req-stale-2')); // month_fee moved since `stale` was read
+      await admit(stale, money('0.0002'));
+    } finally {
+      spy.mockRestore();
+    }
+    expect(calls.filter((c) => c === 'TransactWriteCommand')).toHaveLength(1);
+    expect(calls.filter((c) => c === 'UpdateCommand').length).toBe(1 + 1); // the thread-id counter + one admission
+    const after = (await getKeyById(stale.id))!;
+    expect(formatMoney(after.totalFee)).toBe('0.000414');
+    expect(formatMoney(after.reserved)).toBe('0.0002');
+  });
+});
