@@ -4,7 +4,8 @@ import type { Model } from '../store/models.js';
 
 /**
  * Prompt-cache prices when a model row does not set them: Bedrock bills Claude cache reads at 10% and cache
- * writes at 125% of the input price. Derived prices are exact to 1e-12 USD.
+ * writes at 125% of the input price. A derived price can have more decimals than an entered one; fees at it are
+ * rounded down to 1e-12 USD (every total is still the exact sum of the recorded fees).
  */
 export const CACHE_READ_FRACTION = { num: 1n, den: 10n };
 export const CACHE_WRITE_FRACTION = { num: 5n, den: 4n };

@@ -84,10 +84,15 @@ export async function runChat(call: ChatCall): Promise<V1Response> {
   return { statusCode: 200, headers: { ...SSE_HEADERS, 'x-request-id': requestId }, body };
 }
 
+/**
+ * Relays chunks as they come. The call is settled (charged and recorded) BEFORE the closing `[DONE]`, so a client
+ * that checks its balance or thread right after the stream sees this call; an interrupted stream is settled when
+ * it ends.
+ */
 async function pump(stream: ChatStream, body: SseStream, abort: AbortController, record: Recorder, started: number): Promise<void> {
   let firstByte: number | null = null;
   let status: UsageRecord['status'] = 'ok';
-  let error: string | null = null;
+  let error: GatewayError | null = null;
   try {
     for await (const chunk of stream.chunks) {
       if (body.destroyed) break;
@@ -95,24 +100,22 @@ async function pump(stream: ChatStream, body: SseStream, abort: AbortController,
       body.data(chunk);
     }
     if (body.destroyed || abort.signal.aborted) status = 'interrupted';
-    else body.data('[DONE]');
   } catch (e) {
     if (body.destroyed || abort.signal.aborted) {
       status = 'interrupted';
     } else {
       status = 'error';
-      const err = asGatewayError(e, 'stream');
-      error = err.message;
-      body.data(err.toOpenAI());
+      error = asGatewayError(e, 'stream');
     }
-  } finally {
-    try {
-      await record.done(stream.outcome(), status, error, firstByte);
-    } catch (e) {
-      logger.error('failed to settle a streamed call', { error: e as Error });
-    }
-    body.close();
   }
+  try {
+    await record.done(stream.outcome(), status, error?.message ?? null, firstByte);
+  } catch (e) {
+    logger.error('failed to settle a streamed call', { error: e as Error });
+  }
+  if (error) body.data(error.toOpenAI());
+  else if (status === 'ok') body.data('[DONE]');
+  body.close();
 }
 
 interface Recorder {

@@ -1,5 +1,6 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, NumberValue, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import { now } from '../clock.js';
 import { config } from '../config.js';
 
 /**
@@ -32,8 +33,9 @@ export function pad(n: number): string {
   return String(n).padStart(12, '0');
 }
 
+/** Record timestamps follow the gateway's clock (which tests of month rollover can move). */
 export function nowIso(): string {
-  return new Date().toISOString();
+  return now().toISOString();
 }
 
 export function isConditionFailure(e: unknown): boolean {
