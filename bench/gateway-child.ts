@@ -9,7 +9,7 @@
 import http from 'node:http';
 import http2 from 'node:http2';
 import { syncBuiltinESMExports } from 'node:module';
-import { performance } from 'node:perf_hooks';
+import { PerformanceObserver, performance } from 'node:perf_hooks';
 
 type Mark = [time: number, kind: string, detail?: string];
 const trace: Mark[] = [];
@@ -19,6 +19,10 @@ const mark = (kind: string, detail?: string) => {
 };
 
 if (tracing) {
+  // Garbage-collection pauses, on the same clock (entries arrive late: the parent sorts the trace).
+  new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) if (trace.length < 50_000) trace.push([e.startTime, 'gc', e.duration.toFixed(3)]);
+  }).observe({ entryTypes: ['gc'] });
   const origRequest = http.request;
   (http as any).request = function (this: unknown, ...args: any[]) {
     const opts = args.find((a) => a && typeof a === 'object' && !(a instanceof URL)) ?? {};

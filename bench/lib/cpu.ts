@@ -79,3 +79,13 @@ export function formatCpu(u: Record<string, number>): string {
 }
 
 export const load1 = (): string => loadavg()[0].toFixed(2);
+
+/** Time the process's main thread spent runnable but waiting for a CPU (/proc/<pid>/schedstat), in ms. */
+export function runQueueWaitMs(pid: number | undefined): number {
+  if (!pid) return Number.NaN;
+  try {
+    return Number(readFileSync(`/proc/${pid}/schedstat`, 'utf8').trim().split(/\s+/)[1]) / 1e6;
+  } catch {
+    return Number.NaN;
+  }
+}
