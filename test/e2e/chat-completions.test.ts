@@ -231,6 +231,8 @@ describe('errors before and after the stream starts', () => {
   it('401 / 404 / 403 / 400 in OpenAI shape, mapped by the SDK', async () => {
     const bad = new OpenAI({ apiKey: 'br-nope-nope-nope-nope-nope-nope-nope', baseURL: `${gw.url}/v1`, maxRetries: 0 });
     await expect(bad.chat.completions.create({ model: MODEL, messages: ask() })).rejects.toBeInstanceOf(OpenAI.AuthenticationError);
+    // A bad key wins over a bad body.
+    await expect(bad.chat.completions.create({ model: MODEL, messages: [] })).rejects.toBeInstanceOf(OpenAI.AuthenticationError);
     const notFound = await client.chat.completions.create({ model: 'no-such-model', messages: ask() }).catch((e) => e);
     expect(notFound).toBeInstanceOf(OpenAI.NotFoundError);
     expect(notFound.code).toBe('model_not_found');

@@ -31,8 +31,17 @@ export interface V1Request {
  */
 export async function chatCompletions(input: V1Request): Promise<V1Response> {
   try {
-    const key = await authenticate(input.headers);
-    const req = parse(chatCompletionSchema, input.body);
+    // The key lookup is I/O: validate the body while it is in flight. A bad key still wins over a bad body (401).
+    const keyLookup = authenticate(input.headers);
+    keyLookup.catch(() => undefined);
+    let req: ChatCompletionRequest;
+    try {
+      req = parse(chatCompletionSchema, input.body);
+    } catch (e) {
+      await keyLookup;
+      throw e;
+    }
+    const key = await keyLookup;
     const model = await resolveModelForKey(key, req.model);
     return await runChat({ key, model, req, requestId: input.requestId, sessionKey: sessionKeyOf(input.headers) });
   } catch (e) {
