@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { Route } from '../../core/http/router.js';
 import { page } from '../../core/http/envelope.js';
-import { dropEmpty, parse, zId, zPage } from '../../core/http/validate.js';
+import { dropEmpty, parse, zId, zSearchPage } from '../../core/http/validate.js';
 import { bindModel, grantedModelIds, unbindModel } from '../../core/store/grants.js';
 import { deleteGroup, listGroups, requireGroup, saveGroup } from '../../core/store/groups.js';
 import { groupView } from '../../core/views.js';
@@ -14,7 +14,7 @@ export const groupRoutes: Route[] = [
     method: 'GET',
     path: '/admin/group/list',
     run: async ({ query }) => {
-      const q = parse(zPage.extend({ q: z.string().optional() }), dropEmpty(query));
+      const q = parse(zSearchPage, dropEmpty(query));
       return page((await listGroups(q.q)).map(groupView), q.limit, q.offset);
     },
   },

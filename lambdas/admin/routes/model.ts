@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { Route } from '../../core/http/router.js';
 import { page } from '../../core/http/envelope.js';
-import { dropEmpty, parse, zId, zMoney, zPage } from '../../core/http/validate.js';
+import { dropEmpty, parse, zId, zMoney, zSearchPage } from '../../core/http/validate.js';
 import { errors } from '../../core/openai/errors.js';
 import { providerNames, validateModelConfig } from '../../core/providers/registry.js';
 import { bindModel } from '../../core/store/grants.js';
@@ -43,7 +43,7 @@ export const modelRoutes: Route[] = [
     method: 'GET',
     path: '/admin/model/list',
     run: async ({ query }) => {
-      const q = parse(zPage.extend({ q: z.string().optional() }), dropEmpty(query));
+      const q = parse(zSearchPage, dropEmpty(query));
       return page((await listModels(q.q)).map(modelView), q.limit, q.offset);
     },
   },

@@ -46,6 +46,9 @@ export const zPage = z.object({
   offset: z.coerce.number().int().min(0).default(0),
 });
 
+/** limit/offset plus a free-text `q` (the common shape of admin list routes). */
+export const zSearchPage = zPage.extend({ q: z.string().optional() });
+
 /** Empty query values (`?q=&group_id=`) mean "not given". */
 export function dropEmpty(query: Record<string, string | undefined> | undefined): Record<string, string> {
   const out: Record<string, string> = {};
