@@ -18,6 +18,8 @@ const dataDir = resolve(env.DATA_DIR || '.data');
 env.TABLE_NAME ||= 'bedrock-gateway';
 env.AWS_REGION ||= env.AWS_DEFAULT_REGION || 'us-east-1';
 env.POWERTOOLS_LOG_LEVEL ||= env.LOG_LEVEL || 'WARN';
+// CloudWatch EMF metric lines are for Lambda; locally they would only clutter the console.
+env.POWERTOOLS_METRICS_DISABLED ||= 'true';
 // Everything here is loopback or explicit; never let the SDK wander to the instance metadata address.
 env.AWS_EC2_METADATA_DISABLED ||= 'true';
 env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ||= 'true';

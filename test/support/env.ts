@@ -14,6 +14,7 @@ env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 // One attempt: an SDK retry would hide the upstream error under test.
 env.AWS_MAX_ATTEMPTS = '1';
 env.POWERTOOLS_LOG_LEVEL = env.TEST_LOG_LEVEL ?? 'SILENT';
+env.POWERTOOLS_METRICS_DISABLED = 'true';
 env.TABLE_NAME = `test-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
 delete env.AWS_PROFILE;
 delete env.ADMIN_KEY_SECRET_ARN;

@@ -1,6 +1,7 @@
 import { GetCommand, TransactWriteCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
 import { currentDay, currentMonth } from '../clock.js';
 import { logger } from '../log.js';
+import { emitCallMetrics } from '../metrics.js';
 import { moneyAttr, type Money } from '../money.js';
 import type { TokenUsage } from '../providers/types.js';
 import { type ApiKey, fromItem, getKeyByHash, getKeyById, keyPk, KEY_SK } from '../store/keys.js';
@@ -108,6 +109,7 @@ export async function settle(rec: UsageRecord): Promise<{ threadId: number; fee:
     if (key) items.push(chargeKeyUpdate(key, fee, month, rec.reservation.amount));
     try {
       await db().send(new TransactWriteCommand({ TransactItems: items }));
+      emitCallMetrics({ kind: rec.kind, model: rec.model.name, status: rec.status, usage: rec.usage, fee, firstByteLatency: rec.firstByteLatency, totalLatency: rec.totalLatency });
       return { threadId, fee };
     } catch (e) {
       const codes = cancellationCodes(e);
