@@ -26,7 +26,8 @@ async function run(): Promise<void> {
   }
   if (!plaintext) return;
   const key = await ensureAdminKey(plaintext);
-  logger.debug('bootstrap admin key present', { keyId: key.id });
+  if (key) logger.debug('bootstrap admin key present', { keyId: key.id });
+  else logger.warn('the bootstrap admin key was revoked (reset or deleted); it is not recreated');
 }
 
 /** For tests that recreate tables within one process. */

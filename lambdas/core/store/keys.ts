@@ -194,15 +194,43 @@ export async function createKey(
   return { key, plaintext };
 }
 
-/** Makes sure a given plaintext key exists with role admin (bootstrap admin key). Idempotent. */
-export async function ensureAdminKey(plaintext: string, name = 'bootstrap-admin'): Promise<ApiKey> {
-  const existing = await getKeyByHash(hashApiKey(plaintext));
+const BOOTSTRAP = { pk: 'BOOTSTRAP', sk: 'BOOTSTRAP' };
+
+/**
+ * Makes sure the bootstrap admin key exists — once. A marker item remembers which secret was provisioned, so a
+ * bootstrap key that an admin has since reset or deleted is NOT recreated on the next cold start (revocation
+ * sticks). Only a different secret (the operator rotated ADMIN_API_KEY or the Secrets Manager value) provisions a
+ * new admin key. Returns undefined when the provisioned key has been revoked.
+ */
+export async function ensureAdminKey(plaintext: string, name = 'bootstrap-admin'): Promise<ApiKey | undefined> {
+  const hash = hashApiKey(plaintext);
+  const existing = await getKeyByHash(hash);
   if (existing) return existing;
+  const marker = await db().send(new GetCommand({ TableName: tableName(), Key: BOOTSTRAP, ConsistentRead: true }));
+  if (marker.Item?.hash === hash) return undefined; // provisioned before, revoked since: stays revoked
   try {
-    return (await createKey({ name, role: 'admin' }, { plaintext })).key;
+    return (
+      await createKey(
+        { name, role: 'admin' },
+        {
+          plaintext,
+          extra: (k) => [
+            {
+              Put: {
+                TableName: tableName(),
+                Item: { ...BOOTSTRAP, type: 'bootstrap', hash, key_id: k.id, created_at: k.createdAt },
+                ConditionExpression: 'attribute_not_exists(pk) OR #h <> :h',
+                ExpressionAttributeNames: { '#h': 'hash' },
+                ExpressionAttributeValues: { ':h': hash },
+              },
+            },
+          ],
+        },
+      )
+    ).key;
   } catch (e) {
-    // Another instance created it at the same moment.
-    const again = await getKeyByHash(hashApiKey(plaintext));
+    // Another instance provisioned it at the same moment.
+    const again = await getKeyByHash(hash);
     if (again) return again;
     throw e;
   }
