@@ -2,7 +2,7 @@ import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { errors, isGatewayError } from '../core/openai/errors.js';
 import { parseJsonBody } from '../core/http/validate.js';
-import { lowerCase } from '../core/http/router.js';
+import { lowerCase, safeDecode } from '../core/http/router.js';
 import { chatCompletions, type V1Request } from '../core/llm/chat-completions.js';
 import { embeddings } from '../core/llm/embeddings.js';
 import { type V1Response, v1Error } from '../core/llm/http.js';
@@ -23,7 +23,7 @@ async function route(event: APIGatewayProxyEventV2, context: Context): Promise<V
     if (method === 'POST' && path === '/v1/embeddings') return await embeddings(request());
     if (method === 'GET' && path === '/v1/models') return await listModelsV1({ requestId, headers, body: undefined });
     if (method === 'GET' && path.startsWith('/v1/models/')) {
-      return await listModelsV1({ requestId, headers, body: undefined }, decodeURIComponent(path.slice('/v1/models/'.length)));
+      return await listModelsV1({ requestId, headers, body: undefined }, safeDecode(path.slice('/v1/models/'.length)));
     }
     throw errors.notFound(`Unknown route: ${method} ${path}`);
   } catch (e) {

@@ -13,7 +13,13 @@ const DECIMAL = /^([+-])?(\d+)(?:\.(\d+))?$/;
 
 export class MoneyFormatError extends Error {}
 
-/** Parses a decimal number (number, string, or a DynamoDB NumberValue) into pico-dollars, exactly. */
+/** Amounts are refused beyond this (1e12 USD): far past any real figure, well inside DynamoDB's 38 digits. */
+export const MAX_ABS_UNITS = 10n ** 24n;
+
+/**
+ * Parses a decimal number (number, plain decimal string, or a DynamoDB NumberValue) into pico-dollars, exactly.
+ * Strings must be plain decimals ("12", "0.23", "-1.5"); exponents, hex and the like are refused.
+ */
 export function money(value: unknown, maxDecimals = SCALE_DIGITS): Money {
   if (typeof value === 'bigint') return value * SCALE;
   let text: string;
@@ -24,18 +30,20 @@ export function money(value: unknown, maxDecimals = SCALE_DIGITS): Money {
     text = value.trim();
   } else if (value instanceof NumberValue) {
     text = value.value;
+    // DynamoDB may hand back exponent notation for very small or large numbers.
+    if (/e/i.test(text)) text = numberToPlain(Number(text));
   } else if (value === undefined || value === null) {
     return 0n;
   } else {
     throw new MoneyFormatError(`not a number: ${String(value)}`);
   }
-  if (/e/i.test(text)) text = numberToPlain(Number(text));
   const m = DECIMAL.exec(text);
   if (!m) throw new MoneyFormatError(`not a decimal number: ${text}`);
   const [, sign, whole, frac = ''] = m;
   const trimmed = frac.replace(/0+$/, '');
   if (trimmed.length > maxDecimals) throw new MoneyFormatError(`at most ${maxDecimals} decimal places are allowed`);
   const units = BigInt(whole) * SCALE + BigInt((trimmed + '0'.repeat(SCALE_DIGITS)).slice(0, SCALE_DIGITS) || '0');
+  if (units > MAX_ABS_UNITS) throw new MoneyFormatError('amount is too large');
   return sign === '-' ? -units : units;
 }
 

@@ -294,6 +294,13 @@ describe('role matrix: every admin route', () => {
     expect(res.status).toBe(200);
   });
 
+  it('malformed paths and absurd offsets are 400s, not 500s', async () => {
+    expect((await api(gw.url, gw.adminKey).get('/admin/session/detail/%E0')).status).toBe(400);
+    expect((await admin.get('/admin/api-key/list?offset=2000000000')).status).toBe(400);
+    const res = await fetch(`${gw.url}/v1/models/%E0`, { headers: { authorization: `Bearer ${gw.adminKey}` } });
+    expect(res.status).toBe(400);
+  });
+
   it('unknown admin route → 404 in the envelope', async () => {
     const res = await admin.get('/admin/nothing/here');
     expect(res.status).toBe(404);

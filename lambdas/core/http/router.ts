@@ -64,7 +64,7 @@ export function createApiHandler(routes: Route[], opts: { requireRole?: 'admin' 
         pathMatched = true;
         if (route.method !== method) continue;
         const params: Record<string, string> = {};
-        route.names.forEach((n, i) => (params[n] = decodeURIComponent(m[i + 1])));
+        route.names.forEach((n, i) => (params[n] = safeDecode(m[i + 1])));
         const body = method === 'POST' ? parseJsonBody(event.body, event.isBase64Encoded) : undefined;
         const data = await route.run({ caller, body, query: event.queryStringParameters ?? {}, params, headers });
         return ok(data);
@@ -78,6 +78,15 @@ export function createApiHandler(routes: Route[], opts: { requireRole?: 'admin' 
       return fail(errors.internal());
     }
   };
+}
+
+/** A malformed percent-escape in a path is the client's mistake (400), not a server error. */
+export function safeDecode(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw errors.badRequest('The request path is not valid URL encoding.');
+  }
 }
 
 export function lowerCase(headers: Record<string, string | undefined> | undefined): Record<string, string | undefined> {

@@ -41,9 +41,12 @@ export function zMoney(opts: { decimals?: number; min?: 'nonnegative' | 'positiv
     });
 }
 
+/** Offsets are capped: deep pages of record lists use `cursor` instead (see docs/data-model.md). */
+export const MAX_OFFSET = 10_000;
+
 export const zPage = z.object({
   limit: z.coerce.number().int().min(1).max(1000).default(20),
-  offset: z.coerce.number().int().min(0).default(0),
+  offset: z.coerce.number().int().min(0).max(MAX_OFFSET).default(0),
 });
 
 /** limit/offset plus a free-text `q` (the common shape of admin list routes). */

@@ -61,7 +61,7 @@ export interface ChatCall {
 export async function runChat(call: ChatCall): Promise<V1Response> {
   const { key, model, req, requestId } = call;
   const provider = await chatProvider(model.provider);
-  const reservation = await admit(key, estimateChatCost(req, pricesOf(model), configMaxTokens(model)));
+  const reservation = await admit(key, estimateChatCost(req, pricesOf(model), model.config));
   const abort = new AbortController();
   const ctx: CallContext = { requestId, fetchImage: (url) => fetchImage(url), signal: abort.signal };
   const started = Date.now();
@@ -193,11 +193,6 @@ function billableUsage(outcome: ChatOutcome, req: ChatCompletionRequest): TokenU
   let promptChars = 0;
   for (const m of req.messages) promptChars += typeof m.content === 'string' ? m.content.length : JSON.stringify(m.content ?? '').length;
   return { ...zeroUsage(), inputTokens: Math.ceil(promptChars / 4), outputTokens: Math.ceil(produced / 4) };
-}
-
-function configMaxTokens(model: Model): number | undefined {
-  const v = model.config.maxTokens;
-  return typeof v === 'number' ? v : undefined;
 }
 
 function keepAliveMs(): number {

@@ -5,6 +5,10 @@ import type { ChatCompletionRequest, EmbeddingsRequest } from './types.js';
  * Edge validation of /v1 bodies. Unknown top-level fields (seed, user, metadata, logit_bias, …) are accepted and
  * ignored, as OpenAI-compatible servers do; fields we would have to silently get wrong are refused instead.
  */
+/** Far above any model's limit; they bound the admission estimate (billing/admission.ts). */
+export const MAX_OUTPUT_TOKENS = 1_000_000;
+export const MAX_THINKING_BUDGET = 128_000;
+
 const textPart = z.object({ type: z.literal('text'), text: z.string() });
 const imagePart = z.object({
   type: z.literal('image_url'),
@@ -66,14 +70,16 @@ export const chatCompletionSchema = z
     stream_options: z.object({ include_usage: z.boolean().optional() }).nullish(),
     temperature: z.number().min(0).max(2).nullish(),
     top_p: z.number().min(0).max(1).nullish(),
-    max_tokens: z.number().int().positive().nullish(),
-    max_completion_tokens: z.number().int().positive().nullish(),
+    max_tokens: z.number().int().positive().max(MAX_OUTPUT_TOKENS).nullish(),
+    max_completion_tokens: z.number().int().positive().max(MAX_OUTPUT_TOKENS).nullish(),
     stop: z.union([z.string(), z.array(z.string()).max(4)]).nullish(),
     tools: z.array(tool).optional(),
     tool_choice: toolChoice.optional(),
     parallel_tool_calls: z.boolean().optional(),
     reasoning_effort: z.enum(['minimal', 'low', 'medium', 'high']).nullish(),
-    thinking: z.object({ type: z.enum(['enabled', 'disabled']), budget_tokens: z.number().int().positive().optional() }).nullish(),
+    thinking: z
+      .object({ type: z.enum(['enabled', 'disabled']), budget_tokens: z.number().int().positive().max(MAX_THINKING_BUDGET).optional() })
+      .nullish(),
     response_format: z
       .object({
         type: z.enum(['text', 'json_object', 'json_schema']),

@@ -77,6 +77,15 @@ describe('exact money', () => {
     expect(() => money('0.0000000000001')).toThrow();
     expect(() => money('1.2345678', 6)).toThrow();
   });
+
+  it('accepts only plain decimal strings and sane magnitudes', () => {
+    expect(money(' 1 ')).toBe(money(1));
+    expect(money('00.1')).toBe(money('0.1'));
+    for (const bad of ['1e3', '0x1e', '.5', '1.', '', '1,5', 'NaN', 'Infinity', '1 000', '12345678901234567890123456789012345678901'])
+      expect(() => money(bad), bad).toThrow();
+    expect(() => money(1e13)).toThrow();
+    expect(money('999999999999')).toBe(money(999999999999));
+  });
 });
 
 describe('cost', () => {
@@ -114,6 +123,23 @@ describe('cost', () => {
     const p = pricesOf(model('3', '15'));
     const est = estimateChatCost({ model: 'm', messages: [{ role: 'user', content: 'x' }], max_tokens: 10 } as never, p);
     expect(formatMoney(est)).toBe('0.000153'); // ceil(1/3)=1 in × 3 + 10 out × 15
+  });
+
+  it('the admission estimate also covers a thinking budget, which upstream adds on top of max_tokens', () => {
+    const p = pricesOf(model('3', '15'));
+    const base = { model: 'm', messages: [{ role: 'user', content: 'x' }], max_tokens: 1 };
+    const est = (req: object, config = {}) => estimateChatCost({ ...base, ...req } as never, p, config);
+    expect(est({ thinking: { type: 'enabled', budget_tokens: 60000 } })).toBe(costOf(usage(1, 60001), p));
+    expect(est({ reasoning_effort: 'high' })).toBe(costOf(usage(1, 1 + 16384), p));
+    expect(est({}, { thinking: { budgetTokens: 32000 } })).toBe(costOf(usage(1, 1 + 32000), p));
+    expect(est({ thinking: { type: 'disabled' } }, { thinking: true })).toBe(costOf(usage(1, 1), p));
+  });
+
+  it('documents are estimated from their size, not a flat amount', () => {
+    const p = pricesOf(model('3', '0'));
+    const bytes = Buffer.alloc(300_000).toString('base64');
+    const req = { model: 'm', max_tokens: 1, messages: [{ role: 'user', content: [{ type: 'file', file: { file_data: `data:application/pdf;base64,${bytes}` } }] }] };
+    expect(estimateChatCost(req as never, p)).toBe(costOf(usage(100_000, 0), p));
   });
 });
 
