@@ -44,6 +44,7 @@ export async function startLocalGateway(opts: { port?: number; host?: string } =
 
   const server = createServer((req, res) => {
     void serve(req, res, handlers).catch((e) => {
+      if ((e as Error)?.message === 'client disconnected') return;
       console.error('local server error', e);
       if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ error: { message: 'local server error', type: 'api_error', param: null, code: null } }));
@@ -89,6 +90,8 @@ async function serve(req: IncomingMessage, res: ServerResponse, handlers: Map<st
 
   if (isStreamingHandler(handler)) {
     const stream = new HttpResponseWriter(res);
+    // As in Lambda, a client that goes away destroys the response stream; nobody may be listening yet.
+    stream.on('error', () => undefined);
     res.on('close', () => {
       if (!res.writableFinished) stream.destroy(new Error('client disconnected'));
     });
@@ -161,6 +164,10 @@ function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
     });
     req.on('end', () => ok(tooLarge ? undefined : Buffer.concat(chunks)));
     req.on('error', fail);
+    // A client that disconnects mid-body must not leave this promise pending forever.
+    req.on('close', () => {
+      if (!req.complete) fail(new Error('client disconnected'));
+    });
   });
 }
 

@@ -371,3 +371,36 @@ describe('client going away mid-stream', () => {
     expect(gw.sim.requests[0].aborted).toBe(true);
   });
 });
+
+describe('client going away before the first event', () => {
+  it.each([true, false])('stream=%s: the server survives, the upstream is aborted, and the prompt is still charged', async (stream) => {
+    gw.sim.enqueue(script.text('slow answer', { firstEventDelayMs: 600 }));
+    const ctrl = new AbortController();
+    const session = `early-abort-${stream}`;
+    const pending = fetch(`${gw.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${userKey}`, 'content-type': 'application/json', 'session-id': session },
+      body: JSON.stringify({ model: MODEL, messages: ask('a prompt of some length to be charged'), stream }),
+      signal: ctrl.signal,
+    }).catch((e) => e);
+    await new Promise((r) => setTimeout(r, 150));
+    ctrl.abort();
+    await pending;
+    expect((await fetch(`${gw.url}/health`)).status).toBe(200);
+    const admin = api(gw.url, gw.adminKey);
+    let thread: any;
+    for (let i = 0; i < 50 && !thread; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      const s = (await admin.get('/admin/session/list?limit=100')).body.data.items.find((x: any) => x.session_key === session);
+      if (s) thread = (await admin.get(`/admin/thread/list?session_id=${s.id}`)).body.data.items[0];
+    }
+    if (stream) {
+      expect(thread.status).toBe('interrupted');
+      expect(thread.tokens_in).toBeGreaterThan(0);
+      expect(thread.fee).toBeGreaterThan(0);
+    } else {
+      // A non-streaming answer completes upstream and is recorded in full.
+      expect(thread.status).toBe('ok');
+    }
+  });
+});

@@ -47,6 +47,21 @@ const MAX_ATTEMPTS = 40;
  * conditions on those very figures; a concurrent charge makes us re-read and try again.
  */
 export async function settle(rec: UsageRecord): Promise<{ threadId: number; fee: Money }> {
+  try {
+    return await chargeAndRecord(rec);
+  } catch (e) {
+    // The one place a reservation is given back when settlement fails — unless the charge did land (a lost
+    // response to a committed transaction), in which case it was released by that very transaction.
+    const landed = await db()
+      .send(new GetCommand({ TableName: tableName(), Key: { pk: `CHARGE#${rec.requestId}`, sk: 'CHARGE' }, ConsistentRead: true }))
+      .then((r) => r.Item !== undefined)
+      .catch(() => true);
+    if (!landed) await release(rec.reservation).catch((err) => logger.error('failed to release a reservation', { error: err as Error }));
+    throw e;
+  }
+}
+
+async function chargeAndRecord(rec: UsageRecord): Promise<{ threadId: number; fee: Money }> {
   const prices = pricesOf(rec.model);
   const fee = costOf(rec.usage, prices);
   const sessionId = rec.sessionKey ? await sessionIdFor(rec.key.id, rec.sessionKey, rec.prompt) : null;
@@ -96,12 +111,14 @@ export async function settle(rec: UsageRecord): Promise<{ threadId: number; fee:
       countUpdate('THREADS', rec.key.id),
     ];
     if (sessionId !== null) {
+      // A session has no cache columns: its tokens_in counts every prompt token, like OpenAI's prompt_tokens.
+      const promptTokens = rec.usage.inputTokens + rec.usage.cacheReadTokens + rec.usage.cacheWriteTokens;
       items.push({
         Update: {
           TableName: tableName(),
           Key: { pk: sessionPk(sessionId), sk: 'SESSION' },
           UpdateExpression: 'ADD tokens_in :i, tokens_out :o, fee :f, thread_count :one SET updated_at = :now',
-          ExpressionAttributeValues: { ':i': rec.usage.inputTokens + rec.usage.cacheReadTokens + rec.usage.cacheWriteTokens, ':o': rec.usage.outputTokens, ':f': moneyAttr(fee), ':now': now, ':one': 1 },
+          ExpressionAttributeValues: { ':i': promptTokens, ':o': rec.usage.outputTokens, ':f': moneyAttr(fee), ':now': now, ':one': 1 },
         },
       });
     }
@@ -134,8 +151,6 @@ export async function settle(rec: UsageRecord): Promise<{ threadId: number; fee:
       throw e;
     }
   }
-  // Every attempt was cancelled, so nothing was written: give the reservation back rather than hold it forever.
-  await release(rec.reservation).catch(() => undefined);
   throw new Error(`could not settle request ${rec.requestId} after ${MAX_ATTEMPTS} attempts`);
 }
 

@@ -1,4 +1,4 @@
-import { admit, release, type Reservation } from '../billing/admission.js';
+import { admit, type Reservation } from '../billing/admission.js';
 import { pricesOf } from '../billing/cost.js';
 import { settle, type UsageRecord } from '../billing/settle.js';
 import { authenticate } from '../auth/authenticate.js';
@@ -13,7 +13,7 @@ import { chatProvider } from '../providers/registry.js';
 import { type CallContext, type ChatOutcome, type ChatStream, type TokenUsage, zeroUsage } from '../providers/types.js';
 import type { ApiKey } from '../store/keys.js';
 import type { Model } from '../store/models.js';
-import { estimateChatCost } from './estimate.js';
+import { estimateChatCost, estimatePromptTokens } from './estimate.js';
 import { type V1Response, v1Error, v1Json } from './http.js';
 import { lastUserPrompt } from './prompt.js';
 import { SSE_HEADERS, SseStream } from './sse-stream.js';
@@ -76,7 +76,8 @@ export async function runChat(call: ChatCall): Promise<V1Response> {
       throw e;
     }
     const elapsed = Date.now() - started;
-    await record.done(result.outcome, 'ok', null, elapsed);
+    // The answer exists: a bookkeeping failure is logged (and its reservation released), not turned into a 500.
+    await record.done(result.outcome, 'ok', null, elapsed).catch((e) => logger.error('failed to settle a call', { requestId, error: e as Error }));
     return v1Json(200, { ...result.response, model: req.model }, { 'x-request-id': requestId });
   }
 
@@ -176,23 +177,20 @@ function recorder(call: ChatCall, reservation: Reservation, started: number): Re
         });
       } catch (settleError) {
         logger.error('failed to record a failed call', { error: settleError as Error });
-        await release(reservation).catch(() => undefined);
       }
     },
   };
 }
 
 /**
- * An interrupted or failed stream has no usage from Bedrock, which still bills what it generated: charge the
- * prompt estimate plus what was streamed (≈ 4 characters a token).
+ * An interrupted or failed stream has no usage from Bedrock, which still bills the prompt once it accepted the
+ * request, and whatever it generated: charge the prompt as admission estimated it (text / 3, a flat amount per
+ * image, documents by size) plus what was streamed (≈ 4 characters a token).
  */
 function billableUsage(outcome: ChatOutcome, req: ChatCompletionRequest): TokenUsage {
   if (outcome.usage.inputTokens > 0 || outcome.usage.outputTokens > 0) return outcome.usage;
   const produced = outcome.text.length + outcome.reasoning.length + outcome.toolCalls.reduce((n, t) => n + t.function.arguments.length, 0);
-  if (produced === 0) return zeroUsage();
-  let promptChars = 0;
-  for (const m of req.messages) promptChars += typeof m.content === 'string' ? m.content.length : JSON.stringify(m.content ?? '').length;
-  return { ...zeroUsage(), inputTokens: Math.ceil(promptChars / 4), outputTokens: Math.ceil(produced / 4) };
+  return { ...zeroUsage(), inputTokens: estimatePromptTokens(req), outputTokens: Math.ceil(produced / 4) };
 }
 
 function keepAliveMs(): number {

@@ -1,4 +1,4 @@
-import { admit, release } from '../billing/admission.js';
+import { admit } from '../billing/admission.js';
 import { pricesOf } from '../billing/cost.js';
 import { settle } from '../billing/settle.js';
 import { authenticate } from '../auth/authenticate.js';
@@ -44,10 +44,7 @@ export async function embeddings(input: V1Request): Promise<V1Response> {
     } catch (e) {
       const err = asGatewayError(e, input.requestId);
       await settle({ ...base, usage: zeroUsage(), status: 'error', error: err.message, firstByteLatency: null, totalLatency: Date.now() - started }).catch(
-        async (settleError) => {
-          logger.error('failed to record a failed embeddings call', { error: settleError as Error });
-          await release(reservation).catch(() => undefined);
-        },
+        (settleError) => logger.error('failed to record a failed embeddings call', { error: settleError as Error }),
       );
       throw err;
     }

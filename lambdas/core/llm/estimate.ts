@@ -4,7 +4,11 @@ import type { ChatCompletionRequest, ContentPart } from '../openai/types.js';
 
 /** Tokens an image or document part is assumed to cost before the upstream says (Claude: ~1.6k per image). */
 const TOKENS_PER_ATTACHMENT = 1600;
-export const DEFAULT_OUTPUT_ESTIMATE = 4096;
+/**
+ * Output reserved when neither the request nor the model config bounds it. The upstream then applies the model's
+ * own maximum, which this covers for current models; set the model's `config.maxTokens` to bound it exactly.
+ */
+export const DEFAULT_OUTPUT_ESTIMATE = 32768;
 /** Upper bound of a thinking budget the request does not state (reasoning_effort high is 16384). */
 export const THINKING_ESTIMATE = 16384;
 
@@ -14,6 +18,15 @@ export const THINKING_ESTIMATE = 16384;
  * allowance including any thinking budget.
  */
 export function estimateChatCost(req: ChatCompletionRequest, prices: Prices, config: Record<string, unknown> = {}): Money {
+  const inputTokens = estimatePromptTokens(req);
+  const configMaxTokens = typeof config.maxTokens === 'number' ? config.maxTokens : undefined;
+  // Thinking tokens are billed as output and come on top of max_tokens upstream: reserve them too.
+  const outputTokens = (req.max_completion_tokens ?? req.max_tokens ?? configMaxTokens ?? DEFAULT_OUTPUT_ESTIMATE) + thinkingEstimate(req, config);
+  return costOf({ inputTokens, outputTokens, cacheReadTokens: 0, cacheWriteTokens: 0, reasoningTokens: 0 }, prices);
+}
+
+/** The prompt's size in tokens as admission counts it: text / 3, a flat amount per image, documents by size. */
+export function estimatePromptTokens(req: ChatCompletionRequest): number {
   let chars = 0;
   let attachments = 0;
   for (const m of req.messages) {
@@ -28,11 +41,7 @@ export function estimateChatCost(req: ChatCompletionRequest, prices: Prices, con
     for (const t of m.tool_calls ?? []) chars += t.function.arguments.length + t.function.name.length;
   }
   for (const t of req.tools ?? []) chars += JSON.stringify(t).length;
-  const inputTokens = Math.ceil(chars / 3) + attachments * TOKENS_PER_ATTACHMENT;
-  const configMaxTokens = typeof config.maxTokens === 'number' ? config.maxTokens : undefined;
-  // Thinking tokens are billed as output and come on top of max_tokens upstream: reserve them too.
-  const outputTokens = (req.max_completion_tokens ?? req.max_tokens ?? configMaxTokens ?? DEFAULT_OUTPUT_ESTIMATE) + thinkingEstimate(req, config);
-  return costOf({ inputTokens, outputTokens, cacheReadTokens: 0, cacheWriteTokens: 0, reasoningTokens: 0 }, prices);
+  return Math.ceil(chars / 3) + attachments * TOKENS_PER_ATTACHMENT;
 }
 
 export function estimateEmbeddingsCost(input: unknown, prices: Prices): Money {

@@ -121,3 +121,34 @@ describe('settle', () => {
     expect(formatMoney(after.reserved)).toBe('0.0002');
   });
 });
+
+describe('settlement failures', () => {
+  it('a failed charge gives its reservation back exactly once, and a retry after success does not', async () => {
+    const { key } = await createKey({ name: 'fails', role: 'user', monthQuota: money('1') });
+    const reservation = await admit(key, money('0.05'));
+    expect((await getKeyById(key.id))!.reserved).toBe(money('0.05'));
+    const client = db();
+    const original = client.send.bind(client);
+    const spy = vi.spyOn(client, 'send').mockImplementation(((cmd: any, ...rest: any[]) => {
+      if (cmd?.constructor?.name === 'TransactWriteCommand' && JSON.stringify(cmd.input).includes('CHARGE#req-fails')) {
+        return Promise.reject(Object.assign(new Error('injected'), { name: 'InternalServerError' }));
+      }
+      return original(cmd, ...rest);
+    }) as any);
+    try {
+      await expect(settle({ ...record(key, 'req-fails'), reservation })).rejects.toThrow('injected');
+    } finally {
+      spy.mockRestore();
+    }
+    const after = (await getKeyById(key.id))!;
+    expect(after.reserved).toBe(0n); // released once: neither held forever nor released twice
+    expect(after.totalFee).toBe(0n);
+
+    // A settlement that landed is not "released" again by a later failure of the same request id.
+    const r2 = await admit(after, money('0.05'));
+    await settle({ ...record(after, 'req-lands'), reservation: r2 });
+    const landed = (await getKeyById(key.id))!;
+    expect(landed.reserved).toBe(0n);
+    expect(formatMoney(landed.totalFee)).toBe('0.000138');
+  });
+});
