@@ -3,7 +3,8 @@
  * Local, the Bedrock simulator, and a fake Feishu open platform that records every call the bot makes.
  */
 import { randomBytes } from 'node:crypto';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { inspect } from 'node:util';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { encryptEvent, signBody } from '../../lambdas/core/feishu/crypto.js';
 import { answerCard, helpCard, thinkingCard } from '../../lambdas/core/feishu/cards.js';
 import { idle } from '../../lambdas/core/feishu/handoff.js';
@@ -241,6 +242,10 @@ describe('admin routes /admin/bot/feishu/*', () => {
     await bad({ ...base, modelId: 'no-such-model' }, 'config.modelId');
     await bad({ ...base, appSecret: undefined }, 'config.appSecret');
     await bad({ ...base, domain: 'ftp://x' }, 'config.domain');
+    // the app secret goes to this host: no cleartext http except to loopback (the fake platform runs there)
+    await bad({ ...base, domain: 'http://open.feishu.cn' }, 'config.domain');
+    await bad({ ...base, domain: 'http://10.0.0.5:8080' }, 'config.domain');
+    await bad({ ...base, domain: 'http://localhost.example.com' }, 'config.domain');
     expect((await admin.post('/admin/bot/feishu/save', { name: 'x', config: '{not json' })).status).toBe(400);
     expect((await admin.post('/admin/bot/feishu/save', { id: 987654, config: base })).status).toBe(404);
     // The seed API's update shape: config fields at the top level.
@@ -431,6 +436,76 @@ describe('answering', () => {
     expect(doc).toMatchObject({ format: 'pdf', name: 'Quarterly report' });
     expect(Buffer.from(doc.source.bytes, 'base64').equals(pdf)).toBe(true);
     expect(blocks.some((b: any) => typeof b.text === 'string' && b.text.length > 0)).toBe(true);
+  });
+
+  const postWithImages = (keys: string[], text = 'compare these') =>
+    messageEvent({
+      messageType: 'post',
+      content: { title: '', content: [[{ tag: 'text', text }, ...keys.map((k) => ({ tag: 'img', image_key: k }))]] },
+    });
+
+  it('a message with more than 20 images: an error card, nothing downloaded, no model call', async () => {
+    const keys = Array.from({ length: 21 }, (_, i) => `img_many_${i}`);
+    for (const k of keys) fake.setImage(k, randomBytes(32), 'image/png');
+    const payload = postWithImages(keys);
+    expect((await sendPlain(tokenBot, payload)).status).toBe(200);
+    await idle();
+    const card = JSON.parse(expectOneCard(payload.event.message.message_id).final.content);
+    expect(card.header).toMatchObject({ template: 'red', title: { content: expect.stringContaining('Too many attachments') } });
+    expect(markdownOf(card)).toContain('at most 20 images and 5 files');
+    expect(chatCalls().filter((c) => c.method === 'GET')).toEqual([]);
+    expect(gw.sim.requests).toEqual([]);
+  });
+
+  it('attachments over the per-message byte budget: downloads stop, an error card, no model call', async () => {
+    const saved = process.env.FEISHU_MAX_ATTACHMENT_TOTAL_BYTES;
+    process.env.FEISHU_MAX_ATTACHMENT_TOTAL_BYTES = '1000';
+    try {
+      const keys = ['img_budget_0', 'img_budget_1', 'img_budget_2', 'img_budget_3'];
+      for (const k of keys) fake.setImage(k, randomBytes(400), 'image/png');
+      const payload = postWithImages(keys);
+      expect((await sendPlain(tokenBot, payload)).status).toBe(200);
+      await idle();
+      const card = JSON.parse(expectOneCard(payload.event.message.message_id).final.content);
+      expect(card.header).toMatchObject({ template: 'red', title: { content: expect.stringContaining('Attachments too large') } });
+      // 400 + 400 fit, the third is cut off at the 200 bytes left, the fourth is never requested
+      expect(chatCalls().filter((c) => c.method === 'GET').map((c) => c.path.split('/').at(-1))).toEqual(keys.slice(0, 3));
+      expect(gw.sim.requests).toEqual([]);
+    } finally {
+      if (saved === undefined) delete process.env.FEISHU_MAX_ATTACHMENT_TOTAL_BYTES;
+      else process.env.FEISHU_MAX_ATTACHMENT_TOTAL_BYTES = saved;
+    }
+  });
+
+  it('a failed download is logged by the worker without the app secret or the tenant token', async () => {
+    const { logger } = await import('../../lambdas/core/log.js');
+    const lines: string[] = [];
+    const capture = (...args: unknown[]) => void lines.push(args.map((a) => (typeof a === 'string' ? a : inspect(a, { depth: 6 }))).join(' '));
+    const pt = (logger as unknown as { console: Record<string, (...a: unknown[]) => void> }).console;
+    const spies = (['error', 'warn', 'info', 'debug', 'log'] as const).flatMap((m) => [
+      vi.spyOn(pt, m).mockImplementation(capture),
+      vi.spyOn(console, m).mockImplementation(capture),
+    ]);
+    logger.setLogLevel('DEBUG');
+    try {
+      fake.failNext(/\/resources\//, { status: 400, code: 234003, msg: 'File not in msg.' });
+      const payload = messageEvent({ messageType: 'image', content: { image_key: 'img_gone' } });
+      expect((await sendPlain(tokenBot, payload)).status).toBe(200);
+      await idle();
+      const { reply, final } = expectOneCard(payload.event.message.message_id);
+      expect(JSON.parse(final.content).header.template).toBe('red');
+      const token = String(reply.headers.authorization).replace(/^Bearer /, '');
+      expect(token).toMatch(/^t-fake-/);
+      const all = lines.join('\n');
+      expect(all).toContain('feishu answer failed');
+      expect(all).toContain('234003');
+      expect(all).not.toContain(token);
+      expect(all).not.toContain(APP.appSecret);
+      expect(gw.sim.requests).toEqual([]);
+    } finally {
+      logger.setLogLevel((process.env.POWERTOOLS_LOG_LEVEL ?? 'SILENT') as 'SILENT');
+      for (const s of spies) s.mockRestore();
+    }
   });
 
   it('messages it cannot use get an explanation card and no model call', async () => {

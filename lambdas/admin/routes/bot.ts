@@ -72,12 +72,32 @@ const text = (max: number) =>
     .nullish()
     .transform((v) => (v === '' ? undefined : v));
 
-/** 'feishu', 'lark', or an http(s) base URL (a private deployment, or a fake in tests). */
+const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
+
+/**
+ * A bot's open-platform domain: 'feishu', 'lark', an https:// base URL (a private deployment), or http:// only to a
+ * loopback host (a local fake in tests) — the app secret is sent to this host, never in cleartext over a network.
+ * No credentials in the URL.
+ */
+export function isAllowedBotDomain(v: string): boolean {
+  if (/^(feishu|lark)$/i.test(v)) return true;
+  if (/\s/.test(v)) return false;
+  let u: URL;
+  try {
+    u = new URL(v);
+  } catch {
+    return false;
+  }
+  if (!u.hostname || u.username || u.password) return false;
+  if (u.protocol === 'https:') return true;
+  return u.protocol === 'http:' && LOOPBACK_HOSTS.has(u.hostname.toLowerCase());
+}
+
 const zDomain = z
   .string()
   .trim()
-  .refine((v) => v === '' || /^(feishu|lark)$/i.test(v) || /^https?:\/\/[^\s/]+(\/[^\s]*)?$/i.test(v), {
-    message: "must be 'feishu', 'lark' or an http(s) URL",
+  .refine((v) => v === '' || isAllowedBotDomain(v), {
+    message: "must be 'feishu', 'lark', an https:// URL, or http:// to 127.0.0.1, localhost or [::1]",
   })
   .nullish()
   .transform((v) => (v === '' ? undefined : v));

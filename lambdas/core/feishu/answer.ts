@@ -5,7 +5,7 @@
  *   → learn the bot's open_id once per instance (exact @-mention detection in groups)
  *   → p2p always; groups only when the bot is mentioned; never apps (message.ts shouldAnswer)
  *   → /help, /reset, /clear: one card, no model call
- *   → reply "Thinking…" card → download attachments → history from chat-memory.ts → runChat, exactly as
+ *   → reply "Thinking…" card → download attachments (attachments.ts: ≤ 20 images, ≤ 5 files, a byte budget) → history from chat-memory.ts → runChat, exactly as
  *     /v1/chat/completions does it (same auth, model permission, quota, billing, thread recording; billed to the
  *     bot's key; session = the chat id) → patch the card as the stream arrives (card-streamer.ts, throttled) and
  *     once at the end → remember the exchange.
@@ -20,11 +20,12 @@ import { resolveModelForKey } from '../auth/model-access.js';
 import { runChat } from '../llm/chat-completions.js';
 import { logger } from '../log.js';
 import { GatewayError, isGatewayError } from '../openai/errors.js';
-import type { ChatCompletionRequest, ChatMessage, ContentPart } from '../openai/types.js';
+import type { ChatCompletionRequest, ChatMessage } from '../openai/types.js';
 import { type FeishuBot, getBot } from '../store/bots.js';
 import { getKeyByHash, getKeyById } from '../store/keys.js';
 import { createCardStreamer } from './card-streamer.js';
 import { type AnswerCardState, answerCard, type Card, errorCard, helpCard, noticeCard, thinkingCard } from './cards.js';
+import { AttachmentError, downloadAttachments } from './attachments.js';
 import { appendTurn, loadTurns, resetChat } from './chat-memory.js';
 import { claimEvent, finishEvent, noteCard } from './event-ledger.js';
 import type { WorkerJob } from './handoff.js';
@@ -180,7 +181,10 @@ async function streamAnswer(bot: FeishuBot, lark: LarkClient, msg: FeishuMessage
     const key = (bot.apiKeyId ? await getKeyById(bot.apiKeyId) : undefined) ?? (await getKeyByHash(bot.apiKeyHash));
     if (!key) throw new BotSetupError("The bot's API key no longer exists. An administrator must save the bot with a valid key.");
     const model = await resolveModelForKey(key, bot.modelId);
-    const attachments = await downloadAttachments(lark, msg, settings.maxAttachmentBytes);
+    const attachments = await downloadAttachments(lark, msg, {
+      maxBytes: settings.maxAttachmentBytes,
+      maxTotalBytes: settings.maxAttachmentTotalBytes,
+    });
     const history = await loadTurns(bot.id, msg.chatId, { maxTurns: settings.memoryTurns, windowMs: settings.memoryWindowMs });
 
     const messages: ChatMessage[] = [];
@@ -236,42 +240,7 @@ async function streamAnswer(bot: FeishuBot, lark: LarkClient, msg: FeishuMessage
   }
 }
 
-// -------------------------------------------------------------------------------------------------------------
-// Attachments
-// -------------------------------------------------------------------------------------------------------------
-
-const DOCUMENT_EXTENSIONS = new Set(['pdf', 'csv', 'doc', 'docx', 'xls', 'xlsx', 'html', 'htm', 'txt', 'md', 'markdown']);
-
 class BotSetupError extends Error {}
-class AttachmentError extends Error {}
-
-async function downloadAttachments(
-  lark: LarkClient,
-  msg: FeishuMessage,
-  maxBytes: number,
-): Promise<{ parts: ContentPart[]; notes: string }> {
-  const parts: ContentPart[] = [];
-  const notes: string[] = [];
-  for (const f of msg.files) {
-    const ext = /\.([A-Za-z0-9]+)\s*$/.exec(f.fileName)?.[1]?.toLowerCase();
-    if (!ext || !DOCUMENT_EXTENSIONS.has(ext)) {
-      throw new AttachmentError(`"${f.fileName}" is not a file type the model can read. Supported: PDF, Word, Excel, CSV, HTML, TXT, Markdown.`);
-    }
-  }
-  for (const img of msg.images) {
-    const r = await lark.downloadImage(msg.messageId, img.imageKey, { maxBytes });
-    const type = r.contentType?.split(';')[0]?.trim() || 'application/octet-stream';
-    parts.push({ type: 'image_url', image_url: { url: `data:${type};base64,${r.data.toString('base64')}` } });
-    notes.push('[image]');
-  }
-  for (const f of msg.files) {
-    const r = await lark.downloadFile(msg.messageId, f.fileKey, { maxBytes });
-    // The name decides the format (Feishu often labels files application/octet-stream).
-    parts.push({ type: 'file', file: { file_data: `data:application/octet-stream;base64,${r.data.toString('base64')}`, filename: f.fileName } });
-    notes.push(`[file: ${f.fileName}]`);
-  }
-  return { parts, notes: notes.length ? `\n${notes.join(' ')}` : '' };
-}
 
 // -------------------------------------------------------------------------------------------------------------
 // Errors → what the user reads
@@ -279,7 +248,7 @@ async function downloadAttachments(
 
 function describeFailure(e: unknown): { title: string; message: string; log: boolean } {
   if (e instanceof BotSetupError) return { title: 'Bot not configured · 机器人配置错误', message: e.message, log: true };
-  if (e instanceof AttachmentError) return { title: 'Unsupported attachment · 不支持的附件', message: e.message, log: false };
+  if (e instanceof AttachmentError) return { title: e.title, message: e.message, log: false };
   if (e instanceof LarkResourceTooLargeError) {
     return {
       title: 'Attachment too large · 附件过大',

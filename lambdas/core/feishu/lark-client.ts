@@ -11,23 +11,43 @@
  *   until 3 min before expiry) is reused across warm invocations and never shared between domains.
  * - Domain: explicit option, else env LARK_DOMAIN, else https://open.feishu.cn. `lark.Domain.Lark`,
  *   'lark' or 'https://open.larksuite.com' select Lark; any base URL (e.g. a local fake) works.
+ * - Nothing secret reaches a log. An axios error carries the whole request (`config.headers.Authorization` =
+ *   the tenant token, `config.data` = the app secret on a token fetch) and Powertools' formatError writes every
+ *   enumerable property of an error and of its `cause`. So LarkApiError keeps only operation, Feishu code, HTTP
+ *   status and a short message (never the SDK's error as `cause`), and the SDK's own logger (which logs raw axios
+ *   errors on token and request failures) is always wrapped in one that reduces every argument to such a summary.
  */
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import * as lark from '@larksuiteoapi/node-sdk';
+import { logger as appLogger } from '../log.js';
 import { cardContent, type Card } from './cards.js';
 
 export const FEISHU_DOMAIN = 'https://open.feishu.cn';
 export const LARK_DOMAIN = 'https://open.larksuite.com';
 
+const MAX_MESSAGE_CHARS = 300;
+
+/** Masks anything that looks like a credential in a string about to be logged, and keeps it short. */
+export function redactLarkText(s: string): string {
+  const t = s
+    .replace(/(bearer\s+)[^\s"',;]+/gi, '$1[redacted]')
+    .replace(/("?(?:app_secret|app_access_token|tenant_access_token|user_access_token|access_token|refresh_token|authorization)"?\s*[:=]\s*)("[^"]*"|[^\s,;}&]+)/gi, '$1[redacted]');
+  return t.length > MAX_MESSAGE_CHARS ? `${t.slice(0, MAX_MESSAGE_CHARS)}…` : t;
+}
+
+/**
+ * A failed open-platform call. Deliberately carries no `cause`: the SDK's error holds the request (tenant token,
+ * app secret) and loggers serialise causes. Its enumerable fields are exactly operation, code and status.
+ */
 export class LarkApiError extends Error {
   /** Open-platform error code; -1 when there was none (transport error, non-JSON error body). */
   readonly code: number;
   /** HTTP status when a response arrived. */
   readonly status: number | undefined;
   readonly operation: string;
-  constructor(operation: string, code: number, message: string, status?: number, cause?: unknown) {
-    super(`${operation}: ${message} (code ${code}${status ? `, http ${status}` : ''})`, cause === undefined ? undefined : { cause });
+  constructor(operation: string, code: number, message: string, status?: number) {
+    super(`${operation}: ${redactLarkText(message)} (code ${code}${status ? `, http ${status}` : ''})`);
     this.name = 'LarkApiError';
     this.operation = operation;
     this.code = code;
@@ -78,7 +98,7 @@ export interface LarkClientOptions {
   timeoutMs?: number;
   /** Default 20 MB; Bedrock itself accepts far less (images 3.75 MB, documents 4.5 MB). */
   maxDownloadBytes?: number;
-  /** The SDK's logger (level error). logger, timeoutMs and maxDownloadBytes are not part of the client cache key: the first client created for (domain, appId, appSecret) wins. */
+  /** The SDK's logger (level error), always behind scrubbingLarkLogger; default: the gateway's logger. logger, timeoutMs and maxDownloadBytes are not part of the client cache key: the first client created for (domain, appId, appSecret) wins. */
   logger?: lark.Logger;
 }
 
@@ -153,9 +173,85 @@ async function toLarkError(operation: string, err: unknown): Promise<Error> {
   }
   const body = data as { code?: unknown; msg?: unknown } | undefined;
   if (body && typeof body === 'object' && typeof body.code === 'number') {
-    return new LarkApiError(operation, body.code, String(body.msg ?? 'error'), status, err);
+    return new LarkApiError(operation, body.code, String(body.msg ?? 'error'), status);
   }
-  return new LarkApiError(operation, -1, e?.message ?? String(err), status, err);
+  // Only the message of what was thrown (an axios error's is e.g. "timeout of 10000ms exceeded"), never the object.
+  return new LarkApiError(operation, -1, typeof e?.message === 'string' ? e.message : 'request failed', status);
+}
+
+// -------------------------------------------------------------------------------------------------------------
+// The SDK's logger: it logs raw axios errors (request config with headers and body) and its own formatErrors()
+// summaries (config.data = the request body). Everything it logs goes through scrubLarkLogValue first.
+// -------------------------------------------------------------------------------------------------------------
+
+const SAFE_KEYS = ['name', 'message', 'code', 'msg', 'log_id', 'status', 'statusText', 'method', 'url'] as const;
+
+const stripQuery = (u: unknown): string | undefined => (typeof u === 'string' ? redactLarkText(u.split('?')[0]) : undefined);
+
+/** An error or an HTTP-ish object (axios error, formatErrors entry) → method, path, status, Feishu code/msg. */
+function summarizeHttp(v: Record<string, unknown>): Record<string, unknown> {
+  const config = (v.config && typeof v.config === 'object' ? v.config : {}) as Record<string, unknown>;
+  const response = (v.response && typeof v.response === 'object' ? v.response : {}) as Record<string, unknown>;
+  const data = response.data;
+  const body = data && typeof data === 'object' && !isReadable(data) ? (data as Record<string, unknown>) : undefined;
+  const out: Record<string, unknown> = {};
+  if (typeof v.name === 'string') out.name = v.name;
+  if (typeof v.message === 'string') out.message = redactLarkText(v.message);
+  if (typeof v.code === 'string' || typeof v.code === 'number') out.code = v.code;
+  if (typeof config.method === 'string') out.method = config.method.toUpperCase();
+  const url = stripQuery(config.url);
+  if (url) out.url = url;
+  if (typeof response.status === 'number') out.status = response.status;
+  if (body && typeof body.code === 'number') out.feishuCode = body.code;
+  if (body && typeof body.msg === 'string') out.feishuMsg = redactLarkText(body.msg);
+  return out;
+}
+
+/** Reduces whatever the SDK logs to what is safe to keep: short redacted strings and whitelisted primitives. */
+export function scrubLarkLogValue(v: unknown, depth = 0): unknown {
+  if (v === null || v === undefined || typeof v === 'number' || typeof v === 'boolean') return v;
+  if (typeof v === 'string') return redactLarkText(v);
+  if (typeof v !== 'object') return `[${typeof v}]`;
+  if (depth > 3) return '[…]';
+  if (Array.isArray(v)) return v.slice(0, 10).map((x) => scrubLarkLogValue(x, depth + 1));
+  const o = v as Record<string, unknown>;
+  if (v instanceof Error || 'config' in o || 'request' in o || 'response' in o) return summarizeHttp(o);
+  const out: Record<string, unknown> = {};
+  for (const k of SAFE_KEYS) {
+    const x = o[k];
+    if (typeof x === 'string') out[k] = redactLarkText(k === 'url' ? x.split('?')[0] : x);
+    else if (typeof x === 'number' || typeof x === 'boolean') out[k] = x;
+  }
+  return out;
+}
+
+/** The gateway's structured logger as the SDK's logger (errors and warnings only reach it at level error). */
+const powertoolsSdkLogger: lark.Logger = {
+  error: (...a: unknown[]) => appLogger.error('lark sdk error', { detail: a }),
+  warn: (...a: unknown[]) => appLogger.warn('lark sdk warning', { detail: a }),
+  info: (...a: unknown[]) => appLogger.info('lark sdk', { detail: a }),
+  debug: (...a: unknown[]) => appLogger.debug('lark sdk', { detail: a }),
+  trace: (...a: unknown[]) => appLogger.debug('lark sdk', { detail: a }),
+};
+
+/** Wraps a logger so that every argument is scrubbed before it sees it. */
+export function scrubbingLarkLogger(target: lark.Logger = powertoolsSdkLogger): lark.Logger {
+  const wrap =
+    (fn: (...a: unknown[]) => unknown) =>
+    (...a: unknown[]) => {
+      try {
+        fn(...a.map((x) => scrubLarkLogValue(x)));
+      } catch {
+        /* logging never breaks a call */
+      }
+    };
+  return {
+    error: wrap((...a) => target.error(...a)),
+    warn: wrap((...a) => target.warn(...a)),
+    info: wrap((...a) => target.info(...a)),
+    debug: wrap((...a) => target.debug(...a)),
+    trace: wrap((...a) => target.trace(...a)),
+  };
 }
 
 async function call<T extends { code?: number; msg?: string }>(operation: string, fn: () => Promise<T>): Promise<T> {
@@ -202,7 +298,8 @@ export function createLarkClient(opts: LarkClientOptions): LarkClient {
     loggerLevel: lark.LoggerLevel.error,
     cache: new lark.DefaultCache(),
     httpInstance: withTimeout(lark.defaultHttpInstance, opts.timeoutMs ?? DEFAULT_TIMEOUT_MS),
-    ...(opts.logger ? { logger: opts.logger } : {}),
+    // Never the SDK's default (console.log of raw axios errors, app secret included on a failed token fetch).
+    logger: scrubbingLarkLogger(opts.logger),
   });
   const maxDefault = opts.maxDownloadBytes ?? DEFAULT_MAX_DOWNLOAD;
 
