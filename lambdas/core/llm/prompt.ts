@@ -1,6 +1,9 @@
 import type { ChatCompletionRequest, ContentPart } from '../openai/types.js';
 import { describeBytes } from '../records/limits.js';
 
+/** Longest image URL (without its query) a record shows. */
+const MAX_URL_SHOWN = 200;
+
 /**
  * What a thread records as the prompt: the last user turn's text, with binary parts replaced by short
  * descriptors ("[image/png, 34 KB]") — bytes never reach a record.
@@ -27,11 +30,11 @@ function describePart(p: ContentPart): string {
       return p.text;
     case 'image_url': {
       const url = p.image_url.url;
-      const m = /^data:([^;,]+)[^,]*,(.*)$/s.exec(url);
-      if (m) return describeBytes(m[1], Math.floor((m[2].length * 3) / 4));
+      if (url.slice(0, 5).toLowerCase() === 'data:') return describeDataUrl(url) ?? '[image]';
       try {
         const u = new URL(url);
-        return `[image ${u.protocol}//${u.host}${u.pathname}]`;
+        const where = `${u.protocol}//${u.host}${u.pathname}`;
+        return `[image ${where.length > MAX_URL_SHOWN ? `${where.slice(0, MAX_URL_SHOWN)}…` : where}]`;
       } catch {
         return '[image]';
       }
@@ -43,11 +46,30 @@ function describePart(p: ContentPart): string {
     }
     case 'file': {
       const data = p.file.file_data ?? '';
-      const m = /^data:([^;,]+)/.exec(data);
-      const b64 = data.includes(',') ? data.slice(data.indexOf(',') + 1) : data;
-      return `[file ${p.file.filename ?? ''} ${describeBytes(m?.[1] ?? 'application/octet-stream', Math.floor((b64.length * 3) / 4))}]`.replace(/\s+/g, ' ');
+      const comma = data.indexOf(',');
+      const type = comma >= 0 ? mediaTypeOf(data.slice(0, comma)) : undefined;
+      const payload = comma >= 0 ? data.length - comma - 1 : data.length;
+      return `[file ${p.file.filename ?? ''} ${describeBytes(type ?? 'application/octet-stream', Math.floor((payload * 3) / 4))}]`.replace(/\s+/g, ' ');
     }
     default:
       return '';
   }
+}
+
+/**
+ * `data:<type>[;params],<payload>` → "[type, size]"; undefined when `url` is not a data URL with a comma.
+ * Split at the first comma with indexOf and match only the header: a regex over the whole URL backtracks
+ * quadratically on a long comma-less input (seconds for 80 KB).
+ */
+function describeDataUrl(url: string): string | undefined {
+  const comma = url.indexOf(',');
+  const type = comma >= 0 ? mediaTypeOf(url.slice(0, comma)) : undefined;
+  if (type === undefined) return undefined;
+  return describeBytes(type || 'application/octet-stream', Math.floor(((url.length - comma - 1) * 3) / 4));
+}
+
+/** The media type named by a data URL header (the part before the comma); undefined when it is not one. */
+function mediaTypeOf(header: string): string | undefined {
+  const m = /^data:([^;,]*)/i.exec(header);
+  return m ? m[1]!.trim().slice(0, 100) : undefined;
 }

@@ -33,6 +33,39 @@ describe('sanitizeDocumentName', () => {
   });
 });
 
+describe('document names and filenames in linear time', () => {
+  const elapsed = (fn: () => unknown) => {
+    const t = performance.now();
+    fn();
+    return performance.now() - t;
+  };
+
+  it.each([
+    ['hyphen-space runs', `a${'- '.repeat(100_000)}b`],
+    ['trailing hyphen-space run', `a${'- '.repeat(100_000)}`],
+    ['whitespace runs with an extension', `a${' \t'.repeat(100_000)}x.pdf`],
+    ['dots', '.'.repeat(200_000)],
+    ['extension-like runs', `${'.pdf '.repeat(50_000)}x`],
+  ])('%s: a 200 KB hostile name is sanitised quickly', (_label, raw) => {
+    let out = '';
+    expect(elapsed(() => (out = sanitizeDocumentName(raw)))).toBeLessThan(200);
+    expect(out.length).toBeLessThanOrEqual(64);
+    expect(out).not.toMatch(/^[\s-]|[\s-]$/);
+  });
+
+  it('a 200 KB hostile filename on a file part is handled quickly', () => {
+    const data = `data:;base64,${Buffer.from(PDF).toString('base64')}`;
+    for (const filename of [`a${'- '.repeat(100_000)}b`, `x.${'a'.repeat(100_000)}${' '.repeat(100_000)}!`]) {
+      expect(elapsed(() => mapFilePart(file({ filename, file_data: data }), new DocumentNames(), 'p'))).toBeLessThan(200);
+    }
+  });
+
+  it('still strips the extension and trims hyphens after cutting a long name', () => {
+    expect(sanitizeDocumentName(`  -- ${'report'} --  .pdf`)).toBe('report');
+    expect(sanitizeDocumentName(`${' '.repeat(500)}report.pdf`)).toBe('report');
+  });
+});
+
 describe('DocumentNames', () => {
   it('makes names unique within a request and falls back to document-N', () => {
     const names = new DocumentNames();

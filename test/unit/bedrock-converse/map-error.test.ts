@@ -22,6 +22,32 @@ describe('mapBedrockError', () => {
     expect(e).toMatchObject({ status: 400, type: 'invalid_request_error', message: 'The model returned the following errors: temperature: range' });
   });
 
+  it.each([
+    ['ValidationException', 400],
+    ['InternalServerException', 502],
+    ['ServiceUnavailableException', 503],
+    ['ModelErrorException', 502],
+    ['ModelStreamErrorException', 502],
+    ['ThrottlingException', 429],
+    ['ServiceQuotaExceededException', 429],
+    ['SomethingNew', 502],
+  ])('%s: ARNs and account ids never reach the client message', (name, status) => {
+    const e = mapBedrockError(
+      sdkError(name, 'Profile arn:aws:bedrock:us-east-1:123456789012:inference-profile/x failed for account 123456789012'),
+    );
+    expect(e.status).toBe(status);
+    expect(e.message).not.toContain('123456789012');
+    expect(e.toOpenAI().error.message).not.toContain('123456789012');
+  });
+
+  it('keeps the useful part of a validation message and truncates a very long one', () => {
+    const e = mapBedrockError(
+      sdkError('ValidationException', 'The provided model identifier arn:aws:bedrock:us-east-1:123456789012:inference-profile/x is invalid.'),
+    );
+    expect(e.message).toBe('The provided model identifier arn:… is invalid.');
+    expect(mapBedrockError(sdkError('ValidationException', `bad ${'x'.repeat(10_000)}`)).message.length).toBeLessThan(1000);
+  });
+
   it('a context-length validation error gets OpenAI\'s code', () => {
     expect(mapBedrockError(sdkError('ValidationException', 'Input is too long for requested model.')).code).toBe('context_length_exceeded');
   });

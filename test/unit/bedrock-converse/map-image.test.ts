@@ -62,3 +62,15 @@ describe('mapImageUrl', () => {
     });
   });
 });
+
+describe('mapImageUrl on hostile data URLs', () => {
+  it.each([
+    ['no comma', `data:${'a'.repeat(200_000)}`],
+    ['a long ;-separated header', `data:image/avif${';a'.repeat(100_000)},AAAA`],
+    ['whitespace-riddled base64', `data:image/png;base64,${'A \n'.repeat(70_000)}!`],
+  ])('%s: refused quickly with a 400', async (_label, url) => {
+    const t = performance.now();
+    await expect(mapImageUrl(url, noFetch, 'p')).rejects.toMatchObject({ status: 400 });
+    expect(performance.now() - t).toBeLessThan(200);
+  });
+});

@@ -1,7 +1,7 @@
 import type { ContentBlock } from '@aws-sdk/client-bedrock-runtime';
 import { errors } from '../../openai/errors.js';
 import type { ChatMessage, ContentPart } from '../../openai/types.js';
-import type { CallContext } from '../types.js';
+import type { AttachmentBudget } from './attachment-limits.js';
 import { type DocumentNames, mapDocPart, mapFilePart } from './map-document.js';
 import { mapImageUrl } from './map-image.js';
 
@@ -9,7 +9,8 @@ import { mapImageUrl } from './map-image.js';
 export const isBlank = (text: string) => text.trim() === '';
 
 export interface UserContentContext {
-  fetchImage: CallContext['fetchImage'];
+  /** Bounded-concurrency image fetches and the request's running total of attachment bytes. */
+  attachments: AttachmentBudget;
   documents: DocumentNames;
 }
 
@@ -22,8 +23,14 @@ export async function mapUserContent(
   if (content == null) return [];
   if (typeof content === 'string') return isBlank(content) ? [] : [{ text: content }];
   if (!Array.isArray(content)) throw errors.badRequest(`${path}.content must be a string or an array of parts.`, path);
-  // Started in order (document names are claimed synchronously), awaited together (image fetches overlap).
-  const blocks = await Promise.all(content.map((part, j) => mapUserPart(part, `${path}.content[${j}]`, cx)));
+  // Started in order (document names are claimed synchronously), awaited together (image fetches overlap, at most
+  // ATTACHMENT_LIMITS.fetchConcurrency at a time). On the first failure, fetches not yet started are dropped.
+  const blocks = await Promise.all(content.map((part, j) => mapUserPart(part, `${path}.content[${j}]`, cx))).catch(
+    (e: unknown) => {
+      cx.attachments.close();
+      throw e;
+    },
+  );
   return blocks.filter((b): b is ContentBlock => b !== undefined);
 }
 
@@ -33,14 +40,20 @@ async function mapUserPart(part: ContentPart, path: string, cx: UserContentConte
     case 'text':
       return textBlock(part.text, path);
     case 'image_url':
-      return mapImageUrl(part.image_url?.url, cx.fetchImage, path);
+      return charged(await mapImageUrl(part.image_url?.url, cx.attachments.fetchImage, path), cx);
     case 'doc':
-      return mapDocPart(part, cx.documents, path);
+      return charged(mapDocPart(part, cx.documents, path), cx);
     case 'file':
-      return mapFilePart(part, cx.documents, path);
+      return charged(mapFilePart(part, cx.documents, path), cx);
     default:
       throw unsupportedPart(part, path);
   }
+}
+
+/** Counts an image or document block's bytes against the request's total (fetched bytes are counted once). */
+function charged(block: ContentBlock, cx: UserContentContext): ContentBlock {
+  cx.attachments.charge(block.image?.source?.bytes ?? block.document?.source?.bytes);
+  return block;
 }
 
 function textBlock(text: unknown, path: string): ContentBlock | undefined {

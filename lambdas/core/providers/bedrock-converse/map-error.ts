@@ -1,5 +1,6 @@
 import { GatewayError, isGatewayError } from '../../openai/errors.js';
 import type { OpenAIErrorBody } from '../../openai/types.js';
+import { sanitizeUpstreamMessage } from '../sanitize-upstream-message.js';
 
 interface SdkErrorLike {
   name?: unknown;
@@ -7,6 +8,7 @@ interface SdkErrorLike {
   $metadata?: { httpStatusCode?: unknown };
 }
 
+/** `message` is already sanitised (ARNs and account ids redacted, length capped); the raw error stays in `cause`. */
 type Rule = (message: string, cause: unknown) => GatewayError;
 
 const CONTEXT_TOO_LONG = /too long|too many (input )?tokens|context (length|window)|exceeds? the (maximum|max)/i;
@@ -30,7 +32,7 @@ const RULES: Record<string, Rule> = {
       code: 'upstream_quota_exceeded',
       cause,
     }),
-  // Bedrock's own words are the useful part of a validation error.
+  // Bedrock's own words (sanitised) are the useful part of a validation error.
   validationException: (message, cause) =>
     new GatewayError(400, message, {
       type: 'invalid_request_error',
@@ -74,7 +76,9 @@ export function mapBedrockError(err: unknown): GatewayError {
   if (isGatewayError(err)) return err;
   const e = (typeof err === 'object' && err !== null ? err : {}) as SdkErrorLike;
   const name = typeof e.name === 'string' ? e.name : '';
-  const message = typeof e.message === 'string' && e.message ? e.message : name || 'Unknown upstream error';
+  // Upstream text reaches clients and thread records: sanitised once here, for every rule.
+  const raw = typeof e.message === 'string' ? sanitizeUpstreamMessage(e.message) : '';
+  const message = raw || sanitizeUpstreamMessage(name) || 'Unknown upstream error';
   const status = typeof e.$metadata?.httpStatusCode === 'number' ? e.$metadata.httpStatusCode : undefined;
   const key = name.charAt(0).toLowerCase() + name.slice(1);
   const rule = RULES[key] ?? (status !== undefined ? RULES[RULE_BY_STATUS[status] ?? ''] : undefined);

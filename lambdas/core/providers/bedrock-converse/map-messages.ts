@@ -2,6 +2,7 @@ import type { ContentBlock, Message, SystemContentBlock, ToolResultContentBlock 
 import { errors } from '../../openai/errors.js';
 import type { ChatMessage } from '../../openai/types.js';
 import type { CallContext } from '../types.js';
+import { AttachmentBudget, checkAttachmentCounts } from './attachment-limits.js';
 import { isBlank, mapUserContent, textsOf, type UserContentContext } from './map-content.js';
 import { DocumentNames } from './map-document.js';
 import { isJsonObject, type JsonObject } from './json.js';
@@ -33,7 +34,9 @@ export async function mapMessages(messages: ChatMessage[], opts: MapMessagesOpti
   const system: SystemContentBlock[] = [];
   const turns: Message[] = [];
   const toolNames = new Set<string>();
-  const cx: UserContentContext = { fetchImage: opts.fetchImage, documents: new DocumentNames() };
+  // Bedrock's image/document counts are enforced before anything is decoded or fetched.
+  checkAttachmentCounts(messages);
+  const cx: UserContentContext = { attachments: new AttachmentBudget(opts.fetchImage), documents: new DocumentNames() };
 
   const append = (role: 'user' | 'assistant', blocks: ContentBlock[], path: string) => {
     if (blocks.length === 0) {

@@ -1,12 +1,6 @@
 import { GatewayError } from '../../openai/errors.js';
-
-const MAX_MESSAGE = 300;
-
-/** Upstream messages may name ARNs (account ids, role names): strip them before they reach an API client. */
-function sanitize(message: string): string {
-  const cleaned = message.replace(/arn:aws[a-z-]*:[^\s,;"')]+/gi, 'arn:…').replace(/\s+/g, ' ').trim();
-  return cleaned.length > MAX_MESSAGE ? `${cleaned.slice(0, MAX_MESSAGE)}…` : cleaned;
-}
+// Upstream messages may name ARNs (account ids, role names): stripped before they reach an API client.
+import { sanitizeUpstreamMessage as sanitize } from '../sanitize-upstream-message.js';
 
 /**
  * Maps a Bedrock runtime SDK error to the gateway's error. One place, so the chat and embeddings paths can agree.
