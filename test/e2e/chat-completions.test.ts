@@ -278,6 +278,26 @@ describe('errors before and after the stream starts', () => {
   });
 });
 
+describe('an upstream stream that is cut off', () => {
+  it('ends with an in-band error (no [DONE]) and is recorded as an error, charged for what was produced', async () => {
+    gw.sim.enqueue(script.text('This answer is cut off somewhere in the middle', { chunkSize: 5, endAfterEvents: 4 }));
+    const res = await fetch(`${gw.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${userKey}`, 'content-type': 'application/json', 'session-id': 'cut-off' },
+      body: JSON.stringify({ model: MODEL, messages: ask(), stream: true }),
+    });
+    const frames = (await res.text()).split('\n\n').filter((f) => f.startsWith('data: ')).map((f) => f.slice(6));
+    expect(frames).not.toContain('[DONE]');
+    expect(JSON.parse(frames.at(-1)!).error.code).toBe('upstream_stream_incomplete');
+    const admin = api(gw.url, gw.adminKey);
+    const s = (await admin.get('/admin/session/list?limit=100')).body.data.items.find((x: any) => x.session_key === 'cut-off');
+    const thread = (await admin.get(`/admin/thread/list?session_id=${s.id}`)).body.data.items[0];
+    expect(thread.status).toBe('error');
+    expect(thread.fee).toBeGreaterThan(0);
+    expect(thread.completion.length).toBeGreaterThan(0);
+  });
+});
+
 describe('content parts', () => {
   const PNG = Buffer.from('89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d4944415478da63f8cfc0f01f0005000201a5b2e0c50000000049454e44ae426082', 'hex');
 

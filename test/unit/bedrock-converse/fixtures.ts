@@ -20,8 +20,13 @@ export function replay(name: string, opts: Partial<StreamOptions> = {}) {
   const state = new ConverseStreamState({ ...META, ...opts });
   const chunks: ChatCompletionChunk[] = [];
   for (const event of loadEvents(name)) chunks.push(...state.next(event));
-  chunks.push(...state.end());
-  return { chunks, outcome: state.outcome() };
+  let endError: unknown;
+  try {
+    chunks.push(...state.end());
+  } catch (e) {
+    endError = e;
+  }
+  return { chunks, outcome: state.outcome(), endError };
 }
 
 /** The choice deltas and finish reasons only, for exact sequence assertions. */

@@ -12,6 +12,11 @@ describe('mapInferenceConfig', () => {
     expect(mapInferenceConfig(req({ temperature: 0 }), nova, null)).toEqual({ temperature: 0 });
   });
 
+  it("clamps OpenAI's temperature range (0..2) to Converse's (0..1)", () => {
+    expect(mapInferenceConfig(req({ temperature: 1.5 }), nova, null)).toEqual({ temperature: 1 });
+    expect(mapInferenceConfig(req({ temperature: 0.7 }), nova, null)).toEqual({ temperature: 0.7 });
+  });
+
   it('maps top_p and stop (a string or an array)', () => {
     expect(mapInferenceConfig(req({ top_p: 0.9, stop: 'END' }), nova, null)).toEqual({ topP: 0.9, stopSequences: ['END'] });
     expect(mapInferenceConfig(req({ stop: ['a', '', 'b'] }), nova, null)).toEqual({ stopSequences: ['a', 'b'] });

@@ -45,15 +45,17 @@ describe('mapMessages', () => {
     await expect(map([])).rejects.toMatchObject({ status: 400 });
   });
 
-  it('drops blank text blocks and refuses a message left with nothing', async () => {
+  it('drops blank text blocks and refuses a user message left with nothing', async () => {
     const out = await map([{ role: 'user', content: [{ type: 'text', text: '' }, { type: 'text', text: 'real' }, { type: 'text', text: ' \n' }] }]);
     expect(out.messages[0]!.content).toEqual([{ text: 'real' }]);
-    await expect(map([{ role: 'user', content: 'hi' }, { role: 'assistant', content: '   ' }, { role: 'user', content: 'x' }])).rejects.toMatchObject({
-      status: 400,
-      param: 'messages[1]',
-      message: expect.stringMatching(/no content/),
-    });
-    await expect(map([{ role: 'user', content: '' }])).rejects.toMatchObject({ status: 400, param: 'messages[0]' });
+    await expect(map([{ role: 'user', content: '' }])).rejects.toMatchObject({ status: 400, param: 'messages[0]', message: expect.stringMatching(/no content/) });
+  });
+
+  it('leaves out an empty assistant turn (valid OpenAI, refused by Bedrock); the user turns around it join', async () => {
+    const out = await map([{ role: 'user', content: 'hi' }, { role: 'assistant', content: '   ' }, { role: 'user', content: 'x' }]);
+    expect(out.messages).toEqual([{ role: 'user', content: [{ text: 'hi' }, { text: 'x' }] }]);
+    const nul = await map([{ role: 'user', content: 'hi' }, { role: 'assistant', content: null }, { role: 'user', content: 'x' }]);
+    expect(nul.messages).toHaveLength(1);
   });
 
   it('maps tool calls and results; consecutive tool results and a following user message share one user turn', async () => {

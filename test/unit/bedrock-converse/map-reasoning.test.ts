@@ -10,6 +10,13 @@ const req = (over: Partial<ChatCompletionRequest>): ChatCompletionRequest => ({ 
 const free = { forcesTool: false };
 
 describe('resolveThinking', () => {
+  it('is off for an assistant prefill (Claude refuses prefill with thinking), from the config or the request', () => {
+    const prefill: ChatMessage[] = [{ role: 'user', content: 'hi' }, { role: 'assistant', content: 'The answer is' }];
+    expect(resolveThinking(req({ messages: prefill }), claudeThinking, free)).toBeNull();
+    expect(resolveThinking(req({ messages: prefill, reasoning_effort: 'high' }), claude, free)).toBeNull();
+    expect(resolveThinking(req({}), claudeThinking, free)).toEqual({ budgetTokens: 3000 });
+  });
+
   it.each([
     ['minimal', 1024],
     ['low', 2048],

@@ -12,7 +12,6 @@ const SCENARIOS = [
   'max-tokens',
   'guardrail-intervened',
   'cache-usage',
-  'missing-message-stop',
   'structured-output',
 ];
 
@@ -125,31 +124,22 @@ describe('ConverseStreamState', () => {
   it.each([
     ['max-tokens', 'length'],
     ['guardrail-intervened', 'content_filter'],
-    ['missing-message-stop', 'stop'],
   ])('%s ends with finish_reason %s', (name, finish) => {
     const { chunks, outcome } = replay(name);
     expect(deltas(chunks).at(-1)).toEqual({ delta: {}, finish });
     expect(outcome.finishReason).toBe(finish);
   });
 
-  it('a stream without messageStop still gets its finish chunk and keeps the text', () => {
-    const { chunks, outcome } = replay('missing-message-stop', { includeUsage: true });
+  it('a stream cut off before messageStop is an upstream failure (502), not a complete answer; the text is kept', () => {
+    const { chunks, outcome, endError } = replay('missing-message-stop', { includeUsage: true });
     expect(deltas(chunks)).toEqual([
       { delta: { role: 'assistant', content: '' }, finish: null },
       { delta: { content: 'Cut off mid' }, finish: null },
       { delta: { content: ' sentence' }, finish: null },
-      { delta: {}, finish: 'stop' },
-      {
-        usage: {
-          prompt_tokens: 0,
-          completion_tokens: 0,
-          total_tokens: 0,
-          prompt_tokens_details: { cached_tokens: 0 },
-          completion_tokens_details: { reasoning_tokens: 0 },
-        },
-      },
     ]);
+    expect(endError).toMatchObject({ status: 502, code: 'upstream_stream_incomplete' });
     expect(outcome.text).toBe('Cut off mid sentence');
+    expect(outcome.finishReason).toBeNull();
   });
 
   it('include_usage: one last chunk with choices [] and cache tokens counted in prompt_tokens', () => {

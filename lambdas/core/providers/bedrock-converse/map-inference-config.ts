@@ -32,7 +32,8 @@ export function mapInferenceConfig(
     // Claude thinking accepts only the default sampling: temperature 1, no top_p.
     if (temperature !== undefined) out.temperature = 1;
   } else {
-    if (temperature !== undefined) out.temperature = temperature;
+    // OpenAI allows 0..2, Converse 0..1: the top of OpenAI's range means "as random as the model goes".
+    if (temperature !== undefined) out.temperature = Math.min(temperature, 1);
     // Newer Claude models reject temperature and top_p together; temperature is the one clients mean.
     if (topP !== undefined && !(temperature !== undefined && config.claudeLike)) out.topP = topP;
   }

@@ -60,9 +60,13 @@ export async function mapMessages(messages: ChatMessage[], opts: MapMessagesOpti
       case 'user':
         append('user', await mapUserContent(m.content, path, cx), path);
         break;
-      case 'assistant':
-        append('assistant', assistantBlocks(m, path, opts.includeReasoning, toolNames), path);
+      case 'assistant': {
+        const blocks = assistantBlocks(m, path, opts.includeReasoning, toolNames);
+        // An empty assistant turn (content "" or null, no tool calls) is valid OpenAI but says nothing; Bedrock
+        // refuses blank messages, so it is left out and the turns around it join up.
+        if (blocks.length > 0) append('assistant', blocks, path);
         break;
+      }
       case 'tool':
         append('user', [toolResultBlock(m, path)], path);
         break;

@@ -29,6 +29,8 @@ export function resolveThinking(req: ChatCompletionRequest, config: ConverseConf
   // Claude rejects a tool-use continuation whose assistant turn lacks its signed reasoning; most OpenAI clients
   // never echo it, so thinking is skipped for such a turn instead of failing the request.
   if (pendingToolTurnLacksReasoning(req.messages)) return null;
+  // Claude does not accept an assistant prefill (a conversation ending with an assistant turn) with thinking on.
+  if (endsWithPrefill(req.messages)) return null;
   return { budgetTokens: Math.max(MIN_THINKING_BUDGET, budget) };
 }
 
@@ -43,6 +45,11 @@ function requestedBudget(req: ChatCompletionRequest, config: ConverseConfig): nu
 function pendingToolTurnLacksReasoning(messages: ChatMessage[]): boolean {
   const lastAssistant = [...(messages ?? [])].reverse().find((m) => m?.role === 'assistant');
   return !!lastAssistant?.tool_calls?.length && !(lastAssistant.reasoning_content && lastAssistant.reasoning_signature);
+}
+
+function endsWithPrefill(messages: ChatMessage[]): boolean {
+  const last = messages?.[messages.length - 1];
+  return last?.role === 'assistant' && !last.tool_calls?.length;
 }
 
 /** The model-specific request field Converse passes through to Claude. */

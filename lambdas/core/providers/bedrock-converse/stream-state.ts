@@ -1,5 +1,6 @@
 import type { ContentBlockDeltaEvent, ContentBlockStartEvent, ConverseStreamOutput } from '@aws-sdk/client-bedrock-runtime';
 import type { ChatCompletionChunk, FinishReason, ToolCall } from '../../openai/types.js';
+import { GatewayError } from '../../openai/errors.js';
 import { type ChatOutcome, type TokenUsage, zeroUsage } from '../types.js';
 import type { CompletionMeta } from './completion-meta.js';
 import { mapBedrockError } from './map-error.js';
@@ -90,9 +91,16 @@ export class ConverseStreamState {
     return []; // redactedContent has no OpenAI representation
   }
 
-  /** The closing chunks once the upstream stream is exhausted. */
+  /**
+   * The closing chunks once the upstream stream is exhausted. A stream that ends before messageStop was cut off
+   * (a dropped connection looks exactly like that): it is a failure, not a complete answer — the caller ends the
+   * response with an error frame and records the call as failed with what was produced.
+   */
   end(): ChatCompletionChunk[] {
-    const out = [...this.opening(), ...this.finish('stop')];
+    if (!this.finishSent) {
+      throw new GatewayError(502, 'The upstream stream ended before the model finished its answer.', { type: 'api_error', code: 'upstream_stream_incomplete' });
+    }
+    const out = [...this.opening()];
     if (this.opts.includeUsage) {
       out.push({ ...this.envelope(), choices: [], usage: toOpenAIUsage(this.usage) });
     }
