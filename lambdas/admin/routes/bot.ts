@@ -1,9 +1,8 @@
 import { z } from 'zod';
 import { hashApiKey, keyHint } from '../../core/auth/api-key.js';
 import { resolveModelForKey } from '../../core/auth/model-access.js';
-import { page } from '../../core/http/envelope.js';
-import type { Route } from '../../core/http/router.js';
-import { dropEmpty, parse, zId, zSearchPage } from '../../core/http/validate.js';
+import { type Route, searchListRoute } from '../../core/http/router.js';
+import { parse, zId } from '../../core/http/validate.js';
 import { errors, isGatewayError } from '../../core/openai/errors.js';
 import { createBot, deleteBot, type FeishuBot, listBots, replaceBot, requireBot } from '../../core/store/bots.js';
 import { type ApiKey, getKeyByHash } from '../../core/store/keys.js';
@@ -220,14 +219,7 @@ async function save(body: unknown): Promise<FeishuBot> {
 }
 
 export const botRoutes: Route[] = [
-  {
-    method: 'GET',
-    path: '/admin/bot/feishu/list',
-    run: async ({ query }) => {
-      const q = parse(zSearchPage, dropEmpty(query));
-      return page((await listBots(q.q)).map(botView), q.limit, q.offset);
-    },
-  },
+  searchListRoute('/admin/bot/feishu/list', listBots, botView),
   {
     method: 'POST',
     path: '/admin/bot/feishu/save',

@@ -1,7 +1,6 @@
 import { z } from 'zod';
-import type { Route } from '../../core/http/router.js';
-import { page } from '../../core/http/envelope.js';
-import { dropEmpty, parse, zId, zSearchPage } from '../../core/http/validate.js';
+import { type Route, searchListRoute } from '../../core/http/router.js';
+import { dropEmpty, parse, zId } from '../../core/http/validate.js';
 import { bindModel, grantedModelIds, unbindModel } from '../../core/store/grants.js';
 import { deleteGroup, listGroups, requireGroup, saveGroup } from '../../core/store/groups.js';
 import { groupView } from '../../core/views.js';
@@ -10,14 +9,7 @@ import { modelsByIds } from './api-key.js';
 const bindSchema = z.object({ group_id: zId, model_id: zId });
 
 export const groupRoutes: Route[] = [
-  {
-    method: 'GET',
-    path: '/admin/group/list',
-    run: async ({ query }) => {
-      const q = parse(zSearchPage, dropEmpty(query));
-      return page((await listGroups(q.q)).map(groupView), q.limit, q.offset);
-    },
-  },
+  searchListRoute('/admin/group/list', listGroups, groupView),
   {
     method: 'POST',
     path: '/admin/group/save',

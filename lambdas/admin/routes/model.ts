@@ -1,7 +1,6 @@
 import { z } from 'zod';
-import type { Route } from '../../core/http/router.js';
-import { page } from '../../core/http/envelope.js';
-import { dropEmpty, parse, zId, zMoney, zSearchPage } from '../../core/http/validate.js';
+import { type Route, searchListRoute } from '../../core/http/router.js';
+import { parse, zId, zMoney } from '../../core/http/validate.js';
 import { errors } from '../../core/openai/errors.js';
 import { providerNames, validateModelConfig } from '../../core/providers/registry.js';
 import { bindModel } from '../../core/store/grants.js';
@@ -39,14 +38,7 @@ const saveSchema = z.object({
 });
 
 export const modelRoutes: Route[] = [
-  {
-    method: 'GET',
-    path: '/admin/model/list',
-    run: async ({ query }) => {
-      const q = parse(zSearchPage, dropEmpty(query));
-      return page((await listModels(q.q)).map(modelView), q.limit, q.offset);
-    },
-  },
+  searchListRoute('/admin/model/list', listModels, modelView),
   {
     method: 'POST',
     path: '/admin/model/save',

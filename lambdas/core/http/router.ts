@@ -3,8 +3,8 @@ import { authenticate, requireAdmin } from '../auth/authenticate.js';
 import { errors, GatewayError, isGatewayError } from '../openai/errors.js';
 import { logger } from '../log.js';
 import type { ApiKey } from '../store/keys.js';
-import { fail, ok } from './envelope.js';
-import { parseJsonBody } from './validate.js';
+import { fail, ok, page } from './envelope.js';
+import { dropEmpty, parse, parseJsonBody, zSearchPage } from './validate.js';
 
 export interface RouteInput {
   caller: ApiKey;
@@ -87,6 +87,21 @@ export function safeDecode(segment: string): string {
   } catch {
     throw errors.badRequest('The request path is not valid URL encoding.');
   }
+}
+
+/**
+ * GET <path>?q=&limit=&offset= over an admin-sized collection: list (filtered by q), then one page of views.
+ * The shape every admin list route shares (groups, models, bots).
+ */
+export function searchListRoute<T>(path: string, list: (q?: string) => Promise<T[]>, view: (item: T) => unknown): Route {
+  return {
+    method: 'GET',
+    path,
+    run: async ({ query }) => {
+      const q = parse(zSearchPage, dropEmpty(query));
+      return page((await list(q.q)).map(view), q.limit, q.offset);
+    },
+  };
 }
 
 export function lowerCase(headers: Record<string, string | undefined> | undefined): Record<string, string | undefined> {
