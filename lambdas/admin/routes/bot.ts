@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { hashApiKey, keyHint } from '../../core/auth/api-key.js';
 import { resolveModelForKey } from '../../core/auth/model-access.js';
 import { type Route, searchListRoute } from '../../core/http/router.js';
-import { parse, zId } from '../../core/http/validate.js';
+import { parse, zId, zJsonObject } from '../../core/http/validate.js';
 import { errors, isGatewayError } from '../../core/openai/errors.js';
 import { createBot, deleteBot, type FeishuBot, listBots, replaceBot, requireBot } from '../../core/store/bots.js';
 import { type ApiKey, getKeyByHash } from '../../core/store/keys.js';
@@ -49,18 +49,6 @@ export function botView(b: FeishuBot) {
   };
 }
 
-/** config arrives as an object or a JSON string holding one (the seed API sends a string). */
-const zJsonObject = z.union([z.string(), z.record(z.string(), z.unknown())]).transform((v, ctx) => {
-  if (typeof v !== 'string') return v;
-  try {
-    const parsed: unknown = JSON.parse(v);
-    if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) return parsed as Record<string, unknown>;
-  } catch {
-    /* reported below */
-  }
-  ctx.addIssue({ code: 'custom', message: 'must be a JSON object or a string holding one' });
-  return z.NEVER;
-});
 
 /** Absent or '' → undefined (not given); null → null (clear an optional field). */
 const text = (max: number) =>

@@ -1,24 +1,12 @@
 import { z } from 'zod';
 import { type Route, searchListRoute } from '../../core/http/router.js';
-import { parse, zId, zMoney } from '../../core/http/validate.js';
+import { parse, zId, zJsonObject, zMoney } from '../../core/http/validate.js';
 import { errors } from '../../core/openai/errors.js';
 import { providerNames, validateModelConfig } from '../../core/providers/registry.js';
 import { bindModel } from '../../core/store/grants.js';
 import { deleteModel, listModels, saveModel } from '../../core/store/models.js';
 import { modelView } from '../../core/views.js';
 
-/** config arrives as an object or as a JSON string holding one (the seed API sends a string). */
-const zConfig = z.union([z.string(), z.record(z.string(), z.unknown())]).transform((v, ctx) => {
-  if (typeof v !== 'string') return v;
-  try {
-    const parsed: unknown = JSON.parse(v);
-    if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) return parsed as Record<string, unknown>;
-  } catch {
-    /* reported below */
-  }
-  ctx.addIssue({ code: 'custom', message: 'must be a JSON object or a string holding one' });
-  return z.NEVER;
-});
 
 const zPrice = zMoney({ decimals: 6, min: 'nonnegative' });
 const saveSchema = z.object({
@@ -29,7 +17,7 @@ const saveSchema = z.object({
     .optional()
     .transform((v) => (v === 0 || v === undefined ? null : v)),
   multiple: z.boolean().optional().default(false),
-  config: zConfig,
+  config: zJsonObject,
   provider: z.string().default('bedrock-converse'),
   price_in: zPrice.default(0n),
   price_out: zPrice.default(0n),

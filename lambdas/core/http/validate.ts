@@ -58,3 +58,16 @@ export function dropEmpty(query: Record<string, string | undefined> | undefined)
   for (const [k, v] of Object.entries(query ?? {})) if (v !== undefined && v !== '') out[k] = v;
   return out;
 }
+
+/** An object given as itself or as a JSON string holding one (the seed API sends model and bot config as strings). */
+export const zJsonObject = z.union([z.string(), z.record(z.string(), z.unknown())]).transform((v, ctx) => {
+  if (typeof v !== 'string') return v;
+  try {
+    const parsed: unknown = JSON.parse(v);
+    if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) return parsed as Record<string, unknown>;
+  } catch {
+    /* reported below */
+  }
+  ctx.addIssue({ code: 'custom', message: 'must be a JSON object or a string holding one' });
+  return z.NEVER;
+});
