@@ -45,11 +45,16 @@ async function main(): Promise<void> {
   const stops: Array<() => Promise<void>> = [];
 
   let bedrockNote: string;
-  const simulated = !hasAwsCredentials() && !env.AWS_ENDPOINT_URL_BEDROCK_RUNTIME;
-  if (simulated) {
-    // No credentials: Bedrock is the in-project simulator. Dummy credentials are fine for it and DynamoDB Local.
+  const hasCredentials = hasAwsCredentials();
+  if (!hasCredentials) {
+    // Without credentials nothing here talks to AWS: DynamoDB Local, the simulator or an endpoint you gave us
+    // accept any, and the SDK needs some to sign with.
     env.AWS_ACCESS_KEY_ID = 'local';
     env.AWS_SECRET_ACCESS_KEY = 'local';
+  }
+  const simulated = !hasCredentials && !env.AWS_ENDPOINT_URL_BEDROCK_RUNTIME;
+  if (simulated) {
+    // No credentials: Bedrock is the in-project simulator.
     const sim = await startBedrockSimulator();
     env.AWS_ENDPOINT_URL_BEDROCK_RUNTIME = sim.url;
     stops.push(() => sim.close());
@@ -63,11 +68,6 @@ async function main(): Promise<void> {
     dynamo = await startDynamoDbLocal({ dataDir: join(dataDir, 'dynamodb') });
     env.AWS_ENDPOINT_URL_DYNAMODB = dynamo.endpoint;
     stops.push(() => dynamo!.stop());
-    if (!env.AWS_ACCESS_KEY_ID) {
-      // DynamoDB Local accepts any credentials; keep real ones (if any) for Bedrock untouched.
-      env.AWS_ACCESS_KEY_ID = 'local';
-      env.AWS_SECRET_ACCESS_KEY = 'local';
-    }
   }
   await ensureTable(env.TABLE_NAME!);
 
