@@ -42,8 +42,8 @@ export function paymentItem(p: Payment): Record<string, unknown> {
 
 /**
  * Adds `amount` to a key's balance and writes the payment row in the same transaction. The new balance is
- * computed exactly from the read and guarded by the key's `rev`, so a concurrent charge makes us retry rather
- * than overwrite it.
+ * computed exactly from the read and guarded by that balance, so a concurrent charge to the balance makes us
+ * retry rather than overwrite it. (`rev` still moves, so a concurrent reset notices the recharge.)
  */
 export async function recharge(target: { id: number } | { hash: string }, amount: Money): Promise<Payment> {
   if (amount <= 0n) throw errors.badRequest('balance must be greater than 0.', 'balance');
@@ -61,9 +61,11 @@ export async function recharge(target: { id: number } | { hash: string }, amount
               Update: {
                 TableName: tableName(),
                 Key: { pk: keyPk(key.hash), sk: KEY_SK },
-                UpdateExpression: 'SET balance = :b, updated_at = :now, rev = rev + :one',
-                ConditionExpression: 'rev = :rev',
-                ExpressionAttributeValues: { ':b': moneyAttr(payment.balanceAfter), ':now': now, ':one': 1, ':rev': key.rev },
+                // Only the balance itself pins this write (balance_after is computed from it): admissions and
+                // charges that fit the quota keep landing meanwhile without making the recharge retry.
+                UpdateExpression: 'SET balance = :b, updated_at = :now ADD rev :one',
+                ConditionExpression: 'balance = :old',
+                ExpressionAttributeValues: { ':b': moneyAttr(payment.balanceAfter), ':now': now, ':one': 1, ':old': moneyAttr(key.balance) },
               },
             },
             { Put: { TableName: tableName(), Item: paymentItem(payment), ConditionExpression: 'attribute_not_exists(pk)' } },

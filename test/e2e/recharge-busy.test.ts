@@ -1,0 +1,37 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { script } from '../../local/bedrock-simulator/index.js';
+import { money } from '../../lambdas/core/money.js';
+import { api, startTestGateway, type TestGateway } from '../support/gateway.js';
+
+let gw: TestGateway;
+let admin: ReturnType<typeof api>;
+beforeAll(async () => {
+  gw = await startTestGateway();
+  admin = api(gw.url, gw.adminKey);
+});
+afterAll(async () => {
+  await gw?.close();
+});
+
+describe('recharging a busy key', () => {
+  it('succeeds while dozens of requests are being admitted and charged, and adds exactly', async () => {
+    const m = (await admin.post('/admin/model/save', { name: 'busy', config: { modelId: 'anthropic.claude-3-haiku-20240307-v1:0' }, provider: 'bedrock-converse', price_in: 1, price_out: 1 })).body.data;
+    const k = (await admin.post('/admin/api-key/apply', { name: 'busy-key', role: 'user', email: '', month_quota: 100 })).body.data;
+    await admin.post('/admin/api-key/bind-model', { key_id: k.id, model_id: m.id });
+    gw.sim.setDefault(script.text('ok', { usage: { inputTokens: 10, outputTokens: 10 }, delayMs: 5 }));
+    const calls = Array.from({ length: 40 }, () =>
+      fetch(`${gw.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${k.api_key}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'busy', max_tokens: 10, messages: [{ role: 'user', content: 'hi' }] }),
+      }).then((r) => r.status),
+    );
+    const recharges = Array.from({ length: 5 }, (_, i) => new Promise((r) => setTimeout(r, i * 15)).then(() => admin.post('/admin/api-key/recharge', { id: k.id, balance: '0.1' })));
+    const [statuses, paid] = await Promise.all([Promise.all(calls), Promise.all(recharges)]);
+    gw.sim.setDefault(null);
+    expect(statuses.every((s) => s === 200)).toBe(true);
+    expect(paid.map((p) => p.status)).toEqual([200, 200, 200, 200, 200]);
+    const after = (await admin.get(`/admin/api-key/list?name=busy-key`)).body.data.items[0];
+    expect(money(after.balance)).toBe(money('0.5')); // quota covered every charge: the balance is exactly the recharges
+  });
+});
