@@ -1,18 +1,18 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type { Construct } from 'constructs';
+import { GSIS, TTL_ATTRIBUTE } from '../../lambdas/core/store/schema.js';
 
 export interface GatewayTableProps {
   /** RETAIN (with deletion protection) for real deployments; DESTROY only for throwaway dev stacks. */
   readonly removalPolicy: RemovalPolicy;
 }
 
-/** Names of the generic global secondary indexes; each is keyed `<name>pk` / `<name>sk`. */
-const GATEWAY_TABLE_INDEXES = ['gsi1', 'gsi2', 'gsi3'] as const;
 
 /**
  * The single table holding every gateway record. Keys are generic strings so that the
- * store layer, not the infrastructure, decides the item layout.
+ * store layer, not the infrastructure, decides the item layout. Index names and the TTL attribute come from the
+ * store's own schema (the one the local server creates), so the two can never drift apart.
  */
 export class GatewayTable extends dynamodb.Table {
   constructor(scope: Construct, id: string, props: GatewayTableProps) {
@@ -22,12 +22,12 @@ export class GatewayTable extends dynamodb.Table {
       sortKey: { name: 'sk', type: dynamodb.AttributeType.STRING },
       billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
-      timeToLiveAttribute: 'ttl',
+      timeToLiveAttribute: TTL_ATTRIBUTE,
       encryption: dynamodb.TableEncryption.AWS_MANAGED,
       deletionProtection: retain,
       removalPolicy: props.removalPolicy,
     });
-    for (const name of GATEWAY_TABLE_INDEXES) {
+    for (const name of GSIS) {
       this.addGlobalSecondaryIndex({
         indexName: name,
         partitionKey: { name: `${name}pk`, type: dynamodb.AttributeType.STRING },
