@@ -1,6 +1,7 @@
 import type { Route } from '../core/http/router.js';
 import { allowedModels } from '../core/auth/model-access.js';
-import { parse } from '../core/http/validate.js';
+import { page } from '../core/http/envelope.js';
+import { parse, zPage } from '../core/http/validate.js';
 import {
   idParams,
   parseQuery,
@@ -29,13 +30,14 @@ export const userRoutes: Route[] = [
   {
     method: 'GET',
     path: '/user/model/list',
-    run: async ({ caller }) => {
+    run: async ({ caller, query }) => {
+      const { limit, offset } = parseQuery(zPage, query);
       const items = (await allowedModels(caller)).map((m) => {
         // Users see what they may call and what it costs, not the upstream configuration.
         const { config: _config, ...rest } = modelView(m);
         return rest;
       });
-      return { items, total: items.length, limit: items.length, offset: 0 };
+      return page(items, limit, offset);
     },
   },
   {

@@ -131,9 +131,9 @@ export const apiKeyRoutes: Route[] = [
     method: 'GET',
     path: '/admin/api-key/list-model',
     run: async ({ query }) => {
-      const { key_id } = parse(z.object({ key_id: zId }), dropEmpty(query));
+      const { key_id, limit, offset } = parse(zPage.extend({ key_id: zId }), dropEmpty(query));
       await requireKeyById(key_id);
-      return modelsByIds(await grantedModelIds({ kind: 'key', id: key_id }));
+      return page(await modelsByIds(await grantedModelIds({ kind: 'key', id: key_id })), limit, offset);
     },
   },
   {
@@ -156,8 +156,8 @@ export const apiKeyRoutes: Route[] = [
   },
 ];
 
+/** Model views for granted ids (a grant whose model vanished meanwhile is skipped). */
 export async function modelsByIds(ids: number[]) {
   const models = await Promise.all(ids.map((id) => getModel(id)));
-  const items = models.filter((m) => m !== undefined).map(modelView);
-  return { items, total: items.length, limit: items.length, offset: 0 };
+  return models.filter((m) => m !== undefined).map(modelView);
 }

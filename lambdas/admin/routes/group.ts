@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { type Route, searchListRoute } from '../../core/http/router.js';
-import { dropEmpty, parse, zId } from '../../core/http/validate.js';
+import { page } from '../../core/http/envelope.js';
+import { dropEmpty, parse, zId, zPage } from '../../core/http/validate.js';
 import { bindModel, grantedModelIds, unbindModel } from '../../core/store/grants.js';
 import { deleteGroup, listGroups, requireGroup, saveGroup } from '../../core/store/groups.js';
 import { groupView } from '../../core/views.js';
@@ -31,9 +32,9 @@ export const groupRoutes: Route[] = [
     method: 'GET',
     path: '/admin/group/list-model',
     run: async ({ query }) => {
-      const { group_id } = parse(z.object({ group_id: zId }), dropEmpty(query));
+      const { group_id, limit, offset } = parse(zPage.extend({ group_id: zId }), dropEmpty(query));
       await requireGroup(group_id);
-      return modelsByIds(await grantedModelIds({ kind: 'group', id: group_id }));
+      return page(await modelsByIds(await grantedModelIds({ kind: 'group', id: group_id })), limit, offset);
     },
   },
   {
