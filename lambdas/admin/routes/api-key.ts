@@ -7,10 +7,9 @@ import { errors } from '../../core/openai/errors.js';
 import { createKey, deleteKey, listKeys, requireKeyById, resetKey, updateKey } from '../../core/store/keys.js';
 import { paymentItem, recharge } from '../../core/store/payments.js';
 import { nextId } from '../../core/store/counters.js';
-import { bindModel, grantedModelIds, unbindModel } from '../../core/store/grants.js';
-import { getModel } from '../../core/store/models.js';
 import { tableName } from '../../core/store/table.js';
-import { keyView, modelView, paymentView } from '../../core/views.js';
+import { keyView, paymentView } from '../../core/views.js';
+import { modelGrantRoutes } from './model-grants.js';
 
 const zRole = z.enum(['admin', 'user'], { error: "must be 'admin' or 'user'" });
 /** 0, null or absent all mean "no group". */
@@ -52,7 +51,6 @@ const listSchema = zPage.extend({
 });
 
 const idSchema = z.object({ id: zId });
-const bindSchema = z.object({ key_id: zId, model_id: zId });
 
 export const apiKeyRoutes: Route[] = [
   {
@@ -127,37 +125,5 @@ export const apiKeyRoutes: Route[] = [
       return { id, deleted: true };
     },
   },
-  {
-    method: 'GET',
-    path: '/admin/api-key/list-model',
-    run: async ({ query }) => {
-      const { key_id, limit, offset } = parse(zPage.extend({ key_id: zId }), dropEmpty(query));
-      await requireKeyById(key_id);
-      return page(await modelsByIds(await grantedModelIds({ kind: 'key', id: key_id })), limit, offset);
-    },
-  },
-  {
-    method: 'POST',
-    path: '/admin/api-key/bind-model',
-    run: async ({ body }) => {
-      const { key_id, model_id } = parse(bindSchema, body);
-      await bindModel({ kind: 'key', id: key_id }, model_id);
-      return { key_id, model_id };
-    },
-  },
-  {
-    method: 'POST',
-    path: '/admin/api-key/unbind-model',
-    run: async ({ body }) => {
-      const { key_id, model_id } = parse(bindSchema, body);
-      await unbindModel({ kind: 'key', id: key_id }, model_id);
-      return { key_id, model_id };
-    },
-  },
+  ...modelGrantRoutes({ prefix: '/admin/api-key', idField: 'key_id', kind: 'key', requireGrantee: requireKeyById }),
 ];
-
-/** Model views for granted ids (a grant whose model vanished meanwhile is skipped). */
-export async function modelsByIds(ids: number[]) {
-  const models = await Promise.all(ids.map((id) => getModel(id)));
-  return models.filter((m) => m !== undefined).map(modelView);
-}

@@ -1,13 +1,10 @@
 import { z } from 'zod';
 import { type Route, searchListRoute } from '../../core/http/router.js';
-import { page } from '../../core/http/envelope.js';
-import { dropEmpty, parse, zId, zPage } from '../../core/http/validate.js';
-import { bindModel, grantedModelIds, unbindModel } from '../../core/store/grants.js';
+import { parse, zId } from '../../core/http/validate.js';
 import { deleteGroup, listGroups, requireGroup, saveGroup } from '../../core/store/groups.js';
 import { groupView } from '../../core/views.js';
-import { modelsByIds } from './api-key.js';
+import { modelGrantRoutes } from './model-grants.js';
 
-const bindSchema = z.object({ group_id: zId, model_id: zId });
 
 export const groupRoutes: Route[] = [
   searchListRoute('/admin/group/list', listGroups, groupView),
@@ -28,31 +25,5 @@ export const groupRoutes: Route[] = [
       return { id, deleted: true };
     },
   },
-  {
-    method: 'GET',
-    path: '/admin/group/list-model',
-    run: async ({ query }) => {
-      const { group_id, limit, offset } = parse(zPage.extend({ group_id: zId }), dropEmpty(query));
-      await requireGroup(group_id);
-      return page(await modelsByIds(await grantedModelIds({ kind: 'group', id: group_id })), limit, offset);
-    },
-  },
-  {
-    method: 'POST',
-    path: '/admin/group/bind-model',
-    run: async ({ body }) => {
-      const { group_id, model_id } = parse(bindSchema, body);
-      await bindModel({ kind: 'group', id: group_id }, model_id);
-      return { group_id, model_id };
-    },
-  },
-  {
-    method: 'POST',
-    path: '/admin/group/unbind-model',
-    run: async ({ body }) => {
-      const { group_id, model_id } = parse(bindSchema, body);
-      await unbindModel({ kind: 'group', id: group_id }, model_id);
-      return { group_id, model_id };
-    },
-  },
+  ...modelGrantRoutes({ prefix: '/admin/group', idField: 'group_id', kind: 'group', requireGrantee: requireGroup }),
 ];
