@@ -1,19 +1,12 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { script } from '../../local/bedrock-simulator/index.js';
-import { api, startTestGateway, type TestGateway } from '../support/gateway.js';
+import { api, useTestGateway } from '../support/gateway.js';
 
-let gw: TestGateway;
-let admin: ReturnType<typeof api>;
-beforeAll(async () => {
-  gw = await startTestGateway();
-  admin = api(gw.url, gw.adminKey);
-});
-afterAll(async () => {
-  await gw?.close();
-});
+const ctx = useTestGateway();
 
 describe('a thinking budget is part of what a request reserves', () => {
   it('20 concurrent requests with max_tokens 1 and a 60k thinking budget cannot drain a $0.01 balance 20 times over', async () => {
+    const { gw, admin } = ctx;
     const m = (await admin.post('/admin/model/save', { name: 'thinker', config: { modelId: 'anthropic.claude-3-7-sonnet-20250219-v1:0' }, provider: 'bedrock-converse', price_in: 3, price_out: 15 })).body.data;
     const k = (await admin.post('/admin/api-key/apply', { name: 'small-balance', role: 'user', email: '', month_quota: 0, balance: '0.01' })).body.data;
     await admin.post('/admin/api-key/bind-model', { key_id: k.id, model_id: m.id });

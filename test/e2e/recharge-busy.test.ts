@@ -1,20 +1,13 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { script } from '../../local/bedrock-simulator/index.js';
 import { money } from '../../lambdas/core/money.js';
-import { api, startTestGateway, type TestGateway } from '../support/gateway.js';
+import { api, useTestGateway } from '../support/gateway.js';
 
-let gw: TestGateway;
-let admin: ReturnType<typeof api>;
-beforeAll(async () => {
-  gw = await startTestGateway();
-  admin = api(gw.url, gw.adminKey);
-});
-afterAll(async () => {
-  await gw?.close();
-});
+const ctx = useTestGateway();
 
 describe('recharging a busy key', () => {
   it('succeeds while dozens of requests are being admitted and charged, and adds exactly', async () => {
+    const { gw, admin } = ctx;
     const m = (await admin.post('/admin/model/save', { name: 'busy', config: { modelId: 'anthropic.claude-3-haiku-20240307-v1:0' }, provider: 'bedrock-converse', price_in: 1, price_out: 1 })).body.data;
     const k = (await admin.post('/admin/api-key/apply', { name: 'busy-key', role: 'user', email: '', month_quota: 100 })).body.data;
     await admin.post('/admin/api-key/bind-model', { key_id: k.id, model_id: m.id });

@@ -1,3 +1,4 @@
+import { afterAll, beforeAll } from 'vitest';
 import { startBedrockSimulator, type BedrockSimulator } from '../../local/bedrock-simulator/index.js';
 import { ensureTable } from '../../local/table.js';
 
@@ -58,4 +59,20 @@ export function api(base: string, key?: string) {
     get: <T = any>(path: string, headers?: Record<string, string>) => call<T>('GET', path, undefined, headers),
     post: <T = any>(path: string, body?: unknown, headers?: Record<string, string>) => call<T>('POST', path, body ?? {}, headers),
   };
+}
+
+/**
+ * The usual file setup: one gateway for the file (started in beforeAll, closed in afterAll) and an admin client.
+ * Read `ctx.gw` / `ctx.admin` inside tests (they exist once beforeAll has run).
+ */
+export function useTestGateway(): { gw: TestGateway; admin: ReturnType<typeof api> } {
+  const ctx = {} as { gw: TestGateway; admin: ReturnType<typeof api> };
+  beforeAll(async () => {
+    ctx.gw = await startTestGateway();
+    ctx.admin = api(ctx.gw.url, ctx.gw.adminKey);
+  });
+  afterAll(async () => {
+    await ctx.gw?.close();
+  });
+  return ctx;
 }

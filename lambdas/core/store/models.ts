@@ -97,18 +97,12 @@ export async function listModels(q?: string): Promise<Model[]> {
     .sort((a, b) => a.id - b.id);
 }
 
-export interface ModelInput {
+/** What an admin saves: a model without its timestamps; no id creates one, absent cache prices keep the stored ones. */
+export type ModelInput = Omit<Model, 'id' | 'createdAt' | 'updatedAt' | 'priceCacheRead' | 'priceCacheWrite'> & {
   id?: number;
-  name: string;
-  groupId: number | null;
-  multiple: boolean;
-  provider: string;
-  config: Record<string, unknown>;
-  priceIn: Money;
-  priceOut: Money;
   priceCacheRead?: Money;
   priceCacheWrite?: Money;
-}
+};
 
 type Items = NonNullable<TransactWriteCommandInput['TransactItems']>;
 
