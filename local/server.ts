@@ -1,6 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { bundleFor, lambdaBundles } from './bundles.js';
 import { installLambdaShim, isStreamingHandler, LocalResponseStream, type ResponsePrelude } from './lambda-shim.js';
 
 installLambdaShim();
@@ -21,29 +24,65 @@ export interface LocalGateway {
 
 interface Mount {
   prefix: string;
-  load: () => Promise<Handler>;
+  /** The Lambda entry point serving the prefix (its source file, and the key of its bundle). */
+  entry: string;
   /** Lambda timeout of the deployed function, for context.getRemainingTimeInMillis(). */
   timeoutMs: number;
 }
 
 const MOUNTS: Mount[] = [
-  { prefix: '/v1/', load: async () => (await import('../lambdas/chat/index.js')).handler as Handler, timeoutMs: 900_000 },
-  { prefix: '/admin/', load: async () => (await import('../lambdas/admin/index.js')).handler as Handler, timeoutMs: 30_000 },
-  { prefix: '/user/', load: async () => (await import('../lambdas/user/index.js')).handler as Handler, timeoutMs: 30_000 },
-  { prefix: '/bot/feishu/', load: async () => (await import('../lambdas/feishu/webhook.js')).handler as Handler, timeoutMs: 10_000 },
+  { prefix: '/v1/', entry: 'lambdas/chat/index.ts', timeoutMs: 900_000 },
+  { prefix: '/admin/', entry: 'lambdas/admin/index.ts', timeoutMs: 30_000 },
+  { prefix: '/user/', entry: 'lambdas/user/index.ts', timeoutMs: 30_000 },
+  { prefix: '/bot/feishu/', entry: 'lambdas/feishu/webhook.ts', timeoutMs: 10_000 },
 ];
+const FEISHU_WORKER = { entry: 'lambdas/feishu/worker.ts', functionName: 'local-feishu-worker', timeoutMs: 300_000 };
+
+// Static imports per entry (not a computed path), so tsc checks them and tools see the dependency.
+const SOURCES: Record<string, () => Promise<{ handler: unknown }>> = {
+  'lambdas/chat/index.ts': () => import('../lambdas/chat/index.js'),
+  'lambdas/admin/index.ts': () => import('../lambdas/admin/index.js'),
+  'lambdas/user/index.ts': () => import('../lambdas/user/index.js'),
+  'lambdas/feishu/webhook.ts': () => import('../lambdas/feishu/webhook.js'),
+  'lambdas/feishu/worker.ts': () => import('../lambdas/feishu/worker.js'),
+};
 
 const MAX_BODY = 20 * 1024 * 1024;
 
-export async function startLocalGateway(opts: { port?: number; host?: string } = {}): Promise<LocalGateway> {
-  // Deployed, the webhook invokes the worker Lambda asynchronously; here the same worker runs in this process.
-  const [{ runWorkerInProcess }, { answerEvent }] = await Promise.all([import('../lambdas/core/feishu/handoff.js'), import('../lambdas/core/feishu/answer.js')]);
-  runWorkerInProcess(answerEvent);
+export interface LocalGatewayOptions {
+  port?: number;
+  host?: string;
+  /**
+   * Serve from the esbuild bundles of this cloud assembly (`npm run synth` → cdk.out) instead of the TypeScript
+   * sources: each function's index.mjs, exactly as Lambda runs it. The webhook then hands events to the worker
+   * bundle through a local stand-in for Lambda's Invoke API, as it does deployed.
+   */
+  bundles?: string;
+}
+
+export async function startLocalGateway(opts: LocalGatewayOptions = {}): Promise<LocalGateway> {
   const handlers = new Map<string, Handler>();
-  for (const m of MOUNTS) handlers.set(m.prefix, await m.load());
+  let worker: AsyncWorker | undefined;
+  if (opts.bundles) {
+    const bundles = lambdaBundles(opts.bundles);
+    const load = async (entry: string): Promise<Handler> => {
+      const b = bundleFor(bundles, entry);
+      const mod = (await import(pathToFileURL(join(b.assetDir, b.file)).href)) as Record<string, unknown>;
+      if (typeof mod[b.exportName] !== 'function') throw new Error(`${b.logicalId}: ${b.file} exports no ${b.exportName}()`);
+      return mod[b.exportName] as Handler;
+    };
+    for (const m of MOUNTS) handlers.set(m.prefix, await load(m.entry));
+    worker = new AsyncWorker(await load(FEISHU_WORKER.entry), FEISHU_WORKER.timeoutMs);
+  } else {
+    // Deployed, the webhook invokes the worker Lambda asynchronously; from sources the same worker runs in this
+    // process (tests wait for it with handoff's idle()).
+    const [{ runWorkerInProcess }, { answerEvent }] = await Promise.all([import('../lambdas/core/feishu/handoff.js'), import('../lambdas/core/feishu/answer.js')]);
+    runWorkerInProcess(answerEvent);
+    for (const m of MOUNTS) handlers.set(m.prefix, (await SOURCES[m.entry]!()).handler as Handler);
+  }
 
   const server = createServer((req, res) => {
-    void serve(req, res, handlers).catch((e) => {
+    void serve(req, res, handlers, worker).catch((e) => {
       if ((e as Error)?.message === 'client disconnected') return;
       console.error('local server error', e);
       if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
@@ -53,8 +92,14 @@ export async function startLocalGateway(opts: { port?: number; host?: string } =
   server.keepAliveTimeout = 5000;
   await new Promise<void>((ok) => server.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', ok));
   const port = (server.address() as { port: number }).port;
+  const url = `http://127.0.0.1:${port}`;
+  if (worker) {
+    // What the stack gives the webhook function: the worker's name, and here an endpoint that stands in for Lambda.
+    process.env.FEISHU_WORKER_FUNCTION_NAME = FEISHU_WORKER.functionName;
+    process.env.AWS_ENDPOINT_URL_LAMBDA = url;
+  }
   return {
-    url: `http://127.0.0.1:${port}`,
+    url,
     port,
     server,
     close: () =>
@@ -65,11 +110,43 @@ export async function startLocalGateway(opts: { port?: number; host?: string } =
   };
 }
 
-async function serve(req: IncomingMessage, res: ServerResponse, handlers: Map<string, Handler>): Promise<void> {
+/**
+ * Lambda's asynchronous invocation, for the worker bundle: `POST /2015-03-31/functions/{name}/invocations` with
+ * `X-Amz-Invocation-Type: Event` answers 202 at once and runs the handler in the background.
+ */
+class AsyncWorker {
+  constructor(
+    private readonly handler: Handler,
+    private readonly timeoutMs: number,
+  ) {}
+
+  invoke(payload: Buffer): void {
+    const event: unknown = JSON.parse(payload.toString('utf8') || 'null');
+    this.handler(event, lambdaContext(this.timeoutMs)).catch((e: unknown) => console.error('feishu worker bundle failed', e));
+  }
+}
+
+const INVOKE_PATH = /^\/2015-03-31\/functions\/([^/]+)\/invocations$/;
+const isLoopback = (address: string | undefined) => address === '127.0.0.1' || address === '::1' || address === '::ffff:127.0.0.1';
+
+async function serve(req: IncomingMessage, res: ServerResponse, handlers: Map<string, Handler>, worker: AsyncWorker | undefined): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://localhost');
   if (url.pathname === '/health') {
     res.writeHead(200, { 'content-type': 'application/json' });
     res.end(JSON.stringify({ status: 'ok' }));
+    return;
+  }
+  const invoke = worker && req.method === 'POST' ? INVOKE_PATH.exec(url.pathname) : null;
+  if (worker && invoke && isLoopback(req.socket.remoteAddress)) {
+    const payload = await readBody(req);
+    if (decodeURIComponent(invoke[1]!) !== FEISHU_WORKER.functionName || req.headers['x-amz-invocation-type'] !== 'Event' || !payload) {
+      res.writeHead(400, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ Type: 'User', message: 'Only asynchronous invocations of the Feishu worker exist here.' }));
+      return;
+    }
+    worker.invoke(payload);
+    res.writeHead(202, { 'content-type': 'application/json' });
+    res.end();
     return;
   }
   const mount = MOUNTS.find((m) => url.pathname.startsWith(m.prefix));

@@ -77,7 +77,8 @@ async function main(): Promise<void> {
   await ensureBootstrapAdmin();
 
   const { startLocalGateway } = await import('./server.js');
-  const gw = await startLocalGateway({ port, host });
+  // GATEWAY_BUNDLES=cdk.out serves the esbuild bundles `npm run synth` packaged, exactly as Lambda runs them.
+  const gw = await startLocalGateway({ port, host, bundles: env.GATEWAY_BUNDLES || undefined });
   stops.unshift(() => gw.close());
 
   const base = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${gw.port}`;
@@ -85,6 +86,7 @@ async function main(): Promise<void> {
   console.log(`\n${bar}\n Bedrock gateway listening on ${base}\n${bar}`);
   console.log(` DynamoDB : ${dynamo ? `DynamoDB Local ${dynamo.endpoint} (data in ${join(dataDir, 'dynamodb')})` : env.AWS_ENDPOINT_URL_DYNAMODB}, table ${env.TABLE_NAME}`);
   console.log(` Bedrock  : ${bedrockNote}`);
+  if (env.GATEWAY_BUNDLES) console.log(` Code     : the Lambda bundles in ${resolve(env.GATEWAY_BUNDLES)}`);
   if (simulated) console.log(`\n  !!! NO AWS CREDENTIALS: Bedrock is SIMULATED. Answers are canned, not a real model. !!!\n`);
   if (admin.generated) console.log(` Admin key (generated now, shown once; also saved to ${admin.file}):\n\n   ${admin.key}\n`);
   else if (admin.file) console.log(` Admin key: the one in ${admin.file}`);

@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import * as path from 'node:path';
-import { type CfnElement, type Duration, type RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { type CfnElement, type CfnResource, type Duration, type RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -11,11 +11,24 @@ import { Construct } from 'constructs';
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 /**
- * Lets CommonJS dependencies (the Lark SDK, parts of the AWS SDK) call `require` for Node
- * built-ins from inside an ESM bundle, where `require` does not otherwise exist.
+ * CommonJS dependencies bundled into an ESM file still expect the CommonJS module scope: `require` for Node
+ * built-ins (the Lark SDK, parts of the AWS SDK) and `__dirname` / `__filename` (the Lark SDK's dependencies read
+ * `__dirname` at load, which crashed the Feishu worker with "__dirname is not defined in ES module scope"). The
+ * banner defines all three from `import.meta.url`, so every bundle stays one self-contained ESM file: no
+ * node_modules to ship, and the same output format for every function. The aliases keep the banner's own
+ * imports from clashing with names inside the bundle.
  */
-const ESM_REQUIRE_BANNER =
-  "import { createRequire } from 'module'; const require = createRequire(import.meta.url);";
+export const ESM_COMMONJS_BANNER = [
+  "import { createRequire as __gwCreateRequire } from 'node:module';",
+  "import { fileURLToPath as __gwFileURLToPath } from 'node:url';",
+  "import { dirname as __gwDirname } from 'node:path';",
+  'const require = __gwCreateRequire(import.meta.url);',
+  'const __filename = __gwFileURLToPath(import.meta.url);',
+  'const __dirname = __gwDirname(__filename);',
+].join(' ');
+
+/** Template metadata naming a function's entry file, so tooling can find a function's bundle by its source. */
+export const ENTRY_METADATA_KEY = 'gateway:entry';
 
 export interface GatewayFunctionProps {
   /** Handler file relative to the repository root, exporting `handler`. */
@@ -75,7 +88,7 @@ export class GatewayFunction extends Construct {
         format: OutputFormat.ESM,
         target: 'node22',
         mainFields: ['module', 'main'],
-        banner: ESM_REQUIRE_BANNER,
+        banner: ESM_COMMONJS_BANNER,
         minify: true,
         sourceMap: true,
         sourceMapMode: SourceMapMode.DEFAULT,
@@ -84,6 +97,7 @@ export class GatewayFunction extends Construct {
         forceDockerBundling: false,
       },
     });
+    (this.function.node.defaultChild as CfnResource).addMetadata(ENTRY_METADATA_KEY, props.entry);
     Validations.of(this.function).acknowledge({
       id: 'AwsSolutions-L1',
       reason:
