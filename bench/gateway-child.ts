@@ -26,7 +26,9 @@ if (tracing) {
   const origRequest = http.request;
   (http as any).request = function (this: unknown, ...args: any[]) {
     const opts = args.find((a) => a && typeof a === 'object' && !(a instanceof URL)) ?? {};
-    const op = String(opts.headers?.['x-amz-target'] ?? opts.headers?.['X-Amz-Target'] ?? '?').split('.').pop();
+    const op = String(opts.headers?.['x-amz-target'] ?? opts.headers?.['X-Amz-Target'] ?? '?')
+      .split('.')
+      .pop();
     mark('ddb-start', op);
     const req = (origRequest as any).apply(this, args) as http.ClientRequest;
     req.once('response', (res) => res.once('end', () => mark('ddb-end', op)));
@@ -58,7 +60,11 @@ if (tracing) {
     cls.prototype.send = function (this: unknown, ...a: any[]) {
       mark(`${name}-send`);
       const p = orig.apply(this, a);
-      if (p && typeof p.then === 'function') p.then(() => mark(`${name}-done`), () => mark(`${name}-done`));
+      if (p && typeof p.then === 'function')
+        p.then(
+          () => mark(`${name}-done`),
+          () => mark(`${name}-done`),
+        );
       return p;
     };
   };

@@ -42,10 +42,17 @@ const COLD_RUNS = 5;
 
 const TARGET = { addedP50: 2, addedP99: 10, spacingDev: 5, bundleBytes: 1.5 * 1024 * 1024 };
 
-const SHORT_SCRIPT: Script = script.text('Hello from the benchmark simulator.', { chunkSize: 8, usage: { inputTokens: 5, outputTokens: 9 } });
+const SHORT_SCRIPT: Script = script.text('Hello from the benchmark simulator.', {
+  chunkSize: 8,
+  usage: { inputTokens: 5, outputTokens: 9 },
+});
 const TEXT_200 = 'The quick brown fox jumps over the lazy dog. '.repeat(5).slice(0, 200);
 const LOAD_SCRIPT: Script = script.text(TEXT_200, { chunkSize: 10, usage: { inputTokens: 5, outputTokens: 50 } });
-const SLOW_SCRIPT: Script = script.text(TEXT_200, { chunkSize: 200 / SLOW_CHUNKS, delayMs: SLOW_DELAY_MS, usage: { inputTokens: 5, outputTokens: 50 } });
+const SLOW_SCRIPT: Script = script.text(TEXT_200, {
+  chunkSize: 200 / SLOW_CHUNKS,
+  delayMs: SLOW_DELAY_MS,
+  usage: { inputTokens: 5, outputTokens: 50 },
+});
 
 const progress = (msg: string) => process.stderr.write(`[bench ${(performance.now() / 1000).toFixed(1)}s] ${msg}\n`);
 const out: string[] = [];
@@ -107,7 +114,12 @@ async function main(): Promise<void> {
   const direct = directClient(simUrl);
   cleanups.push(async () => direct.destroy());
   const setScript = (s: Script) => sim.call({ type: 'setDefault', script: s });
-  const pids = { gateway: gw.proc.pid, 'DynamoDB Local': childPids(process.pid, 'java')[0], simulator: sim.proc.pid, 'bench clients': process.pid };
+  const pids = {
+    gateway: gw.proc.pid,
+    'DynamoDB Local': childPids(process.pid, 'java')[0],
+    simulator: sim.proc.pid,
+    'bench clients': process.pid,
+  };
 
   const ctx: Ctx = { gwUrl, userKey, agent, direct, setScript, pids };
   await sectionTtfb(ctx);
@@ -141,7 +153,9 @@ async function main(): Promise<void> {
   print('== Summary (informational; targets from the brief) ==');
   print(table([['figure', 'value', 'target', ''], ...summaryRows]));
   print();
-  print(`bench wall time ${((performance.now() - t0) / 1000).toFixed(1)} s; node ${process.version}; ${(await import('node:os')).cpus().length} CPUs`);
+  print(
+    `bench wall time ${((performance.now() - t0) / 1000).toFixed(1)} s; node ${process.version}; ${(await import('node:os')).cpus().length} CPUs`,
+  );
   results.wallSeconds = round((performance.now() - t0) / 1000, 1);
 }
 
@@ -196,7 +210,13 @@ async function provision(gwUrl: string): Promise<string> {
     price_in: 1,
     price_out: 1,
   });
-  const key = await post('/admin/api-key/apply', { name: 'bench-user', role: 'user', email: '', month_quota: 1_000_000, balance: 1_000_000 });
+  const key = await post('/admin/api-key/apply', {
+    name: 'bench-user',
+    role: 'user',
+    email: '',
+    month_quota: 1_000_000,
+    balance: 1_000_000,
+  });
   await post('/admin/api-key/bind-model', { key_id: key.id, model_id: model.id });
   return key.api_key as string;
 }
@@ -256,11 +276,23 @@ async function sectionTtfb(c: Ctx): Promise<void> {
     ]),
   );
   if (failed.length) print(`   failed requests: ${failed.length} (first: ${failed[0].error})`);
-  print(`   model/grant cache TTL ${process.env.MODEL_CACHE_TTL_MS ?? 5000} ms: a cache refresh (1 model GetItem; + grant lookup for the user key) every 5 s is included`);
-  print(`   whole response ([DONE] is written after settlement): admin p50 ${ms(median(a.map((r) => r.total)))}, user p50 ${ms(median(u.map((r) => r.total)))}, direct p50 ${ms(median(d.map((r) => r.total)))}`);
+  print(
+    `   model/grant cache TTL ${process.env.MODEL_CACHE_TTL_MS ?? 5000} ms: a cache refresh (1 model GetItem; + grant lookup for the user key) every 5 s is included`,
+  );
+  print(
+    `   whole response ([DONE] is written after settlement): admin p50 ${ms(median(a.map((r) => r.total)))}, user p50 ${ms(median(u.map((r) => r.total)))}, direct p50 ${ms(median(d.map((r) => r.total)))}`,
+  );
   print(`   ${cpuLine}`);
   print();
-  results.ttfb = { n: okIdx.length, direct: rounded(sd), admin: rounded(sa), user: rounded(su), addedAdmin: rounded(sda), addedUser: rounded(sdu), failed: failed.length };
+  results.ttfb = {
+    n: okIdx.length,
+    direct: rounded(sd),
+    admin: rounded(sa),
+    user: rounded(su),
+    addedAdmin: rounded(sda),
+    addedUser: rounded(sdu),
+    failed: failed.length,
+  };
   addSummary('added TTFB p50, admin key', ms(sda.p50), `≤ ${TARGET.addedP50} ms`, verdict(sda.p50, TARGET.addedP50));
   addSummary('added TTFB p99, admin key', ms(sda.p99), `≤ ${TARGET.addedP99} ms`, verdict(sda.p99, TARGET.addedP99));
   addSummary('added TTFB p50, user key', ms(sdu.p50), `≤ ${TARGET.addedP50} ms`, verdict(sdu.p50, TARGET.addedP50));
@@ -316,7 +348,7 @@ async function load(label: string, seconds: number, one: () => Promise<StreamRes
     const perReq = Object.entries(u)
       .filter(([k]) => k !== 'capacity' && k !== 'others')
       .filter(([, v]) => v >= 1)
-      .map(([k, v]) => `${k} ${((v / 100) * r.seconds * 1000 / Math.max(1, r.completed)).toFixed(2)}`);
+      .map(([k, v]) => `${k} ${(((v / 100) * r.seconds * 1000) / Math.max(1, r.completed)).toFixed(2)}`);
     r.cpu = `${line}\n      CPU ms per completed request: ${perReq.join(', ')}`;
   }
   return r;
@@ -333,7 +365,9 @@ async function sectionThroughput(c: Ctx): Promise<void> {
   runs.push(await load('gateway, admin key', LOAD_SECONDS, () => gatewayStream(c.gwUrl, ADMIN_KEY, c.agent, body), c));
   runs.push(await load('gateway, user key (one key)', LOAD_SECONDS, () => gatewayStream(c.gwUrl, c.userKey, c.agent, body), c));
 
-  print(`== 2. Throughput: ${CONCURRENCY} concurrent streaming clients, ~${LOAD_SECONDS} s each; response = ${SLOW_CHUNKS} text chunks of 10 chars, no upstream delay ==`);
+  print(
+    `== 2. Throughput: ${CONCURRENCY} concurrent streaming clients, ~${LOAD_SECONDS} s each; response = ${SLOW_CHUNKS} text chunks of 10 chars, no upstream delay ==`,
+  );
   print(
     table([
       ['', 'req/s', 'text chunks/s', 'completed', 'errors', 'TTFB p50', 'TTFB p99', 'total p50', 'total p99'],
@@ -367,7 +401,12 @@ async function sectionThroughput(c: Ctx): Promise<void> {
     totalP99: round(percentile(r.total, 99)),
   }));
   const [dr, ga, gu] = runs;
-  addSummary('throughput, gateway admin key', `${(ga.completed / ga.seconds).toFixed(1)} req/s`, `info (direct ${(dr.completed / dr.seconds).toFixed(0)} req/s)`, 'INFO');
+  addSummary(
+    'throughput, gateway admin key',
+    `${(ga.completed / ga.seconds).toFixed(1)} req/s`,
+    `info (direct ${(dr.completed / dr.seconds).toFixed(0)} req/s)`,
+    'INFO',
+  );
   addSummary('errors under load, gateway admin key', String(ga.errors), '0', ga.errors === 0 ? 'PASS' : 'MISS');
   addSummary('errors under load, gateway user key', String(gu.errors), '0', gu.errors === 0 ? 'PASS' : 'MISS');
 }
@@ -449,7 +488,9 @@ async function sectionSpacing(c: Ctx, inst: Instrumented): Promise<void> {
   const relays = splitRequests(tracedMarks).map(relayDelays);
   if (process.env.BENCH_DEBUG) {
     const last = splitRequests(tracedMarks).pop() ?? [];
-    progress(`trace of the last traced stream: ${last.map((m) => `${(m[0] - last[0][0]).toFixed(2)} ${m[1]}${m[2] ? `(${m[2]})` : ''}`).join(', ')}`);
+    progress(
+      `trace of the last traced stream: ${last.map((m) => `${(m[0] - last[0][0]).toFixed(2)} ${m[1]}${m[2] ? `(${m[2]})` : ''}`).join(', ')}`,
+    );
   }
   const relay = relays.flatMap((r) => r.delays);
   const relayAt = relays.flatMap((r) => r.at);
@@ -466,7 +507,17 @@ async function sectionSpacing(c: Ctx, inst: Instrumented): Promise<void> {
   const gd = dev(gg);
   const dd = dev(dg);
   const chunksSeen = gw.map((r) => r.textChunks);
-  const row = (name: string, xs: number[], ds: number[], target = '') => [name, String(xs.length), ms(Math.min(...xs)), ms(median(xs)), ms(Math.max(...xs)), ms(median(ds)), ms(percentile(ds, 99)), ms(Math.max(...ds)), target];
+  const row = (name: string, xs: number[], ds: number[], target = '') => [
+    name,
+    String(xs.length),
+    ms(Math.min(...xs)),
+    ms(median(xs)),
+    ms(Math.max(...xs)),
+    ms(median(ds)),
+    ms(percentile(ds, 99)),
+    ms(Math.max(...ds)),
+    target,
+  ];
   print(`== 3. Chunk spacing: upstream sends ${SLOW_CHUNKS} text deltas ${SLOW_DELAY_MS} ms apart; inter-arrival at the client ==`);
   print(
     table([
@@ -480,28 +531,69 @@ async function sectionSpacing(c: Ctx, inst: Instrumented): Promise<void> {
   );
   print(`   text chunks per gateway stream: ${chunksSeen.join(', ')} (expected ${SLOW_CHUNKS}; fewer would mean frames were merged)`);
   print(`   ${cpuLine}`);
-  print(`   the gateway's main thread waited ${ms(gwWait, 1)} in the run queue (runnable, no free CPU) during its ${gw.length} streams (/proc schedstat)`);
-  print(`   GC pauses in the traced gateway during its streams: ${gcPauses.length}, max ${ms(gcPauses.length ? Math.max(...gcPauses) : 0, 2)}`);
+  print(
+    `   the gateway's main thread waited ${ms(gwWait, 1)} in the run queue (runnable, no free CPU) during its ${gw.length} streams (/proc schedstat)`,
+  );
+  print(
+    `   GC pauses in the traced gateway during its streams: ${gcPauses.length}, max ${ms(gcPauses.length ? Math.max(...gcPauses) : 0, 2)}`,
+  );
   print(
     `   relay inside the traced gateway: upstream DATA read → SSE write for ${relay.length} reads: ` +
       `p50 ${ms(median(relay), 3)}, p99 ${ms(percentile(relay, 99), 3)}, max ${ms(Math.max(...relay), 3)} at read #${worst} ` +
       `(#0 messageStart, #1–${SLOW_CHUNKS} text, then block stop, messageStop, metadata; ${silent} reads produced no chunk)`,
   );
-  print(`   text deltas only: max relay ${ms(Math.max(...textRelay), 3)} over ${textRelay.length} chunks (the end of stream is slower by design: [DONE] is written after settlement)`);
+  print(
+    `   text deltas only: max relay ${ms(Math.max(...textRelay), 3)} over ${textRelay.length} chunks (the end of stream is slower by design: [DONE] is written after settlement)`,
+  );
   print();
   results.spacing = {
-    gateway: { intervals: gg.length, p50: round(median(gg)), devP50: round(median(gd)), devP99: round(percentile(gd, 99)), devMax: round(Math.max(...gd)), chunks: chunksSeen },
-    direct: { intervals: dg.length, p50: round(median(dg)), devP50: round(median(dd)), devP99: round(percentile(dd, 99)), devMax: round(Math.max(...dd)) },
-    relayInsideGateway: { reads: relay.length, p50: round(median(relay)), p99: round(percentile(relay, 99)), max: round(Math.max(...relay)), maxAtRead: worst, textMax: round(Math.max(...textRelay)) },
+    gateway: {
+      intervals: gg.length,
+      p50: round(median(gg)),
+      devP50: round(median(gd)),
+      devP99: round(percentile(gd, 99)),
+      devMax: round(Math.max(...gd)),
+      chunks: chunksSeen,
+    },
+    direct: {
+      intervals: dg.length,
+      p50: round(median(dg)),
+      devP50: round(median(dd)),
+      devP99: round(percentile(dd, 99)),
+      devMax: round(Math.max(...dd)),
+    },
+    relayInsideGateway: {
+      reads: relay.length,
+      p50: round(median(relay)),
+      p99: round(percentile(relay, 99)),
+      max: round(Math.max(...relay)),
+      maxAtRead: worst,
+      textMax: round(Math.max(...textRelay)),
+    },
     tracedClientDevMax: round(Math.max(...dev(tg))),
     gatewayRunQueueWaitMs: round(gwWait, 1),
     tracedGcPauseMaxMs: round(gcPauses.length ? Math.max(...gcPauses) : 0),
     tracedReadDevMax: round(Math.max(...dev(readGaps))),
     tracedWriteDevMax: round(Math.max(...dev(writeGaps))),
   };
-  addSummary('chunk spacing |dev| p99 (gateway)', ms(percentile(gd, 99)), `≤ ${TARGET.spacingDev} ms (direct ${ms(percentile(dd, 99))})`, verdict(percentile(gd, 99), TARGET.spacingDev));
-  addSummary('chunk spacing |dev| max (gateway)', ms(Math.max(...gd)), `≤ ${TARGET.spacingDev} ms (direct ${ms(Math.max(...dd))})`, verdict(Math.max(...gd), TARGET.spacingDev));
-  addSummary('relay of text chunks read → SSE write, max', ms(Math.max(...textRelay), 3), `≤ ${TARGET.spacingDev} ms`, verdict(Math.max(...textRelay), TARGET.spacingDev));
+  addSummary(
+    'chunk spacing |dev| p99 (gateway)',
+    ms(percentile(gd, 99)),
+    `≤ ${TARGET.spacingDev} ms (direct ${ms(percentile(dd, 99))})`,
+    verdict(percentile(gd, 99), TARGET.spacingDev),
+  );
+  addSummary(
+    'chunk spacing |dev| max (gateway)',
+    ms(Math.max(...gd)),
+    `≤ ${TARGET.spacingDev} ms (direct ${ms(Math.max(...dd))})`,
+    verdict(Math.max(...gd), TARGET.spacingDev),
+  );
+  addSummary(
+    'relay of text chunks read → SSE write, max',
+    ms(Math.max(...textRelay), 3),
+    `≤ ${TARGET.spacingDev} ms`,
+    verdict(Math.max(...textRelay), TARGET.spacingDev),
+  );
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -544,8 +636,12 @@ async function sectionBundles(): Promise<BundleFigures[]> {
 
 function printBundles(figures: BundleFigures[]): void {
   const mb = (b: number) => `${(b / 1024 / 1024).toFixed(2)} MB`;
-  print('== 4. Bundles (esbuild as NodejsFunction runs it: esm, node22, minify, bundle all, main-fields module,main, createRequire banner) ==');
-  print(`   cold import = fresh \`node ${process.version}\` process, performance.now() around await import(bundle), median of ${COLD_RUNS}`);
+  print(
+    '== 4. Bundles (esbuild as NodejsFunction runs it: esm, node22, minify, bundle all, main-fields module,main, createRequire banner) ==',
+  );
+  print(
+    `   cold import = fresh \`node ${process.version}\` process, performance.now() around await import(bundle), median of ${COLD_RUNS}`,
+  );
   print(
     table([
       ['bundle', 'bytes', 'size', '.map', 'build', 'import p50 (min)', 'with --enable-source-maps', 'target'],
@@ -584,8 +680,18 @@ function printBundles(figures: BundleFigures[]): void {
   }));
   const chat = figures.find((f) => f.name === 'chat');
   if (chat?.result) {
-    addSummary('chat bundle size', `${chat.result.bytes} B (${mb(chat.result.bytes)})`, `≤ ${mb(TARGET.bundleBytes)}`, verdict(chat.result.bytes, TARGET.bundleBytes));
-    addSummary('chat bundle cold import p50 (min)', `${ms(median(chat.importMs ?? []), 1)} (${ms(Math.min(...(chat.importMs ?? [])), 1)})`, `info (with source maps ${ms(median(chat.importMsSourceMaps ?? []), 1)})`, 'INFO');
+    addSummary(
+      'chat bundle size',
+      `${chat.result.bytes} B (${mb(chat.result.bytes)})`,
+      `≤ ${mb(TARGET.bundleBytes)}`,
+      verdict(chat.result.bytes, TARGET.bundleBytes),
+    );
+    addSummary(
+      'chat bundle cold import p50 (min)',
+      `${ms(median(chat.importMs ?? []), 1)} (${ms(Math.min(...(chat.importMs ?? [])), 1)})`,
+      `info (with source maps ${ms(median(chat.importMsSourceMaps ?? []), 1)})`,
+      'INFO',
+    );
   } else addSummary('chat bundle size', 'bundle failed', `≤ ${mb(TARGET.bundleBytes)}`, 'MISS');
 }
 
@@ -673,7 +779,9 @@ async function sectionDynamo(c: Ctx, inst: Instrumented): Promise<void> {
       perRequest.push({ r, before: calls.filter((x) => x.start < fb), after: calls.filter((x) => x.start >= fb) });
     }
     const traced = splitRequests(await inst.trace());
-    breakdowns[label] = traced.map((req, i) => (perRequest[i] ? breakdown(req, perRequest[i].r) : undefined)).filter((b): b is Breakdown => b !== undefined);
+    breakdowns[label] = traced
+      .map((req, i) => (perRequest[i] ? breakdown(req, perRequest[i].r) : undefined))
+      .filter((b): b is Breakdown => b !== undefined);
 
     const sig = (xs: DdbCall[]) => xs.map((x) => x.op).join(', ') || '(none)';
     // The most common sequence is the representative one.
@@ -693,7 +801,9 @@ async function sectionDynamo(c: Ctx, inst: Instrumented): Promise<void> {
       { t: last.r.start + last.r.ttfb, s: `FIRST BYTE ${rel(last.r.start + last.r.ttfb)}` },
       { t: last.r.start + last.r.total, s: `end ${rel(last.r.start + last.r.total)}` },
     ].sort((x, y) => x.t - y.t);
-    detail.push(`   ${label}: ${times}/${MEASURED} requests had this sequence; last one (ms from send): ${events.map((e) => e.s).join(' → ')}`);
+    detail.push(
+      `   ${label}: ${times}/${MEASURED} requests had this sequence; last one (ms from send): ${events.map((e) => e.s).join(' → ')}`,
+    );
     const perOp = new Map<string, number[]>();
     for (const p of perRequest) for (const x of [...p.before, ...p.after]) perOp.set(x.op, [...(perOp.get(x.op) ?? []), x.end - x.start]);
     json[label] = {
@@ -707,7 +817,12 @@ async function sectionDynamo(c: Ctx, inst: Instrumented): Promise<void> {
   }
   print(table(rows));
   for (const d of detail) print(d);
-  const perOpLine = (['admin', 'user'] as const).map((l) => `${l}: ${Object.entries((json[l] as any).ddbLocalMsPerOpP50).map(([op, v]) => `${op} ${v} ms`).join(', ')}`);
+  const perOpLine = (['admin', 'user'] as const).map(
+    (l) =>
+      `${l}: ${Object.entries((json[l] as any).ddbLocalMsPerOpP50)
+        .map(([op, v]) => `${op} ${v} ms`)
+        .join(', ')}`,
+  );
   print(`   DynamoDB Local time per call at the proxy, p50 — ${perOpLine.join('; ')}`);
   print();
 
@@ -717,7 +832,9 @@ async function sectionDynamo(c: Ctx, inst: Instrumented): Promise<void> {
     ms(median(breakdowns.user.map(f))),
     note,
   ];
-  print(`   Where the time to first byte goes (p50 of ${breakdowns.admin.length}/${breakdowns.user.length} traced requests; DynamoDB here includes the proxy hop):`);
+  print(
+    `   Where the time to first byte goes (p50 of ${breakdowns.admin.length}/${breakdowns.user.length} traced requests; DynamoDB here includes the proxy hop):`,
+  );
   print(
     table([
       ['segment', 'admin', 'user', ''],
@@ -735,7 +852,10 @@ async function sectionDynamo(c: Ctx, inst: Instrumented): Promise<void> {
   );
   print();
   json.breakdownP50 = Object.fromEntries(
-    Object.entries(breakdowns).map(([k, bs]) => [k, Object.fromEntries(Object.keys(bs[0] ?? {}).map((f) => [f, round(median(bs.map((b) => (b as any)[f])))]))]),
+    Object.entries(breakdowns).map(([k, bs]) => [
+      k,
+      Object.fromEntries(Object.keys(bs[0] ?? {}).map((f) => [f, round(median(bs.map((b) => (b as any)[f])))])),
+    ]),
   );
   results.dynamo = json;
 }

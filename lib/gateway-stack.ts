@@ -58,7 +58,7 @@ export class GatewayStack extends Stack {
       id: 'AwsSolutions-SMG4',
       reason:
         'The bootstrap admin key is an API key, not a credential of another service: it is rotated with ' +
-        'the admin API\'s key reset, which a Secrets Manager rotation Lambda could not do consistently.',
+        "the admin API's key reset, which a Secrets Manager rotation Lambda could not do consistently.",
     });
 
     const gatewayFunction = (id: string, options: FunctionOptions) =>
@@ -136,7 +136,7 @@ export class GatewayStack extends Stack {
     });
     Validations.of(failedFeishuEvents).acknowledge({
       id: 'AwsSolutions-SQS3',
-      reason: 'This queue is itself the dead-letter destination of the Feishu worker\'s failed async invocations.',
+      reason: "This queue is itself the dead-letter destination of the Feishu worker's failed async invocations.",
     });
     this.feishuWorker.function.configureAsyncInvoke({
       retryAttempts: 0,

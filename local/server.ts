@@ -76,7 +76,10 @@ export async function startLocalGateway(opts: LocalGatewayOptions = {}): Promise
   } else {
     // Deployed, the webhook invokes the worker Lambda asynchronously; from sources the same worker runs in this
     // process (tests wait for it with handoff's idle()).
-    const [{ runWorkerInProcess }, { answerEvent }] = await Promise.all([import('../lambdas/core/feishu/handoff.js'), import('../lambdas/core/feishu/answer.js')]);
+    const [{ runWorkerInProcess }, { answerEvent }] = await Promise.all([
+      import('../lambdas/core/feishu/handoff.js'),
+      import('../lambdas/core/feishu/answer.js'),
+    ]);
     runWorkerInProcess(answerEvent);
     for (const m of MOUNTS) handlers.set(m.prefix, (await SOURCES[m.entry]!()).handler as Handler);
   }
@@ -129,7 +132,12 @@ class AsyncWorker {
 const INVOKE_PATH = /^\/2015-03-31\/functions\/([^/]+)\/invocations$/;
 const isLoopback = (address: string | undefined) => address === '127.0.0.1' || address === '::1' || address === '::ffff:127.0.0.1';
 
-async function serve(req: IncomingMessage, res: ServerResponse, handlers: Map<string, Handler>, worker: AsyncWorker | undefined): Promise<void> {
+async function serve(
+  req: IncomingMessage,
+  res: ServerResponse,
+  handlers: Map<string, Handler>,
+  worker: AsyncWorker | undefined,
+): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://localhost');
   if (url.pathname === '/health') {
     res.writeHead(200, { 'content-type': 'application/json' });

@@ -26,8 +26,17 @@ env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ||= 'true';
 
 function hasAwsCredentials(): boolean {
   if (env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY) return true;
-  if (env.AWS_PROFILE || env.AWS_WEB_IDENTITY_TOKEN_FILE || env.AWS_CONTAINER_CREDENTIALS_FULL_URI || env.AWS_CONTAINER_CREDENTIALS_RELATIVE_URI) return true;
-  const files = [env.AWS_SHARED_CREDENTIALS_FILE || join(homedir(), '.aws', 'credentials'), env.AWS_CONFIG_FILE || join(homedir(), '.aws', 'config')];
+  if (
+    env.AWS_PROFILE ||
+    env.AWS_WEB_IDENTITY_TOKEN_FILE ||
+    env.AWS_CONTAINER_CREDENTIALS_FULL_URI ||
+    env.AWS_CONTAINER_CREDENTIALS_RELATIVE_URI
+  )
+    return true;
+  const files = [
+    env.AWS_SHARED_CREDENTIALS_FILE || join(homedir(), '.aws', 'credentials'),
+    env.AWS_CONFIG_FILE || join(homedir(), '.aws', 'config'),
+  ];
   return files.some((f) => existsSync(f));
 }
 
@@ -60,7 +69,9 @@ async function main(): Promise<void> {
     stops.push(() => sim.close());
     bedrockNote = `SIMULATED at ${sim.url} (no AWS credentials found; replies are marked [simulated Bedrock])`;
   } else {
-    bedrockNote = env.AWS_ENDPOINT_URL_BEDROCK_RUNTIME ? `endpoint ${env.AWS_ENDPOINT_URL_BEDROCK_RUNTIME}` : `real Amazon Bedrock in ${env.AWS_REGION}`;
+    bedrockNote = env.AWS_ENDPOINT_URL_BEDROCK_RUNTIME
+      ? `endpoint ${env.AWS_ENDPOINT_URL_BEDROCK_RUNTIME}`
+      : `real Amazon Bedrock in ${env.AWS_REGION}`;
   }
 
   let dynamo: DynamoDbLocal | undefined;
@@ -84,7 +95,9 @@ async function main(): Promise<void> {
   const base = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${gw.port}`;
   const bar = '='.repeat(78);
   console.log(`\n${bar}\n Bedrock gateway listening on ${base}\n${bar}`);
-  console.log(` DynamoDB : ${dynamo ? `DynamoDB Local ${dynamo.endpoint} (data in ${join(dataDir, 'dynamodb')})` : env.AWS_ENDPOINT_URL_DYNAMODB}, table ${env.TABLE_NAME}`);
+  console.log(
+    ` DynamoDB : ${dynamo ? `DynamoDB Local ${dynamo.endpoint} (data in ${join(dataDir, 'dynamodb')})` : env.AWS_ENDPOINT_URL_DYNAMODB}, table ${env.TABLE_NAME}`,
+  );
   console.log(` Bedrock  : ${bedrockNote}`);
   if (env.GATEWAY_BUNDLES) console.log(` Code     : the Lambda bundles in ${resolve(env.GATEWAY_BUNDLES)}`);
   if (simulated) console.log(`\n  !!! NO AWS CREDENTIALS: Bedrock is SIMULATED. Answers are canned, not a real model. !!!\n`);

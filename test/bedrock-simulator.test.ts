@@ -34,7 +34,11 @@ async function collect(client: BedrockRuntimeClient, input: ConstructorParameter
   } catch (err) {
     error = err;
   }
-  return { events, error, kinds: events.map((e) => Object.keys(e).find((k) => (e as unknown as Record<string, unknown>)[k] !== undefined)) };
+  return {
+    events,
+    error,
+    kinds: events.map((e) => Object.keys(e).find((k) => (e as unknown as Record<string, unknown>)[k] !== undefined)),
+  };
 }
 
 const decodeUtf8 = (b: Uint8Array | undefined) => Buffer.from(b ?? new Uint8Array()).toString('utf8');
@@ -97,9 +101,7 @@ describe('Converse', () => {
   });
 
   it('rejects what Bedrock rejects (roles must alternate)', async () => {
-    const err = await client
-      .send(new ConverseCommand({ modelId: MODEL, messages: [user('a'), user('b')] }))
-      .catch((e: unknown) => e);
+    const err = await client.send(new ConverseCommand({ modelId: MODEL, messages: [user('a'), user('b')] })).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ValidationException);
     expect((err as ValidationException).$metadata.httpStatusCode).toBe(400);
     expect((err as Error).message).toMatch(/alternate/);
@@ -128,13 +130,7 @@ describe('ConverseStream', () => {
     sim.enqueue(script.text('The quick brown fox jumps.', { chunkSize: 5 }));
     const { events, kinds, error } = await collect(client, { modelId: MODEL, messages: [user('hi')] });
     expect(error).toBeUndefined();
-    expect(kinds).toEqual([
-      'messageStart',
-      ...Array(6).fill('contentBlockDelta'),
-      'contentBlockStop',
-      'messageStop',
-      'metadata',
-    ]);
+    expect(kinds).toEqual(['messageStart', ...Array(6).fill('contentBlockDelta'), 'contentBlockStop', 'messageStop', 'metadata']);
     expect(events[0].messageStart?.role).toBe('assistant');
     const text = events.map((e) => e.contentBlockDelta?.delta?.text ?? '').join('');
     expect(text).toBe('The quick brown fox jumps.');
@@ -151,7 +147,10 @@ describe('ConverseStream', () => {
     const { events, kinds } = await collect(client, { modelId: MODEL, messages: [user('weather')] });
     expect(kinds[0]).toBe('messageStart');
     expect(kinds[1]).toBe('contentBlockStart');
-    expect(events[1].contentBlockStart).toEqual({ contentBlockIndex: 0, start: { toolUse: { toolUseId: 'tooluse_1', name: 'get_weather' } } });
+    expect(events[1].contentBlockStart).toEqual({
+      contentBlockIndex: 0,
+      start: { toolUse: { toolUseId: 'tooluse_1', name: 'get_weather' } },
+    });
     const pieces = events.filter((e) => e.contentBlockDelta).map((e) => e.contentBlockDelta!.delta!.toolUse!.input!);
     expect(pieces.length).toBeGreaterThan(2);
     expect(JSON.parse(pieces.join(''))).toEqual(input);
@@ -170,7 +169,10 @@ describe('ConverseStream', () => {
       },
     });
     expect(events.some((e) => e.contentBlockDelta?.delta?.reasoningContent?.signature)).toBe(true);
-    expect(events.find((e) => e.contentBlockStart)?.contentBlockStart).toMatchObject({ contentBlockIndex: 1, start: { toolUse: { name: 'lookup' } } });
+    expect(events.find((e) => e.contentBlockStart)?.contentBlockStart).toMatchObject({
+      contentBlockIndex: 1,
+      start: { toolUse: { name: 'lookup' } },
+    });
     expect(events.find((e) => e.contentBlockDelta?.delta?.toolUse)?.contentBlockDelta?.delta?.toolUse?.input).toBe('{}');
     expect(events.find((e) => e.messageStop)?.messageStop?.stopReason).toBe('tool_use');
   });
@@ -195,7 +197,12 @@ describe('ConverseStream', () => {
     const stops = events.filter((e) => e.contentBlockStop).map((e) => e.contentBlockStop!.contentBlockIndex);
     expect(stops).toEqual([0, 1, 2]);
     const inputOf = (idx: number) =>
-      JSON.parse(events.filter((e) => e.contentBlockDelta?.contentBlockIndex === idx).map((e) => e.contentBlockDelta!.delta!.toolUse!.input).join(''));
+      JSON.parse(
+        events
+          .filter((e) => e.contentBlockDelta?.contentBlockIndex === idx)
+          .map((e) => e.contentBlockDelta!.delta!.toolUse!.input)
+          .join(''),
+      );
     expect(inputOf(1)).toEqual({ city: 'Paris' });
     expect(inputOf(2)).toEqual({ tz: 'Europe/Paris' });
   });
@@ -204,9 +211,17 @@ describe('ConverseStream', () => {
     sim.enqueue(script.reasoning('Let me think about this carefully.', 'Answer: 4', { signature: 'sig-123' }));
     const { events } = await collect(client, { modelId: MODEL, messages: [user('2+2?')] });
     const r = events.filter((e) => e.contentBlockDelta?.contentBlockIndex === 0).map((e) => e.contentBlockDelta!.delta!.reasoningContent!);
-    expect(r.slice(0, -1).map((d) => d.text).join('')).toBe('Let me think about this carefully.');
+    expect(
+      r
+        .slice(0, -1)
+        .map((d) => d.text)
+        .join(''),
+    ).toBe('Let me think about this carefully.');
     expect(r.at(-1)).toEqual({ signature: 'sig-123' });
-    const answer = events.filter((e) => e.contentBlockDelta?.contentBlockIndex === 1).map((e) => e.contentBlockDelta!.delta!.text).join('');
+    const answer = events
+      .filter((e) => e.contentBlockDelta?.contentBlockIndex === 1)
+      .map((e) => e.contentBlockDelta!.delta!.text)
+      .join('');
     expect(answer).toBe('Answer: 4');
   });
 
@@ -234,7 +249,9 @@ describe('ConverseStream', () => {
     ['ModelTimeoutException', 408],
   ] as const)('failBefore %s → %i', async (type, status) => {
     sim.enqueue({ failBefore: { type } });
-    const err = (await client.send(new ConverseCommand({ modelId: MODEL, messages: [user('hi')] })).catch((e: unknown) => e)) as ThrottlingException;
+    const err = (await client
+      .send(new ConverseCommand({ modelId: MODEL, messages: [user('hi')] }))
+      .catch((e: unknown) => e)) as ThrottlingException;
     expect(err.name).toBe(type);
     expect(err.$metadata.httpStatusCode).toBe(status);
   });
@@ -282,7 +299,9 @@ describe('ConverseStream', () => {
   it('stops writing when the client aborts, and keeps serving', async () => {
     sim.enqueue(script.text('x'.repeat(200), { chunkSize: 1, delayMs: 10 }));
     const controller = new AbortController();
-    const res = await client.send(new ConverseStreamCommand({ modelId: MODEL, messages: [user('hi')] }), { abortSignal: controller.signal });
+    const res = await client.send(new ConverseStreamCommand({ modelId: MODEL, messages: [user('hi')] }), {
+      abortSignal: controller.signal,
+    });
     let seen = 0;
     // Whether the SDK's iterator then throws or just ends is the SDK's business (it ends): only the server side counts.
     await (async () => {
@@ -407,7 +426,13 @@ describe('recording and lifecycle', () => {
     });
     session.close();
     const frames = decodeEventStream(Buffer.concat(chunks));
-    expect(frames.map((f) => f.headers[':event-type'])).toEqual(['messageStart', 'contentBlockDelta', 'contentBlockStop', 'messageStop', 'metadata']);
+    expect(frames.map((f) => f.headers[':event-type'])).toEqual([
+      'messageStart',
+      'contentBlockDelta',
+      'contentBlockStop',
+      'messageStop',
+      'metadata',
+    ]);
     expect(frames[1].headers[':message-type']).toBe('event');
     expect(frames[1].headers[':content-type']).toBe('application/json');
   });
@@ -424,7 +449,11 @@ describe('recording and lifecycle', () => {
     const t0 = Date.now();
     await own.close();
     expect(Date.now() - t0).toBeLessThan(1000);
-    await expect((async () => { while (!(await it.next()).done); })()).rejects.toThrow();
+    await expect(
+      (async () => {
+        while (!(await it.next()).done);
+      })(),
+    ).rejects.toThrow();
     c.destroy();
     await new Promise((r) => setTimeout(r, 50));
     // Other sockets (the shared client's pool) may close meanwhile, so "no more than before" is the check.

@@ -74,7 +74,7 @@ function contributors(meta: Metafile): Array<{ name: string; bytes: number }> {
  */
 export function coldImportMs(file: string, nodeArgs: string[] = []): Promise<number> {
   const code = [
-    "globalThis.awslambda ??= { streamifyResponse: (f) => f, HttpResponseStream: { from: (s) => s } };",
+    'globalThis.awslambda ??= { streamifyResponse: (f) => f, HttpResponseStream: { from: (s) => s } };',
     'const t0 = performance.now();',
     'await import(process.env.BENCH_IMPORT_URL);',
     'const t1 = performance.now();',

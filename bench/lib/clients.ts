@@ -25,7 +25,13 @@ export const MODEL_ID = 'anthropic.claude-3-haiku-20240307-v1:0';
  * POST /v1/chat/completions with stream:true through the gateway, read with plain node:http (keep-alive) so
  * that client overhead is as small as it gets; SSE frames are split and parsed as they arrive.
  */
-export function gatewayStream(baseUrl: string, apiKey: string, agent: http.Agent, body: unknown, timeoutMs = 30_000): Promise<StreamResult> {
+export function gatewayStream(
+  baseUrl: string,
+  apiKey: string,
+  agent: http.Agent,
+  body: unknown,
+  timeoutMs = 30_000,
+): Promise<StreamResult> {
   const payload = JSON.stringify(body);
   const url = new URL('/v1/chat/completions', baseUrl);
   return new Promise((resolve) => {
@@ -51,7 +57,12 @@ export function gatewayStream(baseUrl: string, apiKey: string, agent: http.Agent
         path: url.pathname,
         method: 'POST',
         agent,
-        headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload), accept: 'text/event-stream' },
+        headers: {
+          authorization: `Bearer ${apiKey}`,
+          'content-type': 'application/json',
+          'content-length': Buffer.byteLength(payload),
+          accept: 'text/event-stream',
+        },
       },
       (res) => {
         r.status = res.statusCode ?? 0;
@@ -124,7 +135,9 @@ export async function directStream(client: BedrockRuntimeClient, prompt = 'ping'
   const start = performance.now();
   const r: StreamResult = { ok: false, status: 0, start, ttfb: Number.NaN, total: Number.NaN, textChunks: 0, arrivals: [] };
   try {
-    const res = await client.send(new ConverseStreamCommand({ modelId: MODEL_ID, messages: [{ role: 'user', content: [{ text: prompt }] }] }));
+    const res = await client.send(
+      new ConverseStreamCommand({ modelId: MODEL_ID, messages: [{ role: 'user', content: [{ text: prompt }] }] }),
+    );
     r.status = res.$metadata.httpStatusCode ?? 0;
     for await (const ev of res.stream ?? []) {
       const now = performance.now();

@@ -29,7 +29,10 @@ export async function startCountingProxy(upstream: string): Promise<CountingProx
   const state: CountingProxy = { url: '', calls: [], recording: false, close: async () => undefined };
   const server = http.createServer((req, res) => {
     const start = performance.now();
-    const op = String(req.headers['x-amz-target'] ?? '?').split('.').pop() ?? '?';
+    const op =
+      String(req.headers['x-amz-target'] ?? '?')
+        .split('.')
+        .pop() ?? '?';
     const up = http.request(
       { host: target.hostname, port: target.port, path: req.url, method: req.method, headers: req.headers, agent },
       (upRes) => {

@@ -46,7 +46,11 @@ export function table(rows: ReadonlyArray<ReadonlyArray<string | number>>): stri
   const widths: number[] = [];
   for (const r of cells) r.forEach((c, i) => (widths[i] = Math.max(widths[i] ?? 0, c.length)));
   const numeric = (c: string) => /^[-+]?[\d.,]+( ?(ms|MB|B|KB|%|\/s))?$/.test(c) || /^[-+]?[\d.]+ ms$/.test(c);
-  const line = (r: string[]) => r.map((c, i) => (i > 0 && numeric(c) ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('  ').trimEnd();
+  const line = (r: string[]) =>
+    r
+      .map((c, i) => (i > 0 && numeric(c) ? c.padStart(widths[i]) : c.padEnd(widths[i])))
+      .join('  ')
+      .trimEnd();
   const out = [line(cells[0]), widths.map((w) => '-'.repeat(w)).join('  ')];
   for (const r of cells.slice(1)) out.push(line(r));
   return out.join('\n');

@@ -141,7 +141,7 @@ export class GatewayFunction extends Construct {
     const tableLogicalId = Stack.of(table).getLogicalId(table.node.defaultChild as CfnElement);
     Validations.of(this.role).acknowledge({
       id: `AwsSolutions-IAM5[Resource::<${tableLogicalId}.Arn>/index/*]`,
-      reason: 'Queries go through the GSIs of the gateway table; `index/*` names only that table\'s own indexes.',
+      reason: "Queries go through the GSIs of the gateway table; `index/*` names only that table's own indexes.",
     });
   }
 }

@@ -83,7 +83,7 @@ export class GatewayHttpApi extends Construct {
         id: 'AwsSolutions-APIG4',
         reason:
           'Callers authenticate with gateway API keys (hashed in the table) checked inside the Lambda; ' +
-          'bot webhooks are verified by the bot\'s Feishu token/signature. No IAM, JWT or Cognito authorizer fits.',
+          "bot webhooks are verified by the bot's Feishu token/signature. No IAM, JWT or Cognito authorizer fits.",
       });
     }
   }

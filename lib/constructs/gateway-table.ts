@@ -8,7 +8,6 @@ export interface GatewayTableProps {
   readonly removalPolicy: RemovalPolicy;
 }
 
-
 /**
  * The single table holding every gateway record. Keys are generic strings so that the
  * store layer, not the infrastructure, decides the item layout. Index names and the TTL attribute come from the

@@ -60,7 +60,9 @@ function titan(family: 'titan-v1' | 'titan-v2', body: JsonObject): InvokeResult 
   if (family === 'titan-v2') {
     dims = body.dimensions ?? 1024;
     if (![256, 512, 1024].includes(dims)) {
-      throw validationError(`Malformed input request: #/dimensions: ${dims} is not a valid enum value, please reformat your input and try again.`);
+      throw validationError(
+        `Malformed input request: #/dimensions: ${dims} is not a valid enum value, please reformat your input and try again.`,
+      );
     }
     if (body.normalize !== undefined && typeof body.normalize !== 'boolean') {
       throw validationError('Malformed input request: #/normalize: expected type: Boolean, please reformat your input and try again.');
@@ -86,19 +88,27 @@ const COHERE_EMBEDDING_TYPES = ['float', 'int8', 'uint8', 'binary', 'ubinary'];
 function cohere(family: 'cohere-v3' | 'cohere-v4', body: JsonObject): InvokeResult {
   const { texts, input_type: inputType } = body;
   if (!Array.isArray(texts) || texts.length === 0 || texts.some((t) => typeof t !== 'string')) {
-    throw validationError('Malformed input request: #/texts: expected a non-empty array of strings, please reformat your input and try again.');
+    throw validationError(
+      'Malformed input request: #/texts: expected a non-empty array of strings, please reformat your input and try again.',
+    );
   }
   if (texts.length > 96) {
-    throw validationError(`Malformed input request: #/texts: expected maximum item count: 96, found: ${texts.length}, please reformat your input and try again.`);
+    throw validationError(
+      `Malformed input request: #/texts: expected maximum item count: 96, found: ${texts.length}, please reformat your input and try again.`,
+    );
   }
   if (!COHERE_INPUT_TYPES.includes(inputType)) {
-    throw validationError('Malformed input request: #/input_type: required key [input_type] not found or invalid, please reformat your input and try again.');
+    throw validationError(
+      'Malformed input request: #/input_type: required key [input_type] not found or invalid, please reformat your input and try again.',
+    );
   }
   let dims = 1024;
   if (family === 'cohere-v4') {
     dims = body.output_dimension ?? 1536;
     if (![256, 512, 1024, 1536].includes(dims)) {
-      throw validationError(`Malformed input request: #/output_dimension: ${dims} is not a valid enum value, please reformat your input and try again.`);
+      throw validationError(
+        `Malformed input request: #/output_dimension: ${dims} is not a valid enum value, please reformat your input and try again.`,
+      );
     }
   }
   const types: unknown = body.embedding_types;
@@ -170,7 +180,11 @@ const MAX_WORDS = 2048;
 /** A deterministic embedding of `text` with `dims` float32-representable values, unit length when `normalize`. */
 export function embed(text: string, dims: number, normalize: boolean): number[] {
   const acc = new Float64Array(dims);
-  const words = text.toLowerCase().match(/[\p{L}\p{N}]+/gu)?.slice(0, MAX_WORDS) ?? [];
+  const words =
+    text
+      .toLowerCase()
+      .match(/[\p{L}\p{N}]+/gu)
+      ?.slice(0, MAX_WORDS) ?? [];
   for (const w of words) addSeeded(acc, `w:${w}`, 1);
   // The whole-text part keeps different texts with the same words (or no words) apart.
   addSeeded(acc, `t:${text}`, Math.max(1, Math.sqrt(words.length)) * 0.5);

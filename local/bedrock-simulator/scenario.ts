@@ -271,8 +271,7 @@ export function usageFor(s: Script, blocks: ScriptBlock[], req: ScriptRequest): 
     inputTokens,
     outputTokens,
     // Bedrock's totalTokens includes cache reads and writes.
-    totalTokens:
-      u.totalTokens ?? inputTokens + outputTokens + (u.cacheReadInputTokens ?? 0) + (u.cacheWriteInputTokens ?? 0),
+    totalTokens: u.totalTokens ?? inputTokens + outputTokens + (u.cacheReadInputTokens ?? 0) + (u.cacheWriteInputTokens ?? 0),
   };
   if (u.cacheReadInputTokens !== undefined) usage.cacheReadInputTokens = u.cacheReadInputTokens;
   if (u.cacheWriteInputTokens !== undefined) usage.cacheWriteInputTokens = u.cacheWriteInputTokens;

@@ -13,13 +13,7 @@ import { invokeEmbedding } from './embeddings.js';
 import { ERROR_MESSAGE, ERROR_STATUS, SimulatedBedrockError, errorResponse, validationError } from './errors.js';
 import type { BedrockErrorType } from './errors.js';
 import { encodeEvent, encodeException } from './event-stream.js';
-import {
-  defaultScript,
-  metadataEvent,
-  rawToStreamEvents,
-  renderConverse,
-  renderStreamEvents,
-} from './scenario.js';
+import { defaultScript, metadataEvent, rawToStreamEvents, renderConverse, renderStreamEvents } from './scenario.js';
 import type { JsonObject, Operation, Script, ScriptBlock, ScriptRequest, ScriptSource, StreamEvent } from './scenario.js';
 import { validateConverseRequest } from './validate.js';
 

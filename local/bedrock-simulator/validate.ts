@@ -24,16 +24,24 @@ export function validateConverseRequest(body: JsonObject): void {
   let previousToolUseIds: string[] = [];
   messages.forEach((m: unknown, i: number) => {
     if (!isObject(m) || (m.role !== 'user' && m.role !== 'assistant')) {
-      throw validationError(`1 validation error detected: Value at 'messages.${i + 1}.member.role' failed to satisfy constraint: Member must satisfy enum value set: [user, assistant]`);
+      throw validationError(
+        `1 validation error detected: Value at 'messages.${i + 1}.member.role' failed to satisfy constraint: Member must satisfy enum value set: [user, assistant]`,
+      );
     }
     if (i === 0 && m.role !== 'user') {
-      throw validationError('A conversation must start with a user message. Try again with a conversation that starts with a user message.');
+      throw validationError(
+        'A conversation must start with a user message. Try again with a conversation that starts with a user message.',
+      );
     }
     if (i > 0 && (messages[i - 1] as JsonObject).role === m.role) {
-      throw validationError('A conversation must alternate between user and assistant roles. Make sure the conversation alternates between user and assistant roles and try again.');
+      throw validationError(
+        'A conversation must alternate between user and assistant roles. Make sure the conversation alternates between user and assistant roles and try again.',
+      );
     }
     if (!Array.isArray(m.content) || m.content.length === 0) {
-      throw validationError(`The content field in the Message object at messages.${i} is empty. Add a ContentBlock object to the content field and try again.`);
+      throw validationError(
+        `The content field in the Message object at messages.${i} is empty. Add a ContentBlock object to the content field and try again.`,
+      );
     }
 
     const toolUseIds: string[] = [];
@@ -55,10 +63,14 @@ export function validateConverseRequest(body: JsonObject): void {
       if (isObject(block.document)) {
         const { format, name } = block.document;
         if (!DOCUMENT_FORMATS.includes(format)) {
-          throw validationError(`The format of the document at ${where} is not supported. Supported formats: ${DOCUMENT_FORMATS.join(', ')}.`);
+          throw validationError(
+            `The format of the document at ${where} is not supported. Supported formats: ${DOCUMENT_FORMATS.join(', ')}.`,
+          );
         }
         if (typeof name !== 'string' || !DOCUMENT_NAME.test(name) || /\s\s/.test(name)) {
-          throw validationError(`The document file name can only contain alphanumeric characters, whitespace characters, hyphens, parentheses, and square brackets. The name can't contain more than one consecutive whitespace character.`);
+          throw validationError(
+            `The document file name can only contain alphanumeric characters, whitespace characters, hyphens, parentheses, and square brackets. The name can't contain more than one consecutive whitespace character.`,
+          );
         }
       }
       if (isObject(block.toolUse)) {
@@ -77,7 +89,9 @@ export function validateConverseRequest(body: JsonObject): void {
       const missing = previousToolUseIds.filter((id) => !toolResultIds.includes(id));
       const unknown = toolResultIds.filter((id) => !previousToolUseIds.includes(id));
       if (missing.length > 0 || unknown.length > 0) {
-        throw validationError(`Expected toolResult blocks at messages.${i}.content for the following Ids: ${previousToolUseIds.join(', ')}, but found: ${toolResultIds.join(', ')}`);
+        throw validationError(
+          `Expected toolResult blocks at messages.${i}.content for the following Ids: ${previousToolUseIds.join(', ')}, but found: ${toolResultIds.join(', ')}`,
+        );
       }
     }
     previousToolUseIds = m.role === 'assistant' ? toolUseIds : [];
@@ -92,7 +106,9 @@ function validateToolConfig(toolConfig: unknown): void {
   if (!isObject(toolConfig)) throw validationError('The toolConfig field is invalid.');
   const tools: unknown = toolConfig.tools;
   if (!Array.isArray(tools) || tools.length === 0) {
-    throw validationError("1 validation error detected: Value '[]' at 'toolConfig.tools' failed to satisfy constraint: Member must have length greater than or equal to 1");
+    throw validationError(
+      "1 validation error detected: Value '[]' at 'toolConfig.tools' failed to satisfy constraint: Member must have length greater than or equal to 1",
+    );
   }
   const names: string[] = [];
   tools.forEach((t: unknown, i: number) => {
@@ -102,10 +118,14 @@ function validateToolConfig(toolConfig: unknown): void {
     if (!isObject(t.toolSpec)) return;
     const { name, description, inputSchema } = t.toolSpec;
     if (typeof name !== 'string' || !TOOL_NAME.test(name)) {
-      throw validationError(`1 validation error detected: Value '${String(name)}' at 'toolConfig.tools.${i + 1}.member.toolSpec.name' failed to satisfy constraint: Member must satisfy regular expression pattern: [a-zA-Z0-9_-]+`);
+      throw validationError(
+        `1 validation error detected: Value '${String(name)}' at 'toolConfig.tools.${i + 1}.member.toolSpec.name' failed to satisfy constraint: Member must satisfy regular expression pattern: [a-zA-Z0-9_-]+`,
+      );
     }
     if (description !== undefined && (typeof description !== 'string' || description.length === 0)) {
-      throw validationError(`1 validation error detected: Value '' at 'toolConfig.tools.${i + 1}.member.toolSpec.description' failed to satisfy constraint: Member must have length greater than or equal to 1`);
+      throw validationError(
+        `1 validation error detected: Value '' at 'toolConfig.tools.${i + 1}.member.toolSpec.description' failed to satisfy constraint: Member must have length greater than or equal to 1`,
+      );
     }
     if (!isObject(inputSchema) || !isObject(inputSchema.json)) {
       throw validationError(`The inputSchema of tool ${name} is missing. Provide a JSON schema and try again.`);
@@ -130,15 +150,24 @@ function validateInference(body: JsonObject): void {
   if (!isObject(cfg)) throw validationError('The inferenceConfig field is invalid.');
   const { maxTokens, temperature, topP } = cfg;
   if (maxTokens !== undefined && (!Number.isInteger(maxTokens) || maxTokens < 1)) {
-    throw validationError(`1 validation error detected: Value '${maxTokens}' at 'inferenceConfig.maxTokens' failed to satisfy constraint: Member must have value greater than or equal to 1`);
+    throw validationError(
+      `1 validation error detected: Value '${maxTokens}' at 'inferenceConfig.maxTokens' failed to satisfy constraint: Member must have value greater than or equal to 1`,
+    );
   }
-  for (const [name, v] of [['temperature', temperature], ['topP', topP]] as const) {
+  for (const [name, v] of [
+    ['temperature', temperature],
+    ['topP', topP],
+  ] as const) {
     if (v !== undefined && (typeof v !== 'number' || v < 0 || v > 1)) {
-      throw validationError(`1 validation error detected: Value '${v}' at 'inferenceConfig.${name}' failed to satisfy constraint: Member must have value less than or equal to 1`);
+      throw validationError(
+        `1 validation error detected: Value '${v}' at 'inferenceConfig.${name}' failed to satisfy constraint: Member must have value less than or equal to 1`,
+      );
     }
   }
   const thinking = body.additionalModelRequestFields?.thinking;
   if (isObject(thinking) && thinking.type === 'enabled' && temperature !== undefined && temperature !== 1) {
-    throw validationError('The model returned the following errors: `temperature` may only be set to 1 when thinking is enabled. Please consult our documentation at https://docs.anthropic.com/en/docs/build-with-claude/extended-thinking#important-considerations-when-using-extended-thinking');
+    throw validationError(
+      'The model returned the following errors: `temperature` may only be set to 1 when thinking is enabled. Please consult our documentation at https://docs.anthropic.com/en/docs/build-with-claude/extended-thinking#important-considerations-when-using-extended-thinking',
+    );
   }
 }

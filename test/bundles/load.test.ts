@@ -40,12 +40,22 @@ async function loadAlone(bundle: LambdaBundle): Promise<{ handler: string }> {
   const dir = mkdtempSync(join(tmpdir(), 'lambda-task-'));
   try {
     copyFileSync(join(bundle.assetDir, bundle.file), join(dir, bundle.file));
-    const { stdout } = await run(process.execPath, ['--input-type=module', '-e', RUNTIME_PRELUDE, pathToFileURL(join(dir, bundle.file)).href, bundle.exportName], {
-      cwd: dir,
-      // Only what Lambda sets, no NODE_PATH or NODE_OPTIONS from the test run.
-      env: { PATH: process.env.PATH, AWS_REGION: 'us-east-1', TZ: ':UTC', LANG: 'en_US.UTF-8', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
-      timeout: 30_000,
-    });
+    const { stdout } = await run(
+      process.execPath,
+      ['--input-type=module', '-e', RUNTIME_PRELUDE, pathToFileURL(join(dir, bundle.file)).href, bundle.exportName],
+      {
+        cwd: dir,
+        // Only what Lambda sets, no NODE_PATH or NODE_OPTIONS from the test run.
+        env: {
+          PATH: process.env.PATH,
+          AWS_REGION: 'us-east-1',
+          TZ: ':UTC',
+          LANG: 'en_US.UTF-8',
+          AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+        },
+        timeout: 30_000,
+      },
+    );
     return JSON.parse(stdout.trim().split('\n').pop()!);
   } finally {
     rmSync(dir, { recursive: true, force: true });

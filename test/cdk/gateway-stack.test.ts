@@ -215,9 +215,7 @@ it('exports the URLs, the admin key secret name and the table name', () => {
 
 it('passes the cdk-nag AwsSolutions checks, every exception acknowledged with a reason', () => {
   const report = new AwsSolutionsChecks().validateScope(stack);
-  const findings = report.violations.map(
-    (v) => `${v.ruleName}: ${v.violatingResources.map((r) => r.constructPath).join(', ')}`,
-  );
+  const findings = report.violations.map((v) => `${v.ruleName}: ${v.violatingResources.map((r) => r.constructPath).join(', ')}`);
   expect(findings).toEqual([]);
 });
 

@@ -33,12 +33,26 @@ describe('api keys', () => {
   it('apply returns the plaintext once; list never does', async () => {
     const group = await admin.post('/admin/group/save', { name: 'team-a' });
     expect(group.status).toBe(200);
-    const res = await admin.post('/admin/api-key/apply', { name: 'jack', group_id: group.body.data.id, role: 'user', email: 'jack@example.com', month_quota: 1.0 });
+    const res = await admin.post('/admin/api-key/apply', {
+      name: 'jack',
+      group_id: group.body.data.id,
+      role: 'user',
+      email: 'jack@example.com',
+      month_quota: 1.0,
+    });
     expect(res.status).toBe(200);
     expect(res.body.success).toBe(true);
     const k = res.body.data;
     expect(k.api_key).toMatch(/^br-[0-9A-Za-z]{32,}$/);
-    expect(k).toMatchObject({ name: 'jack', role: 'user', group_id: group.body.data.id, month_quota: 1, balance: 0, month_fee: 0, total_fee: 0 });
+    expect(k).toMatchObject({
+      name: 'jack',
+      role: 'user',
+      group_id: group.body.data.id,
+      month_quota: 1,
+      balance: 0,
+      month_fee: 0,
+      total_fee: 0,
+    });
     expect(k.key_hint).toBe(`${k.api_key.slice(0, 6)}…${k.api_key.slice(-4)}`);
 
     const list = await admin.get('/admin/api-key/list?q=jack');
@@ -139,11 +153,26 @@ describe('models', () => {
   it('save creates and updates; config as string or object; unique names → 409', async () => {
     const created = await admin.post('/admin/model/save', MODEL('claude-3-sonnet'));
     expect(created.status).toBe(200);
-    expect(created.body.data).toMatchObject({ name: 'claude-3-sonnet', provider: 'bedrock-converse', price_in: 3, price_out: 15, config: { modelId: 'anthropic.claude-3-sonnet-20240229-v1:0' } });
+    expect(created.body.data).toMatchObject({
+      name: 'claude-3-sonnet',
+      provider: 'bedrock-converse',
+      price_in: 3,
+      price_out: 15,
+      config: { modelId: 'anthropic.claude-3-sonnet-20240229-v1:0' },
+    });
     const id = created.body.data.id;
-    const updated = await admin.post('/admin/model/save', { ...MODEL('claude-3-sonnet'), id, config: { modelId: 'us.anthropic.claude-3-5-sonnet-20241022-v2:0', maxTokens: 2048 }, price_in: 0.25 });
+    const updated = await admin.post('/admin/model/save', {
+      ...MODEL('claude-3-sonnet'),
+      id,
+      config: { modelId: 'us.anthropic.claude-3-5-sonnet-20241022-v2:0', maxTokens: 2048 },
+      price_in: 0.25,
+    });
     expect(updated.status).toBe(200);
-    expect(updated.body.data).toMatchObject({ id, price_in: 0.25, config: { modelId: 'us.anthropic.claude-3-5-sonnet-20241022-v2:0', maxTokens: 2048 } });
+    expect(updated.body.data).toMatchObject({
+      id,
+      price_in: 0.25,
+      config: { modelId: 'us.anthropic.claude-3-5-sonnet-20241022-v2:0', maxTokens: 2048 },
+    });
     const dup = await admin.post('/admin/model/save', MODEL('claude-3-sonnet'));
     expect(dup.status).toBe(409);
     expect(dup.body.success).toBe(false);
@@ -238,7 +267,9 @@ describe('groups and model authorization', () => {
     const g = (await admin.post('/admin/group/save', { name: 'shortcut' })).body.data;
     const m = (await admin.post('/admin/model/save', MODEL('grouped-model', { group_id: g.id }))).body.data;
     expect(m.group_id).toBe(g.id);
-    expect((await admin.get(`/admin/group/list-model?group_id=${g.id}`)).body.data.items.map((x: any) => x.name)).toEqual(['grouped-model']);
+    expect((await admin.get(`/admin/group/list-model?group_id=${g.id}`)).body.data.items.map((x: any) => x.name)).toEqual([
+      'grouped-model',
+    ]);
   });
 
   it('admin keys may use every model', async () => {
@@ -276,18 +307,21 @@ describe('role matrix: every admin route', () => {
     userKey = (await admin.post('/admin/api-key/apply', { name: 'matrix-user', role: 'user', email: '' })).body.data.api_key;
   });
 
-  it.each(routes)('%s %s → 401 without key, 401 with a bad key, 403 with a user key, not 401/403 with an admin key', async (method, path) => {
-    const call = (key?: string) => (method === 'GET' ? api(gw.url, key).get(path) : api(gw.url, key).post(path, {}));
-    const none = await call();
-    expect(none.status).toBe(401);
-    expect(none.body).toMatchObject({ success: false, error: { code: 'invalid_api_key' } });
-    expect((await call('br-definitely-not-a-key-00000000000000')).status).toBe(401);
-    const user = await call(userKey);
-    expect(user.status).toBe(403);
-    expect(user.body.success).toBe(false);
-    const asAdmin = await call(gw.adminKey);
-    expect([200, 400, 404]).toContain(asAdmin.status);
-  });
+  it.each(routes)(
+    '%s %s → 401 without key, 401 with a bad key, 403 with a user key, not 401/403 with an admin key',
+    async (method, path) => {
+      const call = (key?: string) => (method === 'GET' ? api(gw.url, key).get(path) : api(gw.url, key).post(path, {}));
+      const none = await call();
+      expect(none.status).toBe(401);
+      expect(none.body).toMatchObject({ success: false, error: { code: 'invalid_api_key' } });
+      expect((await call('br-definitely-not-a-key-00000000000000')).status).toBe(401);
+      const user = await call(userKey);
+      expect(user.status).toBe(403);
+      expect(user.body.success).toBe(false);
+      const asAdmin = await call(gw.adminKey);
+      expect([200, 400, 404]).toContain(asAdmin.status);
+    },
+  );
 
   it('x-api-key works like Authorization: Bearer', async () => {
     const res = await fetch(`${gw.url}/admin/group/list`, { headers: { 'x-api-key': gw.adminKey } });

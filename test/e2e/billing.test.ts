@@ -19,9 +19,27 @@ const EMBED = 'billing-titan';
 beforeAll(async () => {
   gw = await startTestGateway();
   admin = api(gw.url, gw.adminKey);
-  chatModelId = await saveModel({ name: CHAT, config: { modelId: 'anthropic.claude-3-haiku-20240307-v1:0' }, provider: 'bedrock-converse', price_in: 3, price_out: 15 });
-  await saveModel({ name: ODD, config: { modelId: 'anthropic.claude-3-haiku-20240307-v1:0' }, provider: 'bedrock-converse', price_in: 0.123457, price_out: 1.654321 });
-  await saveModel({ name: EMBED, config: { modelId: 'amazon.titan-embed-text-v2:0' }, provider: 'bedrock-embeddings', price_in: 0.02, price_out: 15 });
+  chatModelId = await saveModel({
+    name: CHAT,
+    config: { modelId: 'anthropic.claude-3-haiku-20240307-v1:0' },
+    provider: 'bedrock-converse',
+    price_in: 3,
+    price_out: 15,
+  });
+  await saveModel({
+    name: ODD,
+    config: { modelId: 'anthropic.claude-3-haiku-20240307-v1:0' },
+    provider: 'bedrock-converse',
+    price_in: 0.123457,
+    price_out: 1.654321,
+  });
+  await saveModel({
+    name: EMBED,
+    config: { modelId: 'amazon.titan-embed-text-v2:0' },
+    provider: 'bedrock-embeddings',
+    price_in: 0.02,
+    price_out: 15,
+  });
 });
 afterAll(async () => {
   setClockOffsetForTests(0);
@@ -45,7 +63,11 @@ interface Key {
 }
 
 /** A user key bound to every test model. */
-async function userKey(name: string, money: { month_quota?: number | string; balance?: number | string } = {}, role = 'user'): Promise<Key> {
+async function userKey(
+  name: string,
+  money: { month_quota?: number | string; balance?: number | string } = {},
+  role = 'user',
+): Promise<Key> {
   const res = await admin.post('/admin/api-key/apply', { name, role, email: '', month_quota: 0, ...money });
   expect(res.status, JSON.stringify(res.body)).toBe(200);
   const key = res.body.data as Key;
@@ -78,7 +100,11 @@ async function refusal(p: Promise<unknown>): Promise<InstanceType<typeof OpenAI.
 }
 
 const chat = (c: OpenAI, opts: { max_tokens?: number; content?: string; model?: string; stream?: false } = {}) =>
-  c.chat.completions.create({ model: opts.model ?? CHAT, messages: [{ role: 'user', content: opts.content ?? 'x' }], max_tokens: opts.max_tokens });
+  c.chat.completions.create({
+    model: opts.model ?? CHAT,
+    messages: [{ role: 'user', content: opts.content ?? 'x' }],
+    max_tokens: opts.max_tokens,
+  });
 
 const sum = (xs: Money[]) => xs.reduce((a, b) => a + b, 0n);
 
@@ -89,17 +115,37 @@ describe('cost', () => {
     const res = await chat(client(k.api_key));
     expect(res.usage).toMatchObject({ prompt_tokens: 11, completion_tokens: 7 });
     const [t] = await threadsOf(k.id);
-    expect(t).toMatchObject({ tokens_in: 11, tokens_out: 7, price_in: 3, price_out: 15, fee: 0.000138, model: CHAT, model_id: chatModelId });
+    expect(t).toMatchObject({
+      tokens_in: 11,
+      tokens_out: 7,
+      price_in: 3,
+      price_out: 15,
+      fee: 0.000138,
+      model: CHAT,
+      model_id: chatModelId,
+    });
     expect(await keyRow(k.id)).toMatchObject({ month_fee: 0.000138, total_fee: 0.000138, balance: 0, month_quota: 1 });
     const stats = await admin.get(`/admin/statistics/usage?key_id=${k.id}`);
     expect(stats.body.data.items).toEqual([
-      { day: expect.any(String), key_id: k.id, model: CHAT, requests: 1, tokens_in: 11, tokens_out: 7, tokens_cache_read: 0, tokens_cache_write: 0, fee: 0.000138 },
+      {
+        day: expect.any(String),
+        key_id: k.id,
+        model: CHAT,
+        requests: 1,
+        tokens_in: 11,
+        tokens_out: 7,
+        tokens_cache_read: 0,
+        tokens_cache_write: 0,
+        fee: 0.000138,
+      },
     ]);
   });
 
   it('prices cache-read and cache-write tokens at their own (default) prices', async () => {
     const k = await userKey('cache', { month_quota: 1 });
-    gw.sim.enqueue(script.text('cached', { usage: { inputTokens: 100, outputTokens: 10, cacheReadInputTokens: 1000, cacheWriteInputTokens: 200 } }));
+    gw.sim.enqueue(
+      script.text('cached', { usage: { inputTokens: 100, outputTokens: 10, cacheReadInputTokens: 1000, cacheWriteInputTokens: 200 } }),
+    );
     await chat(client(k.api_key));
     const [t] = await threadsOf(k.id);
     // 100×3 + 10×15 + 1000×0.3 (10%) + 200×3.75 (125%) = 1500 per 1M
@@ -112,7 +158,15 @@ describe('cost', () => {
     const res = await client(k.api_key).embeddings.create({ model: EMBED, input: 'hello world!' }, { headers: { 'Session-Id': 'emb' } });
     expect(res.usage.prompt_tokens).toBe(3);
     const [t] = await threadsOf(k.id);
-    expect(t).toMatchObject({ kind: 'embeddings', model: EMBED, tokens_in: 3, tokens_out: 0, fee: 0.00000006, prompt: 'hello world!', status: 'ok' });
+    expect(t).toMatchObject({
+      kind: 'embeddings',
+      model: EMBED,
+      tokens_in: 3,
+      tokens_out: 0,
+      fee: 0.00000006,
+      prompt: 'hello world!',
+      status: 'ok',
+    });
     expect((await keyRow(k.id)).total_fee).toBe(0.00000006);
   });
 });
@@ -274,14 +328,29 @@ describe('exactly once', () => {
     let n = 0;
     gw.sim.setDefault(() => {
       n++;
-      return script.text(`answer ${n}`, { usage: { inputTokens: 1000 + ((n * 7919) % 5000), outputTokens: 1 + ((n * 104729) % 3000), cacheReadInputTokens: n % 3 === 0 ? 777 : 0 }, firstEventDelayMs: 20 });
+      return script.text(`answer ${n}`, {
+        usage: {
+          inputTokens: 1000 + ((n * 7919) % 5000),
+          outputTokens: 1 + ((n * 104729) % 3000),
+          cacheReadInputTokens: n % 3 === 0 ? 777 : 0,
+        },
+        firstEventDelayMs: 20,
+      });
     });
     const c = client(k.api_key);
     const calls = Array.from({ length: 200 }, async (_, i) => {
       if (i % 2 === 0) {
-        await c.chat.completions.create({ model: ODD, messages: [{ role: 'user', content: `q${i}` }], max_tokens: 4000 }, { headers: { 'Session-Id': `sum-${i % 5}` } });
+        await c.chat.completions.create(
+          { model: ODD, messages: [{ role: 'user', content: `q${i}` }], max_tokens: 4000 },
+          { headers: { 'Session-Id': `sum-${i % 5}` } },
+        );
       } else {
-        const stream = await c.chat.completions.create({ model: ODD, messages: [{ role: 'user', content: `q${i}` }], max_tokens: 4000, stream: true });
+        const stream = await c.chat.completions.create({
+          model: ODD,
+          messages: [{ role: 'user', content: `q${i}` }],
+          max_tokens: 4000,
+          stream: true,
+        });
         for await (const _ of stream) void _;
       }
     });
@@ -305,13 +374,16 @@ describe('exactly once', () => {
     // Every fee is the exact cost of its recorded tokens.
     for (const t of threads) {
       const per1M = (tokens: number, price: Money) => (BigInt(tokens) * price) / 1_000_000n;
-      const expected = per1M(t.tokens_in, money('0.123457')) + per1M(t.tokens_out, money('1.654321')) + per1M(t.tokens_cache_read, money('0.0123457'));
+      const expected =
+        per1M(t.tokens_in, money('0.123457')) + per1M(t.tokens_out, money('1.654321')) + per1M(t.tokens_cache_read, money('0.0123457'));
       expect(money(t.fee)).toBe(expected);
     }
     // Sessions and statistics add up to the same figure.
     const sessions = (await admin.get(`/admin/session/list?key_id=${k.id}`)).body.data;
     expect(sessions.total).toBe(5);
-    expect(sum(sessions.items.map((s: any) => money(s.fee)))).toBe(sum(threads.filter((t) => t.session_id !== null).map((t) => money(t.fee))));
+    expect(sum(sessions.items.map((s: any) => money(s.fee)))).toBe(
+      sum(threads.filter((t) => t.session_id !== null).map((t) => money(t.fee))),
+    );
     const stats = (await admin.get(`/admin/statistics/usage?key_id=${k.id}`)).body.data;
     expect(stats.totals.requests).toBe(200);
     expect(money(stats.totals.fee)).toBe(delta);

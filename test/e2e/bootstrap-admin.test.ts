@@ -27,7 +27,9 @@ describe('bootstrap admin key', () => {
     // A cold start reads the same secret again: the revoked key must stay revoked.
     resetBootstrapForTests();
     expect((await boot.get('/admin/group/list')).status).toBe(401);
-    expect((await other.get('/admin/api-key/list?role=admin')).body.data.items.filter((k: any) => k.name === 'bootstrap-admin')).toHaveLength(1);
+    expect(
+      (await other.get('/admin/api-key/list?role=admin')).body.data.items.filter((k: any) => k.name === 'bootstrap-admin'),
+    ).toHaveLength(1);
 
     // Rotating the secret itself provisions a new bootstrap key.
     process.env.ADMIN_API_KEY = 'br-rotated-bootstrap-secret-0123456789';

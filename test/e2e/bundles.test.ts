@@ -38,9 +38,24 @@ beforeAll(async () => {
   });
   admin = api(gw.url, ADMIN_KEY);
   const group = (await admin.post('/admin/group/save', { name: 'bundled' })).body.data;
-  await admin.post('/admin/model/save', { name: 'haiku', group_id: group.id, provider: 'bedrock-converse', config: { modelId: 'anthropic.claude-3-haiku-20240307-v1:0' }, price_in: 3, price_out: 15 });
-  await admin.post('/admin/model/save', { name: 'titan', group_id: group.id, provider: 'bedrock-embeddings', config: { modelId: 'amazon.titan-embed-text-v2:0' }, price_in: 0.02, price_out: 0 });
-  userKey = (await admin.post('/admin/api-key/apply', { name: 'bundle-user', group_id: group.id, role: 'user', email: '', month_quota: 5 })).body.data;
+  await admin.post('/admin/model/save', {
+    name: 'haiku',
+    group_id: group.id,
+    provider: 'bedrock-converse',
+    config: { modelId: 'anthropic.claude-3-haiku-20240307-v1:0' },
+    price_in: 3,
+    price_out: 15,
+  });
+  await admin.post('/admin/model/save', {
+    name: 'titan',
+    group_id: group.id,
+    provider: 'bedrock-embeddings',
+    config: { modelId: 'amazon.titan-embed-text-v2:0' },
+    price_in: 0.02,
+    price_out: 0,
+  });
+  userKey = (await admin.post('/admin/api-key/apply', { name: 'bundle-user', group_id: group.id, role: 'user', email: '', month_quota: 5 }))
+    .body.data;
 }, 180_000);
 
 afterAll(async () => {
@@ -82,10 +97,24 @@ describe('the bundled functions, through the local server', () => {
     const messageId = `om_${randomBytes(8).toString('hex')}`;
     const event = {
       schema: '2.0',
-      header: { event_id: `ev_${randomBytes(8).toString('hex')}`, event_type: 'im.message.receive_v1', create_time: String(Date.now()), token: TOKEN, app_id: APP.appId, tenant_key: 't' },
+      header: {
+        event_id: `ev_${randomBytes(8).toString('hex')}`,
+        event_type: 'im.message.receive_v1',
+        create_time: String(Date.now()),
+        token: TOKEN,
+        app_id: APP.appId,
+        tenant_key: 't',
+      },
       event: {
         sender: { sender_id: { open_id: 'ou_alice' }, sender_type: 'user', tenant_key: 't' },
-        message: { message_id: messageId, create_time: String(Date.now()), chat_id: 'oc_bundle', chat_type: 'p2p', message_type: 'text', content: JSON.stringify({ text: 'hello from a bundle' }) },
+        message: {
+          message_id: messageId,
+          create_time: String(Date.now()),
+          chat_id: 'oc_bundle',
+          chat_type: 'p2p',
+          message_type: 'text',
+          content: JSON.stringify({ text: 'hello from a bundle' }),
+        },
       },
     };
     const rawBody = JSON.stringify({ encrypt: encryptEvent(event, ENCRYPT_KEY) });
@@ -93,7 +122,12 @@ describe('the bundled functions, through the local server', () => {
     const nonce = randomBytes(8).toString('hex');
     const res = await fetch(`${gw.url}/bot/feishu/${bot.body.data.id}/webhook`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-lark-request-timestamp': timestamp, 'x-lark-request-nonce': nonce, 'x-lark-signature': signBody({ timestamp, nonce, encryptKey: ENCRYPT_KEY, rawBody }) },
+      headers: {
+        'content-type': 'application/json',
+        'x-lark-request-timestamp': timestamp,
+        'x-lark-request-nonce': nonce,
+        'x-lark-signature': signBody({ timestamp, nonce, encryptKey: ENCRYPT_KEY, rawBody }),
+      },
       body: rawBody,
     });
     expect(res.status).toBe(200);

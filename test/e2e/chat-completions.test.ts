@@ -14,9 +14,23 @@ beforeAll(async () => {
   gw = await startTestGateway();
   const admin = api(gw.url, gw.adminKey);
   const g = (await admin.post('/admin/group/save', { name: 'chat' })).body.data;
-  await admin.post('/admin/model/save', { name: MODEL, config: { modelId: 'us.anthropic.claude-3-7-sonnet-20250219-v1:0' }, provider: 'bedrock-converse', price_in: 3, price_out: 15, group_id: g.id });
-  await admin.post('/admin/model/save', { name: 'forbidden-model', config: { modelId: 'anthropic.claude-3-haiku-20240307-v1:0' }, provider: 'bedrock-converse', price_in: 1, price_out: 1 });
-  userKey = (await admin.post('/admin/api-key/apply', { name: 'chatter', group_id: g.id, role: 'user', email: '', month_quota: 100 })).body.data.api_key;
+  await admin.post('/admin/model/save', {
+    name: MODEL,
+    config: { modelId: 'us.anthropic.claude-3-7-sonnet-20250219-v1:0' },
+    provider: 'bedrock-converse',
+    price_in: 3,
+    price_out: 15,
+    group_id: g.id,
+  });
+  await admin.post('/admin/model/save', {
+    name: 'forbidden-model',
+    config: { modelId: 'anthropic.claude-3-haiku-20240307-v1:0' },
+    provider: 'bedrock-converse',
+    price_in: 1,
+    price_out: 1,
+  });
+  userKey = (await admin.post('/admin/api-key/apply', { name: 'chatter', group_id: g.id, role: 'user', email: '', month_quota: 100 })).body
+    .data.api_key;
   client = new OpenAI({ apiKey: userKey, baseURL: `${gw.url}/v1`, maxRetries: 0 });
 });
 afterAll(async () => {
@@ -69,7 +83,10 @@ describe('non-streaming', () => {
         { precedingText: 'Let me check.' },
       ),
     );
-    const tools = ['get_weather', 'get_time'].map((name) => ({ type: 'function' as const, function: { name, description: '', parameters: { type: 'object', properties: {} } } }));
+    const tools = ['get_weather', 'get_time'].map((name) => ({
+      type: 'function' as const,
+      function: { name, description: '', parameters: { type: 'object', properties: {} } },
+    }));
     const res = await client.chat.completions.create({ model: MODEL, messages: ask('weather?'), tools, tool_choice: 'auto' });
     const msg = res.choices[0].message;
     expect(msg.content).toBe('Let me check.');
@@ -92,17 +109,31 @@ describe('non-streaming', () => {
   });
 
   it('sends system/developer as system, tool results back as toolResult, and tool_choice required/named/none', async () => {
-    const tools = [{ type: 'function' as const, function: { name: 'lookup', description: 'look up', parameters: { type: 'object', properties: { q: { type: 'string' } } } } }];
+    const tools = [
+      {
+        type: 'function' as const,
+        function: { name: 'lookup', description: 'look up', parameters: { type: 'object', properties: { q: { type: 'string' } } } },
+      },
+    ];
     gw.sim.enqueue(script.text('ok'), script.text('ok'), script.text('ok'));
     const messages: any[] = [
       { role: 'system', content: 'Be brief.' },
       { role: 'developer', content: 'Use tools.' },
       { role: 'user', content: 'find x' },
-      { role: 'assistant', content: null, tool_calls: [{ id: 'call_1', type: 'function', function: { name: 'lookup', arguments: '{"q":"x"}' } }] },
+      {
+        role: 'assistant',
+        content: null,
+        tool_calls: [{ id: 'call_1', type: 'function', function: { name: 'lookup', arguments: '{"q":"x"}' } }],
+      },
       { role: 'tool', tool_call_id: 'call_1', content: '{"found":true}' },
     ];
     await client.chat.completions.create({ model: MODEL, messages, tools, tool_choice: 'required' });
-    await client.chat.completions.create({ model: MODEL, messages, tools, tool_choice: { type: 'function', function: { name: 'lookup' } } });
+    await client.chat.completions.create({
+      model: MODEL,
+      messages,
+      tools,
+      tool_choice: { type: 'function', function: { name: 'lookup' } },
+    });
     await client.chat.completions.create({ model: MODEL, messages, tools, tool_choice: 'none' });
     const [required, named, none] = gw.sim.requests.map((r) => r.body);
     expect(required.system).toEqual([{ text: 'Be brief.' }, { text: 'Use tools.' }]);
@@ -118,7 +149,12 @@ describe('non-streaming', () => {
 describe('streaming with the official SDK', () => {
   it('create({stream:true}) yields role first, constant id, one finish_reason and usage when asked', async () => {
     gw.sim.enqueue(script.text('Hello streaming world', { chunkSize: 4, usage: { inputTokens: 5, outputTokens: 9 } }));
-    const stream = await client.chat.completions.create({ model: MODEL, messages: ask(), stream: true, stream_options: { include_usage: true } });
+    const stream = await client.chat.completions.create({
+      model: MODEL,
+      messages: ask(),
+      stream: true,
+      stream_options: { include_usage: true },
+    });
     const chunks: any[] = [];
     for await (const c of stream) chunks.push(c);
     expect(chunks[0].choices[0].delta.role).toBe('assistant');
@@ -147,7 +183,10 @@ describe('streaming with the official SDK', () => {
         { name: 'b_tool', input: { n: 2 } },
       ]),
     );
-    const tools = ['a_tool', 'b_tool'].map((name) => ({ type: 'function' as const, function: { name, parameters: { type: 'object', properties: {} } } }));
+    const tools = ['a_tool', 'b_tool'].map((name) => ({
+      type: 'function' as const,
+      function: { name, parameters: { type: 'object', properties: {} } },
+    }));
     const runner = client.chat.completions.stream({ model: MODEL, messages: ask(), tools });
     const final = await runner.finalChatCompletion();
     const calls = final.choices[0].message.tool_calls!;
@@ -261,14 +300,24 @@ describe('errors before and after the stream starts', () => {
   });
 
   it('an exception mid-stream ends the stream with an in-band error frame', async () => {
-    gw.sim.enqueue(script.text('partial answer that fails', { chunkSize: 3, failAfterEvents: { count: 4, exception: 'modelStreamErrorException', message: 'boom' } }));
+    gw.sim.enqueue(
+      script.text('partial answer that fails', {
+        chunkSize: 3,
+        failAfterEvents: { count: 4, exception: 'modelStreamErrorException', message: 'boom' },
+      }),
+    );
     const raw = await rawSse({ model: MODEL, messages: ask(), stream: true });
     expect(raw.status).toBe(200);
     const last = JSON.parse(raw.frames.at(-1)!);
     expect(last.error).toMatchObject({ message: expect.any(String), type: expect.any(String) });
     expect(raw.frames).not.toContain('[DONE]');
     // The SDK surfaces it as an error too.
-    gw.sim.enqueue(script.text('partial answer that fails', { chunkSize: 3, failAfterEvents: { count: 4, exception: 'modelStreamErrorException', message: 'boom' } }));
+    gw.sim.enqueue(
+      script.text('partial answer that fails', {
+        chunkSize: 3,
+        failAfterEvents: { count: 4, exception: 'modelStreamErrorException', message: 'boom' },
+      }),
+    );
     const stream = await client.chat.completions.create({ model: MODEL, messages: ask(), stream: true });
     await expect(
       (async () => {
@@ -286,7 +335,10 @@ describe('an upstream stream that is cut off', () => {
       headers: { authorization: `Bearer ${userKey}`, 'content-type': 'application/json', 'session-id': 'cut-off' },
       body: JSON.stringify({ model: MODEL, messages: ask(), stream: true }),
     });
-    const frames = (await res.text()).split('\n\n').filter((f) => f.startsWith('data: ')).map((f) => f.slice(6));
+    const frames = (await res.text())
+      .split('\n\n')
+      .filter((f) => f.startsWith('data: '))
+      .map((f) => f.slice(6));
     expect(frames).not.toContain('[DONE]');
     expect(JSON.parse(frames.at(-1)!).error.code).toBe('upstream_stream_incomplete');
     const admin = api(gw.url, gw.adminKey);
@@ -299,7 +351,10 @@ describe('an upstream stream that is cut off', () => {
 });
 
 describe('content parts', () => {
-  const PNG = Buffer.from('89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d4944415478da63f8cfc0f01f0005000201a5b2e0c50000000049454e44ae426082', 'hex');
+  const PNG = Buffer.from(
+    '89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d4944415478da63f8cfc0f01f0005000201a5b2e0c50000000049454e44ae426082',
+    'hex',
+  );
 
   it('data: images keep their true media type; the doc part becomes a document with a valid name', async () => {
     gw.sim.enqueue(script.text('seen'));
@@ -355,7 +410,18 @@ describe('content parts', () => {
     ])('%s → 400, never contacted, upstream never called', async (template) => {
       const url = template.replace('PORT', String(port));
       const err = await client.chat.completions
-        .create({ model: MODEL, messages: [{ role: 'user', content: [{ type: 'text', text: 'x' }, { type: 'image_url', image_url: { url } }] }] })
+        .create({
+          model: MODEL,
+          messages: [
+            {
+              role: 'user',
+              content: [
+                { type: 'text', text: 'x' },
+                { type: 'image_url', image_url: { url } },
+              ],
+            },
+          ],
+        })
         .catch((e) => e);
       expect(err).toBeInstanceOf(OpenAI.BadRequestError);
       expect(hits).toBe(0);

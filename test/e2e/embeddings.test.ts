@@ -9,8 +9,24 @@ let client: OpenAI;
 beforeAll(async () => {
   gw = await startTestGateway();
   const admin = api(gw.url, gw.adminKey);
-  const titan = (await admin.post('/admin/model/save', { name: 'titan', config: { modelId: 'amazon.titan-embed-text-v2:0' }, provider: 'bedrock-embeddings', price_in: 0.02, price_out: 0 })).body.data;
-  const cohere = (await admin.post('/admin/model/save', { name: 'cohere', config: { modelId: 'cohere.embed-multilingual-v3' }, provider: 'bedrock-embeddings', price_in: 0.1, price_out: 0 })).body.data;
+  const titan = (
+    await admin.post('/admin/model/save', {
+      name: 'titan',
+      config: { modelId: 'amazon.titan-embed-text-v2:0' },
+      provider: 'bedrock-embeddings',
+      price_in: 0.02,
+      price_out: 0,
+    })
+  ).body.data;
+  const cohere = (
+    await admin.post('/admin/model/save', {
+      name: 'cohere',
+      config: { modelId: 'cohere.embed-multilingual-v3' },
+      provider: 'bedrock-embeddings',
+      price_in: 0.1,
+      price_out: 0,
+    })
+  ).body.data;
   const key = (await admin.post('/admin/api-key/apply', { name: 'embedder', role: 'user', email: '', month_quota: 10 })).body.data;
   await admin.post('/admin/api-key/bind-model', { key_id: key.id, model_id: titan.id });
   await admin.post('/admin/api-key/bind-model', { key_id: key.id, model_id: cohere.id });

@@ -126,7 +126,11 @@ function messageEvent(o: MessageOpts = {}) {
 const webhookUrl = (botId: number) => `${gw.url}/bot/feishu/${botId}/webhook`;
 
 async function post(botId: number, rawBody: string, headers: Record<string, string> = {}) {
-  const res = await fetch(webhookUrl(botId), { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: rawBody });
+  const res = await fetch(webhookUrl(botId), {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: rawBody,
+  });
   const text = await res.text();
   let body: any;
   try {
@@ -174,7 +178,10 @@ const markdownOf = (card: any): string =>
     .join('\n');
 const lastUserText = (body: any): string => {
   const user = [...body.messages].reverse().find((m: any) => m.role === 'user');
-  return user.content.filter((b: any) => typeof b.text === 'string').map((b: any) => b.text).join(' ');
+  return user.content
+    .filter((b: any) => typeof b.text === 'string')
+    .map((b: any) => b.text)
+    .join(' ');
 };
 
 /** Exactly one answer card: one reply to the user's message, and every patch goes to that card. */
@@ -230,7 +237,9 @@ describe('admin routes /admin/bot/feishu/*', () => {
   });
 
   it('refuses an unknown key, a model the key may not use, missing fields; 404 on unknown id', async () => {
-    const other = (await admin.post('/admin/model/save', { name: 'not-granted', config: { modelId: 'x.y-v1:0' }, provider: 'bedrock-converse' })).body.data;
+    const other = (
+      await admin.post('/admin/model/save', { name: 'not-granted', config: { modelId: 'x.y-v1:0' }, provider: 'bedrock-converse' })
+    ).body.data;
     const base = { ...APP, apiKey: userKey.api_key, modelId: MODEL, verificationToken: TOKEN };
     const bad = async (config: Record<string, unknown>, param: string) => {
       const res = await admin.post('/admin/bot/feishu/save', { name: 'x', config });
@@ -297,7 +306,9 @@ describe('webhook verification', () => {
 describe('answering', () => {
   it('p2p: replies with a thinking card, patches it at most every 400 ms, ends with the full answer; billed and recorded', async () => {
     const answer = 'Bedrock is a fully managed service that offers a choice of foundation models. '.repeat(3).trim();
-    gw.sim.enqueue(script.reasoning('Let me think about Bedrock.', answer, { delayMs: 40, chunkSize: 8, usage: { inputTokens: 20, outputTokens: 50 } }));
+    gw.sim.enqueue(
+      script.reasoning('Let me think about Bedrock.', answer, { delayMs: 40, chunkSize: 8, usage: { inputTokens: 20, outputTokens: 50 } }),
+    );
     const payload = messageEvent({ text: 'What is Bedrock?' });
     const started = Date.now();
     const res = await sendEncrypted(payload);
@@ -314,7 +325,13 @@ describe('answering', () => {
     for (let i = 1; i < ps.length - 1; i++) expect(ps[i].at - ps[i - 1].at).toBeGreaterThanOrEqual(370);
     const last = cardOf(ps.at(-1)!);
     expect(last).toEqual(
-      answerCard({ text: answer, reasoning: 'Let me think about Bedrock.', model: MODEL, done: true, usage: { promptTokens: 20, completionTokens: 50 } }),
+      answerCard({
+        text: answer,
+        reasoning: 'Let me think about Bedrock.',
+        model: MODEL,
+        done: true,
+        usage: { promptTokens: 20, completionTokens: 50 },
+      }),
     );
     expect(JSON.stringify(last)).toContain('Reasoning');
     for (const p of ps.slice(0, -1)) expect(cardOf(p).elements.at(-1).elements[0].content).toContain('generating…');
@@ -414,7 +431,9 @@ describe('answering', () => {
 
     const messageId = payload.event.message.message_id;
     const download = chatCalls().filter((c) => c.method === 'GET');
-    expect(download.map((c) => [c.path, c.query])).toEqual([[`/open-apis/im/v1/messages/${messageId}/resources/img_v3_test`, { type: 'image' }]]);
+    expect(download.map((c) => [c.path, c.query])).toEqual([
+      [`/open-apis/im/v1/messages/${messageId}/resources/img_v3_test`, { type: 'image' }],
+    ]);
     const { final } = expectOneCard(messageId);
     expect(markdownOf(JSON.parse(final.content))).toBe('A picture of noise.');
     const blocks = gw.sim.requests[0].body.messages.at(-1).content;
@@ -469,7 +488,11 @@ describe('answering', () => {
       const card = JSON.parse(expectOneCard(payload.event.message.message_id).final.content);
       expect(card.header).toMatchObject({ template: 'red', title: { content: expect.stringContaining('Attachments too large') } });
       // 400 + 400 fit, the third is cut off at the 200 bytes left, the fourth is never requested
-      expect(chatCalls().filter((c) => c.method === 'GET').map((c) => c.path.split('/').at(-1))).toEqual(keys.slice(0, 3));
+      expect(
+        chatCalls()
+          .filter((c) => c.method === 'GET')
+          .map((c) => c.path.split('/').at(-1)),
+      ).toEqual(keys.slice(0, 3));
       expect(gw.sim.requests).toEqual([]);
     } finally {
       if (saved === undefined) delete process.env.FEISHU_MAX_ATTACHMENT_TOTAL_BYTES;
@@ -480,7 +503,8 @@ describe('answering', () => {
   it('a failed download is logged by the worker without the app secret or the tenant token', async () => {
     const { logger } = await import('../../lambdas/core/log.js');
     const lines: string[] = [];
-    const capture = (...args: unknown[]) => void lines.push(args.map((a) => (typeof a === 'string' ? a : inspect(a, { depth: 6 }))).join(' '));
+    const capture = (...args: unknown[]) =>
+      void lines.push(args.map((a) => (typeof a === 'string' ? a : inspect(a, { depth: 6 }))).join(' '));
     const pt = (logger as unknown as { console: Record<string, (...a: unknown[]) => void> }).console;
     const spies = (['error', 'warn', 'info', 'debug', 'log'] as const).flatMap((m) => [
       vi.spyOn(pt, m).mockImplementation(capture),
@@ -580,7 +604,10 @@ describe('answering', () => {
     const k = (await admin.post('/admin/api-key/apply', { name: 'reset-bot-key', role: 'user', email: '', month_quota: 10 })).body.data;
     const models = (await admin.get(`/admin/model/list?q=${MODEL}`)).body.data.items;
     await admin.post('/admin/api-key/bind-model', { key_id: k.id, model_id: models[0].id });
-    const saved = await admin.post('/admin/bot/feishu/save', { name: 'reset-bot', config: { ...APP, apiKey: k.api_key, modelId: MODEL, verificationToken: TOKEN } });
+    const saved = await admin.post('/admin/bot/feishu/save', {
+      name: 'reset-bot',
+      config: { ...APP, apiKey: k.api_key, modelId: MODEL, verificationToken: TOKEN },
+    });
     expect(saved.status).toBe(200);
     expect((await admin.post('/admin/api-key/reset', { id: k.id })).status).toBe(200);
     gw.sim.enqueue(script.text('still here'));
@@ -603,7 +630,10 @@ describe('answering', () => {
     expect(markdownOf(card)).toContain('Bedrock is having a moment');
 
     fake.reset();
-    gw.sim.enqueue({ ...script.text('This answer will break off halfway through.', { chunkSize: 5 }), failAfterEvents: { count: 4, exception: 'modelStreamErrorException', message: 'stream broke' } });
+    gw.sim.enqueue({
+      ...script.text('This answer will break off halfway through.', { chunkSize: 5 }),
+      failAfterEvents: { count: 4, exception: 'modelStreamErrorException', message: 'stream broke' },
+    });
     const during = messageEvent({ text: 'fail midway' });
     expect((await sendPlain(tokenBot, during)).status).toBe(200);
     await idle();

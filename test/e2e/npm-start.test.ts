@@ -8,7 +8,16 @@ import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { alive, descendants, EXIT_TIMEOUT_MS, type Instance, processesMentioning, sleep, startInstance, stopAllInstances } from '../support/npm-start.js';
+import {
+  alive,
+  descendants,
+  EXIT_TIMEOUT_MS,
+  type Instance,
+  processesMentioning,
+  sleep,
+  startInstance,
+  stopAllInstances,
+} from '../support/npm-start.js';
 
 /** SIGTERM to the product's own pid only (not its group): it must end its DynamoDB Local itself. */
 async function sigtermAndCheck(inst: Instance) {
@@ -22,8 +31,14 @@ async function sigtermAndCheck(inst: Instance) {
   expect(res, `${inst.name} exits within ${EXIT_TIMEOUT_MS} ms of SIGTERM`).not.toBe('timeout');
   // give a just-killed child a moment to be reaped
   for (let i = 0; i < 20 && kids.some((p) => alive(p.pid)); i++) await sleep(100);
-  expect(kids.filter((p) => alive(p.pid)).map((p) => `${p.pid} ${p.cmd}`), 'no child process survives').toEqual([]);
-  expect(processesMentioning(inst.dataDir).map((p) => `${p.pid} ${p.cmd}`), 'nothing still uses DATA_DIR').toEqual([]);
+  expect(
+    kids.filter((p) => alive(p.pid)).map((p) => `${p.pid} ${p.cmd}`),
+    'no child process survives',
+  ).toEqual([]);
+  expect(
+    processesMentioning(inst.dataDir).map((p) => `${p.pid} ${p.cmd}`),
+    'nothing still uses DATA_DIR',
+  ).toEqual([]);
   return took;
 }
 
@@ -36,7 +51,14 @@ interface Res {
   headers: Headers;
 }
 
-async function call(base: string, method: string, path: string, key?: string, body?: unknown, headers: Record<string, string> = {}): Promise<Res> {
+async function call(
+  base: string,
+  method: string,
+  path: string,
+  key?: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+): Promise<Res> {
   const h: Record<string, string> = { ...headers };
   if (key) h.authorization = `Bearer ${key}`;
   if (body !== undefined) h['content-type'] = 'application/json';
@@ -122,11 +144,41 @@ async function eventually<T>(fn: () => Promise<T>, timeoutMs = 5_000): Promise<T
 }
 
 const KEY_RE = /^br-[A-Za-z0-9]{32,}$/;
-const KEY_FIELDS = ['id', 'name', 'email', 'role', 'group_id', 'month_quota', 'month_fee', 'balance', 'total_fee', 'key_hint', 'created_at', 'updated_at'];
+const KEY_FIELDS = [
+  'id',
+  'name',
+  'email',
+  'role',
+  'group_id',
+  'month_quota',
+  'month_fee',
+  'balance',
+  'total_fee',
+  'key_hint',
+  'created_at',
+  'updated_at',
+];
 const SESSION_FIELDS = ['id', 'key_id', 'session_key', 'title', 'tokens_in', 'tokens_out', 'fee', 'created_at', 'updated_at'];
 const THREAD_FIELDS = [
-  'id', 'key_id', 'session_id', 'model', 'prompt', 'completion', 'reasoning', 'tool_calls', 'finish_reason', 'tokens_in',
-  'tokens_out', 'tokens_cache_read', 'tokens_cache_write', 'fee', 'first_byte_latency', 'total_latency', 'status', 'error', 'created_at',
+  'id',
+  'key_id',
+  'session_id',
+  'model',
+  'prompt',
+  'completion',
+  'reasoning',
+  'tool_calls',
+  'finish_reason',
+  'tokens_in',
+  'tokens_out',
+  'tokens_cache_read',
+  'tokens_cache_write',
+  'fee',
+  'first_byte_latency',
+  'total_latency',
+  'status',
+  'error',
+  'created_at',
 ];
 const PAYMENT_FIELDS = ['id', 'key_id', 'amount', 'balance_after', 'created_at'];
 
@@ -277,7 +329,9 @@ describe('npm start (black box)', () => {
       expect(typeof row.balance).toBe('number');
       expect(typeof row.month_fee).toBe('number');
     }
-    expect(items.map((k: any) => k.id)).toEqual(expect.arrayContaining([keys.u1.id, keys.u2.id, keys.broke.id, keys.temp.id, keys.admin0.id]));
+    expect(items.map((k: any) => k.id)).toEqual(
+      expect.arrayContaining([keys.u1.id, keys.u2.id, keys.broke.id, keys.temp.id, keys.admin0.id]),
+    );
 
     const byName = okList(await admin.get('/admin/api-key/list?name=jack'));
     expect(byName.map((k: any) => k.id)).toEqual([keys.u1.id]);
@@ -352,10 +406,14 @@ describe('npm start (black box)', () => {
 
     // group unbind round trip on a throw-away binding
     ok(await admin.post('/admin/group/bind-model', { group_id: ids.group, model_id: ids.chatC }));
-    expect(listItems(await admin.get(`/admin/group/list-model?group_id=${ids.group}`)).map((m: any) => m.id ?? m.model_id)).toContain(ids.chatC);
+    expect(listItems(await admin.get(`/admin/group/list-model?group_id=${ids.group}`)).map((m: any) => m.id ?? m.model_id)).toContain(
+      ids.chatC,
+    );
     ok(await admin.post('/admin/group/unbind-model', { group_id: ids.group, model_id: ids.chatC }));
-    expect(listItems(await admin.get(`/admin/group/list-model?group_id=${ids.group}`)).map((m: any) => m.id ?? m.model_id)).not.toContain(ids.chatC);
-  
+    expect(listItems(await admin.get(`/admin/group/list-model?group_id=${ids.group}`)).map((m: any) => m.id ?? m.model_id)).not.toContain(
+      ids.chatC,
+    );
+
     // the list envelope of both list-model routes: limit defaults to 20, offset to 0, like every list
     okList(await admin.get(`/admin/group/list-model?group_id=${ids.group}`));
     okList(await admin.get(`/admin/api-key/list-model?key_id=${keys.u1.id}`));
@@ -391,7 +449,10 @@ describe('npm start (black box)', () => {
   it('chat completions via the SDK (non-stream and stream) with Session-Id: a session and threads with model, tokens and fee', async () => {
     const sdk = new OpenAI({ baseURL: `${A.url}/v1`, apiKey: keys.u1.api_key, maxRetries: 0 });
     const headers = { 'Session-Id': 'e2e-session-1' };
-    const r1 = await sdk.chat.completions.create({ model: 'chat-a', messages: [{ role: 'user', content: 'ping one' }], max_tokens: 256 }, { headers });
+    const r1 = await sdk.chat.completions.create(
+      { model: 'chat-a', messages: [{ role: 'user', content: 'ping one' }], max_tokens: 256 },
+      { headers },
+    );
     expect(r1.model).toBe('chat-a');
     expect(r1.object).toBe('chat.completion');
     const text1 = r1.choices[0].message.content ?? '';
@@ -401,7 +462,13 @@ describe('npm start (black box)', () => {
     expect(r1.usage?.completion_tokens).toBeGreaterThan(0);
 
     const stream = await sdk.chat.completions.create(
-      { model: 'chat-a', messages: [{ role: 'user', content: 'ping two' }], max_tokens: 256, stream: true, stream_options: { include_usage: true } },
+      {
+        model: 'chat-a',
+        messages: [{ role: 'user', content: 'ping two' }],
+        max_tokens: 256,
+        stream: true,
+        stream_options: { include_usage: true },
+      },
       { headers },
     );
     let text2 = '';
@@ -503,7 +570,11 @@ describe('npm start (black box)', () => {
       expect(d.embedding.every((x) => typeof x === 'number' && Number.isFinite(x))).toBe(true);
     }
     expect(res.usage.prompt_tokens).toBeGreaterThan(0);
-    const raw = await call(A.url, 'POST', '/v1/embeddings', keys.u1.api_key, { model: 'titan-embed', input: 'Hello world.', encoding_format: 'float' });
+    const raw = await call(A.url, 'POST', '/v1/embeddings', keys.u1.api_key, {
+      model: 'titan-embed',
+      input: 'Hello world.',
+      encoding_format: 'float',
+    });
     expect(raw.status).toBe(200);
     expect(raw.body.object).toBe('list');
     expect(raw.body.data[0].object).toBe('embedding');
@@ -518,12 +589,21 @@ describe('npm start (black box)', () => {
     const badSdk = new OpenAI({ baseURL: `${A.url}/v1`, apiKey: `br-${'Z'.repeat(40)}`, maxRetries: 0 });
     await expect(badSdk.chat.completions.create(body as any)).rejects.toMatchObject({ status: 401, code: 'invalid_api_key' });
     // 403: chat-c is bound to nothing this key has
-    const e403 = openAiError(await call(A.url, 'POST', '/v1/chat/completions', keys.u1.api_key, { ...body, model: 'chat-c' }), 403, 'model_not_permitted', 'permission_denied');
+    const e403 = openAiError(
+      await call(A.url, 'POST', '/v1/chat/completions', keys.u1.api_key, { ...body, model: 'chat-c' }),
+      403,
+      'model_not_permitted',
+      'permission_denied',
+    );
     expect(e403.message).toBeTruthy();
     const sdk = new OpenAI({ baseURL: `${A.url}/v1`, apiKey: keys.u1.api_key, maxRetries: 0 });
     await expect(sdk.chat.completions.create({ ...body, model: 'chat-c' } as any)).rejects.toBeInstanceOf(OpenAI.PermissionDeniedError);
     // 404
-    openAiError(await call(A.url, 'POST', '/v1/chat/completions', keys.u1.api_key, { ...body, model: 'no-such-model' }), 404, 'model_not_found');
+    openAiError(
+      await call(A.url, 'POST', '/v1/chat/completions', keys.u1.api_key, { ...body, model: 'no-such-model' }),
+      404,
+      'model_not_found',
+    );
     await expect(sdk.chat.completions.create({ ...body, model: 'no-such-model' } as any)).rejects.toBeInstanceOf(OpenAI.NotFoundError);
     // 429: month_quota 0 and no balance, on a permitted model
     const r429 = await call(A.url, 'POST', '/v1/chat/completions', keys.broke.api_key, body);
@@ -536,9 +616,24 @@ describe('npm start (black box)', () => {
     await expect(brokeSdk.chat.completions.create(body as any)).rejects.toBeInstanceOf(OpenAI.RateLimitError);
     // 400 on bad bodies
     openAiError(await call(A.url, 'POST', '/v1/chat/completions', keys.u1.api_key, '{not json'), 400, undefined, 'invalid_request_error');
-    openAiError(await call(A.url, 'POST', '/v1/chat/completions', keys.u1.api_key, { model: 'chat-a' }), 400, undefined, 'invalid_request_error');
-    openAiError(await call(A.url, 'POST', '/v1/chat/completions', keys.u1.api_key, { model: 'chat-a', messages: 'hello' }), 400, undefined, 'invalid_request_error');
-    openAiError(await call(A.url, 'POST', '/v1/embeddings', keys.u1.api_key, { model: 'titan-embed' }), 400, undefined, 'invalid_request_error');
+    openAiError(
+      await call(A.url, 'POST', '/v1/chat/completions', keys.u1.api_key, { model: 'chat-a' }),
+      400,
+      undefined,
+      'invalid_request_error',
+    );
+    openAiError(
+      await call(A.url, 'POST', '/v1/chat/completions', keys.u1.api_key, { model: 'chat-a', messages: 'hello' }),
+      400,
+      undefined,
+      'invalid_request_error',
+    );
+    openAiError(
+      await call(A.url, 'POST', '/v1/embeddings', keys.u1.api_key, { model: 'titan-embed' }),
+      400,
+      undefined,
+      'invalid_request_error',
+    );
     await expect(sdk.embeddings.create({ model: 'titan-embed', input: '' })).rejects.toBeInstanceOf(OpenAI.BadRequestError);
     // nothing of the refused calls became the broke key's spending
     expect(ok(await client(A.url, keys.broke.api_key).get('/user/api-key/mine'))).toMatchObject({ month_fee: 0, balance: 0 });
@@ -558,10 +653,19 @@ describe('npm start (black box)', () => {
 
   it('Feishu bots: save (seed shape), update, list, delete', async () => {
     const cfg = { appId: 'cli_e2e', apiKey: keys.u1.api_key, modelId: 'chat-a', appSecret: 'secret-e2e', verificationToken: 'vt-e2e' };
-    const bot = ok(await admin.post('/admin/bot/feishu/save', { name: 'e2e-bot', config: JSON.stringify(cfg), provider: 'bedrock-converse' }));
+    const bot = ok(
+      await admin.post('/admin/bot/feishu/save', { name: 'e2e-bot', config: JSON.stringify(cfg), provider: 'bedrock-converse' }),
+    );
     expect(bot).toMatchObject({ name: 'e2e-bot' });
     expect(bot.id).toBeDefined();
-    ok(await admin.post('/admin/bot/feishu/save', { id: bot.id, name: 'e2e-bot-2', config: JSON.stringify(cfg), provider: 'bedrock-converse' }));
+    ok(
+      await admin.post('/admin/bot/feishu/save', {
+        id: bot.id,
+        name: 'e2e-bot-2',
+        config: JSON.stringify(cfg),
+        provider: 'bedrock-converse',
+      }),
+    );
     let bots = okList(await admin.get('/admin/bot/feishu/list'));
     const found = bots.find((b: any) => b.id === bot.id);
     expect(found).toMatchObject({ name: 'e2e-bot-2' });
@@ -597,8 +701,12 @@ describe('npm start (black box)', () => {
     expect([ha.status, hb.status]).toEqual([200, 200]);
     expect(A.port).not.toBe(B.port);
     // each has its own DynamoDB Local
-    const javaA = descendants(A.child.pid!).filter((p) => /DynamoDBLocal/i.test(p.cmd)).map((p) => p.pid);
-    const javaB = descendants(B.child.pid!).filter((p) => /DynamoDBLocal/i.test(p.cmd)).map((p) => p.pid);
+    const javaA = descendants(A.child.pid!)
+      .filter((p) => /DynamoDBLocal/i.test(p.cmd))
+      .map((p) => p.pid);
+    const javaB = descendants(B.child.pid!)
+      .filter((p) => /DynamoDBLocal/i.test(p.cmd))
+      .map((p) => p.pid);
     expect(javaA.length).toBeGreaterThan(0);
     expect(javaB.length).toBeGreaterThan(0);
     expect(javaA.filter((p) => javaB.includes(p))).toEqual([]);
@@ -608,12 +716,27 @@ describe('npm start (black box)', () => {
     expect(okList(await client(A.url, BOOT_KEY).get('/admin/group/list')).map((g: any) => g.name)).not.toContain('only-on-b');
     expect(okList(await client(B.url, bKey).get('/admin/group/list')).map((g: any) => g.name)).toEqual(['only-on-b']);
     // both serve chat at the same time
-    const mk = (inst: Instance, key: string) => client(inst.url, key).post('/admin/model/save', { name: 'side', config: '{"modelId":"amazon.nova-lite-v1:0"}', provider: 'bedrock-converse', price_in: 1, price_out: 1 });
+    const mk = (inst: Instance, key: string) =>
+      client(inst.url, key).post('/admin/model/save', {
+        name: 'side',
+        config: '{"modelId":"amazon.nova-lite-v1:0"}',
+        provider: 'bedrock-converse',
+        price_in: 1,
+        price_out: 1,
+      });
     ok(await mk(B, bKey));
     ok(await mk(A, BOOT_KEY));
     const [ca, cb] = await Promise.all([
-      new OpenAI({ baseURL: `${A.url}/v1`, apiKey: BOOT_KEY, maxRetries: 0 }).chat.completions.create({ model: 'side', messages: [{ role: 'user', content: 'a' }], max_tokens: 32 }),
-      new OpenAI({ baseURL: `${B.url}/v1`, apiKey: bKey, maxRetries: 0 }).chat.completions.create({ model: 'side', messages: [{ role: 'user', content: 'b' }], max_tokens: 32 }),
+      new OpenAI({ baseURL: `${A.url}/v1`, apiKey: BOOT_KEY, maxRetries: 0 }).chat.completions.create({
+        model: 'side',
+        messages: [{ role: 'user', content: 'a' }],
+        max_tokens: 32,
+      }),
+      new OpenAI({ baseURL: `${B.url}/v1`, apiKey: bKey, maxRetries: 0 }).chat.completions.create({
+        model: 'side',
+        messages: [{ role: 'user', content: 'b' }],
+        max_tokens: 32,
+      }),
     ]);
     expect(ca.model).toBe('side');
     expect(cb.model).toBe('side');

@@ -8,7 +8,15 @@ const ctx = useTestGateway();
 describe('recharging a busy key', () => {
   it('succeeds while dozens of requests are being admitted and charged, and adds exactly', async () => {
     const { gw, admin } = ctx;
-    const m = (await admin.post('/admin/model/save', { name: 'busy', config: { modelId: 'anthropic.claude-3-haiku-20240307-v1:0' }, provider: 'bedrock-converse', price_in: 1, price_out: 1 })).body.data;
+    const m = (
+      await admin.post('/admin/model/save', {
+        name: 'busy',
+        config: { modelId: 'anthropic.claude-3-haiku-20240307-v1:0' },
+        provider: 'bedrock-converse',
+        price_in: 1,
+        price_out: 1,
+      })
+    ).body.data;
     const k = (await admin.post('/admin/api-key/apply', { name: 'busy-key', role: 'user', email: '', month_quota: 100 })).body.data;
     await admin.post('/admin/api-key/bind-model', { key_id: k.id, model_id: m.id });
     gw.sim.setDefault(script.text('ok', { usage: { inputTokens: 10, outputTokens: 10 }, delayMs: 5 }));
@@ -19,7 +27,9 @@ describe('recharging a busy key', () => {
         body: JSON.stringify({ model: 'busy', max_tokens: 10, messages: [{ role: 'user', content: 'hi' }] }),
       }).then((r) => r.status),
     );
-    const recharges = Array.from({ length: 5 }, (_, i) => new Promise((r) => setTimeout(r, i * 15)).then(() => admin.post('/admin/api-key/recharge', { id: k.id, balance: '0.1' })));
+    const recharges = Array.from({ length: 5 }, (_, i) =>
+      new Promise((r) => setTimeout(r, i * 15)).then(() => admin.post('/admin/api-key/recharge', { id: k.id, balance: '0.1' })),
+    );
     const [statuses, paid] = await Promise.all([Promise.all(calls), Promise.all(recharges)]);
     gw.sim.setDefault(null);
     expect(statuses.every((s) => s === 200)).toBe(true);

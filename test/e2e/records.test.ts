@@ -28,13 +28,26 @@ beforeAll(async () => {
   admin = api(gw.url, gw.adminKey);
   groupId = (await admin.post('/admin/group/save', { name: 'records' })).body.data.id;
   otherGroupId = (await admin.post('/admin/group/save', { name: 'records-other' })).body.data.id;
-  for (const [name, pin, pout] of [[CHAT, 3, 15], [CHEAP, 0.25, 1.25]] as const) {
-    const m = await admin.post('/admin/model/save', { name, multiple: false, config: { modelId: 'anthropic.claude-3-haiku-20240307-v1:0' }, provider: 'bedrock-converse', price_in: pin, price_out: pout, group_id: groupId });
+  for (const [name, pin, pout] of [
+    [CHAT, 3, 15],
+    [CHEAP, 0.25, 1.25],
+  ] as const) {
+    const m = await admin.post('/admin/model/save', {
+      name,
+      multiple: false,
+      config: { modelId: 'anthropic.claude-3-haiku-20240307-v1:0' },
+      provider: 'bedrock-converse',
+      price_in: pin,
+      price_out: pout,
+      group_id: groupId,
+    });
     expect(m.status).toBe(200);
     await admin.post('/admin/group/bind-model', { group_id: groupId, model_id: m.body.data.id });
   }
-  alice = (await admin.post('/admin/api-key/apply', { name: 'alice', role: 'user', email: '', group_id: groupId, month_quota: 10 })).body.data;
-  bob = (await admin.post('/admin/api-key/apply', { name: 'bob', role: 'user', email: '', group_id: otherGroupId, month_quota: 10 })).body.data;
+  alice = (await admin.post('/admin/api-key/apply', { name: 'alice', role: 'user', email: '', group_id: groupId, month_quota: 10 })).body
+    .data;
+  bob = (await admin.post('/admin/api-key/apply', { name: 'bob', role: 'user', email: '', group_id: otherGroupId, month_quota: 10 })).body
+    .data;
   // bob may use CHEAP only, bound to the key itself
   const cheap = (await admin.get(`/admin/model/list?q=${CHEAP}`)).body.data.items[0];
   await admin.post('/admin/api-key/bind-model', { key_id: bob.id, model_id: cheap.id });
@@ -87,7 +100,11 @@ describe('what a session and its threads record', () => {
         { role: 'user', content: 'What is the capital of France?' },
       ],
     });
-    gw.sim.enqueue(script.toolCalls([{ name: 'lookup', input: { country: 'DE' }, id: 'tooluse_1' }], { usage: { inputTokens: 40, outputTokens: 12, cacheReadInputTokens: 100 } }));
+    gw.sim.enqueue(
+      script.toolCalls([{ name: 'lookup', input: { country: 'DE' }, id: 'tooluse_1' }], {
+        usage: { inputTokens: 40, outputTokens: 12, cacheReadInputTokens: 100 },
+      }),
+    );
     await c.chat.completions.create({
       model: CHAT,
       messages: [
@@ -95,13 +112,30 @@ describe('what a session and its threads record', () => {
         { role: 'assistant', content: 'Paris' },
         { role: 'user', content: 'And of Germany? Use the tool.' },
       ],
-      tools: [{ type: 'function', function: { name: 'lookup', description: 'Looks a capital up', parameters: { type: 'object', properties: { country: { type: 'string' } } } } }],
+      tools: [
+        {
+          type: 'function',
+          function: {
+            name: 'lookup',
+            description: 'Looks a capital up',
+            parameters: { type: 'object', properties: { country: { type: 'string' } } },
+          },
+        },
+      ],
     });
     gw.sim.enqueue(script.text('A small grey square.', { usage: { inputTokens: 1600, outputTokens: 6 }, chunkSize: 4 }));
     const stream = await c.chat.completions.create({
       model: CHAT,
       stream: true,
-      messages: [{ role: 'user', content: [{ type: 'text', text: 'Describe this image' }, { type: 'image_url', image_url: { url: `data:image/png;base64,${PNG}` } }] }],
+      messages: [
+        {
+          role: 'user',
+          content: [
+            { type: 'text', text: 'Describe this image' },
+            { type: 'image_url', image_url: { url: `data:image/png;base64,${PNG}` } },
+          ],
+        },
+      ],
     });
     for await (const _ of stream) void _;
 
@@ -152,7 +186,13 @@ describe('what a session and its threads record', () => {
   it('keeps the session title from the first prompt and running totals', async () => {
     const s = await ok(admin.get(`/admin/session/detail/${sessionId}`));
     const threads = (await ok(admin.get(`/admin/thread/list?session_id=${sessionId}`))).items;
-    expect(s).toMatchObject({ id: sessionId, key_id: alice.id, session_key: 'conv-1', title: 'What is the capital of France?', thread_count: 3 });
+    expect(s).toMatchObject({
+      id: sessionId,
+      key_id: alice.id,
+      session_key: 'conv-1',
+      title: 'What is the capital of France?',
+      thread_count: 3,
+    });
     expect(s.tokens_in).toBe(threads.reduce((n: number, t: any) => n + t.tokens_in + t.tokens_cache_read + t.tokens_cache_write, 0));
     expect(s.tokens_out).toBe(threads.reduce((n: number, t: any) => n + t.tokens_out, 0));
     expect(money(s.fee)).toBe(sum(threads.map((t: any) => money(t.fee))));
@@ -185,7 +225,9 @@ describe('what a session and its threads record', () => {
   it('records a failed call with its error and what was charged (nothing)', async () => {
     const before = (await ok(admin.get(`/admin/api-key/list?name=alice`))).items[0];
     gw.sim.enqueue(script.error('ValidationException', 'The model rejected the input.'));
-    await expect(client(alice.api_key, 'fail').chat.completions.create({ model: CHAT, messages: [{ role: 'user', content: 'break please' }] })).rejects.toMatchObject({ status: 400 });
+    await expect(
+      client(alice.api_key, 'fail').chat.completions.create({ model: CHAT, messages: [{ role: 'user', content: 'break please' }] }),
+    ).rejects.toMatchObject({ status: 400 });
     const [t] = (await ok(admin.get(`/admin/thread/list?key_id=${alice.id}&limit=1`))).items;
     expect(t).toMatchObject({ prompt: 'break please', status: 'error', fee: 0, tokens_in: 0, tokens_out: 0, completion: '' });
     expect(t.error).toContain('rejected the input');
@@ -195,8 +237,17 @@ describe('what a session and its threads record', () => {
 
   it('records a stream that breaks mid-way, charged exactly what the thread says', async () => {
     const before = money((await ok(admin.get(`/admin/api-key/list?name=alice`))).items[0].total_fee);
-    gw.sim.enqueue(script.text('partial answer that never finishes', { chunkSize: 5, failAfterEvents: { count: 4, exception: 'modelStreamErrorException', message: 'boom' } }));
-    const stream = await client(alice.api_key, 'broken').chat.completions.create({ model: CHAT, stream: true, messages: [{ role: 'user', content: 'stream and break' }] });
+    gw.sim.enqueue(
+      script.text('partial answer that never finishes', {
+        chunkSize: 5,
+        failAfterEvents: { count: 4, exception: 'modelStreamErrorException', message: 'boom' },
+      }),
+    );
+    const stream = await client(alice.api_key, 'broken').chat.completions.create({
+      model: CHAT,
+      stream: true,
+      messages: [{ role: 'user', content: 'stream and break' }],
+    });
     await expect(
       (async () => {
         for await (const _ of stream) void _;
@@ -227,7 +278,12 @@ describe('admin lists', () => {
   it('session/list: newest first, key_id filter, q on title (case-insensitive), limit/offset with totals', async () => {
     const all = await ok(admin.get(`/admin/session/list?key_id=${bob.id}`));
     expect(all.total).toBe(4);
-    expect(all.items.map((s: any) => s.title)).toEqual(['Unrelated chat', 'kyoto food list', 'Fix my TypeScript build', 'Plan a trip to Kyoto']);
+    expect(all.items.map((s: any) => s.title)).toEqual([
+      'Unrelated chat',
+      'kyoto food list',
+      'Fix my TypeScript build',
+      'Plan a trip to Kyoto',
+    ]);
     const page = await ok(admin.get(`/admin/session/list?key_id=${bob.id}&limit=2&offset=1`));
     expect(page).toMatchObject({ total: 4, limit: 2, offset: 1 });
     expect(page.items.map((s: any) => s.title)).toEqual(['kyoto food list', 'Fix my TypeScript build']);
@@ -244,7 +300,12 @@ describe('admin lists', () => {
   it('thread/list: newest first, q on prompt or completion, key_id and session_id filters', async () => {
     const bobs = await ok(admin.get(`/admin/thread/list?key_id=${bob.id}`));
     expect(bobs.total).toBe(4);
-    expect(bobs.items.map((t: any) => t.prompt)).toEqual(['Unrelated chat', 'kyoto food list', 'Fix my TypeScript build', 'Plan a trip to Kyoto']);
+    expect(bobs.items.map((t: any) => t.prompt)).toEqual([
+      'Unrelated chat',
+      'kyoto food list',
+      'Fix my TypeScript build',
+      'Plan a trip to Kyoto',
+    ]);
     const byPrompt = await ok(admin.get(`/admin/thread/list?q=typescript`));
     expect(byPrompt.items.map((t: any) => t.prompt)).toEqual(['Fix my TypeScript build']);
     expect(byPrompt.total).toBe(1);
@@ -355,7 +416,18 @@ describe('usage statistics', () => {
     expect(money(all.totals.fee)).toBe(sum(threads.map((t) => money(t.fee))));
     expect(all.totals.tokens_in).toBe(threads.reduce((n, t) => n + t.tokens_in, 0));
     expect(all.totals.tokens_cache_read).toBe(threads.reduce((n, t) => n + t.tokens_cache_read, 0));
-    for (const item of all.items) expect(Object.keys(item).sort()).toEqual(['day', 'fee', 'key_id', 'model', 'requests', 'tokens_cache_read', 'tokens_cache_write', 'tokens_in', 'tokens_out']);
+    for (const item of all.items)
+      expect(Object.keys(item).sort()).toEqual([
+        'day',
+        'fee',
+        'key_id',
+        'model',
+        'requests',
+        'tokens_cache_read',
+        'tokens_cache_write',
+        'tokens_in',
+        'tokens_out',
+      ]);
 
     const byKey = await ok(admin.get(`/admin/statistics/usage?key_id=${bob.id}`));
     expect(byKey.items.map((i: any) => [i.key_id, i.model, i.requests, i.fee])).toEqual([[bob.id, CHEAP, 4, 0.000023]]); // 4 × (3×0.25 + 4×1.25) per 1M

@@ -48,7 +48,10 @@ describe('attachment limits', () => {
   it('21 data: images → 400 on messages, and Bedrock is never called', async () => {
     const err = await client.chat.completions
       .create({ model: MODEL, messages: [{ role: 'user', content: [{ type: 'text', text: 'look' }, ...images(21)] }] })
-      .then(() => undefined, (e: unknown) => e);
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
     expect(err).toBeInstanceOf(OpenAI.BadRequestError);
     expect((err as InstanceType<typeof OpenAI.BadRequestError>).status).toBe(400);
     expect((err as InstanceType<typeof OpenAI.BadRequestError>).param).toBe('messages');
@@ -93,9 +96,10 @@ describe('upstream error text', () => {
 
   it('the same through the SDK, streaming', async () => {
     gw.sim.enqueue(script.error('ValidationException', message));
-    const err = await client.chat.completions
-      .create({ model: MODEL, stream: true, messages: [{ role: 'user', content: 'hi' }] })
-      .then(() => undefined, (e: unknown) => e);
+    const err = await client.chat.completions.create({ model: MODEL, stream: true, messages: [{ role: 'user', content: 'hi' }] }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(OpenAI.BadRequestError);
     expect(JSON.stringify((err as InstanceType<typeof OpenAI.BadRequestError>).error)).not.toContain(ACCOUNT);
     expect((err as Error).message).not.toContain(ACCOUNT);

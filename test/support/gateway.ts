@@ -41,11 +41,20 @@ export interface Envelope<T = any> {
 
 /** A small client for the /admin and /user envelopes. */
 export function api(base: string, key?: string) {
-  const call = async <T = any>(method: 'GET' | 'POST', path: string, body?: unknown, extraHeaders: Record<string, string> = {}): Promise<Envelope<T>> => {
+  const call = async <T = any>(
+    method: 'GET' | 'POST',
+    path: string,
+    body?: unknown,
+    extraHeaders: Record<string, string> = {},
+  ): Promise<Envelope<T>> => {
     const headers: Record<string, string> = { ...extraHeaders };
     if (key) headers.authorization = `Bearer ${key}`;
     if (body !== undefined) headers['content-type'] = 'application/json';
-    const res = await fetch(`${base}${path}`, { method, headers, body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body) });
+    const res = await fetch(`${base}${path}`, {
+      method,
+      headers,
+      body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+    });
     const text = await res.text();
     let parsed: any;
     try {

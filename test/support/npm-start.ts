@@ -67,7 +67,10 @@ export function childEnv(port: number, dataDir: string, adminKey?: string, extra
   return { ...env, ...extra };
 }
 
-export async function startInstance(name: string, opts: { adminKey?: string; dataDir?: string; env?: NodeJS.ProcessEnv } = {}): Promise<Instance> {
+export async function startInstance(
+  name: string,
+  opts: { adminKey?: string; dataDir?: string; env?: NodeJS.ProcessEnv } = {},
+): Promise<Instance> {
   const port = await freePort();
   const dataDir = opts.dataDir ?? freshDir(name);
   let out = '';
@@ -165,7 +168,6 @@ export function alive(pid: number): boolean {
 export function processesMentioning(text: string): Proc[] {
   return [...procTable().values()].filter((p) => p.state !== 'Z' && p.cmd.includes(text) && p.pid !== process.pid);
 }
-
 
 /** Stops every instance started in this file (SIGTERM, then SIGKILL to its process group) and removes temp dirs. */
 export async function stopAllInstances(): Promise<void> {

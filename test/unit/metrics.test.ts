@@ -22,19 +22,40 @@ describe('call metrics (CloudWatch EMF via Powertools)', () => {
       firstByteLatency: 12,
       totalLatency: 40,
     });
-    const emf = lines.map((l) => l.trim()).filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
+    const emf = lines
+      .map((l) => l.trim())
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l));
     expect(emf).toHaveLength(1);
     const m = emf[0];
     expect(m._aws.CloudWatchMetrics[0].Namespace).toBe('BedrockGateway');
     expect(m._aws.CloudWatchMetrics[0].Dimensions[0]).toEqual(expect.arrayContaining(['model', 'status', 'kind']));
-    expect(m).toMatchObject({ model: 'claude', status: 'ok', kind: 'chat', Calls: 1, InputTokens: 11, OutputTokens: 7, CostUSD: 0.000138, FirstByteLatency: 12, TotalLatency: 40 });
+    expect(m).toMatchObject({
+      model: 'claude',
+      status: 'ok',
+      kind: 'chat',
+      Calls: 1,
+      InputTokens: 11,
+      OutputTokens: 7,
+      CostUSD: 0.000138,
+      FirstByteLatency: 12,
+      TotalLatency: 40,
+    });
   });
 
   it('emits nothing when disabled', () => {
     process.env.POWERTOOLS_METRICS_DISABLED = 'true';
     const spy = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
     const log = vi.spyOn(console, 'log').mockImplementation(() => undefined);
-    emitCallMetrics({ kind: 'embeddings', model: 'm', status: 'ok', usage: { inputTokens: 1, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0, reasoningTokens: 0 }, fee: 0n, firstByteLatency: null, totalLatency: 1 });
+    emitCallMetrics({
+      kind: 'embeddings',
+      model: 'm',
+      status: 'ok',
+      usage: { inputTokens: 1, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0, reasoningTokens: 0 },
+      fee: 0n,
+      firstByteLatency: null,
+      totalLatency: 1,
+    });
     expect(spy.mock.calls.filter((c) => String(c[0]).includes('_aws'))).toHaveLength(0);
     expect(log.mock.calls.filter((c) => String(c[0]).includes('_aws'))).toHaveLength(0);
   });

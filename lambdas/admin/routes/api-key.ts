@@ -61,13 +61,27 @@ export const apiKeyRoutes: Route[] = [
       const opening = input.balance ?? 0n;
       const paymentId = opening > 0n ? await nextId('payment') : undefined;
       const { key, plaintext } = await createKey(
-        { name: input.name, email: input.email, role: input.role, groupId: input.group_id ?? null, monthQuota: input.month_quota ?? 0n, balance: opening },
+        {
+          name: input.name,
+          email: input.email,
+          role: input.role,
+          groupId: input.group_id ?? null,
+          monthQuota: input.month_quota ?? 0n,
+          balance: opening,
+        },
         {
           // An opening balance is a payment like any other: it shows in the history.
           extra: (k) =>
             paymentId === undefined
               ? []
-              : [{ Put: { TableName: tableName(), Item: paymentItem({ id: paymentId, keyId: k.id, amount: opening, balanceAfter: opening, createdAt: k.createdAt }) } }],
+              : [
+                  {
+                    Put: {
+                      TableName: tableName(),
+                      Item: paymentItem({ id: paymentId, keyId: k.id, amount: opening, balanceAfter: opening, createdAt: k.createdAt }),
+                    },
+                  },
+                ],
         },
       );
       return { ...keyView(key), api_key: plaintext };

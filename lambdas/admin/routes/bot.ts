@@ -49,7 +49,6 @@ export function botView(b: FeishuBot) {
   };
 }
 
-
 /** Absent or '' → undefined (not given); null → null (clear an optional field). */
 const text = (max: number) =>
   z

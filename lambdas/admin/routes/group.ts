@@ -5,7 +5,6 @@ import { deleteGroup, listGroups, requireGroup, saveGroup } from '../../core/sto
 import { groupView } from '../../core/views.js';
 import { modelGrantRoutes } from './model-grants.js';
 
-
 export const groupRoutes: Route[] = [
   searchListRoute('/admin/group/list', listGroups, groupView),
   {

@@ -19,11 +19,13 @@ export function modelGrantRoutes(opts: {
 }): Route[] {
   const { prefix, idField, kind } = opts;
   const bindSchema = z.object({ [idField]: zId, model_id: zId });
-  const change = (op: typeof bindModel) => async ({ body }: { body: unknown }) => {
-    const input = parse(bindSchema, body) as Record<string, number>;
-    await op({ kind, id: input[idField] }, input.model_id);
-    return { [idField]: input[idField], model_id: input.model_id };
-  };
+  const change =
+    (op: typeof bindModel) =>
+    async ({ body }: { body: unknown }) => {
+      const input = parse(bindSchema, body) as Record<string, number>;
+      await op({ kind, id: input[idField] }, input.model_id);
+      return { [idField]: input[idField], model_id: input.model_id };
+    };
   return [
     {
       method: 'GET',

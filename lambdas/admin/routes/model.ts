@@ -7,7 +7,6 @@ import { bindModel } from '../../core/store/grants.js';
 import { deleteModel, listModels, saveModel } from '../../core/store/models.js';
 import { modelView } from '../../core/views.js';
 
-
 const zPrice = zMoney({ decimals: 6, min: 'nonnegative' });
 const saveSchema = z.object({
   id: zId.optional(),

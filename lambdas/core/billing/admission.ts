@@ -94,7 +94,8 @@ export function unwrap(item: Record<string, unknown>): Record<string, unknown> {
     if (av && typeof av === 'object' && !Array.isArray(av) && Object.keys(av).length === 1) {
       const [t, val] = Object.entries(av)[0];
       if (t === 'S') out[k] = val;
-      else if (t === 'N') out[k] = val; // money parses decimal strings exactly
+      else if (t === 'N')
+        out[k] = val; // money parses decimal strings exactly
       else if (t === 'NULL') out[k] = null;
       else if (t === 'BOOL') out[k] = val;
       else out[k] = v;

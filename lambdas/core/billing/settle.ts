@@ -101,7 +101,13 @@ async function chargeAndRecord(rec: UsageRecord): Promise<{ threadId: number; fe
       {
         Put: {
           TableName: tableName(),
-          Item: { pk: `CHARGE#${rec.requestId}`, sk: 'CHARGE', type: 'charge', thread_id: threadId, ttl: Math.floor(Date.now() / 1000) + CHARGE_MARKER_TTL_S },
+          Item: {
+            pk: `CHARGE#${rec.requestId}`,
+            sk: 'CHARGE',
+            type: 'charge',
+            thread_id: threadId,
+            ttl: Math.floor(Date.now() / 1000) + CHARGE_MARKER_TTL_S,
+          },
           ConditionExpression: 'attribute_not_exists(pk)',
         },
       },
@@ -126,14 +132,24 @@ async function chargeAndRecord(rec: UsageRecord): Promise<{ threadId: number; fe
     if (key) items.push(chargeKeyUpdate(key, fee, month, rec.reservation.amount));
     try {
       await db().send(new TransactWriteCommand({ TransactItems: items }));
-      emitCallMetrics({ kind: rec.kind, model: rec.model.name, status: rec.status, usage: rec.usage, fee, firstByteLatency: rec.firstByteLatency, totalLatency: rec.totalLatency });
+      emitCallMetrics({
+        kind: rec.kind,
+        model: rec.model.name,
+        status: rec.status,
+        usage: rec.usage,
+        fee,
+        firstByteLatency: rec.firstByteLatency,
+        totalLatency: rec.totalLatency,
+      });
       return { threadId, fee };
     } catch (e) {
       const codes = cancellationCodes(e);
       if (!codes) throw e;
       if (codes[0] === 'ConditionalCheckFailed') {
         logger.info('request already charged', { requestId: rec.requestId });
-        const marker = await db().send(new GetCommand({ TableName: tableName(), Key: { pk: `CHARGE#${rec.requestId}`, sk: 'CHARGE' }, ConsistentRead: true }));
+        const marker = await db().send(
+          new GetCommand({ TableName: tableName(), Key: { pk: `CHARGE#${rec.requestId}`, sk: 'CHARGE' }, ConsistentRead: true }),
+        );
         return { threadId: Number(marker.Item?.thread_id ?? threadId), fee };
       }
       if (codes[keyIndex] === 'ConditionalCheckFailed' && key) {

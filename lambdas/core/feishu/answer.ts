@@ -34,16 +34,7 @@ import { type BotIdentity, type FeishuMessage, FeishuMessageError, parseCommand,
 import { readSseEvents } from './sse-frames.js';
 import { feishuSettings } from './settings.js';
 
-export type AnswerOutcome =
-  | 'answered'
-  | 'failed'
-  | 'help'
-  | 'reset'
-  | 'unsupported'
-  | 'ignored'
-  | 'duplicate'
-  | 'no-bot'
-  | 'reply-failed';
+export type AnswerOutcome = 'answered' | 'failed' | 'help' | 'reset' | 'unsupported' | 'ignored' | 'duplicate' | 'no-bot' | 'reply-failed';
 
 export async function answerEvent(job: WorkerJob): Promise<AnswerOutcome> {
   const bot = await getBot(job.botId);
@@ -233,9 +224,9 @@ async function streamAnswer(bot: FeishuBot, lark: LarkClient, msg: FeishuMessage
   } catch (e) {
     const problem = describeFailure(e);
     if (problem.log) logger.error('feishu answer failed', { botId: bot.id, messageId: msg.messageId, error: e as Error });
-    await streamer.finish({ kind: 'error', title: problem.title, message: problem.message }).catch((err: unknown) =>
-      logger.error('could not show the feishu error card', { cardId, error: err as Error }),
-    );
+    await streamer
+      .finish({ kind: 'error', title: problem.title, message: problem.message })
+      .catch((err: unknown) => logger.error('could not show the feishu error card', { cardId, error: err as Error }));
     return 'failed';
   }
 }
@@ -257,18 +248,27 @@ function describeFailure(e: unknown): { title: string; message: string; log: boo
     };
   }
   if (e instanceof LarkApiError) {
-    return { title: 'Could not read the message · 无法读取消息', message: `Feishu refused to hand over the attachment (${e.message}).`, log: true };
+    return {
+      title: 'Could not read the message · 无法读取消息',
+      message: `Feishu refused to hand over the attachment (${e.message}).`,
+      log: true,
+    };
   }
   if (isGatewayError(e)) {
     if (e.code === 'insufficient_quota') {
       return {
         title: 'Quota exhausted · 额度已用完',
-        message: "This bot's API key has used up its monthly quota and has no balance left. Ask an administrator to raise the quota or recharge the key.",
+        message:
+          "This bot's API key has used up its monthly quota and has no balance left. Ask an administrator to raise the quota or recharge the key.",
         log: false,
       };
     }
     if (e.code === 'model_not_permitted' || e.code === 'model_not_found') {
-      return { title: 'Model unavailable · 模型不可用', message: `${e.message} Ask an administrator to check the bot's model.`, log: false };
+      return {
+        title: 'Model unavailable · 模型不可用',
+        message: `${e.message} Ask an administrator to check the bot's model.`,
+        log: false,
+      };
     }
     if (e.code === 'invalid_api_key') {
       return { title: 'Bot not configured · 机器人配置错误', message: "The bot's API key is not valid.", log: true };

@@ -88,7 +88,10 @@ export async function downloadAttachments(
   for (const f of msg.files) {
     const r = await take((maxBytes) => lark.downloadFile(msg.messageId, f.fileKey, { maxBytes }));
     // The name decides the format (Feishu often labels files application/octet-stream).
-    parts.push({ type: 'file', file: { file_data: `data:application/octet-stream;base64,${r.data.toString('base64')}`, filename: f.fileName } });
+    parts.push({
+      type: 'file',
+      file: { file_data: `data:application/octet-stream;base64,${r.data.toString('base64')}`, filename: f.fileName },
+    });
     notes.push(`[file: ${f.fileName}]`);
   }
   return { parts, notes: notes.length ? `\n${notes.join(' ')}` : '' };

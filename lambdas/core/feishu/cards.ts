@@ -16,10 +16,7 @@ export interface CardText {
   content: string;
 }
 export type CardElement =
-  | { tag: 'markdown'; content: string }
-  | { tag: 'hr' }
-  | { tag: 'note'; elements: CardText[] }
-  | { tag: 'div'; text: CardText };
+  { tag: 'markdown'; content: string } | { tag: 'hr' } | { tag: 'note'; elements: CardText[] } | { tag: 'div'; text: CardText };
 
 export interface Card {
   config: { wide_screen_mode: true; update_multi: true };

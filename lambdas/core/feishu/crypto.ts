@@ -102,11 +102,7 @@ export interface TimestampWindow {
 export const DEFAULT_TIMESTAMP_WINDOW: TimestampWindow = { maxAgeSeconds: 8 * 3600, maxFutureSeconds: 300 };
 
 /** `timestamp` is Feishu's `x-lark-request-timestamp` (seconds since epoch); `nowMs` in milliseconds. */
-export function checkTimestamp(
-  timestamp: string | undefined,
-  nowMs: number,
-  window: TimestampWindow = DEFAULT_TIMESTAMP_WINDOW,
-): boolean {
+export function checkTimestamp(timestamp: string | undefined, nowMs: number, window: TimestampWindow = DEFAULT_TIMESTAMP_WINDOW): boolean {
   if (typeof timestamp !== 'string' || !/^\d{1,12}$/.test(timestamp)) return false;
   const ageSeconds = nowMs / 1000 - Number(timestamp);
   return ageSeconds <= window.maxAgeSeconds && -ageSeconds <= window.maxFutureSeconds;

@@ -32,7 +32,10 @@ const MAX_MESSAGE_CHARS = 300;
 export function redactLarkText(s: string): string {
   const t = s
     .replace(/(bearer\s+)[^\s"',;]+/gi, '$1[redacted]')
-    .replace(/("?(?:app_secret|app_access_token|tenant_access_token|user_access_token|access_token|refresh_token|authorization)"?\s*[:=]\s*)("[^"]*"|[^\s,;}&]+)/gi, '$1[redacted]');
+    .replace(
+      /("?(?:app_secret|app_access_token|tenant_access_token|user_access_token|access_token|refresh_token|authorization)"?\s*[:=]\s*)("[^"]*"|[^\s,;}&]+)/gi,
+      '$1[redacted]',
+    );
   return t.length > MAX_MESSAGE_CHARS ? `${t.slice(0, MAX_MESSAGE_CHARS)}…` : t;
 }
 
@@ -363,8 +366,7 @@ export function createLarkClient(opts: LarkClientOptions): LarkClient {
         raw.im.v1.message.patch({ path: { message_id: messageId }, data: { content: cardContent(card) } }),
       );
     },
-    downloadImage: (messageId, imageKey, o = {}) =>
-      download('im.messageResource.get', messageId, imageKey, 'image', o.maxBytes),
+    downloadImage: (messageId, imageKey, o = {}) => download('im.messageResource.get', messageId, imageKey, 'image', o.maxBytes),
     downloadFile: (messageId, fileKey, o = {}) => download('im.messageResource.get', messageId, fileKey, 'file', o.maxBytes),
     async getBotInfo() {
       const res = await call('bot.info', () =>

@@ -22,7 +22,9 @@ const MentionSchema = z.looseObject({
 
 export const MessageReceiveEventSchema = z.looseObject({
   sender: z.looseObject({
-    sender_id: z.looseObject({ open_id: z.string().optional(), user_id: z.string().optional(), union_id: z.string().optional() }).optional(),
+    sender_id: z
+      .looseObject({ open_id: z.string().optional(), user_id: z.string().optional(), union_id: z.string().optional() })
+      .optional(),
     sender_type: z.string().optional(),
     tenant_key: z.string().optional(),
   }),
@@ -122,11 +124,7 @@ function parseJsonObject(content: string): Record<string, unknown> {
 const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
 
 /** Post (rich text) content as delivered in events: `{title, content: [[element...]...]}` (or a locale map of it). */
-function parsePost(
-  content: Record<string, unknown>,
-  mentions: Mention[],
-  bot: BotIdentity,
-): { text: string; images: FeishuImageRef[] } {
+function parsePost(content: Record<string, unknown>, mentions: Mention[], bot: BotIdentity): { text: string; images: FeishuImageRef[] } {
   let post: Record<string, unknown> = content;
   if (!Array.isArray(content.content)) {
     const localized = Object.values(content).find(

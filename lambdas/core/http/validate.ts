@@ -8,7 +8,7 @@ export function parse<S extends z.ZodType>(schema: S, data: unknown): z.output<S
   if (r.success) return r.data;
   const issue = r.error.issues[0];
   const path = issue?.path.join('.') || null;
-  throw errors.badRequest(path ? `Invalid '${path}': ${issue.message}` : issue?.message ?? 'Invalid request.', path);
+  throw errors.badRequest(path ? `Invalid '${path}': ${issue.message}` : (issue?.message ?? 'Invalid request.'), path);
 }
 
 export function parseJsonBody(body: string | undefined, isBase64: boolean | undefined): unknown {
@@ -26,19 +26,17 @@ export const zId = z.coerce.number({ error: 'must be a number' }).int('must be a
 
 /** Exact money (USD): number or decimal string; at most `decimals` places. */
 export function zMoney(opts: { decimals?: number; min?: 'nonnegative' | 'positive' } = {}) {
-  return z
-    .union([z.number(), z.string()])
-    .transform((v, ctx): Money => {
-      try {
-        const m = money(v, opts.decimals ?? 12);
-        if (opts.min === 'nonnegative' && m < 0n) ctx.addIssue({ code: 'custom', message: 'must not be negative' });
-        if (opts.min === 'positive' && m <= 0n) ctx.addIssue({ code: 'custom', message: 'must be greater than 0' });
-        return m;
-      } catch (e) {
-        ctx.addIssue({ code: 'custom', message: e instanceof MoneyFormatError ? e.message : 'must be a decimal number' });
-        return z.NEVER;
-      }
-    });
+  return z.union([z.number(), z.string()]).transform((v, ctx): Money => {
+    try {
+      const m = money(v, opts.decimals ?? 12);
+      if (opts.min === 'nonnegative' && m < 0n) ctx.addIssue({ code: 'custom', message: 'must not be negative' });
+      if (opts.min === 'positive' && m <= 0n) ctx.addIssue({ code: 'custom', message: 'must be greater than 0' });
+      return m;
+    } catch (e) {
+      ctx.addIssue({ code: 'custom', message: e instanceof MoneyFormatError ? e.message : 'must be a decimal number' });
+      return z.NEVER;
+    }
+  });
 }
 
 /** Offsets are capped: deep pages of record lists use `cursor` instead (see docs/data-model.md). */

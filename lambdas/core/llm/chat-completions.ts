@@ -77,7 +77,9 @@ export async function runChat(call: ChatCall): Promise<V1Response> {
     }
     const elapsed = Date.now() - started;
     // The answer exists: a bookkeeping failure is logged (and its reservation released), not turned into a 500.
-    await record.done(result.outcome, 'ok', null, elapsed).catch((e) => logger.error('failed to settle a call', { requestId, error: e as Error }));
+    await record
+      .done(result.outcome, 'ok', null, elapsed)
+      .catch((e) => logger.error('failed to settle a call', { requestId, error: e as Error }));
     return v1Json(200, { ...result.response, model: req.model }, { 'x-request-id': requestId });
   }
 

@@ -39,13 +39,25 @@ export async function embeddings(input: V1Request): Promise<V1Response> {
     try {
       const { response, usage } = await provider.embed(req, model, { requestId: input.requestId, fetchImage: (u) => fetchImage(u) });
       const elapsed = Date.now() - started;
-      await settle({ ...base, usage: { ...usage, outputTokens: 0 }, status: 'ok', error: null, firstByteLatency: elapsed, totalLatency: elapsed });
+      await settle({
+        ...base,
+        usage: { ...usage, outputTokens: 0 },
+        status: 'ok',
+        error: null,
+        firstByteLatency: elapsed,
+        totalLatency: elapsed,
+      });
       return v1Json(200, { ...response, model: req.model }, { 'x-request-id': input.requestId });
     } catch (e) {
       const err = asGatewayError(e, input.requestId);
-      await settle({ ...base, usage: zeroUsage(), status: 'error', error: err.message, firstByteLatency: null, totalLatency: Date.now() - started }).catch(
-        (settleError) => logger.error('failed to record a failed embeddings call', { error: settleError as Error }),
-      );
+      await settle({
+        ...base,
+        usage: zeroUsage(),
+        status: 'error',
+        error: err.message,
+        firstByteLatency: null,
+        totalLatency: Date.now() - started,
+      }).catch((settleError) => logger.error('failed to record a failed embeddings call', { error: settleError as Error }));
       throw err;
     }
   } catch (e) {

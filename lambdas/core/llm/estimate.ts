@@ -21,7 +21,8 @@ export function estimateChatCost(req: ChatCompletionRequest, prices: Prices, con
   const inputTokens = estimatePromptTokens(req);
   const configMaxTokens = typeof config.maxTokens === 'number' ? config.maxTokens : undefined;
   // Thinking tokens are billed as output and come on top of max_tokens upstream: reserve them too.
-  const outputTokens = (req.max_completion_tokens ?? req.max_tokens ?? configMaxTokens ?? DEFAULT_OUTPUT_ESTIMATE) + thinkingEstimate(req, config);
+  const outputTokens =
+    (req.max_completion_tokens ?? req.max_tokens ?? configMaxTokens ?? DEFAULT_OUTPUT_ESTIMATE) + thinkingEstimate(req, config);
   return costOf({ inputTokens, outputTokens, cacheReadTokens: 0, cacheWriteTokens: 0, reasoningTokens: 0 }, prices);
 }
 
@@ -47,7 +48,10 @@ export function estimatePromptTokens(req: ChatCompletionRequest): number {
 export function estimateEmbeddingsCost(input: unknown, prices: Prices): Money {
   const texts = Array.isArray(input) ? input : [input];
   const chars = texts.reduce<number>((n, t) => n + (typeof t === 'string' ? t.length : 0), 0);
-  return costOf({ inputTokens: Math.ceil(chars / 3) + texts.length, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0, reasoningTokens: 0 }, prices);
+  return costOf(
+    { inputTokens: Math.ceil(chars / 3) + texts.length, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0, reasoningTokens: 0 },
+    prices,
+  );
 }
 
 function thinkingEstimate(req: ChatCompletionRequest, config: Record<string, unknown>): number {

@@ -49,7 +49,10 @@ function describePart(p: ContentPart): string {
       const comma = data.indexOf(',');
       const type = comma >= 0 ? mediaTypeOf(data.slice(0, comma)) : undefined;
       const payload = comma >= 0 ? data.length - comma - 1 : data.length;
-      return `[file ${p.file.filename ?? ''} ${describeBytes(type ?? 'application/octet-stream', Math.floor((payload * 3) / 4))}]`.replace(/\s+/g, ' ');
+      return `[file ${p.file.filename ?? ''} ${describeBytes(type ?? 'application/octet-stream', Math.floor((payload * 3) / 4))}]`.replace(
+        /\s+/g,
+        ' ',
+      );
     }
     default:
       return '';

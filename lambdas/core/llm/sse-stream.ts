@@ -16,9 +16,12 @@ export class SseStream extends PassThrough {
   constructor(keepAliveMs: number) {
     super();
     if (keepAliveMs > 0) {
-      this.timer = setInterval(() => {
-        if (Date.now() - this.lastWrite >= keepAliveMs) this.comment('keep-alive');
-      }, Math.max(10, Math.floor(keepAliveMs / 2)));
+      this.timer = setInterval(
+        () => {
+          if (Date.now() - this.lastWrite >= keepAliveMs) this.comment('keep-alive');
+        },
+        Math.max(10, Math.floor(keepAliveMs / 2)),
+      );
       this.timer.unref?.();
     }
   }

@@ -138,8 +138,8 @@ const V4_DENY: V4Range[] = [
 
 function inV4(n: number, r: V4Range): boolean {
   if (r.prefix === 0) return true;
-  const mask = r.prefix === 32 ? 0xffffffff : (~((1 << (32 - r.prefix)) - 1)) >>> 0;
-  return ((n & mask) >>> 0) === ((r.base & mask) >>> 0);
+  const mask = r.prefix === 32 ? 0xffffffff : ~((1 << (32 - r.prefix)) - 1) >>> 0;
+  return (n & mask) >>> 0 === (r.base & mask) >>> 0;
 }
 
 function checkV4(n: number): AddressVerdict {

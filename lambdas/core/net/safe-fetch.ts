@@ -187,12 +187,7 @@ function raceAbort<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
 }
 
 /** Validates the host of `u` and returns the one address to connect to. */
-async function resolveTarget(
-  u: URL,
-  allow: AllowEntry[],
-  resolver: HostResolver,
-  signal: AbortSignal,
-): Promise<ResolvedAddress> {
+async function resolveTarget(u: URL, allow: AllowEntry[], resolver: HostResolver, signal: AbortSignal): Promise<ResolvedAddress> {
   const host = normalizeHostname(u.hostname);
   const allowListed = isAllowListed(u, allow);
   const literal = ipLiteralFamily(host);
@@ -333,9 +328,7 @@ export async function fetchImage(url: string, opts: SafeFetchOptions = {}): Prom
   const maxBytes = opts.maxBytes ?? env.maxBytes ?? DEFAULT_MAX_BYTES;
   const maxRedirects = opts.maxRedirects ?? DEFAULT_MAX_REDIRECTS;
   const resolver = opts.lookup ?? defaultResolver;
-  const allow = [...env.allowHosts, ...(opts.allowHosts ?? [])]
-    .map(parseAllowEntry)
-    .filter((e): e is AllowEntry => e !== null);
+  const allow = [...env.allowHosts, ...(opts.allowHosts ?? [])].map(parseAllowEntry).filter((e): e is AllowEntry => e !== null);
 
   let current = parseImageUrl(url);
 

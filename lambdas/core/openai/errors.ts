@@ -43,10 +43,8 @@ function defaultType(status: number): string {
 export const errors = {
   badRequest: (message: string, param: string | null = null, code: string | null = null) =>
     new GatewayError(400, message, { type: 'invalid_request_error', param, code }),
-  invalidApiKey: () =>
-    new GatewayError(401, 'Incorrect API key provided.', { type: 'invalid_request_error', code: 'invalid_api_key' }),
-  forbidden: (message: string, code: string | null = 'forbidden') =>
-    new GatewayError(403, message, { type: 'permission_denied', code }),
+  invalidApiKey: () => new GatewayError(401, 'Incorrect API key provided.', { type: 'invalid_request_error', code: 'invalid_api_key' }),
+  forbidden: (message: string, code: string | null = 'forbidden') => new GatewayError(403, message, { type: 'permission_denied', code }),
   modelNotPermitted: (model: string) =>
     new GatewayError(403, `This key may not use model '${model}'.`, {
       type: 'permission_denied',

@@ -28,7 +28,7 @@ const filePart = z.object({
   file: z.object({ file_data: z.string().optional(), filename: z.string().optional(), file_id: z.string().optional() }),
 });
 const contentPart = z.discriminatedUnion('type', [textPart, imagePart, docPart, filePart], {
-  error: (iss) => (iss.code === 'invalid_union' ? "unsupported content part type (expected text, image_url, doc or file)" : undefined),
+  error: (iss) => (iss.code === 'invalid_union' ? 'unsupported content part type (expected text, image_url, doc or file)' : undefined),
 });
 
 const toolCall = z.object({
@@ -83,7 +83,14 @@ export const chatCompletionSchema = z
     response_format: z
       .object({
         type: z.enum(['text', 'json_object', 'json_schema']),
-        json_schema: z.object({ name: z.string(), description: z.string().optional(), schema: z.record(z.string(), z.unknown()).optional(), strict: z.boolean().nullish() }).optional(),
+        json_schema: z
+          .object({
+            name: z.string(),
+            description: z.string().optional(),
+            schema: z.record(z.string(), z.unknown()).optional(),
+            strict: z.boolean().nullish(),
+          })
+          .optional(),
       })
       .optional(),
     n: z.number().int().min(1).max(1, 'only n=1 is supported').nullish(),

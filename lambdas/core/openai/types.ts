@@ -5,15 +5,24 @@
 
 export type Role = 'system' | 'developer' | 'user' | 'assistant' | 'tool';
 
-export interface TextPart { type: 'text'; text: string }
-export interface ImageUrlPart { type: 'image_url'; image_url: { url: string; detail?: string } }
+export interface TextPart {
+  type: 'text';
+  text: string;
+}
+export interface ImageUrlPart {
+  type: 'image_url';
+  image_url: { url: string; detail?: string };
+}
 /** The seed API's document part: bytes as an index→byte map (or an array / base64 string, which we also accept). */
 export interface DocPart {
   type: 'doc';
   doc: { name?: string; format?: string; size?: number; source: { bytes: Record<string, number> | number[] | string } };
 }
 /** OpenAI's file part: file_data is a data: URL or bare base64. */
-export interface FilePart { type: 'file'; file: { file_data?: string; filename?: string; file_id?: string } }
+export interface FilePart {
+  type: 'file';
+  file: { file_data?: string; filename?: string; file_id?: string };
+}
 export type ContentPart = TextPart | ImageUrlPart | DocPart | FilePart;
 
 export interface ToolCall {

@@ -14,7 +14,6 @@ interface Entry {
   configSchema: z.ZodType<Record<string, unknown>>;
 }
 
-
 const entries: Record<string, Entry> = {
   'bedrock-converse': {
     provider: async () => (await import('./bedrock-converse/index.js')).bedrockConverseProvider,

@@ -16,11 +16,6 @@ const ARN = /arn:aws[a-z-]*:[^\s,;"'`)\]}>]*/gi;
 const ACCOUNT_ID = /(?<!\d)\d{12}(?!\d)/g;
 
 export function sanitizeUpstreamMessage(message: string): string {
-  const cleaned = message
-    .slice(0, MAX_SCANNED)
-    .replace(ARN, 'arn:…')
-    .replace(ACCOUNT_ID, '************')
-    .replace(/\s+/g, ' ')
-    .trim();
+  const cleaned = message.slice(0, MAX_SCANNED).replace(ARN, 'arn:…').replace(ACCOUNT_ID, '************').replace(/\s+/g, ' ').trim();
   return cleaned.length > MAX_UPSTREAM_MESSAGE ? `${cleaned.slice(0, MAX_UPSTREAM_MESSAGE).trimEnd()}…` : cleaned;
 }

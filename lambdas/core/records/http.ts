@@ -39,7 +39,14 @@ export async function sessionList(q: z.output<typeof sessionListSchema>) {
 
 export async function threadList(q: z.output<typeof threadListSchema>) {
   const limit = Math.min(q.limit, MAX_THREAD_PAGE);
-  const page = await listThreads({ keyId: q.key_id, sessionId: q.session_id, q: q.q || undefined, offset: q.offset, limit, cursor: q.cursor });
+  const page = await listThreads({
+    keyId: q.key_id,
+    sessionId: q.session_id,
+    q: q.q || undefined,
+    offset: q.offset,
+    limit,
+    cursor: q.cursor,
+  });
   return envelope(page, (t: Thread) => threadView(t, { previewChars: LIST_TEXT_CHARS }), limit, q.offset);
 }
 
@@ -65,7 +72,10 @@ export const MAX_STATS_DAYS = 366;
 const zDay = z
   .string()
   .regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date YYYY-MM-DD')
-  .refine((d) => !Number.isNaN(Date.parse(`${d}T00:00:00Z`)) && new Date(`${d}T00:00:00Z`).toISOString().slice(0, 10) === d, 'is not a valid date');
+  .refine(
+    (d) => !Number.isNaN(Date.parse(`${d}T00:00:00Z`)) && new Date(`${d}T00:00:00Z`).toISOString().slice(0, 10) === d,
+    'is not a valid date',
+  );
 
 export const usageSchema = z.object({
   from: zDay.optional(),
@@ -96,7 +106,12 @@ export async function usage(input: z.output<typeof usageSchema>) {
     keyIds = new Set((await listKeys({ groupId: input.group_id })).map((k) => k.id));
   }
   const rows = (await listStats({ from, to }))
-    .filter((r) => (input.key_id === undefined || r.keyId === input.key_id) && (!keyIds || keyIds.has(r.keyId)) && (!input.model || r.model === input.model))
+    .filter(
+      (r) =>
+        (input.key_id === undefined || r.keyId === input.key_id) &&
+        (!keyIds || keyIds.has(r.keyId)) &&
+        (!input.model || r.model === input.model),
+    )
     .sort((a, b) => (a.day < b.day ? -1 : a.day > b.day ? 1 : a.keyId - b.keyId || (a.model < b.model ? -1 : a.model > b.model ? 1 : 0)));
 
   let fee: Money = 0n;

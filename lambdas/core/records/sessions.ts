@@ -56,7 +56,13 @@ export async function sessionIdFor(keyId: number, sessionKey: string, firstPromp
       await db().send(
         new TransactWriteCommand({
           TransactItems: [
-            { Put: { TableName: tableName(), Item: { ...pointer, type: 'session-key', session_id: id, key_id: keyId }, ConditionExpression: 'attribute_not_exists(pk)' } },
+            {
+              Put: {
+                TableName: tableName(),
+                Item: { ...pointer, type: 'session-key', session_id: id, key_id: keyId },
+                ConditionExpression: 'attribute_not_exists(pk)',
+              },
+            },
             {
               Put: {
                 TableName: tableName(),
@@ -125,7 +131,11 @@ export async function listSessions(query: SessionQuery): Promise<RecordPage<Sess
       { expression: 'contains(title_lc, :q)', values: { ':q': query.q.toLowerCase() } },
       { offset: query.offset, limit: query.limit, budget: searchBudget('sessions'), cursor: query.cursor },
     );
-    return { items: w.items.map(sessionFromItem), total: w.total, search: { scanned: w.scanned, complete: w.complete, next_cursor: w.nextCursor } };
+    return {
+      items: w.items.map(sessionFromItem),
+      total: w.total,
+      search: { scanned: w.scanned, complete: w.complete, next_cursor: w.nextCursor },
+    };
   }
   const [items, total] = await Promise.all([
     listPage(partition, query.offset, query.limit),

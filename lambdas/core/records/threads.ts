@@ -159,7 +159,11 @@ export async function listThreads(query: ThreadQuery): Promise<RecordPage<Thread
       { expression: 'contains(#search, :q)', names: { '#search': 'search' }, values: { ':q': query.q.toLowerCase() } },
       { offset: query.offset, limit: query.limit, budget: searchBudget('threads'), cursor: query.cursor },
     );
-    return { items: w.items.map(threadFromItem), total: w.total, search: { scanned: w.scanned, complete: w.complete, next_cursor: w.nextCursor } };
+    return {
+      items: w.items.map(threadFromItem),
+      total: w.total,
+      search: { scanned: w.scanned, complete: w.complete, next_cursor: w.nextCursor },
+    };
   }
   const [items, n] = await Promise.all([listPage(partition, query.offset, query.limit), total()]);
   return { items: items.map(threadFromItem), total: n };

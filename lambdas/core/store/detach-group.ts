@@ -16,9 +16,13 @@ export async function detachGroup(groupId: number): Promise<void> {
           new UpdateCommand({
             TableName: tableName(),
             Key: { pk: item.pk, sk: item.sk },
-            UpdateExpression: index === 'APIKEYS' ? 'SET group_id = :null, updated_at = :now, rev = rev + :one' : 'SET group_id = :null, updated_at = :now',
+            UpdateExpression:
+              index === 'APIKEYS' ? 'SET group_id = :null, updated_at = :now, rev = rev + :one' : 'SET group_id = :null, updated_at = :now',
             ConditionExpression: 'attribute_exists(pk) AND group_id = :g',
-            ExpressionAttributeValues: index === 'APIKEYS' ? { ':null': null, ':now': nowIso(), ':g': groupId, ':one': 1 } : { ':null': null, ':now': nowIso(), ':g': groupId },
+            ExpressionAttributeValues:
+              index === 'APIKEYS'
+                ? { ':null': null, ':now': nowIso(), ':g': groupId, ':one': 1 }
+                : { ':null': null, ':now': nowIso(), ':g': groupId },
           }),
         );
       } catch (e) {

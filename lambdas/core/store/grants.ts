@@ -29,10 +29,48 @@ export async function bindModel(g: Grantee, modelId: number): Promise<void> {
     await db().send(
       new TransactWriteCommand({
         TransactItems: [
-          { ConditionCheck: { TableName: tableName(), Key: { pk: granteePk(g), sk: granteeSk(g) }, ConditionExpression: 'attribute_exists(pk)' } },
-          { ConditionCheck: { TableName: tableName(), Key: { pk: modelPk(modelId), sk: 'MODEL' }, ConditionExpression: 'attribute_exists(pk)' } },
-          { Put: { TableName: tableName(), Item: { pk: granteePk(g), sk: grantSk(modelId), type: 'grant', model_id: modelId, grantee: g.kind, grantee_id: g.id, created_at: now } } },
-          { Put: { TableName: tableName(), Item: { pk: modelPk(modelId), sk: reverseSk(g), type: 'grant-reverse', model_id: modelId, grantee: g.kind, grantee_id: g.id, created_at: now } } },
+          {
+            ConditionCheck: {
+              TableName: tableName(),
+              Key: { pk: granteePk(g), sk: granteeSk(g) },
+              ConditionExpression: 'attribute_exists(pk)',
+            },
+          },
+          {
+            ConditionCheck: {
+              TableName: tableName(),
+              Key: { pk: modelPk(modelId), sk: 'MODEL' },
+              ConditionExpression: 'attribute_exists(pk)',
+            },
+          },
+          {
+            Put: {
+              TableName: tableName(),
+              Item: {
+                pk: granteePk(g),
+                sk: grantSk(modelId),
+                type: 'grant',
+                model_id: modelId,
+                grantee: g.kind,
+                grantee_id: g.id,
+                created_at: now,
+              },
+            },
+          },
+          {
+            Put: {
+              TableName: tableName(),
+              Item: {
+                pk: modelPk(modelId),
+                sk: reverseSk(g),
+                type: 'grant-reverse',
+                model_id: modelId,
+                grantee: g.kind,
+                grantee_id: g.id,
+                created_at: now,
+              },
+            },
+          },
         ],
       }),
     );
@@ -50,13 +88,20 @@ export async function unbindModel(g: Grantee, modelId: number): Promise<void> {
     await db().send(
       new TransactWriteCommand({
         TransactItems: [
-          { Delete: { TableName: tableName(), Key: { pk: granteePk(g), sk: grantSk(modelId) }, ConditionExpression: 'attribute_exists(pk)' } },
+          {
+            Delete: {
+              TableName: tableName(),
+              Key: { pk: granteePk(g), sk: grantSk(modelId) },
+              ConditionExpression: 'attribute_exists(pk)',
+            },
+          },
           { Delete: { TableName: tableName(), Key: { pk: modelPk(modelId), sk: reverseSk(g) } } },
         ],
       }),
     );
   } catch (e) {
-    if (cancellationCodes(e)?.[0] === 'ConditionalCheckFailed') throw errors.notFound(`Model ${modelId} is not bound to ${label(g).toLowerCase()}.`);
+    if (cancellationCodes(e)?.[0] === 'ConditionalCheckFailed')
+      throw errors.notFound(`Model ${modelId} is not bound to ${label(g).toLowerCase()}.`);
     throw e;
   }
   bumpCacheEpoch();
@@ -80,7 +125,9 @@ export async function isGranted(keyId: number, groupId: number | null, modelId: 
   const unprocessed = out.UnprocessedKeys?.[tableName()]?.Keys;
   if (unprocessed?.length) {
     // Rare; fall back to the same question once more rather than refusing a permitted call.
-    const again = await db().send(new BatchGetCommand({ RequestItems: { [tableName()]: { Keys: unprocessed, ProjectionExpression: 'pk' } } }));
+    const again = await db().send(
+      new BatchGetCommand({ RequestItems: { [tableName()]: { Keys: unprocessed, ProjectionExpression: 'pk' } } }),
+    );
     return (again.Responses?.[tableName()] ?? []).length > 0;
   }
   return false;

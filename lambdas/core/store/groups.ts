@@ -38,14 +38,27 @@ export async function listGroups(q?: string): Promise<Group[]> {
     ExpressionAttributeValues: { ':p': 'GROUPS' },
   });
   const needle = q?.toLowerCase();
-  return items.map(fromItem).filter((g) => !needle || g.name.toLowerCase().includes(needle)).sort((a, b) => a.id - b.id);
+  return items
+    .map(fromItem)
+    .filter((g) => !needle || g.name.toLowerCase().includes(needle))
+    .sort((a, b) => a.id - b.id);
 }
 
 export async function saveGroup(input: { id?: number; name: string }): Promise<Group> {
   const now = nowIso();
   if (input.id === undefined) {
     const id = await nextId('group');
-    const item = { pk: groupPk(id), sk: GROUP_SK, type: 'group', id, name: input.name, created_at: now, updated_at: now, gsi1pk: 'GROUPS', gsi1sk: pad(id) };
+    const item = {
+      pk: groupPk(id),
+      sk: GROUP_SK,
+      type: 'group',
+      id,
+      name: input.name,
+      created_at: now,
+      updated_at: now,
+      gsi1pk: 'GROUPS',
+      gsi1sk: pad(id),
+    };
     await db().send(new PutCommand({ TableName: tableName(), Item: item, ConditionExpression: 'attribute_not_exists(pk)' }));
     return fromItem(item);
   }

@@ -94,16 +94,12 @@ function toItem(key: ApiKey): Record<string, unknown> {
 }
 
 export async function getKeyByHash(hash: string): Promise<ApiKey | undefined> {
-  const out = await db().send(
-    new GetCommand({ TableName: tableName(), Key: { pk: keyPk(hash), sk: KEY_SK }, ConsistentRead: true }),
-  );
+  const out = await db().send(new GetCommand({ TableName: tableName(), Key: { pk: keyPk(hash), sk: KEY_SK }, ConsistentRead: true }));
   return out.Item ? fromItem(out.Item) : undefined;
 }
 
 export async function getKeyHashById(id: number): Promise<string | undefined> {
-  const out = await db().send(
-    new GetCommand({ TableName: tableName(), Key: { pk: keyIdPk(id), sk: KEYID_SK }, ConsistentRead: true }),
-  );
+  const out = await db().send(new GetCommand({ TableName: tableName(), Key: { pk: keyIdPk(id), sk: KEYID_SK }, ConsistentRead: true }));
   return out.Item ? String(out.Item.hash) : undefined;
 }
 
@@ -371,4 +367,3 @@ export async function deleteKey(id: number): Promise<void> {
   ]);
   bumpCacheEpoch();
 }
-

@@ -93,7 +93,14 @@ export async function listModels(q?: string): Promise<Model[]> {
   const needle = q?.toLowerCase();
   return items
     .map(fromItem)
-    .filter((m) => !needle || m.name.toLowerCase().includes(needle) || String(m.config.modelId ?? '').toLowerCase().includes(needle))
+    .filter(
+      (m) =>
+        !needle ||
+        m.name.toLowerCase().includes(needle) ||
+        String(m.config.modelId ?? '')
+          .toLowerCase()
+          .includes(needle),
+    )
     .sort((a, b) => a.id - b.id);
 }
 
@@ -155,15 +162,21 @@ export async function saveModel(input: ModelInput): Promise<Model> {
   if (model.groupId !== null) {
     groupIndex = items.length;
     items.push({
-      ConditionCheck: { TableName: tableName(), Key: { pk: `GROUP#${model.groupId}`, sk: 'GROUP' }, ConditionExpression: 'attribute_exists(pk)' },
+      ConditionCheck: {
+        TableName: tableName(),
+        Key: { pk: `GROUP#${model.groupId}`, sk: 'GROUP' },
+        ConditionExpression: 'attribute_exists(pk)',
+      },
     });
   }
   try {
     await db().send(new TransactWriteCommand({ TransactItems: items }));
   } catch (e) {
     const codes = cancellationCodes(e);
-    if (codes && nameIndex >= 0 && codes[nameIndex] === 'ConditionalCheckFailed') throw errors.conflict(`A model named '${model.name}' already exists.`);
-    if (codes && groupIndex >= 0 && codes[groupIndex] === 'ConditionalCheckFailed') throw errors.notFound(`Group ${model.groupId} not found.`);
+    if (codes && nameIndex >= 0 && codes[nameIndex] === 'ConditionalCheckFailed')
+      throw errors.conflict(`A model named '${model.name}' already exists.`);
+    if (codes && groupIndex >= 0 && codes[groupIndex] === 'ConditionalCheckFailed')
+      throw errors.notFound(`Group ${model.groupId} not found.`);
     if (codes && codes[0] === 'ConditionalCheckFailed') throw errors.notFound(`Model ${input.id} not found.`);
     throw e;
   }

@@ -65,7 +65,12 @@ export async function recharge(target: { id: number } | { hash: string }, amount
                 // charges that fit the quota keep landing meanwhile without making the recharge retry.
                 UpdateExpression: 'SET balance = :b, updated_at = :now ADD rev :one',
                 ConditionExpression: 'balance = :old',
-                ExpressionAttributeValues: { ':b': moneyAttr(payment.balanceAfter), ':now': now, ':one': 1, ':old': moneyAttr(key.balance) },
+                ExpressionAttributeValues: {
+                  ':b': moneyAttr(payment.balanceAfter),
+                  ':now': now,
+                  ':one': 1,
+                  ':old': moneyAttr(key.balance),
+                },
               },
             },
             { Put: { TableName: tableName(), Item: paymentItem(payment), ConditionExpression: 'attribute_not_exists(pk)' } },
@@ -85,8 +90,18 @@ export async function recharge(target: { id: number } | { hash: string }, amount
 export async function listPayments(keyId?: number): Promise<Payment[]> {
   const items = await queryAll<Record<string, unknown>>(
     keyId === undefined
-      ? { IndexName: 'gsi1', KeyConditionExpression: 'gsi1pk = :p', ExpressionAttributeValues: { ':p': 'PAYMENTS' }, ScanIndexForward: false }
-      : { IndexName: 'gsi2', KeyConditionExpression: 'gsi2pk = :p', ExpressionAttributeValues: { ':p': `PAYMENTS#KEY#${keyId}` }, ScanIndexForward: false },
+      ? {
+          IndexName: 'gsi1',
+          KeyConditionExpression: 'gsi1pk = :p',
+          ExpressionAttributeValues: { ':p': 'PAYMENTS' },
+          ScanIndexForward: false,
+        }
+      : {
+          IndexName: 'gsi2',
+          KeyConditionExpression: 'gsi2pk = :p',
+          ExpressionAttributeValues: { ':p': `PAYMENTS#KEY#${keyId}` },
+          ScanIndexForward: false,
+        },
   );
   return items.map(fromItem);
 }

@@ -52,7 +52,6 @@ export function cancellationCodes(e: unknown): string[] | undefined {
 
 /** Reads every page of a query (used for small admin-managed partitions: keys, models, groups, grants). */
 export async function queryAll<T>(input: Omit<QueryCommandInput, 'TableName'>): Promise<T[]> {
-
   const out: T[] = [];
   let ExclusiveStartKey: Record<string, unknown> | undefined;
   do {

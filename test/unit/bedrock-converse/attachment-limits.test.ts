@@ -1,9 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import type { ChatMessage, ContentPart } from '../../../lambdas/core/openai/types.js';
 import type { FetchedImage } from '../../../lambdas/core/providers/types.js';
-import {
-  ATTACHMENT_LIMITS,
-} from '../../../lambdas/core/providers/bedrock-converse/attachment-limits.js';
+import { ATTACHMENT_LIMITS } from '../../../lambdas/core/providers/bedrock-converse/attachment-limits.js';
 import { mapMessages } from '../../../lambdas/core/providers/bedrock-converse/map-messages.js';
 
 const PNG = Uint8Array.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13]);
@@ -11,12 +9,19 @@ const PDF = new TextEncoder().encode('%PDF-1.7\n');
 const b64 = (b: Uint8Array) => Buffer.from(b).toString('base64');
 const dataImage = (): ContentPart => ({ type: 'image_url', image_url: { url: `data:image/png;base64,${b64(PNG)}` } });
 const httpImage = (i: number): ContentPart => ({ type: 'image_url', image_url: { url: `https://example.com/${i}.png` } });
-const filePart = (i: number): ContentPart => ({ type: 'file', file: { filename: `f${i}.pdf`, file_data: `data:application/pdf;base64,${b64(PDF)}` } });
+const filePart = (i: number): ContentPart => ({
+  type: 'file',
+  file: { filename: `f${i}.pdf`, file_data: `data:application/pdf;base64,${b64(PDF)}` },
+});
 const docPart = (i: number): ContentPart => ({ type: 'doc', doc: { name: `d${i}`, format: 'pdf', source: { bytes: b64(PDF) } } });
 const user = (parts: ContentPart[]): ChatMessage => ({ role: 'user', content: [{ type: 'text', text: 'look' }, ...parts] });
 const fetched = (bytes: Uint8Array = PNG): FetchedImage => ({ bytes, mediaType: 'image/png' });
 /** The rejection, or a small marker on success (a resolved value full of MiB buffers must never be printed). */
-const failureOf = (p: Promise<unknown>) => p.then(() => 'resolved', (e: unknown) => e);
+const failureOf = (p: Promise<unknown>) =>
+  p.then(
+    () => 'resolved',
+    (e: unknown) => e,
+  );
 const map = (messages: ChatMessage[], fetchImage: (url: string) => Promise<FetchedImage>) =>
   mapMessages(messages, { fetchImage, includeReasoning: false });
 
@@ -72,7 +77,11 @@ describe('attachment limits', () => {
       active -= 1;
       return fetched();
     });
-    const messages = [user(Array.from({ length: 12 }, (_, i) => httpImage(i))), { role: 'assistant' as const, content: 'ok' }, user(Array.from({ length: 8 }, (_, i) => httpImage(100 + i)))];
+    const messages = [
+      user(Array.from({ length: 12 }, (_, i) => httpImage(i))),
+      { role: 'assistant' as const, content: 'ok' },
+      user(Array.from({ length: 8 }, (_, i) => httpImage(100 + i))),
+    ];
     const out = await map(messages, fetchImage);
     expect(fetchImage).toHaveBeenCalledTimes(20);
     expect(peak).toBeLessThanOrEqual(ATTACHMENT_LIMITS.fetchConcurrency);

@@ -50,9 +50,12 @@ describe('buildConverseRequest', () => {
     expect(plan.input.system).toBeUndefined();
   });
 
-  it('json_object with client tools → a system instruction after the client\'s system text', async () => {
+  it("json_object with client tools → a system instruction after the client's system text", async () => {
     const plan = await build({
-      messages: [{ role: 'system', content: 'Be brief.' }, { role: 'user', content: 'hi' }],
+      messages: [
+        { role: 'system', content: 'Be brief.' },
+        { role: 'user', content: 'hi' },
+      ],
       tools: [weatherTool],
       response_format: { type: 'json_object' },
     });
@@ -69,7 +72,10 @@ describe('buildConverseRequest', () => {
   });
 
   it('a config thinking default yields to json output by forced tool', async () => {
-    const plan = await build({ response_format: { type: 'json_object' } }, parseConverseConfig({ modelId: claude.modelId, thinking: true }));
+    const plan = await build(
+      { response_format: { type: 'json_object' } },
+      parseConverseConfig({ modelId: claude.modelId, thinking: true }),
+    );
     expect(plan.structuredToolName).toBe('json_object');
     expect(plan.input.additionalModelRequestFields).toBeUndefined();
   });
@@ -90,7 +96,16 @@ describe('buildConverseRequest', () => {
 
   it('prompt cache points where the config asks', async () => {
     const config = parseConverseConfig({ modelId: claude.modelId, promptCache: true });
-    const { input } = await build({ messages: [{ role: 'system', content: 's' }, { role: 'user', content: 'q' }], tools: [weatherTool] }, config);
+    const { input } = await build(
+      {
+        messages: [
+          { role: 'system', content: 's' },
+          { role: 'user', content: 'q' },
+        ],
+        tools: [weatherTool],
+      },
+      config,
+    );
     const cp = { cachePoint: { type: 'default' } };
     expect(input.system).toEqual([{ text: 's' }, cp]);
     expect(input.toolConfig!.tools!.at(-1)).toEqual(cp);

@@ -1,10 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  AccessDeniedException,
-  ModelTimeoutException,
-  ThrottlingException,
-  ValidationException,
-} from '@aws-sdk/client-bedrock-runtime';
+import { AccessDeniedException, ModelTimeoutException, ThrottlingException, ValidationException } from '@aws-sdk/client-bedrock-runtime';
 import { GatewayError } from '../../../lambdas/core/openai/errors.js';
 import { mapBedrockError, streamErrorBody } from '../../../lambdas/core/providers/bedrock-converse/map-error.js';
 
@@ -17,9 +12,15 @@ describe('mapBedrockError', () => {
     expect(e).toMatchObject({ status: 429, type: 'rate_limit_error', code: 'throttled', retryable: true });
   });
 
-  it('validation → 400 with Bedrock\'s message', () => {
-    const e = mapBedrockError(new ValidationException({ message: 'The model returned the following errors: temperature: range', $metadata: {} }));
-    expect(e).toMatchObject({ status: 400, type: 'invalid_request_error', message: 'The model returned the following errors: temperature: range' });
+  it("validation → 400 with Bedrock's message", () => {
+    const e = mapBedrockError(
+      new ValidationException({ message: 'The model returned the following errors: temperature: range', $metadata: {} }),
+    );
+    expect(e).toMatchObject({
+      status: 400,
+      type: 'invalid_request_error',
+      message: 'The model returned the following errors: temperature: range',
+    });
   });
 
   it.each([
@@ -42,13 +43,16 @@ describe('mapBedrockError', () => {
 
   it('keeps the useful part of a validation message and truncates a very long one', () => {
     const e = mapBedrockError(
-      sdkError('ValidationException', 'The provided model identifier arn:aws:bedrock:us-east-1:123456789012:inference-profile/x is invalid.'),
+      sdkError(
+        'ValidationException',
+        'The provided model identifier arn:aws:bedrock:us-east-1:123456789012:inference-profile/x is invalid.',
+      ),
     );
     expect(e.message).toBe('The provided model identifier arn:… is invalid.');
     expect(mapBedrockError(sdkError('ValidationException', `bad ${'x'.repeat(10_000)}`)).message.length).toBeLessThan(1000);
   });
 
-  it('a context-length validation error gets OpenAI\'s code', () => {
+  it("a context-length validation error gets OpenAI's code", () => {
     expect(mapBedrockError(sdkError('ValidationException', 'Input is too long for requested model.')).code).toBe('context_length_exceeded');
   });
 

@@ -30,7 +30,9 @@ describe('mapInferenceConfig', () => {
   });
 
   it('refuses a non-positive max_tokens', () => {
-    expect(() => mapInferenceConfig(req({ max_tokens: 0 }), nova, null)).toThrow(expect.objectContaining({ status: 400, param: 'max_tokens' }));
+    expect(() => mapInferenceConfig(req({ max_tokens: 0 }), nova, null)).toThrow(
+      expect.objectContaining({ status: 400, param: 'max_tokens' }),
+    );
   });
 
   it('Claude: drops top_p when temperature is also set (newer models refuse both)', () => {
@@ -44,7 +46,9 @@ describe('mapInferenceConfig', () => {
       maxTokens: 8192 + 1000,
       temperature: 1,
     });
-    expect(mapInferenceConfig(req({}), parseConverseConfig({ modelId: 'anthropic.claude-3-7' }), thinking)).toEqual({ maxTokens: 8192 + 4096 });
+    expect(mapInferenceConfig(req({}), parseConverseConfig({ modelId: 'anthropic.claude-3-7' }), thinking)).toEqual({
+      maxTokens: 8192 + 4096,
+    });
     expect(mapInferenceConfig(req({ max_tokens: 20000 }), claude, thinking)).toEqual({ maxTokens: 20000 });
   });
 });

@@ -11,7 +11,13 @@ describe('mapMessages', () => {
     const out = await map([
       { role: 'system', content: 'You are terse.' },
       { role: 'user', content: 'hi' },
-      { role: 'developer', content: [{ type: 'text', text: 'Answer in French.' }, { type: 'text', text: '  ' }] },
+      {
+        role: 'developer',
+        content: [
+          { type: 'text', text: 'Answer in French.' },
+          { type: 'text', text: '  ' },
+        ],
+      },
       { role: 'system', content: 'Be kind.' },
     ]);
     expect(out.system).toEqual([{ text: 'You are terse.' }, { text: 'Answer in French.' }, { text: 'Be kind.' }]);
@@ -34,7 +40,13 @@ describe('mapMessages', () => {
   });
 
   it('refuses a conversation that starts with the assistant', async () => {
-    await expect(map([{ role: 'system', content: 's' }, { role: 'assistant', content: 'hello' }, { role: 'user', content: 'hi' }])).rejects.toMatchObject({
+    await expect(
+      map([
+        { role: 'system', content: 's' },
+        { role: 'assistant', content: 'hello' },
+        { role: 'user', content: 'hi' },
+      ]),
+    ).rejects.toMatchObject({
       status: 400,
       message: expect.stringMatching(/must start with a user message/),
     });
@@ -46,22 +58,47 @@ describe('mapMessages', () => {
   });
 
   it('drops blank text blocks and refuses a user message left with nothing', async () => {
-    const out = await map([{ role: 'user', content: [{ type: 'text', text: '' }, { type: 'text', text: 'real' }, { type: 'text', text: ' \n' }] }]);
+    const out = await map([
+      {
+        role: 'user',
+        content: [
+          { type: 'text', text: '' },
+          { type: 'text', text: 'real' },
+          { type: 'text', text: ' \n' },
+        ],
+      },
+    ]);
     expect(out.messages[0]!.content).toEqual([{ text: 'real' }]);
-    await expect(map([{ role: 'user', content: '' }])).rejects.toMatchObject({ status: 400, param: 'messages[0]', message: expect.stringMatching(/no content/) });
+    await expect(map([{ role: 'user', content: '' }])).rejects.toMatchObject({
+      status: 400,
+      param: 'messages[0]',
+      message: expect.stringMatching(/no content/),
+    });
   });
 
   it('leaves out an empty assistant turn (valid OpenAI, refused by Bedrock); the user turns around it join', async () => {
-    const out = await map([{ role: 'user', content: 'hi' }, { role: 'assistant', content: '   ' }, { role: 'user', content: 'x' }]);
+    const out = await map([
+      { role: 'user', content: 'hi' },
+      { role: 'assistant', content: '   ' },
+      { role: 'user', content: 'x' },
+    ]);
     expect(out.messages).toEqual([{ role: 'user', content: [{ text: 'hi' }, { text: 'x' }] }]);
-    const nul = await map([{ role: 'user', content: 'hi' }, { role: 'assistant', content: null }, { role: 'user', content: 'x' }]);
+    const nul = await map([
+      { role: 'user', content: 'hi' },
+      { role: 'assistant', content: null },
+      { role: 'user', content: 'x' },
+    ]);
     expect(nul.messages).toHaveLength(1);
   });
 
   it('maps tool calls and results; consecutive tool results and a following user message share one user turn', async () => {
     const out = await map([
       { role: 'user', content: 'Weather in Paris and Rome?' },
-      { role: 'assistant', content: 'Checking.', tool_calls: [call('call_1', 'get_weather', '{"city":"Paris"}'), call('call_2', 'get_weather', '')] },
+      {
+        role: 'assistant',
+        content: 'Checking.',
+        tool_calls: [call('call_1', 'get_weather', '{"city":"Paris"}'), call('call_2', 'get_weather', '')],
+      },
       { role: 'tool', tool_call_id: 'call_1', content: '{"temp":21}' },
       { role: 'tool', tool_call_id: 'call_2', content: [{ type: 'text', text: 'sunny' }] },
       { role: 'user', content: 'And tomorrow?' },
@@ -112,7 +149,12 @@ describe('mapMessages', () => {
     ['invalid JSON', '{"city": Paris}', /not valid JSON/],
     ['a JSON array', '[1,2]', /must be a JSON object/],
   ])('refuses tool call arguments that are %s', async (_, args, message) => {
-    await expect(map([{ role: 'user', content: 'go' }, { role: 'assistant', tool_calls: [call('c1', 'f', args)] }])).rejects.toMatchObject({
+    await expect(
+      map([
+        { role: 'user', content: 'go' },
+        { role: 'assistant', tool_calls: [call('c1', 'f', args)] },
+      ]),
+    ).rejects.toMatchObject({
       status: 400,
       param: 'messages[1].tool_calls[0].function.arguments',
       message: expect.stringMatching(message),
@@ -120,13 +162,24 @@ describe('mapMessages', () => {
   });
 
   it('refuses a tool message without tool_call_id', async () => {
-    await expect(map([{ role: 'user', content: 'go' }, { role: 'tool', content: 'x' }])).rejects.toMatchObject({ status: 400 });
+    await expect(
+      map([
+        { role: 'user', content: 'go' },
+        { role: 'tool', content: 'x' },
+      ]),
+    ).rejects.toMatchObject({ status: 400 });
   });
 
   it('sends signed reasoning back first in its assistant turn, only when thinking is on', async () => {
     const history: ChatMessage[] = [
       { role: 'user', content: 'go' },
-      { role: 'assistant', content: 'Calling.', reasoning_content: 'I should call f.', reasoning_signature: 'sig-1', tool_calls: [call('c1', 'f', '{}')] },
+      {
+        role: 'assistant',
+        content: 'Calling.',
+        reasoning_content: 'I should call f.',
+        reasoning_signature: 'sig-1',
+        tool_calls: [call('c1', 'f', '{}')],
+      },
       { role: 'tool', tool_call_id: 'c1', content: 'ok' },
     ];
     const on = await map(history, true);
@@ -139,7 +192,10 @@ describe('mapMessages', () => {
   });
 
   it('trims trailing whitespace from a final assistant prefill', async () => {
-    const out = await map([{ role: 'user', content: 'Write JSON' }, { role: 'assistant', content: '{"a": ' }]);
+    const out = await map([
+      { role: 'user', content: 'Write JSON' },
+      { role: 'assistant', content: '{"a": ' },
+    ]);
     expect(out.messages[1]!.content).toEqual([{ text: '{"a":' }]);
   });
 
@@ -170,7 +226,10 @@ describe('mapMessages', () => {
 
   it('refuses non-text parts outside user messages and unknown part types', async () => {
     await expect(
-      map([{ role: 'system', content: [{ type: 'image_url', image_url: { url: 'https://x/y.png' } }] }, { role: 'user', content: 'hi' }]),
+      map([
+        { role: 'system', content: [{ type: 'image_url', image_url: { url: 'https://x/y.png' } }] },
+        { role: 'user', content: 'hi' },
+      ]),
     ).rejects.toMatchObject({ status: 400, param: 'messages[0].content[0]' });
     await expect(map([{ role: 'user', content: [{ type: 'input_audio' } as never] }])).rejects.toMatchObject({ status: 400 });
   });

@@ -6,12 +6,19 @@ import { resolveThinking, thinkingRequestFields } from '../../../lambdas/core/pr
 const claude = parseConverseConfig({ modelId: 'global.anthropic.claude-sonnet-4-5-20250929-v1:0' });
 const claudeThinking = parseConverseConfig({ modelId: 'anthropic.claude-3-7-sonnet-20250219-v1:0', thinking: { budgetTokens: 3000 } });
 const nova = parseConverseConfig({ modelId: 'us.amazon.nova-pro-v1:0' });
-const req = (over: Partial<ChatCompletionRequest>): ChatCompletionRequest => ({ model: 'm', messages: [{ role: 'user', content: 'hi' }], ...over });
+const req = (over: Partial<ChatCompletionRequest>): ChatCompletionRequest => ({
+  model: 'm',
+  messages: [{ role: 'user', content: 'hi' }],
+  ...over,
+});
 const free = { forcesTool: false };
 
 describe('resolveThinking', () => {
   it('is off for an assistant prefill (Claude refuses prefill with thinking), from the config or the request', () => {
-    const prefill: ChatMessage[] = [{ role: 'user', content: 'hi' }, { role: 'assistant', content: 'The answer is' }];
+    const prefill: ChatMessage[] = [
+      { role: 'user', content: 'hi' },
+      { role: 'assistant', content: 'The answer is' },
+    ];
     expect(resolveThinking(req({ messages: prefill }), claudeThinking, free)).toBeNull();
     expect(resolveThinking(req({ messages: prefill, reasoning_effort: 'high' }), claude, free)).toBeNull();
     expect(resolveThinking(req({}), claudeThinking, free)).toEqual({ budgetTokens: 3000 });
@@ -27,7 +34,9 @@ describe('resolveThinking', () => {
   });
 
   it('thinking.budget_tokens wins over reasoning_effort and is raised to the 1024 minimum', () => {
-    expect(resolveThinking(req({ thinking: { type: 'enabled', budget_tokens: 5000 }, reasoning_effort: 'low' }), claude, free)).toEqual({ budgetTokens: 5000 });
+    expect(resolveThinking(req({ thinking: { type: 'enabled', budget_tokens: 5000 }, reasoning_effort: 'low' }), claude, free)).toEqual({
+      budgetTokens: 5000,
+    });
     expect(resolveThinking(req({ thinking: { type: 'enabled', budget_tokens: 10 } }), claude, free)).toEqual({ budgetTokens: 1024 });
     expect(resolveThinking(req({ thinking: { type: 'enabled' } }), claude, free)).toEqual({ budgetTokens: 8192 });
   });
@@ -59,7 +68,7 @@ describe('resolveThinking', () => {
     ).toEqual({ budgetTokens: 2048 });
   });
 
-  it('renders Claude\'s request field', () => {
+  it("renders Claude's request field", () => {
     expect(thinkingRequestFields({ budgetTokens: 2048 })).toEqual({ thinking: { type: 'enabled', budget_tokens: 2048 } });
   });
 });

@@ -4,7 +4,11 @@ import { mapToolConfig, type ToolInputs } from '../../../lambdas/core/providers/
 
 const weather: ToolDef = {
   type: 'function',
-  function: { name: 'get_weather', description: 'Weather by city', parameters: { type: 'object', properties: { city: { type: 'string' } } } },
+  function: {
+    name: 'get_weather',
+    description: 'Weather by city',
+    parameters: { type: 'object', properties: { city: { type: 'string' } } },
+  },
 };
 const bare: ToolDef = { type: 'function', function: { name: 'ping', description: '' } };
 const inputs = (over: Partial<ToolInputs>): ToolInputs => ({
@@ -42,8 +46,18 @@ describe('mapToolConfig', () => {
   });
 
   it('none with tool history: only stand-ins for the tools already called, nothing forced', () => {
-    expect(mapToolConfig(inputs({ tools: [weather, bare], toolChoice: 'none', historyToolNames: ['get_weather'], hasToolBlocks: true }))).toEqual({
-      tools: [{ toolSpec: { name: 'get_weather', description: 'get_weather', inputSchema: { json: { type: 'object', additionalProperties: true } } } }],
+    expect(
+      mapToolConfig(inputs({ tools: [weather, bare], toolChoice: 'none', historyToolNames: ['get_weather'], hasToolBlocks: true })),
+    ).toEqual({
+      tools: [
+        {
+          toolSpec: {
+            name: 'get_weather',
+            description: 'get_weather',
+            inputSchema: { json: { type: 'object', additionalProperties: true } },
+          },
+        },
+      ],
     });
   });
 
@@ -59,7 +73,9 @@ describe('mapToolConfig', () => {
 
   it('never sends toolChoice without tools: forcing a tool without tools is a 400', () => {
     expect(() => mapToolConfig(inputs({ toolChoice: 'required' }))).toThrow(expect.objectContaining({ status: 400, param: 'tool_choice' }));
-    expect(() => mapToolConfig(inputs({ tools: [weather], toolChoice: { type: 'function', function: { name: 'nope' } } }))).toThrow(/not in tools/);
+    expect(() => mapToolConfig(inputs({ tools: [weather], toolChoice: { type: 'function', function: { name: 'nope' } } }))).toThrow(
+      /not in tools/,
+    );
   });
 
   it('the response_format tool replaces absent client tools and is forced', () => {

@@ -50,7 +50,9 @@ describe('prompt descriptors never copy attachment bytes', () => {
 
   it('file parts: media type from the header, size from the payload, also for hostile input', () => {
     const part = (file_data: string) => [{ type: 'file' as const, file: { filename: 'r.pdf', file_data } }];
-    expect(contentText(part(`data:application/pdf;base64,${Buffer.alloc(2048).toString('base64')}`))).toBe('[file r.pdf [application/pdf, 2 KB]]');
+    expect(contentText(part(`data:application/pdf;base64,${Buffer.alloc(2048).toString('base64')}`))).toBe(
+      '[file r.pdf [application/pdf, 2 KB]]',
+    );
     const t = performance.now();
     expect(contentText(part(`data:${'a;'.repeat(100_000)}`))).toMatch(/^\[file r\.pdf \[application\/octet-stream, \d+ KB\]\]$/);
     expect(performance.now() - t).toBeLessThan(200);

@@ -6,8 +6,18 @@ import { bedrockConverseProvider } from '../../../lambdas/core/providers/bedrock
 import { createBedrockConverseProvider, type ConverseTransport } from '../../../lambdas/core/providers/bedrock-converse/provider.js';
 import { loadEvents } from './fixtures.js';
 
-const model: ResolvedModel = { id: 7, name: 'claude-sonnet', provider: 'bedrock-converse', config: { modelId: 'us.anthropic.claude-sonnet-4-20250514-v1:0', region: 'us-west-2' } };
-const req: ChatCompletionRequest = { model: 'claude-sonnet', messages: [{ role: 'user', content: 'hi' }], stream: true, stream_options: { include_usage: true } };
+const model: ResolvedModel = {
+  id: 7,
+  name: 'claude-sonnet',
+  provider: 'bedrock-converse',
+  config: { modelId: 'us.anthropic.claude-sonnet-4-20250514-v1:0', region: 'us-west-2' },
+};
+const req: ChatCompletionRequest = {
+  model: 'claude-sonnet',
+  messages: [{ role: 'user', content: 'hi' }],
+  stream: true,
+  stream_options: { include_usage: true },
+};
 const ctx = (signal?: AbortSignal): CallContext => ({ requestId: 'req-42', fetchImage: () => Promise.reject(new Error('no')), signal });
 
 async function* events(list: ConverseStreamOutput[], failAfter?: unknown) {

@@ -1,8 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  MAX_UPSTREAM_MESSAGE,
-  sanitizeUpstreamMessage,
-} from '../../../lambdas/core/providers/sanitize-upstream-message.js';
+import { MAX_UPSTREAM_MESSAGE, sanitizeUpstreamMessage } from '../../../lambdas/core/providers/sanitize-upstream-message.js';
 
 describe('sanitizeUpstreamMessage', () => {
   it('redacts ARNs of any partition', () => {

@@ -33,9 +33,7 @@ describe('mapBedrockError', () => {
   });
 
   it('does not leak AccessDenied details (role ARNs)', () => {
-    const e = mapBedrockError(
-      named('AccessDeniedException', 'User: arn:aws:sts::123456789012:assumed-role/gw/fn is not authorized'),
-    );
+    const e = mapBedrockError(named('AccessDeniedException', 'User: arn:aws:sts::123456789012:assumed-role/gw/fn is not authorized'));
     expect(e.message).not.toContain('123456789012');
     expect(e.type).toBe('permission_denied');
   });

@@ -1,8 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  decodeFloat32Base64,
-  encodeFloat32Base64,
-} from '../../../lambdas/core/providers/bedrock-embeddings/encode-base64.js';
+import { decodeFloat32Base64, encodeFloat32Base64 } from '../../../lambdas/core/providers/bedrock-embeddings/encode-base64.js';
 import {
   buildEmbeddingsResponse,
   estimateTokens,
@@ -63,10 +60,7 @@ describe('parse responses', () => {
   });
 
   it('Cohere: embeddings_by_type and embeddings_floats shapes', () => {
-    expect(parseCohereResponse({ embeddings: { float: [[1], [2]] }, response_type: 'embeddings_by_type' }, 2).vectors).toEqual([
-      [1],
-      [2],
-    ]);
+    expect(parseCohereResponse({ embeddings: { float: [[1], [2]] }, response_type: 'embeddings_by_type' }, 2).vectors).toEqual([[1], [2]]);
     expect(parseCohereResponse({ embeddings: [[1], [2]], response_type: 'embeddings_floats' }, 2).vectors).toEqual([[1], [2]]);
     expect(parseCohereResponse({ embeddings: [[1]], meta: { billed_units: { input_tokens: 5 } } }, 1).inputTokens).toBe(5);
   });
@@ -87,7 +81,17 @@ describe('parse responses', () => {
 
 describe('buildEmbeddingsResponse', () => {
   it('float', () => {
-    expect(buildEmbeddingsResponse([[0.5, 1], [2, 3]], 'my-embed', 'float', 9)).toEqual({
+    expect(
+      buildEmbeddingsResponse(
+        [
+          [0.5, 1],
+          [2, 3],
+        ],
+        'my-embed',
+        'float',
+        9,
+      ),
+    ).toEqual({
       object: 'list',
       data: [
         { object: 'embedding', index: 0, embedding: [0.5, 1] },

@@ -138,7 +138,11 @@ describe('cost', () => {
   it('documents are estimated from their size, not a flat amount', () => {
     const p = pricesOf(model('3', '0'));
     const bytes = Buffer.alloc(300_000).toString('base64');
-    const req = { model: 'm', max_tokens: 1, messages: [{ role: 'user', content: [{ type: 'file', file: { file_data: `data:application/pdf;base64,${bytes}` } }] }] };
+    const req = {
+      model: 'm',
+      max_tokens: 1,
+      messages: [{ role: 'user', content: [{ type: 'file', file: { file_data: `data:application/pdf;base64,${bytes}` } }] }],
+    };
     expect(estimateChatCost(req as never, p)).toBe(costOf(usage(100_000, 0), p));
   });
 });

@@ -10,12 +10,14 @@ import { LarkResourceTooLargeError, type LarkResource } from '../../../lambdas/c
 /** A stand-in for the Lark client: serves `size` bytes per key and honours maxBytes like the real one. */
 function stubLark(size: (key: string) => number) {
   const calls: Array<{ kind: 'image' | 'file'; key: string; maxBytes: number | undefined }> = [];
-  const serve = (kind: 'image' | 'file') => async (_m: string, key: string, o: { maxBytes?: number } = {}): Promise<LarkResource> => {
-    calls.push({ kind, key, maxBytes: o.maxBytes });
-    const n = size(key);
-    if (o.maxBytes !== undefined && n > o.maxBytes) throw new LarkResourceTooLargeError(o.maxBytes);
-    return { data: Buffer.alloc(n, 1), contentType: kind === 'image' ? 'image/png' : undefined, fileName: undefined };
-  };
+  const serve =
+    (kind: 'image' | 'file') =>
+    async (_m: string, key: string, o: { maxBytes?: number } = {}): Promise<LarkResource> => {
+      calls.push({ kind, key, maxBytes: o.maxBytes });
+      const n = size(key);
+      if (o.maxBytes !== undefined && n > o.maxBytes) throw new LarkResourceTooLargeError(o.maxBytes);
+      return { data: Buffer.alloc(n, 1), contentType: kind === 'image' ? 'image/png' : undefined, fileName: undefined };
+    };
   return { calls, lark: { downloadImage: serve('image'), downloadFile: serve('file') } };
 }
 
@@ -64,9 +66,11 @@ describe('downloadAttachments limits', () => {
 
     // budget exhausted exactly: the next attachment is not even requested
     const exact = stubLark(() => 16 * MB);
-    const e2 = await downloadAttachments(exact.lark, { messageId: 'om_1', images: [], files: files(3) }, { maxBytes: 16 * MB, maxTotalBytes: 32 * MB }).catch(
-      (e: unknown) => e,
-    );
+    const e2 = await downloadAttachments(
+      exact.lark,
+      { messageId: 'om_1', images: [], files: files(3) },
+      { maxBytes: 16 * MB, maxTotalBytes: 32 * MB },
+    ).catch((e: unknown) => e);
     expect(e2).toBeInstanceOf(AttachmentError);
     expect(exact.calls).toHaveLength(2);
   });
@@ -80,9 +84,11 @@ describe('downloadAttachments limits', () => {
 
   it('checks file types before counting or downloading', async () => {
     const { lark, calls } = stubLark(() => 10);
-    const err = await downloadAttachments(lark, { messageId: 'om_1', images: [], files: [{ fileKey: 'f', fileName: 'code.zip' }] }, limits).catch(
-      (e: unknown) => e,
-    );
+    const err = await downloadAttachments(
+      lark,
+      { messageId: 'om_1', images: [], files: [{ fileKey: 'f', fileName: 'code.zip' }] },
+      limits,
+    ).catch((e: unknown) => e);
     expect((err as AttachmentError).title).toContain('Unsupported attachment');
     expect(calls).toEqual([]);
   });

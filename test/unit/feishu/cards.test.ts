@@ -12,7 +12,10 @@ import {
 } from '../../../lambdas/core/feishu/cards.js';
 
 const markdownOf = (card: Card) =>
-  card.elements.filter((e) => e.tag === 'markdown').map((e) => (e as { content: string }).content).join('\n');
+  card.elements
+    .filter((e) => e.tag === 'markdown')
+    .map((e) => (e as { content: string }).content)
+    .join('\n');
 const noteOf = (card: Card) =>
   card.elements
     .filter((e) => e.tag === 'note')

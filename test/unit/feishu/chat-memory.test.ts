@@ -15,9 +15,14 @@ describe('chat memory', () => {
   it('returns the last N exchanges, oldest first', async () => {
     const c = chat();
     const t0 = Date.now() - 10_000;
-    for (let i = 0; i < 5; i++) await appendTurn(1, c, { messageId: `om_${i}`, user: `q${i}`, assistant: `a${i}` }, { windowMs: HOUR }, t0 + i);
+    for (let i = 0; i < 5; i++)
+      await appendTurn(1, c, { messageId: `om_${i}`, user: `q${i}`, assistant: `a${i}` }, { windowMs: HOUR }, t0 + i);
     const turns = await loadTurns(1, c, { maxTurns: 3, windowMs: HOUR });
-    expect(turns.map((t) => [t.user, t.assistant])).toEqual([['q2', 'a2'], ['q3', 'a3'], ['q4', 'a4']]);
+    expect(turns.map((t) => [t.user, t.assistant])).toEqual([
+      ['q2', 'a2'],
+      ['q3', 'a3'],
+      ['q4', 'a4'],
+    ]);
     expect(await loadTurns(2, c, { maxTurns: 3, windowMs: HOUR })).toEqual([]); // per bot
     expect(await loadTurns(1, c, { maxTurns: 0, windowMs: HOUR })).toEqual([]);
   });

@@ -60,7 +60,9 @@ describe('signatures', () => {
   const base = { timestamp: '1700000000', nonce: 'n0nce', encryptKey: KEY, rawBody: '{"encrypt":"abc"}' };
 
   it('is hex sha256(timestamp + nonce + encryptKey + body)', () => {
-    const expected = createHash('sha256').update(base.timestamp + base.nonce + base.encryptKey + base.rawBody).digest('hex');
+    const expected = createHash('sha256')
+      .update(base.timestamp + base.nonce + base.encryptKey + base.rawBody)
+      .digest('hex');
     expect(signBody(base)).toBe(expected);
     expect(signBody({ ...base, rawBody: Buffer.from(base.rawBody) })).toBe(expected);
   });

@@ -1,6 +1,13 @@
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { claimEvent, EVENT_TTL_SECONDS, finishEvent, forgetEvent, recordEvent, WORKER_LEASE_MS } from '../../../lambdas/core/feishu/event-ledger.js';
+import {
+  claimEvent,
+  EVENT_TTL_SECONDS,
+  finishEvent,
+  forgetEvent,
+  recordEvent,
+  WORKER_LEASE_MS,
+} from '../../../lambdas/core/feishu/event-ledger.js';
 import { db, tableName } from '../../../lambdas/core/store/table.js';
 import { ensureTable } from '../../../local/table.js';
 
@@ -69,4 +76,3 @@ describe('event ledger (one answer per Feishu event)', () => {
     expect(await item(claimed)).toBeDefined();
   });
 });
-

@@ -107,7 +107,10 @@ describe('lark-client against the fake open platform (real SDK)', () => {
     await expect(c.downloadImage('om_1', 'img_missing')).rejects.toMatchObject({ code: 234003, status: 400 });
 
     // a card that is too big for the platform
-    const huge = { config: { wide_screen_mode: true, update_multi: true }, elements: [{ tag: 'markdown', content: 'x'.repeat(40_000) }] } as const;
+    const huge = {
+      config: { wide_screen_mode: true, update_multi: true },
+      elements: [{ tag: 'markdown', content: 'x'.repeat(40_000) }],
+    } as const;
     // @ts-expect-error deliberately bypassing the builders' size limit
     await expect(c.replyCard('om_x', huge)).rejects.toMatchObject({ code: 230025 });
   });

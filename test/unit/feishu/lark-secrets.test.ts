@@ -8,12 +8,7 @@
 import { inspect } from 'node:util';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { thinkingCard } from '../../../lambdas/core/feishu/cards.js';
-import {
-  clearLarkClientCache,
-  createLarkClient,
-  LarkApiError,
-  scrubLarkLogValue,
-} from '../../../lambdas/core/feishu/lark-client.js';
+import { clearLarkClientCache, createLarkClient, LarkApiError, scrubLarkLogValue } from '../../../lambdas/core/feishu/lark-client.js';
 import { logger } from '../../../lambdas/core/log.js';
 import { startFakeFeishu, type FakeFeishu } from '../../fakes/feishu-open-platform.js';
 
@@ -89,7 +84,9 @@ describe('failed open-platform calls leave no credentials in logs', () => {
 
   it('a failed token fetch (request body carries the app secret)', async () => {
     fake.failNext(/tenant_access_token/, { status: 400, code: 10014, msg: 'app secret invalid' });
-    const err = await client().replyCard('om_x', thinkingCard('m')).catch((e: unknown) => e);
+    const err = await client()
+      .replyCard('om_x', thinkingCard('m'))
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(LarkApiError);
     expect(err).toMatchObject({ code: 10014, status: 400 });
     logger.error('feishu reply failed', { error: err as Error });
@@ -97,12 +94,16 @@ describe('failed open-platform calls leave no credentials in logs', () => {
     // the same during a download and a raw request
     clearLarkClientCache();
     fake.failNext(/tenant_access_token/, { status: 500, code: 500, msg: 'internal error' });
-    const dl = await client().downloadFile('om_x', 'file_1').catch((e: unknown) => e);
+    const dl = await client()
+      .downloadFile('om_x', 'file_1')
+      .catch((e: unknown) => e);
     expect(dl).toBeInstanceOf(LarkApiError);
     logger.error('feishu answer failed', { error: dl as Error });
     clearLarkClientCache();
     fake.failNext(/tenant_access_token/, { status: 500, code: 500, msg: 'internal error' });
-    const info = await client().getBotInfo().catch((e: unknown) => e);
+    const info = await client()
+      .getBotInfo()
+      .catch((e: unknown) => e);
     expect(info).toBeInstanceOf(LarkApiError);
     logger.warn('feishu bot info unavailable', { error: info as Error });
 
@@ -124,12 +125,21 @@ describe('failed open-platform calls leave no credentials in logs', () => {
 
   it('scrubs what the SDK hands its logger', () => {
     const axiosLike = Object.assign(new Error('Request failed with status code 400'), {
-      config: { method: 'post', url: 'https://x/open-apis/auth/v3/tenant_access_token/internal?a=b', headers: { Authorization: 'Bearer t-abc' }, data: `{"app_secret":"${APP.appSecret}"}` },
+      config: {
+        method: 'post',
+        url: 'https://x/open-apis/auth/v3/tenant_access_token/internal?a=b',
+        headers: { Authorization: 'Bearer t-abc' },
+        data: `{"app_secret":"${APP.appSecret}"}`,
+      },
       request: { _header: 'Authorization: Bearer t-abc' },
       response: { status: 400, data: { code: 10014, msg: 'app secret invalid' }, config: { data: APP.appSecret } },
     });
     const formatErrorsOutput = [
-      { message: 'x', config: { data: { app_secret: APP.appSecret }, url: '/u', method: 'post' }, response: { data: { code: 1, msg: 'm' }, status: 400 } },
+      {
+        message: 'x',
+        config: { data: { app_secret: APP.appSecret }, url: '/u', method: 'post' },
+        response: { data: { code: 1, msg: 'm' }, status: 400 },
+      },
       { code: 1, msg: 'm', error: { log_id: 'l', secret: APP.appSecret } },
     ];
     const s = JSON.stringify(scrubLarkLogValue([axiosLike, formatErrorsOutput, `Bearer t-abc app_secret=${APP.appSecret}`]));

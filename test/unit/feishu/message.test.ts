@@ -1,10 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  FeishuMessageError,
-  parseCommand,
-  parseMessageEvent,
-  shouldAnswer,
-} from '../../../lambdas/core/feishu/message.js';
+import { FeishuMessageError, parseCommand, parseMessageEvent, shouldAnswer } from '../../../lambdas/core/feishu/message.js';
 
 const BOT = 'ou_bot_1';
 
@@ -97,7 +92,11 @@ describe('parseMessageEvent', () => {
           { tag: 'a', text: 'this', href: 'https://example.com/x' },
         ],
         [{ tag: 'img', image_key: 'img_v2_a', width: 10, height: 10 }],
-        [{ tag: 'text', text: 'and ' }, { tag: 'at', user_id: '@_user_2', user_name: 'Bob' }, { tag: 'emotion', emoji_type: 'SMILE' }],
+        [
+          { tag: 'text', text: 'and ' },
+          { tag: 'at', user_id: '@_user_2', user_name: 'Bob' },
+          { tag: 'emotion', emoji_type: 'SMILE' },
+        ],
         [{ tag: 'code_block', language: 'PYTHON', text: 'print(1)' }],
         [{ tag: 'img', image_key: 'img_v2_b' }],
       ],

@@ -10,7 +10,13 @@ async function collect(pieces: Array<string | Uint8Array>): Promise<SseEvent[]> 
   return out;
 }
 
-const chunk = (content: string) => ({ id: 'c', object: 'chat.completion.chunk', created: 1, model: 'm', choices: [{ index: 0, delta: { content }, finish_reason: null, logprobs: null }] });
+const chunk = (content: string) => ({
+  id: 'c',
+  object: 'chat.completion.chunk',
+  created: 1,
+  model: 'm',
+  choices: [{ index: 0, delta: { content }, finish_reason: null, logprobs: null }],
+});
 
 describe('readSseEvents (the gateway stream read back by the bot)', () => {
   it('yields chunks in order, skips keep-alive comments, ends at [DONE]', async () => {

@@ -155,9 +155,10 @@ describe('parseWebhook', () => {
       status: 401,
     });
     const { token: _t, ...headerNoToken } = v2Event().header;
-    expect(
-      parseWebhook({ rawBody: JSON.stringify({ ...v2Event(), header: headerNoToken }), headers: {}, bot, now: NOW }),
-    ).toMatchObject({ kind: 'rejected', status: 401 });
+    expect(parseWebhook({ rawBody: JSON.stringify({ ...v2Event(), header: headerNoToken }), headers: {}, bot, now: NOW })).toMatchObject({
+      kind: 'rejected',
+      status: 401,
+    });
 
     const v1 = {
       uuid: 'uuid-1',
@@ -198,9 +199,9 @@ describe('parseWebhook', () => {
     expect(parseWebhook({ rawBody: '{"hello":1}', headers: {}, bot: tokenBot, now: NOW })).toMatchObject({ status: 400 });
     expect(parseWebhook({ rawBody: 'null', headers: {}, bot: tokenBot, now: NOW })).toMatchObject({ status: 400 });
     // plaintext body for a bot that expects encryption
-    expect(
-      parseWebhook({ rawBody: JSON.stringify(v2Event()), headers: {}, bot: { encryptKey: KEY }, now: NOW }),
-    ).toMatchObject({ status: 400 });
+    expect(parseWebhook({ rawBody: JSON.stringify(v2Event()), headers: {}, bot: { encryptKey: KEY }, now: NOW })).toMatchObject({
+      status: 400,
+    });
     // encrypted body for a bot without an encryptKey
     const { rawBody } = signed(v2Event());
     expect(parseWebhook({ rawBody, headers: {}, bot: tokenBot, now: NOW })).toMatchObject({ status: 400 });

@@ -1,11 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  checkAddress,
-  ipLiteralFamily,
-  isBlockedHostname,
-  parseIPv4,
-  parseIPv6,
-} from '../../../lambdas/core/net/ip-policy.js';
+import { checkAddress, ipLiteralFamily, isBlockedHostname, parseIPv4, parseIPv6 } from '../../../lambdas/core/net/ip-policy.js';
 
 const REFUSED: Array<[string, string]> = [
   // IPv4

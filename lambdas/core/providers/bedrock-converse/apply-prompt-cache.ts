@@ -15,8 +15,7 @@ export function applyPromptCache(parts: CacheableParts, targets: PromptCacheTarg
   const lastUser = messages.map((m) => m.role).lastIndexOf('user');
   return {
     system: targets.system && system.length > 0 ? [...system, CACHE_POINT] : system,
-    toolConfig:
-      targets.tools && toolConfig?.tools?.length ? { ...toolConfig, tools: [...toolConfig.tools, CACHE_POINT] } : toolConfig,
+    toolConfig: targets.tools && toolConfig?.tools?.length ? { ...toolConfig, tools: [...toolConfig.tools, CACHE_POINT] } : toolConfig,
     messages:
       targets.messages && lastUser >= 0
         ? messages.map((m, i) => (i === lastUser ? { ...m, content: [...(m.content ?? []), CACHE_POINT] } : m))

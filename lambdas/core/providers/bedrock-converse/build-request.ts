@@ -28,9 +28,7 @@ export async function buildConverseRequest(
   const thinking = resolveThinking(req, config, {
     forcesTool: clientForcesTool || structuredIfNoThinking?.mode === 'forced-tool',
   });
-  const structured = thinking
-    ? planStructuredOutput(req.response_format, { clientHasTools, thinking: true })
-    : structuredIfNoThinking;
+  const structured = thinking ? planStructuredOutput(req.response_format, { clientHasTools, thinking: true }) : structuredIfNoThinking;
 
   const conversation = await mapMessages(req.messages, { fetchImage: ctx.fetchImage, includeReasoning: !!thinking });
   const toolConfig = mapToolConfig({

@@ -60,7 +60,7 @@ export function parseConverseConfig(raw: unknown): ConverseConfig {
     // Profile ids and ARNs hide the family, so only an explicit mention (or the admin's say-so) counts.
     claudeLike: /anthropic|claude/i.test(c.modelId) || thinkingOn,
     defaultThinkingBudget: thinkingOn
-      ? (typeof c.thinking === 'object' ? c.thinking.budgetTokens : undefined) ?? DEFAULT_THINKING_BUDGET
+      ? ((typeof c.thinking === 'object' ? c.thinking.budgetTokens : undefined) ?? DEFAULT_THINKING_BUDGET)
       : undefined,
     promptCache: cacheTargets(c.promptCache),
   };

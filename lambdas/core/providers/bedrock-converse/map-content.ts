@@ -15,22 +15,16 @@ export interface UserContentContext {
 }
 
 /** A user message's content → Converse blocks (text, image, document); blank text is dropped. */
-export async function mapUserContent(
-  content: ChatMessage['content'],
-  path: string,
-  cx: UserContentContext,
-): Promise<ContentBlock[]> {
+export async function mapUserContent(content: ChatMessage['content'], path: string, cx: UserContentContext): Promise<ContentBlock[]> {
   if (content == null) return [];
   if (typeof content === 'string') return isBlank(content) ? [] : [{ text: content }];
   if (!Array.isArray(content)) throw errors.badRequest(`${path}.content must be a string or an array of parts.`, path);
   // Started in order (document names are claimed synchronously), awaited together (image fetches overlap, at most
   // ATTACHMENT_LIMITS.fetchConcurrency at a time). On the first failure, fetches not yet started are dropped.
-  const blocks = await Promise.all(content.map((part, j) => mapUserPart(part, `${path}.content[${j}]`, cx))).catch(
-    (e: unknown) => {
-      cx.attachments.close();
-      throw e;
-    },
-  );
+  const blocks = await Promise.all(content.map((part, j) => mapUserPart(part, `${path}.content[${j}]`, cx))).catch((e: unknown) => {
+    cx.attachments.close();
+    throw e;
+  });
   return blocks.filter((b): b is ContentBlock => b !== undefined);
 }
 

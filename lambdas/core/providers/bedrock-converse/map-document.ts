@@ -52,7 +52,9 @@ const NAME_SCAN_LIMIT = 200;
  * and square brackets. Anything else becomes a hyphen; a name left with no letter or digit is ''.
  */
 export function sanitizeDocumentName(raw: string): string {
-  const bounded = String(raw ?? '').trim().slice(0, NAME_SCAN_LIMIT);
+  const bounded = String(raw ?? '')
+    .trim()
+    .slice(0, NAME_SCAN_LIMIT);
   const cleaned = trimSpacesAndHyphens(
     bounded
       .normalize('NFKC')

@@ -13,8 +13,10 @@ type Rule = (message: string, cause: unknown) => GatewayError;
 
 const CONTEXT_TOO_LONG = /too long|too many (input )?tokens|context (length|window)|exceeds? the (maximum|max)/i;
 
-const upstream = (status: number, code: string, retryable?: boolean): Rule => (message, cause) =>
-  new GatewayError(status, `Bedrock: ${message}`, { code, retryable, cause });
+const upstream =
+  (status: number, code: string, retryable?: boolean): Rule =>
+  (message, cause) =>
+    new GatewayError(status, `Bedrock: ${message}`, { code, retryable, cause });
 
 // Keyed by the exception name with a lower-case first letter: event-stream frames name them that way
 // ("throttlingException") when the SDK cannot model them, the SDK classes with an upper-case one.

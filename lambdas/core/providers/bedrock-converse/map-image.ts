@@ -15,11 +15,7 @@ const FORMAT_BY_MEDIA_TYPE: Record<string, ImageFormat> = {
  * An `image_url` (data: URL, bare base64 or http(s) URL fetched through the SSRF guard) → an image block.
  * The bytes decide the format; the declared media type is only a fallback, because clients often mislabel.
  */
-export async function mapImageUrl(
-  url: string | undefined,
-  fetchImage: CallContext['fetchImage'],
-  path: string,
-): Promise<ContentBlock> {
+export async function mapImageUrl(url: string | undefined, fetchImage: CallContext['fetchImage'], path: string): Promise<ContentBlock> {
   if (typeof url !== 'string' || url.trim() === '') throw errors.badRequest(`${path}.image_url.url is required.`, path);
   const { bytes, mediaType } = await loadImage(url.trim(), fetchImage, path);
   if (bytes.length === 0) throw errors.badRequest(`${path}: the image is empty.`, path);

@@ -38,7 +38,7 @@ export function mapInferenceConfig(
     if (topP !== undefined && !(temperature !== undefined && config.claudeLike)) out.topP = topP;
   }
 
-  const stops = (typeof req.stop === 'string' ? [req.stop] : req.stop ?? []).filter((s) => typeof s === 'string' && s !== '');
+  const stops = (typeof req.stop === 'string' ? [req.stop] : (req.stop ?? [])).filter((s) => typeof s === 'string' && s !== '');
   if (stops.length > 0) out.stopSequences = stops;
   return Object.keys(out).length > 0 ? out : undefined;
 }

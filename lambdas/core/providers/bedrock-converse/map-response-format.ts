@@ -9,9 +9,7 @@ import type { JsonDocument } from './json.js';
  *   returned as the message content. Reliable, but needs an object-rooted schema, no client tools and no thinking.
  * - instruction: a system instruction asking for JSON only (best effort) in every other case.
  */
-export type StructuredOutput =
-  | { mode: 'forced-tool'; tool: ToolSpecification & { name: string } }
-  | { mode: 'instruction'; text: string };
+export type StructuredOutput = { mode: 'forced-tool'; tool: ToolSpecification & { name: string } } | { mode: 'instruction'; text: string };
 
 export interface StructuredOutputInputs {
   clientHasTools: boolean;
@@ -20,10 +18,7 @@ export interface StructuredOutputInputs {
 
 const ANY_OBJECT = { type: 'object', additionalProperties: true } as const;
 
-export function planStructuredOutput(
-  format: ResponseFormat | undefined,
-  inputs: StructuredOutputInputs,
-): StructuredOutput | undefined {
+export function planStructuredOutput(format: ResponseFormat | undefined, inputs: StructuredOutputInputs): StructuredOutput | undefined {
   if (!format || format.type === 'text') return undefined;
   let schema: Record<string, unknown>;
   let name: string;

@@ -31,8 +31,7 @@ export interface ConverseTransport {
 
 export const sdkTransport: ConverseTransport = {
   converse: (input, region, signal) => clientFor(region).send(new ConverseCommand(input), { abortSignal: signal }),
-  converseStream: (input, region, signal) =>
-    clientFor(region).send(new ConverseStreamCommand(input), { abortSignal: signal }),
+  converseStream: (input, region, signal) => clientFor(region).send(new ConverseStreamCommand(input), { abortSignal: signal }),
 };
 
 export function createBedrockConverseProvider(transport: ConverseTransport = sdkTransport): ChatProvider {

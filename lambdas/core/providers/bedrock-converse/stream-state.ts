@@ -98,7 +98,10 @@ export class ConverseStreamState {
    */
   end(): ChatCompletionChunk[] {
     if (!this.finishSent) {
-      throw new GatewayError(502, 'The upstream stream ended before the model finished its answer.', { type: 'api_error', code: 'upstream_stream_incomplete' });
+      throw new GatewayError(502, 'The upstream stream ended before the model finished its answer.', {
+        type: 'api_error',
+        code: 'upstream_stream_incomplete',
+      });
     }
     const out = [...this.opening()];
     if (this.opts.includeUsage) {

@@ -141,13 +141,9 @@ export function titanBody(family: EmbeddingsFamily, text: string, dimensions: nu
     case 'titan-text-v1':
       return { inputText: text };
     case 'titan-multimodal':
-      return dimensions === undefined
-        ? { inputText: text }
-        : { inputText: text, embeddingConfig: { outputEmbeddingLength: dimensions } };
+      return dimensions === undefined ? { inputText: text } : { inputText: text, embeddingConfig: { outputEmbeddingLength: dimensions } };
     default:
-      return dimensions === undefined
-        ? { inputText: text, normalize: true }
-        : { inputText: text, dimensions, normalize: true };
+      return dimensions === undefined ? { inputText: text, normalize: true } : { inputText: text, dimensions, normalize: true };
   }
 }
 

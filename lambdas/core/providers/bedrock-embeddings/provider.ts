@@ -6,11 +6,7 @@
  *   Cohere: X-Amzn-Bedrock-Input-Token-Count header → body `meta.billed_units.input_tokens` → estimate.
  */
 import { bedrockClientFor } from '../bedrock-runtime-client.js';
-import {
-  BedrockRuntimeClient,
-  InvokeModelCommand,
-  type InvokeModelCommandOutput,
-} from '@aws-sdk/client-bedrock-runtime';
+import { BedrockRuntimeClient, InvokeModelCommand, type InvokeModelCommandOutput } from '@aws-sdk/client-bedrock-runtime';
 import type { EmbeddingsRequest } from '../../openai/types.js';
 import type { CallContext, EmbeddingsProvider, ResolvedModel, TokenUsage } from '../types.js';
 import { zeroUsage } from '../types.js';
@@ -112,8 +108,7 @@ export function createBedrockEmbeddingsProvider(deps: BedrockEmbeddingsDeps = {}
 
       const tokenCounts = await mapLimit(plan.calls, concurrency, async (call: InvokeCall) => {
         const { json, headerInputTokens } = await invokeJson(client, plan.modelId, call.body, ctx.signal);
-        const parsed =
-          plan.family === 'cohere' ? parseCohereResponse(json, call.indexes.length) : parseTitanResponse(json);
+        const parsed = plan.family === 'cohere' ? parseCohereResponse(json, call.indexes.length) : parseTitanResponse(json);
         call.indexes.forEach((inputIndex, k) => {
           vectors[inputIndex] = parsed.vectors[k];
         });
