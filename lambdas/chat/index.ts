@@ -1,16 +1,17 @@
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
-import { errors, isGatewayError } from '../core/openai/errors.js';
-import { parseJsonBody } from '../core/http/validate.js';
+import { asGatewayError, errors } from '../core/errors.js';
 import { lowerCase, safeDecode } from '../core/http/router.js';
-import { chatCompletions, type V1Request } from '../core/llm/chat-completions.js';
-import { embeddings } from '../core/llm/embeddings.js';
-import { type V1Response, v1Error } from '../core/llm/http.js';
-import { listModelsV1 } from '../core/llm/models.js';
+import { parseJsonBody } from '../core/http/validate.js';
+import type { V1Request, V1Response } from '../core/wire/http.js';
+import { listModelsV1 } from '../core/wire/models/route.js';
+import { openAIErrorResponse } from '../core/wire/openai/errors.js';
+import { chatCompletions } from '../core/wire/openai-chat/route.js';
+import { embeddings } from '../core/wire/openai-embeddings/route.js';
 
 /**
  * /v1/* on a Lambda function URL with response streaming (invoke mode RESPONSE_STREAM). Thin: parse the
- * event, dispatch by path, hand back status, headers and a string or a stream of SSE frames.
+ * event, dispatch by path to the wire API's route, hand back status, headers and a string or a stream of frames.
  */
 async function route(event: APIGatewayProxyEventV2, context: Context): Promise<V1Response> {
   const method = event.requestContext?.http?.method?.toUpperCase() ?? 'GET';
@@ -27,7 +28,7 @@ async function route(event: APIGatewayProxyEventV2, context: Context): Promise<V
     }
     throw errors.notFound(`Unknown route: ${method} ${path}`);
   } catch (e) {
-    return v1Error(isGatewayError(e) ? e : errors.internal(), requestId);
+    return openAIErrorResponse(asGatewayError(e, requestId), requestId);
   }
 }
 

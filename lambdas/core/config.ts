@@ -1,33 +1,101 @@
 /**
- * The one place runtime configuration is read from the environment. Read lazily (per call) so that the local
- * server and tests can set variables before first use; values are cheap to compute.
+ * The one place runtime configuration is read from the environment. Read per call (it is a handful of lookups), so
+ * the local server can set variables before first use; tests change values with overrideConfig(), never by writing
+ * process.env. Every integer goes through one parser.
+ *
+ *   TABLE_NAME                    the single table (default bedrock-gateway)
+ *   ADMIN_KEY_SECRET_ARN          Secrets Manager secret of the bootstrap admin key (deployed)
+ *   ADMIN_API_KEY                 the bootstrap admin key itself (local server)
+ *   MODEL_CACHE_TTL_MS            how long an instance reuses a model/permission lookup (default 5000)
+ *   SSE_KEEPALIVE_MS              `: keep-alive` after this much silence in a stream (default 10000; 0 = off)
+ *   LARK_DOMAIN                   Feishu/Lark open platform base URL (default https://open.feishu.cn)
+ *   FEISHU_WORKER_FUNCTION_NAME   the worker Lambda the webhook hands events to (deployed)
+ *   IMAGE_FETCH_ALLOW_HOSTS       comma-separated hosts (or host:port) image URLs may name even if private
+ *   IMAGE_FETCH_TIMEOUT_MS / IMAGE_FETCH_MAX_BYTES   caps of one image fetch (defaults 10000 / 10 MiB)
+ *   SEARCH_SCAN_BUDGET            items one q search may read (default 2000 threads / 10000 sessions)
+ *   FEISHU_MEMORY_TURNS           exchanges of history sent with each message (default 10; 0 disables memory)
+ *   FEISHU_MEMORY_WINDOW_MINUTES  only exchanges younger than this are remembered (default 1440 = 24 h)
+ *   FEISHU_PATCH_INTERVAL_MS      minimum time between two card patches while streaming (default 400, floor 200)
+ *   FEISHU_MAX_ATTACHMENT_BYTES   largest image or file downloaded from a message (default 10 MB)
+ *   FEISHU_MAX_ATTACHMENT_TOTAL_BYTES  largest sum of all attachments of one message (default 32 MiB)
  */
+import { DEFAULT_LARK_DOMAIN } from './topology.js';
+
+export interface FeishuSettings {
+  memoryTurns: number;
+  memoryWindowMs: number;
+  patchIntervalMs: number;
+  maxAttachmentBytes: number;
+  maxAttachmentTotalBytes: number;
+}
+
 export interface RuntimeConfig {
   tableName: string;
-  /** Secrets Manager ARN of the bootstrap admin key (deployed). */
   adminKeySecretArn: string | undefined;
-  /** Plain bootstrap admin key (local server). */
   adminApiKey: string | undefined;
-  /** How long a Lambda instance may reuse a model/permission lookup. Key lookups are never cached. */
+  /** Key lookups are never cached; model and permission lookups for this long. */
   modelCacheTtlMs: number;
+  sseKeepAliveMs: number;
   larkDomain: string;
   feishuWorkerFunctionName: string | undefined;
+  imageFetch: { allowHosts: string[]; timeoutMs: number | undefined; maxBytes: number | undefined };
+  /** Overrides the q-search item budget; undefined: the per-kind default. */
+  searchScanBudget: number | undefined;
+  feishu: FeishuSettings;
 }
+
+type Overrides = Partial<Omit<RuntimeConfig, 'feishu'>> & { feishu?: Partial<FeishuSettings> };
+
+let overrides: Overrides = {};
 
 export function config(): RuntimeConfig {
   const env = process.env;
-  return {
+  const fromEnv: RuntimeConfig = {
     tableName: env.TABLE_NAME || 'bedrock-gateway',
     adminKeySecretArn: env.ADMIN_KEY_SECRET_ARN || undefined,
     adminApiKey: env.ADMIN_API_KEY || undefined,
     modelCacheTtlMs: intFrom(env.MODEL_CACHE_TTL_MS, 5000),
-    larkDomain: env.LARK_DOMAIN || 'https://open.feishu.cn',
+    sseKeepAliveMs: intFrom(env.SSE_KEEPALIVE_MS, 10_000),
+    larkDomain: env.LARK_DOMAIN?.trim() || DEFAULT_LARK_DOMAIN,
     feishuWorkerFunctionName: env.FEISHU_WORKER_FUNCTION_NAME || undefined,
+    imageFetch: {
+      allowHosts: (env.IMAGE_FETCH_ALLOW_HOSTS ?? '')
+        .split(',')
+        .map((s) => s.trim())
+        .filter((s) => s !== ''),
+      timeoutMs: intFrom(env.IMAGE_FETCH_TIMEOUT_MS, undefined, 1),
+      maxBytes: intFrom(env.IMAGE_FETCH_MAX_BYTES, undefined, 1),
+    },
+    searchScanBudget: intFrom(env.SEARCH_SCAN_BUDGET, undefined, 1),
+    feishu: {
+      memoryTurns: intFrom(env.FEISHU_MEMORY_TURNS, 10),
+      memoryWindowMs: intFrom(env.FEISHU_MEMORY_WINDOW_MINUTES, 1440, 1) * 60_000,
+      patchIntervalMs: intFrom(env.FEISHU_PATCH_INTERVAL_MS, 400, 200),
+      maxAttachmentBytes: intFrom(env.FEISHU_MAX_ATTACHMENT_BYTES, 10 * 1024 * 1024, 1),
+      maxAttachmentTotalBytes: intFrom(env.FEISHU_MAX_ATTACHMENT_TOTAL_BYTES, 32 * 1024 * 1024, 1),
+    },
+  };
+  return { ...fromEnv, ...overrides, feishu: { ...fromEnv.feishu, ...overrides.feishu } };
+}
+
+/**
+ * Tests (and the composition roots) replace values without touching process.env; returns the function that
+ * undoes this override.
+ */
+export function overrideConfig(values: Overrides): () => void {
+  const before = overrides;
+  overrides = { ...overrides, ...values, feishu: { ...overrides.feishu, ...values.feishu } };
+  return () => {
+    overrides = before;
   };
 }
 
-function intFrom(v: string | undefined, fallback: number): number {
-  if (v === undefined || v === '') return fallback;
-  const n = Number.parseInt(v, 10);
-  return Number.isFinite(n) && n >= 0 ? n : fallback;
+/**
+ * The one integer parser: a decimal integer ≥ `min`, else the fallback (an unset, blank, negative or garbled value
+ * never turns into NaN or a surprise).
+ */
+export function intFrom<F extends number | undefined>(v: string | undefined, fallback: F, min = 0): number | F {
+  if (v === undefined || !/^\s*\d+\s*$/.test(v)) return fallback;
+  const n = Number(v.trim());
+  return Number.isSafeInteger(n) && n >= min ? n : fallback;
 }

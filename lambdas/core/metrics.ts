@@ -1,6 +1,8 @@
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { formatMoney, type Money } from './money.js';
-import type { TokenUsage } from './providers/types.js';
+import type { TokenUsage } from './usage.js';
+
+const METRICS_NAMESPACE = 'BedrockGateway';
 
 /**
  * CloudWatch metrics as EMF log lines (Powertools): one line per settled call, dimensioned by model and status.
@@ -16,7 +18,7 @@ export function emitCallMetrics(call: {
   firstByteLatency: number | null;
   totalLatency: number;
 }): void {
-  const metrics = new Metrics({ namespace: process.env.POWERTOOLS_METRICS_NAMESPACE || 'BedrockGateway' });
+  const metrics = new Metrics({ namespace: METRICS_NAMESPACE });
   metrics.addDimensions({ model: call.model, status: call.status, kind: call.kind });
   metrics.addMetric('Calls', MetricUnit.Count, 1);
   metrics.addMetric('InputTokens', MetricUnit.Count, call.usage.inputTokens);

@@ -88,7 +88,8 @@ async function ok(p: Promise<{ status: number; body: any }>) {
 
 describe('what a session and its threads record', () => {
   let sessionId: number;
-  const PNG = Buffer.alloc(34 * 1024, 7).toString('base64');
+  // A PNG signature and 34 KB of payload: the gateway checks that image bytes are an image.
+  const PNG = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.alloc(34 * 1024 - 8, 7)]).toString('base64');
 
   it('records prompt, completion, reasoning, tool calls, tokens, prices, fee and latencies per call', async () => {
     const c = client(alice.api_key, 'conv-1');

@@ -3,7 +3,7 @@ import type { Route } from '../../core/http/router.js';
 import { page } from '../../core/http/envelope.js';
 import { dropEmpty, parse, zId, zMoney, zPage } from '../../core/http/validate.js';
 import { hashApiKey } from '../../core/auth/api-key.js';
-import { errors } from '../../core/openai/errors.js';
+import { errors } from '../../core/errors.js';
 import { createKey, deleteKey, listKeys, requireKeyById, resetKey, updateKey } from '../../core/store/keys.js';
 import { paymentItem, recharge } from '../../core/store/payments.js';
 import { nextId } from '../../core/store/counters.js';

@@ -3,7 +3,7 @@ import { hashApiKey, keyHint } from '../../core/auth/api-key.js';
 import { resolveModelForKey } from '../../core/auth/model-access.js';
 import { type Route, searchListRoute } from '../../core/http/router.js';
 import { parse, zId, zJsonObject } from '../../core/http/validate.js';
-import { errors, isGatewayError } from '../../core/openai/errors.js';
+import { errors, isGatewayError } from '../../core/errors.js';
 import { createBot, deleteBot, type FeishuBot, listBots, replaceBot, requireBot } from '../../core/store/bots.js';
 import { type ApiKey, getKeyByHash } from '../../core/store/keys.js';
 

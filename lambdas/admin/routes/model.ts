@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { type Route, searchListRoute } from '../../core/http/router.js';
 import { parse, zId, zJsonObject, zMoney } from '../../core/http/validate.js';
-import { errors } from '../../core/openai/errors.js';
+import { errors } from '../../core/errors.js';
 import { providerNames, validateModelConfig } from '../../core/providers/registry.js';
 import { bindModel } from '../../core/store/grants.js';
 import { deleteModel, listModels, saveModel } from '../../core/store/models.js';

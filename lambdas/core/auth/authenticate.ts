@@ -1,4 +1,4 @@
-import { errors } from '../openai/errors.js';
+import { errors } from '../errors.js';
 import { type ApiKey, getKeyByHash } from '../store/keys.js';
 import { hashApiKey, presentedKey } from './api-key.js';
 import { ensureBootstrapAdmin } from './bootstrap.js';

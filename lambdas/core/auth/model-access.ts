@@ -1,5 +1,5 @@
 import { config } from '../config.js';
-import { errors } from '../openai/errors.js';
+import { errors } from '../errors.js';
 import { cacheEpoch } from '../store/cache-epoch.js';
 import { grantedModelIds, isGranted } from '../store/grants.js';
 import type { ApiKey } from '../store/keys.js';

@@ -1,7 +1,7 @@
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { currentMonth } from '../clock.js';
 import { moneyAttr, type Money } from '../money.js';
-import { errors } from '../openai/errors.js';
+import { errors } from '../errors.js';
 import { type ApiKey, fromItem, getKeyById, getKeyHashById, keyPk, KEY_SK } from '../store/keys.js';
 import { db, isConditionFailure, tableName } from '../store/table.js';
 import { spendable } from './allowance.js';

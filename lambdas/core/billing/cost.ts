@@ -1,5 +1,5 @@
 import { feeFor, type Money } from '../money.js';
-import type { TokenUsage } from '../providers/types.js';
+import type { TokenUsage } from '../usage.js';
 import type { Model } from '../store/models.js';
 
 /**

@@ -3,7 +3,7 @@ import { currentDay, currentMonth } from '../clock.js';
 import { logger } from '../log.js';
 import { emitCallMetrics } from '../metrics.js';
 import { moneyAttr, type Money } from '../money.js';
-import type { TokenUsage } from '../providers/types.js';
+import type { TokenUsage } from '../usage.js';
 import { type ApiKey, fromItem, getKeyByHash, getKeyById, keyPk, KEY_SK } from '../store/keys.js';
 import type { Model } from '../store/models.js';
 import { nextId } from '../store/counters.js';

@@ -17,10 +17,12 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { resolveModelForKey } from '../auth/model-access.js';
-import { runChat } from '../llm/chat-completions.js';
+import { runChat } from '../chat/pipeline.js';
+import type { ChatRequest, Message } from '../chat/request.js';
+import { config } from '../config.js';
+import { isGatewayError } from '../errors.js';
 import { logger } from '../log.js';
-import { GatewayError, isGatewayError } from '../openai/errors.js';
-import type { ChatCompletionRequest, ChatMessage } from '../openai/types.js';
+import { promptTokensOf } from '../usage.js';
 import { type FeishuBot, getBot } from '../store/bots.js';
 import { getKeyByHash, getKeyById } from '../store/keys.js';
 import { createCardStreamer } from './card-streamer.js';
@@ -31,8 +33,6 @@ import { claimEvent, finishEvent, noteCard } from './event-ledger.js';
 import type { WorkerJob } from './handoff.js';
 import { createLarkClient, type LarkClient, LarkApiError, LarkResourceTooLargeError } from './lark-client.js';
 import { type BotIdentity, type FeishuMessage, FeishuMessageError, parseCommand, parseMessageEvent, shouldAnswer } from './message.js';
-import { readSseEvents } from './sse-frames.js';
-import { feishuSettings } from './settings.js';
 
 export type AnswerOutcome = 'answered' | 'failed' | 'help' | 'reset' | 'unsupported' | 'ignored' | 'duplicate' | 'no-bot' | 'reply-failed';
 
@@ -136,7 +136,7 @@ async function respondTo(
     return (await reply(helpCard())) ? 'help' : 'reply-failed';
   }
   if (command === 'reset') {
-    const s = feishuSettings();
+    const s = config().feishu;
     await resetChat(bot.id, msg.chatId);
     const card = noticeCard({
       title: 'New conversation · 新对话',
@@ -160,7 +160,7 @@ async function respondTo(
 type View = { kind: 'answer'; state: AnswerCardState } | { kind: 'error'; title: string; message: string };
 
 async function streamAnswer(bot: FeishuBot, lark: LarkClient, msg: FeishuMessage, cardId: string): Promise<AnswerOutcome> {
-  const settings = feishuSettings();
+  const settings = config().feishu;
   const streamer = createCardStreamer<View>({
     patch: (v) => lark.patchCard(cardId, v.kind === 'answer' ? answerCard(v.state) : errorCard(v)),
     intervalMs: settings.patchIntervalMs,
@@ -178,40 +178,35 @@ async function streamAnswer(bot: FeishuBot, lark: LarkClient, msg: FeishuMessage
     });
     const history = await loadTurns(bot.id, msg.chatId, { maxTurns: settings.memoryTurns, windowMs: settings.memoryWindowMs });
 
-    const messages: ChatMessage[] = [];
-    if (bot.systemPrompt) messages.push({ role: 'system', content: bot.systemPrompt });
-    for (const t of history) messages.push({ role: 'user', content: t.user }, { role: 'assistant', content: t.assistant });
-    const text = msg.text || (attachments.parts.length ? 'Please take a look at the attachment.' : '');
-    messages.push({ role: 'user', content: attachments.parts.length ? [{ type: 'text', text }, ...attachments.parts] : text });
-    const req: ChatCompletionRequest = { model: bot.modelId, messages, stream: true, stream_options: { include_usage: true } };
-
-    const res = await runChat({ key, model, req, requestId: `feishu-${randomUUID()}`, sessionKey: msg.chatId });
-    if (typeof res.body === 'string') {
-      // Not expected for stream: true; handled so that a change there cannot turn into silence here.
-      const json = JSON.parse(res.body) as { choices?: Array<{ message?: { content?: string | null; reasoning_content?: string } }> };
-      state.text = json.choices?.[0]?.message?.content ?? '';
-      state.reasoning = json.choices?.[0]?.message?.reasoning_content ?? '';
-    } else {
-      let finish: string | null = null;
-      let failure: GatewayError | undefined;
-      for await (const ev of readSseEvents(res.body)) {
-        if (ev.kind === 'error') {
-          failure = new GatewayError(502, ev.error.message, { code: ev.error.code ?? 'upstream_error', type: ev.error.type });
-        } else if (ev.kind === 'chunk') {
-          const choice = ev.chunk.choices?.[0];
-          const delta = choice?.delta as { content?: string | null; reasoning_content?: string | null } | undefined;
-          if (delta?.content) state.text += delta.content;
-          if (delta?.reasoning_content) state.reasoning += delta.reasoning_content;
-          if (choice?.finish_reason) finish = choice.finish_reason;
-          const u = ev.chunk.usage;
-          if (u) state.usage = { promptTokens: u.prompt_tokens, completionTokens: u.completion_tokens };
-          if (delta?.content || delta?.reasoning_content) streamer.update({ kind: 'answer', state: { ...state } });
-        }
-      }
-      if (failure) throw failure;
-      if (finish === 'length') state.text += '\n\n_(The answer was cut off: the model reached its output limit.)_';
-      if (finish === 'content_filter') state.text += '\n\n_(The answer was stopped by a content filter.)_';
+    const messages: Message[] = [];
+    const said = (text: string) => (text.trim() ? [{ type: 'text' as const, text }] : []);
+    for (const t of history) {
+      if (t.user.trim() && t.assistant.trim()) messages.push({ role: 'user', content: said(t.user) }, { role: 'assistant', content: said(t.assistant) });
     }
+    const text = msg.text || (attachments.blocks.length ? 'Please take a look at the attachment.' : '');
+    messages.push({ role: 'user', content: [...said(text), ...attachments.blocks] });
+    const request: ChatRequest = {
+      system: bot.systemPrompt ? [{ type: 'text', text: bot.systemPrompt }] : [],
+      messages,
+      tools: [],
+      stream: true,
+    };
+
+    // The same core path as every wire API (auth done above; admission, billing, records), events read directly.
+    const run = await runChat({ key, model, request, requestId: `feishu-${randomUUID()}`, sessionKey: msg.chatId });
+    let finish: string | null = null;
+    for await (const ev of run.events) {
+      if (ev.type === 'error') throw ev.error;
+      if (ev.type === 'text_delta') state.text += ev.text;
+      else if (ev.type === 'reasoning_delta') state.reasoning += ev.text;
+      else if (ev.type === 'finish') finish = ev.reason;
+      else if (ev.type === 'usage') {
+        state.usage = { promptTokens: promptTokensOf(ev.usage), completionTokens: ev.usage.outputTokens };
+      }
+      if (ev.type === 'text_delta' || ev.type === 'reasoning_delta') streamer.update({ kind: 'answer', state: { ...state } });
+    }
+    if (finish === 'max_tokens') state.text += '\n\n_(The answer was cut off: the model reached its output limit.)_';
+    if (finish === 'content_filter' || finish === 'refusal') state.text += '\n\n_(The answer was stopped by a content filter.)_';
     state.done = true;
     await streamer.finish({ kind: 'answer', state: { ...state } });
     await appendTurn(

@@ -7,7 +7,9 @@
  *   - each attachment ≤ maxBytes, and all of them together ≤ maxTotalBytes: every download is capped at what is
  *     left of the budget and aborted (stream destroyed) as soon as it goes over.
  */
-import type { ContentPart } from '../openai/types.js';
+import type { DocumentBlock, ImageBlock } from '../chat/request.js';
+import { DocumentNames, formatFromFilename } from '../content/documents.js';
+import { checkDocumentBytes, checkImageBytes } from '../content/media.js';
 import { type LarkClient, LarkResourceTooLargeError } from './lark-client.js';
 import type { FeishuMessage } from './message.js';
 
@@ -39,7 +41,7 @@ export async function downloadAttachments(
   lark: Pick<LarkClient, 'downloadImage' | 'downloadFile'>,
   msg: Pick<FeishuMessage, 'messageId' | 'images' | 'files'>,
   limits: AttachmentLimits,
-): Promise<{ parts: ContentPart[]; notes: string }> {
+): Promise<{ blocks: Array<ImageBlock | DocumentBlock>; notes: string }> {
   for (const f of msg.files) {
     const ext = /\.([A-Za-z0-9]+)\s*$/.exec(f.fileName)?.[1]?.toLowerCase();
     if (!ext || !DOCUMENT_EXTENSIONS.has(ext)) {
@@ -77,22 +79,31 @@ export async function downloadAttachments(
     }
   };
 
-  const parts: ContentPart[] = [];
-  const notes: string[] = [];
+  const images: Array<{ data: Uint8Array; contentType: string }> = [];
   for (const img of msg.images) {
     const r = await take((maxBytes) => lark.downloadImage(msg.messageId, img.imageKey, { maxBytes }));
-    const type = r.contentType?.split(';')[0]?.trim() || 'application/octet-stream';
-    parts.push({ type: 'image_url', image_url: { url: `data:${type};base64,${r.data.toString('base64')}` } });
-    notes.push('[image]');
+    images.push({ data: new Uint8Array(r.data.buffer, r.data.byteOffset, r.data.byteLength), contentType: r.contentType?.split(';')[0]?.trim() ?? '' });
   }
+  const files: Uint8Array[] = [];
   for (const f of msg.files) {
     const r = await take((maxBytes) => lark.downloadFile(msg.messageId, f.fileKey, { maxBytes }));
-    // The name decides the format (Feishu often labels files application/octet-stream).
-    parts.push({
-      type: 'file',
-      file: { file_data: `data:application/octet-stream;base64,${r.data.toString('base64')}`, filename: f.fileName },
-    });
-    notes.push(`[file: ${f.fileName}]`);
+    files.push(new Uint8Array(r.data.buffer, r.data.byteOffset, r.data.byteLength));
   }
-  return { parts, notes: notes.length ? `\n${notes.join(' ')}` : '' };
+
+  // Everything is downloaded within the budget; now the bytes must be what they claim to be.
+  const blocks: Array<ImageBlock | DocumentBlock> = [];
+  const notes: string[] = [];
+  const names = new DocumentNames();
+  images.forEach(({ data, contentType }, i) => {
+    blocks.push({ type: 'image', source: { type: 'bytes', mediaType: checkImageBytes(data, contentType, `image ${i + 1}`), data } });
+    notes.push('[image]');
+  });
+  msg.files.forEach((f, i) => {
+    // The name decides the format (Feishu often labels files application/octet-stream); checked above.
+    const format = formatFromFilename(f.fileName)!;
+    checkDocumentBytes(format, files[i]!, `"${f.fileName}"`);
+    blocks.push({ type: 'document', format, name: names.claim(f.fileName), data: files[i]! });
+    notes.push(`[file: ${f.fileName}]`);
+  });
+  return { blocks, notes: notes.length ? `\n${notes.join(' ')}` : '' };
 }

@@ -17,6 +17,7 @@
  *   status and a short message (never the SDK's error as `cause`), and the SDK's own logger (which logs raw axios
  *   errors on token and request failures) is always wrapped in one that reduces every argument to such a summary.
  */
+import { config } from '../config.js';
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import * as lark from '@larksuiteoapi/node-sdk';
@@ -111,7 +112,7 @@ const DEFAULT_MAX_DOWNLOAD = 20 * 1024 * 1024;
 export function resolveLarkDomain(domain?: string | lark.Domain): string {
   if (domain === lark.Domain.Feishu) return FEISHU_DOMAIN;
   if (domain === lark.Domain.Lark) return LARK_DOMAIN;
-  const d = (typeof domain === 'string' && domain.trim()) || process.env.LARK_DOMAIN?.trim() || FEISHU_DOMAIN;
+  const d = (typeof domain === 'string' && domain.trim()) || config().larkDomain;
   if (d.toLowerCase() === 'feishu') return FEISHU_DOMAIN;
   if (d.toLowerCase() === 'lark') return LARK_DOMAIN;
   return d.replace(/\/+$/, '');

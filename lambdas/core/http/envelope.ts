@@ -1,5 +1,5 @@
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { GatewayError } from '../openai/errors.js';
+import { ERROR_TYPE_NAMES, type GatewayError } from '../errors.js';
 
 /** /admin and /user envelopes: `{success:true, data}` / `{success:false, error:{code, message}}`. */
 export function ok(data: unknown, status = 200): APIGatewayProxyStructuredResultV2 {
@@ -18,7 +18,7 @@ export function page<T>(all: T[], limit: number, offset: number): Page<T> {
 }
 
 export function fail(err: GatewayError): APIGatewayProxyStructuredResultV2 {
-  return json(err.status, { success: false, error: { code: err.code ?? err.type, message: err.message } });
+  return json(err.status, { success: false, error: { code: err.code ?? ERROR_TYPE_NAMES[err.kind], message: err.message } });
 }
 
 export function json(status: number, body: unknown, headers: Record<string, string> = {}): APIGatewayProxyStructuredResultV2 {

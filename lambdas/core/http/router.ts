@@ -1,6 +1,6 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { authenticate, requireAdmin } from '../auth/authenticate.js';
-import { errors, GatewayError, isGatewayError } from '../openai/errors.js';
+import { errors, GatewayError, isGatewayError } from '../errors.js';
 import { logger } from '../log.js';
 import type { ApiKey } from '../store/keys.js';
 import { fail, ok, page } from './envelope.js';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { errors } from '../openai/errors.js';
+import { errors } from '../errors.js';
 import { money, MoneyFormatError, type Money } from '../money.js';
 
 /** Parses with a zod schema; any problem is a 400 naming the first offending field. */

@@ -11,7 +11,7 @@
  * - Total time cap (default 10 s, includes DNS), byte cap (default 10 MiB), 2xx only, png/jpeg/gif/webp only.
  * - Every refusal is a 400 GatewayError (param 'messages'); the URL itself never appears in messages.
  *
- * Operator allowlist: env IMAGE_FETCH_ALLOW_HOSTS (comma-separated `host` or `host:port`, IPv6 as `[::1]:8080`)
+ * Operator allowlist: IMAGE_FETCH_ALLOW_HOSTS (config.ts) (comma-separated `host` or `host:port`, IPv6 as `[::1]:8080`)
  * plus `opts.allowHosts`. An allow-listed host skips the hostname/address policy (for internal image servers);
  * scheme/credential checks and all caps still apply, and the connection is still pinned to the resolved address.
  */
@@ -19,9 +19,16 @@ import { promises as dnsPromises } from 'node:dns';
 import http from 'node:http';
 import https from 'node:https';
 import type { LookupFunction } from 'node:net';
-import { GatewayError, errors } from '../openai/errors.js';
-import type { FetchedImage } from '../providers/types.js';
+import { config } from '../config.js';
+import { IMAGE_TYPES, sniffImageType } from '../content/media.js';
+import { errors, GatewayError } from '../errors.js';
 import { checkAddress, ipLiteralFamily, isBlockedHostname, normalizeHostname, parseIPv6 } from './ip-policy.js';
+
+/** A fetched image: its bytes and their sniffed media type. */
+export interface FetchedImage {
+  bytes: Uint8Array;
+  mediaType: string;
+}
 
 export interface ResolvedAddress {
   address: string;
@@ -52,34 +59,9 @@ export const DEFAULT_MAX_REDIRECTS = 3;
 const MAX_URL_LENGTH = 8192;
 const USER_AGENT = 'bedrock-gateway-image-fetch/1.0';
 
-export const ALLOWED_IMAGE_TYPES = ['image/png', 'image/jpeg', 'image/gif', 'image/webp'] as const;
 
 // ---------------------------------------------------------------------------------------------------------------
 // Configuration
-
-export interface ImageFetchEnvConfig {
-  allowHosts: string[];
-  timeoutMs?: number;
-  maxBytes?: number;
-}
-
-/**
- * Reads the operator configuration. Called on every fetch (not at import) so tests and hot config changes apply.
- * IMAGE_FETCH_ALLOW_HOSTS: comma-separated allowlist. IMAGE_FETCH_TIMEOUT_MS / IMAGE_FETCH_MAX_BYTES: optional
- * positive integers overriding the defaults (explicit options win).
- */
-export function imageFetchConfigFromEnv(env: NodeJS.ProcessEnv = process.env): ImageFetchEnvConfig {
-  const allowHosts = (env.IMAGE_FETCH_ALLOW_HOSTS ?? '')
-    .split(',')
-    .map((s) => s.trim())
-    .filter((s) => s !== '');
-  const posInt = (v: string | undefined): number | undefined => {
-    if (v === undefined || !/^\d+$/.test(v.trim())) return undefined;
-    const n = Number(v.trim());
-    return n > 0 && Number.isSafeInteger(n) ? n : undefined;
-  };
-  return { allowHosts, timeoutMs: posInt(env.IMAGE_FETCH_TIMEOUT_MS), maxBytes: posInt(env.IMAGE_FETCH_MAX_BYTES) };
-}
 
 interface AllowEntry {
   host: string;
@@ -268,16 +250,6 @@ async function readCapped(res: http.IncomingMessage, maxBytes: number): Promise<
 
 const tooLarge = (maxBytes: number) => bad(`image is larger than the ${maxBytes}-byte limit`);
 
-/** Media type from the magic bytes, or null. */
-export function sniffImageType(b: Uint8Array): (typeof ALLOWED_IMAGE_TYPES)[number] | null {
-  const starts = (sig: number[], at = 0) => b.length >= at + sig.length && sig.every((x, i) => b[at + i] === x);
-  if (starts([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])) return 'image/png';
-  if (starts([0xff, 0xd8, 0xff])) return 'image/jpeg';
-  if (starts([0x47, 0x49, 0x46, 0x38, 0x37, 0x61]) || starts([0x47, 0x49, 0x46, 0x38, 0x39, 0x61])) return 'image/gif';
-  if (starts([0x52, 0x49, 0x46, 0x46]) && starts([0x57, 0x45, 0x42, 0x50], 8)) return 'image/webp';
-  return null;
-}
-
 const TYPE_ALIASES: Record<string, string> = {
   'image/jpg': 'image/jpeg',
   'image/pjpeg': 'image/jpeg',
@@ -293,7 +265,7 @@ export function declaredMediaType(contentType: string | undefined): string {
 
 function checkDeclaredType(declared: string): void {
   if (GENERIC_TYPES.has(declared)) return;
-  if (!(ALLOWED_IMAGE_TYPES as readonly string[]).includes(declared)) {
+  if (!(IMAGE_TYPES as readonly string[]).includes(declared)) {
     const shown = /^[a-z0-9!#$&^_.+-]+\/[a-z0-9!#$&^_.+-]+$/.test(declared) ? declared : 'unknown';
     throw bad(`image URL returned unsupported content type '${shown}'; allowed: png, jpeg, gif, webp`);
   }
@@ -323,7 +295,7 @@ function describeNetworkError(e: unknown): string {
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 
 export async function fetchImage(url: string, opts: SafeFetchOptions = {}): Promise<FetchedImage> {
-  const env = imageFetchConfigFromEnv();
+  const env = config().imageFetch;
   const timeoutMs = opts.timeoutMs ?? env.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const maxBytes = opts.maxBytes ?? env.maxBytes ?? DEFAULT_MAX_BYTES;
   const maxRedirects = opts.maxRedirects ?? DEFAULT_MAX_REDIRECTS;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { errors } from '../openai/errors.js';
+import { errors } from '../errors.js';
 import { converseConfigSchema } from './bedrock-converse/config.js';
 import { embeddingsModelConfigSchema } from './bedrock-embeddings/map-request.js';
 import type { ChatProvider, EmbeddingsProvider, Provider } from './types.js';

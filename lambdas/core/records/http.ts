@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { currentMonth } from '../clock.js';
 import { dropEmpty, parse, zId, zPage } from '../http/validate.js';
 import { moneyToJson, type Money } from '../money.js';
-import { errors } from '../openai/errors.js';
+import { errors } from '../errors.js';
 import { requireGroup } from '../store/groups.js';
 import { listKeys } from '../store/keys.js';
 import { LIST_TEXT_CHARS, sessionView, statView, threadView } from '../views.js';

@@ -1,3 +1,4 @@
+import { config } from '../config.js';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { db, pad, tableName } from '../store/table.js';
 
@@ -119,7 +120,6 @@ export async function searchWindow(
 
 /** Search budgets (items evaluated, 1 MB pages) per request; SEARCH_SCAN_BUDGET overrides the item budget. */
 export function searchBudget(kind: 'threads' | 'sessions'): SearchBudget {
-  const override = Number(process.env.SEARCH_SCAN_BUDGET);
-  const items = Number.isInteger(override) && override > 0 ? override : kind === 'threads' ? 2000 : 10_000;
+  const items = config().searchScanBudget ?? (kind === 'threads' ? 2000 : 10_000);
   return { items, pages: 8 };
 }

@@ -1,5 +1,5 @@
 import { money, moneyAttr, type Money } from '../money.js';
-import type { TokenUsage } from '../providers/types.js';
+import type { TokenUsage } from '../usage.js';
 import { queryAll, tableName } from '../store/table.js';
 
 /**

@@ -1,5 +1,5 @@
 import { DeleteCommand, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { errors } from '../openai/errors.js';
+import { errors } from '../errors.js';
 import { nextId } from './counters.js';
 import { db, isConditionFailure, nowIso, pad, queryAll, tableName } from './table.js';
 

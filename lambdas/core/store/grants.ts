@@ -1,5 +1,5 @@
 import { BatchGetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
-import { errors } from '../openai/errors.js';
+import { errors } from '../errors.js';
 import { bumpCacheEpoch } from './cache-epoch.js';
 import { keyIdPk, KEYID_SK } from './keys.js';
 import { groupPk } from './groups.js';

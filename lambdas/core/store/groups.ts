@@ -1,5 +1,5 @@
 import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { errors } from '../openai/errors.js';
+import { errors } from '../errors.js';
 import { deleteAll } from './batch.js';
 import { bumpCacheEpoch } from './cache-epoch.js';
 import { detachGroup } from './detach-group.js';

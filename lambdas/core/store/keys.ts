@@ -1,6 +1,6 @@
 import { GetCommand, TransactWriteCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
 import { generateApiKey, hashApiKey, keyHint } from '../auth/api-key.js';
-import { errors } from '../openai/errors.js';
+import { errors } from '../errors.js';
 import { money, moneyAttr, type Money } from '../money.js';
 import { nextId } from './counters.js';
 import { bumpCacheEpoch } from './cache-epoch.js';

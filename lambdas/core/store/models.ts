@@ -1,5 +1,5 @@
 import { GetCommand, TransactWriteCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
-import { errors } from '../openai/errors.js';
+import { errors } from '../errors.js';
 import { money, moneyAttr, type Money } from '../money.js';
 import { deleteAll } from './batch.js';
 import { bumpCacheEpoch } from './cache-epoch.js';

@@ -1,5 +1,5 @@
 import { TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
-import { errors } from '../openai/errors.js';
+import { errors } from '../errors.js';
 import { money, moneyAttr, type Money } from '../money.js';
 import { nextId } from './counters.js';
 import { type ApiKey, getKeyByHash, keyPk, KEY_SK, requireKeyById } from './keys.js';

@@ -1,6 +1,5 @@
 import type { ConverseStreamCommandInput } from '@aws-sdk/client-bedrock-runtime';
-import type { ChatCompletionRequest } from '../../openai/types.js';
-import type { CallContext } from '../types.js';
+import type { ChatRequest } from '../../chat/request.js';
 import { applyPromptCache } from './apply-prompt-cache.js';
 import type { ConverseConfig } from './config.js';
 import { mapInferenceConfig } from './map-inference-config.js';
@@ -12,28 +11,22 @@ import { mapToolConfig } from './map-tools.js';
 /** The Converse input (same shape for Converse and ConverseStream) plus what reading the answer needs to know. */
 export interface ConverseRequestPlan {
   input: ConverseStreamCommandInput;
-  /** Name of the response_format tool whose input is the JSON answer, if one is forced. */
+  /** Name of the response-format tool whose input is the JSON answer, if one is forced. */
   structuredToolName: string | undefined;
 }
 
-/** One OpenAI chat request → one Converse request. Pure apart from fetching http(s) images through ctx. */
-export async function buildConverseRequest(
-  req: ChatCompletionRequest,
-  config: ConverseConfig,
-  ctx: Pick<CallContext, 'fetchImage'>,
-): Promise<ConverseRequestPlan> {
-  const clientHasTools = (req.tools?.length ?? 0) > 0;
-  const clientForcesTool = clientHasTools && (req.tool_choice === 'required' || typeof req.tool_choice === 'object');
-  const structuredIfNoThinking = planStructuredOutput(req.response_format, { clientHasTools, thinking: false });
-  const thinking = resolveThinking(req, config, {
-    forcesTool: clientForcesTool || structuredIfNoThinking?.mode === 'forced-tool',
-  });
-  const structured = thinking ? planStructuredOutput(req.response_format, { clientHasTools, thinking: true }) : structuredIfNoThinking;
+/** One core chat request → one Converse request. Pure. */
+export function buildConverseRequest(req: ChatRequest, config: ConverseConfig): ConverseRequestPlan {
+  const clientHasTools = req.tools.length > 0;
+  const clientForcesTool = clientHasTools && (req.toolChoice?.type === 'any' || req.toolChoice?.type === 'tool');
+  const structuredIfNoThinking = planStructuredOutput(req.responseFormat, { clientHasTools, thinking: false });
+  const thinking = resolveThinking(req, config, { forcesTool: clientForcesTool || structuredIfNoThinking?.mode === 'forced-tool' });
+  const structured = thinking ? planStructuredOutput(req.responseFormat, { clientHasTools, thinking: true }) : structuredIfNoThinking;
 
-  const conversation = await mapMessages(req.messages, { fetchImage: ctx.fetchImage, includeReasoning: !!thinking });
+  const conversation = mapMessages(req, { includeReasoning: !!thinking });
   const toolConfig = mapToolConfig({
     tools: req.tools,
-    toolChoice: req.tool_choice,
+    toolChoice: req.toolChoice,
     historyToolNames: conversation.historyToolNames,
     hasToolBlocks: conversation.hasToolBlocks,
     forcedTool: structured?.mode === 'forced-tool' ? structured.tool : undefined,

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { GatewayError } from '../../openai/errors.js';
+import { GatewayError } from '../../errors.js';
 
 const cacheTargetsSchema = z.object({
   system: z.boolean().optional(),
@@ -46,7 +46,7 @@ export function parseConverseConfig(raw: unknown): ConverseConfig {
   if (!parsed.success) {
     const where = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
     throw new GatewayError(500, `This model's bedrock-converse config is invalid (${where}).`, {
-      type: 'api_error',
+      kind: 'internal',
       code: 'model_config_invalid',
     });
   }

@@ -1,3 +1,2 @@
 export { bedrockConverseProvider, createBedrockConverseProvider, type ConverseTransport } from './provider.js';
 export { parseConverseConfig, converseConfigSchema, type ConverseConfig } from './config.js';
-export { mapBedrockError, streamErrorBody } from './map-error.js';

@@ -1,20 +1,20 @@
-import type { FinishReason } from '../../openai/types.js';
+import type { FinishReason } from '../../chat/events.js';
 
 const FINISH_BY_STOP_REASON: Record<string, FinishReason> = {
-  end_turn: 'stop',
-  stop_sequence: 'stop',
-  tool_use: 'tool_calls',
-  max_tokens: 'length',
-  model_context_window_exceeded: 'length',
+  end_turn: 'end_turn',
+  stop_sequence: 'stop_sequence',
+  tool_use: 'tool_use',
+  max_tokens: 'max_tokens',
+  model_context_window_exceeded: 'max_tokens',
   guardrail_intervened: 'content_filter',
   content_filtered: 'content_filter',
 };
 
 /**
- * Bedrock stopReason → OpenAI finish_reason; unknown reasons are 'stop'. `tool_use` without a tool call the client
- * sees (the response_format tool) is 'stop'.
+ * Bedrock stopReason → the neutral finish reason; unknown reasons are `end_turn`. `tool_use` without a tool call the
+ * client sees (the response-format tool) is `end_turn`.
  */
 export function mapFinishReason(stopReason: string | undefined, hasToolCalls: boolean): FinishReason {
-  const reason = (stopReason && FINISH_BY_STOP_REASON[stopReason]) || 'stop';
-  return reason === 'tool_calls' && !hasToolCalls ? 'stop' : reason;
+  const reason = (stopReason && FINISH_BY_STOP_REASON[stopReason]) || 'end_turn';
+  return reason === 'tool_use' && !hasToolCalls ? 'end_turn' : reason;
 }

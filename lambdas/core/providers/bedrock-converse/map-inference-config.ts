@@ -1,6 +1,5 @@
 import type { InferenceConfiguration } from '@aws-sdk/client-bedrock-runtime';
-import { errors } from '../../openai/errors.js';
-import type { ChatCompletionRequest } from '../../openai/types.js';
+import type { ChatRequest } from '../../chat/request.js';
 import type { ConverseConfig } from './config.js';
 import type { ThinkingPlan } from './map-reasoning.js';
 
@@ -9,25 +8,19 @@ export const ANSWER_TOKENS_WITH_THINKING = 4096;
 
 /** temperature / top_p / stop / max tokens → inferenceConfig (undefined when nothing is set). */
 export function mapInferenceConfig(
-  req: ChatCompletionRequest,
+  req: Pick<ChatRequest, 'maxTokens' | 'temperature' | 'topP' | 'stopSequences'>,
   config: ConverseConfig,
   thinking: ThinkingPlan | null,
 ): InferenceConfiguration | undefined {
   const out: InferenceConfiguration = {};
-  const requested = req.max_completion_tokens ?? req.max_tokens ?? undefined;
-  if (requested !== undefined && (!Number.isInteger(requested) || requested < 1)) {
-    const param = req.max_completion_tokens != null ? 'max_completion_tokens' : 'max_tokens';
-    throw errors.badRequest(`${param} must be a positive integer.`, param);
-  }
-  let maxTokens = requested ?? config.maxTokens;
+  let maxTokens = req.maxTokens ?? config.maxTokens;
   // Claude counts thinking inside max_tokens and requires max_tokens > budget_tokens.
   if (thinking && (maxTokens === undefined || maxTokens <= thinking.budgetTokens)) {
     maxTokens = thinking.budgetTokens + (maxTokens ?? ANSWER_TOKENS_WITH_THINKING);
   }
   if (maxTokens !== undefined) out.maxTokens = maxTokens;
 
-  const temperature = req.temperature ?? undefined;
-  const topP = req.top_p ?? undefined;
+  const { temperature, topP } = req;
   if (thinking) {
     // Claude thinking accepts only the default sampling: temperature 1, no top_p.
     if (temperature !== undefined) out.temperature = 1;
@@ -37,8 +30,6 @@ export function mapInferenceConfig(
     // Newer Claude models reject temperature and top_p together; temperature is the one clients mean.
     if (topP !== undefined && !(temperature !== undefined && config.claudeLike)) out.topP = topP;
   }
-
-  const stops = (typeof req.stop === 'string' ? [req.stop] : (req.stop ?? [])).filter((s) => typeof s === 'string' && s !== '');
-  if (stops.length > 0) out.stopSequences = stops;
+  if (req.stopSequences?.length) out.stopSequences = req.stopSequences;
   return Object.keys(out).length > 0 ? out : undefined;
 }

@@ -1,11 +1,7 @@
 import type { ContentBlock, Message, SystemContentBlock, ToolResultContentBlock } from '@aws-sdk/client-bedrock-runtime';
-import { errors } from '../../openai/errors.js';
-import type { ChatMessage } from '../../openai/types.js';
-import type { CallContext } from '../types.js';
-import { AttachmentBudget, checkAttachmentCounts } from './attachment-limits.js';
-import { isBlank, mapUserContent, textsOf, type UserContentContext } from './map-content.js';
-import { DocumentNames } from './map-document.js';
-import { isJsonObject, type JsonObject } from './json.js';
+import type { ChatRequest, ContentBlock as CoreBlock, ToolResultContent } from '../../chat/request.js';
+import { isJsonObject } from '../../json.js';
+import { toBedrockToolUseId } from '../bedrock-ids.js';
 
 export interface MappedConversation {
   system: SystemContentBlock[];
@@ -17,65 +13,35 @@ export interface MappedConversation {
   hasToolBlocks: boolean;
 }
 
-export interface MapMessagesOptions {
-  fetchImage: CallContext['fetchImage'];
-  /** Send earlier reasoning back (only valid when this request has thinking on). */
-  includeReasoning: boolean;
-}
+const CACHE_POINT = { cachePoint: { type: 'default' } } as const;
 
 /**
- * OpenAI messages → Converse system blocks and user/assistant turns. Same-role neighbours are merged (tool
- * results are user content in Converse); nothing is invented to repair a conversation — it is refused instead.
+ * The core conversation → Converse system blocks and user/assistant turns. Same-role neighbours are merged (tool
+ * results are user content in Converse), tool results lead their user turn, and a trailing assistant prefill loses
+ * its final whitespace (Claude refuses it). A block the client marked for caching is followed by a cache point.
+ * Earlier reasoning is sent back only when this request thinks (`includeReasoning`) and only when signed.
  */
-export async function mapMessages(messages: ChatMessage[], opts: MapMessagesOptions): Promise<MappedConversation> {
-  if (!Array.isArray(messages) || messages.length === 0) {
-    throw errors.badRequest('messages must be a non-empty array.', 'messages');
-  }
+export function mapMessages(req: Pick<ChatRequest, 'system' | 'messages'>, opts: { includeReasoning: boolean }): MappedConversation {
   const system: SystemContentBlock[] = [];
+  for (const b of req.system) {
+    system.push({ text: b.text });
+    if (b.cache) system.push(CACHE_POINT);
+  }
   const turns: Message[] = [];
   const toolNames = new Set<string>();
-  // Bedrock's image/document counts are enforced before anything is decoded or fetched.
-  checkAttachmentCounts(messages);
-  const cx: UserContentContext = { attachments: new AttachmentBudget(opts.fetchImage), documents: new DocumentNames() };
-
-  const append = (role: 'user' | 'assistant', blocks: ContentBlock[], path: string) => {
-    if (blocks.length === 0) {
-      throw errors.badRequest(`${path} has no content (Bedrock does not accept empty or blank messages).`, path);
+  for (const m of req.messages) {
+    const blocks: ContentBlock[] = [];
+    for (const b of m.content) {
+      const mapped = mapBlock(b, opts.includeReasoning, toolNames);
+      if (!mapped) continue;
+      blocks.push(mapped);
+      if ('cache' in b && b.cache) blocks.push(CACHE_POINT);
     }
+    if (blocks.length === 0) continue;
     const last = turns[turns.length - 1];
-    if (!last && role === 'assistant') {
-      throw errors.badRequest(`The conversation must start with a user message; ${path} is an assistant message.`, path);
-    }
-    if (last?.role === role) last.content!.push(...blocks);
-    else turns.push({ role, content: blocks });
-  };
-
-  for (const [i, m] of messages.entries()) {
-    const path = `messages[${i}]`;
-    switch (m?.role) {
-      case 'system':
-      case 'developer':
-        for (const text of textsOf(m.content, path)) if (!isBlank(text)) system.push({ text });
-        break;
-      case 'user':
-        append('user', await mapUserContent(m.content, path, cx), path);
-        break;
-      case 'assistant': {
-        const blocks = assistantBlocks(m, path, opts.includeReasoning, toolNames);
-        // An empty assistant turn (content "" or null, no tool calls) is valid OpenAI but says nothing; Bedrock
-        // refuses blank messages, so it is left out and the turns around it join up.
-        if (blocks.length > 0) append('assistant', blocks, path);
-        break;
-      }
-      case 'tool':
-        append('user', [toolResultBlock(m, path)], path);
-        break;
-      default:
-        throw errors.badRequest(`${path}.role '${String(m?.role)}' is not supported.`, `${path}.role`);
-    }
+    if (last?.role === m.role) last.content!.push(...blocks);
+    else turns.push({ role: m.role, content: blocks });
   }
-  if (turns.length === 0) throw errors.badRequest('messages must contain at least one user message.', 'messages');
-
   const ordered = turns.map((t) => (t.role === 'user' ? { ...t, content: toolResultsFirst(t.content!) } : t));
   trimFinalAssistantText(ordered);
   return {
@@ -86,49 +52,50 @@ export async function mapMessages(messages: ChatMessage[], opts: MapMessagesOpti
   };
 }
 
-function assistantBlocks(m: ChatMessage, path: string, includeReasoning: boolean, toolNames: Set<string>) {
-  const blocks: ContentBlock[] = [];
-  // Claude verifies the signature, so unsigned reasoning cannot be replayed.
-  if (includeReasoning && m.reasoning_content && m.reasoning_signature) {
-    blocks.push({ reasoningContent: { reasoningText: { text: m.reasoning_content, signature: m.reasoning_signature } } });
+function mapBlock(b: CoreBlock, includeReasoning: boolean, toolNames: Set<string>): ContentBlock | undefined {
+  switch (b.type) {
+    case 'text':
+      return { text: b.text };
+    case 'image':
+      // The pipeline resolved every URL before the provider runs; an unresolved one is a bug, not a client error.
+      if (b.source.type !== 'bytes') throw new Error('image URL reached the Converse provider unresolved');
+      return { image: { format: imageFormat(b.source.mediaType), source: { bytes: b.source.data } } };
+    case 'document':
+      return { document: { format: b.format, name: b.name, source: { bytes: b.data } } };
+    case 'tool_use':
+      toolNames.add(b.name);
+      return { toolUse: { toolUseId: toBedrockToolUseId(b.id), name: b.name, input: b.input } };
+    case 'tool_result':
+      return {
+        toolResult: {
+          toolUseId: toBedrockToolUseId(b.toolUseId),
+          content: toolResultContent(b.content),
+          ...(b.isError ? { status: 'error' as const } : {}),
+        },
+      };
+    case 'reasoning':
+      // Claude verifies the signature, so unsigned reasoning cannot be replayed.
+      return includeReasoning && b.signature ? { reasoningContent: { reasoningText: { text: b.text, signature: b.signature } } } : undefined;
+    case 'redacted_reasoning':
+      return includeReasoning ? { reasoningContent: { redactedContent: Buffer.from(b.data, 'base64') } } : undefined;
   }
-  for (const text of textsOf(m.content, path)) if (!isBlank(text)) blocks.push({ text });
-  for (const [j, call] of (m.tool_calls ?? []).entries()) {
-    const at = `${path}.tool_calls[${j}]`;
-    const name = call?.function?.name;
-    if (!call?.id || !name) throw errors.badRequest(`${at} needs an id and a function name.`, at);
-    toolNames.add(name);
-    blocks.push({ toolUse: { toolUseId: toToolUseId(call.id), name, input: parseArguments(call.function.arguments, at) } });
-  }
-  return blocks;
 }
 
-function parseArguments(args: unknown, path: string): JsonObject {
-  if (args == null || (typeof args === 'string' && isBlank(args))) return {};
-  let parsed: unknown;
-  try {
-    parsed = typeof args === 'string' ? JSON.parse(args) : args;
-  } catch {
-    throw errors.badRequest(`${path}.function.arguments is not valid JSON.`, `${path}.function.arguments`);
-  }
-  if (!isJsonObject(parsed)) {
-    throw errors.badRequest(`${path}.function.arguments must be a JSON object.`, `${path}.function.arguments`);
-  }
-  return parsed;
-}
-
-function toolResultBlock(m: ChatMessage, path: string): ContentBlock {
-  if (!m.tool_call_id) throw errors.badRequest(`${path}.tool_call_id is required.`, `${path}.tool_call_id`);
-  const text = textsOf(m.content, path).join('');
-  return { toolResult: { toolUseId: toToolUseId(m.tool_call_id), content: [toolResultContent(text)] } };
-}
+const imageFormat = (mediaType: string) => mediaType.slice('image/'.length) as 'png' | 'jpeg' | 'gif' | 'webp';
 
 /**
  * A JSON object result travels as {json}; anything else as text. An empty result becomes an empty JSON object
  * because Bedrock rejects blank text and we will not invent wording for it.
  */
-export function toolResultContent(text: string): ToolResultContentBlock {
-  if (isBlank(text)) return { json: {} };
+export function toolResultContent(content: ToolResultContent[]): ToolResultContentBlock[] {
+  const out: ToolResultContentBlock[] = [];
+  const text = content.flatMap((c) => (c.type === 'text' ? [c.text] : [])).join('');
+  if (text.trim() !== '') out.push(textOrJson(text));
+  for (const c of content) if (c.type === 'image') out.push({ image: { format: imageFormat(c.mediaType), source: { bytes: c.data } } });
+  return out.length > 0 ? out : [{ json: {} }];
+}
+
+function textOrJson(text: string): ToolResultContentBlock {
   if (text.trimStart().startsWith('{')) {
     try {
       const parsed: unknown = JSON.parse(text);
@@ -140,24 +107,16 @@ export function toolResultContent(text: string): ToolResultContentBlock {
   return { text };
 }
 
-/**
- * Bedrock tool-use ids must match ^[a-zA-Z0-9_-]{1,64}$; ids minted by other providers may not. The same rewrite
- * is applied to the call and to its result, so they still pair up.
- */
-export function toToolUseId(id: string): string {
-  return id.replace(/[^a-zA-Z0-9_-]/g, '_').slice(0, 64);
-}
-
 /** Claude requires tool results at the start of a user turn (a user message may follow tool messages). */
 function toolResultsFirst(blocks: ContentBlock[]): ContentBlock[] {
-  return [...blocks.filter((b) => b.toolResult), ...blocks.filter((b) => !b.toolResult)];
+  const isResult = (b: ContentBlock, i: number) => b.toolResult !== undefined || (b.cachePoint !== undefined && blocks[i - 1]?.toolResult !== undefined);
+  return [...blocks.filter(isResult), ...blocks.filter((b, i) => !isResult(b, i))];
 }
 
 /** A trailing assistant turn is a prefill; Claude rejects a prefill that ends in whitespace. */
 function trimFinalAssistantText(turns: Message[]): void {
-  const last = turns[turns.length - 1]!;
+  const last = turns[turns.length - 1];
+  if (!last) return;
   const tail = last.content![last.content!.length - 1];
-  if (last.role === 'assistant' && tail?.text !== undefined) {
-    last.content![last.content!.length - 1] = { text: tail.text.trimEnd() };
-  }
+  if (last.role === 'assistant' && tail?.text !== undefined) last.content![last.content!.length - 1] = { text: tail.text.trimEnd() };
 }

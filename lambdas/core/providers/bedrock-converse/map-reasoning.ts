@@ -1,7 +1,7 @@
-import type { ChatCompletionRequest, ChatMessage } from '../../openai/types.js';
+import type { ChatRequest } from '../../chat/request.js';
 import { type ConverseConfig, DEFAULT_THINKING_BUDGET } from './config.js';
 
-/** Claude's thinking budget per OpenAI reasoning_effort (1024 is Claude's minimum budget). */
+/** Claude's thinking budget per reasoning effort (1024 is Claude's minimum budget). */
 export const BUDGET_BY_EFFORT = { minimal: 1024, low: 2048, medium: DEFAULT_THINKING_BUDGET, high: 16384 } as const;
 export const MIN_THINKING_BUDGET = 1024;
 
@@ -10,15 +10,15 @@ export interface ThinkingPlan {
 }
 
 export interface ThinkingInputs {
-  /** The request makes the model call a tool (tool_choice required/named, or JSON output by a forced tool). */
+  /** The request makes the model call a tool (a forced tool choice, or JSON output by a forced tool). */
   forcesTool: boolean;
 }
 
 /**
  * Decides whether this request runs with Claude extended thinking, and with what budget.
- * Order: the request's `thinking` field, then `reasoning_effort`, then the model config's default.
+ * Order: the request's own budget, then its effort, then the model config's default.
  */
-export function resolveThinking(req: ChatCompletionRequest, config: ConverseConfig, inputs: ThinkingInputs): ThinkingPlan | null {
+export function resolveThinking(req: Pick<ChatRequest, 'reasoning' | 'messages'>, config: ConverseConfig, inputs: ThinkingInputs): ThinkingPlan | null {
   if (!config.claudeLike) return null;
   const asked = requestedBudget(req, config);
   if (asked === 'off') return null;
@@ -34,22 +34,26 @@ export function resolveThinking(req: ChatCompletionRequest, config: ConverseConf
   return { budgetTokens: Math.max(MIN_THINKING_BUDGET, budget) };
 }
 
-function requestedBudget(req: ChatCompletionRequest, config: ConverseConfig): number | 'off' | undefined {
-  if (req.thinking?.type === 'disabled') return 'off';
-  if (req.thinking?.type === 'enabled') {
-    return req.thinking.budget_tokens ?? config.defaultThinkingBudget ?? DEFAULT_THINKING_BUDGET;
-  }
-  return req.reasoning_effort ? BUDGET_BY_EFFORT[req.reasoning_effort] : undefined;
+function requestedBudget(req: Pick<ChatRequest, 'reasoning'>, config: ConverseConfig): number | 'off' | undefined {
+  const r = req.reasoning;
+  if (!r) return undefined;
+  if (r.mode === 'off') return 'off';
+  if (r.budgetTokens !== undefined) return r.budgetTokens;
+  if (r.effort) return BUDGET_BY_EFFORT[r.effort];
+  return config.defaultThinkingBudget ?? DEFAULT_THINKING_BUDGET;
 }
 
-function pendingToolTurnLacksReasoning(messages: ChatMessage[]): boolean {
-  const lastAssistant = [...(messages ?? [])].reverse().find((m) => m?.role === 'assistant');
-  return !!lastAssistant?.tool_calls?.length && !(lastAssistant.reasoning_content && lastAssistant.reasoning_signature);
+function pendingToolTurnLacksReasoning(messages: ChatRequest['messages']): boolean {
+  const lastAssistant = [...messages].reverse().find((m) => m.role === 'assistant');
+  if (!lastAssistant) return false;
+  const calls = lastAssistant.content.some((b) => b.type === 'tool_use');
+  const signed = lastAssistant.content.some((b) => (b.type === 'reasoning' && !!b.signature) || b.type === 'redacted_reasoning');
+  return calls && !signed;
 }
 
-function endsWithPrefill(messages: ChatMessage[]): boolean {
-  const last = messages?.[messages.length - 1];
-  return last?.role === 'assistant' && !last.tool_calls?.length;
+function endsWithPrefill(messages: ChatRequest['messages']): boolean {
+  const last = messages[messages.length - 1];
+  return last?.role === 'assistant' && !last.content.some((b) => b.type === 'tool_use');
 }
 
 /** The model-specific request field Converse passes through to Claude. */

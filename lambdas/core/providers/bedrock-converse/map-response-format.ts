@@ -1,12 +1,11 @@
 import type { ToolSpecification } from '@aws-sdk/client-bedrock-runtime';
-import { errors } from '../../openai/errors.js';
-import type { ResponseFormat } from '../../openai/types.js';
-import type { JsonDocument } from './json.js';
+import type { ResponseFormat } from '../../chat/request.js';
+import type { JsonObject } from '../../json.js';
 
 /**
- * How a JSON response_format is obtained from Converse, which has no JSON mode:
+ * How a JSON response format is obtained from Converse, which has no JSON mode:
  * - forced-tool: a single tool whose input schema is the requested schema, forced with toolChoice; its input is
- *   returned as the message content. Reliable, but needs an object-rooted schema, no client tools and no thinking.
+ *   returned as the message text. Reliable, but needs an object-rooted schema, no client tools and no thinking.
  * - instruction: a system instruction asking for JSON only (best effort) in every other case.
  */
 export type StructuredOutput = { mode: 'forced-tool'; tool: ToolSpecification & { name: string } } | { mode: 'instruction'; text: string };
@@ -16,31 +15,20 @@ export interface StructuredOutputInputs {
   thinking: boolean;
 }
 
-const ANY_OBJECT = { type: 'object', additionalProperties: true } as const;
+const ANY_OBJECT: JsonObject = { type: 'object', additionalProperties: true };
 
 export function planStructuredOutput(format: ResponseFormat | undefined, inputs: StructuredOutputInputs): StructuredOutput | undefined {
-  if (!format || format.type === 'text') return undefined;
-  let schema: Record<string, unknown>;
-  let name: string;
-  let description: string;
-  if (format.type === 'json_schema') {
-    if (!format.json_schema) {
-      throw errors.badRequest('response_format.json_schema is required.', 'response_format.json_schema');
-    }
-    schema = format.json_schema.schema ?? ANY_OBJECT;
-    name = structuredToolName(format.json_schema.name);
-    description = format.json_schema.description?.trim() || 'Return the final answer as JSON matching this schema.';
-  } else if (format.type === 'json_object') {
-    schema = ANY_OBJECT;
-    name = 'json_object';
-    description = 'Return the final answer as a JSON object.';
-  } else {
-    throw errors.badRequest(`response_format.type '${String(format.type)}' is not supported.`, 'response_format.type');
-  }
+  if (!format) return undefined;
+  const schema = format.type === 'json_schema' ? (format.schema ?? ANY_OBJECT) : ANY_OBJECT;
+  const name = format.type === 'json_schema' ? structuredToolName(format.name) : 'json_object';
+  const description =
+    format.type === 'json_schema'
+      ? format.description?.trim() || 'Return the final answer as JSON matching this schema.'
+      : 'Return the final answer as a JSON object.';
 
   const objectRooted = schema.type === undefined || schema.type === 'object';
   if (!inputs.clientHasTools && !inputs.thinking && objectRooted) {
-    return { mode: 'forced-tool', tool: { name, description, inputSchema: { json: { type: 'object', ...schema } as JsonDocument } } };
+    return { mode: 'forced-tool', tool: { name, description, inputSchema: { json: { type: 'object', ...schema } } } };
   }
   return {
     mode: 'instruction',

@@ -1,55 +1,43 @@
 import type { ConverseResponse } from '@aws-sdk/client-bedrock-runtime';
-import type { ChatCompletion, ToolCall } from '../../openai/types.js';
-import type { ChatOutcome } from '../types.js';
-import type { CompletionMeta } from './completion-meta.js';
+import type { ChatEvent } from '../../chat/events.js';
 import { mapFinishReason } from './map-finish-reason.js';
-import { toOpenAIUsage, toTokenUsage } from './map-usage.js';
+import { toTokenUsage } from './map-usage.js';
 
-/** A non-streaming Converse response → an OpenAI chat.completion (every text block, every tool call). */
-export function mapConverseResponse(
-  res: Pick<ConverseResponse, 'output' | 'stopReason' | 'usage'>,
-  meta: CompletionMeta,
-): { response: ChatCompletion; outcome: ChatOutcome } {
-  let text = '';
-  let reasoning = '';
-  let signature: string | undefined;
-  const toolCalls: ToolCall[] = [];
+/**
+ * A non-streaming Converse response → the same core events a stream of it would have produced (every text block,
+ * every reasoning block with its signature, every tool call; the response-format tool's input as text).
+ */
+export function converseResponseEvents(res: Pick<ConverseResponse, 'output' | 'stopReason' | 'usage'>, structuredToolName: string | undefined): ChatEvent[] {
+  const events: ChatEvent[] = [{ type: 'message_start' }];
+  let index = 0;
+  let toolIndex = 0;
   for (const block of res.output?.message?.content ?? []) {
-    if (block.text !== undefined) text += block.text;
-    else if (block.reasoningContent?.reasoningText) {
-      reasoning += block.reasoningContent.reasoningText.text ?? '';
-      signature = block.reasoningContent.reasoningText.signature ?? signature;
+    if (block.text !== undefined) {
+      events.push({ type: 'block_start', index, block: { type: 'text' } }, { type: 'text_delta', index, text: block.text });
+    } else if (block.reasoningContent?.reasoningText) {
+      const { text, signature } = block.reasoningContent.reasoningText;
+      events.push({ type: 'block_start', index, block: { type: 'reasoning' } }, { type: 'reasoning_delta', index, text: text ?? '' });
+      if (signature) events.push({ type: 'signature_delta', index, signature });
+    } else if (block.reasoningContent?.redactedContent) {
+      const data = Buffer.from(block.reasoningContent.redactedContent).toString('base64');
+      events.push({ type: 'block_start', index, block: { type: 'redacted_reasoning', data } });
     } else if (block.toolUse) {
-      const args = JSON.stringify(block.toolUse.input ?? {});
-      if (block.toolUse.name === meta.structuredToolName) text += args;
-      else {
-        toolCalls.push({
-          id: block.toolUse.toolUseId ?? '',
-          type: 'function',
-          function: { name: block.toolUse.name ?? '', arguments: args },
-        });
+      const json = JSON.stringify(block.toolUse.input ?? {});
+      if (block.toolUse.name !== undefined && block.toolUse.name === structuredToolName) {
+        events.push({ type: 'block_start', index, block: { type: 'text' } }, { type: 'text_delta', index, text: json });
+      } else {
+        const t = toolIndex++;
+        events.push(
+          { type: 'block_start', index, block: { type: 'tool_use', id: block.toolUse.toolUseId ?? '', name: block.toolUse.name ?? '', toolIndex: t } },
+          { type: 'tool_input_delta', index, toolIndex: t, json },
+        );
       }
+    } else {
+      continue;
     }
+    events.push({ type: 'block_stop', index });
+    index++;
   }
-  const finishReason = mapFinishReason(res.stopReason, toolCalls.length > 0);
-  const usage = toTokenUsage(res.usage);
-  const message: ChatCompletion['choices'][number]['message'] = {
-    role: 'assistant',
-    content: text === '' && toolCalls.length > 0 ? null : text,
-    refusal: null,
-  };
-  if (toolCalls.length > 0) message.tool_calls = toolCalls;
-  if (reasoning) message.reasoning_content = reasoning;
-  if (signature) message.reasoning_signature = signature;
-  return {
-    response: {
-      id: meta.id,
-      object: 'chat.completion',
-      created: meta.created,
-      model: meta.model,
-      choices: [{ index: 0, message, finish_reason: finishReason, logprobs: null }],
-      usage: toOpenAIUsage(usage),
-    },
-    outcome: { text, reasoning, toolCalls, finishReason, usage },
-  };
+  events.push({ type: 'finish', reason: mapFinishReason(res.stopReason, toolIndex > 0) }, { type: 'usage', usage: toTokenUsage(res.usage) });
+  return events;
 }

@@ -1,10 +1,9 @@
 import type { Tool, ToolChoice as ConverseToolChoice, ToolConfiguration, ToolSpecification } from '@aws-sdk/client-bedrock-runtime';
-import { errors } from '../../openai/errors.js';
-import type { ToolChoice, ToolDef } from '../../openai/types.js';
-import type { JsonDocument } from './json.js';
+import type { ToolChoice, ToolSpec } from '../../chat/request.js';
+import type { JsonObject } from '../../json.js';
 
 export interface ToolInputs {
-  tools: ToolDef[] | undefined;
+  tools: ToolSpec[];
   toolChoice: ToolChoice | undefined;
   /** Tools called earlier in the conversation (toolUse blocks in the history). */
   historyToolNames: string[];
@@ -13,58 +12,49 @@ export interface ToolInputs {
   forcedTool?: ToolSpecification & { name: string };
 }
 
-const EMPTY_OBJECT_SCHEMA = { type: 'object', properties: {} } as const;
+const CACHE_POINT = { cachePoint: { type: 'default' } } as const;
 
 /**
- * tools + tool_choice → toolConfig (undefined when no tool is sent).
+ * tools + tool choice → toolConfig (undefined when no tool is sent).
  * - none: Converse has no such choice, so the client's tools are withheld. If the history holds tool blocks,
  *   Bedrock insists on a toolConfig: the tools already called are declared with a permissive schema and no
  *   toolChoice, so nothing is forced (the model could still call one of them; nothing else is callable).
  * - tool blocks in the history but no tools in the request: the same stand-ins for the tools already called.
- * - toolChoice is only sent together with tools.
+ * - toolChoice is only sent together with tools; a tool marked for caching is followed by a cache point.
  */
 export function mapToolConfig(inputs: ToolInputs): ToolConfiguration | undefined {
-  const declared = (inputs.tools ?? []).map(toToolSpec);
   const choice = inputs.toolChoice;
-  const forcing = choice === 'required' || typeof choice === 'object';
-  if (forcing && declared.length === 0) {
-    throw errors.badRequest('tool_choice requires tools to be specified.', 'tool_choice');
-  }
-  if (typeof choice === 'object' && !declared.some((t) => t.name === choice.function?.name)) {
-    throw errors.badRequest(`tool_choice names '${String(choice.function?.name)}', which is not in tools.`, 'tool_choice');
-  }
-
-  let specs: ToolSpecification[] = choice === 'none' ? [] : declared;
-  let toolChoice: ConverseToolChoice | undefined = specs.length > 0 ? mapToolChoice(choice) : undefined;
-  if (inputs.forcedTool && declared.length === 0) {
-    specs = [inputs.forcedTool];
+  let tools: Tool[] = choice?.type === 'none' ? [] : inputs.tools.flatMap((t) => (t.cache ? [{ toolSpec: toToolSpec(t) }, CACHE_POINT] : [{ toolSpec: toToolSpec(t) }]));
+  let toolChoice: ConverseToolChoice | undefined = tools.length > 0 ? mapToolChoice(choice) : undefined;
+  if (inputs.forcedTool && inputs.tools.length === 0) {
+    tools = [{ toolSpec: inputs.forcedTool }];
     toolChoice = { tool: { name: inputs.forcedTool.name } };
   }
-  if (specs.length === 0 && inputs.hasToolBlocks) specs = inputs.historyToolNames.map(standInSpec);
-  if (specs.length === 0) return undefined;
-  const tools: Tool[] = specs.map((toolSpec) => ({ toolSpec }));
+  if (tools.length === 0 && inputs.hasToolBlocks) tools = inputs.historyToolNames.map((name) => ({ toolSpec: standInSpec(name) }));
+  if (tools.length === 0) return undefined;
   return toolChoice ? { tools, toolChoice } : { tools };
 }
 
-function toToolSpec(def: ToolDef, i: number): ToolSpecification & { name: string } {
-  const fn = def?.function;
-  if (!fn?.name) throw errors.badRequest(`tools[${i}].function.name is required.`, `tools[${i}].function.name`);
-  const params = fn.parameters && Object.keys(fn.parameters).length > 0 ? fn.parameters : EMPTY_OBJECT_SCHEMA;
-  return {
-    name: fn.name,
-    // Bedrock rejects an empty description.
-    description: fn.description?.trim() || fn.name,
-    inputSchema: { json: params as JsonDocument },
-  };
+function toToolSpec(t: ToolSpec): ToolSpecification {
+  // Bedrock rejects an empty description.
+  return { name: t.name, description: t.description?.trim() || t.name, inputSchema: { json: t.inputSchema } };
 }
 
 function mapToolChoice(choice: ToolChoice | undefined): ConverseToolChoice | undefined {
-  if (choice === 'required') return { any: {} };
-  if (typeof choice === 'object') return { tool: { name: choice.function.name } };
-  if (choice === 'auto') return { auto: {} };
-  return undefined; // unset: Bedrock's default is auto
+  switch (choice?.type) {
+    case 'any':
+      return { any: {} };
+    case 'tool':
+      return { tool: { name: choice.name } };
+    case 'auto':
+      return { auto: {} };
+    default:
+      return undefined; // unset: Bedrock's default is auto
+  }
 }
 
+const PERMISSIVE: JsonObject = { type: 'object', additionalProperties: true };
+
 function standInSpec(name: string): ToolSpecification {
-  return { name, description: name, inputSchema: { json: { type: 'object', additionalProperties: true } } };
+  return { name, description: name, inputSchema: { json: PERMISSIVE } };
 }

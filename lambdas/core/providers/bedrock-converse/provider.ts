@@ -1,21 +1,19 @@
-import { randomUUID } from 'node:crypto';
 import {
   ConverseCommand,
   type ConverseCommandOutput,
-  type ConverseStreamCommandInput,
   ConverseStreamCommand,
+  type ConverseStreamCommandInput,
   type ConverseStreamOutput,
 } from '@aws-sdk/client-bedrock-runtime';
-import { GatewayError } from '../../openai/errors.js';
-import type { ChatCompletionChunk, ChatCompletionRequest } from '../../openai/types.js';
-// One cached client per region, shared with the embeddings provider (clients hold no per-request state).
+import type { ChatEvent } from '../../chat/events.js';
+import { GatewayError } from '../../errors.js';
+// One cached client per region, shared with the other Bedrock providers (clients hold no per-request state).
 import { bedrockClientFor as clientFor } from '../bedrock-runtime-client.js';
-import type { CallContext, ChatProvider, ChatStream, ResolvedModel } from '../types.js';
+import { mapBedrockError } from '../bedrock-errors.js';
+import type { ChatProvider } from '../types.js';
 import { buildConverseRequest } from './build-request.js';
-import type { CompletionMeta } from './completion-meta.js';
 import { parseConverseConfig } from './config.js';
-import { mapBedrockError } from './map-error.js';
-import { mapConverseResponse } from './map-response.js';
+import { converseResponseEvents } from './map-response.js';
 import { ConverseStreamState } from './stream-state.js';
 
 /** The two Bedrock calls the provider makes; swapped for a fake in tests. */
@@ -34,44 +32,35 @@ export const sdkTransport: ConverseTransport = {
   converseStream: (input, region, signal) => clientFor(region).send(new ConverseStreamCommand(input), { abortSignal: signal }),
 };
 
+/** Chat over Bedrock Converse (non-streaming clients) and ConverseStream (streaming clients), for every chat model. */
 export function createBedrockConverseProvider(transport: ConverseTransport = sdkTransport): ChatProvider {
-  async function prepare(req: ChatCompletionRequest, model: ResolvedModel, ctx: CallContext) {
-    const config = parseConverseConfig(model.config);
-    const plan = await buildConverseRequest(req, config, ctx);
-    const meta: CompletionMeta = {
-      id: `chatcmpl-${ctx.requestId || randomUUID()}`,
-      created: Math.floor(Date.now() / 1000),
-      model: model.name,
-      structuredToolName: plan.structuredToolName,
-    };
-    return { config, plan, meta };
-  }
-
   return {
     kind: 'chat',
-
-    async complete(req, model, ctx) {
-      const { config, plan, meta } = await prepare(req, model, ctx);
-      const res = await transport.converse(plan.input, config.region, ctx.signal).catch((e: unknown) => {
-        throw mapBedrockError(e);
-      });
-      return mapConverseResponse(res, meta);
-    },
-
-    async stream(req, model, ctx): Promise<ChatStream> {
-      const { config, plan, meta } = await prepare(req, model, ctx);
+    async chat(req, model, ctx) {
+      const config = parseConverseConfig(model.config);
+      const plan = buildConverseRequest(req, config);
+      if (!req.stream) {
+        const res = await transport.converse(plan.input, config.region, ctx.signal).catch((e: unknown) => {
+          throw mapBedrockError(e);
+        });
+        return replay(converseResponseEvents(res, plan.structuredToolName));
+      }
       // Awaited here so that refusals before the first event still become a real HTTP error status.
       const res = await transport.converseStream(plan.input, config.region, ctx.signal).catch((e: unknown) => {
         throw mapBedrockError(e);
       });
-      if (!res.stream) throw new GatewayError(502, 'Bedrock returned no event stream.', { code: 'upstream_error' });
-      const state = new ConverseStreamState({ ...meta, includeUsage: req.stream_options?.include_usage === true });
-      return { chunks: relay(res.stream, state), outcome: () => state.outcome() };
+      if (!res.stream) throw new GatewayError(502, 'Bedrock returned no event stream.', { kind: 'upstream', code: 'upstream_error' });
+      return relay(res.stream, new ConverseStreamState(plan.structuredToolName));
     },
   };
 }
 
-async function* relay(events: AsyncIterable<ConverseStreamOutput>, state: ConverseStreamState): AsyncGenerator<ChatCompletionChunk> {
+// eslint-disable-next-line @typescript-eslint/require-await -- an async generator, so the pipeline reads both paths alike
+async function* replay(events: ChatEvent[]): AsyncGenerator<ChatEvent> {
+  yield* events;
+}
+
+async function* relay(events: AsyncIterable<ConverseStreamOutput>, state: ConverseStreamState): AsyncGenerator<ChatEvent> {
   try {
     for await (const event of events) yield* state.next(event);
   } catch (e) {

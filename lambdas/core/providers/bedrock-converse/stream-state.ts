@@ -1,18 +1,9 @@
 import type { ContentBlockDeltaEvent, ContentBlockStartEvent, ConverseStreamOutput } from '@aws-sdk/client-bedrock-runtime';
-import type { ChatCompletionChunk, FinishReason, ToolCall } from '../../openai/types.js';
-import { GatewayError } from '../../openai/errors.js';
-import { type ChatOutcome, type TokenUsage, zeroUsage } from '../types.js';
-import type { CompletionMeta } from './completion-meta.js';
-import { mapBedrockError } from './map-error.js';
+import type { ChatEvent } from '../../chat/events.js';
+import { GatewayError } from '../../errors.js';
+import { mapBedrockError } from '../bedrock-errors.js';
 import { mapFinishReason } from './map-finish-reason.js';
-import { toOpenAIUsage, toTokenUsage } from './map-usage.js';
-
-type Delta = ChatCompletionChunk['choices'][number]['delta'];
-
-export interface StreamOptions extends CompletionMeta {
-  /** stream_options.include_usage: end with a `choices: []` usage chunk. */
-  includeUsage: boolean;
-}
+import { toTokenUsage } from './map-usage.js';
 
 const EXCEPTION_MEMBERS = [
   'internalServerException',
@@ -22,128 +13,121 @@ const EXCEPTION_MEMBERS = [
   'serviceUnavailableException',
 ] as const;
 
+type OpenBlock = { index: number; kind: 'text' | 'reasoning' | 'redacted_reasoning' | 'tool_use' | 'structured'; toolIndex?: number };
+
 /**
- * Turns one ConverseStream's events into OpenAI chunks and accumulates the outcome. One instance per request:
- * it is the only place per-stream state lives.
+ * Turns one ConverseStream's events into core chat events. One instance per request: it is the only place
+ * per-stream state lives.
  *
- * Chunk order: a role chunk first; content / reasoning / tool-call deltas; exactly one finish chunk (at
- * messageStop, or at the end if Bedrock never sent one); then the usage chunk when requested.
+ * Converse opens only tool blocks explicitly (text and reasoning blocks just start sending deltas), numbers blocks
+ * with its own contentBlockIndex, and reports usage after messageStop. This normalises that into the core
+ * guarantees: message_start first; every block opened before its deltas and closed once, numbered densely in
+ * order; tool calls numbered densely; one finish; usage. The response-format tool's input is text to the client.
  */
 export class ConverseStreamState {
   private started = false;
-  private finishSent = false;
-  private text = '';
-  private reasoning = '';
-  private readonly toolCalls: ToolCall[] = [];
-  /** Bedrock contentBlockIndex → dense OpenAI tool_calls index. */
-  private readonly toolIndexByBlock = new Map<number, number>();
-  /** contentBlockIndex of the response_format tool, whose input is streamed as content. */
-  private readonly structuredBlocks = new Set<number>();
-  private finishReason: FinishReason | null = null;
-  private usage: TokenUsage = zeroUsage();
+  private finished = false;
+  private nextIndex = 0;
+  private toolCount = 0;
+  /** Converse contentBlockIndex → the block as emitted. */
+  private readonly open = new Map<number, OpenBlock>();
 
-  constructor(private readonly opts: StreamOptions) {}
+  constructor(private readonly structuredToolName: string | undefined) {}
 
-  /** Chunks for one Converse stream event (possibly none). Throws a GatewayError for exception events. */
-  next(event: ConverseStreamOutput): ChatCompletionChunk[] {
+  /** Events for one Converse stream event (possibly none). Throws a GatewayError for exception events. */
+  next(event: ConverseStreamOutput): ChatEvent[] {
     const out = this.opening();
     for (const member of EXCEPTION_MEMBERS) {
       const failure = (event as Partial<Record<(typeof EXCEPTION_MEMBERS)[number], object>>)[member];
       if (failure) throw mapBedrockError(Object.assign({}, failure, { name: member }));
     }
-    if (event.contentBlockStart) out.push(...this.onBlockStart(event.contentBlockStart));
-    else if (event.contentBlockDelta) out.push(...this.onBlockDelta(event.contentBlockDelta));
+    if (event.contentBlockStart) this.onBlockStart(event.contentBlockStart, out);
+    else if (event.contentBlockDelta) this.onBlockDelta(event.contentBlockDelta, out);
+    else if (event.contentBlockStop) this.close(event.contentBlockStop.contentBlockIndex ?? 0, out);
     else if (event.messageStop) {
-      out.push(...this.finish(mapFinishReason(event.messageStop.stopReason, this.toolCalls.length > 0)));
-    } else if (event.metadata) this.usage = toTokenUsage(event.metadata.usage);
+      this.closeAll(out);
+      if (!this.finished) {
+        this.finished = true;
+        out.push({ type: 'finish', reason: mapFinishReason(event.messageStop.stopReason, this.toolCount > 0) });
+      }
+    } else if (event.metadata) out.push({ type: 'usage', usage: toTokenUsage(event.metadata.usage) });
     return out;
-  }
-
-  private onBlockStart({ contentBlockIndex, start }: ContentBlockStartEvent): ChatCompletionChunk[] {
-    const use = start?.toolUse;
-    if (!use) return [];
-    if (use.name === this.opts.structuredToolName) {
-      this.structuredBlocks.add(contentBlockIndex ?? 0);
-      return [];
-    }
-    const index = this.toolCalls.length;
-    const call: ToolCall = { id: use.toolUseId ?? '', type: 'function', function: { name: use.name ?? '', arguments: '' } };
-    this.toolIndexByBlock.set(contentBlockIndex ?? 0, index);
-    this.toolCalls.push(call);
-    return [this.chunk({ tool_calls: [{ index, id: call.id, type: 'function', function: { ...call.function } }] })];
-  }
-
-  private onBlockDelta({ contentBlockIndex, delta }: ContentBlockDeltaEvent): ChatCompletionChunk[] {
-    const block = contentBlockIndex ?? 0;
-    if (delta?.text) return [this.content(delta.text)];
-    if (delta?.toolUse?.input) {
-      if (this.structuredBlocks.has(block)) return [this.content(delta.toolUse.input)];
-      const index = this.toolIndexByBlock.get(block);
-      if (index === undefined) return [];
-      this.toolCalls[index]!.function.arguments += delta.toolUse.input;
-      return [this.chunk({ tool_calls: [{ index, function: { arguments: delta.toolUse.input } }] })];
-    }
-    if (delta?.reasoningContent?.text) {
-      this.reasoning += delta.reasoningContent.text;
-      return [this.chunk({ reasoning_content: delta.reasoningContent.text })];
-    }
-    if (delta?.reasoningContent?.signature) return [this.chunk({ reasoning_signature: delta.reasoningContent.signature })];
-    return []; // redactedContent has no OpenAI representation
   }
 
   /**
-   * The closing chunks once the upstream stream is exhausted. A stream that ends before messageStop was cut off
-   * (a dropped connection looks exactly like that): it is a failure, not a complete answer — the caller ends the
-   * response with an error frame and records the call as failed with what was produced.
+   * Once the upstream stream is exhausted. A stream that ends before messageStop was cut off (a dropped connection
+   * looks exactly like that): it is a failure, not a complete answer.
    */
-  end(): ChatCompletionChunk[] {
-    if (!this.finishSent) {
+  end(): ChatEvent[] {
+    if (!this.finished) {
       throw new GatewayError(502, 'The upstream stream ended before the model finished its answer.', {
-        type: 'api_error',
+        kind: 'upstream',
         code: 'upstream_stream_incomplete',
       });
     }
-    const out = [...this.opening()];
-    if (this.opts.includeUsage) {
-      out.push({ ...this.envelope(), choices: [], usage: toOpenAIUsage(this.usage) });
-    }
-    return out;
+    return this.opening();
   }
 
-  /** Everything produced so far (complete after end(); partial if the stream failed). */
-  outcome(): ChatOutcome {
-    return {
-      text: this.text,
-      reasoning: this.reasoning,
-      toolCalls: this.toolCalls.map((c) => ({ ...c, function: { ...c.function } })),
-      finishReason: this.finishReason,
-      usage: { ...this.usage },
-    };
-  }
-
-  private opening(): ChatCompletionChunk[] {
+  private opening(): ChatEvent[] {
     if (this.started) return [];
     this.started = true;
-    return [this.chunk({ role: 'assistant', content: '' })];
+    return [{ type: 'message_start' }];
   }
 
-  private finish(reason: FinishReason): ChatCompletionChunk[] {
-    if (this.finishSent) return [];
-    this.finishSent = true;
-    this.finishReason = reason;
-    return [this.chunk({}, reason)];
+  private onBlockStart({ contentBlockIndex, start }: ContentBlockStartEvent, out: ChatEvent[]): void {
+    const use = start?.toolUse;
+    if (!use) return;
+    const at = contentBlockIndex ?? 0;
+    if (use.name !== undefined && use.name === this.structuredToolName) {
+      this.begin(at, { kind: 'structured' }, out);
+      return;
+    }
+    this.begin(at, { kind: 'tool_use', toolIndex: this.toolCount++ }, out, { id: use.toolUseId ?? '', name: use.name ?? '' });
   }
 
-  private content(text: string): ChatCompletionChunk {
-    this.text += text;
-    return this.chunk({ content: text });
+  private onBlockDelta({ contentBlockIndex, delta }: ContentBlockDeltaEvent, out: ChatEvent[]): void {
+    const at = contentBlockIndex ?? 0;
+    if (delta?.text) {
+      const b = this.open.get(at) ?? this.begin(at, { kind: 'text' }, out);
+      out.push({ type: 'text_delta', index: b.index, text: delta.text });
+    } else if (delta?.toolUse?.input) {
+      const b = this.open.get(at);
+      if (b?.kind === 'structured') out.push({ type: 'text_delta', index: b.index, text: delta.toolUse.input });
+      else if (b?.kind === 'tool_use') out.push({ type: 'tool_input_delta', index: b.index, toolIndex: b.toolIndex!, json: delta.toolUse.input });
+    } else if (delta?.reasoningContent?.text) {
+      const b = this.open.get(at) ?? this.begin(at, { kind: 'reasoning' }, out);
+      out.push({ type: 'reasoning_delta', index: b.index, text: delta.reasoningContent.text });
+    } else if (delta?.reasoningContent?.signature) {
+      const b = this.open.get(at) ?? this.begin(at, { kind: 'reasoning' }, out);
+      out.push({ type: 'signature_delta', index: b.index, signature: delta.reasoningContent.signature });
+    } else if (delta?.reasoningContent?.redactedContent) {
+      if (!this.open.has(at)) {
+        this.begin(at, { kind: 'redacted_reasoning' }, out, undefined, Buffer.from(delta.reasoningContent.redactedContent).toString('base64'));
+      }
+    }
   }
 
-  private envelope() {
-    return { id: this.opts.id, object: 'chat.completion.chunk' as const, created: this.opts.created, model: this.opts.model };
+  private begin(at: number, b: Omit<OpenBlock, 'index'>, out: ChatEvent[], tool?: { id: string; name: string }, redacted?: string): OpenBlock {
+    const block: OpenBlock = { ...b, index: this.nextIndex++ };
+    this.open.set(at, block);
+    if (b.kind === 'tool_use') {
+      out.push({ type: 'block_start', index: block.index, block: { type: 'tool_use', id: tool!.id, name: tool!.name, toolIndex: b.toolIndex! } });
+    } else if (b.kind === 'redacted_reasoning') {
+      out.push({ type: 'block_start', index: block.index, block: { type: 'redacted_reasoning', data: redacted ?? '' } });
+    } else {
+      out.push({ type: 'block_start', index: block.index, block: { type: b.kind === 'reasoning' ? 'reasoning' : 'text' } });
+    }
+    return block;
   }
 
-  private chunk(delta: Delta, finishReason: FinishReason | null = null): ChatCompletionChunk {
-    return { ...this.envelope(), choices: [{ index: 0, delta, finish_reason: finishReason, logprobs: null }] };
+  private close(at: number, out: ChatEvent[]): void {
+    const b = this.open.get(at);
+    if (!b) return;
+    this.open.delete(at);
+    out.push({ type: 'block_stop', index: b.index });
+  }
+
+  private closeAll(out: ChatEvent[]): void {
+    for (const at of [...this.open.keys()]) this.close(at, out);
   }
 }

@@ -1,5 +1,5 @@
 /**
- * Pure mapping of an OpenAI embeddings request onto Bedrock InvokeModel bodies.
+ * Pure mapping of an embeddings request onto Bedrock InvokeModel bodies.
  *
  * Families (explicit `family` in the model config wins, else detected from the modelId):
  * - titan-text-v2  (`amazon.titan-embed-text-v2…`, and any other `titan-embed` id not listed below):
@@ -12,16 +12,13 @@
  *     `dimensions` refused.
  */
 import { z } from 'zod';
-import { GatewayError, errors } from '../../openai/errors.js';
-import type { EmbeddingsRequest } from '../../openai/types.js';
-import type { ResolvedModel } from '../types.js';
+import { errors, GatewayError } from '../../errors.js';
+import type { EmbeddingsRequest, ResolvedModel } from '../types.js';
 
 export const EMBEDDINGS_FAMILIES = ['titan-text-v2', 'titan-text-v1', 'titan-multimodal', 'cohere'] as const;
 export type EmbeddingsFamily = (typeof EMBEDDINGS_FAMILIES)[number];
 
 export const COHERE_BATCH_SIZE = 96;
-/** OpenAI's own limit on inputs per request. */
-export const MAX_INPUTS = 2048;
 
 export const embeddingsModelConfigSchema = z.object({
   modelId: z.string().min(1),
@@ -30,12 +27,10 @@ export const embeddingsModelConfigSchema = z.object({
   dimensions: z.number().int().positive().optional(),
   /** Needed when modelId is an ARN / inference profile the family cannot be read from. */
   family: z.enum(EMBEDDINGS_FAMILIES).optional(),
-  /** Cohere input_type; OpenAI has no such field. Default 'search_document'. */
+  /** Cohere input_type (the wire APIs have no such field). Default 'search_document'. */
   inputType: z.enum(['search_document', 'search_query', 'classification', 'clustering']).optional(),
 });
 export type EmbeddingsModelConfig = z.infer<typeof embeddingsModelConfigSchema>;
-
-export type EncodingFormat = 'float' | 'base64';
 
 export interface InvokeCall {
   /** JSON body for InvokeModel. */
@@ -50,14 +45,13 @@ export interface EmbeddingsPlan {
   family: EmbeddingsFamily;
   modelId: string;
   region: string | undefined;
-  encoding: EncodingFormat;
   inputCount: number;
   calls: InvokeCall[];
 }
 
 const misconfigured = (model: ResolvedModel, detail: string) =>
   new GatewayError(500, `Model '${model.name}' is misconfigured: ${detail}`, {
-    type: 'api_error',
+    kind: 'internal',
     code: 'model_misconfigured',
   });
 
@@ -78,31 +72,6 @@ export function detectFamily(modelId: string): EmbeddingsFamily | null {
   if (id.includes('titan-embed-text-v1') || id.includes('titan-embed-g1-text')) return 'titan-text-v1';
   if (id.includes('titan-embed')) return 'titan-text-v2';
   return null;
-}
-
-/** input → non-empty list of non-empty strings, or a 400. */
-export function normalizeInput(input: unknown): string[] {
-  const bad = (m: string) => errors.badRequest(m, 'input');
-  const isTokens = (v: unknown) => typeof v === 'number' || (Array.isArray(v) && v.every((x) => typeof x === 'number'));
-  if (typeof input === 'string') {
-    if (input === '') throw bad("'input' must not be an empty string.");
-    return [input];
-  }
-  if (!Array.isArray(input)) throw bad("'input' must be a string or an array of strings.");
-  if (input.length === 0) throw bad("'input' must not be an empty array.");
-  if (input.every(isTokens)) throw bad('token arrays are not supported; send text input.');
-  if (input.length > MAX_INPUTS) throw bad(`'input' may hold at most ${MAX_INPUTS} items.`);
-  input.forEach((v, i) => {
-    if (typeof v !== 'string') throw bad(`'input[${i}]' must be a string.`);
-    if (v === '') throw bad(`'input[${i}]' must not be an empty string.`);
-  });
-  return input as string[];
-}
-
-export function normalizeEncoding(format: unknown): EncodingFormat {
-  if (format === undefined || format === null || format === 'float') return 'float';
-  if (format === 'base64') return 'base64';
-  throw errors.badRequest("'encoding_format' must be 'float' or 'base64'.", 'encoding_format');
 }
 
 const ALLOWED_DIMENSIONS: Record<EmbeddingsFamily, readonly number[]> = {
@@ -151,7 +120,7 @@ export function cohereBody(texts: string[], inputType: string): Record<string, u
   return { texts, input_type: inputType, embedding_types: ['float'] };
 }
 
-/** Validates the request against the model and returns the InvokeModel calls to make. Throws 400/500 GatewayErrors. */
+/** Checks the request against the model and returns the InvokeModel calls to make. Throws 400/500 GatewayErrors. */
 export function planEmbeddings(req: EmbeddingsRequest, model: ResolvedModel): EmbeddingsPlan {
   const cfg = parseEmbeddingsModelConfig(model);
   const family = cfg.family ?? detectFamily(cfg.modelId);
@@ -161,8 +130,7 @@ export function planEmbeddings(req: EmbeddingsRequest, model: ResolvedModel): Em
       'model',
     );
   }
-  const texts = normalizeInput(req.input);
-  const encoding = normalizeEncoding(req.encoding_format);
+  const texts = req.inputs;
   const dimensions = resolveDimensions(family, req.dimensions, cfg, model);
 
   const calls: InvokeCall[] = [];
@@ -175,5 +143,5 @@ export function planEmbeddings(req: EmbeddingsRequest, model: ResolvedModel): Em
   } else {
     texts.forEach((t, i) => calls.push({ body: titanBody(family, t, dimensions), indexes: [i], texts: [t] }));
   }
-  return { family, modelId: cfg.modelId, region: cfg.region, encoding, inputCount: texts.length, calls };
+  return { family, modelId: cfg.modelId, region: cfg.region, inputCount: texts.length, calls };
 }

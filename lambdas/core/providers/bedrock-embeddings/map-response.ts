@@ -1,9 +1,6 @@
-/** Pure mapping of Bedrock embeddings responses to OpenAI's wire format. */
+/** Pure parsing of Bedrock embeddings responses (zod describes what Bedrock returns). */
 import { z } from 'zod';
-import { GatewayError } from '../../openai/errors.js';
-import type { EmbeddingsResponse } from '../../openai/types.js';
-import { encodeFloat32Base64 } from './encode-base64.js';
-import type { EncodingFormat } from './map-request.js';
+import { GatewayError } from '../../errors.js';
 
 const vector = z.array(z.number());
 const count = z.number().int().nonnegative();
@@ -16,7 +13,7 @@ const cohereResponse = z.object({
 });
 
 export const badUpstream = (detail: string) =>
-  new GatewayError(502, `Unexpected response from Bedrock: ${detail}.`, { type: 'api_error', code: 'upstream_error' });
+  new GatewayError(502, `Unexpected response from Bedrock: ${detail}.`, { kind: 'upstream', code: 'upstream_error' });
 
 export interface ParsedVectors {
   vectors: number[][];
@@ -44,22 +41,4 @@ export function parseCohereResponse(json: unknown, expected: number): ParsedVect
  */
 export function estimateTokens(texts: readonly string[]): number {
   return texts.reduce((sum, t) => sum + Math.max(1, Math.ceil(t.length / 4)), 0);
-}
-
-export function buildEmbeddingsResponse(
-  vectors: ReadonlyArray<ArrayLike<number>>,
-  modelName: string,
-  encoding: EncodingFormat,
-  promptTokens: number,
-): EmbeddingsResponse {
-  return {
-    object: 'list',
-    data: vectors.map((v, index) => ({
-      object: 'embedding' as const,
-      index,
-      embedding: encoding === 'base64' ? encodeFloat32Base64(v) : Array.from(v),
-    })),
-    model: modelName,
-    usage: { prompt_tokens: promptTokens, total_tokens: promptTokens },
-  };
 }

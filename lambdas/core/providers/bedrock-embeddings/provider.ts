@@ -5,14 +5,13 @@
  *   Titan:  body `inputTextTokenCount` → X-Amzn-Bedrock-Input-Token-Count header → estimate (≈ chars / 4).
  *   Cohere: X-Amzn-Bedrock-Input-Token-Count header → body `meta.billed_units.input_tokens` → estimate.
  */
+import { InvokeModelCommand, type InvokeModelCommandOutput } from '@aws-sdk/client-bedrock-runtime';
+import { zeroUsage } from '../../usage.js';
+import { mapBedrockError } from '../bedrock-errors.js';
 import { bedrockClientFor } from '../bedrock-runtime-client.js';
-import { BedrockRuntimeClient, InvokeModelCommand, type InvokeModelCommandOutput } from '@aws-sdk/client-bedrock-runtime';
-import type { EmbeddingsRequest } from '../../openai/types.js';
-import type { CallContext, EmbeddingsProvider, ResolvedModel, TokenUsage } from '../types.js';
-import { zeroUsage } from '../types.js';
-import { mapBedrockError } from './map-error.js';
+import type { EmbeddingsProvider } from '../types.js';
 import { type InvokeCall, planEmbeddings } from './map-request.js';
-import { badUpstream, buildEmbeddingsResponse, estimateTokens, parseCohereResponse, parseTitanResponse } from './map-response.js';
+import { badUpstream, estimateTokens, parseCohereResponse, parseTitanResponse } from './map-response.js';
 
 /** The one client method the provider uses (BedrockRuntimeClient satisfies it; tests pass a stub). */
 export interface InvokeModelClient {
@@ -101,7 +100,7 @@ export function createBedrockEmbeddingsProvider(deps: BedrockEmbeddingsDeps = {}
 
   return {
     kind: 'embeddings',
-    async embed(req: EmbeddingsRequest, model: ResolvedModel, ctx: CallContext) {
+    async embed(req, model, ctx) {
       const plan = planEmbeddings(req, model);
       const client = clientFor(plan.region);
       const vectors = new Array<number[]>(plan.inputCount);
@@ -116,10 +115,7 @@ export function createBedrockEmbeddingsProvider(deps: BedrockEmbeddingsDeps = {}
         return reported ?? estimateTokens(call.texts);
       });
 
-      const promptTokens = tokenCounts.reduce((a, b) => a + b, 0);
-      const response = buildEmbeddingsResponse(vectors, model.name, plan.encoding, promptTokens);
-      const usage: TokenUsage = { ...zeroUsage(), inputTokens: promptTokens };
-      return { response, usage };
+      return { vectors, usage: { ...zeroUsage(), inputTokens: tokenCounts.reduce((a, b) => a + b, 0) } };
     },
   };
 }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { ChatCompletionRequest, EmbeddingsRequest } from './types.js';
+import type { ChatCompletionRequest } from './types.js';
 
 /**
  * Edge validation of /v1 bodies. Unknown top-level fields (seed, user, metadata, logit_bias, …) are accepted and
@@ -97,13 +97,3 @@ export const chatCompletionSchema = z
     user: z.string().optional(),
   })
   .transform((v) => v as unknown as ChatCompletionRequest);
-
-export const embeddingsSchema = z
-  .looseObject({
-    model: z.string().min(1, 'is required'),
-    input: z.union([z.string(), z.array(z.string()), z.array(z.number()), z.array(z.array(z.number()))]),
-    encoding_format: z.enum(['float', 'base64']).optional(),
-    dimensions: z.number().int().positive().optional(),
-    user: z.string().optional(),
-  })
-  .transform((v) => v as unknown as EmbeddingsRequest);

@@ -4,6 +4,8 @@ export interface InlineBytes {
   /** Lower-cased media type from the data URL header ('' when the header names none). */
   mediaType: string;
   bytes: Uint8Array;
+  /** Whether the payload was base64 (else percent-encoded text, which only text documents may use). */
+  base64: boolean;
 }
 
 export function isDataUrl(value: string): boolean {
@@ -19,7 +21,7 @@ export function parseDataUrl(url: string): InlineBytes | undefined {
   const isBase64 = params.some((p) => p.trim().toLowerCase() === 'base64');
   const bytes = isBase64 ? decodeBase64(payload) : decodePercentEncoded(payload);
   if (!bytes || bytes.length === 0) return undefined;
-  return { mediaType: type.trim().toLowerCase(), bytes };
+  return { mediaType: type.trim().toLowerCase(), bytes, base64: isBase64 };
 }
 
 const BASE64 = /^[A-Za-z0-9+/_-]+={0,2}$/;

@@ -1,11 +1,21 @@
-import { GatewayError, isGatewayError } from '../../openai/errors.js';
-import type { OpenAIErrorBody } from '../../openai/types.js';
-import { sanitizeUpstreamMessage } from '../sanitize-upstream-message.js';
+import { GatewayError, isGatewayError } from '../errors.js';
+import { sanitizeUpstreamMessage } from './sanitize-upstream-message.js';
 
+/**
+ * The one map from a Bedrock runtime failure — an SDK exception, an exception frame inside an event stream, a
+ * network error, an abort — to the gateway's neutral error, for every Bedrock provider (Converse, InvokeModel for
+ * Claude, embeddings). Each wire API renders the result in its own shape.
+ *
+ * ThrottlingException → 429 rate_limit (retryable) · ServiceQuotaExceededException → 429 rate_limit · Validation
+ * → 400 with Bedrock's (sanitised) words · AccessDenied → 403 without the IAM text · ResourceNotFound → 404 ·
+ * ModelNotReady / ServiceUnavailable → 503 overloaded (retryable) · ModelTimeout → 408 timeout (retryable) · an
+ * abort → 499 cancelled · anything else, and an unknown name, by its HTTP status when it has one, else 502.
+ */
 interface SdkErrorLike {
   name?: unknown;
   message?: unknown;
   $metadata?: { httpStatusCode?: unknown };
+  $retryable?: unknown;
 }
 
 /** `message` is already sanitised (ARNs and account ids redacted, length capped); the raw error stays in `cause`. */
@@ -13,44 +23,44 @@ type Rule = (message: string, cause: unknown) => GatewayError;
 
 const CONTEXT_TOO_LONG = /too long|too many (input )?tokens|context (length|window)|exceeds? the (maximum|max)/i;
 
+/** Seconds to suggest to a client after Bedrock throttled or was unavailable. */
+const UPSTREAM_RETRY_AFTER_S = 2;
+
 const upstream =
   (status: number, code: string, retryable?: boolean): Rule =>
   (message, cause) =>
-    new GatewayError(status, `Bedrock: ${message}`, { code, retryable, cause });
+    new GatewayError(status, `Bedrock: ${message}`, { code, retryable, cause, ...(retryable ? { retryAfter: UPSTREAM_RETRY_AFTER_S } : {}) });
 
 // Keyed by the exception name with a lower-case first letter: event-stream frames name them that way
 // ("throttlingException") when the SDK cannot model them, the SDK classes with an upper-case one.
 const RULES: Record<string, Rule> = {
   throttlingException: (message, cause) =>
     new GatewayError(429, `Bedrock is throttling this model: ${message}`, {
-      type: 'rate_limit_error',
+      kind: 'rate_limit',
       code: 'throttled',
       retryable: true,
+      retryAfter: UPSTREAM_RETRY_AFTER_S,
       cause,
     }),
   serviceQuotaExceededException: (message, cause) =>
-    new GatewayError(429, `Bedrock service quota exceeded: ${message}`, {
-      type: 'rate_limit_error',
-      code: 'upstream_quota_exceeded',
-      cause,
-    }),
+    new GatewayError(429, `Bedrock service quota exceeded: ${message}`, { kind: 'rate_limit', code: 'upstream_quota_exceeded', cause }),
   // Bedrock's own words (sanitised) are the useful part of a validation error.
   validationException: (message, cause) =>
     new GatewayError(400, message, {
-      type: 'invalid_request_error',
+      kind: 'invalid_request',
       code: CONTEXT_TOO_LONG.test(message) ? 'context_length_exceeded' : 'upstream_validation_error',
       cause,
     }),
   // Bedrock's text names the gateway's IAM role and account: kept in `cause` for the logs, not sent to clients.
   accessDeniedException: (_message, cause) =>
     new GatewayError(403, 'The gateway is not allowed to invoke this model on Bedrock (check model access and IAM).', {
-      type: 'permission_denied',
+      kind: 'permission',
       code: 'upstream_access_denied',
       cause,
     }),
   resourceNotFoundException: (_message, cause) =>
     new GatewayError(404, "Bedrock could not find this model's configured modelId in its region.", {
-      type: 'invalid_request_error',
+      kind: 'not_found',
       code: 'upstream_model_not_found',
       cause,
     }),
@@ -60,8 +70,7 @@ const RULES: Record<string, Rule> = {
   modelErrorException: upstream(502, 'upstream_error'),
   modelStreamErrorException: upstream(502, 'upstream_error'),
   internalServerException: upstream(502, 'upstream_error'),
-  abortError: (_message, cause) =>
-    new GatewayError(499, 'The request was cancelled.', { type: 'api_error', code: 'request_cancelled', cause }),
+  abortError: (_message, cause) => new GatewayError(499, 'The request was cancelled.', { kind: 'cancelled', code: 'request_cancelled', cause }),
 };
 
 const RULE_BY_STATUS: Record<number, string> = {
@@ -73,7 +82,6 @@ const RULE_BY_STATUS: Record<number, string> = {
   503: 'serviceUnavailableException',
 };
 
-/** Any failure of a Converse call (SDK exception, stream exception frame, network error) → GatewayError. */
 export function mapBedrockError(err: unknown): GatewayError {
   if (isGatewayError(err)) return err;
   const e = (typeof err === 'object' && err !== null ? err : {}) as SdkErrorLike;
@@ -85,9 +93,4 @@ export function mapBedrockError(err: unknown): GatewayError {
   const key = name.charAt(0).toLowerCase() + name.slice(1);
   const rule = RULES[key] ?? (status !== undefined ? RULES[RULE_BY_STATUS[status] ?? ''] : undefined);
   return rule ? rule(message, err) : upstream(502, 'upstream_error')(message, err);
-}
-
-/** The in-band SSE payload for a failure after the stream has started (`data: {"error":{...}}`). */
-export function streamErrorBody(err: unknown): OpenAIErrorBody {
-  return mapBedrockError(err).toOpenAI();
 }

@@ -1,5 +1,5 @@
 /**
- * OpenAI chat/embeddings wire types as this gateway speaks them (the subset strict SDKs read).
+ * OpenAI chat completions wire types as this gateway speaks them (the subset strict SDKs read).
  * Requests are validated with zod in ./schemas.ts; these are the shapes after validation.
  */
 
@@ -131,23 +131,4 @@ export interface ChatCompletionChunk {
     logprobs: null;
   }>;
   usage?: Usage | null;
-}
-
-export interface EmbeddingsRequest {
-  model: string;
-  input: string | string[] | number[] | number[][];
-  encoding_format?: 'float' | 'base64';
-  dimensions?: number;
-  user?: string;
-}
-
-export interface EmbeddingsResponse {
-  object: 'list';
-  data: Array<{ object: 'embedding'; index: number; embedding: number[] | string }>;
-  model: string;
-  usage: { prompt_tokens: number; total_tokens: number };
-}
-
-export interface OpenAIErrorBody {
-  error: { message: string; type: string; param: string | null; code: string | null };
 }

@@ -1,0 +1,171 @@
+/**
+ * The core path of every chat call, whatever wire API it came in on (OpenAI chat completions, Anthropic messages,
+ * OpenAI responses, the Feishu bot): admission against the key's money, the attachments resolved, the provider
+ * started, and its events relayed while they are folded for the books. Iterating the run's events to the end
+ * settles the call (charged and recorded exactly once) before the iteration finishes; a consumer that stops early
+ * (the client went away) aborts the upstream call and the call is settled as interrupted.
+ *
+ * Everything that can refuse the call — admission, attachments, the upstream's first answer — happens inside
+ * runChat(), before the caller commits a status, so those failures keep their real HTTP status.
+ */
+import { admit, type Reservation } from '../billing/admission.js';
+import { pricesOf } from '../billing/cost.js';
+import { settle, type UsageRecord } from '../billing/settle.js';
+import { asGatewayError, type GatewayError } from '../errors.js';
+import { logger } from '../log.js';
+import { fetchImage } from '../net/safe-fetch.js';
+import { chatProvider } from '../providers/registry.js';
+import type { ApiKey } from '../store/keys.js';
+import type { Model } from '../store/models.js';
+import { type TokenUsage, zeroUsage } from '../usage.js';
+import { type ImageFetcher, resolveAttachments } from './attachments.js';
+import { estimateChatCost, estimatePromptTokens } from './estimate.js';
+import type { ChatEvent, FinishReason } from './events.js';
+import { ChatFold, type ChatResult } from './fold.js';
+import { lastUserPrompt } from './prompt.js';
+import type { ChatRequest } from './request.js';
+
+export interface ChatCall {
+  key: ApiKey;
+  model: Model;
+  request: ChatRequest;
+  requestId: string;
+  /** The session this call belongs to (a client header, or the Feishu chat id). */
+  sessionKey?: string;
+  /** Image URL fetches (default: the SSRF-guarded fetch). */
+  fetchImage?: ImageFetcher;
+}
+
+export interface ChatRun {
+  /** The call's events; a failure after the start arrives as one final `error` event. */
+  events: AsyncIterable<ChatEvent>;
+  /** Stops the upstream call (the client went away); the call is then settled as interrupted. */
+  abort(): void;
+}
+
+export async function runChat(call: ChatCall): Promise<ChatRun> {
+  const { key, model, requestId } = call;
+  const provider = await chatProvider(model.provider);
+  const reservation = await admit(key, estimateChatCost(call.request, pricesOf(model), model.config));
+  const abort = new AbortController();
+  const started = Date.now();
+  const books = new Books(call, reservation, started);
+
+  let upstream: AsyncIterable<ChatEvent>;
+  try {
+    const request = await resolveAttachments(call.request, call.fetchImage ?? defaultFetchImage, abort.signal);
+    upstream = await provider.chat(request, model, { requestId, signal: abort.signal });
+  } catch (e) {
+    await books.refused(e);
+    throw e;
+  }
+  return { events: relay(upstream, books, abort, started), abort: () => abort.abort() };
+}
+
+const defaultFetchImage: ImageFetcher = (url, signal) => fetchImage(url, { signal });
+
+async function* relay(upstream: AsyncIterable<ChatEvent>, books: Books, abort: AbortController, started: number): AsyncGenerator<ChatEvent> {
+  const fold = new ChatFold();
+  let firstByte: number | null = null;
+  let completed = false;
+  let failure: GatewayError | undefined;
+  try {
+    try {
+      for await (const ev of upstream) {
+        firstByte ??= Date.now() - started;
+        fold.add(ev);
+        yield ev;
+      }
+      completed = true;
+    } catch (e) {
+      if (!abort.signal.aborted) failure = asGatewayError(e, books.requestId);
+    }
+  } finally {
+    // Not completed and no failure: the consumer stopped early (or aborted), the upstream call must stop too.
+    if (!completed && !failure) abort.abort();
+    const status: UsageRecord['status'] = completed ? 'ok' : failure ? 'error' : 'interrupted';
+    await books.done(fold.result(), status, failure?.message ?? null, firstByte);
+  }
+  if (failure) yield { type: 'error', error: failure };
+}
+
+/** The call's two ways into the books: refused before any token, or done (ok, failed or interrupted). */
+class Books {
+  readonly requestId: string;
+  private readonly base: Pick<UsageRecord, 'requestId' | 'kind' | 'key' | 'model' | 'sessionKey' | 'prompt' | 'reservation'>;
+
+  constructor(
+    private readonly call: ChatCall,
+    reservation: Reservation,
+    private readonly started: number,
+  ) {
+    this.requestId = call.requestId;
+    this.base = {
+      requestId: call.requestId,
+      kind: 'chat',
+      key: call.key,
+      model: call.model,
+      sessionKey: call.sessionKey,
+      prompt: lastUserPrompt(call.request),
+      reservation,
+    };
+  }
+
+  /** A delivered (or partly delivered) answer. A bookkeeping failure is logged, never turned into a client error. */
+  async done(result: ChatResult, status: UsageRecord['status'], error: string | null, firstByte: number | null): Promise<void> {
+    try {
+      await settle({
+        ...this.base,
+        completion: result.text,
+        reasoning: result.reasoning,
+        toolCalls: result.toolCalls.map((t) => ({ id: t.id, type: 'function', function: { name: t.name, arguments: t.arguments } })),
+        finishReason: result.finishReason ? recordedFinishReason(result.finishReason) : null,
+        usage: status === 'ok' || result.usageReported ? result.usage : billableUsage(result, this.call.request),
+        status,
+        error,
+        firstByteLatency: firstByte,
+        totalLatency: Date.now() - this.started,
+      });
+    } catch (e) {
+      logger.error('failed to settle a call', { requestId: this.requestId, error: e as Error });
+    }
+  }
+
+  /** Refused before any token was produced: nothing is charged, the call is still on record. */
+  async refused(e: unknown): Promise<void> {
+    try {
+      await settle({
+        ...this.base,
+        completion: '',
+        reasoning: '',
+        toolCalls: [],
+        finishReason: null,
+        usage: zeroUsage(),
+        status: 'error',
+        error: asGatewayError(e, this.requestId).message,
+        firstByteLatency: null,
+        totalLatency: Date.now() - this.started,
+      });
+    } catch (err) {
+      logger.error('failed to record a refused call', { requestId: this.requestId, error: err as Error });
+    }
+  }
+}
+
+/** Threads keep OpenAI's finish_reason vocabulary (stop, length, tool_calls, content_filter), whatever the wire API. */
+function recordedFinishReason(reason: FinishReason): string {
+  if (reason === 'max_tokens') return 'length';
+  if (reason === 'tool_use') return 'tool_calls';
+  if (reason === 'content_filter' || reason === 'refusal') return 'content_filter';
+  return 'stop';
+}
+
+/**
+ * An interrupted or failed stream may have no usage from the upstream, which still bills the prompt once it
+ * accepted the request, and whatever it generated: charge the prompt as admission estimated it (text / 3, a flat
+ * amount per image, documents by size) plus what was streamed (≈ 4 characters a token).
+ */
+function billableUsage(result: ChatResult, req: ChatRequest): TokenUsage {
+  const produced = result.text.length + result.reasoning.length + result.toolCalls.reduce((n, t) => n + t.arguments.length, 0);
+  return { ...zeroUsage(), inputTokens: estimatePromptTokens(req), outputTokens: Math.ceil(produced / 4) };
+}

@@ -1,0 +1,69 @@
+/**
+ * The core path of an embeddings call: admission against the key's money, the provider, and settlement (input
+ * tokens only) — the same books as chat. A call that fails is still on record, uncharged.
+ */
+import { admit } from '../billing/admission.js';
+import { costOf, pricesOf } from '../billing/cost.js';
+import { settle, type UsageRecord } from '../billing/settle.js';
+import { asGatewayError } from '../errors.js';
+import { logger } from '../log.js';
+import type { Money } from '../money.js';
+import { embeddingsProvider } from '../providers/registry.js';
+import type { EmbeddingsRequest, EmbeddingsResult } from '../providers/types.js';
+import type { ApiKey } from '../store/keys.js';
+import type { Model } from '../store/models.js';
+import { zeroUsage } from '../usage.js';
+
+export interface EmbeddingsCall {
+  key: ApiKey;
+  model: Model;
+  request: EmbeddingsRequest;
+  requestId: string;
+  sessionKey?: string;
+}
+
+/** Text / 3 plus one per input, at the input price: generous, held in reserve while the call runs. */
+export function estimateEmbeddingsCost(inputs: string[], prices: ReturnType<typeof pricesOf>): Money {
+  const chars = inputs.reduce((n, t) => n + t.length, 0);
+  return costOf({ ...zeroUsage(), inputTokens: Math.ceil(chars / 3) + inputs.length }, prices);
+}
+
+export async function runEmbeddings(call: EmbeddingsCall): Promise<EmbeddingsResult> {
+  const started = Date.now();
+  const provider = await embeddingsProvider(call.model.provider);
+  const reservation = await admit(call.key, estimateEmbeddingsCost(call.request.inputs, pricesOf(call.model)));
+  const base: Omit<UsageRecord, 'usage' | 'status' | 'error' | 'firstByteLatency' | 'totalLatency'> = {
+    requestId: call.requestId,
+    kind: 'embeddings',
+    key: call.key,
+    model: call.model,
+    sessionKey: call.sessionKey,
+    prompt: call.request.inputs.join('\n'),
+    completion: '',
+    reasoning: '',
+    toolCalls: [],
+    finishReason: null,
+    reservation,
+  };
+  const abort = new AbortController();
+  let result: EmbeddingsResult;
+  try {
+    result = await provider.embed(call.request, call.model, { requestId: call.requestId, signal: abort.signal });
+  } catch (e) {
+    const err = asGatewayError(e, call.requestId);
+    await settle({ ...base, usage: zeroUsage(), status: 'error', error: err.message, firstByteLatency: null, totalLatency: Date.now() - started }).catch(
+      (settleError: unknown) => logger.error('failed to record a failed embeddings call', { error: settleError as Error }),
+    );
+    throw err;
+  }
+  const elapsed = Date.now() - started;
+  await settle({
+    ...base,
+    usage: { ...result.usage, outputTokens: 0 },
+    status: 'ok',
+    error: null,
+    firstByteLatency: elapsed,
+    totalLatency: elapsed,
+  });
+  return result;
+}

@@ -1,0 +1,72 @@
+import { randomUUID } from 'node:crypto';
+import { authenticate } from '../../auth/authenticate.js';
+import { resolveModelForKey } from '../../auth/model-access.js';
+import { foldEvents } from '../../chat/fold.js';
+import { type ChatRun, runChat } from '../../chat/pipeline.js';
+import { config } from '../../config.js';
+import { asGatewayError } from '../../errors.js';
+import { parse } from '../../http/validate.js';
+import { jsonResponse, type V1Request, type V1Response } from '../http.js';
+import { openAIErrorBody, openAIErrorResponse } from '../openai/errors.js';
+import { sessionKeyOf } from '../session.js';
+import { SSE_HEADERS, SseStream } from '../sse.js';
+import { decodeChatCompletion } from './decode.js';
+import { type CompletionMeta, encodeChatCompletion, OpenAIChatChunkEncoder } from './encode.js';
+import { chatCompletionSchema } from './schemas.js';
+import type { ChatCompletionRequest } from './types.js';
+
+/**
+ * POST /v1/chat/completions. Everything that can refuse the call — auth, validation, model, permission, quota,
+ * and the upstream's first answer — happens before a status is committed, so those failures are real HTTP
+ * errors. After `200 text/event-stream`, a failure can only be an in-band error frame.
+ */
+export async function chatCompletions(input: V1Request): Promise<V1Response> {
+  try {
+    // The key lookup is I/O: validate the body while it is in flight. A bad key still wins over a bad body (401).
+    const keyLookup = authenticate(input.headers);
+    keyLookup.catch(() => undefined);
+    let req: ChatCompletionRequest;
+    try {
+      req = parse(chatCompletionSchema, input.body);
+    } catch (e) {
+      await keyLookup;
+      throw e;
+    }
+    const key = await keyLookup;
+    const model = await resolveModelForKey(key, req.model);
+    const request = decodeChatCompletion(req);
+    const run = await runChat({ key, model, request, requestId: input.requestId, sessionKey: sessionKeyOf(input.headers) });
+    const meta: CompletionMeta = { id: `chatcmpl-${input.requestId || randomUUID()}`, created: Math.floor(Date.now() / 1000), model: req.model };
+    if (!req.stream) {
+      return jsonResponse(200, encodeChatCompletion(await foldEvents(run.events), meta), { 'x-request-id': input.requestId });
+    }
+    const body = new SseStream(config().sseKeepAliveMs);
+    body.onAbort = () => run.abort();
+    body.settled = pump(run, body, new OpenAIChatChunkEncoder(meta, req.stream_options?.include_usage === true));
+    return { statusCode: 200, headers: { ...SSE_HEADERS, 'x-request-id': input.requestId }, body };
+  } catch (e) {
+    return openAIErrorResponse(asGatewayError(e, input.requestId), input.requestId);
+  }
+}
+
+/**
+ * Relays events as chunks as they come. The run settles the call (charged and recorded) before its events end, so
+ * the closing `[DONE]` follows the books: a client that checks its balance or thread right after sees this call.
+ */
+async function pump(run: ChatRun, body: SseStream, encoder: OpenAIChatChunkEncoder): Promise<void> {
+  let failed = false;
+  for await (const ev of run.events) {
+    if (body.destroyed) break;
+    if (ev.type === 'error') {
+      body.data(openAIErrorBody(ev.error));
+      failed = true;
+      continue;
+    }
+    for (const chunk of encoder.encode(ev)) body.data(chunk);
+  }
+  if (!failed && !body.destroyed) {
+    for (const chunk of encoder.end()) body.data(chunk);
+    body.data('[DONE]');
+  }
+  body.close();
+}
