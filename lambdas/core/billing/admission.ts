@@ -2,7 +2,8 @@ import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { currentMonth } from '../clock.js';
 import { moneyAttr, type Money } from '../money.js';
 import { errors } from '../errors.js';
-import { type ApiKey, fromItem, getKeyById, getKeyHashById, keyPk, KEY_SK } from '../store/keys.js';
+import { type ApiKey, fromItem, getKeyById, getKeyHashById } from '../store/keys.js';
+import { itemKeys } from '../store/table-keys.js';
 import { db, isConditionFailure, tableName } from '../store/table.js';
 import { spendable } from './allowance.js';
 
@@ -37,7 +38,7 @@ export async function admit(key: ApiKey, estimate: Money): Promise<Reservation> 
       await db().send(
         new UpdateCommand({
           TableName: tableName(),
-          Key: { pk: keyPk(current.hash), sk: KEY_SK },
+          Key: itemKeys.apiKey(current.hash),
           UpdateExpression: 'ADD reserved :e, rev :one',
           ConditionExpression:
             'fee_month = :fm AND month_quota = :q AND month_fee <= :mfMax AND balance >= :bMin AND (attribute_not_exists(reserved) OR reserved < :limit)',
@@ -75,7 +76,7 @@ export async function release(r: Reservation): Promise<void> {
     await db().send(
       new UpdateCommand({
         TableName: tableName(),
-        Key: { pk: keyPk(hash), sk: KEY_SK },
+        Key: itemKeys.apiKey(hash),
         UpdateExpression: 'ADD reserved :neg, rev :one',
         ConditionExpression: 'attribute_exists(pk)',
         ExpressionAttributeValues: { ':neg': moneyAttr(-r.amount), ':one': 1 },

@@ -4,11 +4,12 @@ import { logger } from '../log.js';
 import { emitCallMetrics } from '../metrics.js';
 import { moneyAttr, type Money } from '../money.js';
 import type { TokenUsage } from '../usage.js';
-import { type ApiKey, fromItem, getKeyByHash, getKeyById, keyPk, KEY_SK } from '../store/keys.js';
+import { type ApiKey, fromItem, getKeyByHash, getKeyById } from '../store/keys.js';
+import { itemKeys } from '../store/table-keys.js';
 import type { Model } from '../store/models.js';
 import { nextId } from '../store/counters.js';
 import { cancellationCodes, db, nowIso, tableName } from '../store/table.js';
-import { sessionIdFor, sessionPk } from '../records/sessions.js';
+import { sessionIdFor } from '../records/sessions.js';
 import { threadItem, type Thread } from '../records/threads.js';
 import { capJson, capText } from '../records/limits.js';
 import { statsUpdate } from '../records/stats.js';
@@ -53,7 +54,7 @@ export async function settle(rec: UsageRecord): Promise<{ threadId: number; fee:
     // The one place a reservation is given back when settlement fails — unless the charge did land (a lost
     // response to a committed transaction), in which case it was released by that very transaction.
     const landed = await db()
-      .send(new GetCommand({ TableName: tableName(), Key: { pk: `CHARGE#${rec.requestId}`, sk: 'CHARGE' }, ConsistentRead: true }))
+      .send(new GetCommand({ TableName: tableName(), Key: itemKeys.charge(rec.requestId), ConsistentRead: true }))
       .then((r) => r.Item !== undefined)
       .catch(() => true);
     if (!landed) await release(rec.reservation).catch((err) => logger.error('failed to release a reservation', { error: err as Error }));
@@ -102,8 +103,7 @@ async function chargeAndRecord(rec: UsageRecord): Promise<{ threadId: number; fe
         Put: {
           TableName: tableName(),
           Item: {
-            pk: `CHARGE#${rec.requestId}`,
-            sk: 'CHARGE',
+            ...itemKeys.charge(rec.requestId),
             type: 'charge',
             thread_id: threadId,
             ttl: Math.floor(Date.now() / 1000) + CHARGE_MARKER_TTL_S,
@@ -122,7 +122,7 @@ async function chargeAndRecord(rec: UsageRecord): Promise<{ threadId: number; fe
       items.push({
         Update: {
           TableName: tableName(),
-          Key: { pk: sessionPk(sessionId), sk: 'SESSION' },
+          Key: itemKeys.session(sessionId),
           UpdateExpression: 'ADD tokens_in :i, tokens_out :o, fee :f, thread_count :one SET updated_at = :now',
           ExpressionAttributeValues: { ':i': promptTokens, ':o': rec.usage.outputTokens, ':f': moneyAttr(fee), ':now': now, ':one': 1 },
         },
@@ -148,7 +148,7 @@ async function chargeAndRecord(rec: UsageRecord): Promise<{ threadId: number; fe
       if (codes[0] === 'ConditionalCheckFailed') {
         logger.info('request already charged', { requestId: rec.requestId });
         const marker = await db().send(
-          new GetCommand({ TableName: tableName(), Key: { pk: `CHARGE#${rec.requestId}`, sk: 'CHARGE' }, ConsistentRead: true }),
+          new GetCommand({ TableName: tableName(), Key: itemKeys.charge(rec.requestId), ConsistentRead: true }),
         );
         return { threadId: Number(marker.Item?.thread_id ?? threadId), fee };
       }
@@ -216,7 +216,7 @@ export function chargeKeyUpdate(key: ApiKey, fee: Money, month: string, reserved
   return {
     Update: {
       TableName: tableName(),
-      Key: { pk: keyPk(key.hash), sk: KEY_SK },
+      Key: itemKeys.apiKey(key.hash),
       UpdateExpression: `SET ${set} ADD total_fee :fee, reserved :release, rev :one`,
       ConditionExpression: `${condition} AND month_quota = :q`,
       ExpressionAttributeValues: values,

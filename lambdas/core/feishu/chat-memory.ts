@@ -14,6 +14,7 @@
  */
 import { GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { db, nowIso, tableName } from '../store/table.js';
+import { feishuTurnRange, itemKeys } from '../store/table-keys.js';
 
 export interface Turn {
   user: string;
@@ -29,23 +30,22 @@ export interface MemoryOptions {
 /** Stored texts are capped so an item stays far below DynamoDB's 400 KB. */
 export const MAX_STORED_CHARS = 16_000;
 
-const pk = (botId: number, chatId: string) => `FEISHUCHAT#${botId}#${chatId}`;
-const turnSk = (at: number, messageId: string) => `TURN#${String(at).padStart(13, '0')}#${messageId}`;
 const cap = (s: string) => (s.length > MAX_STORED_CHARS ? `${s.slice(0, MAX_STORED_CHARS)}…` : s);
 
 /** The last `maxTurns` exchanges within the window and after the last reset, oldest first. */
 export async function loadTurns(botId: number, chatId: string, opts: MemoryOptions, now = Date.now()): Promise<Turn[]> {
   if (opts.maxTurns <= 0) return [];
   const state = await db().send(
-    new GetCommand({ TableName: tableName(), Key: { pk: pk(botId, chatId), sk: 'RESET' }, ConsistentRead: true }),
+    new GetCommand({ TableName: tableName(), Key: itemKeys.feishuChatReset(botId, chatId), ConsistentRead: true }),
   );
   const resetAt = Number(state.Item?.reset_at ?? 0);
   const from = Math.max(now - opts.windowMs, resetAt + 1, 0);
+  const range = feishuTurnRange(botId, chatId, from);
   const out = await db().send(
     new QueryCommand({
       TableName: tableName(),
       KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
-      ExpressionAttributeValues: { ':pk': pk(botId, chatId), ':from': turnSk(from, ''), ':to': 'TURN#~' },
+      ExpressionAttributeValues: { ':pk': range.pk, ':from': range.from, ':to': range.to },
       ScanIndexForward: false,
       Limit: opts.maxTurns,
       ConsistentRead: true,
@@ -69,8 +69,7 @@ export async function appendTurn(
     new PutCommand({
       TableName: tableName(),
       Item: {
-        pk: pk(botId, chatId),
-        sk: turnSk(now, turn.messageId),
+        ...itemKeys.feishuChatTurn(botId, chatId, now, turn.messageId),
         type: 'feishu-turn',
         at: now,
         user: cap(turn.user),
@@ -87,7 +86,7 @@ export async function resetChat(botId: number, chatId: string, now = Date.now())
   await db().send(
     new PutCommand({
       TableName: tableName(),
-      Item: { pk: pk(botId, chatId), sk: 'RESET', type: 'feishu-reset', reset_at: now, updated_at: nowIso() },
+      Item: { ...itemKeys.feishuChatReset(botId, chatId), type: 'feishu-reset', reset_at: now, updated_at: nowIso() },
     }),
   );
 }

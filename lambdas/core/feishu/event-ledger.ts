@@ -15,12 +15,13 @@
  */
 import { DeleteCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { db, isConditionFailure, nowIso, tableName } from '../store/table.js';
+import { itemKeys } from '../store/table-keys.js';
 
 export const EVENT_TTL_SECONDS = 24 * 3600;
 /** Longer than the worker Lambda's timeout (5 min), so a live worker never loses its claim. */
 export const WORKER_LEASE_MS = 6 * 60_000;
 
-const key = (botId: number, eventId: string) => ({ pk: `FEISHUEVENT#${botId}#${eventId}`, sk: 'EVENT' });
+const key = itemKeys.feishuEvent;
 const epochSeconds = (ms: number) => Math.floor(ms / 1000);
 
 /** Webhook side: true when this delivery is the first of the event (false: a duplicate, to be acknowledged only). */

@@ -1,5 +1,6 @@
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
-import { db, pad, queryAll, tableName } from '../store/table.js';
+import { db, queryAll, tableName } from '../store/table.js';
+import { type CountKind, indexKeys, itemKeys, partitions } from '../store/table-keys.js';
 
 /**
  * Exact list totals without counting items: one small counter item per key and kind, written in the same
@@ -10,33 +11,33 @@ import { db, pad, queryAll, tableName } from '../store/table.js';
  * A key's total is one GetItem; the total over all keys is one Query over the small gsi1 partition (one item per
  * key that ever recorded anything). Counter items survive key deletion, as the records they count do.
  */
-export type CountKind = 'THREADS' | 'SESSIONS';
-
-const countPk = (keyId: number) => `KEYCOUNT#${keyId}`;
+export type { CountKind } from '../store/table-keys.js';
 
 /** The transaction item that adds one record of `kind` for `keyId`. */
 export function countUpdate(kind: CountKind, keyId: number) {
+  const index = indexKeys.count(keyId, kind);
   return {
     Update: {
       TableName: tableName(),
-      Key: { pk: countPk(keyId), sk: kind },
+      Key: itemKeys.count(keyId, kind),
       UpdateExpression: 'SET #type = :type, key_id = :k, gsi1pk = :gp, gsi1sk = :gs ADD n :one',
       ExpressionAttributeNames: { '#type': 'type' },
-      ExpressionAttributeValues: { ':type': 'count', ':k': keyId, ':gp': `${kind.slice(0, -1)}COUNTS`, ':gs': pad(keyId), ':one': 1 },
+      ExpressionAttributeValues: { ':type': 'count', ':k': keyId, ':gp': index.gsi1pk, ':gs': index.gsi1sk, ':one': 1 },
     },
   };
 }
 
 export async function countForKey(kind: CountKind, keyId: number): Promise<number> {
-  const out = await db().send(new GetCommand({ TableName: tableName(), Key: { pk: countPk(keyId), sk: kind } }));
+  const out = await db().send(new GetCommand({ TableName: tableName(), Key: itemKeys.count(keyId, kind) }));
   return Number(out.Item?.n ?? 0);
 }
 
 export async function countAll(kind: CountKind): Promise<number> {
+  const p = partitions.counts(kind);
   const items = await queryAll<{ n?: number }>({
-    IndexName: 'gsi1',
-    KeyConditionExpression: 'gsi1pk = :p',
-    ExpressionAttributeValues: { ':p': `${kind.slice(0, -1)}COUNTS` },
+    IndexName: p.index,
+    KeyConditionExpression: `${p.index}pk = :p`,
+    ExpressionAttributeValues: { ':p': p.pk },
     ProjectionExpression: 'n',
   });
   return items.reduce((sum, i) => sum + Number(i.n ?? 0), 0);

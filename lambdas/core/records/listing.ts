@@ -1,6 +1,7 @@
 import { config } from '../config.js';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { db, pad, tableName } from '../store/table.js';
+import { db, tableName } from '../store/table.js';
+import { type IndexName, type IndexPartition, pad } from '../store/table-keys.js';
 
 /**
  * Reading records a page at a time from one GSI partition (never a Scan). Two modes:
@@ -13,13 +14,19 @@ import { db, pad, tableName } from '../store/table.js';
  *
  * Sort keys of record indexes are pad(id), so an id cursor is a key condition, not a filter.
  */
-export type Index = 'gsi1' | 'gsi2' | 'gsi3';
+export type Index = IndexName;
 
-export interface Partition {
-  index: Index;
-  pk: string;
+export interface Partition extends IndexPartition {
   /** true: oldest first (threads of one session); false: newest first. */
   ascending: boolean;
+}
+
+/** One page of records, with its total (and, for q searches, how much was read). */
+export interface RecordPage<T> {
+  items: T[];
+  total: number;
+  /** Present for q searches: how much was read, and whether the whole partition was covered. */
+  search?: { scanned: number; complete: boolean; next_cursor: number | null };
 }
 
 export interface Filter {

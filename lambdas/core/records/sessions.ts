@@ -1,10 +1,10 @@
 import { GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { countAll, countForKey, countUpdate } from './counts.js';
-import { listPage, searchBudget, searchWindow, type Partition } from './listing.js';
-import type { RecordPage } from './threads.js';
+import { listPage, type Partition, type RecordPage, searchBudget, searchWindow } from './listing.js';
 import { money, type Money } from '../money.js';
 import { nextId } from '../store/counters.js';
-import { cancellationCodes, db, nowIso, pad, tableName } from '../store/table.js';
+import { cancellationCodes, db, nowIso, tableName } from '../store/table.js';
+import { indexKeys, itemKeys, partitions } from '../store/table-keys.js';
 
 /** A conversation named by the client's `Session-Id` header, per key. Totals grow with every charged thread. */
 export interface Session {
@@ -21,8 +21,6 @@ export interface Session {
   updatedAt: string;
 }
 
-export const sessionPk = (id: number) => `SESSION#${id}`;
-const pointerPk = (keyId: number, sessionKey: string) => `SESSIONKEY#${keyId}#${sessionKey}`;
 
 export function sessionFromItem(item: Record<string, unknown>): Session {
   return {
@@ -40,13 +38,13 @@ export function sessionFromItem(item: Record<string, unknown>): Session {
 }
 
 export async function getSession(id: number): Promise<Session | undefined> {
-  const out = await db().send(new GetCommand({ TableName: tableName(), Key: { pk: sessionPk(id), sk: 'SESSION' } }));
+  const out = await db().send(new GetCommand({ TableName: tableName(), Key: itemKeys.session(id) }));
   return out.Item ? sessionFromItem(out.Item) : undefined;
 }
 
 /** The session id for (key, Session-Id), created on first use with a title from the first prompt. */
 export async function sessionIdFor(keyId: number, sessionKey: string, firstPrompt: string): Promise<number> {
-  const pointer = { pk: pointerPk(keyId, sessionKey), sk: 'SESSIONKEY' };
+  const pointer = itemKeys.sessionPointer(keyId, sessionKey);
   const found = await db().send(new GetCommand({ TableName: tableName(), Key: pointer, ConsistentRead: true }));
   if (found.Item) return Number(found.Item.session_id);
   const id = await nextId('session');
@@ -67,8 +65,7 @@ export async function sessionIdFor(keyId: number, sessionKey: string, firstPromp
               Put: {
                 TableName: tableName(),
                 Item: {
-                  pk: sessionPk(id),
-                  sk: 'SESSION',
+                  ...itemKeys.session(id),
                   type: 'session',
                   id,
                   key_id: keyId,
@@ -81,10 +78,7 @@ export async function sessionIdFor(keyId: number, sessionKey: string, firstPromp
                   thread_count: 0,
                   created_at: now,
                   updated_at: now,
-                  gsi1pk: 'SESSIONS',
-                  gsi1sk: pad(id),
-                  gsi2pk: `SESSIONS#KEY#${keyId}`,
-                  gsi2sk: pad(id),
+                  ...indexKeys.session(id, keyId),
                 },
               },
             },
@@ -123,8 +117,8 @@ export interface SessionQuery {
 export async function listSessions(query: SessionQuery): Promise<RecordPage<Session>> {
   const partition: Partition =
     query.keyId === undefined
-      ? { index: 'gsi1', pk: 'SESSIONS', ascending: false }
-      : { index: 'gsi2', pk: `SESSIONS#KEY#${query.keyId}`, ascending: false };
+      ? { ...partitions.sessions, ascending: false }
+      : { ...partitions.sessionsOfKey(query.keyId), ascending: false };
   if (query.q) {
     const w = await searchWindow(
       partition,

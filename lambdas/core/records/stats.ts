@@ -1,17 +1,18 @@
 import { money, moneyAttr, type Money } from '../money.js';
 import type { TokenUsage } from '../usage.js';
 import { queryAll, tableName } from '../store/table.js';
+import { indexKeys, itemKeys, partitions } from '../store/table-keys.js';
 
 /**
  * Daily usage aggregates, one item per (day, key, model), updated inside the charging transaction so that
  * statistics never need to scan threads. Listed by day range through gsi1 (`STATS`, `<day>#…`).
  */
 export function statsUpdate(a: { day: string; keyId: number; model: string; usage: TokenUsage; fee: Money }) {
-  const sk = `KEY#${a.keyId}#MODEL#${a.model}`;
+  const index = indexKeys.stat(a.day, a.keyId, a.model);
   return {
     Update: {
       TableName: tableName(),
-      Key: { pk: `STAT#${a.day}`, sk },
+      Key: itemKeys.stat(a.day, a.keyId, a.model),
       UpdateExpression:
         'SET #day = :day, key_id = :k, model = :m, gsi1pk = :gp, gsi1sk = :gs, #type = :type ADD requests :one, tokens_in :i, tokens_out :o, tokens_cache_read :cr, tokens_cache_write :cw, fee :f',
       ExpressionAttributeNames: { '#day': 'day', '#type': 'type' },
@@ -19,8 +20,8 @@ export function statsUpdate(a: { day: string; keyId: number; model: string; usag
         ':day': a.day,
         ':k': a.keyId,
         ':m': a.model,
-        ':gp': 'STATS',
-        ':gs': `${a.day}#${sk}`,
+        ':gp': index.gsi1pk,
+        ':gs': index.gsi1sk,
         ':type': 'stat',
         ':one': 1,
         ':i': a.usage.inputTokens,
@@ -64,10 +65,12 @@ function statFromItem(item: Record<string, unknown>): StatRow {
  * `<to>#~`. Reads one small item per (day, key, model) that saw traffic — never a thread.
  */
 export async function listStats(range: { from: string; to: string }): Promise<StatRow[]> {
+  const r = partitions.statsRange(range.from, range.to);
+  const rangeValues = { ':from': r.from, ':to': r.to };
   const items = await queryAll<Record<string, unknown>>({
-    IndexName: 'gsi1',
+    IndexName: partitions.stats.index,
     KeyConditionExpression: 'gsi1pk = :p AND gsi1sk BETWEEN :from AND :to',
-    ExpressionAttributeValues: { ':p': 'STATS', ':from': `${range.from}#`, ':to': `${range.to}#~` },
+    ExpressionAttributeValues: { ':p': partitions.stats.pk, ...rangeValues },
   });
   return items.map(statFromItem);
 }

@@ -1,9 +1,12 @@
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { money, moneyAttr, type Money } from '../money.js';
-import { db, pad, tableName } from '../store/table.js';
+import { db, tableName } from '../store/table.js';
+import { indexKeys, itemKeys, partitions } from '../store/table-keys.js';
 import { countAll, countForKey } from './counts.js';
-import { listPage, searchBudget, searchWindow, type Partition } from './listing.js';
+import { listPage, type Partition, type RecordPage, searchBudget, searchWindow } from './listing.js';
 import { getSession } from './sessions.js';
+
+export type { RecordPage } from './listing.js';
 
 /** One recorded call (completion or embeddings): what was asked, answered, used and charged. */
 export interface Thread {
@@ -33,12 +36,10 @@ export interface Thread {
   createdAt: string;
 }
 
-export const threadPk = (id: number) => `THREAD#${id}`;
 
 export function threadItem(t: Thread): Record<string, unknown> {
   return {
-    pk: threadPk(t.id),
-    sk: 'THREAD',
+    ...itemKeys.thread(t.id),
     type: 'thread',
     id: t.id,
     request_id: t.requestId,
@@ -66,11 +67,7 @@ export function threadItem(t: Thread): Record<string, unknown> {
     created_at: t.createdAt,
     // Lower-cased copy for q search (see docs/data-model.md, "Search and listing cost").
     search: searchText(t.prompt, t.completion),
-    gsi1pk: 'THREADS',
-    gsi1sk: pad(t.id),
-    gsi2pk: `THREADS#KEY#${t.keyId}`,
-    gsi2sk: pad(t.id),
-    ...(t.sessionId === null ? {} : { gsi3pk: `THREADS#SESSION#${t.sessionId}`, gsi3sk: pad(t.id) }),
+    ...indexKeys.thread(t.id, t.keyId, t.sessionId),
   };
 }
 
@@ -104,7 +101,7 @@ export function threadFromItem(item: Record<string, unknown>): Thread {
 }
 
 export async function getThread(id: number): Promise<Thread | undefined> {
-  const out = await db().send(new GetCommand({ TableName: tableName(), Key: { pk: threadPk(id), sk: 'THREAD' } }));
+  const out = await db().send(new GetCommand({ TableName: tableName(), Key: itemKeys.thread(id) }));
   return out.Item ? threadFromItem(out.Item) : undefined;
 }
 
@@ -126,12 +123,6 @@ export interface ThreadQuery {
   cursor?: number;
 }
 
-export interface RecordPage<T> {
-  items: T[];
-  total: number;
-  /** Present for q searches: how much was read, and whether the whole partition was covered. */
-  search?: { scanned: number; complete: boolean; next_cursor: number | null };
-}
 
 /**
  * Threads of one session (oldest first), of one key, or of everyone (newest first), always from a GSI partition:
@@ -143,14 +134,14 @@ export async function listThreads(query: ThreadQuery): Promise<RecordPage<Thread
   if (query.sessionId !== undefined) {
     const session = await getSession(query.sessionId);
     if (!session || (query.keyId !== undefined && session.keyId !== query.keyId)) return { items: [], total: 0 };
-    partition = { index: 'gsi3', pk: `THREADS#SESSION#${query.sessionId}`, ascending: true };
+    partition = { ...partitions.threadsOfSession(query.sessionId), ascending: true };
     total = async () => session.threadCount;
   } else if (query.keyId !== undefined) {
-    partition = { index: 'gsi2', pk: `THREADS#KEY#${query.keyId}`, ascending: false };
+    partition = { ...partitions.threadsOfKey(query.keyId), ascending: false };
     const keyId = query.keyId;
     total = () => countForKey('THREADS', keyId);
   } else {
-    partition = { index: 'gsi1', pk: 'THREADS', ascending: false };
+    partition = { ...partitions.threads, ascending: false };
     total = () => countAll('THREADS');
   }
   if (query.q) {

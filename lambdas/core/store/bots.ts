@@ -1,7 +1,8 @@
 import { DeleteCommand, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { errors } from '../errors.js';
 import { nextId } from './counters.js';
-import { db, isConditionFailure, nowIso, pad, queryAll, tableName } from './table.js';
+import { db, isConditionFailure, nowIso, queryIndex, tableName } from './table.js';
+import { indexKeys, itemKeys, partitions } from './table-keys.js';
 
 /**
  * A Feishu / Lark bot: which app it is (appId, appSecret), how its webhook is verified (verificationToken,
@@ -33,8 +34,6 @@ export interface FeishuBot {
   updatedAt: string;
 }
 
-export const botPk = (id: number) => `BOT#${id}`;
-const BOT_SK = 'BOT';
 
 const strOrNull = (v: unknown): string | null => (typeof v === 'string' && v !== '' ? v : null);
 
@@ -60,8 +59,7 @@ function fromItem(item: Record<string, unknown>): FeishuBot {
 
 function toItem(b: FeishuBot): Record<string, unknown> {
   return {
-    pk: botPk(b.id),
-    sk: BOT_SK,
+    ...itemKeys.bot(b.id),
     type: 'bot',
     id: b.id,
     name: b.name,
@@ -78,13 +76,12 @@ function toItem(b: FeishuBot): Record<string, unknown> {
     system_prompt: b.systemPrompt,
     created_at: b.createdAt,
     updated_at: b.updatedAt,
-    gsi1pk: 'BOTS',
-    gsi1sk: pad(b.id),
+    ...indexKeys.bot(b.id),
   };
 }
 
 export async function getBot(id: number): Promise<FeishuBot | undefined> {
-  const out = await db().send(new GetCommand({ TableName: tableName(), Key: { pk: botPk(id), sk: BOT_SK }, ConsistentRead: true }));
+  const out = await db().send(new GetCommand({ TableName: tableName(), Key: itemKeys.bot(id), ConsistentRead: true }));
   return out.Item ? fromItem(out.Item) : undefined;
 }
 
@@ -96,11 +93,7 @@ export async function requireBot(id: number): Promise<FeishuBot> {
 
 /** All bots (an admin-sized partition), filtered in memory by name, appId or model. */
 export async function listBots(q?: string): Promise<FeishuBot[]> {
-  const items = await queryAll<Record<string, unknown>>({
-    IndexName: 'gsi1',
-    KeyConditionExpression: 'gsi1pk = :p',
-    ExpressionAttributeValues: { ':p': 'BOTS' },
-  });
+  const items = await queryIndex<Record<string, unknown>>(partitions.bots);
   const needle = q?.toLowerCase();
   return items
     .map(fromItem)
@@ -139,7 +132,7 @@ export async function replaceBot(existing: FeishuBot, input: BotInput): Promise<
 export async function deleteBot(id: number): Promise<void> {
   try {
     await db().send(
-      new DeleteCommand({ TableName: tableName(), Key: { pk: botPk(id), sk: BOT_SK }, ConditionExpression: 'attribute_exists(pk)' }),
+      new DeleteCommand({ TableName: tableName(), Key: itemKeys.bot(id), ConditionExpression: 'attribute_exists(pk)' }),
     );
   } catch (e) {
     if (isConditionFailure(e)) throw errors.notFound(`Bot ${id} not found.`);

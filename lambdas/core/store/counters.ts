@@ -1,5 +1,6 @@
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { db, tableName } from './table.js';
+import { itemKeys } from './table-keys.js';
 
 export type CounterName = 'apikey' | 'group' | 'model' | 'payment' | 'session' | 'thread' | 'bot';
 
@@ -8,7 +9,7 @@ export async function nextId(name: CounterName): Promise<number> {
   const out = await db().send(
     new UpdateCommand({
       TableName: tableName(),
-      Key: { pk: `COUNTER#${name}`, sk: 'COUNTER' },
+      Key: itemKeys.counter(name),
       UpdateExpression: 'ADD #v :one',
       ExpressionAttributeNames: { '#v': 'value' },
       ExpressionAttributeValues: { ':one': 1 },

@@ -1,15 +1,12 @@
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { db, isConditionFailure, nowIso, queryAll, tableName } from './table.js';
+import { db, isConditionFailure, nowIso, queryIndex, tableName } from './table.js';
+import { partitions } from './table-keys.js';
 
 /** After a group is deleted: keys and models that named it lose the reference. */
 export async function detachGroup(groupId: number): Promise<void> {
-  for (const index of ['APIKEYS', 'MODELS']) {
-    const items = await queryAll<{ pk: string; sk: string }>({
-      IndexName: 'gsi1',
-      KeyConditionExpression: 'gsi1pk = :p',
-      FilterExpression: 'group_id = :g',
-      ExpressionAttributeValues: { ':p': index, ':g': groupId },
-    });
+  for (const partition of [partitions.apiKeys, partitions.models]) {
+    const isKey = partition === partitions.apiKeys;
+    const items = await queryIndex<{ pk: string; sk: string }>(partition, { expression: 'group_id = :g', values: { ':g': groupId } });
     for (const item of items) {
       try {
         await db().send(
@@ -17,10 +14,10 @@ export async function detachGroup(groupId: number): Promise<void> {
             TableName: tableName(),
             Key: { pk: item.pk, sk: item.sk },
             UpdateExpression:
-              index === 'APIKEYS' ? 'SET group_id = :null, updated_at = :now, rev = rev + :one' : 'SET group_id = :null, updated_at = :now',
+              isKey ? 'SET group_id = :null, updated_at = :now, rev = rev + :one' : 'SET group_id = :null, updated_at = :now',
             ConditionExpression: 'attribute_exists(pk) AND group_id = :g',
             ExpressionAttributeValues:
-              index === 'APIKEYS'
+              isKey
                 ? { ':null': null, ':now': nowIso(), ':g': groupId, ':one': 1 }
                 : { ':null': null, ':now': nowIso(), ':g': groupId },
           }),

@@ -1,26 +1,15 @@
 import { BatchGetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { errors } from '../errors.js';
 import { bumpCacheEpoch } from './cache-epoch.js';
-import { keyIdPk, KEYID_SK } from './keys.js';
-import { groupPk } from './groups.js';
-import { modelPk } from './models.js';
-import { cancellationCodes, db, nowIso, pad, queryAll, tableName } from './table.js';
+import { cancellationCodes, db, nowIso, queryAll, tableName } from './table.js';
+import { GRANT_SK_PREFIX, type Grantee, itemKeys } from './table-keys.js';
 
 /**
  * Model grants. A grant is two items written together: the forward one under the grantee's partition
  * (`GROUP#g` or `KEYID#k`, sk `GRANT#MODEL#<m>`) answers "may this key use M" with one BatchGet; the reverse one
  * under `MODEL#m` (sk `GRANTEE#GROUP#<g>` / `GRANTEE#KEY#<k>`) lets a model's deletion remove all its grants.
  */
-export type Grantee = { kind: 'group'; id: number } | { kind: 'key'; id: number };
-
-function granteePk(g: Grantee): string {
-  return g.kind === 'group' ? groupPk(g.id) : keyIdPk(g.id);
-}
-function granteeSk(g: Grantee): string {
-  return g.kind === 'group' ? 'GROUP' : KEYID_SK;
-}
-const grantSk = (modelId: number) => `GRANT#MODEL#${pad(modelId)}`;
-const reverseSk = (g: Grantee) => `GRANTEE#${g.kind === 'group' ? 'GROUP' : 'KEY'}#${pad(g.id)}`;
+export type { Grantee } from './table-keys.js';
 const label = (g: Grantee) => (g.kind === 'group' ? `Group ${g.id}` : `API key ${g.id}`);
 
 export async function bindModel(g: Grantee, modelId: number): Promise<void> {
@@ -32,14 +21,14 @@ export async function bindModel(g: Grantee, modelId: number): Promise<void> {
           {
             ConditionCheck: {
               TableName: tableName(),
-              Key: { pk: granteePk(g), sk: granteeSk(g) },
+              Key: itemKeys.grantee(g),
               ConditionExpression: 'attribute_exists(pk)',
             },
           },
           {
             ConditionCheck: {
               TableName: tableName(),
-              Key: { pk: modelPk(modelId), sk: 'MODEL' },
+              Key: itemKeys.model(modelId),
               ConditionExpression: 'attribute_exists(pk)',
             },
           },
@@ -47,8 +36,7 @@ export async function bindModel(g: Grantee, modelId: number): Promise<void> {
             Put: {
               TableName: tableName(),
               Item: {
-                pk: granteePk(g),
-                sk: grantSk(modelId),
+                ...itemKeys.grant(g, modelId),
                 type: 'grant',
                 model_id: modelId,
                 grantee: g.kind,
@@ -61,8 +49,7 @@ export async function bindModel(g: Grantee, modelId: number): Promise<void> {
             Put: {
               TableName: tableName(),
               Item: {
-                pk: modelPk(modelId),
-                sk: reverseSk(g),
+                ...itemKeys.reverseGrant(modelId, g),
                 type: 'grant-reverse',
                 model_id: modelId,
                 grantee: g.kind,
@@ -91,11 +78,11 @@ export async function unbindModel(g: Grantee, modelId: number): Promise<void> {
           {
             Delete: {
               TableName: tableName(),
-              Key: { pk: granteePk(g), sk: grantSk(modelId) },
+              Key: itemKeys.grant(g, modelId),
               ConditionExpression: 'attribute_exists(pk)',
             },
           },
-          { Delete: { TableName: tableName(), Key: { pk: modelPk(modelId), sk: reverseSk(g) } } },
+          { Delete: { TableName: tableName(), Key: itemKeys.reverseGrant(modelId, g) } },
         ],
       }),
     );
@@ -111,15 +98,15 @@ export async function unbindModel(g: Grantee, modelId: number): Promise<void> {
 export async function grantedModelIds(g: Grantee): Promise<number[]> {
   const items = await queryAll<{ model_id: number }>({
     KeyConditionExpression: 'pk = :p AND begins_with(sk, :s)',
-    ExpressionAttributeValues: { ':p': granteePk(g), ':s': 'GRANT#MODEL#' },
+    ExpressionAttributeValues: { ':p': itemKeys.grantee(g).pk, ':s': GRANT_SK_PREFIX },
   });
   return items.map((i) => Number(i.model_id));
 }
 
 /** Is model M granted to the key directly or through its group? One BatchGet of at most two items. */
 export async function isGranted(keyId: number, groupId: number | null, modelId: number): Promise<boolean> {
-  const keys = [{ pk: keyIdPk(keyId), sk: grantSk(modelId) }];
-  if (groupId !== null) keys.push({ pk: groupPk(groupId), sk: grantSk(modelId) });
+  const keys = [itemKeys.grant({ kind: 'key', id: keyId }, modelId)];
+  if (groupId !== null) keys.push(itemKeys.grant({ kind: 'group', id: groupId }, modelId));
   const out = await db().send(new BatchGetCommand({ RequestItems: { [tableName()]: { Keys: keys, ProjectionExpression: 'pk' } } }));
   if ((out.Responses?.[tableName()] ?? []).length > 0) return true;
   const unprocessed = out.UnprocessedKeys?.[tableName()]?.Keys;

@@ -4,7 +4,8 @@ import { deleteAll } from './batch.js';
 import { bumpCacheEpoch } from './cache-epoch.js';
 import { detachGroup } from './detach-group.js';
 import { nextId } from './counters.js';
-import { db, isConditionFailure, nowIso, pad, queryAll, tableName } from './table.js';
+import { db, isConditionFailure, nowIso, queryAll, queryIndex, tableName } from './table.js';
+import { GRANT_SK_PREFIX, indexKeys, itemKeys, partitions } from './table-keys.js';
 
 export interface Group {
   id: number;
@@ -13,15 +14,13 @@ export interface Group {
   updatedAt: string;
 }
 
-export const groupPk = (id: number) => `GROUP#${id}`;
-const GROUP_SK = 'GROUP';
 
 function fromItem(item: Record<string, unknown>): Group {
   return { id: Number(item.id), name: String(item.name), createdAt: String(item.created_at), updatedAt: String(item.updated_at) };
 }
 
 export async function getGroup(id: number): Promise<Group | undefined> {
-  const out = await db().send(new GetCommand({ TableName: tableName(), Key: { pk: groupPk(id), sk: GROUP_SK }, ConsistentRead: true }));
+  const out = await db().send(new GetCommand({ TableName: tableName(), Key: itemKeys.group(id), ConsistentRead: true }));
   return out.Item ? fromItem(out.Item) : undefined;
 }
 
@@ -32,11 +31,7 @@ export async function requireGroup(id: number): Promise<Group> {
 }
 
 export async function listGroups(q?: string): Promise<Group[]> {
-  const items = await queryAll<Record<string, unknown>>({
-    IndexName: 'gsi1',
-    KeyConditionExpression: 'gsi1pk = :p',
-    ExpressionAttributeValues: { ':p': 'GROUPS' },
-  });
+  const items = await queryIndex<Record<string, unknown>>(partitions.groups);
   const needle = q?.toLowerCase();
   return items
     .map(fromItem)
@@ -49,15 +44,13 @@ export async function saveGroup(input: { id?: number; name: string }): Promise<G
   if (input.id === undefined) {
     const id = await nextId('group');
     const item = {
-      pk: groupPk(id),
-      sk: GROUP_SK,
+      ...itemKeys.group(id),
       type: 'group',
       id,
       name: input.name,
       created_at: now,
       updated_at: now,
-      gsi1pk: 'GROUPS',
-      gsi1sk: pad(id),
+      ...indexKeys.group(id),
     };
     await db().send(new PutCommand({ TableName: tableName(), Item: item, ConditionExpression: 'attribute_not_exists(pk)' }));
     return fromItem(item);
@@ -66,7 +59,7 @@ export async function saveGroup(input: { id?: number; name: string }): Promise<G
     const out = await db().send(
       new UpdateCommand({
         TableName: tableName(),
-        Key: { pk: groupPk(input.id), sk: GROUP_SK },
+        Key: itemKeys.group(input.id),
         UpdateExpression: 'SET #n = :n, updated_at = :now',
         ConditionExpression: 'attribute_exists(pk)',
         ExpressionAttributeNames: { '#n': 'name' },
@@ -89,15 +82,12 @@ export async function deleteGroup(id: number): Promise<void> {
   await requireGroup(id);
   const partition = await queryAll<{ pk: string; sk: string; model_id?: number }>({
     KeyConditionExpression: 'pk = :p',
-    ExpressionAttributeValues: { ':p': groupPk(id) },
+    ExpressionAttributeValues: { ':p': itemKeys.group(id).pk },
   });
   const grantDeletes = partition
-    .filter((i) => i.sk.startsWith('GRANT#MODEL#'))
-    .flatMap((g) => [
-      { pk: g.pk, sk: g.sk },
-      { pk: `MODEL#${g.model_id}`, sk: `GRANTEE#GROUP#${pad(id)}` },
-    ]);
-  await deleteAll([{ pk: groupPk(id), sk: GROUP_SK }, ...grantDeletes]);
+    .filter((i) => i.sk.startsWith(GRANT_SK_PREFIX))
+    .flatMap((g) => [{ pk: g.pk, sk: g.sk }, itemKeys.reverseGrant(Number(g.model_id), { kind: 'group', id })]);
+  await deleteAll([itemKeys.group(id), ...grantDeletes]);
   bumpCacheEpoch();
   await detachGroup(id);
 }

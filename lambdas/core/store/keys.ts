@@ -5,7 +5,8 @@ import { money, moneyAttr, type Money } from '../money.js';
 import { nextId } from './counters.js';
 import { bumpCacheEpoch } from './cache-epoch.js';
 import { deleteAll } from './batch.js';
-import { cancellationCodes, db, nowIso, pad, queryAll, tableName } from './table.js';
+import { cancellationCodes, db, nowIso, queryAll, queryIndex, tableName } from './table.js';
+import { GRANT_SK_PREFIX, indexKeys, itemKeys, partitions } from './table-keys.js';
 import { currentMonth } from '../clock.js';
 
 export type Role = 'admin' | 'user';
@@ -36,10 +37,6 @@ export interface ApiKey {
   rev: number;
 }
 
-export const keyPk = (hash: string) => `APIKEY#${hash}`;
-export const KEY_SK = 'APIKEY';
-export const keyIdPk = (id: number) => `KEYID#${id}`;
-export const KEYID_SK = 'KEYID';
 
 export function fromItem(item: Record<string, unknown>): ApiKey {
   return {
@@ -69,8 +66,7 @@ export function currentMonthFee(key: ApiKey, month = currentMonth()): Money {
 
 function toItem(key: ApiKey): Record<string, unknown> {
   return {
-    pk: keyPk(key.hash),
-    sk: KEY_SK,
+    ...itemKeys.apiKey(key.hash),
     type: 'apikey',
     id: key.id,
     hash: key.hash,
@@ -88,18 +84,17 @@ function toItem(key: ApiKey): Record<string, unknown> {
     created_at: key.createdAt,
     updated_at: key.updatedAt,
     rev: key.rev,
-    gsi1pk: 'APIKEYS',
-    gsi1sk: pad(key.id),
+    ...indexKeys.apiKey(key.id),
   };
 }
 
 export async function getKeyByHash(hash: string): Promise<ApiKey | undefined> {
-  const out = await db().send(new GetCommand({ TableName: tableName(), Key: { pk: keyPk(hash), sk: KEY_SK }, ConsistentRead: true }));
+  const out = await db().send(new GetCommand({ TableName: tableName(), Key: itemKeys.apiKey(hash), ConsistentRead: true }));
   return out.Item ? fromItem(out.Item) : undefined;
 }
 
 export async function getKeyHashById(id: number): Promise<string | undefined> {
-  const out = await db().send(new GetCommand({ TableName: tableName(), Key: { pk: keyIdPk(id), sk: KEYID_SK }, ConsistentRead: true }));
+  const out = await db().send(new GetCommand({ TableName: tableName(), Key: itemKeys.keyId(id), ConsistentRead: true }));
   return out.Item ? String(out.Item.hash) : undefined;
 }
 
@@ -130,7 +125,7 @@ function createItems(key: ApiKey): NonNullable<TransactWriteCommandInput['Transa
     {
       Put: {
         TableName: tableName(),
-        Item: { pk: keyIdPk(key.id), sk: KEYID_SK, type: 'apikey-id', id: key.id, hash: key.hash },
+        Item: { ...itemKeys.keyId(key.id), type: 'apikey-id', id: key.id, hash: key.hash },
         ConditionExpression: 'attribute_not_exists(pk)',
       },
     },
@@ -143,7 +138,7 @@ export function groupExists(groupId: number) {
   return {
     ConditionCheck: {
       TableName: tableName(),
-      Key: { pk: `GROUP#${groupId}`, sk: 'GROUP' },
+      Key: itemKeys.group(groupId),
       ConditionExpression: 'attribute_exists(pk)',
     },
   };
@@ -190,7 +185,7 @@ export async function createKey(
   return { key, plaintext };
 }
 
-const BOOTSTRAP = { pk: 'BOOTSTRAP', sk: 'BOOTSTRAP' };
+const BOOTSTRAP = itemKeys.bootstrap();
 
 /**
  * Makes sure the bootstrap admin key exists — once. A marker item remembers which secret was provisioned, so a
@@ -241,11 +236,7 @@ export interface KeyFilter {
 
 /** All keys, filtered in memory: the key partition is admin-sized (see docs/data-model.md). */
 export async function listKeys(filter: KeyFilter): Promise<ApiKey[]> {
-  const items = await queryAll<Record<string, unknown>>({
-    IndexName: 'gsi1',
-    KeyConditionExpression: 'gsi1pk = :p',
-    ExpressionAttributeValues: { ':p': 'APIKEYS' },
-  });
+  const items = await queryIndex<Record<string, unknown>>(partitions.apiKeys);
   const q = filter.q?.toLowerCase();
   return items
     .map(fromItem)
@@ -286,7 +277,7 @@ export async function updateKey(id: number, patch: KeyPatch): Promise<ApiKey> {
     {
       Update: {
         TableName: tableName(),
-        Key: { pk: keyPk(key.hash), sk: KEY_SK },
+        Key: itemKeys.apiKey(key.hash),
         UpdateExpression: `SET ${sets.join(', ')}`,
         ConditionExpression: 'attribute_exists(pk)',
         ExpressionAttributeNames: Object.keys(names).length ? names : undefined,
@@ -322,7 +313,7 @@ export async function resetKey(id: number): Promise<{ key: ApiKey; plaintext: st
             {
               Delete: {
                 TableName: tableName(),
-                Key: { pk: keyPk(old.hash), sk: KEY_SK },
+                Key: itemKeys.apiKey(old.hash),
                 ConditionExpression: 'rev = :rev',
                 ExpressionAttributeValues: { ':rev': old.rev },
               },
@@ -331,7 +322,7 @@ export async function resetKey(id: number): Promise<{ key: ApiKey; plaintext: st
             {
               Update: {
                 TableName: tableName(),
-                Key: { pk: keyIdPk(id), sk: KEYID_SK },
+                Key: itemKeys.keyId(id),
                 UpdateExpression: 'SET #h = :new',
                 ConditionExpression: '#h = :old',
                 ExpressionAttributeNames: { '#h': 'hash' },
@@ -356,14 +347,14 @@ export async function deleteKey(id: number): Promise<void> {
   // The KEYID partition holds the pointer and the key's forward grants.
   const partition = await queryAll<{ pk: string; sk: string; model_id?: number }>({
     KeyConditionExpression: 'pk = :p',
-    ExpressionAttributeValues: { ':p': keyIdPk(id) },
+    ExpressionAttributeValues: { ':p': itemKeys.keyId(id).pk },
   });
-  const grants = partition.filter((i) => i.sk.startsWith('GRANT#MODEL#'));
+  const grants = partition.filter((i) => i.sk.startsWith(GRANT_SK_PREFIX));
   // The key item goes first: from that moment the key no longer authenticates.
   await deleteAll([
-    { pk: keyPk(key.hash), sk: KEY_SK },
+    itemKeys.apiKey(key.hash),
     ...partition.map((i) => ({ pk: i.pk, sk: i.sk })),
-    ...grants.map((g) => ({ pk: `MODEL#${g.model_id}`, sk: `GRANTEE#KEY#${pad(id)}` })),
+    ...grants.map((g) => itemKeys.reverseGrant(Number(g.model_id), { kind: 'key', id })),
   ]);
   bumpCacheEpoch();
 }

@@ -4,7 +4,8 @@ import { money, moneyAttr, type Money } from '../money.js';
 import { deleteAll } from './batch.js';
 import { bumpCacheEpoch } from './cache-epoch.js';
 import { nextId } from './counters.js';
-import { cancellationCodes, db, nowIso, pad, queryAll, tableName } from './table.js';
+import { cancellationCodes, db, nowIso, queryAll, queryIndex, tableName } from './table.js';
+import { GRANTEE_SK_PREFIX, indexKeys, itemKeys, partitions } from './table-keys.js';
 
 export interface Model {
   id: number;
@@ -23,10 +24,6 @@ export interface Model {
   updatedAt: string;
 }
 
-export const modelPk = (id: number) => `MODEL#${id}`;
-const MODEL_SK = 'MODEL';
-const namePk = (name: string) => `MODELNAME#${name}`;
-const NAME_SK = 'MODELNAME';
 
 function fromItem(item: Record<string, unknown>): Model {
   return {
@@ -47,8 +44,7 @@ function fromItem(item: Record<string, unknown>): Model {
 
 function toItem(m: Model): Record<string, unknown> {
   return {
-    pk: modelPk(m.id),
-    sk: MODEL_SK,
+    ...itemKeys.model(m.id),
     type: 'model',
     id: m.id,
     name: m.name,
@@ -62,13 +58,12 @@ function toItem(m: Model): Record<string, unknown> {
     price_cache_write: m.priceCacheWrite === undefined ? undefined : moneyAttr(m.priceCacheWrite),
     created_at: m.createdAt,
     updated_at: m.updatedAt,
-    gsi1pk: 'MODELS',
-    gsi1sk: pad(m.id),
+    ...indexKeys.model(m.id),
   };
 }
 
 export async function getModel(id: number): Promise<Model | undefined> {
-  const out = await db().send(new GetCommand({ TableName: tableName(), Key: { pk: modelPk(id), sk: MODEL_SK }, ConsistentRead: true }));
+  const out = await db().send(new GetCommand({ TableName: tableName(), Key: itemKeys.model(id), ConsistentRead: true }));
   return out.Item ? fromItem(out.Item) : undefined;
 }
 
@@ -79,17 +74,13 @@ export async function requireModel(id: number): Promise<Model> {
 }
 
 export async function getModelByName(name: string): Promise<Model | undefined> {
-  const lock = await db().send(new GetCommand({ TableName: tableName(), Key: { pk: namePk(name), sk: NAME_SK }, ConsistentRead: true }));
+  const lock = await db().send(new GetCommand({ TableName: tableName(), Key: itemKeys.modelName(name), ConsistentRead: true }));
   if (!lock.Item) return undefined;
   return getModel(Number(lock.Item.model_id));
 }
 
 export async function listModels(q?: string): Promise<Model[]> {
-  const items = await queryAll<Record<string, unknown>>({
-    IndexName: 'gsi1',
-    KeyConditionExpression: 'gsi1pk = :p',
-    ExpressionAttributeValues: { ':p': 'MODELS' },
-  });
+  const items = await queryIndex<Record<string, unknown>>(partitions.models);
   const needle = q?.toLowerCase();
   return items
     .map(fromItem)
@@ -143,7 +134,7 @@ export async function saveModel(input: ModelInput): Promise<Model> {
     items.push({
       Put: {
         TableName: tableName(),
-        Item: { pk: namePk(model.name), sk: NAME_SK, type: 'model-name', model_id: id },
+        Item: { ...itemKeys.modelName(model.name), type: 'model-name', model_id: id },
         ConditionExpression: 'attribute_not_exists(pk)',
       },
     });
@@ -151,7 +142,7 @@ export async function saveModel(input: ModelInput): Promise<Model> {
       items.push({
         Delete: {
           TableName: tableName(),
-          Key: { pk: namePk(existing.name), sk: NAME_SK },
+          Key: itemKeys.modelName(existing.name),
           ConditionExpression: 'model_id = :id',
           ExpressionAttributeValues: { ':id': id },
         },
@@ -164,7 +155,7 @@ export async function saveModel(input: ModelInput): Promise<Model> {
     items.push({
       ConditionCheck: {
         TableName: tableName(),
-        Key: { pk: `GROUP#${model.groupId}`, sk: 'GROUP' },
+        Key: itemKeys.group(model.groupId),
         ConditionExpression: 'attribute_exists(pk)',
       },
     });
@@ -187,20 +178,14 @@ export async function saveModel(input: ModelInput): Promise<Model> {
 /** Deletes a model, its name lock and every grant of it (group and key sides). */
 export async function deleteModel(id: number): Promise<void> {
   const model = await requireModel(id);
-  const partition = await queryAll<{ pk: string; sk: string }>({
+  const partition = await queryAll<{ pk: string; sk: string; grantee?: string; grantee_id?: number }>({
     KeyConditionExpression: 'pk = :p',
-    ExpressionAttributeValues: { ':p': modelPk(id) },
+    ExpressionAttributeValues: { ':p': itemKeys.model(id).pk },
   });
+  // Reverse grant items name their grantee, so both sides of each grant go.
   const grantDeletes = partition
-    .filter((i) => i.sk.startsWith('GRANTEE#'))
-    .flatMap((i) => {
-      const [, kind, other] = i.sk.split('#');
-      const forward = kind === 'GROUP' ? `GROUP#${Number(other)}` : `KEYID#${Number(other)}`;
-      return [
-        { pk: i.pk, sk: i.sk },
-        { pk: forward, sk: `GRANT#MODEL#${pad(id)}` },
-      ];
-    });
-  await deleteAll([{ pk: modelPk(id), sk: MODEL_SK }, { pk: namePk(model.name), sk: NAME_SK }, ...grantDeletes]);
+    .filter((i) => i.sk.startsWith(GRANTEE_SK_PREFIX))
+    .flatMap((i) => [{ pk: i.pk, sk: i.sk }, itemKeys.grant({ kind: i.grantee === 'group' ? 'group' : 'key', id: Number(i.grantee_id) }, id)]);
+  await deleteAll([itemKeys.model(id), itemKeys.modelName(model.name), ...grantDeletes]);
   bumpCacheEpoch();
 }

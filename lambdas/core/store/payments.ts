@@ -2,8 +2,9 @@ import { TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { errors } from '../errors.js';
 import { money, moneyAttr, type Money } from '../money.js';
 import { nextId } from './counters.js';
-import { type ApiKey, getKeyByHash, keyPk, KEY_SK, requireKeyById } from './keys.js';
-import { cancellationCodes, db, nowIso, pad, queryAll, tableName } from './table.js';
+import { type ApiKey, getKeyByHash, requireKeyById } from './keys.js';
+import { cancellationCodes, db, nowIso, queryAll, tableName } from './table.js';
+import { indexKeys, itemKeys, partitions } from './table-keys.js';
 
 export interface Payment {
   id: number;
@@ -25,18 +26,14 @@ function fromItem(item: Record<string, unknown>): Payment {
 
 export function paymentItem(p: Payment): Record<string, unknown> {
   return {
-    pk: `PAYMENT#${p.id}`,
-    sk: 'PAYMENT',
+    ...itemKeys.payment(p.id),
     type: 'payment',
     id: p.id,
     key_id: p.keyId,
     amount: moneyAttr(p.amount),
     balance_after: moneyAttr(p.balanceAfter),
     created_at: p.createdAt,
-    gsi1pk: 'PAYMENTS',
-    gsi1sk: pad(p.id),
-    gsi2pk: `PAYMENTS#KEY#${p.keyId}`,
-    gsi2sk: pad(p.id),
+    ...indexKeys.payment(p.id, p.keyId),
   };
 }
 
@@ -60,7 +57,7 @@ export async function recharge(target: { id: number } | { hash: string }, amount
             {
               Update: {
                 TableName: tableName(),
-                Key: { pk: keyPk(key.hash), sk: KEY_SK },
+                Key: itemKeys.apiKey(key.hash),
                 // Only the balance itself pins this write (balance_after is computed from it): admissions and
                 // charges that fit the quota keep landing meanwhile without making the recharge retry.
                 UpdateExpression: 'SET balance = :b, updated_at = :now ADD rev :one',
@@ -88,20 +85,12 @@ export async function recharge(target: { id: number } | { hash: string }, amount
 
 /** Payments newest first, for one key or all. */
 export async function listPayments(keyId?: number): Promise<Payment[]> {
-  const items = await queryAll<Record<string, unknown>>(
-    keyId === undefined
-      ? {
-          IndexName: 'gsi1',
-          KeyConditionExpression: 'gsi1pk = :p',
-          ExpressionAttributeValues: { ':p': 'PAYMENTS' },
-          ScanIndexForward: false,
-        }
-      : {
-          IndexName: 'gsi2',
-          KeyConditionExpression: 'gsi2pk = :p',
-          ExpressionAttributeValues: { ':p': `PAYMENTS#KEY#${keyId}` },
-          ScanIndexForward: false,
-        },
-  );
+  const p = keyId === undefined ? partitions.payments : partitions.paymentsOfKey(keyId);
+  const items = await queryAll<Record<string, unknown>>({
+    IndexName: p.index,
+    KeyConditionExpression: `${p.index}pk = :p`,
+    ExpressionAttributeValues: { ':p': p.pk },
+    ScanIndexForward: false,
+  });
   return items.map(fromItem);
 }

@@ -2,6 +2,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, NumberValue, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import { now } from '../clock.js';
 import { config } from '../config.js';
+import type { IndexPartition } from './table-keys.js';
 
 /**
  * The single table. Every entity lives here; the key layout is documented in docs/data-model.md.
@@ -26,11 +27,6 @@ export function db(): DynamoDBDocumentClient {
 
 export function tableName(): string {
   return config().tableName;
-}
-
-/** Zero-padded decimal so that string order is numeric order in sort keys. */
-export function pad(n: number): string {
-  return String(n).padStart(12, '0');
 }
 
 /** Record timestamps follow the gateway's clock (which tests of month rollover can move). */
@@ -60,4 +56,14 @@ export async function queryAll<T>(input: Omit<QueryCommandInput, 'TableName'>): 
     ExclusiveStartKey = page.LastEvaluatedKey;
   } while (ExclusiveStartKey);
   return out;
+}
+
+/** Every item of one index partition (admin-sized lists), optionally filtered on the server. */
+export function queryIndex<T>(p: IndexPartition, filter?: { expression: string; values: Record<string, unknown> }): Promise<T[]> {
+  return queryAll<T>({
+    IndexName: p.index,
+    KeyConditionExpression: `${p.index}pk = :p`,
+    ...(filter ? { FilterExpression: filter.expression } : {}),
+    ExpressionAttributeValues: { ':p': p.pk, ...filter?.values },
+  });
 }

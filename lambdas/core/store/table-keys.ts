@@ -1,0 +1,118 @@
+/**
+ * Every key of the single table — item keys (pk/sk), index keys (gsiNpk/gsiNsk) and the index partitions lists read
+ * — built here and nowhere else. The layout is documented in docs/data-model.md; a new entity adds its builders here.
+ * Ids in sort keys are zero-padded so that string order is numeric order.
+ */
+export interface ItemKey {
+  pk: string;
+  sk: string;
+}
+
+export type IndexName = 'gsi1' | 'gsi2' | 'gsi3';
+
+/** An index partition, as a list reads it. */
+export interface IndexPartition {
+  index: IndexName;
+  pk: string;
+}
+
+/** Zero-padded decimal so that string order is numeric order in sort keys. */
+export function pad(n: number): string {
+  return String(n).padStart(12, '0');
+}
+
+export type Grantee = { kind: 'group'; id: number } | { kind: 'key'; id: number };
+export type CountKind = 'THREADS' | 'SESSIONS';
+
+/** Prefix of a grantee partition's grant items (`GRANT#MODEL#<model id>`). */
+export const GRANT_SK_PREFIX = 'GRANT#MODEL#';
+/** Prefix of a model partition's reverse grant items (`GRANTEE#GROUP#<id>` / `GRANTEE#KEY#<id>`). */
+export const GRANTEE_SK_PREFIX = 'GRANTEE#';
+
+export const itemKeys = {
+  counter: (entity: string): ItemKey => ({ pk: `COUNTER#${entity}`, sk: 'COUNTER' }),
+  /** An API key, by the SHA-256 of its secret: authentication is one GetItem. */
+  apiKey: (hash: string): ItemKey => ({ pk: `APIKEY#${hash}`, sk: 'APIKEY' }),
+  /** Public id → hash pointer; also the partition of the key's model grants. */
+  keyId: (id: number): ItemKey => ({ pk: `KEYID#${id}`, sk: 'KEYID' }),
+  bootstrap: (): ItemKey => ({ pk: 'BOOTSTRAP', sk: 'BOOTSTRAP' }),
+  group: (id: number): ItemKey => ({ pk: `GROUP#${id}`, sk: 'GROUP' }),
+  model: (id: number): ItemKey => ({ pk: `MODEL#${id}`, sk: 'MODEL' }),
+  /** Makes model names unique and resolves a request's `model`. */
+  modelName: (name: string): ItemKey => ({ pk: `MODELNAME#${name}`, sk: 'MODELNAME' }),
+  /** The grantee's own item (what a grant is checked against). */
+  grantee: (g: Grantee): ItemKey => (g.kind === 'group' ? itemKeys.group(g.id) : itemKeys.keyId(g.id)),
+  /** "Grantee may use model": under the grantee's partition. */
+  grant: (g: Grantee, modelId: number): ItemKey => ({ pk: itemKeys.grantee(g).pk, sk: `${GRANT_SK_PREFIX}${pad(modelId)}` }),
+  /** The reverse side under the model, so deleting a model finds every grant. */
+  reverseGrant: (modelId: number, g: Grantee): ItemKey => ({
+    pk: itemKeys.model(modelId).pk,
+    sk: `${GRANTEE_SK_PREFIX}${g.kind === 'group' ? 'GROUP' : 'KEY'}#${pad(g.id)}`,
+  }),
+  payment: (id: number): ItemKey => ({ pk: `PAYMENT#${id}`, sk: 'PAYMENT' }),
+  session: (id: number): ItemKey => ({ pk: `SESSION#${id}`, sk: 'SESSION' }),
+  /** (key, client session id) → session id. */
+  sessionPointer: (keyId: number, sessionKey: string): ItemKey => ({ pk: `SESSIONKEY#${keyId}#${sessionKey}`, sk: 'SESSIONKEY' }),
+  thread: (id: number): ItemKey => ({ pk: `THREAD#${id}`, sk: 'THREAD' }),
+  /** Makes a settlement idempotent (TTL). */
+  charge: (requestId: string): ItemKey => ({ pk: `CHARGE#${requestId}`, sk: 'CHARGE' }),
+  /** Daily usage aggregate of one key and model. */
+  stat: (day: string, keyId: number, model: string): ItemKey => ({ pk: `STAT#${day}`, sk: `KEY#${keyId}#MODEL#${model}` }),
+  /** Exact list totals per key and kind. */
+  count: (keyId: number, kind: CountKind): ItemKey => ({ pk: `KEYCOUNT#${keyId}`, sk: kind }),
+  bot: (id: number): ItemKey => ({ pk: `BOT#${id}`, sk: 'BOT' }),
+  feishuEvent: (botId: number, eventId: string): ItemKey => ({ pk: `FEISHUEVENT#${botId}#${eventId}`, sk: 'EVENT' }),
+  feishuChatReset: (botId: number, chatId: string): ItemKey => ({ pk: feishuChatPk(botId, chatId), sk: 'RESET' }),
+  feishuChatTurn: (botId: number, chatId: string, at: number, messageId: string): ItemKey => ({
+    pk: feishuChatPk(botId, chatId),
+    sk: feishuTurnSk(at, messageId),
+  }),
+};
+
+const feishuChatPk = (botId: number, chatId: string) => `FEISHUCHAT#${botId}#${chatId}`;
+const feishuTurnSk = (at: number, messageId: string) => `TURN#${String(at).padStart(13, '0')}#${messageId}`;
+
+/** The sort-key range of a chat's turns from `fromMs` on (for a Query between the two). */
+export function feishuTurnRange(botId: number, chatId: string, fromMs: number): { pk: string; from: string; to: string } {
+  return { pk: feishuChatPk(botId, chatId), from: feishuTurnSk(fromMs, ''), to: 'TURN#~' };
+}
+
+/** Index attributes an item carries, so the lists below can find it. */
+export const indexKeys = {
+  apiKey: (id: number) => ({ gsi1pk: 'APIKEYS', gsi1sk: pad(id) }),
+  group: (id: number) => ({ gsi1pk: 'GROUPS', gsi1sk: pad(id) }),
+  model: (id: number) => ({ gsi1pk: 'MODELS', gsi1sk: pad(id) }),
+  bot: (id: number) => ({ gsi1pk: 'BOTS', gsi1sk: pad(id) }),
+  payment: (id: number, keyId: number) => ({ gsi1pk: 'PAYMENTS', gsi1sk: pad(id), gsi2pk: `PAYMENTS#KEY#${keyId}`, gsi2sk: pad(id) }),
+  session: (id: number, keyId: number) => ({ gsi1pk: 'SESSIONS', gsi1sk: pad(id), gsi2pk: `SESSIONS#KEY#${keyId}`, gsi2sk: pad(id) }),
+  thread: (id: number, keyId: number, sessionId: number | null) => ({
+    gsi1pk: 'THREADS',
+    gsi1sk: pad(id),
+    gsi2pk: `THREADS#KEY#${keyId}`,
+    gsi2sk: pad(id),
+    ...(sessionId === null ? {} : { gsi3pk: `THREADS#SESSION#${sessionId}`, gsi3sk: pad(id) }),
+  }),
+  stat: (day: string, keyId: number, model: string) => ({ gsi1pk: 'STATS', gsi1sk: `${day}#${itemKeys.stat(day, keyId, model).sk}` }),
+  count: (keyId: number, kind: CountKind) => ({ gsi1pk: countsPartition(kind), gsi1sk: pad(keyId) }),
+};
+
+const countsPartition = (kind: CountKind) => `${kind.slice(0, -1)}COUNTS`;
+
+/** The index partitions lists read (each the partition the matching indexKeys builder writes). */
+export const partitions = {
+  apiKeys: { index: 'gsi1', pk: 'APIKEYS' },
+  groups: { index: 'gsi1', pk: 'GROUPS' },
+  models: { index: 'gsi1', pk: 'MODELS' },
+  bots: { index: 'gsi1', pk: 'BOTS' },
+  payments: { index: 'gsi1', pk: 'PAYMENTS' },
+  paymentsOfKey: (keyId: number): IndexPartition => ({ index: 'gsi2', pk: `PAYMENTS#KEY#${keyId}` }),
+  sessions: { index: 'gsi1', pk: 'SESSIONS' },
+  sessionsOfKey: (keyId: number): IndexPartition => ({ index: 'gsi2', pk: `SESSIONS#KEY#${keyId}` }),
+  threads: { index: 'gsi1', pk: 'THREADS' },
+  threadsOfKey: (keyId: number): IndexPartition => ({ index: 'gsi2', pk: `THREADS#KEY#${keyId}` }),
+  threadsOfSession: (sessionId: number): IndexPartition => ({ index: 'gsi3', pk: `THREADS#SESSION#${sessionId}` }),
+  stats: { index: 'gsi1', pk: 'STATS' },
+  /** The sort-key range of the days from..to (inclusive) in the stats partition. */
+  statsRange: (from: string, to: string) => ({ from: `${from}#`, to: `${to}#~` }),
+  counts: (kind: CountKind): IndexPartition => ({ index: 'gsi1', pk: countsPartition(kind) }),
+} as const satisfies Record<string, IndexPartition | ((...args: never[]) => unknown)>;
