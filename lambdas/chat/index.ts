@@ -2,7 +2,7 @@ import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { asGatewayError, errors } from '../core/errors.js';
 import { lowerCase, safeDecode } from '../core/http/router.js';
-import { parseJsonBody } from '../core/http/validate.js';
+import { parseJsonBody } from '../core/validate.js';
 import type { V1Request, V1Response } from '../core/wire/http.js';
 import { listModelsV1 } from '../core/wire/models/route.js';
 import { openAIErrorResponse } from '../core/wire/openai/errors.js';

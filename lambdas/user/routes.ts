@@ -1,7 +1,7 @@
 import type { Route } from '../core/http/router.js';
 import { allowedModels } from '../core/auth/model-access.js';
 import { page } from '../core/http/envelope.js';
-import { parse, zPage } from '../core/http/validate.js';
+import { parse, zPage } from '../core/validate.js';
 import {
   idParams,
   parseQuery,
@@ -11,8 +11,8 @@ import {
   sessionListSchema,
   threadList,
   threadListSchema,
-} from '../core/records/http.js';
-import { keyView, modelView, sessionView, threadView } from '../core/views.js';
+} from '../core/http/records.js';
+import { keyView, modelView, sessionView, threadView } from '../core/http/views.js';
 
 /**
  * /user/*: every route is scoped to the caller's own key. The key filter is never taken from the request, and a

@@ -1,14 +1,14 @@
 import { z } from 'zod';
 import type { Route } from '../../core/http/router.js';
 import { page } from '../../core/http/envelope.js';
-import { dropEmpty, parse, zId, zMoney, zPage } from '../../core/http/validate.js';
+import { dropEmpty, parse, zId, zMoney, zPage } from '../../core/validate.js';
 import { hashApiKey } from '../../core/auth/api-key.js';
 import { errors } from '../../core/errors.js';
 import { createKey, deleteKey, listKeys, requireKeyById, resetKey, updateKey } from '../../core/store/keys.js';
 import { paymentItem, recharge } from '../../core/store/payments.js';
 import { nextId } from '../../core/store/counters.js';
 import { tableName } from '../../core/store/table.js';
-import { keyView, paymentView } from '../../core/views.js';
+import { keyView, paymentView } from '../../core/http/views.js';
 import { modelGrantRoutes } from './model-grants.js';
 
 const zRole = z.enum(['admin', 'user'], { error: "must be 'admin' or 'user'" });

@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { type Route, searchListRoute } from '../../core/http/router.js';
-import { parse, zId } from '../../core/http/validate.js';
+import { parse, zId } from '../../core/validate.js';
 import { deleteGroup, listGroups, requireGroup, saveGroup } from '../../core/store/groups.js';
-import { groupView } from '../../core/views.js';
+import { groupView } from '../../core/http/views.js';
 import { modelGrantRoutes } from './model-grants.js';
 
 export const groupRoutes: Route[] = [

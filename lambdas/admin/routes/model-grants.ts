@@ -1,10 +1,10 @@
 import { z } from 'zod';
 import { page } from '../../core/http/envelope.js';
 import type { Route } from '../../core/http/router.js';
-import { dropEmpty, parse, zId, zPage } from '../../core/http/validate.js';
+import { dropEmpty, parse, zId, zPage } from '../../core/validate.js';
 import { bindModel, grantedModelIds, unbindModel } from '../../core/store/grants.js';
 import { getModel } from '../../core/store/models.js';
-import { modelView } from '../../core/views.js';
+import { modelView } from '../../core/http/views.js';
 
 /**
  * The three model-authorization routes a grantee has (`<prefix>/list-model`, `/bind-model`, `/unbind-model`):

@@ -1,11 +1,11 @@
 import { z } from 'zod';
 import { type Route, searchListRoute } from '../../core/http/router.js';
-import { parse, zId, zJsonObject, zMoney } from '../../core/http/validate.js';
+import { parse, zId, zJsonObject, zMoney } from '../../core/validate.js';
 import { errors } from '../../core/errors.js';
 import { providerNames, validateModelConfig } from '../../core/providers/registry.js';
 import { bindModel } from '../../core/store/grants.js';
 import { deleteModel, listModels, saveModel } from '../../core/store/models.js';
-import { modelView } from '../../core/views.js';
+import { modelView } from '../../core/http/views.js';
 
 const zPrice = zMoney({ decimals: 6, min: 'nonnegative' });
 const saveSchema = z.object({

@@ -1,9 +1,9 @@
 import { z } from 'zod';
 import type { Route } from '../../core/http/router.js';
 import { page } from '../../core/http/envelope.js';
-import { dropEmpty, parse, zId, zPage } from '../../core/http/validate.js';
+import { dropEmpty, parse, zId, zPage } from '../../core/validate.js';
 import { listPayments } from '../../core/store/payments.js';
-import { paymentView } from '../../core/views.js';
+import { paymentView } from '../../core/http/views.js';
 
 export const paymentRoutes: Route[] = [
   {

@@ -1,5 +1,5 @@
 import type { Route } from '../../core/http/router.js';
-import { parse } from '../../core/http/validate.js';
+import { parse } from '../../core/validate.js';
 import {
   idParams,
   parseQuery,
@@ -11,8 +11,8 @@ import {
   threadListSchema,
   usage,
   usageSchema,
-} from '../../core/records/http.js';
-import { sessionView, threadView } from '../../core/views.js';
+} from '../../core/http/records.js';
+import { sessionView, threadView } from '../../core/http/views.js';
 
 /**
  * /admin/session/*, /admin/thread/*, /admin/statistics/*: every key's records. Lists are GSI queries (never a

@@ -4,7 +4,7 @@ import { errors, GatewayError, isGatewayError } from '../errors.js';
 import { logger } from '../log.js';
 import type { ApiKey } from '../store/keys.js';
 import { fail, ok, page } from './envelope.js';
-import { dropEmpty, parse, parseJsonBody, zSearchPage } from './validate.js';
+import { dropEmpty, parse, parseJsonBody, zSearchPage } from '../validate.js';
 
 export interface RouteInput {
   caller: ApiKey;

@@ -5,7 +5,7 @@ import { foldEvents } from '../../chat/fold.js';
 import { type ChatRun, runChat } from '../../chat/pipeline.js';
 import { config } from '../../config.js';
 import { asGatewayError } from '../../errors.js';
-import { parse } from '../../http/validate.js';
+import { parse } from '../../validate.js';
 import { jsonResponse, type V1Request, type V1Response } from '../http.js';
 import { openAIErrorBody, openAIErrorResponse } from '../openai/errors.js';
 import { sessionKeyOf } from '../session.js';

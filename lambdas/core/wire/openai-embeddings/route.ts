@@ -3,7 +3,7 @@ import { authenticate } from '../../auth/authenticate.js';
 import { resolveModelForKey } from '../../auth/model-access.js';
 import { runEmbeddings } from '../../embeddings/pipeline.js';
 import { asGatewayError, errors } from '../../errors.js';
-import { parse } from '../../http/validate.js';
+import { parse } from '../../validate.js';
 import { jsonResponse, type V1Request, type V1Response } from '../http.js';
 import { openAIErrorResponse } from '../openai/errors.js';
 import { sessionKeyOf } from '../session.js';

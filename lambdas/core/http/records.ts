@@ -1,14 +1,14 @@
 import { z } from 'zod';
 import { currentMonth } from '../clock.js';
-import { dropEmpty, parse, zId, zPage } from '../http/validate.js';
+import { dropEmpty, parse, zId, zPage } from '../validate.js';
 import { moneyToJson, type Money } from '../money.js';
 import { errors } from '../errors.js';
 import { requireGroup } from '../store/groups.js';
 import { listKeys } from '../store/keys.js';
-import { LIST_TEXT_CHARS, sessionView, statView, threadView } from '../views.js';
-import { getSession, listSessions, type Session } from './sessions.js';
-import { listStats } from './stats.js';
-import { getThread, listThreads, type RecordPage, type Thread } from './threads.js';
+import { LIST_TEXT_CHARS, sessionView, statView, threadView } from './views.js';
+import { getSession, listSessions, type Session } from '../records/sessions.js';
+import { listStats } from '../records/stats.js';
+import { getThread, listThreads, type RecordPage, type Thread } from '../records/threads.js';
 
 /**
  * The record routes' shared halves (admin sees everything, a user only its own key; see lambdas/admin/routes/records.ts

@@ -1,12 +1,14 @@
-import { moneyToJson } from './money.js';
-import { type ApiKey, currentMonthFee } from './store/keys.js';
-import type { Group } from './store/groups.js';
-import type { Model } from './store/models.js';
-import type { Payment } from './store/payments.js';
-import type { Session } from './records/sessions.js';
-import type { StatRow } from './records/stats.js';
-import type { Thread } from './records/threads.js';
-import { capJson } from './records/limits.js';
+import { moneyToJson } from '../money.js';
+import { type ApiKey, currentMonthFee } from '../store/keys.js';
+import type { Group } from '../store/groups.js';
+import type { Model } from '../store/models.js';
+import type { Payment } from '../store/payments.js';
+import type { Session } from '../records/sessions.js';
+import type { StatRow } from '../records/stats.js';
+import type { Thread } from '../records/threads.js';
+import { MASK } from '../feishu/bots.js';
+import type { FeishuBot } from '../store/bots.js';
+import { capJson } from '../records/limits.js';
 
 /** What the admin and user APIs show of each record (money as decimal numbers in USD; never a key or its hash). */
 export function keyView(k: ApiKey) {
@@ -121,5 +123,34 @@ export function statView(r: StatRow) {
     tokens_cache_read: r.tokensCacheRead,
     tokens_cache_write: r.tokensCacheWrite,
     fee: moneyToJson(r.fee),
+  };
+}
+
+/** `••••wxyz` for long secrets, `••••` for short ones (too little to show any of it). */
+export function maskSecret(s: string | null): string | null {
+  if (!s) return null;
+  return s.length >= 16 ? `${MASK}${s.slice(-4)}` : MASK;
+}
+
+export function botView(b: FeishuBot) {
+  return {
+    id: b.id,
+    name: b.name,
+    provider: b.provider,
+    config: {
+      appId: b.appId,
+      appSecret: maskSecret(b.appSecret),
+      apiKey: b.apiKeyHint,
+      modelId: b.modelId,
+      verificationToken: maskSecret(b.verificationToken),
+      encryptKey: maskSecret(b.encryptKey),
+      domain: b.domain,
+      systemPrompt: b.systemPrompt,
+    },
+    api_key_id: b.apiKeyId,
+    /** Relative to the stack's HttpApiUrl output (or the local server). */
+    webhook_path: `/bot/feishu/${b.id}/webhook`,
+    created_at: b.createdAt,
+    updated_at: b.updatedAt,
   };
 }

@@ -1,6 +1,7 @@
 import { z } from 'zod';
-import { errors } from '../errors.js';
-import { money, MoneyFormatError, type Money } from '../money.js';
+import { errors } from './errors.js';
+import { jsonDepthExceeds, MAX_JSON_DEPTH } from './json.js';
+import { money, MoneyFormatError, type Money } from './money.js';
 
 /** Parses with a zod schema; any problem is a 400 naming the first offending field. */
 export function parse<S extends z.ZodType>(schema: S, data: unknown): z.output<S> {
@@ -11,9 +12,14 @@ export function parse<S extends z.ZodType>(schema: S, data: unknown): z.output<S
   throw errors.badRequest(path ? `Invalid '${path}': ${issue.message}` : (issue?.message ?? 'Invalid request.'), path);
 }
 
+/**
+ * A request body as JSON: '' is {}, anything else must parse, and nest at most MAX_JSON_DEPTH levels (checked on the
+ * raw text first, so a hostile body nested 100,000 levels is a 400, not a stack overflow).
+ */
 export function parseJsonBody(body: string | undefined, isBase64: boolean | undefined): unknown {
   if (body === undefined || body === null || body === '') return {};
   const text = isBase64 ? Buffer.from(body, 'base64').toString('utf8') : body;
+  if (jsonDepthExceeds(text)) throw errors.badRequest(`The request body nests deeper than ${MAX_JSON_DEPTH} levels.`, null, 'json_too_deep');
   try {
     return JSON.parse(text);
   } catch {
