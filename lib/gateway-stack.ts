@@ -6,11 +6,11 @@ import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
-import { GatewayFunction, type GatewayFunctionProps } from './constructs/gateway-function.js';
+import { GatewayFunction } from './constructs/gateway-function.js';
 import { GatewayHttpApi } from './constructs/gateway-http-api.js';
 import { GatewayTable } from './constructs/gateway-table.js';
+import { DEFAULT_LARK_DOMAIN, FUNCTIONS, type FunctionSpec } from '../lambdas/core/topology.js';
 
-const DEFAULT_LARK_DOMAIN = 'https://open.feishu.cn';
 
 export interface GatewayStackProps extends StackProps {
   /**
@@ -26,9 +26,7 @@ export interface GatewayStackProps extends StackProps {
   readonly larkDomain?: string;
 }
 
-type FunctionOptions = Omit<GatewayFunctionProps, 'environment' | 'removalPolicy'> & {
-  readonly environment?: Record<string, string>;
-};
+
 
 export class GatewayStack extends Stack {
   readonly table: GatewayTable;
@@ -61,53 +59,26 @@ export class GatewayStack extends Stack {
         "the admin API's key reset, which a Secrets Manager rotation Lambda could not do consistently.",
     });
 
-    const gatewayFunction = (id: string, options: FunctionOptions) =>
+    // Entry, timeout, memory and description of each function come from lambdas/core/topology.ts, which the
+    // local server mounts too.
+    const gatewayFunction = (id: string, spec: FunctionSpec, environment: Record<string, string> = {}) =>
       new GatewayFunction(this, id, {
-        ...options,
-        environment: { TABLE_NAME: this.table.tableName, ...options.environment },
+        entry: spec.entry,
+        memorySize: spec.memoryMb,
+        timeout: Duration.seconds(spec.timeoutSeconds),
+        description: spec.description,
+        environment: { TABLE_NAME: this.table.tableName, ...environment },
         removalPolicy,
       });
     const withAdminKey = { ADMIN_KEY_SECRET_ARN: this.adminKeySecret.secretArn };
 
-    this.chat = gatewayFunction('Chat', {
-      entry: 'lambdas/chat/index.ts',
-      memorySize: 1024,
-      // Long generations (reasoning models, big max_tokens) stream for minutes.
-      timeout: Duration.minutes(15),
-      description: 'OpenAI-compatible /v1 API streaming from Bedrock',
-      environment: withAdminKey,
-    });
-    this.admin = gatewayFunction('Admin', {
-      entry: 'lambdas/admin/index.ts',
-      memorySize: 512,
-      timeout: Duration.seconds(30),
-      description: 'Admin API: keys, models, groups, bots, records',
-      environment: withAdminKey,
-    });
-    this.user = gatewayFunction('User', {
-      entry: 'lambdas/user/index.ts',
-      memorySize: 512,
-      timeout: Duration.seconds(30),
-      description: "User API: the caller's own key, models and records",
-      environment: withAdminKey,
-    });
-    this.feishuWorker = gatewayFunction('FeishuWorker', {
-      entry: 'lambdas/feishu/worker.ts',
-      memorySize: 1024,
-      timeout: Duration.minutes(5),
-      description: 'Answers a Feishu message with a model, streaming into a card',
-      environment: { LARK_DOMAIN: larkDomain },
-    });
-    this.feishuWebhook = gatewayFunction('FeishuWebhook', {
-      entry: 'lambdas/feishu/webhook.ts',
-      memorySize: 256,
-      // Feishu wants an answer within 3 s; the webhook only verifies, de-duplicates and hands off.
-      timeout: Duration.seconds(10),
-      description: 'Feishu event webhook: verify, de-duplicate, hand off to the worker',
-      environment: {
-        LARK_DOMAIN: larkDomain,
-        FEISHU_WORKER_FUNCTION_NAME: this.feishuWorker.function.functionName,
-      },
+    this.chat = gatewayFunction('Chat', FUNCTIONS.chat, withAdminKey);
+    this.admin = gatewayFunction('Admin', FUNCTIONS.admin, withAdminKey);
+    this.user = gatewayFunction('User', FUNCTIONS.user, withAdminKey);
+    this.feishuWorker = gatewayFunction('FeishuWorker', FUNCTIONS.feishuWorker, { LARK_DOMAIN: larkDomain });
+    this.feishuWebhook = gatewayFunction('FeishuWebhook', FUNCTIONS.feishuWebhook, {
+      LARK_DOMAIN: larkDomain,
+      FEISHU_WORKER_FUNCTION_NAME: this.feishuWorker.function.functionName,
     });
 
     // The user API's routes only read, but the shared authentication path writes: it creates the

@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { FUNCTIONS } from '../lambdas/core/topology.js';
 import { bundleFor, lambdaBundles } from './bundles.js';
 import { installLambdaShim, isStreamingHandler, LocalResponseStream, type ResponsePrelude } from './lambda-shim.js';
 
@@ -30,13 +31,11 @@ interface Mount {
   timeoutMs: number;
 }
 
-const MOUNTS: Mount[] = [
-  { prefix: '/v1/', entry: 'lambdas/chat/index.ts', timeoutMs: 900_000 },
-  { prefix: '/admin/', entry: 'lambdas/admin/index.ts', timeoutMs: 30_000 },
-  { prefix: '/user/', entry: 'lambdas/user/index.ts', timeoutMs: 30_000 },
-  { prefix: '/bot/feishu/', entry: 'lambdas/feishu/webhook.ts', timeoutMs: 10_000 },
-];
-const FEISHU_WORKER = { entry: 'lambdas/feishu/worker.ts', functionName: 'local-feishu-worker', timeoutMs: 300_000 };
+// The same entries under the same prefixes as the stack (lambdas/core/topology.ts).
+const MOUNTS: Mount[] = Object.values(FUNCTIONS).flatMap((f) =>
+  f.prefixes.map((prefix) => ({ prefix, entry: f.entry, timeoutMs: f.timeoutSeconds * 1000 })),
+);
+const FEISHU_WORKER = { entry: FUNCTIONS.feishuWorker.entry, functionName: 'local-feishu-worker', timeoutMs: FUNCTIONS.feishuWorker.timeoutSeconds * 1000 };
 
 // Static imports per entry (not a computed path), so tsc checks them and tools see the dependency.
 const SOURCES: Record<string, () => Promise<{ handler: unknown }>> = {

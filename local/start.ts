@@ -6,7 +6,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { generateApiKey } from '../lambdas/core/auth/api-key.js';
+import { generateApiKey } from '../lambdas/core/key-material.js';
 import { startBedrockSimulator } from './bedrock-simulator/index.js';
 import { startDynamoDbLocal, type DynamoDbLocal } from './dynamodb-local.js';
 import { ensureTable } from './table.js';

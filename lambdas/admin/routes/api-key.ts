@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { Route } from '../../core/http/router.js';
 import { page } from '../../core/http/envelope.js';
 import { dropEmpty, parse, zId, zMoney, zPage } from '../../core/validate.js';
-import { hashApiKey } from '../../core/auth/api-key.js';
+import { hashApiKey } from '../../core/key-material.js';
 import { errors } from '../../core/errors.js';
 import { createKey, deleteKey, listKeys, requireKeyById, resetKey, updateKey } from '../../core/store/keys.js';
 import { paymentItem, recharge } from '../../core/store/payments.js';

@@ -1,6 +1,7 @@
 import { errors } from '../errors.js';
 import { type ApiKey, getKeyByHash } from '../store/keys.js';
-import { hashApiKey, presentedKey } from './api-key.js';
+import { hashApiKey } from '../key-material.js';
+import { presentedKey } from './api-key.js';
 import { ensureBootstrapAdmin } from './bootstrap.js';
 
 /**

@@ -4,7 +4,7 @@
  * (lambdas/admin/routes/bot.ts) only parses and renders.
  */
 import { z } from 'zod';
-import { hashApiKey, keyHint } from '../auth/api-key.js';
+import { hashApiKey, keyHint } from '../key-material.js';
 import { resolveModelForKey } from '../auth/model-access.js';
 import { errors, isGatewayError } from '../errors.js';
 import { parse, zId, zJsonObject } from '../validate.js';

@@ -18,13 +18,14 @@
  *   errors on token and request failures) is always wrapped in one that reduces every argument to such a summary.
  */
 import { config } from '../config.js';
+import { DEFAULT_LARK_DOMAIN } from '../topology.js';
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import * as lark from '@larksuiteoapi/node-sdk';
 import { logger as appLogger } from '../log.js';
 import { cardContent, type Card } from './cards.js';
 
-export const FEISHU_DOMAIN = 'https://open.feishu.cn';
+export const FEISHU_DOMAIN = DEFAULT_LARK_DOMAIN;
 export const LARK_DOMAIN = 'https://open.larksuite.com';
 
 const MAX_MESSAGE_CHARS = 300;

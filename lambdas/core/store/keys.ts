@@ -1,5 +1,5 @@
 import { GetCommand, TransactWriteCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
-import { generateApiKey, hashApiKey, keyHint } from '../auth/api-key.js';
+import { generateApiKey, hashApiKey, keyHint } from '../key-material.js';
 import { errors } from '../errors.js';
 import { money, moneyAttr, type Money } from '../money.js';
 import { nextId } from './counters.js';
