@@ -12,7 +12,7 @@ const contextFlag = (key: string): boolean => String(app.node.tryGetContext(key)
 new GatewayStack(app, 'BedrockGateway', {
   description: 'OpenAI-compatible LLM gateway for Amazon Bedrock',
   destroyOnRemoval: contextFlag('destroyOnRemoval'),
-  larkDomain: app.node.tryGetContext('larkDomain'),
+  larkDomain: (app.node.tryGetContext('larkDomain') as string | undefined) ?? undefined,
 });
 
 Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }));

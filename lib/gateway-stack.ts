@@ -11,7 +11,6 @@ import { GatewayHttpApi } from './constructs/gateway-http-api.js';
 import { GatewayTable } from './constructs/gateway-table.js';
 import { DEFAULT_LARK_DOMAIN, FUNCTIONS, type FunctionSpec } from '../lambdas/core/topology.js';
 
-
 export interface GatewayStackProps extends StackProps {
   /**
    * Delete the table, admin key secret and log groups with the stack. Only for throwaway dev
@@ -25,8 +24,6 @@ export interface GatewayStackProps extends StackProps {
    */
   readonly larkDomain?: string;
 }
-
-
 
 export class GatewayStack extends Stack {
   readonly table: GatewayTable;

@@ -14,7 +14,7 @@ installLambdaShim();
  * API Gateway (HTTP API, payload 2.0) and Lambda function URLs would send, and streams /v1 responses chunk by
  * chunk through the response-streaming shim.
  */
-type Handler = (...args: any[]) => Promise<any>;
+type Handler = (event: unknown, ...rest: unknown[]) => Promise<unknown>;
 
 export interface LocalGateway {
   url: string;
@@ -35,7 +35,11 @@ interface Mount {
 const MOUNTS: Mount[] = Object.values(FUNCTIONS).flatMap((f) =>
   f.prefixes.map((prefix) => ({ prefix, entry: f.entry, timeoutMs: f.timeoutSeconds * 1000 })),
 );
-const FEISHU_WORKER = { entry: FUNCTIONS.feishuWorker.entry, functionName: 'local-feishu-worker', timeoutMs: FUNCTIONS.feishuWorker.timeoutSeconds * 1000 };
+const FEISHU_WORKER = {
+  entry: FUNCTIONS.feishuWorker.entry,
+  functionName: 'local-feishu-worker',
+  timeoutMs: FUNCTIONS.feishuWorker.timeoutSeconds * 1000,
+};
 
 // Static imports per entry (not a computed path), so tsc checks them and tools see the dependency.
 const SOURCES: Record<string, () => Promise<{ handler: unknown }>> = {
@@ -80,7 +84,7 @@ export async function startLocalGateway(opts: LocalGatewayOptions = {}): Promise
       import('../lambdas/core/feishu/answer.js'),
     ]);
     runWorkerInProcess(answerEvent);
-    for (const m of MOUNTS) handlers.set(m.prefix, (await SOURCES[m.entry]!()).handler as Handler);
+    for (const m of MOUNTS) handlers.set(m.prefix, (await SOURCES[m.entry]()).handler as Handler);
   }
 
   const server = createServer((req, res) => {
@@ -146,7 +150,7 @@ async function serve(
   const invoke = worker && req.method === 'POST' ? INVOKE_PATH.exec(url.pathname) : null;
   if (worker && invoke && isLoopback(req.socket.remoteAddress)) {
     const payload = await readBody(req);
-    if (decodeURIComponent(invoke[1]!) !== FEISHU_WORKER.functionName || req.headers['x-amz-invocation-type'] !== 'Event' || !payload) {
+    if (decodeURIComponent(invoke[1]) !== FEISHU_WORKER.functionName || req.headers['x-amz-invocation-type'] !== 'Event' || !payload) {
       res.writeHead(400, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ Type: 'User', message: 'Only asynchronous invocations of the Feishu worker exist here.' }));
       return;
@@ -296,7 +300,7 @@ export function toEvent(req: IncomingMessage, url: URL, body: Buffer): APIGatewa
     },
     body: body.length ? (isText ? body.toString('utf8') : body.toString('base64')) : undefined,
     isBase64Encoded: body.length > 0 && !isText,
-  } as APIGatewayProxyEventV2;
+  };
 }
 
 function lambdaContext(timeoutMs: number): Context {

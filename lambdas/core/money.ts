@@ -35,7 +35,7 @@ export function money(value: unknown, maxDecimals = SCALE_DIGITS): Money {
   } else if (value === undefined || value === null) {
     return 0n;
   } else {
-    throw new MoneyFormatError(`not a number: ${String(value)}`);
+    throw new MoneyFormatError(`not a number: ${typeof value}`);
   }
   const m = DECIMAL.exec(text);
   if (!m) throw new MoneyFormatError(`not a decimal number: ${text}`);

@@ -24,8 +24,20 @@ export const FUNCTIONS = {
     memoryMb: 1024,
     description: 'OpenAI- and Anthropic-compatible /v1 API streaming from Bedrock',
   },
-  admin: { entry: 'lambdas/admin/index.ts', prefixes: ['/admin/'], timeoutSeconds: 30, memoryMb: 512, description: 'Admin API: keys, models, groups, bots, records' },
-  user: { entry: 'lambdas/user/index.ts', prefixes: ['/user/'], timeoutSeconds: 30, memoryMb: 512, description: "User API: the caller's own key, models and records" },
+  admin: {
+    entry: 'lambdas/admin/index.ts',
+    prefixes: ['/admin/'],
+    timeoutSeconds: 30,
+    memoryMb: 512,
+    description: 'Admin API: keys, models, groups, bots, records',
+  },
+  user: {
+    entry: 'lambdas/user/index.ts',
+    prefixes: ['/user/'],
+    timeoutSeconds: 30,
+    memoryMb: 512,
+    description: "User API: the caller's own key, models and records",
+  },
   // Feishu wants an answer within 3 s; the webhook only verifies, de-duplicates and hands off.
   feishuWebhook: {
     entry: 'lambdas/feishu/webhook.ts',

@@ -19,7 +19,8 @@ export function parse<S extends z.ZodType>(schema: S, data: unknown): z.output<S
 export function parseJsonBody(body: string | undefined, isBase64: boolean | undefined): unknown {
   if (body === undefined || body === null || body === '') return {};
   const text = isBase64 ? Buffer.from(body, 'base64').toString('utf8') : body;
-  if (jsonDepthExceeds(text)) throw errors.badRequest(`The request body nests deeper than ${MAX_JSON_DEPTH} levels.`, null, 'json_too_deep');
+  if (jsonDepthExceeds(text))
+    throw errors.badRequest(`The request body nests deeper than ${MAX_JSON_DEPTH} levels.`, null, 'json_too_deep');
   try {
     return JSON.parse(text);
   } catch {

@@ -25,7 +25,7 @@ export const userRoutes: Route[] = [
   {
     method: 'GET',
     path: '/user/api-key/mine',
-    run: async ({ caller }) => keyView(caller),
+    run: ({ caller }) => Promise.resolve(keyView(caller)),
   },
   {
     method: 'GET',

@@ -149,7 +149,7 @@ export async function startBedrockSimulator(opts: BedrockSimulatorOptions = {}):
     if (raw.length > 0) {
       try {
         const parsed: unknown = JSON.parse(raw.toString('utf8'));
-        if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) body = parsed as JsonObject;
+        if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) body = parsed;
         else parseError = true;
       } catch {
         parseError = true;

@@ -1,4 +1,3 @@
-import { z } from 'zod';
 import type { Route } from '../../core/http/router.js';
 import { page } from '../../core/http/envelope.js';
 import { dropEmpty, parse, zId, zPage } from '../../core/validate.js';

@@ -22,7 +22,6 @@ export const ATTACHMENT_LIMITS = Object.freeze({
 
 const MIB = 1024 * 1024;
 
-
 export type ImageFetcher = (url: string, signal?: AbortSignal) => Promise<FetchedImage>;
 
 /** Images and documents of a request, counted (tool results' images included). */
@@ -85,7 +84,8 @@ export async function resolveAttachments(req: ChatRequest, fetchImage: ImageFetc
   const pending: Array<{ block: ImageBlock; url: string; path: string }> = [];
   req.messages.forEach((m, i) =>
     m.content.forEach((b, j) => {
-      if (b.type === 'image' && b.source.type === 'url') pending.push({ block: b, url: b.source.url, path: `${m.path ?? `messages[${i}]`}.content[${j}]` });
+      if (b.type === 'image' && b.source.type === 'url')
+        pending.push({ block: b, url: b.source.url, path: `${m.path ?? `messages[${i}]`}.content[${j}]` });
     }),
   );
   if (pending.length === 0) return req;
@@ -95,7 +95,7 @@ export async function resolveAttachments(req: ChatRequest, fetchImage: ImageFetc
   let next = 0;
   const worker = async () => {
     while (!failure && next < pending.length) {
-      const { block, url, path } = pending[next++]!;
+      const { block, url, path } = pending[next++];
       try {
         const fetched = await fetchImage(url, signal);
         total += fetched.bytes.length;

@@ -64,7 +64,12 @@ export async function runChat(call: ChatCall): Promise<ChatRun> {
 
 const defaultFetchImage: ImageFetcher = (url, signal) => fetchImage(url, { signal });
 
-async function* relay(upstream: AsyncIterable<ChatEvent>, books: Books, abort: AbortController, started: number): AsyncGenerator<ChatEvent> {
+async function* relay(
+  upstream: AsyncIterable<ChatEvent>,
+  books: Books,
+  abort: AbortController,
+  started: number,
+): AsyncGenerator<ChatEvent> {
   const fold = new ChatFold();
   let firstByte: number | null = null;
   let completed = false;

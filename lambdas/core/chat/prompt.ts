@@ -10,7 +10,7 @@ const MAX_URL_SHOWN = 200;
  */
 export function lastUserPrompt(req: Pick<ChatRequest, 'messages'>): string {
   for (let i = req.messages.length - 1; i >= 0; i--) {
-    const m = req.messages[i]!;
+    const m = req.messages[i];
     if (m.role !== 'user') continue;
     const described = m.content.map(describeBlock).filter(Boolean).join('\n');
     return m.content.length > 0 && m.content.every((b) => b.type === 'tool_result') ? `[tool result] ${described}` : described;

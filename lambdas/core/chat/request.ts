@@ -130,5 +130,4 @@ export type ReasoningRequest =
   | { mode: 'on'; budgetTokens?: number; effort?: ReasoningEffort; adaptive?: boolean };
 
 export type ResponseFormat =
-  | { type: 'json_object' }
-  | { type: 'json_schema'; name: string; description?: string; schema?: JsonObject; strict?: boolean };
+  { type: 'json_object' } | { type: 'json_schema'; name: string; description?: string; schema?: JsonObject; strict?: boolean };

@@ -21,7 +21,7 @@ export function normalizeDocumentFormat(value: string | undefined): DocumentForm
   const v = value?.trim().toLowerCase().replace(/^\./, '');
   if (!v) return undefined;
   if ((DOCUMENT_FORMATS as readonly string[]).includes(v)) return v as DocumentFormat;
-  return FORMAT_ALIASES[v] ?? FORMAT_BY_MEDIA_TYPE[v.split(';')[0]!.trim()];
+  return FORMAT_ALIASES[v] ?? FORMAT_BY_MEDIA_TYPE[v.split(';')[0].trim()];
 }
 
 /** The extension after the last dot (trailing whitespace ignored), found without a regex over the whole name. */

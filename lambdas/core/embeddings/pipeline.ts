@@ -51,9 +51,14 @@ export async function runEmbeddings(call: EmbeddingsCall): Promise<EmbeddingsRes
     result = await provider.embed(call.request, call.model, { requestId: call.requestId, signal: abort.signal });
   } catch (e) {
     const err = asGatewayError(e, call.requestId);
-    await settle({ ...base, usage: zeroUsage(), status: 'error', error: err.message, firstByteLatency: null, totalLatency: Date.now() - started }).catch(
-      (settleError: unknown) => logger.error('failed to record a failed embeddings call', { error: settleError as Error }),
-    );
+    await settle({
+      ...base,
+      usage: zeroUsage(),
+      status: 'error',
+      error: err.message,
+      firstByteLatency: null,
+      totalLatency: Date.now() - started,
+    }).catch((settleError: unknown) => logger.error('failed to record a failed embeddings call', { error: settleError as Error }));
     throw err;
   }
   const elapsed = Date.now() - started;

@@ -181,7 +181,8 @@ async function streamAnswer(bot: FeishuBot, lark: LarkClient, msg: FeishuMessage
     const messages: Message[] = [];
     const said = (text: string) => (text.trim() ? [{ type: 'text' as const, text }] : []);
     for (const t of history) {
-      if (t.user.trim() && t.assistant.trim()) messages.push({ role: 'user', content: said(t.user) }, { role: 'assistant', content: said(t.assistant) });
+      if (t.user.trim() && t.assistant.trim())
+        messages.push({ role: 'user', content: said(t.user) }, { role: 'assistant', content: said(t.assistant) });
     }
     const text = msg.text || (attachments.blocks.length ? 'Please take a look at the attachment.' : '');
     messages.push({ role: 'user', content: [...said(text), ...attachments.blocks] });

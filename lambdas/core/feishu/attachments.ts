@@ -82,7 +82,10 @@ export async function downloadAttachments(
   const images: Array<{ data: Uint8Array; contentType: string }> = [];
   for (const img of msg.images) {
     const r = await take((maxBytes) => lark.downloadImage(msg.messageId, img.imageKey, { maxBytes }));
-    images.push({ data: new Uint8Array(r.data.buffer, r.data.byteOffset, r.data.byteLength), contentType: r.contentType?.split(';')[0]?.trim() ?? '' });
+    images.push({
+      data: new Uint8Array(r.data.buffer, r.data.byteOffset, r.data.byteLength),
+      contentType: r.contentType?.split(';')[0]?.trim() ?? '',
+    });
   }
   const files: Uint8Array[] = [];
   for (const f of msg.files) {
@@ -101,8 +104,8 @@ export async function downloadAttachments(
   msg.files.forEach((f, i) => {
     // The name decides the format (Feishu often labels files application/octet-stream); checked above.
     const format = formatFromFilename(f.fileName)!;
-    checkDocumentBytes(format, files[i]!, `"${f.fileName}"`);
-    blocks.push({ type: 'document', format, name: names.claim(f.fileName), data: files[i]! });
+    checkDocumentBytes(format, files[i], `"${f.fileName}"`);
+    blocks.push({ type: 'document', format, name: names.claim(f.fileName), data: files[i] });
     notes.push(`[file: ${f.fileName}]`);
   });
   return { blocks, notes: notes.length ? `\n${notes.join(' ')}` : '' };

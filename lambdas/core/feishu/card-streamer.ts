@@ -55,7 +55,7 @@ export function createCardStreamer<T>(opts: CardStreamerOptions<T>): CardStreame
     try {
       p = Promise.resolve(opts.patch(state));
     } catch (err) {
-      p = Promise.reject(err);
+      p = Promise.reject(err instanceof Error ? err : new Error(String(err)));
     }
     return p;
   };

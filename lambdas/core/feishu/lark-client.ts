@@ -123,7 +123,7 @@ export function resolveLarkDomain(domain?: string | lark.Domain): string {
 function withTimeout(base: unknown, timeout: number): lark.HttpInstance {
   type Opts = Record<string, unknown> | undefined;
   const t = (opts: Opts) => ({ timeout, ...(opts ?? {}) });
-  const b = base as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>;
+  const b = base as Record<string, (...args: unknown[]) => Promise<unknown>>;
   const wrapped = {
     request: (opts: Opts) => b.request(t(opts)),
     get: (url: string, opts: Opts) => b.get(url, t(opts)),
@@ -178,7 +178,7 @@ async function toLarkError(operation: string, err: unknown): Promise<Error> {
   }
   const body = data as { code?: unknown; msg?: unknown } | undefined;
   if (body && typeof body === 'object' && typeof body.code === 'number') {
-    return new LarkApiError(operation, body.code, String(body.msg ?? 'error'), status);
+    return new LarkApiError(operation, body.code, typeof body.msg === 'string' ? body.msg : 'error', status);
   }
   // Only the message of what was thrown (an axios error's is e.g. "timeout of 10000ms exceeded"), never the object.
   return new LarkApiError(operation, -1, typeof e?.message === 'string' ? e.message : 'request failed', status);

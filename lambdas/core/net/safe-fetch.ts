@@ -59,7 +59,6 @@ export const DEFAULT_MAX_REDIRECTS = 3;
 const MAX_URL_LENGTH = 8192;
 const USER_AGENT = 'bedrock-gateway-image-fetch/1.0';
 
-
 // ---------------------------------------------------------------------------------------------------------------
 // Configuration
 
@@ -149,11 +148,13 @@ const defaultResolver: HostResolver = async (hostname) => {
 
 function raceAbort<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
   return new Promise<T>((resolve, reject) => {
+    // The reason is what abort() was given (a FetchTimeout, or the outer signal's reason), read by the caller.
+    const reason = () => (signal.reason instanceof Error ? signal.reason : new Error('aborted'));
     if (signal.aborted) {
-      reject(signal.reason);
+      reject(reason());
       return;
     }
-    const onAbort = () => reject(signal.reason);
+    const onAbort = () => reject(reason());
     signal.addEventListener('abort', onAbort, { once: true });
     p.then(
       (v) => {
@@ -162,7 +163,7 @@ function raceAbort<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
       },
       (e: unknown) => {
         signal.removeEventListener('abort', onAbort);
-        reject(e);
+        reject(e instanceof Error ? e : new Error(String(e)));
       },
     );
   });

@@ -29,7 +29,12 @@ const UPSTREAM_RETRY_AFTER_S = 2;
 const upstream =
   (status: number, code: string, retryable?: boolean): Rule =>
   (message, cause) =>
-    new GatewayError(status, `Bedrock: ${message}`, { code, retryable, cause, ...(retryable ? { retryAfter: UPSTREAM_RETRY_AFTER_S } : {}) });
+    new GatewayError(status, `Bedrock: ${message}`, {
+      code,
+      retryable,
+      cause,
+      ...(retryable ? { retryAfter: UPSTREAM_RETRY_AFTER_S } : {}),
+    });
 
 // Keyed by the exception name with a lower-case first letter: event-stream frames name them that way
 // ("throttlingException") when the SDK cannot model them, the SDK classes with an upper-case one.
@@ -70,7 +75,8 @@ const RULES: Record<string, Rule> = {
   modelErrorException: upstream(502, 'upstream_error'),
   modelStreamErrorException: upstream(502, 'upstream_error'),
   internalServerException: upstream(502, 'upstream_error'),
-  abortError: (_message, cause) => new GatewayError(499, 'The request was cancelled.', { kind: 'cancelled', code: 'request_cancelled', cause }),
+  abortError: (_message, cause) =>
+    new GatewayError(499, 'The request was cancelled.', { kind: 'cancelled', code: 'request_cancelled', cause }),
 };
 
 const RULE_BY_STATUS: Record<number, string> = {

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { type z } from 'zod';
 import { errors } from '../errors.js';
 import { converseConfigSchema } from './bedrock-converse/config.js';
 import { embeddingsModelConfigSchema } from './bedrock-embeddings/map-request.js';

@@ -5,6 +5,7 @@ import { money, type Money } from '../money.js';
 import { nextId } from '../store/counters.js';
 import { cancellationCodes, db, nowIso, tableName } from '../store/table.js';
 import { indexKeys, itemKeys, partitions } from '../store/table-keys.js';
+import { str } from '../store/attributes.js';
 
 /** A conversation named by the client's `Session-Id` header, per key. Totals grow with every charged thread. */
 export interface Session {
@@ -21,19 +22,18 @@ export interface Session {
   updatedAt: string;
 }
 
-
 export function sessionFromItem(item: Record<string, unknown>): Session {
   return {
     id: Number(item.id),
     keyId: Number(item.key_id),
-    sessionKey: String(item.session_key ?? ''),
-    title: String(item.title ?? ''),
+    sessionKey: str(item.session_key),
+    title: str(item.title),
     tokensIn: Number(item.tokens_in ?? 0),
     tokensOut: Number(item.tokens_out ?? 0),
     fee: money(item.fee),
     threadCount: Number(item.thread_count ?? 0),
-    createdAt: String(item.created_at ?? ''),
-    updatedAt: String(item.updated_at ?? ''),
+    createdAt: str(item.created_at),
+    updatedAt: str(item.updated_at),
   };
 }
 

@@ -5,6 +5,7 @@ import { indexKeys, itemKeys, partitions } from '../store/table-keys.js';
 import { countAll, countForKey } from './counts.js';
 import { listPage, type Partition, type RecordPage, searchBudget, searchWindow } from './listing.js';
 import { getSession } from './sessions.js';
+import { str } from '../store/attributes.js';
 
 export type { RecordPage } from './listing.js';
 
@@ -35,7 +36,6 @@ export interface Thread {
   error: string | null;
   createdAt: string;
 }
-
 
 export function threadItem(t: Thread): Record<string, unknown> {
   return {
@@ -74,15 +74,15 @@ export function threadItem(t: Thread): Record<string, unknown> {
 export function threadFromItem(item: Record<string, unknown>): Thread {
   return {
     id: Number(item.id),
-    requestId: String(item.request_id ?? ''),
+    requestId: str(item.request_id),
     kind: item.kind === 'embeddings' ? 'embeddings' : 'chat',
     keyId: Number(item.key_id),
     sessionId: item.session_id === null || item.session_id === undefined ? null : Number(item.session_id),
-    model: String(item.model ?? ''),
+    model: str(item.model),
     modelId: Number(item.model_id ?? 0),
-    prompt: String(item.prompt ?? ''),
-    completion: String(item.completion ?? ''),
-    reasoning: String(item.reasoning ?? ''),
+    prompt: str(item.prompt),
+    completion: str(item.completion),
+    reasoning: str(item.reasoning),
     toolCalls: (item.tool_calls as unknown[]) ?? [],
     finishReason: (item.finish_reason as string | null) ?? null,
     tokensIn: Number(item.tokens_in ?? 0),
@@ -96,7 +96,7 @@ export function threadFromItem(item: Record<string, unknown>): Thread {
     totalLatency: Number(item.total_latency ?? 0),
     status: (item.status as Thread['status']) ?? 'ok',
     error: (item.error as string | null) ?? null,
-    createdAt: String(item.created_at ?? ''),
+    createdAt: str(item.created_at),
   };
 }
 
@@ -123,7 +123,6 @@ export interface ThreadQuery {
   cursor?: number;
 }
 
-
 /**
  * Threads of one session (oldest first), of one key, or of everyone (newest first), always from a GSI partition:
  * session → gsi3, key → gsi2, all → gsi1. Totals come from counters (see counts.ts), q totals from the window.
@@ -135,7 +134,7 @@ export async function listThreads(query: ThreadQuery): Promise<RecordPage<Thread
     const session = await getSession(query.sessionId);
     if (!session || (query.keyId !== undefined && session.keyId !== query.keyId)) return { items: [], total: 0 };
     partition = { ...partitions.threadsOfSession(query.sessionId), ascending: true };
-    total = async () => session.threadCount;
+    total = () => Promise.resolve(session.threadCount);
   } else if (query.keyId !== undefined) {
     partition = { ...partitions.threadsOfKey(query.keyId), ascending: false };
     const keyId = query.keyId;

@@ -3,6 +3,7 @@ import { errors } from '../errors.js';
 import { nextId } from './counters.js';
 import { db, isConditionFailure, nowIso, queryIndex, tableName } from './table.js';
 import { indexKeys, itemKeys, partitions } from './table-keys.js';
+import { str } from './attributes.js';
 
 /**
  * A Feishu / Lark bot: which app it is (appId, appSecret), how its webhook is verified (verificationToken,
@@ -34,26 +35,25 @@ export interface FeishuBot {
   updatedAt: string;
 }
 
-
 const strOrNull = (v: unknown): string | null => (typeof v === 'string' && v !== '' ? v : null);
 
 function fromItem(item: Record<string, unknown>): FeishuBot {
   return {
     id: Number(item.id),
-    name: String(item.name ?? ''),
-    provider: String(item.provider ?? 'bedrock-converse'),
-    appId: String(item.app_id ?? ''),
-    appSecret: String(item.app_secret ?? ''),
+    name: str(item.name),
+    provider: str(item.provider, 'bedrock-converse'),
+    appId: str(item.app_id),
+    appSecret: str(item.app_secret),
     verificationToken: strOrNull(item.verification_token),
     encryptKey: strOrNull(item.encrypt_key),
-    apiKeyHash: String(item.api_key_hash ?? ''),
-    apiKeyHint: String(item.api_key_hint ?? ''),
+    apiKeyHash: str(item.api_key_hash),
+    apiKeyHint: str(item.api_key_hint),
     apiKeyId: Number(item.api_key_id ?? 0),
-    modelId: String(item.model_id ?? ''),
+    modelId: str(item.model_id),
     domain: strOrNull(item.domain),
     systemPrompt: strOrNull(item.system_prompt),
-    createdAt: String(item.created_at ?? ''),
-    updatedAt: String(item.updated_at ?? ''),
+    createdAt: str(item.created_at),
+    updatedAt: str(item.updated_at),
   };
 }
 
@@ -131,9 +131,7 @@ export async function replaceBot(existing: FeishuBot, input: BotInput): Promise<
 /** Deletes the bot. Its event ledger and chat memory expire by TTL and are unreachable without the bot. */
 export async function deleteBot(id: number): Promise<void> {
   try {
-    await db().send(
-      new DeleteCommand({ TableName: tableName(), Key: itemKeys.bot(id), ConditionExpression: 'attribute_exists(pk)' }),
-    );
+    await db().send(new DeleteCommand({ TableName: tableName(), Key: itemKeys.bot(id), ConditionExpression: 'attribute_exists(pk)' }));
   } catch (e) {
     if (isConditionFailure(e)) throw errors.notFound(`Bot ${id} not found.`);
     throw e;

@@ -13,13 +13,13 @@ export async function detachGroup(groupId: number): Promise<void> {
           new UpdateCommand({
             TableName: tableName(),
             Key: { pk: item.pk, sk: item.sk },
-            UpdateExpression:
-              isKey ? 'SET group_id = :null, updated_at = :now, rev = rev + :one' : 'SET group_id = :null, updated_at = :now',
+            UpdateExpression: isKey
+              ? 'SET group_id = :null, updated_at = :now, rev = rev + :one'
+              : 'SET group_id = :null, updated_at = :now',
             ConditionExpression: 'attribute_exists(pk) AND group_id = :g',
-            ExpressionAttributeValues:
-              isKey
-                ? { ':null': null, ':now': nowIso(), ':g': groupId, ':one': 1 }
-                : { ':null': null, ':now': nowIso(), ':g': groupId },
+            ExpressionAttributeValues: isKey
+              ? { ':null': null, ':now': nowIso(), ':g': groupId, ':one': 1 }
+              : { ':null': null, ':now': nowIso(), ':g': groupId },
           }),
         );
       } catch (e) {

@@ -14,7 +14,6 @@ export interface Group {
   updatedAt: string;
 }
 
-
 function fromItem(item: Record<string, unknown>): Group {
   return { id: Number(item.id), name: String(item.name), createdAt: String(item.created_at), updatedAt: String(item.updated_at) };
 }

@@ -8,6 +8,7 @@ import { deleteAll } from './batch.js';
 import { cancellationCodes, db, nowIso, queryAll, queryIndex, tableName } from './table.js';
 import { GRANT_SK_PREFIX, indexKeys, itemKeys, partitions } from './table-keys.js';
 import { currentMonth } from '../clock.js';
+import { str } from './attributes.js';
 
 export type Role = 'admin' | 'user';
 
@@ -37,24 +38,23 @@ export interface ApiKey {
   rev: number;
 }
 
-
 export function fromItem(item: Record<string, unknown>): ApiKey {
   return {
     id: Number(item.id),
     hash: String(item.hash),
-    name: String(item.name ?? ''),
-    email: String(item.email ?? ''),
+    name: str(item.name),
+    email: str(item.email),
     role: item.role === 'admin' ? 'admin' : 'user',
     groupId: item.group_id === null || item.group_id === undefined ? null : Number(item.group_id),
     monthQuota: money(item.month_quota),
     monthFee: money(item.month_fee),
-    feeMonth: String(item.fee_month ?? ''),
+    feeMonth: str(item.fee_month),
     balance: money(item.balance),
     totalFee: money(item.total_fee),
     reserved: money(item.reserved),
-    keyHint: String(item.key_hint ?? ''),
-    createdAt: String(item.created_at ?? ''),
-    updatedAt: String(item.updated_at ?? ''),
+    keyHint: str(item.key_hint),
+    createdAt: str(item.created_at),
+    updatedAt: str(item.updated_at),
     rev: Number(item.rev ?? 0),
   };
 }

@@ -2,6 +2,7 @@ import { GetCommand, TransactWriteCommand, type TransactWriteCommandInput } from
 import { errors } from '../errors.js';
 import { money, moneyAttr, type Money } from '../money.js';
 import { deleteAll } from './batch.js';
+import { str } from './attributes.js';
 import { bumpCacheEpoch } from './cache-epoch.js';
 import { nextId } from './counters.js';
 import { cancellationCodes, db, nowIso, queryAll, queryIndex, tableName } from './table.js';
@@ -23,7 +24,6 @@ export interface Model {
   createdAt: string;
   updatedAt: string;
 }
-
 
 function fromItem(item: Record<string, unknown>): Model {
   return {
@@ -84,14 +84,7 @@ export async function listModels(q?: string): Promise<Model[]> {
   const needle = q?.toLowerCase();
   return items
     .map(fromItem)
-    .filter(
-      (m) =>
-        !needle ||
-        m.name.toLowerCase().includes(needle) ||
-        String(m.config.modelId ?? '')
-          .toLowerCase()
-          .includes(needle),
-    )
+    .filter((m) => !needle || m.name.toLowerCase().includes(needle) || str(m.config.modelId).toLowerCase().includes(needle))
     .sort((a, b) => a.id - b.id);
 }
 
@@ -185,7 +178,10 @@ export async function deleteModel(id: number): Promise<void> {
   // Reverse grant items name their grantee, so both sides of each grant go.
   const grantDeletes = partition
     .filter((i) => i.sk.startsWith(GRANTEE_SK_PREFIX))
-    .flatMap((i) => [{ pk: i.pk, sk: i.sk }, itemKeys.grant({ kind: i.grantee === 'group' ? 'group' : 'key', id: Number(i.grantee_id) }, id)]);
+    .flatMap((i) => [
+      { pk: i.pk, sk: i.sk },
+      itemKeys.grant({ kind: i.grantee === 'group' ? 'group' : 'key', id: Number(i.grantee_id) }, id),
+    ]);
   await deleteAll([itemKeys.model(id), itemKeys.modelName(model.name), ...grantDeletes]);
   bumpCacheEpoch();
 }

@@ -11,7 +11,8 @@ export function sessionKeyOf(headers: Record<string, string | undefined>, names:
   for (const name of names) {
     const v = headers[name]?.trim();
     if (!v) continue;
-    if (v.length > MAX_SESSION_KEY) throw errors.badRequest(`The ${name} header may be at most ${MAX_SESSION_KEY} characters.`, name, 'session_id_too_long');
+    if (v.length > MAX_SESSION_KEY)
+      throw errors.badRequest(`The ${name} header may be at most ${MAX_SESSION_KEY} characters.`, name, 'session_id_too_long');
     return v;
   }
   return undefined;

@@ -75,7 +75,9 @@ function mapBlock(b: CoreBlock, includeReasoning: boolean, toolNames: Set<string
       };
     case 'reasoning':
       // Claude verifies the signature, so unsigned reasoning cannot be replayed.
-      return includeReasoning && b.signature ? { reasoningContent: { reasoningText: { text: b.text, signature: b.signature } } } : undefined;
+      return includeReasoning && b.signature
+        ? { reasoningContent: { reasoningText: { text: b.text, signature: b.signature } } }
+        : undefined;
     case 'redacted_reasoning':
       return includeReasoning ? { reasoningContent: { redactedContent: Buffer.from(b.data, 'base64') } } : undefined;
   }
@@ -109,7 +111,8 @@ function textOrJson(text: string): ToolResultContentBlock {
 
 /** Claude requires tool results at the start of a user turn (a user message may follow tool messages). */
 function toolResultsFirst(blocks: ContentBlock[]): ContentBlock[] {
-  const isResult = (b: ContentBlock, i: number) => b.toolResult !== undefined || (b.cachePoint !== undefined && blocks[i - 1]?.toolResult !== undefined);
+  const isResult = (b: ContentBlock, i: number) =>
+    b.toolResult !== undefined || (b.cachePoint !== undefined && blocks[i - 1]?.toolResult !== undefined);
   return [...blocks.filter(isResult), ...blocks.filter((b, i) => !isResult(b, i))];
 }
 

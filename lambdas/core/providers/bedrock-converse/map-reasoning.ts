@@ -18,7 +18,11 @@ export interface ThinkingInputs {
  * Decides whether this request runs with Claude extended thinking, and with what budget.
  * Order: the request's own budget, then its effort, then the model config's default.
  */
-export function resolveThinking(req: Pick<ChatRequest, 'reasoning' | 'messages'>, config: ConverseConfig, inputs: ThinkingInputs): ThinkingPlan | null {
+export function resolveThinking(
+  req: Pick<ChatRequest, 'reasoning' | 'messages'>,
+  config: ConverseConfig,
+  inputs: ThinkingInputs,
+): ThinkingPlan | null {
   if (!config.claudeLike) return null;
   const asked = requestedBudget(req, config);
   if (asked === 'off') return null;

@@ -7,7 +7,10 @@ import { toTokenUsage } from './map-usage.js';
  * A non-streaming Converse response → the same core events a stream of it would have produced (every text block,
  * every reasoning block with its signature, every tool call; the response-format tool's input as text).
  */
-export function converseResponseEvents(res: Pick<ConverseResponse, 'output' | 'stopReason' | 'usage'>, structuredToolName: string | undefined): ChatEvent[] {
+export function converseResponseEvents(
+  res: Pick<ConverseResponse, 'output' | 'stopReason' | 'usage'>,
+  structuredToolName: string | undefined,
+): ChatEvent[] {
   const events: ChatEvent[] = [{ type: 'message_start' }];
   let index = 0;
   let toolIndex = 0;
@@ -28,7 +31,11 @@ export function converseResponseEvents(res: Pick<ConverseResponse, 'output' | 's
       } else {
         const t = toolIndex++;
         events.push(
-          { type: 'block_start', index, block: { type: 'tool_use', id: block.toolUse.toolUseId ?? '', name: block.toolUse.name ?? '', toolIndex: t } },
+          {
+            type: 'block_start',
+            index,
+            block: { type: 'tool_use', id: block.toolUse.toolUseId ?? '', name: block.toolUse.name ?? '', toolIndex: t },
+          },
           { type: 'tool_input_delta', index, toolIndex: t, json },
         );
       }
@@ -38,6 +45,9 @@ export function converseResponseEvents(res: Pick<ConverseResponse, 'output' | 's
     events.push({ type: 'block_stop', index });
     index++;
   }
-  events.push({ type: 'finish', reason: mapFinishReason(res.stopReason, toolIndex > 0) }, { type: 'usage', usage: toTokenUsage(res.usage) });
+  events.push(
+    { type: 'finish', reason: mapFinishReason(res.stopReason, toolIndex > 0) },
+    { type: 'usage', usage: toTokenUsage(res.usage) },
+  );
   return events;
 }

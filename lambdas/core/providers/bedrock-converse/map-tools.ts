@@ -24,7 +24,10 @@ const CACHE_POINT = { cachePoint: { type: 'default' } } as const;
  */
 export function mapToolConfig(inputs: ToolInputs): ToolConfiguration | undefined {
   const choice = inputs.toolChoice;
-  let tools: Tool[] = choice?.type === 'none' ? [] : inputs.tools.flatMap((t) => (t.cache ? [{ toolSpec: toToolSpec(t) }, CACHE_POINT] : [{ toolSpec: toToolSpec(t) }]));
+  let tools: Tool[] =
+    choice?.type === 'none'
+      ? []
+      : inputs.tools.flatMap((t) => (t.cache ? [{ toolSpec: toToolSpec(t) }, CACHE_POINT] : [{ toolSpec: toToolSpec(t) }]));
   let toolChoice: ConverseToolChoice | undefined = tools.length > 0 ? mapToolChoice(choice) : undefined;
   if (inputs.forcedTool && inputs.tools.length === 0) {
     tools = [{ toolSpec: inputs.forcedTool }];

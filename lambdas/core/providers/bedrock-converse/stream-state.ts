@@ -93,7 +93,8 @@ export class ConverseStreamState {
     } else if (delta?.toolUse?.input) {
       const b = this.open.get(at);
       if (b?.kind === 'structured') out.push({ type: 'text_delta', index: b.index, text: delta.toolUse.input });
-      else if (b?.kind === 'tool_use') out.push({ type: 'tool_input_delta', index: b.index, toolIndex: b.toolIndex!, json: delta.toolUse.input });
+      else if (b?.kind === 'tool_use')
+        out.push({ type: 'tool_input_delta', index: b.index, toolIndex: b.toolIndex!, json: delta.toolUse.input });
     } else if (delta?.reasoningContent?.text) {
       const b = this.open.get(at) ?? this.begin(at, { kind: 'reasoning' }, out);
       out.push({ type: 'reasoning_delta', index: b.index, text: delta.reasoningContent.text });
@@ -102,16 +103,32 @@ export class ConverseStreamState {
       out.push({ type: 'signature_delta', index: b.index, signature: delta.reasoningContent.signature });
     } else if (delta?.reasoningContent?.redactedContent) {
       if (!this.open.has(at)) {
-        this.begin(at, { kind: 'redacted_reasoning' }, out, undefined, Buffer.from(delta.reasoningContent.redactedContent).toString('base64'));
+        this.begin(
+          at,
+          { kind: 'redacted_reasoning' },
+          out,
+          undefined,
+          Buffer.from(delta.reasoningContent.redactedContent).toString('base64'),
+        );
       }
     }
   }
 
-  private begin(at: number, b: Omit<OpenBlock, 'index'>, out: ChatEvent[], tool?: { id: string; name: string }, redacted?: string): OpenBlock {
+  private begin(
+    at: number,
+    b: Omit<OpenBlock, 'index'>,
+    out: ChatEvent[],
+    tool?: { id: string; name: string },
+    redacted?: string,
+  ): OpenBlock {
     const block: OpenBlock = { ...b, index: this.nextIndex++ };
     this.open.set(at, block);
     if (b.kind === 'tool_use') {
-      out.push({ type: 'block_start', index: block.index, block: { type: 'tool_use', id: tool!.id, name: tool!.name, toolIndex: b.toolIndex! } });
+      out.push({
+        type: 'block_start',
+        index: block.index,
+        block: { type: 'tool_use', id: tool!.id, name: tool!.name, toolIndex: b.toolIndex! },
+      });
     } else if (b.kind === 'redacted_reasoning') {
       out.push({ type: 'block_start', index: block.index, block: { type: 'redacted_reasoning', data: redacted ?? '' } });
     } else {

@@ -15,7 +15,11 @@ import type { ChatMessage, ContentPart, DocPart, FilePart } from './types.js';
 export const isBlank = (text: string) => text.trim() === '';
 
 /** A user message's content → core blocks (text, image, document); blank text is dropped. */
-export function decodeUserContent(content: ChatMessage['content'], path: string, names: DocumentNames): Array<TextBlock | ImageBlock | DocumentBlock> {
+export function decodeUserContent(
+  content: ChatMessage['content'],
+  path: string,
+  names: DocumentNames,
+): Array<TextBlock | ImageBlock | DocumentBlock> {
   if (content == null) return [];
   if (typeof content === 'string') return isBlank(content) ? [] : [{ type: 'text', text: content }];
   if (!Array.isArray(content)) throw errors.badRequest(`${path}.content must be a string or an array of parts.`, path);
@@ -67,7 +71,10 @@ export function decodeImageUrl(url: string | undefined, path: string): ImageBloc
     if (!inline.base64) {
       throw errors.badRequest(`${path}: image data URLs must be base64 (data:image/png;base64,...).`, path);
     }
-    return { type: 'image', source: { type: 'bytes', mediaType: checkImageBytes(inline.bytes, inline.mediaType, path), data: inline.bytes } };
+    return {
+      type: 'image',
+      source: { type: 'bytes', mediaType: checkImageBytes(inline.bytes, inline.mediaType, path), data: inline.bytes },
+    };
   }
   const bytes = decodeBase64(u);
   if (!bytes || bytes.length === 0) {

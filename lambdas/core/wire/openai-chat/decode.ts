@@ -48,7 +48,8 @@ export function decodeChatCompletion(req: ChatCompletionRequest): ChatRequest {
         break;
       case 'user': {
         const content: UserContent[] = decodeUserContent(m.content, path, names);
-        if (content.length === 0) throw errors.badRequest(`${path} has no content (Bedrock does not accept empty or blank messages).`, path);
+        if (content.length === 0)
+          throw errors.badRequest(`${path} has no content (Bedrock does not accept empty or blank messages).`, path);
         push({ role: 'user', content, path });
         break;
       }
@@ -63,7 +64,9 @@ export function decodeChatCompletion(req: ChatCompletionRequest): ChatRequest {
         if (!m.tool_call_id) throw errors.badRequest(`${path}.tool_call_id is required.`, `${path}.tool_call_id`);
         push({
           role: 'user',
-          content: [{ type: 'tool_result', toolUseId: m.tool_call_id, content: [{ type: 'text', text: textsOf(m.content, path).join('') }] }],
+          content: [
+            { type: 'tool_result', toolUseId: m.tool_call_id, content: [{ type: 'text', text: textsOf(m.content, path).join('') }] },
+          ],
           path,
         });
         break;
@@ -109,7 +112,8 @@ function countParts(messages: ChatMessage[]): { images: number; documents: numbe
 function assistantContent(m: ChatMessage, path: string): AssistantContent[] {
   const blocks: AssistantContent[] = [];
   // Claude verifies the signature, so unsigned reasoning cannot be replayed.
-  if (m.reasoning_content && m.reasoning_signature) blocks.push({ type: 'reasoning', text: m.reasoning_content, signature: m.reasoning_signature });
+  if (m.reasoning_content && m.reasoning_signature)
+    blocks.push({ type: 'reasoning', text: m.reasoning_content, signature: m.reasoning_signature });
   for (const text of textsOf(m.content, path)) if (!isBlank(text)) blocks.push({ type: 'text', text });
   for (const [j, call] of (m.tool_calls ?? []).entries()) {
     const at = `${path}.tool_calls[${j}]`;
@@ -145,7 +149,8 @@ function decodeToolChoice(choice: ToolChoice | undefined, tools: ToolSpec[]): Co
   if (forcing && tools.length === 0) throw errors.badRequest('tool_choice requires tools to be specified.', 'tool_choice');
   if (typeof choice === 'object') {
     const name = choice.function?.name;
-    if (!tools.some((t) => t.name === name)) throw errors.badRequest(`tool_choice names '${String(name)}', which is not in tools.`, 'tool_choice');
+    if (!tools.some((t) => t.name === name))
+      throw errors.badRequest(`tool_choice names '${String(name)}', which is not in tools.`, 'tool_choice');
     return { type: 'tool', name };
   }
   if (choice === 'required') return { type: 'any' };
@@ -156,7 +161,8 @@ function decodeToolChoice(choice: ToolChoice | undefined, tools: ToolSpec[]): Co
 /** The request's `thinking` field first (the seed API's), then `reasoning_effort`. */
 function decodeReasoning(req: ChatCompletionRequest): ReasoningRequest | undefined {
   if (req.thinking?.type === 'disabled') return { mode: 'off' };
-  if (req.thinking?.type === 'enabled') return req.thinking.budget_tokens === undefined ? { mode: 'on' } : { mode: 'on', budgetTokens: req.thinking.budget_tokens };
+  if (req.thinking?.type === 'enabled')
+    return req.thinking.budget_tokens === undefined ? { mode: 'on' } : { mode: 'on', budgetTokens: req.thinking.budget_tokens };
   return req.reasoning_effort ? { mode: 'on', effort: req.reasoning_effort } : undefined;
 }
 
@@ -174,5 +180,8 @@ function decodeResponseFormat(format: ResponseFormat | undefined): CoreResponseF
       ...(s.strict == null ? {} : { strict: s.strict }),
     };
   }
-  throw errors.badRequest(`response_format.type '${String((format as { type?: unknown }).type)}' is not supported.`, 'response_format.type');
+  throw errors.badRequest(
+    `response_format.type '${String((format as { type?: unknown }).type)}' is not supported.`,
+    'response_format.type',
+  );
 }

@@ -39,7 +39,10 @@ export function toOpenAIUsage(u: TokenUsage): Usage {
     prompt_tokens: prompt,
     completion_tokens: u.outputTokens,
     total_tokens: prompt + u.outputTokens,
-    prompt_tokens_details: { cached_tokens: u.cacheReadTokens, ...(u.cacheWriteTokens > 0 ? { cache_write_tokens: u.cacheWriteTokens } : {}) },
+    prompt_tokens_details: {
+      cached_tokens: u.cacheReadTokens,
+      ...(u.cacheWriteTokens > 0 ? { cache_write_tokens: u.cacheWriteTokens } : {}),
+    },
     completion_tokens_details: { reasoning_tokens: u.reasoningTokens },
   };
 }
@@ -115,7 +118,11 @@ export class OpenAIChatChunkEncoder {
 
 /** The folded stream as a `chat.completion`: every text block joined, every tool call, reasoning and its signature. */
 export function encodeChatCompletion(result: ChatResult, meta: CompletionMeta): ChatCompletion {
-  const toolCalls: ToolCall[] = result.toolCalls.map((t) => ({ id: t.id, type: 'function', function: { name: t.name, arguments: t.arguments } }));
+  const toolCalls: ToolCall[] = result.toolCalls.map((t) => ({
+    id: t.id,
+    type: 'function',
+    function: { name: t.name, arguments: t.arguments },
+  }));
   const message: ChatCompletion['choices'][number]['message'] = {
     role: 'assistant',
     content: result.text === '' && toolCalls.length > 0 ? null : result.text,

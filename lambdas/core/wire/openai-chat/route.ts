@@ -36,7 +36,11 @@ export async function chatCompletions(input: V1Request): Promise<V1Response> {
     const model = await resolveModelForKey(key, req.model);
     const request = decodeChatCompletion(req);
     const run = await runChat({ key, model, request, requestId: input.requestId, sessionKey: sessionKeyOf(input.headers) });
-    const meta: CompletionMeta = { id: `chatcmpl-${input.requestId || randomUUID()}`, created: Math.floor(Date.now() / 1000), model: req.model };
+    const meta: CompletionMeta = {
+      id: `chatcmpl-${input.requestId || randomUUID()}`,
+      created: Math.floor(Date.now() / 1000),
+      model: req.model,
+    };
     if (!req.stream) {
       return jsonResponse(200, encodeChatCompletion(await foldEvents(run.events), meta), { 'x-request-id': input.requestId });
     }
