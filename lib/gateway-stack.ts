@@ -3,6 +3,7 @@ import { HttpMethod } from 'aws-cdk-lib/aws-apigatewayv2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
@@ -33,6 +34,9 @@ export class GatewayStack extends Stack {
   readonly user: GatewayFunction;
   readonly feishuWebhook: GatewayFunction;
   readonly feishuWorker: GatewayFunction;
+  readonly settle: GatewayFunction;
+  readonly settleQueue: sqs.Queue;
+  readonly settleDeadLetters: sqs.Queue;
   readonly httpApi: GatewayHttpApi;
   readonly chatUrl: lambda.FunctionUrl;
 
@@ -69,10 +73,33 @@ export class GatewayStack extends Stack {
       });
     const withAdminKey = { ADMIN_KEY_SECRET_ARN: this.adminKeySecret.secretArn };
 
-    this.chat = gatewayFunction('Chat', FUNCTIONS.chat, withAdminKey);
+    // Settlements that fail in-line are queued and applied by the settle function (see core/billing/deferred.ts).
+    // The visibility timeout is twice the settle function's: a failed message is retried within about a minute.
+    this.settleDeadLetters = new sqs.Queue(this, 'SettleDeadLetters', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    Validations.of(this.settleDeadLetters).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason: 'This queue is itself the dead-letter queue of the settle queue.',
+    });
+    this.settleQueue = new sqs.Queue(this, 'SettleQueue', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+      visibilityTimeout: Duration.seconds(FUNCTIONS.settle.timeoutSeconds * 2),
+      deadLetterQueue: { queue: this.settleDeadLetters, maxReceiveCount: 100 },
+    });
+    const withSettleQueue = { SETTLE_QUEUE_URL: this.settleQueue.queueUrl };
+
+    this.chat = gatewayFunction('Chat', FUNCTIONS.chat, { ...withAdminKey, ...withSettleQueue });
     this.admin = gatewayFunction('Admin', FUNCTIONS.admin, withAdminKey);
     this.user = gatewayFunction('User', FUNCTIONS.user, withAdminKey);
-    this.feishuWorker = gatewayFunction('FeishuWorker', FUNCTIONS.feishuWorker, { LARK_DOMAIN: larkDomain });
+    this.feishuWorker = gatewayFunction('FeishuWorker', FUNCTIONS.feishuWorker, { LARK_DOMAIN: larkDomain, ...withSettleQueue });
+    this.settle = gatewayFunction('Settle', FUNCTIONS.settle);
+    this.settle.function.addEventSource(new SqsEventSource(this.settleQueue, { batchSize: 10, reportBatchItemFailures: true }));
+    for (const fn of [this.chat, this.feishuWorker]) this.settleQueue.grantSendMessages(fn.role);
     this.feishuWebhook = gatewayFunction('FeishuWebhook', FUNCTIONS.feishuWebhook, {
       LARK_DOMAIN: larkDomain,
       FEISHU_WORKER_FUNCTION_NAME: this.feishuWorker.function.functionName,
@@ -80,7 +107,7 @@ export class GatewayStack extends Stack {
 
     // The user API's routes only read, but the shared authentication path writes: it creates the
     // bootstrap admin key row when this function happens to serve the first request after a deploy.
-    for (const fn of [this.chat, this.admin, this.user, this.feishuWebhook, this.feishuWorker]) {
+    for (const fn of [this.chat, this.admin, this.user, this.feishuWebhook, this.feishuWorker, this.settle]) {
       fn.grantTableReadWrite(this.table);
     }
     for (const fn of [this.chat, this.admin, this.user]) this.adminKeySecret.grantRead(fn.role);

@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { storeReachable } from '../lambdas/core/store/health.js';
 import { FUNCTIONS } from '../lambdas/core/topology.js';
 import { bundleFor, lambdaBundles } from './bundles.js';
 import { installLambdaShim, isStreamingHandler, LocalResponseStream, type ResponsePrelude } from './lambda-shim.js';
@@ -143,8 +144,10 @@ async function serve(
 ): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://localhost');
   if (url.pathname === '/health') {
-    res.writeHead(200, { 'content-type': 'application/json' });
-    res.end(JSON.stringify({ status: 'ok' }));
+    // Ready means the store answers: while DynamoDB is unreachable every call would be refused (503) anyway.
+    const up = await storeReachable();
+    res.writeHead(up ? 200 : 503, { 'content-type': 'application/json', ...(up ? {} : { 'retry-after': '2' }) });
+    res.end(JSON.stringify({ status: up ? 'ok' : 'store_unavailable' }));
     return;
   }
   const invoke = worker && req.method === 'POST' ? INVOKE_PATH.exec(url.pathname) : null;

@@ -18,6 +18,10 @@
  *   FEISHU_PATCH_INTERVAL_MS      minimum time between two card patches while streaming (default 400, floor 200)
  *   FEISHU_MAX_ATTACHMENT_BYTES   largest image or file downloaded from a message (default 10 MB)
  *   FEISHU_MAX_ATTACHMENT_TOTAL_BYTES  largest sum of all attachments of one message (default 32 MiB)
+ *   AWS_ENDPOINT_URL_DYNAMODB     DynamoDB endpoint (DynamoDB Local, a test proxy)
+ *   DYNAMODB_MAX_ATTEMPTS         SDK attempts per DynamoDB call (default 3)
+ *   DYNAMODB_CONNECT_TIMEOUT_MS / DYNAMODB_REQUEST_TIMEOUT_MS   per-call limits (defaults 2000 / 5000)
+ *   SETTLE_QUEUE_URL              SQS queue of settlements to retry (deployed; unset: retried in-process)
  */
 import { DEFAULT_LARK_DOMAIN } from './topology.js';
 
@@ -42,9 +46,22 @@ export interface RuntimeConfig {
   /** Overrides the q-search item budget; undefined: the per-kind default. */
   searchScanBudget: number | undefined;
   feishu: FeishuSettings;
+  store: StoreSettings;
+  /** SQS queue of settlements that failed in-line (deployed); unset: retried in-process (the local server). */
+  settleQueueUrl: string | undefined;
 }
 
-type Overrides = Partial<Omit<RuntimeConfig, 'feishu'>> & { feishu?: Partial<FeishuSettings> };
+export interface StoreSettings {
+  /** DynamoDB endpoint (AWS_ENDPOINT_URL_DYNAMODB; unset: the regional endpoint). */
+  endpoint: string | undefined;
+  /** SDK attempts per DynamoDB call, the first included (default 3). */
+  maxAttempts: number;
+  connectTimeoutMs: number;
+  /** Longest one DynamoDB call may take before it counts as a store fault (default 5000). */
+  requestTimeoutMs: number;
+}
+
+type Overrides = Partial<Omit<RuntimeConfig, 'feishu' | 'store'>> & { feishu?: Partial<FeishuSettings>; store?: Partial<StoreSettings> };
 
 let overrides: Overrides = {};
 
@@ -74,8 +91,20 @@ export function config(): RuntimeConfig {
       maxAttachmentBytes: intFrom(env.FEISHU_MAX_ATTACHMENT_BYTES, 10 * 1024 * 1024, 1),
       maxAttachmentTotalBytes: intFrom(env.FEISHU_MAX_ATTACHMENT_TOTAL_BYTES, 32 * 1024 * 1024, 1),
     },
+    store: {
+      endpoint: env.AWS_ENDPOINT_URL_DYNAMODB || undefined,
+      maxAttempts: intFrom(env.DYNAMODB_MAX_ATTEMPTS, 3, 1),
+      connectTimeoutMs: intFrom(env.DYNAMODB_CONNECT_TIMEOUT_MS, 2000, 1),
+      requestTimeoutMs: intFrom(env.DYNAMODB_REQUEST_TIMEOUT_MS, 5000, 1),
+    },
+    settleQueueUrl: env.SETTLE_QUEUE_URL || undefined,
   };
-  return { ...fromEnv, ...overrides, feishu: { ...fromEnv.feishu, ...overrides.feishu } };
+  return {
+    ...fromEnv,
+    ...overrides,
+    feishu: { ...fromEnv.feishu, ...overrides.feishu },
+    store: { ...fromEnv.store, ...overrides.store },
+  };
 }
 
 /**
@@ -84,7 +113,12 @@ export function config(): RuntimeConfig {
  */
 export function overrideConfig(values: Overrides): () => void {
   const before = overrides;
-  overrides = { ...overrides, ...values, feishu: { ...overrides.feishu, ...values.feishu } };
+  overrides = {
+    ...overrides,
+    ...values,
+    feishu: { ...overrides.feishu, ...values.feishu },
+    store: { ...overrides.store, ...values.store },
+  };
   return () => {
     overrides = before;
   };

@@ -53,6 +53,14 @@ export const FUNCTIONS = {
     memoryMb: 1024,
     description: 'Answers a Feishu message with a model, streaming into a card',
   },
+  // Applies settlements that failed in-line, from the settle queue (SQS).
+  settle: {
+    entry: 'lambdas/settle/index.ts',
+    prefixes: [],
+    timeoutSeconds: 30,
+    memoryMb: 256,
+    description: 'Applies deferred settlements (charge, thread, statistics) exactly once',
+  },
 } as const satisfies Record<string, FunctionSpec>;
 
 export type FunctionName = keyof typeof FUNCTIONS;

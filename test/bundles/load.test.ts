@@ -69,6 +69,7 @@ describe('packaged Lambda bundles', () => {
       'lambdas/chat/index.ts',
       'lambdas/feishu/webhook.ts',
       'lambdas/feishu/worker.ts',
+      'lambdas/settle/index.ts',
       'lambdas/user/index.ts',
     ]);
   });

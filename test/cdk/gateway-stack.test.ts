@@ -30,6 +30,7 @@ const allFunctions = () => ({
   user: stack.user,
   feishuWebhook: stack.feishuWebhook,
   feishuWorker: stack.feishuWorker,
+  settle: stack.settle,
 });
 
 function statementsOf(fn: GatewayFunction): Statement[] {
@@ -71,7 +72,7 @@ describe('chat function', () => {
 describe('all functions', () => {
   it('run Node.js 22 on arm64 from index.handler', () => {
     const functions = Object.values(template.findResources('AWS::Lambda::Function'));
-    expect(functions).toHaveLength(5);
+    expect(functions).toHaveLength(Object.keys(allFunctions()).length);
     for (const fn of functions) {
       expect(fn.Properties).toMatchObject({ Runtime: 'nodejs22.x', Architectures: ['arm64'], Handler: 'index.handler' });
     }
@@ -90,12 +91,12 @@ describe('all functions', () => {
 
   it('give the admin key secret only to chat, admin and user', () => {
     const secretRef = { Ref: logicalId(stack.adminKeySecret) };
-    const { chat, admin, user, feishuWebhook, feishuWorker } = allFunctions();
+    const { chat, admin, user, ...others } = allFunctions();
     for (const fn of [chat, admin, user]) {
       expect(environmentOf(fn).ADMIN_KEY_SECRET_ARN).toEqual(secretRef);
       expect(actionsOf(fn)).toContain('secretsmanager:GetSecretValue');
     }
-    for (const fn of [feishuWebhook, feishuWorker]) {
+    for (const fn of Object.values(others)) {
       expect(environmentOf(fn)).not.toHaveProperty('ADMIN_KEY_SECRET_ARN');
       expect(actionsOf(fn).filter((a) => a.startsWith('secretsmanager:'))).toEqual([]);
     }
@@ -203,6 +204,32 @@ describe('Feishu hand-off', () => {
       MaximumEventAgeInSeconds: 600,
       DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [Match.stringLikeRegexp('^FeishuWorkerFailures'), 'Arn'] } } },
     });
+  });
+});
+
+describe('deferred settlement', () => {
+  it('queues settlements that failed in-line, for the settle function, with a dead-letter queue', () => {
+    const queue = template.toJSON().Resources[logicalId(stack.settleQueue)].Properties;
+    expect(queue).toMatchObject({
+      SqsManagedSseEnabled: true,
+      VisibilityTimeout: 60,
+      RedrivePolicy: { deadLetterTargetArn: { 'Fn::GetAtt': [logicalId(stack.settleDeadLetters), 'Arn'] }, maxReceiveCount: 100 },
+    });
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      FunctionName: { Ref: logicalId(stack.settle.function) },
+      EventSourceArn: { 'Fn::GetAtt': [logicalId(stack.settleQueue), 'Arn'] },
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+    });
+  });
+
+  it('lets only the functions that answer calls send to the queue, named in their environment', () => {
+    const { chat, feishuWorker, ...others } = allFunctions();
+    for (const fn of [chat, feishuWorker]) {
+      expect(environmentOf(fn).SETTLE_QUEUE_URL).toEqual({ Ref: logicalId(stack.settleQueue) });
+      expect(actionsOf(fn)).toContain('sqs:SendMessage');
+    }
+    for (const fn of Object.values(others)) expect(actionsOf(fn)).not.toContain('sqs:SendMessage');
+    expect(actionsOf(stack.settle)).toEqual(expect.arrayContaining(['sqs:ReceiveMessage', 'sqs:DeleteMessage']));
   });
 });
 

@@ -4,17 +4,17 @@ import { logger } from '../log.js';
 import { emitCallMetrics } from '../metrics.js';
 import { moneyAttr, type Money } from '../money.js';
 import type { TokenUsage } from '../usage.js';
-import { type ApiKey, fromItem, getKeyByHash, getKeyById } from '../store/keys.js';
+import { type ApiKey, fromItem, getKeyByHash, getKeyById, leaseAttribute } from '../store/keys.js';
 import { itemKeys } from '../store/table-keys.js';
 import type { Model } from '../store/models.js';
 import { nextId } from '../store/counters.js';
-import { cancellationCodes, db, nowIso, tableName } from '../store/table.js';
+import { cancellationCodes, db, fromWireItem, nowIso, tableName } from '../store/table.js';
 import { sessionIdFor } from '../records/sessions.js';
 import { threadItem, type Thread } from '../records/threads.js';
 import { capJson, capText } from '../records/limits.js';
 import { statsUpdate } from '../records/stats.js';
 import { countUpdate } from '../records/counts.js';
-import { release, unwrap, type Reservation } from './admission.js';
+import type { Reservation } from './admission.js';
 import { applyCharge } from './allowance.js';
 import { costOf, pricesOf } from './cost.js';
 
@@ -22,7 +22,9 @@ import { costOf, pricesOf } from './cost.js';
 export interface UsageRecord {
   requestId: string;
   kind: 'chat' | 'embeddings';
-  key: ApiKey;
+  keyId: number;
+  /** The key as the call saw it; undefined when it was deleted before a late settlement (recorded, not charged). */
+  key: ApiKey | undefined;
   model: Model;
   sessionKey?: string;
   prompt: string;
@@ -36,43 +38,32 @@ export interface UsageRecord {
   firstByteLatency: number | null;
   totalLatency: number;
   reservation: Reservation;
+  /** When the call happened (ISO); default now. A deferred settlement keeps the call's own time. */
+  at?: string;
 }
 
 const CHARGE_MARKER_TTL_S = 7 * 24 * 3600;
 const MAX_ATTEMPTS = 40;
 
 /**
- * Charges a call exactly once and records it: the key's money, the thread, the session totals and the daily
- * statistics are written in ONE transaction, together with a marker item named by the request id, so a retried
- * settlement can never charge twice. The quota/balance split is computed from the key as read and guarded by
- * conditions on those very figures; a concurrent charge makes us re-read and try again.
+ * Charges a call exactly once and records it: the key's money (and the release of the call's lease), the thread,
+ * the session totals and the daily statistics are written in ONE transaction, together with a marker item named by
+ * the request id, so a retried settlement can never charge twice — even when an earlier attempt's transaction
+ * committed and only its response was lost. The quota/balance split is computed from the key as read and guarded by
+ * conditions on those very figures; a concurrent charge makes us re-read and try again. A store fault is thrown:
+ * see settleReliably() for what happens then.
  */
 export async function settle(rec: UsageRecord): Promise<{ threadId: number; fee: Money }> {
-  try {
-    return await chargeAndRecord(rec);
-  } catch (e) {
-    // The one place a reservation is given back when settlement fails — unless the charge did land (a lost
-    // response to a committed transaction), in which case it was released by that very transaction.
-    const landed = await db()
-      .send(new GetCommand({ TableName: tableName(), Key: itemKeys.charge(rec.requestId), ConsistentRead: true }))
-      .then((r) => r.Item !== undefined)
-      .catch(() => true);
-    if (!landed) await release(rec.reservation).catch((err) => logger.error('failed to release a reservation', { error: err as Error }));
-    throw e;
-  }
-}
-
-async function chargeAndRecord(rec: UsageRecord): Promise<{ threadId: number; fee: Money }> {
   const prices = pricesOf(rec.model);
   const fee = costOf(rec.usage, prices);
-  const sessionId = rec.sessionKey ? await sessionIdFor(rec.key.id, rec.sessionKey, rec.prompt) : null;
+  const sessionId = rec.sessionKey ? await sessionIdFor(rec.keyId, rec.sessionKey, rec.prompt) : null;
   const threadId = await nextId('thread');
-  const now = nowIso();
+  const now = rec.at ?? nowIso();
   const thread: Thread = {
     id: threadId,
     requestId: rec.requestId,
     kind: rec.kind,
-    keyId: rec.key.id,
+    keyId: rec.keyId,
     sessionId,
     model: rec.model.name,
     modelId: rec.model.id,
@@ -112,9 +103,9 @@ async function chargeAndRecord(rec: UsageRecord): Promise<{ threadId: number; fe
         },
       },
       { Put: { TableName: tableName(), Item: threadItem(thread), ConditionExpression: 'attribute_not_exists(pk)' } },
-      statsUpdate({ day: currentDay(), keyId: rec.key.id, model: rec.model.name, usage: rec.usage, fee }),
+      statsUpdate({ day: rec.at ? rec.at.slice(0, 10) : currentDay(), keyId: rec.keyId, model: rec.model.name, usage: rec.usage, fee }),
       // Exact list totals without counting items (records/counts.ts).
-      countUpdate('THREADS', rec.key.id),
+      countUpdate('THREADS', rec.keyId),
     ];
     if (sessionId !== null) {
       // A session has no cache columns: its tokens_in counts every prompt token, like OpenAI's prompt_tokens.
@@ -129,7 +120,7 @@ async function chargeAndRecord(rec: UsageRecord): Promise<{ threadId: number; fe
       });
     }
     const keyIndex = items.length;
-    if (key) items.push(chargeKeyUpdate(key, fee, month, rec.reservation.amount));
+    if (key) items.push(chargeKeyUpdate(key, fee, month, rec.reservation));
     try {
       await db().send(new TransactWriteCommand({ TransactItems: items }));
       emitCallMetrics({
@@ -155,7 +146,7 @@ async function chargeAndRecord(rec: UsageRecord): Promise<{ threadId: number; fe
       if (codes[keyIndex] === 'ConditionalCheckFailed' && key) {
         const reasons = (e as { CancellationReasons?: Array<{ Item?: Record<string, unknown> }> }).CancellationReasons ?? [];
         const old = reasons[keyIndex]?.Item;
-        key = old ? fromItem(unwrap(old)) : ((await getKeyByHash(key.hash)) ?? (await getKeyById(key.id)));
+        key = old ? fromItem(fromWireItem(old as Record<string, never>)) : ((await getKeyByHash(key.hash)) ?? (await getKeyById(key.id)));
         if (attempt > 2) await new Promise((r) => setTimeout(r, Math.random() * Math.min(100, 5 * attempt)));
         continue;
       }
@@ -182,11 +173,14 @@ async function chargeAndRecord(rec: UsageRecord): Promise<{ threadId: number; fe
  *                                                    if fee_month = the old month
  * All of them also require month_quota unchanged. total_fee, reserved and rev are plain ADDs.
  */
-export function chargeKeyUpdate(key: ApiKey, fee: Money, month: string, reserved: Money) {
+export function chargeKeyUpdate(key: ApiKey, fee: Money, month: string, reservation: Reservation) {
+  // The call's lease is removed and its amount released only if it is still there: a lease swept as expired (the
+  // settlement came very late) already left `reserved`.
+  const leased = key.leases.has(reservation.requestId);
   const values: Record<string, unknown> = {
     ':q': moneyAttr(key.monthQuota),
     ':fee': moneyAttr(fee),
-    ':release': moneyAttr(-reserved),
+    ':release': moneyAttr(leased ? -reservation.amount : 0n),
     ':one': 1,
     ':month': month,
   };
@@ -217,8 +211,9 @@ export function chargeKeyUpdate(key: ApiKey, fee: Money, month: string, reserved
     Update: {
       TableName: tableName(),
       Key: itemKeys.apiKey(key.hash),
-      UpdateExpression: `SET ${set} ADD total_fee :fee, reserved :release, rev :one`,
-      ConditionExpression: `${condition} AND month_quota = :q`,
+      UpdateExpression: `SET ${set} ADD total_fee :fee, reserved :release, rev :one${leased ? ' REMOVE #lease' : ''}`,
+      ConditionExpression: `${condition} AND month_quota = :q AND ${leased ? 'attribute_exists(#lease)' : 'attribute_not_exists(#lease)'}`,
+      ExpressionAttributeNames: { '#lease': leaseAttribute(reservation.requestId) },
       ExpressionAttributeValues: values,
       ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const,
     },

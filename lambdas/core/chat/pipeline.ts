@@ -10,9 +10,9 @@
  */
 import { admit, type Reservation } from '../billing/admission.js';
 import { pricesOf } from '../billing/cost.js';
-import { settle, type UsageRecord } from '../billing/settle.js';
+import { settleReliably } from '../billing/deferred.js';
+import type { UsageRecord } from '../billing/settle.js';
 import { asGatewayError, type GatewayError } from '../errors.js';
-import { logger } from '../log.js';
 import { fetchImage } from '../net/safe-fetch.js';
 import { chatProvider } from '../providers/registry.js';
 import type { ApiKey } from '../store/keys.js';
@@ -46,7 +46,7 @@ export interface ChatRun {
 export async function runChat(call: ChatCall): Promise<ChatRun> {
   const { key, model, requestId } = call;
   const provider = await chatProvider(model.provider);
-  const reservation = await admit(key, estimateChatCost(call.request, pricesOf(model), model.config));
+  const reservation = await admit(key, estimateChatCost(call.request, pricesOf(model), model.config), requestId);
   const abort = new AbortController();
   const started = Date.now();
   const books = new Books(call, reservation, started);
@@ -97,7 +97,7 @@ async function* relay(
 /** The call's two ways into the books: refused before any token, or done (ok, failed or interrupted). */
 class Books {
   readonly requestId: string;
-  private readonly base: Pick<UsageRecord, 'requestId' | 'kind' | 'key' | 'model' | 'sessionKey' | 'prompt' | 'reservation'>;
+  private readonly base: Pick<UsageRecord, 'requestId' | 'kind' | 'keyId' | 'key' | 'model' | 'sessionKey' | 'prompt' | 'reservation'>;
 
   constructor(
     private readonly call: ChatCall,
@@ -108,6 +108,7 @@ class Books {
     this.base = {
       requestId: call.requestId,
       kind: 'chat',
+      keyId: call.key.id,
       key: call.key,
       model: call.model,
       sessionKey: call.sessionKey,
@@ -116,44 +117,36 @@ class Books {
     };
   }
 
-  /** A delivered (or partly delivered) answer. A bookkeeping failure is logged, never turned into a client error. */
+  /** A delivered (or partly delivered) answer: settled now or, if the store fails, later — never lost, never an error. */
   async done(result: ChatResult, status: UsageRecord['status'], error: string | null, firstByte: number | null): Promise<void> {
-    try {
-      await settle({
-        ...this.base,
-        completion: result.text,
-        reasoning: result.reasoning,
-        toolCalls: result.toolCalls.map((t) => ({ id: t.id, type: 'function', function: { name: t.name, arguments: t.arguments } })),
-        finishReason: result.finishReason ? recordedFinishReason(result.finishReason) : null,
-        usage: status === 'ok' || result.usageReported ? result.usage : billableUsage(result, this.call.request),
-        status,
-        error,
-        firstByteLatency: firstByte,
-        totalLatency: Date.now() - this.started,
-      });
-    } catch (e) {
-      logger.error('failed to settle a call', { requestId: this.requestId, error: e as Error });
-    }
+    await settleReliably({
+      ...this.base,
+      completion: result.text,
+      reasoning: result.reasoning,
+      toolCalls: result.toolCalls.map((t) => ({ id: t.id, type: 'function', function: { name: t.name, arguments: t.arguments } })),
+      finishReason: result.finishReason ? recordedFinishReason(result.finishReason) : null,
+      usage: status === 'ok' || result.usageReported ? result.usage : billableUsage(result, this.call.request),
+      status,
+      error,
+      firstByteLatency: firstByte,
+      totalLatency: Date.now() - this.started,
+    });
   }
 
   /** Refused before any token was produced: nothing is charged, the call is still on record. */
   async refused(e: unknown): Promise<void> {
-    try {
-      await settle({
-        ...this.base,
-        completion: '',
-        reasoning: '',
-        toolCalls: [],
-        finishReason: null,
-        usage: zeroUsage(),
-        status: 'error',
-        error: asGatewayError(e, this.requestId).message,
-        firstByteLatency: null,
-        totalLatency: Date.now() - this.started,
-      });
-    } catch (err) {
-      logger.error('failed to record a refused call', { requestId: this.requestId, error: err as Error });
-    }
+    await settleReliably({
+      ...this.base,
+      completion: '',
+      reasoning: '',
+      toolCalls: [],
+      finishReason: null,
+      usage: zeroUsage(),
+      status: 'error',
+      error: asGatewayError(e, this.requestId).message,
+      firstByteLatency: null,
+      totalLatency: Date.now() - this.started,
+    });
   }
 }
 

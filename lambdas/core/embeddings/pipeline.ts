@@ -4,9 +4,9 @@
  */
 import { admit } from '../billing/admission.js';
 import { costOf, pricesOf } from '../billing/cost.js';
-import { settle, type UsageRecord } from '../billing/settle.js';
+import { settleReliably } from '../billing/deferred.js';
+import type { UsageRecord } from '../billing/settle.js';
 import { asGatewayError } from '../errors.js';
-import { logger } from '../log.js';
 import type { Money } from '../money.js';
 import { embeddingsProvider } from '../providers/registry.js';
 import type { EmbeddingsRequest, EmbeddingsResult } from '../providers/types.js';
@@ -31,10 +31,11 @@ export function estimateEmbeddingsCost(inputs: string[], prices: ReturnType<type
 export async function runEmbeddings(call: EmbeddingsCall): Promise<EmbeddingsResult> {
   const started = Date.now();
   const provider = await embeddingsProvider(call.model.provider);
-  const reservation = await admit(call.key, estimateEmbeddingsCost(call.request.inputs, pricesOf(call.model)));
+  const reservation = await admit(call.key, estimateEmbeddingsCost(call.request.inputs, pricesOf(call.model)), call.requestId);
   const base: Omit<UsageRecord, 'usage' | 'status' | 'error' | 'firstByteLatency' | 'totalLatency'> = {
     requestId: call.requestId,
     kind: 'embeddings',
+    keyId: call.key.id,
     key: call.key,
     model: call.model,
     sessionKey: call.sessionKey,
@@ -51,18 +52,18 @@ export async function runEmbeddings(call: EmbeddingsCall): Promise<EmbeddingsRes
     result = await provider.embed(call.request, call.model, { requestId: call.requestId, signal: abort.signal });
   } catch (e) {
     const err = asGatewayError(e, call.requestId);
-    await settle({
+    await settleReliably({
       ...base,
       usage: zeroUsage(),
       status: 'error',
       error: err.message,
       firstByteLatency: null,
       totalLatency: Date.now() - started,
-    }).catch((settleError: unknown) => logger.error('failed to record a failed embeddings call', { error: settleError as Error }));
+    });
     throw err;
   }
   const elapsed = Date.now() - started;
-  await settle({
+  await settleReliably({
     ...base,
     usage: { ...result.usage, outputTokens: 0 },
     status: 'ok',

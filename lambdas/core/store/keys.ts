@@ -30,12 +30,37 @@ export interface ApiKey {
   feeMonth: string;
   balance: Money;
   totalFee: Money;
-  /** Money held by in-flight requests (see billing). */
+  /** Money held by in-flight requests: the sum of their leases' amounts (see billing/admission.ts). */
   reserved: Money;
+  /** One lease per in-flight request, by request id: what it holds and since when (epoch seconds). */
+  leases: Map<string, Lease>;
   keyHint: string;
   createdAt: string;
   updatedAt: string;
   rev: number;
+}
+
+export interface Lease {
+  amount: Money;
+  /** Epoch seconds when the request was admitted. */
+  at: number;
+}
+
+/**
+ * Leases are top-level attributes `lease#<request id>` = {a: amount, t: epoch seconds}, so admission and settlement
+ * can add and remove one with a single SET / REMOVE (no parent map to create first, no migration of old items).
+ */
+export const LEASE_PREFIX = 'lease#';
+export const leaseAttribute = (requestId: string) => `${LEASE_PREFIX}${requestId}`;
+
+function leasesOf(item: Record<string, unknown>): Map<string, Lease> {
+  const out = new Map<string, Lease>();
+  for (const [name, v] of Object.entries(item)) {
+    if (!name.startsWith(LEASE_PREFIX) || !v || typeof v !== 'object') continue;
+    const lease = v as { a?: unknown; t?: unknown };
+    out.set(name.slice(LEASE_PREFIX.length), { amount: money(lease.a), at: Number(lease.t ?? 0) });
+  }
+  return out;
 }
 
 export function fromItem(item: Record<string, unknown>): ApiKey {
@@ -52,6 +77,7 @@ export function fromItem(item: Record<string, unknown>): ApiKey {
     balance: money(item.balance),
     totalFee: money(item.total_fee),
     reserved: money(item.reserved),
+    leases: leasesOf(item),
     keyHint: str(item.key_hint),
     createdAt: str(item.created_at),
     updatedAt: str(item.updated_at),
@@ -85,6 +111,7 @@ function toItem(key: ApiKey): Record<string, unknown> {
     updated_at: key.updatedAt,
     rev: key.rev,
     ...indexKeys.apiKey(key.id),
+    ...Object.fromEntries([...key.leases].map(([rid, l]) => [leaseAttribute(rid), { a: moneyAttr(l.amount), t: l.at }])),
   };
 }
 
@@ -168,6 +195,7 @@ export async function createKey(
     balance: input.balance ?? 0n,
     totalFee: 0n,
     reserved: 0n,
+    leases: new Map(),
     keyHint: keyHint(plaintext),
     createdAt: now,
     updatedAt: now,

@@ -36,6 +36,8 @@ export const itemKeys = {
   /** Public id → hash pointer; also the partition of the key's model grants. */
   keyId: (id: number): ItemKey => ({ pk: `KEYID#${id}`, sk: 'KEYID' }),
   bootstrap: (): ItemKey => ({ pk: 'BOOTSTRAP', sk: 'BOOTSTRAP' }),
+  /** Never written: reading it tells whether the store answers (GET /health). */
+  health: (): ItemKey => ({ pk: 'HEALTH', sk: 'HEALTH' }),
   group: (id: number): ItemKey => ({ pk: `GROUP#${id}`, sk: 'GROUP' }),
   model: (id: number): ItemKey => ({ pk: `MODEL#${id}`, sk: 'MODEL' }),
   /** Makes model names unique and resolves a request's `model`. */

@@ -1,28 +1,68 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import http from 'node:http';
+import https from 'node:https';
+import { type AttributeValue, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { DynamoDBDocumentClient, NumberValue, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { now } from '../clock.js';
 import { config } from '../config.js';
+import { errors } from '../errors.js';
 import type { IndexPartition } from './table-keys.js';
 
 /**
  * The single table. Every entity lives here; the key layout is documented in docs/data-model.md.
  * Numbers come back as JS numbers only when that is exact; otherwise as NumberValue (money stays exact).
+ *
+ * Store faults fail closed: a throttled, failing, unreachable or slow DynamoDB (after the SDK's own retries) becomes
+ * one neutral 503 `service_unavailable` GatewayError with `retry-after`, whatever route met it, so no caller ever
+ * answers 500 for it or carries on as if the write had happened. Expected answers (a failed condition, a cancelled
+ * transaction) pass through unchanged: the code decides on them.
  */
 let client: DynamoDBDocumentClient | undefined;
 
 export function db(): DynamoDBDocumentClient {
   if (!client) {
-    client = DynamoDBDocumentClient.from(new DynamoDBClient({}), {
-      marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false },
-      unmarshallOptions: {
-        wrapNumbers: (value: string) => {
-          const n = Number(value);
-          return String(n) === value ? n : NumberValue.from(value);
-        },
+    const c = config().store;
+    const base = new DynamoDBClient({
+      ...(c.endpoint ? { endpoint: c.endpoint } : {}),
+      maxAttempts: c.maxAttempts,
+      // Keep-alive sockets, enough of them for the local server's many concurrent calls (a Lambda instance serves
+      // one call at a time); a stuck call is an error after the timeout, not a warning.
+      requestHandler: new NodeHttpHandler({
+        httpAgent: new http.Agent({ keepAlive: true, maxSockets: 256 }),
+        httpsAgent: new https.Agent({ keepAlive: true, maxSockets: 256 }),
+        connectionTimeout: c.connectTimeoutMs,
+        requestTimeout: c.requestTimeoutMs,
+        throwOnRequestTimeout: true,
+      }),
+    });
+    base.middlewareStack.add(
+      (next) => async (args) => {
+        try {
+          return await next(args);
+        } catch (e) {
+          throw isStoreFault(e) ? errors.storeUnavailable(e) : e;
+        }
       },
+      { step: 'initialize', name: 'storeFaultsFailClosed' },
+    );
+    client = DynamoDBDocumentClient.from(base, {
+      marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false },
+      unmarshallOptions: { wrapNumbers: exactNumber },
     });
   }
   return client;
+}
+
+/** Numbers come back as JS numbers only when that is exact; otherwise as NumberValue (money stays exact). */
+function exactNumber(value: string): number | NumberValue {
+  const n = Number(value);
+  return String(n) === value ? n : NumberValue.from(value);
+}
+
+/** An item in wire form (ReturnValuesOnConditionCheckFailure, stream records) → a plain item, numbers exact. */
+export function fromWireItem(item: Record<string, AttributeValue>): Record<string, unknown> {
+  return unmarshall(item, { wrapNumbers: exactNumber });
 }
 
 export function tableName(): string {
@@ -66,4 +106,53 @@ export function queryIndex<T>(p: IndexPartition, filter?: { expression: string; 
     ...(filter ? { FilterExpression: filter.expression } : {}),
     ExpressionAttributeValues: { ':p': p.pk, ...filter?.values },
   });
+}
+
+/** Error names DynamoDB (or the SDK) uses for "not now": throttling, server faults, timeouts. */
+const FAULT_NAMES = new Set([
+  'ProvisionedThroughputExceededException',
+  'ThrottlingException',
+  'RequestLimitExceeded',
+  'LimitExceededException',
+  'InternalServerError',
+  'InternalFailure',
+  'ServiceUnavailable',
+  'ServiceUnavailableException',
+  'TimeoutError',
+  'RequestTimeout',
+  'RequestTimeoutException',
+]);
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+]);
+
+/** A DynamoDB failure that says nothing about the request itself: the store is not available right now. */
+export function isStoreFault(e: unknown): boolean {
+  const err = e as {
+    name?: string;
+    code?: string;
+    $metadata?: { httpStatusCode?: number };
+    CancellationReasons?: Array<{ Code?: string }>;
+  };
+  if (!err || typeof err !== 'object') return false;
+  if (err.name && FAULT_NAMES.has(err.name)) return true;
+  if (err.code && NETWORK_CODES.has(err.code)) return true;
+  if (err.name === 'TransactionCanceledException') return (err.CancellationReasons ?? []).some((r) => r.Code === 'ThrottlingError');
+  const status = err.$metadata?.httpStatusCode;
+  if (typeof status === 'number' && status >= 500) return true;
+  // A connection that died mid-response (socket hang up) or a response the SDK could not read at all.
+  return err.name === 'Error' && /socket hang up|aborted|ECONNRESET|timed? ?out/i.test(String((e as Error).message));
+}
+
+/** Tests and the local server: forget the client (the next db() builds one from the current config). */
+export function resetStoreClient(): void {
+  client?.destroy();
+  client = undefined;
 }

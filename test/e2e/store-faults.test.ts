@@ -1,0 +1,216 @@
+/**
+ * DynamoDB faults, injected by a proxy between the gateway and DynamoDB Local (local/dynamodb-proxy.ts), and what
+ * the gateway promises about them (CONTRACT "Failure semantics"):
+ * - before the upstream call (key lookup, admission): fail closed — 503 with retry-after in the route's shape,
+ *   no upstream call, nothing free;
+ * - after an answer was delivered: the settlement is retried, deferred if the store stays down, and applied exactly
+ *   once when it is back (even when a write landed but its answer was lost);
+ * - a reservation of a call that died stops counting once its lease expires;
+ * - GET /health says 503 while the store is unreachable.
+ */
+import OpenAI from 'openai';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { admit, LEASE_SECONDS } from '../../lambdas/core/billing/admission.js';
+import { localRetrier } from '../../lambdas/core/billing/deferred.js';
+import { setClockOffsetForTests } from '../../lambdas/core/clock.js';
+import { overrideConfig } from '../../lambdas/core/config.js';
+import { getKeyById } from '../../lambdas/core/store/keys.js';
+import { resetStoreClient } from '../../lambdas/core/store/table.js';
+import { script } from '../../local/bedrock-simulator/index.js';
+import { type DynamoDbProxy, startDynamoDbProxy } from '../../local/dynamodb-proxy.js';
+import { api, startTestGateway, type TestGateway } from '../support/gateway.js';
+import { inject } from 'vitest';
+
+let proxy: DynamoDbProxy;
+let gw: TestGateway;
+let admin: ReturnType<typeof api>;
+let user: { id: number; api_key: string };
+let undo: () => void;
+const MODEL = 'faulty';
+
+interface Row {
+  fee: number;
+  total_fee: number;
+}
+
+beforeAll(async () => {
+  proxy = await startDynamoDbProxy(inject('dynamoEndpoint'));
+  // The gateway reaches DynamoDB only through the proxy, one attempt per call, and gives up on a hung call fast.
+  undo = overrideConfig({ store: { endpoint: proxy.url, maxAttempts: 1, requestTimeoutMs: 400, connectTimeoutMs: 400 } });
+  resetStoreClient();
+  gw = await startTestGateway();
+  admin = api(gw.url, gw.adminKey);
+  const model = (
+    await admin.post('/admin/model/save', {
+      name: MODEL,
+      provider: 'bedrock-converse',
+      config: { modelId: 'amazon.nova-lite-v1:0' },
+      price_in: 3,
+      price_out: 15,
+    })
+  ).body.data;
+  user = (await admin.post('/admin/api-key/apply', { name: 'faults', role: 'user', email: '', month_quota: 5 })).body.data;
+  await admin.post('/admin/api-key/bind-model', { key_id: user.id, model_id: model.id });
+});
+
+afterAll(async () => {
+  proxy.clear();
+  await localRetrier.flush();
+  await gw?.close();
+  await proxy?.close();
+  undo?.();
+  resetStoreClient();
+  setClockOffsetForTests(0);
+});
+
+beforeEach(() => {
+  proxy.clear();
+  gw.sim.reset();
+});
+
+const chat = (key: string, body: Record<string, unknown> = {}) =>
+  fetch(`${gw.url}/v1/chat/completions`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ model: MODEL, messages: [{ role: 'user', content: 'hello' }], ...body }),
+  });
+
+async function threadsOf(keyId: number) {
+  return (await admin.get(`/admin/thread/list?key_id=${keyId}&limit=200`)).body.data.items as Row[];
+}
+
+async function keyRow(keyId: number): Promise<Row> {
+  return ((await admin.get(`/admin/api-key/list?limit=1000`)).body.data.items as Array<Row & { id: number }>).find((k) => k.id === keyId)!;
+}
+
+async function eventually<T>(fn: () => Promise<T>, timeoutMs = 15_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await fn();
+    } catch (e) {
+      if (Date.now() > deadline) throw e;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+}
+
+describe('before the upstream call: fail closed', () => {
+  it.each([
+    ['throttled', 'throttle'],
+    ['failing (500)', 'server-error'],
+    ['resetting connections', 'reset'],
+    ['hanging (timeout)', 'hang'],
+  ] as const)('a key lookup against a %s store is 503 with retry-after, and Bedrock is never called', async (_label, kind) => {
+    proxy.inject({ ops: ['GetItem'], kind });
+    const res = await chat(user.api_key);
+    expect(res.status).toBe(503);
+    expect(Number(res.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(await res.json()).toMatchObject({ error: { type: 'api_error', code: 'service_unavailable' } });
+    expect(gw.sim.requests).toHaveLength(0);
+  });
+
+  it('an admission that cannot be written is 503, stream or not, and nothing is charged', async () => {
+    const before = await keyRow(user.id);
+    proxy.inject({ ops: ['UpdateItem'], kind: 'server-error' });
+    for (const stream of [false, true]) {
+      const res = await chat(user.api_key, { stream });
+      expect(res.status).toBe(503);
+      expect(res.headers.get('content-type')).toContain('application/json');
+    }
+    proxy.clear();
+    expect(gw.sim.requests).toHaveLength(0);
+    expect((await keyRow(user.id)).total_fee).toBe(before.total_fee);
+  });
+
+  it('the admin and user APIs answer 503 in their envelope, never 500', async () => {
+    proxy.inject({ kind: 'server-error' });
+    const a = await admin.get('/admin/api-key/list');
+    const u = await api(gw.url, user.api_key).get('/user/api-key/mine');
+    for (const r of [a, u]) {
+      expect(r.status).toBe(503);
+      expect(r.body).toMatchObject({ success: false, error: { code: 'service_unavailable' } });
+      expect(Number(r.headers.get('retry-after'))).toBeGreaterThan(0);
+    }
+  });
+
+  it('GET /health is 503 while the store is unreachable, 200 again after', async () => {
+    proxy.inject({ kind: 'reset' });
+    expect((await fetch(`${gw.url}/health`)).status).toBe(503);
+    proxy.clear();
+    expect((await fetch(`${gw.url}/health`)).status).toBe(200);
+  });
+});
+
+describe('after the answer: never lost, never twice', () => {
+  it('a settlement the store refuses is deferred, then applied exactly once when the store is back', async () => {
+    const before = await keyRow(user.id);
+    const threadsBefore = (await threadsOf(user.id)).length;
+    gw.sim.enqueue(script.text('delivered anyway', { usage: { inputTokens: 11, outputTokens: 7 } }));
+    proxy.inject({ ops: ['TransactWriteItems'], kind: 'server-error' });
+    const client = new OpenAI({ apiKey: user.api_key, baseURL: `${gw.url}/v1`, maxRetries: 0 });
+    const res = await client.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: 'hi' }] });
+    expect(res.choices[0]!.message.content).toBe('delivered anyway');
+    expect(localRetrier.size).toBe(1);
+    expect(await threadsOf(user.id)).toHaveLength(threadsBefore);
+
+    proxy.clear();
+    await localRetrier.flush();
+    expect(localRetrier.size).toBe(0);
+    const after = await eventually(async () => {
+      const threads = await threadsOf(user.id);
+      expect(threads).toHaveLength(threadsBefore + 1);
+      return threads;
+    });
+    const fee = (11 * 3 + 7 * 15) / 1e6;
+    expect(after[0]!.fee).toBeCloseTo(fee, 12);
+    expect((await keyRow(user.id)).total_fee).toBeCloseTo(before.total_fee + fee, 12);
+    // A second run of the same job changes nothing.
+    await localRetrier.flush();
+    expect(await threadsOf(user.id)).toHaveLength(threadsBefore + 1);
+  });
+
+  it('a settlement whose write landed but whose answer was lost is not charged twice', async () => {
+    const before = await keyRow(user.id);
+    const threadsBefore = (await threadsOf(user.id)).length;
+    gw.sim.enqueue(script.text('once', { usage: { inputTokens: 10, outputTokens: 10 } }));
+    proxy.inject({ ops: ['TransactWriteItems'], kind: 'reset-after-write', times: 1, match: (body) => body.includes('CHARGE#') });
+    const res = await chat(user.api_key);
+    expect(res.status).toBe(200);
+    await localRetrier.flush();
+    const threads = await eventually(async () => {
+      const t = await threadsOf(user.id);
+      expect(t).toHaveLength(threadsBefore + 1);
+      return t;
+    });
+    const fee = (10 * 3 + 10 * 15) / 1e6;
+    expect(threads[0]!.fee).toBeCloseTo(fee, 12);
+    expect((await keyRow(user.id)).total_fee).toBeCloseTo(before.total_fee + fee, 12);
+    const key = await getKeyById(user.id);
+    expect(key!.leases.size).toBe(0);
+    expect(key!.reserved).toBe(0n);
+  });
+});
+
+describe('a call that died', () => {
+  it('holds its reservation only until its lease expires: then the key is admitted again', async () => {
+    const poor = (await admin.post('/admin/api-key/apply', { name: 'poor', role: 'user', email: '', month_quota: 0, balance: 0.01 })).body
+      .data;
+    const model = (await admin.get(`/admin/model/list?q=${MODEL}`)).body.data.items[0];
+    await admin.post('/admin/api-key/bind-model', { key_id: poor.id, model_id: model.id });
+    // A call admitted for all the key can spend ($0.01), which then never settles (its Lambda was killed).
+    await admit((await getKeyById(poor.id))!, 10_000_000_000n, 'crashed-call');
+    expect((await chat(poor.api_key, { max_tokens: 16 })).status).toBe(429);
+
+    setClockOffsetForTests((LEASE_SECONDS + 5) * 1000);
+    try {
+      const res = await chat(poor.api_key, { max_tokens: 16 });
+      expect(res.status).toBe(200);
+      const key = await getKeyById(poor.id);
+      expect([...key!.leases.keys()]).not.toContain('crashed-call');
+      expect(key!.reserved).toBe(0n);
+    } finally {
+      setClockOffsetForTests(0);
+    }
+  });
+});
