@@ -69,7 +69,7 @@ export async function startDynamoDbProxy(upstream: string): Promise<DynamoDbProx
       for (const res of hung) res.socket?.destroy();
       hung.clear();
     },
-    close: async () => undefined,
+    close: () => Promise.resolve(),
   };
 
   const forward = (
@@ -122,7 +122,7 @@ export async function startDynamoDbProxy(upstream: string): Promise<DynamoDbProx
         case 'throttle':
         case 'server-error': {
           const e = ERROR_BODY[rule.kind];
-          res.writeHead(e.status, { 'content-type': 'application/x-amz-json-1.0', 'x-amzn-errortype': e.type.split('#')[1]! });
+          res.writeHead(e.status, { 'content-type': 'application/x-amz-json-1.0', 'x-amzn-errortype': e.type.split('#')[1] });
           res.end(JSON.stringify({ __type: e.type, message: e.message }));
           return record(e.status);
         }

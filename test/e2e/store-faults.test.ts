@@ -150,7 +150,7 @@ describe('after the answer: never lost, never twice', () => {
     proxy.inject({ ops: ['TransactWriteItems'], kind: 'server-error' });
     const client = new OpenAI({ apiKey: user.api_key, baseURL: `${gw.url}/v1`, maxRetries: 0 });
     const res = await client.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: 'hi' }] });
-    expect(res.choices[0]!.message.content).toBe('delivered anyway');
+    expect(res.choices[0].message.content).toBe('delivered anyway');
     expect(localRetrier.size).toBe(1);
     expect(await threadsOf(user.id)).toHaveLength(threadsBefore);
 
@@ -163,7 +163,7 @@ describe('after the answer: never lost, never twice', () => {
       return threads;
     });
     const fee = (11 * 3 + 7 * 15) / 1e6;
-    expect(after[0]!.fee).toBeCloseTo(fee, 12);
+    expect(after[0].fee).toBeCloseTo(fee, 12);
     expect((await keyRow(user.id)).total_fee).toBeCloseTo(before.total_fee + fee, 12);
     // A second run of the same job changes nothing.
     await localRetrier.flush();
@@ -184,7 +184,7 @@ describe('after the answer: never lost, never twice', () => {
       return t;
     });
     const fee = (10 * 3 + 10 * 15) / 1e6;
-    expect(threads[0]!.fee).toBeCloseTo(fee, 12);
+    expect(threads[0].fee).toBeCloseTo(fee, 12);
     expect((await keyRow(user.id)).total_fee).toBeCloseTo(before.total_fee + fee, 12);
     const key = await getKeyById(user.id);
     expect(key!.leases.size).toBe(0);
