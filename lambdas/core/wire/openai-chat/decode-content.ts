@@ -64,7 +64,7 @@ export function textsOf(content: ChatMessage['content'], path: string): string[]
 export function decodeImageUrl(url: string | undefined, path: string): ImageBlock {
   if (typeof url !== 'string' || url.trim() === '') throw errors.badRequest(`${path}.image_url.url is required.`, path);
   const u = url.trim();
-  if (/^https?:\/\//i.test(u)) return { type: 'image', source: { type: 'url', url: u } };
+  if (/^https?:\/\//i.test(u)) return { type: 'image', source: { type: 'url', url: u }, path };
   if (isDataUrl(u)) {
     const inline = parseDataUrl(u);
     if (!inline) throw errors.badRequest(`${path}: the image data URL is malformed or empty.`, path);
