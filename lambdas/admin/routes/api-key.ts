@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { Route } from '../../core/http/router.js';
 import { page } from '../../core/http/envelope.js';
-import { dropEmpty, parse, zId, zMoney, zPage } from '../../core/validate.js';
+import { dropEmpty, MAX_NAME, parse, zId, zMoney, zPage, zQuery } from '../../core/validate.js';
 import { hashApiKey } from '../../core/key-material.js';
 import { errors } from '../../core/errors.js';
 import { createKey, deleteKey, listKeys, requireKeyById, resetKey, updateKey } from '../../core/store/keys.js';
@@ -38,14 +38,14 @@ const updateSchema = z.object({
 const rechargeSchema = z
   .object({
     id: zId.optional(),
-    api_key: z.string().min(1).optional(),
+    api_key: z.string().min(1).max(MAX_NAME).optional(),
     balance: zMoney({ decimals: 6, min: 'positive' }),
   })
   .refine((v) => v.id !== undefined || v.api_key !== undefined, { message: "one of 'id' or 'api_key' is required", path: ['id'] });
 
 const listSchema = zPage.extend({
-  q: z.string().optional(),
-  name: z.string().optional(),
+  q: zQuery.optional(),
+  name: zQuery.optional(),
   group_id: zId.optional(),
   role: zRole.optional(),
 });

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { type Route, searchListRoute } from '../../core/http/router.js';
-import { parse, zId, zJsonObject, zMoney } from '../../core/validate.js';
+import { parse, zId, zJsonObject, zMoney, zName } from '../../core/validate.js';
 import { errors } from '../../core/errors.js';
 import { providerNames, validateModelConfig } from '../../core/providers/registry.js';
 import { bindModel } from '../../core/store/grants.js';
@@ -10,14 +10,14 @@ import { modelView } from '../../core/http/views.js';
 const zPrice = zMoney({ decimals: 6, min: 'nonnegative' });
 const saveSchema = z.object({
   id: zId.optional(),
-  name: z.string().trim().min(1, 'is required').max(200),
+  name: zName,
   group_id: z
     .union([z.null(), z.literal(0), zId])
     .optional()
     .transform((v) => (v === 0 || v === undefined ? null : v)),
   multiple: z.boolean().optional().default(false),
   config: zJsonObject,
-  provider: z.string().default('bedrock-converse'),
+  provider: z.string().trim().max(100).default('bedrock-converse'),
   price_in: zPrice.default(0n),
   price_out: zPrice.default(0n),
   price_cache_read: zPrice.optional(),

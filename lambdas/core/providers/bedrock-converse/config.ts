@@ -10,7 +10,7 @@ const cacheTargetsSchema = z.object({
 /** A `bedrock-converse` model row's config as admins write it. */
 export const converseConfigSchema = z.object({
   /** Foundation model id, cross-region inference profile (`us.`, `eu.`, `global.`…) or application profile ARN. */
-  modelId: z.string().trim().min(1),
+  modelId: z.string().trim().min(1).max(2048),
   region: z.string().trim().min(1).optional(),
   /** The seed API's name for the same setting; the first entry is used. */
   regions: z.union([z.string().trim().min(1), z.array(z.string().trim().min(1)).min(1)]).optional(),
