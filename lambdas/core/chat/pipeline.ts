@@ -12,7 +12,9 @@ import { admit, type Reservation } from '../billing/admission.js';
 import { pricesOf } from '../billing/cost.js';
 import { settleReliably } from '../billing/deferred.js';
 import type { UsageRecord } from '../billing/settle.js';
-import { asGatewayError, type GatewayError } from '../errors.js';
+import { config } from '../config.js';
+import { asGatewayError, GatewayError, isGatewayError } from '../errors.js';
+import { logger } from '../log.js';
 import { fetchImage } from '../net/safe-fetch.js';
 import { chatProvider } from '../providers/registry.js';
 import type { ApiKey } from '../store/keys.js';
@@ -54,12 +56,61 @@ export async function runChat(call: ChatCall): Promise<ChatRun> {
   let upstream: AsyncIterable<ChatEvent>;
   try {
     const request = await resolveAttachments(call.request, call.fetchImage ?? defaultFetchImage, abort.signal);
-    upstream = await provider.chat(request, model, { requestId, signal: abort.signal });
+    upstream = await withRetries(() => provider.chat(request, model, { requestId, signal: abort.signal }), abort.signal, requestId);
   } catch (e) {
     await books.refused(e);
     throw e;
   }
-  return { events: relay(upstream, books, abort, started), abort: () => abort.abort() };
+  return { events: relay(stallGuard(upstream, abort), books, abort, started), abort: () => abort.abort() };
+}
+
+/**
+ * The upstream's first answer, retried while it is a retryable refusal (throttling, unavailable, a timeout) —
+ * a few attempts with jittered backoff, all within the retry budget; the last refusal is the call's answer (a 429
+ * or 503 with retry-after). Nothing has been sent to the client yet, so a retry is invisible to it.
+ */
+async function withRetries<T>(start: () => Promise<T>, signal: AbortSignal, requestId: string): Promise<T> {
+  const { maxAttempts, retryBudgetMs } = config().upstream;
+  const deadline = Date.now() + retryBudgetMs;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await start();
+    } catch (e) {
+      const delay = 100 * 2 ** attempt * (0.5 + Math.random());
+      if (!isGatewayError(e) || e.retryable !== true || attempt >= maxAttempts || signal.aborted || Date.now() + delay > deadline) throw e;
+      logger.warn('upstream refused; retrying', { requestId, attempt, code: e.code });
+      await new Promise((r) => setTimeout(r, delay));
+    }
+  }
+}
+
+/**
+ * Ends a stream whose upstream went silent: no event for `stallMs` (a hung connection, a stuck model) is an
+ * error, and the upstream call is aborted — the client gets an in-band error, the books a failed call.
+ */
+async function* stallGuard(upstream: AsyncIterable<ChatEvent>, abort: AbortController): AsyncGenerator<ChatEvent> {
+  const { stallMs } = config().upstream;
+  const it = upstream[Symbol.asyncIterator]();
+  try {
+    for (;;) {
+      let timer: NodeJS.Timeout | undefined;
+      const stalled = new Promise<'stalled'>((resolve) => (timer = setTimeout(() => resolve('stalled'), stallMs)));
+      const next = await Promise.race([it.next(), stalled]).finally(() => clearTimeout(timer));
+      if (next === 'stalled') {
+        const stall = new GatewayError(504, `The upstream sent nothing for ${Math.round(stallMs / 1000)} s; the answer was ended.`, {
+          kind: 'timeout',
+          code: 'upstream_stalled',
+        });
+        abort.abort(stall);
+        throw stall;
+      }
+      if (next.done) return;
+      yield next.value;
+    }
+  } finally {
+    // Not awaited: after a stall the upstream's pending read only ends once the abort reaches it.
+    void it.return?.()?.catch(() => undefined);
+  }
 }
 
 const defaultFetchImage: ImageFetcher = (url, signal) => fetchImage(url, { signal });
@@ -83,7 +134,10 @@ async function* relay(
       }
       completed = true;
     } catch (e) {
+      // An abort is the client going away (interrupted) unless the gateway aborted for a reason (a stalled upstream).
+      const reason: unknown = abort.signal.reason;
       if (!abort.signal.aborted) failure = asGatewayError(e, books.requestId);
+      else if (isGatewayError(reason)) failure = reason;
     }
   } finally {
     // Not completed and no failure: the consumer stopped early (or aborted), the upstream call must stop too.
