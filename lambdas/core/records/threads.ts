@@ -3,7 +3,7 @@ import { money, moneyAttr, type Money } from '../money.js';
 import { db, tableName } from '../store/table.js';
 import { indexKeys, itemKeys, partitions } from '../store/table-keys.js';
 import { countAll, countForKey } from './counts.js';
-import { listPage, type Partition, type RecordPage, searchBudget, searchWindow } from './listing.js';
+import { listPage, type Partition, type RecordPage, searchBudget, searchWindow, source } from './listing.js';
 import { getSession } from './sessions.js';
 import { str } from '../store/attributes.js';
 
@@ -133,14 +133,14 @@ export async function listThreads(query: ThreadQuery): Promise<RecordPage<Thread
   if (query.sessionId !== undefined) {
     const session = await getSession(query.sessionId);
     if (!session || (query.keyId !== undefined && session.keyId !== query.keyId)) return { items: [], total: 0 };
-    partition = { ...partitions.threadsOfSession(query.sessionId), ascending: true };
+    partition = source(partitions.threadsOfSession(query.sessionId), true);
     total = () => Promise.resolve(session.threadCount);
   } else if (query.keyId !== undefined) {
-    partition = { ...partitions.threadsOfKey(query.keyId), ascending: false };
+    partition = source(partitions.threadsOfKey(query.keyId), false);
     const keyId = query.keyId;
     total = () => countForKey('THREADS', keyId);
   } else {
-    partition = { ...partitions.threads, ascending: false };
+    partition = source(partitions.threads, false);
     total = () => countAll('THREADS');
   }
   if (query.q) {

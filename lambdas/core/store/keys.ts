@@ -4,7 +4,7 @@ import { errors } from '../errors.js';
 import { money, moneyAttr, type Money } from '../money.js';
 import { nextId } from './counters.js';
 import { bumpCacheEpoch } from './cache-epoch.js';
-import { deleteAll } from './batch.js';
+import { deleteAll, getAll } from './batch.js';
 import { cancellationCodes, db, nowIso, queryAll, queryIndex, tableName } from './table.js';
 import { GRANT_SK_PREFIX, indexKeys, itemKeys, partitions } from './table-keys.js';
 import { currentMonth } from '../clock.js';
@@ -110,7 +110,6 @@ function toItem(key: ApiKey): Record<string, unknown> {
     created_at: key.createdAt,
     updated_at: key.updatedAt,
     rev: key.rev,
-    ...indexKeys.apiKey(key.id),
     ...Object.fromEntries([...key.leases].map(([rid, l]) => [leaseAttribute(rid), { a: moneyAttr(l.amount), t: l.at }])),
   };
 }
@@ -152,7 +151,9 @@ function createItems(key: ApiKey): NonNullable<TransactWriteCommandInput['Transa
     {
       Put: {
         TableName: tableName(),
-        Item: { ...itemKeys.keyId(key.id), type: 'apikey-id', id: key.id, hash: key.hash },
+        // The list index sits on this pointer, written only at create and reset, not on the key item that every
+        // call updates: no index write on the hot path, and no hot APIKEYS index partition.
+        Item: { ...itemKeys.keyId(key.id), type: 'apikey-id', id: key.id, hash: key.hash, ...indexKeys.apiKey(key.id) },
         ConditionExpression: 'attribute_not_exists(pk)',
       },
     },
@@ -264,7 +265,10 @@ export interface KeyFilter {
 
 /** All keys, filtered in memory: the key partition is admin-sized (see docs/data-model.md). */
 export async function listKeys(filter: KeyFilter): Promise<ApiKey[]> {
-  const items = await queryIndex<Record<string, unknown>>(partitions.apiKeys);
+  const listed = await queryIndex<Record<string, unknown>>(partitions.apiKeys);
+  // Pointers name the key item by hash (an item written before pointers carried the index is the key itself).
+  const pointers = listed.filter((i) => i.type === 'apikey-id').map((i) => itemKeys.apiKey(str(i.hash)));
+  const items = [...listed.filter((i) => i.type === 'apikey'), ...(await getAll(pointers))];
   const q = filter.q?.toLowerCase();
   return items
     .map(fromItem)
