@@ -47,6 +47,20 @@ export const zModelName = z.string().min(1, 'is required').max(MAX_NAME, `must b
 /** A free-text search or filter value in a query string. */
 export const zQuery = z.string().trim().max(MAX_QUERY, `must be at most ${MAX_QUERY} characters`);
 
+/** A rate limit: a positive whole number, or null for none (absent: not given). */
+export const zLimit = z.union([z.null(), z.coerce.number().int('must be a whole number').positive('must be positive').max(1e9)]);
+
+/** An ISO 8601 instant, or null. */
+export const zInstant = z.union([
+  z.null(),
+  z
+    .string()
+    .trim()
+    .max(64)
+    .refine((v) => !Number.isNaN(Date.parse(v)), 'must be an ISO 8601 date-time')
+    .transform((v) => new Date(v).toISOString()),
+]);
+
 /** A numeric id given as a number or a numeric string. */
 export const zId = z.coerce.number({ error: 'must be a number' }).int('must be an integer').positive('must be positive');
 

@@ -14,6 +14,8 @@ import { settleReliably } from '../billing/deferred.js';
 import type { UsageRecord } from '../billing/settle.js';
 import { config } from '../config.js';
 import { asGatewayError, GatewayError, isGatewayError } from '../errors.js';
+import { limitsFor } from '../limits/effective.js';
+import type { RateSnapshot } from '../limits/types.js';
 import { logger } from '../log.js';
 import { fetchImage } from '../net/safe-fetch.js';
 import { chatProvider } from '../providers/registry.js';
@@ -21,7 +23,7 @@ import type { ApiKey } from '../store/keys.js';
 import type { Model } from '../store/models.js';
 import { type TokenUsage, zeroUsage } from '../usage.js';
 import { type ImageFetcher, resolveAttachments } from './attachments.js';
-import { estimateChatCost, estimatePromptTokens } from './estimate.js';
+import { estimateChatCost, estimateChatTokens, estimatePromptTokens } from './estimate.js';
 import type { ChatEvent, FinishReason } from './events.js';
 import { ChatFold, type ChatResult } from './fold.js';
 import { lastUserPrompt } from './prompt.js';
@@ -41,6 +43,8 @@ export interface ChatCall {
 export interface ChatRun {
   /** The call's events; a failure after the start arrives as one final `error` event. */
   events: AsyncIterable<ChatEvent>;
+  /** A rate-limited key's window state (for the x-ratelimit-* headers). */
+  rate?: RateSnapshot;
   /** Stops the upstream call (the client went away); the call is then settled as interrupted. */
   abort(): void;
 }
@@ -48,7 +52,11 @@ export interface ChatRun {
 export async function runChat(call: ChatCall): Promise<ChatRun> {
   const { key, model, requestId } = call;
   const provider = await chatProvider(model.provider);
-  const reservation = await admit(key, estimateChatCost(call.request, pricesOf(model), model.config), requestId);
+  const tokens = estimateChatTokens(call.request, model.config);
+  const reservation = await admit(key, estimateChatCost(call.request, pricesOf(model), model.config), requestId, {
+    limits: await limitsFor(key),
+    tokens: tokens.inputTokens + tokens.outputTokens,
+  });
   const abort = new AbortController();
   const started = Date.now();
   const books = new Books(call, reservation, started);
@@ -61,7 +69,7 @@ export async function runChat(call: ChatCall): Promise<ChatRun> {
     await books.refused(e);
     throw e;
   }
-  return { events: relay(stallGuard(upstream, abort), books, abort, started), abort: () => abort.abort() };
+  return { events: relay(stallGuard(upstream, abort), books, abort, started), abort: () => abort.abort(), rate: reservation.rate };
 }
 
 /**

@@ -48,6 +48,8 @@ export const itemKeys = {
   /** Never written: reading it tells whether the store answers (GET /health). */
   health: (): ItemKey => ({ pk: 'HEALTH', sk: 'HEALTH' }),
   group: (id: number): ItemKey => ({ pk: `GROUP#${id}`, sk: 'GROUP' }),
+  /** Makes group names unique (409 on a clash), like model names. */
+  groupName: (name: string): ItemKey => ({ pk: `GROUPNAME#${name.toLowerCase()}`, sk: 'GROUPNAME' }),
   model: (id: number): ItemKey => ({ pk: `MODEL#${id}`, sk: 'MODEL' }),
   /** Makes model names unique and resolves a request's `model`. */
   modelName: (name: string): ItemKey => ({ pk: `MODELNAME#${name}`, sk: 'MODELNAME' }),

@@ -3,6 +3,7 @@ import { authenticate } from '../../auth/authenticate.js';
 import { resolveModelForKey } from '../../auth/model-access.js';
 import { runEmbeddings } from '../../embeddings/pipeline.js';
 import { asGatewayError, errors } from '../../errors.js';
+import { rateLimitHeaders } from '../../limits/types.js';
 import { parse, zModelName } from '../../validate.js';
 import { jsonResponse, type V1Request, type V1Response } from '../http.js';
 import { openAIErrorResponse } from '../openai/errors.js';
@@ -45,7 +46,7 @@ export async function embeddings(input: V1Request): Promise<V1Response> {
         model: req.model,
         usage: { prompt_tokens: promptTokens, total_tokens: promptTokens },
       },
-      { 'x-request-id': input.requestId },
+      { 'x-request-id': input.requestId, ...rateLimitHeaders(result.rate) },
     );
   } catch (e) {
     return openAIErrorResponse(asGatewayError(e, input.requestId), input.requestId);
