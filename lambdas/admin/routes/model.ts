@@ -34,7 +34,7 @@ export const modelRoutes: Route[] = [
       if (!providerNames().includes(input.provider)) {
         throw errors.badRequest(`Unknown provider '${input.provider}'; expected one of: ${providerNames().join(', ')}.`, 'provider');
       }
-      const config = validateModelConfig(input.provider, input.config);
+      const config = validateModelConfig(input.provider, input.config, input.name);
       const model = await saveModel({
         id: input.id,
         name: input.name,

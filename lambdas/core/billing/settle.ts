@@ -40,6 +40,8 @@ export interface UsageRecord {
   reservation: Reservation;
   /** When the call happened (ISO); default now. A deferred settlement keeps the call's own time. */
   at?: string;
+  /** Models tried (or skipped) before the one that answered, with why. */
+  attempts?: Array<{ model: string; error: string }>;
 }
 
 const CHARGE_MARKER_TTL_S = 7 * 24 * 3600;
@@ -83,6 +85,7 @@ export async function settle(rec: UsageRecord): Promise<{ threadId: number; fee:
     totalLatency: rec.totalLatency,
     status: rec.status,
     error: rec.error,
+    attempts: rec.attempts ?? [],
     createdAt: now,
   };
 

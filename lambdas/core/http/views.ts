@@ -115,6 +115,7 @@ export function threadView(t: Thread, opts: { previewChars?: number } = {}) {
     total_latency: t.totalLatency,
     status: t.status,
     error: t.error,
+    attempts: t.attempts,
     created_at: t.createdAt,
   };
 }

@@ -34,6 +34,8 @@ export interface Thread {
   totalLatency: number;
   status: 'ok' | 'error' | 'interrupted';
   error: string | null;
+  /** Models tried (or skipped) before the one in `model` answered: fallbacks. */
+  attempts: Array<{ model: string; error: string }>;
   createdAt: string;
 }
 
@@ -64,6 +66,7 @@ export function threadItem(t: Thread): Record<string, unknown> {
     total_latency: t.totalLatency,
     status: t.status,
     error: t.error,
+    ...(t.attempts.length ? { attempts: t.attempts.map((a) => ({ model: a.model, error: a.error.slice(0, 500) })) } : {}),
     created_at: t.createdAt,
     // Lower-cased copy for q search (see docs/data-model.md, "Search and listing cost").
     search: searchText(t.prompt, t.completion),
@@ -96,6 +99,7 @@ export function threadFromItem(item: Record<string, unknown>): Thread {
     totalLatency: Number(item.total_latency ?? 0),
     status: (item.status as Thread['status']) ?? 'ok',
     error: (item.error as string | null) ?? null,
+    attempts: Array.isArray(item.attempts) ? (item.attempts as Array<{ model: string; error: string }>) : [],
     createdAt: str(item.created_at),
   };
 }

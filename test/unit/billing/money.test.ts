@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { applyCharge, headroom, spendable } from '../../../lambdas/core/billing/allowance.js';
 import { CACHE_READ_FRACTION, CACHE_WRITE_FRACTION, costOf, pricesOf } from '../../../lambdas/core/billing/cost.js';
 import { estimateChatCost } from '../../../lambdas/core/chat/estimate.js';
-import { estimateEmbeddingsCost } from '../../../lambdas/core/embeddings/pipeline.js';
+import { estimateEmbeddingsTokens } from '../../../lambdas/core/embeddings/pipeline.js';
 import { feeFor, formatMoney, money, moneyToJson, type Money } from '../../../lambdas/core/money.js';
 import type { ApiKey } from '../../../lambdas/core/store/keys.js';
 import type { Model } from '../../../lambdas/core/store/models.js';
@@ -50,6 +50,11 @@ function key(p: Partial<ApiKey>): ApiKey {
     totalFee: 0n,
     reserved: 0n,
     leases: new Map(),
+    limits: { rpm: null, tpm: null, maxParallel: null },
+    rate: { window: 0, requests: 0, tokens: 0 },
+    parallel: 0,
+    status: 'active',
+    expiresAt: null,
     keyHint: '',
     createdAt: '',
     updatedAt: '',
@@ -120,7 +125,7 @@ describe('cost', () => {
   it('embeddings bill input tokens only', () => {
     const p = pricesOf(model('0.02', '15'));
     expect(formatMoney(costOf(usage(1000, 0), p))).toBe('0.00002');
-    expect(estimateEmbeddingsCost(['abc', 'def'], p)).toBe(costOf(usage(Math.ceil(6 / 3) + 2, 0), p));
+    expect(estimateEmbeddingsTokens(['abc', 'def'])).toBe(Math.ceil(6 / 3) + 2);
   });
 
   it('the admission estimate covers max_tokens of output', () => {
