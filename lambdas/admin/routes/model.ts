@@ -4,7 +4,8 @@ import { parse, zId, zJsonObject, zMoney, zName } from '../../core/validate.js';
 import { errors } from '../../core/errors.js';
 import { providerNames, validateModelConfig } from '../../core/providers/registry.js';
 import { bindModel } from '../../core/store/grants.js';
-import { deleteModel, listModels, saveModel } from '../../core/store/models.js';
+import { deleteModel, listModels, requireModel, saveModel } from '../../core/store/models.js';
+import { MASK } from '../../core/feishu/bots.js';
 import { modelView } from '../../core/http/views.js';
 
 const zPrice = zMoney({ decimals: 6, min: 'nonnegative' });
@@ -34,7 +35,13 @@ export const modelRoutes: Route[] = [
       if (!providerNames().includes(input.provider)) {
         throw errors.badRequest(`Unknown provider '${input.provider}'; expected one of: ${providerNames().join(', ')}.`, 'provider');
       }
-      const config = validateModelConfig(input.provider, input.config, input.name);
+      // A masked upstream API key sent back (as the list shows it) keeps the stored one.
+      const given = input.config;
+      if (typeof given.apiKey === 'string' && given.apiKey.startsWith(MASK) && input.id !== undefined) {
+        const stored = (await requireModel(input.id)).config.apiKey;
+        if (typeof stored === 'string') given.apiKey = stored;
+      }
+      const config = validateModelConfig(input.provider, given, input.name);
       const model = await saveModel({
         id: input.id,
         name: input.name,

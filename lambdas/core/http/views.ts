@@ -49,7 +49,8 @@ export function modelView(m: Model) {
     group_id: m.groupId,
     multiple: m.multiple,
     provider: m.provider,
-    config: m.config,
+    // An upstream API key (openai-compatible) is shown masked, never in full.
+    config: typeof m.config.apiKey === 'string' ? { ...m.config, apiKey: maskSecret(m.config.apiKey) } : m.config,
     price_in: moneyToJson(m.priceIn),
     price_out: moneyToJson(m.priceOut),
     price_cache_read: m.priceCacheRead === undefined ? null : moneyToJson(m.priceCacheRead),

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { errors } from '../errors.js';
 import { converseConfigSchema } from './bedrock-converse/config.js';
 import { embeddingsModelConfigSchema } from './bedrock-embeddings/map-request.js';
+import { openAICompatibleConfigSchema } from './openai-compatible/config.js';
 import type { ChatProvider, EmbeddingsProvider, Provider } from './types.js';
 
 /**
@@ -22,6 +23,10 @@ const entries: Record<string, Entry> = {
   'bedrock-embeddings': {
     provider: async () => (await import('./bedrock-embeddings/index.js')).bedrockEmbeddingsProvider,
     configSchema: embeddingsModelConfigSchema,
+  },
+  'openai-compatible': {
+    provider: async () => (await import('./openai-compatible/index.js')).openAICompatibleProvider,
+    configSchema: openAICompatibleConfigSchema,
   },
 };
 

@@ -1,0 +1,1 @@
+export { createOpenAICompatibleProvider, openAICompatibleProvider } from './provider.js';
