@@ -15,7 +15,7 @@ type Answer = { status: number; json?: unknown; chunks?: unknown[]; headers?: Re
 
 /** A minimal OpenAI-compatible server: answers the queued replies in order, records every request. */
 class FakeUpstream {
-  readonly requests: Array<{ headers: IncomingMessage['headers']; body: Record<string, unknown> }> = [];
+  readonly requests: Array<{ path: string; headers: IncomingMessage['headers']; body: Record<string, unknown> }> = [];
   private queue: Answer[] = [];
   private server?: Server;
   url = '';
@@ -25,7 +25,7 @@ class FakeUpstream {
       let raw = '';
       req.on('data', (c: Buffer) => (raw += c.toString('utf8')));
       req.on('end', () => {
-        this.requests.push({ headers: req.headers, body: JSON.parse(raw) as Record<string, unknown> });
+        this.requests.push({ path: req.url ?? '', headers: req.headers, body: JSON.parse(raw) as Record<string, unknown> });
         const a = this.queue.shift() ?? { status: 500, json: { error: { message: 'nothing queued' } } };
         if (a.chunks) {
           res.writeHead(a.status, { 'content-type': 'text/event-stream', ...a.headers });
@@ -308,6 +308,45 @@ describe('openai-compatible provider', () => {
     });
     await client().chat.completions.create({ model: 'local-llama', messages: [{ role: 'user', content: 'Hi' }] });
     expect(upstream.requests[0].headers.authorization).toBe('Bearer sk-upstream-secret-123456');
+  });
+
+  it('serves embeddings from the upstream /embeddings, billed on the tokens it reports', async () => {
+    const saved = await ctx.admin.post('/admin/model/save', {
+      name: 'local-embed',
+      provider: 'openai-compatible-embeddings',
+      config: { baseUrl: upstream.url, modelId: 'nomic-embed-text' },
+      price_in: 3,
+      price_out: 0,
+    });
+    expect(saved.status, JSON.stringify(saved.body)).toBe(200);
+    await ctx.admin.post('/admin/api-key/bind-model', { key_id: keyId, model_id: (saved.body.data as { id: number }).id });
+    upstream.enqueue({
+      status: 200,
+      json: {
+        object: 'list',
+        model: 'nomic',
+        // Out of order on purpose: the gateway places vectors by index.
+        data: [
+          { object: 'embedding', index: 1, embedding: [0.5, -0.5] },
+          { object: 'embedding', index: 0, embedding: [0.25, 0.75] },
+        ],
+        usage: { prompt_tokens: 2000, total_tokens: 2000 },
+      },
+    });
+    const res = await client().embeddings.create({ model: 'local-embed', input: ['first', 'second'], encoding_format: 'float' });
+    expect(res.data.map((d) => d.embedding)).toEqual([
+      [0.25, 0.75],
+      [0.5, -0.5],
+    ]);
+    expect(res.usage.prompt_tokens).toBe(2000);
+    expect(upstream.requests[0]).toMatchObject({ path: '/v1/embeddings', body: { model: 'nomic-embed-text', input: ['first', 'second'] } });
+    const t = await latestThread();
+    expect(t.tokens_in).toBe(2000);
+    expect(t.fee).toBeCloseTo(0.002 * 3, 9);
+    // A chat model is not an embeddings model, and the other way round.
+    await expect(
+      client().chat.completions.create({ model: 'local-embed', messages: [{ role: 'user', content: 'x' }] }),
+    ).rejects.toMatchObject({ status: 400 });
   });
 
   it('rejects a config that is not a credential-free http(s) URL', async () => {

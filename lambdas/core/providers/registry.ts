@@ -28,6 +28,10 @@ const entries: Record<string, Entry> = {
     provider: async () => (await import('./openai-compatible/index.js')).openAICompatibleProvider,
     configSchema: openAICompatibleConfigSchema,
   },
+  'openai-compatible-embeddings': {
+    provider: async () => (await import('./openai-compatible/index.js')).openAICompatibleEmbeddings,
+    configSchema: openAICompatibleConfigSchema,
+  },
 };
 
 export function providerNames(): string[] {
