@@ -18,60 +18,93 @@ const mark = (kind: string, detail?: string) => {
   if (trace.length < 50_000) trace.push([performance.now(), kind, detail]);
 };
 
+type Fn<R> = (this: unknown, ...args: unknown[]) => R;
+
+/**
+ * Replaces the function `key` of `target` in place with `make(original)`. Module objects and SDK prototypes are typed
+ * read-only (and their methods overloaded), so the instrumentation goes through this one untyped step.
+ */
+function wrap<R>(target: object, key: string, make: (orig: Fn<R>) => Fn<R>): void {
+  const t = target as Record<string, Fn<R>>;
+  t[key] = make(t[key]);
+}
+
+const isThenable = (v: unknown): v is PromiseLike<unknown> => typeof (v as PromiseLike<unknown> | null)?.then === 'function';
+
 if (tracing) {
   // Garbage-collection pauses, on the same clock (entries arrive late: the parent sorts the trace).
   new PerformanceObserver((list) => {
     for (const e of list.getEntries()) if (trace.length < 50_000) trace.push([e.startTime, 'gc', e.duration.toFixed(3)]);
   }).observe({ entryTypes: ['gc'] });
-  const origRequest = http.request;
-  (http as any).request = function (this: unknown, ...args: any[]) {
-    const opts = args.find((a) => a && typeof a === 'object' && !(a instanceof URL)) ?? {};
-    const op = String(opts.headers?.['x-amz-target'] ?? opts.headers?.['X-Amz-Target'] ?? '?')
-      .split('.')
-      .pop();
-    mark('ddb-start', op);
-    const req = (origRequest as any).apply(this, args) as http.ClientRequest;
-    req.once('response', (res) => res.once('end', () => mark('ddb-end', op)));
-    return req;
-  };
-  const origConnect = http2.connect;
-  (http2 as any).connect = function (this: unknown, ...args: any[]) {
-    const session = (origConnect as any).apply(this, args) as http2.ClientHttp2Session;
-    const origSessionRequest = session.request;
-    session.request = function (this: unknown, ...a: any[]) {
-      mark('br-req');
-      const s = (origSessionRequest as any).apply(this, a) as http2.ClientHttp2Stream;
-      s.once('response', () => mark('br-head'));
-      // Observe reads without changing the stream's flow mode (a 'data' listener would).
-      const origPush = s.push;
-      s.push = function (this: unknown, chunk: any, enc?: any) {
-        mark(chunk === null ? 'br-end' : 'br-data');
-        return origPush.call(this, chunk, enc);
-      } as typeof s.push;
-      return s;
-    } as typeof session.request;
-    return session;
-  };
+  wrap<http.ClientRequest>(
+    http,
+    'request',
+    (origRequest) =>
+      function (...args) {
+        const opts = args.find((a): a is http.RequestOptions => !!a && typeof a === 'object' && !(a instanceof URL));
+        const headers = opts?.headers as http.OutgoingHttpHeaders | undefined;
+        const op = String(headers?.['x-amz-target'] ?? headers?.['X-Amz-Target'] ?? '?')
+          .split('.')
+          .pop();
+        mark('ddb-start', op);
+        const req = origRequest.apply(this, args);
+        req.once('response', (res: http.IncomingMessage) => res.once('end', () => mark('ddb-end', op)));
+        return req;
+      },
+  );
+  wrap<http2.ClientHttp2Session>(
+    http2,
+    'connect',
+    (origConnect) =>
+      function (...args) {
+        const session = origConnect.apply(this, args);
+        wrap<http2.ClientHttp2Stream>(
+          session,
+          'request',
+          (origSessionRequest) =>
+            function (...a) {
+              mark('br-req');
+              const s = origSessionRequest.apply(this, a);
+              s.once('response', () => mark('br-head'));
+              // Observe reads without changing the stream's flow mode (a 'data' listener would).
+              wrap<boolean>(
+                s,
+                'push',
+                (origPush) =>
+                  function (chunk, enc) {
+                    mark(chunk === null ? 'br-end' : 'br-data');
+                    return origPush.call(this, chunk, enc);
+                  },
+              );
+              return s;
+            },
+        );
+        return session;
+      },
+  );
   syncBuiltinESMExports();
 
   // SDK entry and exit: send() called → promise settled, to split SDK work from the wire time above.
-  const patchSend = (cls: { prototype: { send: (...a: any[]) => any } }, name: string) => {
-    const orig = cls.prototype.send;
-    cls.prototype.send = function (this: unknown, ...a: any[]) {
-      mark(`${name}-send`);
-      const p = orig.apply(this, a);
-      if (p && typeof p.then === 'function')
-        p.then(
-          () => mark(`${name}-done`),
-          () => mark(`${name}-done`),
-        );
-      return p;
-    };
-  };
+  const patchSend = (cls: { prototype: object }, name: string) =>
+    wrap<unknown>(
+      cls.prototype,
+      'send',
+      (orig) =>
+        function (...a) {
+          mark(`${name}-send`);
+          const p = orig.apply(this, a);
+          if (isThenable(p))
+            p.then(
+              () => mark(`${name}-done`),
+              () => mark(`${name}-done`),
+            );
+          return p;
+        },
+    );
   const { BedrockRuntimeClient } = await import('@aws-sdk/client-bedrock-runtime');
   const { DynamoDBDocumentClient } = await import('@aws-sdk/lib-dynamodb');
-  patchSend(BedrockRuntimeClient as any, 'br');
-  patchSend(DynamoDBDocumentClient as any, 'ddb');
+  patchSend(BedrockRuntimeClient, 'br');
+  patchSend(DynamoDBDocumentClient, 'ddb');
 }
 
 const { startLocalGateway } = await import('../local/server.js');
@@ -80,16 +113,24 @@ const gw = await startLocalGateway({ port: 0, host: '127.0.0.1' });
 if (tracing) {
   gw.server.prependListener('request', (_req: http.IncomingMessage, res: http.ServerResponse) => {
     mark('in');
-    const origHead = res.writeHead;
-    res.writeHead = function (this: http.ServerResponse, ...a: any[]) {
-      mark('out-head');
-      return (origHead as any).apply(this, a);
-    } as typeof res.writeHead;
-    const origWrite = res.write;
-    res.write = function (this: http.ServerResponse, ...a: any[]) {
-      mark('out-write');
-      return (origWrite as any).apply(this, a);
-    } as typeof res.write;
+    wrap<unknown>(
+      res,
+      'writeHead',
+      (origHead) =>
+        function (...a) {
+          mark('out-head');
+          return origHead.apply(this, a);
+        },
+    );
+    wrap<unknown>(
+      res,
+      'write',
+      (origWrite) =>
+        function (...a) {
+          mark('out-write');
+          return origWrite.apply(this, a);
+        },
+    );
     res.once('finish', () => mark('out-end'));
   });
 }
@@ -100,7 +141,12 @@ const stop = async () => {
 };
 process.on('SIGTERM', () => void stop());
 process.on('disconnect', () => void stop());
-process.on('message', (m: any) => {
+/** A request from the parent over IPC. */
+interface ParentMessage {
+  type?: string;
+  id?: number;
+}
+process.on('message', (m: ParentMessage | undefined) => {
   if (m?.type === 'trace') {
     process.send?.({ id: m.id, reply: trace.splice(0, trace.length) });
   } else process.send?.({ id: m?.id, error: 'unknown message' });

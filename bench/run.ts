@@ -18,6 +18,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { script, type Script } from '../local/bedrock-simulator/index.js';
+import type { PostRoutes } from '../test/support/api.js';
 import { startDynamoDbLocal } from '../local/dynamodb-local.js';
 import { ensureTable } from '../local/table.js';
 import { bundle, coldImportMs, type BundleResult } from './lib/bundle.js';
@@ -61,11 +62,12 @@ const results: Record<string, unknown> = {};
 const summaryRows: Array<[string, string, string, string]> = [];
 const addSummary = (figure: string, value: string, target: string, word: string) => summaryRows.push([figure, value, target, word]);
 
-const cleanups: Array<() => Promise<unknown>> = [];
+/** Undo steps, run last first; each may return a promise, and a step that throws does not stop the others. */
+const cleanups: Array<() => unknown> = [];
 async function cleanup(): Promise<void> {
   while (cleanups.length) {
     const fn = cleanups.pop()!;
-    await fn().catch((e) => progress(`cleanup step failed: ${(e as Error).message}`));
+    await new Promise((resolve) => resolve(fn())).catch((e) => progress(`cleanup step failed: ${(e as Error).message}`));
   }
 }
 
@@ -110,9 +112,9 @@ async function main(): Promise<void> {
   const userKey = await provision(gwUrl);
 
   const agent = new http.Agent({ keepAlive: true, maxSockets: CONCURRENCY * 2 });
-  cleanups.push(async () => agent.destroy());
+  cleanups.push(() => agent.destroy());
   const direct = directClient(simUrl);
-  cleanups.push(async () => direct.destroy());
+  cleanups.push(() => direct.destroy());
   const setScript = (s: Script) => sim.call({ type: 'setDefault', script: s });
   const pids = {
     gateway: gw.proc.pid,
@@ -193,13 +195,13 @@ function cpuWatch(c: Ctx): { stop(): string; use(): Record<string, number> } {
 
 /** The model, and a user key with a big quota bound to it. */
 async function provision(gwUrl: string): Promise<string> {
-  const post = async (path: string, body: unknown) => {
+  const post = async <P extends keyof PostRoutes>(path: P, body: unknown): Promise<PostRoutes[P]> => {
     const res = await fetch(`${gwUrl}${path}`, {
       method: 'POST',
       headers: { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json' },
       body: JSON.stringify(body),
     });
-    const json = (await res.json()) as any;
+    const json = (await res.json()) as { success?: boolean; data: PostRoutes[P] };
     if (!res.ok || !json.success) throw new Error(`${path} failed: ${res.status} ${JSON.stringify(json).slice(0, 300)}`);
     return json.data;
   };
@@ -218,7 +220,7 @@ async function provision(gwUrl: string): Promise<string> {
     balance: 1_000_000,
   });
   await post('/admin/api-key/bind-model', { key_id: key.id, model_id: model.id });
-  return key.api_key as string;
+  return key.api_key;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -610,7 +612,7 @@ interface BundleFigures {
 
 async function sectionBundles(): Promise<BundleFigures[]> {
   const dir = mkdtempSync(join(tmpdir(), 'bench-bundle-'));
-  cleanups.push(async () => rmSync(dir, { recursive: true, force: true }));
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
   const figures: BundleFigures[] = [];
   for (const [name, entry] of [
     ['chat', 'lambdas/chat/index.ts'],
@@ -750,6 +752,20 @@ function breakdown(req: Mark[], r: StreamResult): Breakdown | undefined {
   };
 }
 
+/** Section 5's figures for one key. */
+interface DynamoFigures {
+  before: string[];
+  after: string[];
+  sequenceShare: string;
+  ddbMsBeforeFirstByteP50: number;
+  ddbLocalMsPerOpP50: Record<string, number>;
+}
+
+/** Section 1's figures (results.ttfb), the fields read later. */
+interface TtfbFigures {
+  direct?: Record<string, number>;
+}
+
 async function sectionDynamo(c: Ctx, inst: Instrumented): Promise<void> {
   progress('5. DynamoDB calls per request, through a counting proxy, with the gateway traced');
   await c.setScript(SHORT_SCRIPT);
@@ -761,6 +777,7 @@ async function sectionDynamo(c: Ctx, inst: Instrumented): Promise<void> {
   const rows: string[][] = [['key', 'before first byte', 'after first byte', 'DDB time before 1st byte p50', 'client TTFB p50']];
   const detail: string[] = [];
   const json: Record<string, unknown> = {};
+  const perKey: Partial<Record<'admin' | 'user', DynamoFigures>> = {};
   const breakdowns: Record<string, Breakdown[]> = {};
   for (const [label, key] of [
     ['admin', ADMIN_KEY],
@@ -806,20 +823,21 @@ async function sectionDynamo(c: Ctx, inst: Instrumented): Promise<void> {
     );
     const perOp = new Map<string, number[]>();
     for (const p of perRequest) for (const x of [...p.before, ...p.after]) perOp.set(x.op, [...(perOp.get(x.op) ?? []), x.end - x.start]);
-    json[label] = {
+    perKey[label] = {
       before: before.split(', '),
       after: after.split(', '),
       sequenceShare: `${times}/${MEASURED}`,
       ddbMsBeforeFirstByteP50: round(median(ddbBefore)),
       ddbLocalMsPerOpP50: Object.fromEntries([...perOp.entries()].map(([op, v]) => [op, round(median(v))])),
     };
+    json[label] = perKey[label];
     addSummary(`DynamoDB calls before first byte, ${label} key`, before, 'info', 'INFO');
   }
   print(table(rows));
   for (const d of detail) print(d);
   const perOpLine = (['admin', 'user'] as const).map(
     (l) =>
-      `${l}: ${Object.entries((json[l] as any).ddbLocalMsPerOpP50)
+      `${l}: ${Object.entries(perKey[l]!.ddbLocalMsPerOpP50)
         .map(([op, v]) => `${op} ${v} ms`)
         .join(', ')}`,
   );
@@ -842,7 +860,11 @@ async function sectionDynamo(c: Ctx, inst: Instrumented): Promise<void> {
       seg('DynamoDB SDK calls', (b) => b.ddbSdk, 'GetItem key (+ UpdateItem reservation), send → resolved'),
       seg('  of which HTTP round trip', (b) => b.ddbWire, 'rest = SDK marshalling, middleware, unmarshalling'),
       seg('Bedrock SDK send → HTTP/2 request', (b) => b.sdkOut, 'the direct client pays this too'),
-      seg('upstream: request → first event', (b) => b.upstream, `direct SDK TTFB p50 was ${ms((results.ttfb as any)?.direct?.p50 ?? NaN)}`),
+      seg(
+        'upstream: request → first event',
+        (b) => b.upstream,
+        `direct SDK TTFB p50 was ${ms((results.ttfb as TtfbFigures | undefined)?.direct?.p50 ?? NaN)}`,
+      ),
       seg('relay: first event → first SSE write', (b) => b.relay, 'event-stream decode, mapping, write'),
       seg('= inside the gateway', (b) => b.inGateway, ''),
       seg('outside (client ↔ gateway hop)', (b) => b.outside, 'client TTFB − inside: HTTP/1.1 hop, scheduling'),
@@ -854,7 +876,7 @@ async function sectionDynamo(c: Ctx, inst: Instrumented): Promise<void> {
   json.breakdownP50 = Object.fromEntries(
     Object.entries(breakdowns).map(([k, bs]) => [
       k,
-      Object.fromEntries(Object.keys(bs[0] ?? {}).map((f) => [f, round(median(bs.map((b) => (b as any)[f])))])),
+      Object.fromEntries(Object.keys(bs[0] ?? {}).map((f) => [f, round(median(bs.map((b) => b[f as keyof Breakdown])))])),
     ]),
   );
   results.dynamo = json;
@@ -874,7 +896,7 @@ try {
   await main();
 } catch (e) {
   exitCode = 1;
-  print(`BENCH CRASHED: ${(e as Error).stack ?? e}`);
+  print(`BENCH CRASHED: ${(e as Error).stack ?? String(e)}`);
 } finally {
   progress('stopping everything');
   await cleanup();

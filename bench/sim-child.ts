@@ -6,10 +6,17 @@ import { startBedrockSimulator, type Script } from '../local/bedrock-simulator/i
 
 const sim = await startBedrockSimulator();
 
-process.on('message', (m: any) => {
+/** A request from the parent over IPC. */
+interface ParentMessage {
+  type?: string;
+  id?: number;
+  script?: Script;
+}
+
+process.on('message', (m: ParentMessage | undefined) => {
   try {
     if (m?.type === 'setDefault') {
-      sim.setDefault(m.script as Script);
+      sim.setDefault(m.script!);
       process.send?.({ id: m.id, reply: true });
     } else if (m?.type === 'reset') {
       sim.reset();

@@ -47,7 +47,7 @@ let sim: BedrockSimulator;
 let client: BedrockRuntimeClient;
 
 beforeAll(async () => {
-  process.env.AWS_EC2_METADATA_DISABLED = 'true';
+  // No instance-metadata probing: test/support/env.ts sets AWS_EC2_METADATA_DISABLED for every test file.
   sim = await startBedrockSimulator();
   client = newClient(sim);
 });
@@ -318,28 +318,44 @@ describe('ConverseStream', () => {
   });
 });
 
+/** The InvokeModel answers of the simulated embedding models (the fields read here). */
+interface TitanEmbedding {
+  embedding: number[];
+  inputTextTokenCount: number;
+}
+interface CohereEmbeddings {
+  id: string;
+  texts: string[];
+  response_type: 'embeddings_floats';
+  embeddings: number[][];
+}
+interface CohereEmbeddingsByType {
+  response_type: 'embeddings_by_type';
+  embeddings: { float: number[][] };
+}
+
 describe('InvokeModel embeddings', () => {
-  const invoke = async (modelId: string, body: unknown) => {
+  const invoke = async <T = unknown>(modelId: string, body: unknown): Promise<T> => {
     const res = await client.send(
       new InvokeModelCommand({ modelId, body: JSON.stringify(body), contentType: 'application/json', accept: 'application/json' }),
     );
-    return JSON.parse(decodeUtf8(res.body)) as Record<string, any>;
+    return JSON.parse(decodeUtf8(res.body)) as T;
   };
   const norm = (v: number[]) => Math.sqrt(v.reduce((s, x) => s + x * x, 0));
   const cos = (a: number[], b: number[]) => a.reduce((s, x, i) => s + x * b[i], 0) / (norm(a) * norm(b));
 
   it('titan v2: deterministic, normalised, float32-exact, with dimensions', async () => {
-    const a = await invoke('amazon.titan-embed-text-v2:0', { inputText: 'hello world' });
+    const a = await invoke<TitanEmbedding>('amazon.titan-embed-text-v2:0', { inputText: 'hello world' });
     expect(a.embedding).toHaveLength(1024);
     expect(a.inputTextTokenCount).toBeGreaterThan(0);
     expect(norm(a.embedding)).toBeCloseTo(1, 5);
-    expect(a.embedding.every((x: number) => Number.isFinite(x) && Math.fround(x) === x)).toBe(true);
-    const b = await invoke('amazon.titan-embed-text-v2:0', { inputText: 'hello world' });
+    expect(a.embedding.every((x) => Number.isFinite(x) && Math.fround(x) === x)).toBe(true);
+    const b = await invoke<TitanEmbedding>('amazon.titan-embed-text-v2:0', { inputText: 'hello world' });
     expect(b.embedding).toEqual(a.embedding);
-    const small = await invoke('amazon.titan-embed-text-v2:0', { inputText: 'hello world', dimensions: 256 });
+    const small = await invoke<TitanEmbedding>('amazon.titan-embed-text-v2:0', { inputText: 'hello world', dimensions: 256 });
     expect(small.embedding).toHaveLength(256);
-    const near = await invoke('amazon.titan-embed-text-v2:0', { inputText: 'hello world again' });
-    const far = await invoke('amazon.titan-embed-text-v2:0', { inputText: 'quantum chromodynamics' });
+    const near = await invoke<TitanEmbedding>('amazon.titan-embed-text-v2:0', { inputText: 'hello world again' });
+    const far = await invoke<TitanEmbedding>('amazon.titan-embed-text-v2:0', { inputText: 'quantum chromodynamics' });
     expect(cos(a.embedding, near.embedding)).toBeGreaterThan(cos(a.embedding, far.embedding));
   });
 
@@ -349,13 +365,17 @@ describe('InvokeModel embeddings', () => {
   });
 
   it('cohere: float matrix, or by type with embedding_types', async () => {
-    const plain = await invoke('cohere.embed-english-v3', { texts: ['a b', 'c d'], input_type: 'search_document' });
+    const plain = await invoke<CohereEmbeddings>('cohere.embed-english-v3', { texts: ['a b', 'c d'], input_type: 'search_document' });
     expect(plain.texts).toEqual(['a b', 'c d']);
     expect(plain.embeddings).toHaveLength(2);
     expect(plain.embeddings[0]).toHaveLength(1024);
     expect(plain.response_type).toBe('embeddings_floats');
     expect(typeof plain.id).toBe('string');
-    const typed = await invoke('cohere.embed-multilingual-v3', { texts: ['a b'], input_type: 'search_query', embedding_types: ['float'] });
+    const typed = await invoke<CohereEmbeddingsByType>('cohere.embed-multilingual-v3', {
+      texts: ['a b'],
+      input_type: 'search_query',
+      embedding_types: ['float'],
+    });
     expect(typed.response_type).toBe('embeddings_by_type');
     expect(typed.embeddings.float[0]).toEqual(plain.embeddings[0]);
   });
@@ -406,7 +426,7 @@ describe('recording and lifecycle', () => {
       let s = 0;
       let data = '';
       req.on('response', (h) => (s = Number(h[':status'])));
-      req.on('data', (c: Buffer) => (data += c));
+      req.on('data', (c: Buffer) => (data += c.toString()));
       req.on('end', () => resolve([s, data]));
     });
     session.close();

@@ -15,6 +15,15 @@ export interface Child {
   stop(): Promise<void>;
 }
 
+/** What a child sends over IPC: `{type:'ready', ...}` once, then `{id, reply}` or `{id, error}` answers. */
+interface Message {
+  [field: string]: unknown;
+  type?: unknown;
+  id?: unknown;
+  reply?: unknown;
+  error?: string;
+}
+
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 export async function startChild(file: string, env: NodeJS.ProcessEnv, name: string): Promise<Child> {
@@ -34,8 +43,8 @@ export async function startChild(file: string, env: NodeJS.ProcessEnv, name: str
     }
   });
   let nextId = 1;
-  const pending = new Map<number, { ok: (v: any) => void; fail: (e: Error) => void }>();
-  proc.on('message', (m: any) => {
+  const pending = new Map<number, { ok: (v: unknown) => void; fail: (e: Error) => void }>();
+  proc.on('message', (m: Message | undefined) => {
     if (m && typeof m.id === 'number' && pending.has(m.id)) {
       const p = pending.get(m.id)!;
       pending.delete(m.id);
@@ -50,7 +59,7 @@ export async function startChild(file: string, env: NodeJS.ProcessEnv, name: str
 
   const ready = await new Promise<Record<string, unknown>>((ok, fail) => {
     const timer = setTimeout(() => fail(new Error(`${name} did not start within 60 s\n${stderr.join('\n')}`)), 60_000);
-    const onMsg = (m: any) => {
+    const onMsg = (m: Message | undefined) => {
       if (m?.type === 'ready') {
         clearTimeout(timer);
         proc.off('message', onMsg);
@@ -74,7 +83,8 @@ export async function startChild(file: string, env: NodeJS.ProcessEnv, name: str
     call<T>(msg: Record<string, unknown>): Promise<T> {
       const id = nextId++;
       return new Promise<T>((ok, fail) => {
-        pending.set(id, { ok, fail });
+        // The child answers with what the message asked for: the caller names its type.
+        pending.set(id, { ok: (v) => ok(v as T), fail });
         proc.send({ ...msg, id });
       });
     },

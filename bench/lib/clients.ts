@@ -1,6 +1,8 @@
 import http from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { BedrockRuntimeClient, ConverseStreamCommand } from '@aws-sdk/client-bedrock-runtime';
+import type { ChatCompletionChunk } from '../../lambdas/core/wire/openai-chat/types.js';
+import type { OpenAIErrorBody } from '../../lambdas/core/wire/openai/errors.js';
 
 /** What one streamed call looked like from the client's side. Times are performance.now() based, in ms. */
 export interface StreamResult {
@@ -18,6 +20,9 @@ export interface StreamResult {
   arrivals: number[];
   error?: string;
 }
+
+/** An SSE data frame: a chunk, or the in-band error that ends a failed stream. */
+type Frame = Partial<ChatCompletionChunk> & Partial<OpenAIErrorBody>;
 
 export const MODEL_ID = 'anthropic.claude-3-haiku-20240307-v1:0';
 
@@ -86,9 +91,9 @@ export function gatewayStream(
               done = true;
               continue;
             }
-            let parsed: any;
+            let parsed: Frame;
             try {
-              parsed = JSON.parse(data);
+              parsed = JSON.parse(data) as Frame;
             } catch {
               r.error ??= 'unparseable frame';
               continue;

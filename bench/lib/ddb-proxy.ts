@@ -26,7 +26,7 @@ export interface CountingProxy {
 export async function startCountingProxy(upstream: string): Promise<CountingProxy> {
   const target = new URL(upstream);
   const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
-  const state: CountingProxy = { url: '', calls: [], recording: false, close: async () => undefined };
+  const state: CountingProxy = { url: '', calls: [], recording: false, close: () => Promise.resolve() };
   const server = http.createServer((req, res) => {
     const start = performance.now();
     const op =

@@ -193,7 +193,7 @@ describe('Feishu hand-off', () => {
       LARK_DOMAIN: 'https://open.feishu.cn',
     });
     expect(environmentOf(stack.feishuWorker)).toMatchObject({ LARK_DOMAIN: 'https://open.feishu.cn' });
-    const { feishuWebhook, ...others } = allFunctions();
+    const { feishuWebhook: _webhook, ...others } = allFunctions();
     for (const fn of Object.values(others)) expect(actionsOf(fn).filter((a) => a.startsWith('lambda:'))).toEqual([]);
   });
 

@@ -1,16 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { api, startTestGateway, type TestGateway } from '../support/gateway.js';
+import type OpenAI from 'openai';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { api, useTestGateway } from '../support/gateway.js';
 
-let gw: TestGateway;
-let admin: ReturnType<typeof api>;
-
-beforeAll(async () => {
-  gw = await startTestGateway();
-  admin = api(gw.url, gw.adminKey);
-});
-afterAll(async () => {
-  await gw?.close();
-});
+const ctx = useTestGateway();
 
 const MODEL = (name: string, extra: Record<string, unknown> = {}) => ({
   name,
@@ -24,16 +16,16 @@ const MODEL = (name: string, extra: Record<string, unknown> = {}) => ({
 
 describe('health', () => {
   it('answers 200 when ready', async () => {
-    const res = await fetch(`${gw.url}/health`);
+    const res = await fetch(`${ctx.gw.url}/health`);
     expect(res.status).toBe(200);
   });
 });
 
 describe('api keys', () => {
   it('apply returns the plaintext once; list never does', async () => {
-    const group = await admin.post('/admin/group/save', { name: 'team-a' });
+    const group = await ctx.admin.post('/admin/group/save', { name: 'team-a' });
     expect(group.status).toBe(200);
-    const res = await admin.post('/admin/api-key/apply', {
+    const res = await ctx.admin.post('/admin/api-key/apply', {
       name: 'jack',
       group_id: group.body.data.id,
       role: 'user',
@@ -55,7 +47,7 @@ describe('api keys', () => {
     });
     expect(k.key_hint).toBe(`${k.api_key.slice(0, 6)}…${k.api_key.slice(-4)}`);
 
-    const list = await admin.get('/admin/api-key/list?q=jack');
+    const list = await ctx.admin.get('/admin/api-key/list?q=jack');
     expect(list.status).toBe(200);
     expect(list.body.data.total).toBe(1);
     const raw = JSON.stringify(list.body);
@@ -65,93 +57,93 @@ describe('api keys', () => {
   });
 
   it('filters list by name, group, role, and pages with limit/offset', async () => {
-    const g = (await admin.post('/admin/group/save', { name: 'filters' })).body.data;
-    for (const n of ['f1', 'f2', 'f3']) await admin.post('/admin/api-key/apply', { name: n, group_id: g.id, role: 'user', email: '' });
-    await admin.post('/admin/api-key/apply', { name: 'f-admin', group_id: g.id, role: 'admin', email: '' });
-    const byGroup = await admin.get(`/admin/api-key/list?group_id=${g.id}&limit=2&offset=1`);
+    const g = (await ctx.admin.post('/admin/group/save', { name: 'filters' })).body.data;
+    for (const n of ['f1', 'f2', 'f3']) await ctx.admin.post('/admin/api-key/apply', { name: n, group_id: g.id, role: 'user', email: '' });
+    await ctx.admin.post('/admin/api-key/apply', { name: 'f-admin', group_id: g.id, role: 'admin', email: '' });
+    const byGroup = await ctx.admin.get(`/admin/api-key/list?group_id=${g.id}&limit=2&offset=1`);
     expect(byGroup.body.data).toMatchObject({ total: 4, limit: 2, offset: 1 });
-    expect(byGroup.body.data.items.map((i: any) => i.name)).toEqual(['f2', 'f3']);
-    const byRole = await admin.get(`/admin/api-key/list?group_id=${g.id}&role=admin`);
-    expect(byRole.body.data.items.map((i: any) => i.name)).toEqual(['f-admin']);
-    const byName = await admin.get('/admin/api-key/list?name=f2&q=&role=');
-    expect(byName.body.data.items.map((i: any) => i.name)).toEqual(['f2']);
-    const defaults = await admin.get('/admin/api-key/list');
+    expect(byGroup.body.data.items.map((i) => i.name)).toEqual(['f2', 'f3']);
+    const byRole = await ctx.admin.get(`/admin/api-key/list?group_id=${g.id}&role=admin`);
+    expect(byRole.body.data.items.map((i) => i.name)).toEqual(['f-admin']);
+    const byName = await ctx.admin.get('/admin/api-key/list?name=f2&q=&role=');
+    expect(byName.body.data.items.map((i) => i.name)).toEqual(['f2']);
+    const defaults = await ctx.admin.get('/admin/api-key/list');
     expect(defaults.body.data).toMatchObject({ limit: 20, offset: 0 });
   });
 
   it('update changes fields; unknown id → 404; bad values → 400', async () => {
-    const k = (await admin.post('/admin/api-key/apply', { name: 'upd', role: 'user', email: '' })).body.data;
-    const res = await admin.post('/admin/api-key/update', { id: k.id, name: 'updated', month_quota: 10 });
+    const k = (await ctx.admin.post('/admin/api-key/apply', { name: 'upd', role: 'user', email: '' })).body.data;
+    const res = await ctx.admin.post('/admin/api-key/update', { id: k.id, name: 'updated', month_quota: 10 });
     expect(res.status).toBe(200);
     expect(res.body.data).toMatchObject({ id: k.id, name: 'updated', month_quota: 10 });
-    expect((await admin.post('/admin/api-key/update', { id: 999999, name: 'x' })).status).toBe(404);
-    const neg = await admin.post('/admin/api-key/update', { id: k.id, month_quota: -1 });
+    expect((await ctx.admin.post('/admin/api-key/update', { id: 999999, name: 'x' })).status).toBe(404);
+    const neg = await ctx.admin.post('/admin/api-key/update', { id: k.id, month_quota: -1 });
     expect(neg.status).toBe(400);
     expect(neg.body).toMatchObject({ success: false, error: { code: 'invalid_request_error' } });
-    expect((await admin.post('/admin/api-key/update', { id: k.id, role: 'root' })).status).toBe(400);
-    expect((await admin.post('/admin/api-key/update', { id: k.id, group_id: 424242 })).status).toBe(404);
+    expect((await ctx.admin.post('/admin/api-key/update', { id: k.id, role: 'root' })).status).toBe(400);
+    expect((await ctx.admin.post('/admin/api-key/update', { id: k.id, group_id: 424242 })).status).toBe(404);
   });
 
   it('apply validates: missing name, wrong role, negative money, unknown group, bad JSON', async () => {
-    expect((await admin.post('/admin/api-key/apply', { role: 'user' })).status).toBe(400);
-    expect((await admin.post('/admin/api-key/apply', { name: 'x', role: 'owner' })).status).toBe(400);
-    expect((await admin.post('/admin/api-key/apply', { name: 'x', month_quota: -5 })).status).toBe(400);
-    expect((await admin.post('/admin/api-key/apply', { name: 'x', balance: '1.0000001' })).status).toBe(400);
-    const unknownGroup = await admin.post('/admin/api-key/apply', { name: 'x', group_id: 987654 });
+    expect((await ctx.admin.post('/admin/api-key/apply', { role: 'user' })).status).toBe(400);
+    expect((await ctx.admin.post('/admin/api-key/apply', { name: 'x', role: 'owner' })).status).toBe(400);
+    expect((await ctx.admin.post('/admin/api-key/apply', { name: 'x', month_quota: -5 })).status).toBe(400);
+    expect((await ctx.admin.post('/admin/api-key/apply', { name: 'x', balance: '1.0000001' })).status).toBe(400);
+    const unknownGroup = await ctx.admin.post('/admin/api-key/apply', { name: 'x', group_id: 987654 });
     expect(unknownGroup.status).toBe(404);
-    const bad = await admin.post('/admin/api-key/apply', '{not json');
+    const bad = await ctx.admin.post('/admin/api-key/apply', '{not json');
     expect(bad.status).toBe(400);
     expect(bad.body.success).toBe(false);
     // nothing half-written: no key named x exists
-    expect((await admin.get('/admin/api-key/list?name=x')).body.data.total).toBe(0);
+    expect((await ctx.admin.get('/admin/api-key/list?name=x')).body.data.total).toBe(0);
   });
 
   it('recharge by id or by api_key adds exactly and writes payment rows', async () => {
-    const k = (await admin.post('/admin/api-key/apply', { name: 'payer', role: 'user', email: '', balance: 0.1 })).body.data;
-    const r1 = await admin.post('/admin/api-key/recharge', { id: k.id, balance: 0.2 });
+    const k = (await ctx.admin.post('/admin/api-key/apply', { name: 'payer', role: 'user', email: '', balance: 0.1 })).body.data;
+    const r1 = await ctx.admin.post('/admin/api-key/recharge', { id: k.id, balance: 0.2 });
     expect(r1.status).toBe(200);
     expect(r1.body.data).toMatchObject({ key_id: k.id, amount: 0.2, balance_after: 0.3 });
-    const r2 = await admin.post('/admin/api-key/recharge', { api_key: k.api_key, balance: '0.23' });
+    const r2 = await ctx.admin.post('/admin/api-key/recharge', { api_key: k.api_key, balance: '0.23' });
     expect(r2.body.data.balance_after).toBe(0.53);
-    expect((await admin.post('/admin/api-key/recharge', { id: k.id, balance: 0 })).status).toBe(400);
-    expect((await admin.post('/admin/api-key/recharge', { id: k.id, balance: -1 })).status).toBe(400);
-    expect((await admin.post('/admin/api-key/recharge', { id: 777777, balance: 1 })).status).toBe(404);
-    expect((await admin.post('/admin/api-key/recharge', { api_key: 'br-nope', balance: 1 })).status).toBe(404);
-    expect((await admin.post('/admin/api-key/recharge', { balance: 1 })).status).toBe(400);
-    const pays = await admin.get(`/admin/payment/list?key_id=${k.id}`);
+    expect((await ctx.admin.post('/admin/api-key/recharge', { id: k.id, balance: 0 })).status).toBe(400);
+    expect((await ctx.admin.post('/admin/api-key/recharge', { id: k.id, balance: -1 })).status).toBe(400);
+    expect((await ctx.admin.post('/admin/api-key/recharge', { id: 777777, balance: 1 })).status).toBe(404);
+    expect((await ctx.admin.post('/admin/api-key/recharge', { api_key: 'br-nope', balance: 1 })).status).toBe(404);
+    expect((await ctx.admin.post('/admin/api-key/recharge', { balance: 1 })).status).toBe(400);
+    const pays = await ctx.admin.get(`/admin/payment/list?key_id=${k.id}`);
     expect(pays.body.data.total).toBe(3);
-    expect(pays.body.data.items.map((p: any) => p.amount)).toEqual([0.23, 0.2, 0.1]); // newest first
-    const list = await admin.get(`/admin/api-key/list?name=payer`);
+    expect(pays.body.data.items.map((p) => p.amount)).toEqual([0.23, 0.2, 0.1]); // newest first
+    const list = await ctx.admin.get(`/admin/api-key/list?name=payer`);
     expect(list.body.data.items[0].balance).toBe(0.53);
   });
 
   it('reset issues a new key and the old one stops working at once', async () => {
-    const k = (await admin.post('/admin/api-key/apply', { name: 'resettable', role: 'user', email: '' })).body.data;
-    const before = await api(gw.url, k.api_key).get('/user/api-key/mine');
+    const k = (await ctx.admin.post('/admin/api-key/apply', { name: 'resettable', role: 'user', email: '' })).body.data;
+    const before = await api(ctx.gw.url, k.api_key).get('/user/api-key/mine');
     expect(before.status).toBe(200);
-    const reset = await admin.post('/admin/api-key/reset', { id: k.id });
+    const reset = await ctx.admin.post('/admin/api-key/reset', { id: k.id });
     expect(reset.status).toBe(200);
     expect(reset.body.data.api_key).not.toBe(k.api_key);
     expect(reset.body.data.id).toBe(k.id);
-    expect((await api(gw.url, k.api_key).get('/user/api-key/mine')).status).toBe(401);
-    expect((await api(gw.url, reset.body.data.api_key).get('/user/api-key/mine')).status).toBe(200);
-    expect((await admin.post('/admin/api-key/reset', { id: 555555 })).status).toBe(404);
+    expect((await api(ctx.gw.url, k.api_key).get('/user/api-key/mine')).status).toBe(401);
+    expect((await api(ctx.gw.url, reset.body.data.api_key).get('/user/api-key/mine')).status).toBe(200);
+    expect((await ctx.admin.post('/admin/api-key/reset', { id: 555555 })).status).toBe(404);
   });
 
   it('delete revokes at once and removes the key grants', async () => {
-    const k = (await admin.post('/admin/api-key/apply', { name: 'doomed', role: 'user', email: '' })).body.data;
-    const m = (await admin.post('/admin/model/save', MODEL('doomed-model'))).body.data;
-    expect((await admin.post('/admin/api-key/bind-model', { key_id: k.id, model_id: m.id })).status).toBe(200);
-    expect((await admin.post('/admin/api-key/delete', { id: k.id })).status).toBe(200);
-    expect((await api(gw.url, k.api_key).get('/user/api-key/mine')).status).toBe(401);
-    expect((await admin.post('/admin/api-key/delete', { id: k.id })).status).toBe(404);
-    expect((await admin.get(`/admin/api-key/list-model?key_id=${k.id}`)).status).toBe(404);
+    const k = (await ctx.admin.post('/admin/api-key/apply', { name: 'doomed', role: 'user', email: '' })).body.data;
+    const m = (await ctx.admin.post('/admin/model/save', MODEL('doomed-model'))).body.data;
+    expect((await ctx.admin.post('/admin/api-key/bind-model', { key_id: k.id, model_id: m.id })).status).toBe(200);
+    expect((await ctx.admin.post('/admin/api-key/delete', { id: k.id })).status).toBe(200);
+    expect((await api(ctx.gw.url, k.api_key).get('/user/api-key/mine')).status).toBe(401);
+    expect((await ctx.admin.post('/admin/api-key/delete', { id: k.id })).status).toBe(404);
+    expect((await ctx.admin.get(`/admin/api-key/list-model?key_id=${k.id}`)).status).toBe(404);
   });
 });
 
 describe('models', () => {
   it('save creates and updates; config as string or object; unique names → 409', async () => {
-    const created = await admin.post('/admin/model/save', MODEL('claude-3-sonnet'));
+    const created = await ctx.admin.post('/admin/model/save', MODEL('claude-3-sonnet'));
     expect(created.status).toBe(200);
     expect(created.body.data).toMatchObject({
       name: 'claude-3-sonnet',
@@ -161,7 +153,7 @@ describe('models', () => {
       config: { modelId: 'anthropic.claude-3-sonnet-20240229-v1:0' },
     });
     const id = created.body.data.id;
-    const updated = await admin.post('/admin/model/save', {
+    const updated = await ctx.admin.post('/admin/model/save', {
       ...MODEL('claude-3-sonnet'),
       id,
       config: { modelId: 'us.anthropic.claude-3-5-sonnet-20241022-v2:0', maxTokens: 2048 },
@@ -173,109 +165,107 @@ describe('models', () => {
       price_in: 0.25,
       config: { modelId: 'us.anthropic.claude-3-5-sonnet-20241022-v2:0', maxTokens: 2048 },
     });
-    const dup = await admin.post('/admin/model/save', MODEL('claude-3-sonnet'));
+    const dup = await ctx.admin.post('/admin/model/save', MODEL('claude-3-sonnet'));
     expect(dup.status).toBe(409);
     expect(dup.body.success).toBe(false);
     // rename frees the old name
-    const other = (await admin.post('/admin/model/save', MODEL('renamable'))).body.data;
-    expect((await admin.post('/admin/model/save', { ...MODEL('renamed'), id: other.id })).status).toBe(200);
-    expect((await admin.post('/admin/model/save', MODEL('renamable'))).status).toBe(200);
-    expect((await admin.post('/admin/model/save', { ...MODEL('renamed'), id: id })).status).toBe(409);
+    const other = (await ctx.admin.post('/admin/model/save', MODEL('renamable'))).body.data;
+    expect((await ctx.admin.post('/admin/model/save', { ...MODEL('renamed'), id: other.id })).status).toBe(200);
+    expect((await ctx.admin.post('/admin/model/save', MODEL('renamable'))).status).toBe(200);
+    expect((await ctx.admin.post('/admin/model/save', { ...MODEL('renamed'), id: id })).status).toBe(409);
   });
 
   it('save validates config, provider, prices and id', async () => {
-    expect((await admin.post('/admin/model/save', MODEL('bad-config', { config: '{oops' }))).status).toBe(400);
-    expect((await admin.post('/admin/model/save', MODEL('no-model-id', { config: {} }))).status).toBe(400);
-    expect((await admin.post('/admin/model/save', MODEL('bad-provider', { provider: 'openai' }))).status).toBe(400);
-    expect((await admin.post('/admin/model/save', MODEL('neg-price', { price_in: -1 }))).status).toBe(400);
-    expect((await admin.post('/admin/model/save', MODEL('missing', { id: 888888 }))).status).toBe(404);
-    expect((await admin.get('/admin/model/list?q=bad-config')).body.data.total).toBe(0);
+    expect((await ctx.admin.post('/admin/model/save', MODEL('bad-config', { config: '{oops' }))).status).toBe(400);
+    expect((await ctx.admin.post('/admin/model/save', MODEL('no-model-id', { config: {} }))).status).toBe(400);
+    expect((await ctx.admin.post('/admin/model/save', MODEL('bad-provider', { provider: 'openai' }))).status).toBe(400);
+    expect((await ctx.admin.post('/admin/model/save', MODEL('neg-price', { price_in: -1 }))).status).toBe(400);
+    expect((await ctx.admin.post('/admin/model/save', MODEL('missing', { id: 888888 }))).status).toBe(404);
+    expect((await ctx.admin.get('/admin/model/list?q=bad-config')).body.data.total).toBe(0);
   });
 
   it('list filters by q and pages; delete removes it and its grants', async () => {
-    const g = (await admin.post('/admin/group/save', { name: 'model-del' })).body.data;
-    const k = (await admin.post('/admin/api-key/apply', { name: 'model-del-key', group_id: g.id, role: 'user', email: '' })).body.data;
-    const m = (await admin.post('/admin/model/save', MODEL('to-delete'))).body.data;
-    await admin.post('/admin/group/bind-model', { group_id: g.id, model_id: m.id });
-    await admin.post('/admin/api-key/bind-model', { key_id: k.id, model_id: m.id });
-    expect((await admin.get('/admin/model/list?q=to-del')).body.data.items.map((i: any) => i.name)).toEqual(['to-delete']);
-    expect((await admin.post('/admin/model/delete', { id: m.id })).status).toBe(200);
-    expect((await admin.get('/admin/model/list?q=to-del')).body.data.total).toBe(0);
-    expect((await admin.get(`/admin/group/list-model?group_id=${g.id}`)).body.data.items).toEqual([]);
-    expect((await admin.get(`/admin/api-key/list-model?key_id=${k.id}`)).body.data.items).toEqual([]);
-    expect((await admin.post('/admin/model/delete', { id: m.id })).status).toBe(404);
+    const g = (await ctx.admin.post('/admin/group/save', { name: 'model-del' })).body.data;
+    const k = (await ctx.admin.post('/admin/api-key/apply', { name: 'model-del-key', group_id: g.id, role: 'user', email: '' })).body.data;
+    const m = (await ctx.admin.post('/admin/model/save', MODEL('to-delete'))).body.data;
+    await ctx.admin.post('/admin/group/bind-model', { group_id: g.id, model_id: m.id });
+    await ctx.admin.post('/admin/api-key/bind-model', { key_id: k.id, model_id: m.id });
+    expect((await ctx.admin.get('/admin/model/list?q=to-del')).body.data.items.map((i) => i.name)).toEqual(['to-delete']);
+    expect((await ctx.admin.post('/admin/model/delete', { id: m.id })).status).toBe(200);
+    expect((await ctx.admin.get('/admin/model/list?q=to-del')).body.data.total).toBe(0);
+    expect((await ctx.admin.get(`/admin/group/list-model?group_id=${g.id}`)).body.data.items).toEqual([]);
+    expect((await ctx.admin.get(`/admin/api-key/list-model?key_id=${k.id}`)).body.data.items).toEqual([]);
+    expect((await ctx.admin.post('/admin/model/delete', { id: m.id })).status).toBe(404);
     // the name is free again
-    expect((await admin.post('/admin/model/save', MODEL('to-delete'))).status).toBe(200);
+    expect((await ctx.admin.post('/admin/model/save', MODEL('to-delete'))).status).toBe(200);
   });
 });
 
 describe('groups and model authorization', () => {
   it('group save/list/update/delete', async () => {
-    const g = (await admin.post('/admin/group/save', { name: 'alpha' })).body.data;
+    const g = (await ctx.admin.post('/admin/group/save', { name: 'alpha' })).body.data;
     expect(g).toMatchObject({ name: 'alpha' });
-    expect((await admin.post('/admin/group/save', { id: g.id, name: 'alpha-2' })).body.data.name).toBe('alpha-2');
-    expect((await admin.get('/admin/group/list?q=alpha-2')).body.data.items.map((x: any) => x.id)).toEqual([g.id]);
-    expect((await admin.post('/admin/group/save', { id: 999999, name: 'x' })).status).toBe(404);
-    expect((await admin.post('/admin/group/save', { name: '' })).status).toBe(400);
-    const k = (await admin.post('/admin/api-key/apply', { name: 'grouped', group_id: g.id, role: 'user', email: '' })).body.data;
-    expect((await admin.post('/admin/group/delete', { id: g.id })).status).toBe(200);
-    expect((await admin.post('/admin/group/delete', { id: g.id })).status).toBe(404);
+    expect((await ctx.admin.post('/admin/group/save', { id: g.id, name: 'alpha-2' })).body.data.name).toBe('alpha-2');
+    expect((await ctx.admin.get('/admin/group/list?q=alpha-2')).body.data.items.map((x) => x.id)).toEqual([g.id]);
+    expect((await ctx.admin.post('/admin/group/save', { id: 999999, name: 'x' })).status).toBe(404);
+    expect((await ctx.admin.post('/admin/group/save', { name: '' })).status).toBe(400);
+    const k = (await ctx.admin.post('/admin/api-key/apply', { name: 'grouped', group_id: g.id, role: 'user', email: '' })).body.data;
+    expect((await ctx.admin.post('/admin/group/delete', { id: g.id })).status).toBe(200);
+    expect((await ctx.admin.post('/admin/group/delete', { id: g.id })).status).toBe(404);
     // keys of a deleted group are detached, not left pointing at nothing
-    expect((await admin.get('/admin/api-key/list?name=grouped')).body.data.items[0].group_id).toBe(null);
+    expect((await ctx.admin.get('/admin/api-key/list?name=grouped')).body.data.items[0].group_id).toBe(null);
     expect(k.group_id).toBe(g.id);
   });
 
   it('a key may use a model bound to its group or to itself (union), and /v1/models shows exactly those', async () => {
-    const g = (await admin.post('/admin/group/save', { name: 'authz' })).body.data;
-    const viaGroup = (await admin.post('/admin/model/save', MODEL('via-group'))).body.data;
-    const viaKey = (await admin.post('/admin/model/save', MODEL('via-key'))).body.data;
-    await admin.post('/admin/model/save', MODEL('not-granted'));
-    const k = (await admin.post('/admin/api-key/apply', { name: 'authz-user', group_id: g.id, role: 'user', email: '' })).body.data;
-    const user = api(gw.url, k.api_key);
+    const g = (await ctx.admin.post('/admin/group/save', { name: 'authz' })).body.data;
+    const viaGroup = (await ctx.admin.post('/admin/model/save', MODEL('via-group'))).body.data;
+    const viaKey = (await ctx.admin.post('/admin/model/save', MODEL('via-key'))).body.data;
+    await ctx.admin.post('/admin/model/save', MODEL('not-granted'));
+    const k = (await ctx.admin.post('/admin/api-key/apply', { name: 'authz-user', group_id: g.id, role: 'user', email: '' })).body.data;
+    const user = api(ctx.gw.url, k.api_key);
     const v1Models = async () => {
-      const res = await fetch(`${gw.url}/v1/models`, { headers: { authorization: `Bearer ${k.api_key}` } });
+      const res = await fetch(`${ctx.gw.url}/v1/models`, { headers: { authorization: `Bearer ${k.api_key}` } });
       expect(res.status).toBe(200);
-      const body: any = await res.json();
+      const body = (await res.json()) as OpenAI.PageResponse<OpenAI.Model>;
       expect(body.object).toBe('list');
-      return body.data.map((m: any) => m.id).sort();
+      return body.data.map((m) => m.id).sort();
     };
     expect(await v1Models()).toEqual([]);
-    expect((await admin.post('/admin/group/bind-model', { group_id: g.id, model_id: viaGroup.id })).status).toBe(200);
-    expect((await admin.post('/admin/api-key/bind-model', { key_id: k.id, model_id: viaKey.id })).status).toBe(200);
+    expect((await ctx.admin.post('/admin/group/bind-model', { group_id: g.id, model_id: viaGroup.id })).status).toBe(200);
+    expect((await ctx.admin.post('/admin/api-key/bind-model', { key_id: k.id, model_id: viaKey.id })).status).toBe(200);
     expect(await v1Models()).toEqual(['via-group', 'via-key']);
-    expect((await admin.get(`/admin/group/list-model?group_id=${g.id}`)).body.data.items.map((m: any) => m.name)).toEqual(['via-group']);
-    expect((await admin.get(`/admin/api-key/list-model?key_id=${k.id}`)).body.data.items.map((m: any) => m.name)).toEqual(['via-key']);
-    expect((await user.get('/user/model/list')).body.data.items.map((m: any) => m.name).sort()).toEqual(['via-group', 'via-key']);
+    expect((await ctx.admin.get(`/admin/group/list-model?group_id=${g.id}`)).body.data.items.map((m) => m.name)).toEqual(['via-group']);
+    expect((await ctx.admin.get(`/admin/api-key/list-model?key_id=${k.id}`)).body.data.items.map((m) => m.name)).toEqual(['via-key']);
+    expect((await user.get('/user/model/list')).body.data.items.map((m) => m.name).sort()).toEqual(['via-group', 'via-key']);
     expect((await user.get('/user/model/list')).body.data.items[0]).not.toHaveProperty('config');
 
-    const one = await fetch(`${gw.url}/v1/models/via-key`, { headers: { authorization: `Bearer ${k.api_key}` } });
-    expect((await one.json()) as any).toMatchObject({ id: 'via-key', object: 'model' });
-    const hidden = await fetch(`${gw.url}/v1/models/not-granted`, { headers: { authorization: `Bearer ${k.api_key}` } });
+    const one = await fetch(`${ctx.gw.url}/v1/models/via-key`, { headers: { authorization: `Bearer ${k.api_key}` } });
+    expect(await one.json()).toMatchObject({ id: 'via-key', object: 'model' });
+    const hidden = await fetch(`${ctx.gw.url}/v1/models/not-granted`, { headers: { authorization: `Bearer ${k.api_key}` } });
     expect(hidden.status).toBe(404);
 
-    expect((await admin.post('/admin/group/unbind-model', { group_id: g.id, model_id: viaGroup.id })).status).toBe(200);
-    expect((await admin.post('/admin/api-key/unbind-model', { key_id: k.id, model_id: viaKey.id })).status).toBe(200);
+    expect((await ctx.admin.post('/admin/group/unbind-model', { group_id: g.id, model_id: viaGroup.id })).status).toBe(200);
+    expect((await ctx.admin.post('/admin/api-key/unbind-model', { key_id: k.id, model_id: viaKey.id })).status).toBe(200);
     expect(await v1Models()).toEqual([]);
-    expect((await admin.post('/admin/api-key/unbind-model', { key_id: k.id, model_id: viaKey.id })).status).toBe(404);
-    expect((await admin.post('/admin/group/bind-model', { group_id: 999999, model_id: viaGroup.id })).status).toBe(404);
-    expect((await admin.post('/admin/group/bind-model', { group_id: g.id, model_id: 999999 })).status).toBe(404);
-    expect((await admin.post('/admin/api-key/bind-model', { key_id: 999999, model_id: viaKey.id })).status).toBe(404);
-    expect((await admin.post('/admin/api-key/bind-model', { key_id: k.id })).status).toBe(400);
+    expect((await ctx.admin.post('/admin/api-key/unbind-model', { key_id: k.id, model_id: viaKey.id })).status).toBe(404);
+    expect((await ctx.admin.post('/admin/group/bind-model', { group_id: 999999, model_id: viaGroup.id })).status).toBe(404);
+    expect((await ctx.admin.post('/admin/group/bind-model', { group_id: g.id, model_id: 999999 })).status).toBe(404);
+    expect((await ctx.admin.post('/admin/api-key/bind-model', { key_id: 999999, model_id: viaKey.id })).status).toBe(404);
+    expect((await ctx.admin.post('/admin/api-key/bind-model', { key_id: k.id })).status).toBe(400);
   });
 
   it('model save with group_id also authorizes the model for that group', async () => {
-    const g = (await admin.post('/admin/group/save', { name: 'shortcut' })).body.data;
-    const m = (await admin.post('/admin/model/save', MODEL('grouped-model', { group_id: g.id }))).body.data;
+    const g = (await ctx.admin.post('/admin/group/save', { name: 'shortcut' })).body.data;
+    const m = (await ctx.admin.post('/admin/model/save', MODEL('grouped-model', { group_id: g.id }))).body.data;
     expect(m.group_id).toBe(g.id);
-    expect((await admin.get(`/admin/group/list-model?group_id=${g.id}`)).body.data.items.map((x: any) => x.name)).toEqual([
-      'grouped-model',
-    ]);
+    expect((await ctx.admin.get(`/admin/group/list-model?group_id=${g.id}`)).body.data.items.map((x) => x.name)).toEqual(['grouped-model']);
   });
 
   it('admin keys may use every model', async () => {
-    await admin.post('/admin/model/save', MODEL('admin-visible'));
-    const res = await fetch(`${gw.url}/v1/models`, { headers: { 'x-api-key': gw.adminKey } });
-    const ids = ((await res.json()) as any).data.map((m: any) => m.id);
+    await ctx.admin.post('/admin/model/save', MODEL('admin-visible'));
+    const res = await fetch(`${ctx.gw.url}/v1/models`, { headers: { 'x-api-key': ctx.gw.adminKey } });
+    const ids = ((await res.json()) as OpenAI.PageResponse<OpenAI.Model>).data.map((m) => m.id);
     expect(ids).toContain('admin-visible');
   });
 });
@@ -304,13 +294,13 @@ describe('role matrix: every admin route', () => {
   ];
   let userKey: string;
   beforeAll(async () => {
-    userKey = (await admin.post('/admin/api-key/apply', { name: 'matrix-user', role: 'user', email: '' })).body.data.api_key;
+    userKey = (await ctx.admin.post('/admin/api-key/apply', { name: 'matrix-user', role: 'user', email: '' })).body.data.api_key;
   });
 
   it.each(routes)(
     '%s %s → 401 without key, 401 with a bad key, 403 with a user key, not 401/403 with an admin key',
     async (method, path) => {
-      const call = (key?: string) => (method === 'GET' ? api(gw.url, key).get(path) : api(gw.url, key).post(path, {}));
+      const call = (key?: string) => (method === 'GET' ? api(ctx.gw.url, key).get(path) : api(ctx.gw.url, key).post(path, {}));
       const none = await call();
       expect(none.status).toBe(401);
       expect(none.body).toMatchObject({ success: false, error: { code: 'invalid_api_key' } });
@@ -318,25 +308,25 @@ describe('role matrix: every admin route', () => {
       const user = await call(userKey);
       expect(user.status).toBe(403);
       expect(user.body.success).toBe(false);
-      const asAdmin = await call(gw.adminKey);
+      const asAdmin = await call(ctx.gw.adminKey);
       expect([200, 400, 404]).toContain(asAdmin.status);
     },
   );
 
   it('x-api-key works like Authorization: Bearer', async () => {
-    const res = await fetch(`${gw.url}/admin/group/list`, { headers: { 'x-api-key': gw.adminKey } });
+    const res = await fetch(`${ctx.gw.url}/admin/group/list`, { headers: { 'x-api-key': ctx.gw.adminKey } });
     expect(res.status).toBe(200);
   });
 
   it('malformed paths and absurd offsets are 400s, not 500s', async () => {
-    expect((await api(gw.url, gw.adminKey).get('/admin/session/detail/%E0')).status).toBe(400);
-    expect((await admin.get('/admin/api-key/list?offset=2000000000')).status).toBe(400);
-    const res = await fetch(`${gw.url}/v1/models/%E0`, { headers: { authorization: `Bearer ${gw.adminKey}` } });
+    expect((await api(ctx.gw.url, ctx.gw.adminKey).get('/admin/session/detail/%E0')).status).toBe(400);
+    expect((await ctx.admin.get('/admin/api-key/list?offset=2000000000')).status).toBe(400);
+    const res = await fetch(`${ctx.gw.url}/v1/models/%E0`, { headers: { authorization: `Bearer ${ctx.gw.adminKey}` } });
     expect(res.status).toBe(400);
   });
 
   it('unknown admin route → 404 in the envelope', async () => {
-    const res = await admin.get('/admin/nothing/here');
+    const res = await ctx.admin.get('/admin/nothing/here');
     expect(res.status).toBe(404);
     expect(res.body.success).toBe(false);
   });

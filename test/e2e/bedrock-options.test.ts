@@ -25,12 +25,8 @@ beforeAll(async () => {
     price_out: 1,
   });
   expect(saved.status, JSON.stringify(saved.body)).toBe(200);
-  const k = (await ctx.admin.post('/admin/api-key/apply', { name: 'bedrock-options', role: 'user', email: '', month_quota: 10 })).body
-    .data as {
-    id: number;
-    api_key: string;
-  };
-  await ctx.admin.post('/admin/api-key/bind-model', { key_id: k.id, model_id: (saved.body.data as { id: number }).id });
+  const k = (await ctx.admin.post('/admin/api-key/apply', { name: 'bedrock-options', role: 'user', email: '', month_quota: 10 })).body.data;
+  await ctx.admin.post('/admin/api-key/bind-model', { key_id: k.id, model_id: saved.body.data.id });
   key = k.api_key;
 });
 beforeEach(() => ctx.gw.sim.reset());

@@ -3,22 +3,20 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { script } from '../../local/bedrock-simulator/index.js';
 import { currentMonth, setClockOffsetForTests } from '../../lambdas/core/clock.js';
 import { formatMoney, money, type Money } from '../../lambdas/core/money.js';
-import { api, startTestGateway, type TestGateway } from '../support/gateway.js';
+import type { KeyView, NewKeyView, ThreadView } from '../support/api.js';
+import { api, useTestGateway } from '../support/gateway.js';
 
 /**
  * Money end to end, through the local server with the official openai SDK: exact fees, quota then balance,
  * refusal before any upstream call, month rollover, burst-safe admission, exactly-once charging, recharges.
  */
-let gw: TestGateway;
-let admin: ReturnType<typeof api>;
+const ctx = useTestGateway();
 let chatModelId: number;
 const CHAT = 'billing-haiku';
 const ODD = 'billing-odd-prices';
 const EMBED = 'billing-titan';
 
 beforeAll(async () => {
-  gw = await startTestGateway();
-  admin = api(gw.url, gw.adminKey);
   chatModelId = await saveModel({
     name: CHAT,
     config: { modelId: 'anthropic.claude-3-haiku-20240307-v1:0' },
@@ -41,25 +39,19 @@ beforeAll(async () => {
     price_out: 15,
   });
 });
-afterAll(async () => {
+afterAll(() => {
   setClockOffsetForTests(0);
-  await gw?.close();
 });
 afterEach(() => {
   setClockOffsetForTests(0);
-  gw.sim.setDefault(null);
-  gw.sim.reset();
+  ctx.gw.sim.setDefault(null);
+  ctx.gw.sim.reset();
 });
 
 async function saveModel(body: Record<string, unknown>): Promise<number> {
-  const res = await admin.post('/admin/model/save', { multiple: false, ...body });
+  const res = await ctx.admin.post('/admin/model/save', { multiple: false, ...body });
   expect(res.status, JSON.stringify(res.body)).toBe(200);
   return res.body.data.id;
-}
-
-interface Key {
-  id: number;
-  api_key: string;
 }
 
 /** A user key bound to every test model. */
@@ -67,24 +59,26 @@ async function userKey(
   name: string,
   money: { month_quota?: number | string; balance?: number | string } = {},
   role = 'user',
-): Promise<Key> {
-  const res = await admin.post('/admin/api-key/apply', { name, role, email: '', month_quota: 0, ...money });
+): Promise<NewKeyView> {
+  const res = await ctx.admin.post('/admin/api-key/apply', { name, role, email: '', month_quota: 0, ...money });
   expect(res.status, JSON.stringify(res.body)).toBe(200);
-  const key = res.body.data as Key;
-  const models = (await admin.get('/admin/model/list?limit=100')).body.data.items as Array<{ id: number }>;
-  for (const m of models) expect((await admin.post('/admin/api-key/bind-model', { key_id: key.id, model_id: m.id })).status).toBe(200);
+  const key = res.body.data;
+  const models = (await ctx.admin.get('/admin/model/list?limit=100')).body.data.items;
+  for (const m of models) expect((await ctx.admin.post('/admin/api-key/bind-model', { key_id: key.id, model_id: m.id })).status).toBe(200);
   return key;
 }
 
-const client = (key: string) => new OpenAI({ apiKey: key, baseURL: `${gw.url}/v1`, maxRetries: 0 });
+const client = (key: string) => new OpenAI({ apiKey: key, baseURL: `${ctx.gw.url}/v1`, maxRetries: 0 });
 
-async function keyRow(id: number) {
-  const list = await admin.get('/admin/api-key/list?limit=1000');
-  return (list.body.data.items as any[]).find((k) => k.id === id);
+async function keyRow(id: number): Promise<KeyView> {
+  const list = await ctx.admin.get('/admin/api-key/list?limit=1000');
+  const row = list.body.data.items.find((k) => k.id === id);
+  if (!row) throw new Error(`key ${id} is not in the key list`);
+  return row;
 }
 
-async function threadsOf(keyId: number): Promise<any[]> {
-  const res = await admin.get(`/admin/thread/list?key_id=${keyId}&limit=200`);
+async function threadsOf(keyId: number): Promise<ThreadView[]> {
+  const res = await ctx.admin.get(`/admin/thread/list?key_id=${keyId}&limit=200`);
   expect(res.status).toBe(200);
   return res.body.data.items;
 }
@@ -111,7 +105,7 @@ const sum = (xs: Money[]) => xs.reduce((a, b) => a + b, 0n);
 describe('cost', () => {
   it('11 in / 7 out at 3 / 15 per 1M costs exactly 0.000138, on the thread, the key and the statistics', async () => {
     const k = await userKey('exact', { month_quota: 1 });
-    gw.sim.enqueue(script.text('hi', { usage: { inputTokens: 11, outputTokens: 7 } }));
+    ctx.gw.sim.enqueue(script.text('hi', { usage: { inputTokens: 11, outputTokens: 7 } }));
     const res = await chat(client(k.api_key));
     expect(res.usage).toMatchObject({ prompt_tokens: 11, completion_tokens: 7 });
     const [t] = await threadsOf(k.id);
@@ -125,7 +119,7 @@ describe('cost', () => {
       model_id: chatModelId,
     });
     expect(await keyRow(k.id)).toMatchObject({ month_fee: 0.000138, total_fee: 0.000138, balance: 0, month_quota: 1 });
-    const stats = await admin.get(`/admin/statistics/usage?key_id=${k.id}`);
+    const stats = await ctx.admin.get(`/admin/statistics/usage?key_id=${k.id}`);
     expect(stats.body.data.items).toEqual([
       {
         day: expect.any(String),
@@ -143,7 +137,7 @@ describe('cost', () => {
 
   it('prices cache-read and cache-write tokens at their own (default) prices', async () => {
     const k = await userKey('cache', { month_quota: 1 });
-    gw.sim.enqueue(
+    ctx.gw.sim.enqueue(
       script.text('cached', { usage: { inputTokens: 100, outputTokens: 10, cacheReadInputTokens: 1000, cacheWriteInputTokens: 200 } }),
     );
     await chat(client(k.api_key));
@@ -175,7 +169,7 @@ describe('quota and balance', () => {
   it('month_fee fills up to month_quota, the rest comes out of balance, total_fee accumulates', async () => {
     const k = await userKey('split', { month_quota: 0.0002, balance: 0.001 });
     const c = client(k.api_key);
-    gw.sim.setDefault(script.text('ok', { usage: { inputTokens: 11, outputTokens: 7 } }));
+    ctx.gw.sim.setDefault(script.text('ok', { usage: { inputTokens: 11, outputTokens: 7 } }));
     await chat(c);
     expect(await keyRow(k.id)).toMatchObject({ month_fee: 0.000138, balance: 0.001, total_fee: 0.000138 });
     await chat(c);
@@ -196,21 +190,21 @@ describe('quota and balance', () => {
     expect(s.status).toBe(429);
     const emb = await refusal(c.embeddings.create({ model: EMBED, input: 'x' }));
     expect(emb.status).toBe(429);
-    expect(gw.sim.requests).toHaveLength(0); // refused before the upstream was called
+    expect(ctx.gw.sim.requests).toHaveLength(0); // refused before the upstream was called
     expect(await threadsOf(empty.id)).toHaveLength(0);
 
     // Used up exactly: quota 0.000138, one call of 0.000138, balance 0 → the next one is refused.
     const once = await userKey('once', { month_quota: 0.000138 });
-    gw.sim.setDefault(script.text('ok', { usage: { inputTokens: 11, outputTokens: 7 } }));
+    ctx.gw.sim.setDefault(script.text('ok', { usage: { inputTokens: 11, outputTokens: 7 } }));
     await chat(client(once.api_key), { max_tokens: 7 });
-    expect(gw.sim.requests).toHaveLength(1);
+    expect(ctx.gw.sim.requests).toHaveLength(1);
     expect((await refusal(chat(client(once.api_key)))).status).toBe(429);
-    expect(gw.sim.requests).toHaveLength(1);
+    expect(ctx.gw.sim.requests).toHaveLength(1);
   });
 
   it('admin keys are costed and recorded but never refused', async () => {
     const a = await userKey('admin-costed', { month_quota: 0, balance: 0 }, 'admin');
-    gw.sim.setDefault(script.text('ok', { usage: { inputTokens: 11, outputTokens: 7 } }));
+    ctx.gw.sim.setDefault(script.text('ok', { usage: { inputTokens: 11, outputTokens: 7 } }));
     await chat(client(a.api_key));
     await chat(client(a.api_key));
     expect(await keyRow(a.id)).toMatchObject({ total_fee: 0.000276, month_fee: 0, balance: -0.000276 });
@@ -221,34 +215,34 @@ describe('quota and balance', () => {
     const k = await userKey('recharge', { month_quota: 0, balance: 0 });
     const c = client(k.api_key);
     expect((await refusal(chat(c))).status).toBe(429);
-    const p1 = await admin.post('/admin/api-key/recharge', { id: k.id, balance: 0.001 });
+    const p1 = await ctx.admin.post('/admin/api-key/recharge', { id: k.id, balance: 0.001 });
     expect(p1.status).toBe(200);
     expect(p1.body.data).toMatchObject({ key_id: k.id, amount: 0.001, balance_after: 0.001 });
-    gw.sim.setDefault(script.text('ok', { usage: { inputTokens: 11, outputTokens: 7 } }));
+    ctx.gw.sim.setDefault(script.text('ok', { usage: { inputTokens: 11, outputTokens: 7 } }));
     await chat(c);
-    const p2 = await admin.post('/admin/api-key/recharge', { api_key: k.api_key, balance: '0.5' });
+    const p2 = await ctx.admin.post('/admin/api-key/recharge', { api_key: k.api_key, balance: '0.5' });
     expect(p2.body.data).toMatchObject({ key_id: k.id, amount: 0.5, balance_after: 0.500862 });
     expect(await keyRow(k.id)).toMatchObject({ balance: 0.500862, total_fee: 0.000138, month_fee: 0 });
-    const payments = await admin.get(`/admin/payment/list?key_id=${k.id}`);
+    const payments = await ctx.admin.get(`/admin/payment/list?key_id=${k.id}`);
     expect(payments.body.data.total).toBe(2);
-    expect(payments.body.data.items.map((p: any) => [p.id, p.amount, p.balance_after])).toEqual([
+    expect(payments.body.data.items.map((p) => [p.id, p.amount, p.balance_after])).toEqual([
       [p2.body.data.id, 0.5, 0.500862],
       [p1.body.data.id, 0.001, 0.001],
     ]);
-    expect((await admin.post('/admin/api-key/recharge', { id: 987654, balance: 1 })).status).toBe(404);
-    expect((await admin.post('/admin/api-key/recharge', { id: k.id, balance: 0 })).status).toBe(400);
+    expect((await ctx.admin.post('/admin/api-key/recharge', { id: 987654, balance: 1 })).status).toBe(404);
+    expect((await ctx.admin.post('/admin/api-key/recharge', { id: k.id, balance: 0 })).status).toBe(400);
   });
 });
 
 describe('month rollover', () => {
   it('a key used up in month M works again on the first request of M+1; views show only the current month', async () => {
     const k = await userKey('rollover', { month_quota: 0.000138 });
-    const user = api(gw.url, k.api_key);
+    const user = api(ctx.gw.url, k.api_key);
     const c = client(k.api_key);
-    gw.sim.setDefault(script.text('ok', { usage: { inputTokens: 11, outputTokens: 7 } }));
+    ctx.gw.sim.setDefault(script.text('ok', { usage: { inputTokens: 11, outputTokens: 7 } }));
     await chat(c, { max_tokens: 7 });
     expect((await refusal(chat(c))).status).toBe(429);
-    expect(gw.sim.requests).toHaveLength(1);
+    expect(ctx.gw.sim.requests).toHaveLength(1);
     const monthM = currentMonth();
 
     // Into the next UTC month (the 2nd, to stay clear of the boundary), no request yet: the views already show 0.
@@ -260,15 +254,15 @@ describe('month rollover', () => {
     expect((await user.get('/user/api-key/mine')).body.data).toMatchObject({ month_fee: 0, month_quota: 0.000138, balance: 0 });
 
     await chat(c, { max_tokens: 7 }); // the first request of M+1 starts from zero
-    expect(gw.sim.requests).toHaveLength(2);
+    expect(ctx.gw.sim.requests).toHaveLength(2);
     expect(await keyRow(k.id)).toMatchObject({ month_fee: 0.000138, total_fee: 0.000276, balance: 0 });
     expect((await user.get('/user/api-key/mine')).body.data).toMatchObject({ month_fee: 0.000138, total_fee: 0.000276 });
     expect((await refusal(chat(c))).status).toBe(429); // and M+1's allowance is used up in turn
-    expect(gw.sim.requests).toHaveLength(2);
+    expect(ctx.gw.sim.requests).toHaveLength(2);
 
     // The daily aggregate of the new month carries the new charge only.
     const nextMonth = currentMonth();
-    const stats = await admin.get(`/admin/statistics/usage?key_id=${k.id}`);
+    const stats = await ctx.admin.get(`/admin/statistics/usage?key_id=${k.id}`);
     expect(stats.body.data.from).toBe(`${nextMonth}-01`);
     expect(stats.body.data.totals).toMatchObject({ requests: 1, fee: 0.000138 });
   });
@@ -281,8 +275,8 @@ describe('burst-safe admission', () => {
 
   async function burst(quota: Money, n = 50) {
     const k = await userKey(`burst-${formatMoney(quota)}`, { month_quota: formatMoney(quota) });
-    gw.sim.reset();
-    gw.sim.setDefault(script.text('ok', { usage: { inputTokens: 1, outputTokens: 10 }, firstEventDelayMs: 250 }));
+    ctx.gw.sim.reset();
+    ctx.gw.sim.setDefault(script.text('ok', { usage: { inputTokens: 1, outputTokens: 10 }, firstEventDelayMs: 250 }));
     const c = client(k.api_key);
     const results = await Promise.allSettled(Array.from({ length: n }, () => chat(c, { max_tokens: 10 })));
     const accepted = results.filter((r) => r.status === 'fulfilled').length;
@@ -295,7 +289,7 @@ describe('burst-safe admission', () => {
     }
     const row = await keyRow(k.id);
     const spent = money(row.total_fee);
-    return { k, accepted, refused: refused.length, spent, row, upstream: gw.sim.requests.length };
+    return { k, accepted, refused: refused.length, spent, row, upstream: ctx.gw.sim.requests.length };
   }
 
   it('50 concurrent requests against room for exactly 3: 3 admitted, the rest 429, no overspend', async () => {
@@ -326,7 +320,7 @@ describe('exactly once', () => {
     const k = await userKey('sum', { month_quota: 0.05, balance: 10 });
     const before = await keyRow(k.id);
     let n = 0;
-    gw.sim.setDefault(() => {
+    ctx.gw.sim.setDefault(() => {
       n++;
       return script.text(`answer ${n}`, {
         usage: {
@@ -355,10 +349,10 @@ describe('exactly once', () => {
       }
     });
     const settled = await Promise.allSettled(calls);
-    expect(settled.filter((s) => s.status === 'rejected').map((s) => String((s as PromiseRejectedResult).reason))).toEqual([]);
+    expect(settled.filter((s) => s.status === 'rejected').map((s) => String(s.reason))).toEqual([]);
 
     // A stream's last frame ([DONE]) can reach the client a moment before the gateway has settled it.
-    let threads: any[] = [];
+    let threads: ThreadView[] = [];
     for (const until = Date.now() + 5000; Date.now() < until; await new Promise((r) => setTimeout(r, 50))) {
       threads = await threadsOf(k.id);
       if (threads.length === 200) break;
@@ -379,12 +373,10 @@ describe('exactly once', () => {
       expect(money(t.fee)).toBe(expected);
     }
     // Sessions and statistics add up to the same figure.
-    const sessions = (await admin.get(`/admin/session/list?key_id=${k.id}`)).body.data;
+    const sessions = (await ctx.admin.get(`/admin/session/list?key_id=${k.id}`)).body.data;
     expect(sessions.total).toBe(5);
-    expect(sum(sessions.items.map((s: any) => money(s.fee)))).toBe(
-      sum(threads.filter((t) => t.session_id !== null).map((t) => money(t.fee))),
-    );
-    const stats = (await admin.get(`/admin/statistics/usage?key_id=${k.id}`)).body.data;
+    expect(sum(sessions.items.map((s) => money(s.fee)))).toBe(sum(threads.filter((t) => t.session_id !== null).map((t) => money(t.fee))));
+    const stats = (await ctx.admin.get(`/admin/statistics/usage?key_id=${k.id}`)).body.data;
     expect(stats.totals.requests).toBe(200);
     expect(money(stats.totals.fee)).toBe(delta);
     expect(money(after.balance) <= money(before.balance)).toBe(true);

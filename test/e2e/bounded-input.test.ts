@@ -15,7 +15,7 @@ let botId = 0;
 const dynamo = new DynamoDBClient({});
 
 beforeAll(async () => {
-  const model = await ctx.admin.post<{ id: number }>('/admin/model/save', {
+  const model = await ctx.admin.post('/admin/model/save', {
     name: 'bounded',
     provider: 'bedrock-converse',
     config: { modelId: 'amazon.nova-lite-v1:0' },
@@ -23,7 +23,7 @@ beforeAll(async () => {
     price_out: 1,
   });
   modelId = model.body.data.id;
-  const key = await ctx.admin.post<{ id: number; api_key: string }>('/admin/api-key/apply', {
+  const key = await ctx.admin.post('/admin/api-key/apply', {
     name: 'bounded-user',
     role: 'user',
     email: '',
@@ -31,7 +31,7 @@ beforeAll(async () => {
   });
   userKey = key.body.data.api_key;
   await ctx.admin.post('/admin/api-key/bind-model', { key_id: key.body.data.id, model_id: modelId });
-  const bot = await ctx.admin.post<{ id: number }>('/admin/bot/feishu/save', {
+  const bot = await ctx.admin.post('/admin/bot/feishu/save', {
     name: 'bounded-bot',
     config: {
       appId: 'cli_b',

@@ -12,7 +12,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encryptEvent, signBody } from '../../lambdas/core/feishu/crypto.js';
 import { type FakeFeishu, startFakeFeishu } from '../fakes/feishu-open-platform.js';
 import { cloudAssembly } from '../support/bundles.js';
-import { ADMIN_KEY, api } from '../support/gateway.js';
+import type { NewKeyView } from '../support/api.js';
+import { ADMIN_KEY, api, type ApiClient } from '../support/gateway.js';
 import { type Instance, sleep, startInstance, stopAllInstances } from '../support/npm-start.js';
 
 const APP = { appId: 'cli_bundle_test', appSecret: 'app-secret-bundle-0123456789' };
@@ -21,8 +22,8 @@ const TOKEN = 'verification-token-bundle-012345';
 
 let gw: Instance;
 let fake: FakeFeishu;
-let admin: ReturnType<typeof api>;
-let userKey: { id: number; api_key: string };
+let admin: ApiClient;
+let userKey: NewKeyView;
 
 beforeAll(async () => {
   fake = await startFakeFeishu({ apps: { [APP.appId]: APP.appSecret }, botInfo: { openId: 'ou_bundle_bot', name: 'Bundle Bot' } });
@@ -73,7 +74,7 @@ describe('the bundled functions, through the local server', () => {
     expect(deltas.filter(Boolean).length).toBeGreaterThan(1);
 
     const emb = await client.embeddings.create({ model: 'titan', input: 'hello', encoding_format: 'float' });
-    expect(emb.data[0]!.embedding).toHaveLength(1024);
+    expect(emb.data[0].embedding).toHaveLength(1024);
   });
 
   it('admin and user bundles answer in their envelopes', async () => {

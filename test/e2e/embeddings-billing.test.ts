@@ -12,19 +12,8 @@ const ctx = useTestGateway();
 let key = '';
 let keyId = 0;
 
-interface ThreadRow {
-  status: string;
-  tokens_in: number;
-  fee: number;
-  error: string | null;
-}
-
 beforeAll(async () => {
-  const k = (await ctx.admin.post('/admin/api-key/apply', { name: 'embed-billing', role: 'user', email: '', month_quota: 10 })).body
-    .data as {
-    id: number;
-    api_key: string;
-  };
+  const k = (await ctx.admin.post('/admin/api-key/apply', { name: 'embed-billing', role: 'user', email: '', month_quota: 10 })).body.data;
   for (const [name, modelId] of [
     ['titan-bill', 'amazon.titan-embed-text-v2:0'],
     ['cohere-bill', 'cohere.embed-english-v3'],
@@ -37,7 +26,7 @@ beforeAll(async () => {
       price_out: 0,
     });
     expect(saved.status, JSON.stringify(saved.body)).toBe(200);
-    await ctx.admin.post('/admin/api-key/bind-model', { key_id: k.id, model_id: (saved.body.data as { id: number }).id });
+    await ctx.admin.post('/admin/api-key/bind-model', { key_id: k.id, model_id: saved.body.data.id });
   }
   key = k.api_key;
   keyId = k.id;
@@ -45,12 +34,8 @@ beforeAll(async () => {
 beforeEach(() => ctx.gw.sim.reset());
 
 const client = () => new OpenAI({ apiKey: key, baseURL: `${ctx.gw.url}/v1`, maxRetries: 0 });
-const latestThread = async () =>
-  ((await ctx.admin.get(`/admin/thread/list?key_id=${keyId}&limit=1`)).body.data as { items: ThreadRow[] }).items[0];
-const monthUsed = async () =>
-  ((await ctx.admin.get(`/admin/api-key/list?limit=100`)).body.data as { items: Array<{ id: number; month_fee: number }> }).items.find(
-    (k) => k.id === keyId,
-  )!.month_fee;
+const latestThread = async () => (await ctx.admin.get(`/admin/thread/list?key_id=${keyId}&limit=1`)).body.data.items[0];
+const monthUsed = async () => (await ctx.admin.get(`/admin/api-key/list?limit=100`)).body.data.items.find((k) => k.id === keyId)!.month_fee;
 /** The simulator's Titan token count for one text (what it reports as inputTextTokenCount). */
 const titanTokens = (t: string) => Math.max(1, Math.ceil(t.length / 4));
 /** Fails the call whose text is `poison`, answers the others normally. */

@@ -1,14 +1,13 @@
 import OpenAI from 'openai';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { embed } from '../../local/bedrock-simulator/index.js';
-import { api, startTestGateway, type TestGateway } from '../support/gateway.js';
+import { useTestGateway } from '../support/gateway.js';
 
-let gw: TestGateway;
+const ctx = useTestGateway();
 let client: OpenAI;
 
 beforeAll(async () => {
-  gw = await startTestGateway();
-  const admin = api(gw.url, gw.adminKey);
+  const { gw, admin } = ctx;
   const titan = (
     await admin.post('/admin/model/save', {
       name: 'titan',
@@ -32,15 +31,12 @@ beforeAll(async () => {
   await admin.post('/admin/api-key/bind-model', { key_id: key.id, model_id: cohere.id });
   client = new OpenAI({ apiKey: key.api_key, baseURL: `${gw.url}/v1`, maxRetries: 0 });
 });
-afterAll(async () => {
-  await gw?.close();
-});
-beforeEach(() => gw.sim.reset());
+beforeEach(() => ctx.gw.sim.reset());
 
 describe('/v1/embeddings', () => {
   it("round-trips bit-exactly through the SDK's default base64 path", async () => {
     const res = await client.embeddings.create({ model: 'titan', input: 'Hello world.' });
-    expect(gw.sim.requests[0].body).toMatchObject({ inputText: 'Hello world.' });
+    expect(ctx.gw.sim.requests[0].body).toMatchObject({ inputText: 'Hello world.' });
     const expected = embed('Hello world.', 1024, true); // what the simulator (as Bedrock) returned
     const got = res.data[0].embedding;
     expect(got).toHaveLength(expected.length);
@@ -54,15 +50,15 @@ describe('/v1/embeddings', () => {
     const res = await client.embeddings.create({ model: 'titan', input: ['a', 'b', 'c'], encoding_format: 'float', dimensions: 256 });
     expect(res.data.map((d) => d.index)).toEqual([0, 1, 2]);
     expect(res.data.every((d) => d.embedding.length === 256)).toBe(true);
-    expect(gw.sim.requests).toHaveLength(3);
-    expect(gw.sim.requests[0].body.dimensions).toBe(256);
+    expect(ctx.gw.sim.requests).toHaveLength(3);
+    expect(ctx.gw.sim.requests[0].body.dimensions).toBe(256);
   });
 
   it('cohere batches texts into one call', async () => {
     const res = await client.embeddings.create({ model: 'cohere', input: ['x', 'y'] });
     expect(res.data).toHaveLength(2);
-    expect(gw.sim.requests).toHaveLength(1);
-    expect(gw.sim.requests[0].body.texts).toEqual(['x', 'y']);
+    expect(ctx.gw.sim.requests).toHaveLength(1);
+    expect(ctx.gw.sim.requests[0].body.texts).toEqual(['x', 'y']);
   });
 
   it('rejects bad input with 400 and a chat model with 400', async () => {

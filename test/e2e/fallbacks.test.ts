@@ -4,26 +4,15 @@
  * the model that answered (at whose prices the call is billed) and what was tried before it.
  */
 import OpenAI from 'openai';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { overrideConfig } from '../../lambdas/core/config.js';
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { script } from '../../local/bedrock-simulator/index.js';
 import { useTestGateway } from '../support/gateway.js';
 
-const ctx = useTestGateway();
+const ctx = useTestGateway({ config: { upstream: { maxAttempts: 1 } } });
 let key = '';
 let keyId = 0;
-let undo: () => void;
-
-interface ThreadRow {
-  model: string;
-  fee: number;
-  tokens_in: number;
-  tokens_out: number;
-  attempts: Array<{ model: string; error: string }>;
-}
 
 beforeAll(async () => {
-  undo = overrideConfig({ upstream: { maxAttempts: 1 } });
   const save = async (name: string, modelId: string, price: number, fallbacks?: string[]) => {
     const res = await ctx.admin.post('/admin/model/save', {
       name,
@@ -33,25 +22,20 @@ beforeAll(async () => {
       price_out: price,
     });
     expect(res.status, JSON.stringify(res.body)).toBe(200);
-    return (res.body.data as { id: number }).id;
+    return res.body.data.id;
   };
   const primary = await save('primary', 'us.anthropic.claude-primary-v1:0', 1, ['forbidden', 'secondary']);
   await save('forbidden', 'us.anthropic.claude-forbidden-v1:0', 2);
   const secondary = await save('secondary', 'amazon.nova-secondary-v1:0', 5);
-  const k = (await ctx.admin.post('/admin/api-key/apply', { name: 'fallbacks', role: 'user', email: '', month_quota: 10 })).body.data as {
-    id: number;
-    api_key: string;
-  };
+  const k = (await ctx.admin.post('/admin/api-key/apply', { name: 'fallbacks', role: 'user', email: '', month_quota: 10 })).body.data;
   for (const id of [primary, secondary]) await ctx.admin.post('/admin/api-key/bind-model', { key_id: k.id, model_id: id });
   key = k.api_key;
   keyId = k.id;
 });
-afterAll(() => undo?.());
 beforeEach(() => ctx.gw.sim.reset());
 
 const client = () => new OpenAI({ apiKey: key, baseURL: `${ctx.gw.url}/v1`, maxRetries: 0 });
-const latestThread = async () =>
-  ((await ctx.admin.get(`/admin/thread/list?key_id=${keyId}&limit=1`)).body.data as { items: ThreadRow[] }).items[0]!;
+const latestThread = async () => (await ctx.admin.get(`/admin/thread/list?key_id=${keyId}&limit=1`)).body.data.items[0];
 
 describe('fallbacks', () => {
   it.each([
@@ -61,7 +45,7 @@ describe('fallbacks', () => {
   ])('%s before the first byte: the next permitted model answers, billed at its price', async (_label, failure) => {
     ctx.gw.sim.enqueue(failure, script.text('from the fallback', { usage: { inputTokens: 100, outputTokens: 100 } }));
     const res = await client().chat.completions.create({ model: 'primary', messages: [{ role: 'user', content: 'hi' }] });
-    expect(res.choices[0]!.message.content).toBe('from the fallback');
+    expect(res.choices[0].message.content).toBe('from the fallback');
     // The client still sees the name it asked for; Bedrock saw the primary, then the secondary (never the forbidden).
     expect(res.model).toBe('primary');
     expect(ctx.gw.sim.requests.map((r) => r.modelId)).toEqual(['us.anthropic.claude-primary-v1:0', 'amazon.nova-secondary-v1:0']);
@@ -69,7 +53,7 @@ describe('fallbacks', () => {
     expect(thread).toMatchObject({ model: 'secondary', tokens_in: 100, tokens_out: 100 });
     expect(thread.fee).toBeCloseTo((100 * 5 + 100 * 5) / 1e6, 12);
     expect(thread.attempts.map((a) => a.model)).toEqual(['primary', 'forbidden']);
-    expect(thread.attempts[1]!.error).toMatch(/^skipped/);
+    expect(thread.attempts[1].error).toMatch(/^skipped/);
   });
 
   it('works for streams too', async () => {

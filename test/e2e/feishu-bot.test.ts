@@ -5,12 +5,15 @@
 import { randomBytes } from 'node:crypto';
 import { inspect } from 'node:util';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { overrideConfig } from '../../lambdas/core/config.js';
 import { encryptEvent, signBody } from '../../lambdas/core/feishu/crypto.js';
-import { answerCard, helpCard, thinkingCard } from '../../lambdas/core/feishu/cards.js';
+import { answerCard, type Card, type CardElement, helpCard, thinkingCard } from '../../lambdas/core/feishu/cards.js';
 import { idle } from '../../lambdas/core/feishu/handoff.js';
 import { script } from '../../local/bedrock-simulator/index.js';
 import { type FakeFeishu, type FakeFeishuCall, startFakeFeishu } from '../fakes/feishu-open-platform.js';
-import { api, startTestGateway, type TestGateway } from '../support/gateway.js';
+import type { NewKeyView } from '../support/api.js';
+import { type ConverseBody, converseBody } from '../support/converse-wire.js';
+import { api, useTestGateway } from '../support/gateway.js';
 
 const APP = { appId: 'cli_gateway_test', appSecret: 'app-secret-0123456789abcdef' };
 const BOT_OPEN_ID = 'ou_gateway_bot';
@@ -18,11 +21,9 @@ const ENCRYPT_KEY = 'encrypt-key-0123456789abcdefghij';
 const TOKEN = 'verification-token-0123456789ab';
 const MODEL = 'haiku';
 
-let gw: TestGateway;
 let fake: FakeFeishu;
-let admin: ReturnType<typeof api>;
-let userKey: { id: number; api_key: string };
-let brokeKey: { id: number; api_key: string };
+let userKey: NewKeyView;
+let brokeKey: NewKeyView;
 /** encryptKey + verificationToken */
 let encBot: number;
 /** verificationToken only */
@@ -30,12 +31,18 @@ let tokenBot: number;
 /** billed to a key with no quota and no balance */
 let brokeBot: number;
 
+// The fake platform first (closed last), then the gateway talking to it: hooks run in this order, after-hooks reversed.
 beforeAll(async () => {
   fake = await startFakeFeishu({ apps: { [APP.appId]: APP.appSecret }, botInfo: { openId: BOT_OPEN_ID, name: 'Gateway Bot' } });
-  process.env.LARK_DOMAIN = fake.url;
-  process.env.AWS_MAX_ATTEMPTS = '1'; // an upstream failure must reach the bot, not be retried away
-  gw = await startTestGateway();
-  admin = api(gw.url, gw.adminKey);
+});
+afterAll(async () => {
+  await fake?.close();
+});
+// One upstream attempt: an upstream failure must reach the bot, not be retried away.
+const ctx = useTestGateway({ config: () => ({ larkDomain: fake.url, upstream: { maxAttempts: 1 } }) });
+
+beforeAll(async () => {
+  const { admin } = ctx;
 
   const model = await admin.post('/admin/model/save', {
     name: MODEL,
@@ -56,7 +63,7 @@ beforeAll(async () => {
   const save = async (name: string, config: Record<string, unknown>) => {
     const res = await admin.post('/admin/bot/feishu/save', { name, provider: 'bedrock-converse', config: JSON.stringify(config) });
     expect(res.status, JSON.stringify(res.body)).toBe(200);
-    return res.body.data.id as number;
+    return res.body.data.id;
   };
   const base = { ...APP, apiKey: userKey.api_key, modelId: MODEL };
   encBot = await save('enc', { ...base, verificationToken: TOKEN, encryptKey: ENCRYPT_KEY });
@@ -66,14 +73,12 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await idle();
-  await gw?.close();
-  await fake?.close();
 });
 
 beforeEach(async () => {
   await idle();
   fake.reset();
-  gw.sim.reset();
+  ctx.gw.sim.reset();
 });
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -123,7 +128,7 @@ function messageEvent(o: MessageOpts = {}) {
   };
 }
 
-const webhookUrl = (botId: number) => `${gw.url}/bot/feishu/${botId}/webhook`;
+const webhookUrl = (botId: number) => `${ctx.gw.url}/bot/feishu/${botId}/webhook`;
 
 async function post(botId: number, rawBody: string, headers: Record<string, string> = {}) {
   const res = await fetch(webhookUrl(botId), {
@@ -132,7 +137,7 @@ async function post(botId: number, rawBody: string, headers: Record<string, stri
     body: rawBody,
   });
   const text = await res.text();
-  let body: any;
+  let body: unknown;
   try {
     body = JSON.parse(text);
   } catch {
@@ -170,17 +175,25 @@ const sendPlain = (botId: number, payload: unknown) => post(botId, JSON.stringif
 const chatCalls = () => fake.calls.filter((c) => c.path.startsWith('/open-apis/im/'));
 const replies = () => fake.calls.filter((c) => c.method === 'POST' && /\/reply$/.test(c.path));
 const patches = () => fake.calls.filter((c) => c.method === 'PATCH');
-const cardOf = (c: FakeFeishuCall) => JSON.parse((c.body as { content: string }).content);
-const markdownOf = (card: any): string =>
+/** A card as the bot sent it: the content string of a message or patch. */
+const parseCard = (content: string) => JSON.parse(content) as Card;
+const cardOf = (c: FakeFeishuCall) => parseCard((c.body as { content: string }).content);
+const markdownOf = (card: Card): string =>
   card.elements
-    .filter((e: any) => e.tag === 'markdown')
-    .map((e: any) => e.content)
+    .filter((e): e is Extract<CardElement, { tag: 'markdown' }> => e.tag === 'markdown')
+    .map((e) => e.content)
     .join('\n');
-const lastUserText = (body: any): string => {
-  const user = [...body.messages].reverse().find((m: any) => m.role === 'user');
+/** The text of the card's last element, its footer note. */
+const footerOf = (card: Card): string => {
+  const last = card.elements.at(-1);
+  if (last?.tag !== 'note') throw new Error(`the card ends with ${last?.tag ?? 'nothing'}, not a note`);
+  return last.elements[0].content;
+};
+const lastUserText = (body: ConverseBody): string => {
+  const user = [...body.messages].reverse().find((m) => m.role === 'user')!;
   return user.content
-    .filter((b: any) => typeof b.text === 'string')
-    .map((b: any) => b.text)
+    .filter((b) => typeof b.text === 'string')
+    .map((b) => b.text)
     .join(' ');
 };
 
@@ -199,7 +212,7 @@ function expectOneCard(userMessageId: string) {
 describe('admin routes /admin/bot/feishu/*', () => {
   it('save validates the key and the model, list masks every secret, update keeps secrets, delete removes', async () => {
     const cfg = { ...APP, apiKey: userKey.api_key, modelId: MODEL, verificationToken: TOKEN, encryptKey: ENCRYPT_KEY };
-    const created = await admin.post('/admin/bot/feishu/save', { name: 'crud bot', provider: 'bedrock-converse', config: cfg });
+    const created = await ctx.admin.post('/admin/bot/feishu/save', { name: 'crud bot', provider: 'bedrock-converse', config: cfg });
     expect(created.status).toBe(200);
     const id = created.body.data.id;
     expect(created.body.data).toMatchObject({
@@ -210,7 +223,7 @@ describe('admin routes /admin/bot/feishu/*', () => {
       config: { appId: APP.appId, modelId: MODEL, apiKey: `${userKey.api_key.slice(0, 6)}…${userKey.api_key.slice(-4)}` },
     });
 
-    const list = await admin.get('/admin/bot/feishu/list?q=crud');
+    const list = await ctx.admin.get('/admin/bot/feishu/list?q=crud');
     expect(list.status).toBe(200);
     expect(list.body.data).toMatchObject({ total: 1, limit: 20, offset: 0 });
     const raw = JSON.stringify(list.body) + JSON.stringify(created.body);
@@ -220,29 +233,29 @@ describe('admin routes /admin/bot/feishu/*', () => {
     expect(shown.config.encryptKey).toBe(`••••${ENCRYPT_KEY.slice(-4)}`);
 
     // Update with the masked values as list shows them: name changes, secrets stay (the webhook still verifies).
-    const updated = await admin.post('/admin/bot/feishu/save', { id, name: 'crud bot 2', config: shown.config });
+    const updated = await ctx.admin.post('/admin/bot/feishu/save', { id, name: 'crud bot 2', config: shown.config });
     expect(updated.status, JSON.stringify(updated.body)).toBe(200);
     expect(updated.body.data.name).toBe('crud bot 2');
     const challenge = encrypted({ type: 'url_verification', challenge: 'still-works', token: TOKEN });
     expect((await post(id, challenge.rawBody, challenge.headers)).body).toEqual({ challenge: 'still-works' });
 
     // Paging
-    const paged = await admin.get('/admin/bot/feishu/list?limit=2&offset=1');
+    const paged = await ctx.admin.get('/admin/bot/feishu/list?limit=2&offset=1');
     expect(paged.body.data).toMatchObject({ limit: 2, offset: 1 });
-    expect(paged.body.data.items.map((b: any) => b.id)).toEqual([tokenBot, brokeBot]);
+    expect(paged.body.data.items.map((b) => b.id)).toEqual([tokenBot, brokeBot]);
 
-    expect((await admin.post('/admin/bot/feishu/delete', { id })).status).toBe(200);
-    expect((await admin.post('/admin/bot/feishu/delete', { id })).status).toBe(404);
+    expect((await ctx.admin.post('/admin/bot/feishu/delete', { id })).status).toBe(200);
+    expect((await ctx.admin.post('/admin/bot/feishu/delete', { id })).status).toBe(404);
     expect((await post(id, challenge.rawBody, challenge.headers)).status).toBe(404);
   });
 
   it('refuses an unknown key, a model the key may not use, missing fields; 404 on unknown id', async () => {
     const other = (
-      await admin.post('/admin/model/save', { name: 'not-granted', config: { modelId: 'x.y-v1:0' }, provider: 'bedrock-converse' })
+      await ctx.admin.post('/admin/model/save', { name: 'not-granted', config: { modelId: 'x.y-v1:0' }, provider: 'bedrock-converse' })
     ).body.data;
     const base = { ...APP, apiKey: userKey.api_key, modelId: MODEL, verificationToken: TOKEN };
     const bad = async (config: Record<string, unknown>, param: string) => {
-      const res = await admin.post('/admin/bot/feishu/save', { name: 'x', config });
+      const res = await ctx.admin.post('/admin/bot/feishu/save', { name: 'x', config });
       expect(res.status, JSON.stringify(res.body)).toBe(400);
       expect(res.body.error?.message).toContain(param);
     };
@@ -255,13 +268,13 @@ describe('admin routes /admin/bot/feishu/*', () => {
     await bad({ ...base, domain: 'http://open.feishu.cn' }, 'config.domain');
     await bad({ ...base, domain: 'http://10.0.0.5:8080' }, 'config.domain');
     await bad({ ...base, domain: 'http://localhost.example.com' }, 'config.domain');
-    expect((await admin.post('/admin/bot/feishu/save', { name: 'x', config: '{not json' })).status).toBe(400);
-    expect((await admin.post('/admin/bot/feishu/save', { id: 987654, config: base })).status).toBe(404);
+    expect((await ctx.admin.post('/admin/bot/feishu/save', { name: 'x', config: '{not json' })).status).toBe(400);
+    expect((await ctx.admin.post('/admin/bot/feishu/save', { id: 987654, config: base })).status).toBe(404);
     // The seed API's update shape: config fields at the top level.
-    const res = await admin.post('/admin/bot/feishu/save', { id: tokenBot, ...base, modelId: other.name });
+    const res = await ctx.admin.post('/admin/bot/feishu/save', { id: tokenBot, ...base, modelId: other.name });
     expect(res.status).toBe(400);
     // a user key is not an admin
-    expect((await api(gw.url, userKey.api_key).get('/admin/bot/feishu/list')).status).toBe(403);
+    expect((await api(ctx.gw.url, userKey.api_key).get('/admin/bot/feishu/list')).status).toBe(403);
   });
 });
 
@@ -293,20 +306,20 @@ describe('webhook verification', () => {
     for (const res of await Promise.all(forged)) expect(res.status).toBe(401);
     await idle();
     expect(fake.calls).toEqual([]);
-    expect(gw.sim.requests).toEqual([]);
+    expect(ctx.gw.sim.requests).toEqual([]);
 
-    gw.sim.enqueue(script.text('genuine'));
+    ctx.gw.sim.enqueue(script.text('genuine'));
     expect((await post(encBot, good.rawBody, good.headers)).status).toBe(200);
     await idle();
     const { final } = expectOneCard(payload.event.message.message_id);
-    expect(markdownOf(JSON.parse(final.content))).toBe('genuine');
+    expect(markdownOf(parseCard(final.content))).toBe('genuine');
   });
 });
 
 describe('answering', () => {
   it('p2p: replies with a thinking card, patches it at most every 400 ms, ends with the full answer; billed and recorded', async () => {
     const answer = 'Bedrock is a fully managed service that offers a choice of foundation models. '.repeat(3).trim();
-    gw.sim.enqueue(
+    ctx.gw.sim.enqueue(
       script.reasoning('Let me think about Bedrock.', answer, { delayMs: 40, chunkSize: 8, usage: { inputTokens: 20, outputTokens: 50 } }),
     );
     const payload = messageEvent({ text: 'What is Bedrock?' });
@@ -334,23 +347,23 @@ describe('answering', () => {
       }),
     );
     expect(JSON.stringify(last)).toContain('Reasoning');
-    for (const p of ps.slice(0, -1)) expect(cardOf(p).elements.at(-1).elements[0].content).toContain('generating…');
+    for (const p of ps.slice(0, -1)) expect(footerOf(cardOf(p))).toContain('generating…');
     expect(final.content).toBe(JSON.stringify(last));
 
     // one model call, with the user's text; billed to the bot's key under the chat's session
-    expect(gw.sim.requests).toHaveLength(1);
-    expect(lastUserText(gw.sim.requests[0].body)).toBe('What is Bedrock?');
-    const sessions = (await admin.get(`/admin/session/list?key_id=${userKey.id}`)).body.data.items;
-    const session = sessions.find((s: any) => s.session_key === payload.event.message.chat_id);
+    expect(ctx.gw.sim.requests).toHaveLength(1);
+    expect(lastUserText(converseBody(ctx.gw.sim.requests[0]))).toBe('What is Bedrock?');
+    const sessions = (await ctx.admin.get(`/admin/session/list?key_id=${userKey.id}`)).body.data.items;
+    const session = sessions.find((s) => s.session_key === payload.event.message.chat_id);
     expect(session).toBeDefined();
-    const threads = (await admin.get(`/admin/thread/list?session_id=${session.id}`)).body.data.items;
+    const threads = (await ctx.admin.get(`/admin/thread/list?session_id=${session!.id}`)).body.data.items;
     expect(threads).toHaveLength(1);
     expect(threads[0]).toMatchObject({ key_id: userKey.id, model: MODEL, completion: answer, tokens_in: 20, tokens_out: 50, status: 'ok' });
     expect(threads[0].fee).toBeCloseTo((20 * 3 + 50 * 15) / 1e6, 12);
   });
 
   it('Feishu retries and replays of one event produce no second answer (sequential, concurrent, re-signed)', async () => {
-    gw.sim.setDefault(script.text('only once', { firstEventDelayMs: 300 }));
+    ctx.gw.sim.setDefault(script.text('only once', { firstEventDelayMs: 300 }));
     try {
       const payload = messageEvent({ text: 'once please' });
       const first = encrypted(payload);
@@ -363,11 +376,11 @@ describe('answering', () => {
       expect((await sendEncrypted(payload)).status).toBe(200);
       await idle();
 
-      expect(gw.sim.requests).toHaveLength(1);
+      expect(ctx.gw.sim.requests).toHaveLength(1);
       const { final } = expectOneCard(payload.event.message.message_id);
-      expect(markdownOf(JSON.parse(final.content))).toBe('only once');
+      expect(markdownOf(parseCard(final.content))).toBe('only once');
     } finally {
-      gw.sim.setDefault(null);
+      ctx.gw.sim.setDefault(null);
     }
   });
 
@@ -395,9 +408,9 @@ describe('answering', () => {
     for (const p of silent) expect((await sendPlain(tokenBot, p)).status).toBe(200);
     await idle();
     expect(chatCalls()).toEqual([]);
-    expect(gw.sim.requests).toEqual([]);
+    expect(ctx.gw.sim.requests).toEqual([]);
 
-    gw.sim.enqueue(script.text('Hi Bob and Alice'));
+    ctx.gw.sim.enqueue(script.text('Hi Bob and Alice'));
     const asked = messageEvent({
       chatType: 'group',
       chatId,
@@ -407,7 +420,7 @@ describe('answering', () => {
     expect((await sendPlain(tokenBot, asked)).status).toBe(200);
     await idle();
     expectOneCard(asked.event.message.message_id);
-    expect(lastUserText(gw.sim.requests[0].body)).toBe('say hi to @Bob');
+    expect(lastUserText(converseBody(ctx.gw.sim.requests[0]))).toBe('say hi to @Bob');
   });
 
   it("ignores the bot's own messages and events it does not handle", async () => {
@@ -418,13 +431,13 @@ describe('answering', () => {
     expect((await sendPlain(tokenBot, stale)).status).toBe(200);
     await idle();
     expect(chatCalls()).toEqual([]);
-    expect(gw.sim.requests).toEqual([]);
+    expect(ctx.gw.sim.requests).toEqual([]);
   });
 
   it('an image message: downloads it via the message-resource API and sends it as an image part', async () => {
     const png = Buffer.concat([Buffer.from('89504e470d0a1a0a0000000d49484452', 'hex'), randomBytes(64)]);
     fake.setImage('img_v3_test', png, 'image/png');
-    gw.sim.enqueue(script.text('A picture of noise.'));
+    ctx.gw.sim.enqueue(script.text('A picture of noise.'));
     const payload = messageEvent({ messageType: 'image', content: { image_key: 'img_v3_test' } });
     expect((await sendEncrypted(payload)).status).toBe(200);
     await idle();
@@ -435,26 +448,26 @@ describe('answering', () => {
       [`/open-apis/im/v1/messages/${messageId}/resources/img_v3_test`, { type: 'image' }],
     ]);
     const { final } = expectOneCard(messageId);
-    expect(markdownOf(JSON.parse(final.content))).toBe('A picture of noise.');
-    const blocks = gw.sim.requests[0].body.messages.at(-1).content;
-    const image = blocks.find((b: any) => b.image);
-    expect(image.image.format).toBe('png');
-    expect(Buffer.from(image.image.source.bytes, 'base64').equals(png)).toBe(true);
+    expect(markdownOf(parseCard(final.content))).toBe('A picture of noise.');
+    const blocks = converseBody(ctx.gw.sim.requests[0]).messages.at(-1)!.content;
+    const image = blocks.find((b) => b.image)!.image!;
+    expect(image.format).toBe('png');
+    expect(Buffer.from(image.source.bytes, 'base64').equals(png)).toBe(true);
   });
 
   it('a file message: sent as a document part named after the file', async () => {
     const pdf = Buffer.from('%PDF-1.4\n% a tiny test document\n');
     fake.setFile('file_v3_test', pdf, { fileName: 'Quarterly report.pdf', mediaType: 'application/octet-stream' });
-    gw.sim.enqueue(script.text('It is a report.'));
+    ctx.gw.sim.enqueue(script.text('It is a report.'));
     const payload = messageEvent({ messageType: 'file', content: { file_key: 'file_v3_test', file_name: 'Quarterly report.pdf' } });
     expect((await sendPlain(tokenBot, payload)).status).toBe(200);
     await idle();
     expectOneCard(payload.event.message.message_id);
-    const blocks = gw.sim.requests[0].body.messages.at(-1).content;
-    const doc = blocks.find((b: any) => b.document).document;
+    const blocks = converseBody(ctx.gw.sim.requests[0]).messages.at(-1)!.content;
+    const doc = blocks.find((b) => b.document)!.document!;
     expect(doc).toMatchObject({ format: 'pdf', name: 'Quarterly report' });
     expect(Buffer.from(doc.source.bytes, 'base64').equals(pdf)).toBe(true);
-    expect(blocks.some((b: any) => typeof b.text === 'string' && b.text.length > 0)).toBe(true);
+    expect(blocks.some((b) => typeof b.text === 'string' && b.text.length > 0)).toBe(true);
   });
 
   const postWithImages = (keys: string[], text = 'compare these') =>
@@ -469,23 +482,22 @@ describe('answering', () => {
     const payload = postWithImages(keys);
     expect((await sendPlain(tokenBot, payload)).status).toBe(200);
     await idle();
-    const card = JSON.parse(expectOneCard(payload.event.message.message_id).final.content);
+    const card = parseCard(expectOneCard(payload.event.message.message_id).final.content);
     expect(card.header).toMatchObject({ template: 'red', title: { content: expect.stringContaining('Too many attachments') } });
     expect(markdownOf(card)).toContain('at most 20 images and 5 files');
     expect(chatCalls().filter((c) => c.method === 'GET')).toEqual([]);
-    expect(gw.sim.requests).toEqual([]);
+    expect(ctx.gw.sim.requests).toEqual([]);
   });
 
   it('attachments over the per-message byte budget: downloads stop, an error card, no model call', async () => {
-    const saved = process.env.FEISHU_MAX_ATTACHMENT_TOTAL_BYTES;
-    process.env.FEISHU_MAX_ATTACHMENT_TOTAL_BYTES = '1000';
+    const undo = overrideConfig({ feishu: { maxAttachmentTotalBytes: 1000 } });
     try {
       const keys = ['img_budget_0', 'img_budget_1', 'img_budget_2', 'img_budget_3'];
       for (const k of keys) fake.setImage(k, randomBytes(400), 'image/png');
       const payload = postWithImages(keys);
       expect((await sendPlain(tokenBot, payload)).status).toBe(200);
       await idle();
-      const card = JSON.parse(expectOneCard(payload.event.message.message_id).final.content);
+      const card = parseCard(expectOneCard(payload.event.message.message_id).final.content);
       expect(card.header).toMatchObject({ template: 'red', title: { content: expect.stringContaining('Attachments too large') } });
       // 400 + 400 fit, the third is cut off at the 200 bytes left, the fourth is never requested
       expect(
@@ -493,10 +505,9 @@ describe('answering', () => {
           .filter((c) => c.method === 'GET')
           .map((c) => c.path.split('/').at(-1)),
       ).toEqual(keys.slice(0, 3));
-      expect(gw.sim.requests).toEqual([]);
+      expect(ctx.gw.sim.requests).toEqual([]);
     } finally {
-      if (saved === undefined) delete process.env.FEISHU_MAX_ATTACHMENT_TOTAL_BYTES;
-      else process.env.FEISHU_MAX_ATTACHMENT_TOTAL_BYTES = saved;
+      undo();
     }
   });
 
@@ -510,6 +521,8 @@ describe('answering', () => {
       vi.spyOn(pt, m).mockImplementation(capture),
       vi.spyOn(console, m).mockImplementation(capture),
     ]);
+    // Each invocation's logger middleware (injectLambdaContext) would put the level back to the configured one.
+    spies.push(vi.spyOn(logger, 'refreshSampleRateCalculation').mockImplementation(() => undefined));
     logger.setLogLevel('DEBUG');
     try {
       fake.failNext(/\/resources\//, { status: 400, code: 234003, msg: 'File not in msg.' });
@@ -517,7 +530,7 @@ describe('answering', () => {
       expect((await sendPlain(tokenBot, payload)).status).toBe(200);
       await idle();
       const { reply, final } = expectOneCard(payload.event.message.message_id);
-      expect(JSON.parse(final.content).header.template).toBe('red');
+      expect(parseCard(final.content).header!.template).toBe('red');
       const token = String(reply.headers.authorization).replace(/^Bearer /, '');
       expect(token).toMatch(/^t-fake-/);
       const all = lines.join('\n');
@@ -525,7 +538,7 @@ describe('answering', () => {
       expect(all).toContain('234003');
       expect(all).not.toContain(token);
       expect(all).not.toContain(APP.appSecret);
-      expect(gw.sim.requests).toEqual([]);
+      expect(ctx.gw.sim.requests).toEqual([]);
     } finally {
       logger.setLogLevel((process.env.POWERTOOLS_LOG_LEVEL ?? 'SILENT') as 'SILENT');
       for (const s of spies) s.mockRestore();
@@ -543,13 +556,13 @@ describe('answering', () => {
     for (const p of [audio, zip, bare]) expect((await sendPlain(tokenBot, p)).status).toBe(200);
     await idle();
     const cardFor = (p: ReturnType<typeof messageEvent>) =>
-      JSON.parse([...fake.messages.values()].find((m) => m.parentId === p.event.message.message_id)!.content);
-    expect(cardFor(audio).header.title.content).toContain('Unsupported message');
-    expect(cardFor(zip).header.title.content).toContain('Unsupported attachment');
+      parseCard([...fake.messages.values()].find((m) => m.parentId === p.event.message.message_id)!.content);
+    expect(cardFor(audio).header!.title.content).toContain('Unsupported message');
+    expect(cardFor(zip).header!.title.content).toContain('Unsupported attachment');
     expect(cardFor(bare)).toEqual(helpCard()); // a bare mention: explain how to use the bot
     expect(replies()).toHaveLength(3);
     expect(chatCalls().filter((c) => c.method === 'GET')).toEqual([]); // the zip was never downloaded
-    expect(gw.sim.requests).toEqual([]);
+    expect(ctx.gw.sim.requests).toEqual([]);
   });
 
   it('remembers the chat, /reset and /clear start over, /help explains (no model call for commands)', async () => {
@@ -560,23 +573,23 @@ describe('answering', () => {
       await idle();
       return p;
     };
-    gw.sim.enqueue(script.text('Nice to meet you, Ada.'), script.text('You are Ada.'), script.text('I do not know.'));
+    ctx.gw.sim.enqueue(script.text('Nice to meet you, Ada.'), script.text('You are Ada.'), script.text('I do not know.'));
     await say('My name is Ada.');
     await say('What is my name?');
-    const second = gw.sim.requests[1].body.messages;
-    expect(second.map((m: any) => m.role)).toEqual(['user', 'assistant', 'user']);
+    const second = converseBody(ctx.gw.sim.requests[1]).messages;
+    expect(second.map((m) => m.role)).toEqual(['user', 'assistant', 'user']);
     expect(second[0].content[0].text).toBe('My name is Ada.');
     expect(second[1].content[0].text).toBe('Nice to meet you, Ada.');
 
     fake.reset();
     const reset = await say('/reset');
     const { final } = expectOneCard(reset.event.message.message_id);
-    expect(JSON.parse(final.content).header.title.content).toContain('New conversation');
+    expect(parseCard(final.content).header!.title.content).toContain('New conversation');
     expect(patches()).toEqual([]);
-    expect(gw.sim.requests).toHaveLength(2);
+    expect(ctx.gw.sim.requests).toHaveLength(2);
 
     await say('What is my name?');
-    expect(gw.sim.requests[2].body.messages.map((m: any) => m.role)).toEqual(['user']);
+    expect(converseBody(ctx.gw.sim.requests[2]).messages.map((m) => m.role)).toEqual(['user']);
 
     fake.reset();
     await say('/clear');
@@ -584,8 +597,8 @@ describe('answering', () => {
     fake.reset();
     const help = await say('/help');
     const helped = expectOneCard(help.event.message.message_id);
-    expect(JSON.parse(helped.final.content)).toEqual(helpCard());
-    expect(gw.sim.requests).toHaveLength(3);
+    expect(parseCard(helped.final.content)).toEqual(helpCard());
+    expect(ctx.gw.sim.requests).toHaveLength(3);
   });
 
   it('a bot whose key has no quota left ends in a readable error card, without calling the model', async () => {
@@ -595,68 +608,68 @@ describe('answering', () => {
     const { reply, final } = expectOneCard(payload.event.message.message_id);
     expect(cardOf(reply)).toEqual(thinkingCard(MODEL));
     expect(patches()).toHaveLength(1);
-    const card = JSON.parse(final.content);
+    const card = parseCard(final.content);
     expect(card.header).toMatchObject({ template: 'red', title: { content: expect.stringContaining('Quota exhausted') } });
-    expect(gw.sim.requests).toEqual([]);
+    expect(ctx.gw.sim.requests).toEqual([]);
   });
 
   it("keeps answering after its key's secret is reset: the bot bills the key, not the old plaintext", async () => {
-    const k = (await admin.post('/admin/api-key/apply', { name: 'reset-bot-key', role: 'user', email: '', month_quota: 10 })).body.data;
-    const models = (await admin.get(`/admin/model/list?q=${MODEL}`)).body.data.items;
-    await admin.post('/admin/api-key/bind-model', { key_id: k.id, model_id: models[0].id });
-    const saved = await admin.post('/admin/bot/feishu/save', {
+    const k = (await ctx.admin.post('/admin/api-key/apply', { name: 'reset-bot-key', role: 'user', email: '', month_quota: 10 })).body.data;
+    const models = (await ctx.admin.get(`/admin/model/list?q=${MODEL}`)).body.data.items;
+    await ctx.admin.post('/admin/api-key/bind-model', { key_id: k.id, model_id: models[0].id });
+    const saved = await ctx.admin.post('/admin/bot/feishu/save', {
       name: 'reset-bot',
       config: { ...APP, apiKey: k.api_key, modelId: MODEL, verificationToken: TOKEN },
     });
     expect(saved.status).toBe(200);
-    expect((await admin.post('/admin/api-key/reset', { id: k.id })).status).toBe(200);
-    gw.sim.enqueue(script.text('still here'));
+    expect((await ctx.admin.post('/admin/api-key/reset', { id: k.id })).status).toBe(200);
+    ctx.gw.sim.enqueue(script.text('still here'));
     const payload = messageEvent({ text: 'after reset' });
     expect((await sendPlain(saved.body.data.id, payload)).status).toBe(200);
     await idle();
-    const card = JSON.parse(expectOneCard(payload.event.message.message_id).final.content);
+    const card = parseCard(expectOneCard(payload.event.message.message_id).final.content);
     expect(markdownOf(card)).toContain('still here');
-    expect(gw.sim.requests).toHaveLength(1);
-    await admin.post('/admin/bot/feishu/delete', { id: saved.body.data.id });
+    expect(ctx.gw.sim.requests).toHaveLength(1);
+    await ctx.admin.post('/admin/bot/feishu/delete', { id: saved.body.data.id });
   });
 
   it('an upstream failure, before or during the stream, ends in an error card', async () => {
-    gw.sim.enqueue(script.error('ServiceUnavailableException', 'Bedrock is having a moment'));
+    ctx.gw.sim.enqueue(script.error('ServiceUnavailableException', 'Bedrock is having a moment'));
     const before = messageEvent({ text: 'fail first' });
     expect((await sendPlain(tokenBot, before)).status).toBe(200);
     await idle();
-    let card = JSON.parse(expectOneCard(before.event.message.message_id).final.content);
-    expect(card.header.template).toBe('red');
+    let card = parseCard(expectOneCard(before.event.message.message_id).final.content);
+    expect(card.header!.template).toBe('red');
     expect(markdownOf(card)).toContain('Bedrock is having a moment');
 
     fake.reset();
-    gw.sim.enqueue({
+    ctx.gw.sim.enqueue({
       ...script.text('This answer will break off halfway through.', { chunkSize: 5 }),
       failAfterEvents: { count: 4, exception: 'modelStreamErrorException', message: 'stream broke' },
     });
     const during = messageEvent({ text: 'fail midway' });
     expect((await sendPlain(tokenBot, during)).status).toBe(200);
     await idle();
-    card = JSON.parse(expectOneCard(during.event.message.message_id).final.content);
-    expect(card.header.template).toBe('red');
+    card = parseCard(expectOneCard(during.event.message.message_id).final.content);
+    expect(card.header!.template).toBe('red');
     expect(markdownOf(card)).toContain('stream broke');
   });
 
   it('a per-bot domain sends the bot to another open platform (Lark international or a private one)', async () => {
     const lark = await startFakeFeishu({ apps: { [APP.appId]: APP.appSecret }, botInfo: { openId: BOT_OPEN_ID, name: 'Gateway Bot' } });
     try {
-      const res = await admin.post('/admin/bot/feishu/save', {
+      const res = await ctx.admin.post('/admin/bot/feishu/save', {
         name: 'lark bot',
         config: { ...APP, apiKey: userKey.api_key, modelId: MODEL, verificationToken: TOKEN, domain: lark.url },
       });
       expect(res.body.data.config.domain).toBe(lark.url);
-      gw.sim.enqueue(script.text('hello from lark'));
+      ctx.gw.sim.enqueue(script.text('hello from lark'));
       const payload = messageEvent();
       expect((await sendPlain(res.body.data.id, payload)).status).toBe(200);
       await idle();
       expect(chatCalls()).toEqual([]);
       expect(lark.calls.filter((c) => /\/reply$/.test(c.path))).toHaveLength(1);
-      await admin.post('/admin/bot/feishu/delete', { id: res.body.data.id });
+      await ctx.admin.post('/admin/bot/feishu/delete', { id: res.body.data.id });
     } finally {
       await lark.close();
     }

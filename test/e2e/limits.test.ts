@@ -9,16 +9,12 @@ import { admit, LEASE_SECONDS } from '../../lambdas/core/billing/admission.js';
 import { setClockOffsetForTests } from '../../lambdas/core/clock.js';
 import { getKeyById } from '../../lambdas/core/store/keys.js';
 import { script } from '../../local/bedrock-simulator/index.js';
+import type { NewKeyView } from '../support/api.js';
 import { api, useTestGateway } from '../support/gateway.js';
 
 const ctx = useTestGateway();
 const MODEL = 'limited';
 let modelId = 0;
-
-interface Key {
-  id: number;
-  api_key: string;
-}
 
 beforeAll(async () => {
   const m = await ctx.admin.post('/admin/model/save', {
@@ -28,14 +24,14 @@ beforeAll(async () => {
     price_in: 1,
     price_out: 1,
   });
-  modelId = (m.body.data as { id: number }).id;
+  modelId = m.body.data.id;
 });
 afterEach(() => {
   setClockOffsetForTests(0);
   ctx.gw.sim.reset();
 });
 
-async function newKey(extra: Record<string, unknown> = {}): Promise<Key> {
+async function newKey(extra: Record<string, unknown> = {}): Promise<NewKeyView> {
   const res = await ctx.admin.post('/admin/api-key/apply', {
     name: `k-${Math.random()}`,
     role: 'user',
@@ -44,7 +40,7 @@ async function newKey(extra: Record<string, unknown> = {}): Promise<Key> {
     ...extra,
   });
   expect(res.status, JSON.stringify(res.body)).toBe(200);
-  const key = res.body.data as Key;
+  const key = res.body.data;
   await ctx.admin.post('/admin/api-key/bind-model', { key_id: key.id, model_id: modelId });
   return key;
 }
@@ -144,10 +140,7 @@ describe('calls in flight', () => {
 
 describe('group defaults', () => {
   it("a group's limits apply to its keys; a key's own value wins", async () => {
-    const group = (await ctx.admin.post('/admin/group/save', { name: `limited-${Math.random()}`, rpm_limit: 1 })).body.data as {
-      id: number;
-      rpm_limit: number;
-    };
+    const group = (await ctx.admin.post('/admin/group/save', { name: `limited-${Math.random()}`, rpm_limit: 1 })).body.data;
     expect(group.rpm_limit).toBe(1);
     const inherits = await newKey({ group_id: group.id });
     const own = await newKey({ group_id: group.id, rpm_limit: 3 });

@@ -9,6 +9,20 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  api,
+  type ApiClient,
+  type ApiError,
+  type Envelope,
+  type KeyView,
+  type NewKeyView,
+  type Page,
+  type PaymentView,
+  type RawResponse,
+  request,
+  type SessionView,
+  type ThreadView,
+} from '../support/api.js';
+import {
   alive,
   descendants,
   EXIT_TIMEOUT_MS,
@@ -43,57 +57,23 @@ async function sigtermAndCheck(inst: Instance) {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// HTTP helpers
+// HTTP helpers (typed by the gateway's own view types; only types come from the product)
 
-interface Res {
-  status: number;
-  body: any;
-  headers: Headers;
-}
-
-async function call(
-  base: string,
-  method: string,
-  path: string,
-  key?: string,
-  body?: unknown,
-  headers: Record<string, string> = {},
-): Promise<Res> {
-  const h: Record<string, string> = { ...headers };
-  if (key) h.authorization = `Bearer ${key}`;
-  if (body !== undefined) h['content-type'] = 'application/json';
-  const r = await fetch(`${base}${path}`, {
-    method,
-    headers: h,
-    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
-  });
-  const text = await r.text();
-  let parsed: any;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    parsed = { raw: text };
-  }
-  return { status: r.status, body: parsed, headers: r.headers };
-}
-
-function client(base: string, key?: string) {
-  return {
-    get: (path: string, headers?: Record<string, string>) => call(base, 'GET', path, key, undefined, headers),
-    post: (path: string, body: unknown = {}, headers?: Record<string, string>) => call(base, 'POST', path, key, body, headers),
-  };
-}
+const client = api;
 
 /** `{success:true, data}` with status 200; returns data. */
-function ok(r: Res): any {
+function ok<T>(r: Envelope<T>): T {
   expect(r.status, JSON.stringify(r.body)).toBe(200);
   expect(r.body.success).toBe(true);
   expect(r.body).toHaveProperty('data');
   return r.body.data;
 }
 
+/** The model ids of a /v1/models answer. */
+const modelIds = (r: RawResponse) => (r.body as OpenAI.PageResponse<OpenAI.Model>).data.map((m) => m.id);
+
 /** A list envelope: `data = {items, total, limit, offset}`. */
-function okList(r: Res, limit = 20, offset = 0): any[] {
+function okList<T>(r: Envelope<Page<T>>, limit = 20, offset = 0): T[] {
   const data = ok(r);
   expect(Object.keys(data).sort()).toEqual(expect.arrayContaining(['items', 'limit', 'offset', 'total']));
   expect(Array.isArray(data.items)).toBe(true);
@@ -104,32 +84,37 @@ function okList(r: Res, limit = 20, offset = 0): any[] {
 }
 
 /** The items of a list envelope, without judging limit/offset (checked separately, so one flaw does not hide others). */
-function listItems(r: Res): any[] {
+function listItems<T>(r: Envelope<Page<T>>): T[] {
   const data = ok(r);
   expect(Array.isArray(data.items), JSON.stringify(data)).toBe(true);
   return data.items;
 }
 
 /** `{success:false, error:{code, message}}` with the given status. */
-function fail(r: Res, status: number) {
+function fail(r: Envelope<unknown>, status: number): ApiError {
   expect(r.status, JSON.stringify(r.body)).toBe(status);
   expect(r.body.success).toBe(false);
   expect(typeof r.body.error?.code).toBe('string');
   expect(typeof r.body.error?.message).toBe('string');
-  return r.body.error;
+  return r.body.error!;
 }
 
 /** OpenAI's `{error:{message, type, param, code}}`. */
-function openAiError(r: Res, status: number, code: string | undefined, type?: string) {
+function openAiError(r: RawResponse, status: number, code: string | undefined, type?: string): OpenAI.ErrorObject {
   expect(r.status, JSON.stringify(r.body)).toBe(status);
   expect(r.body).toHaveProperty('error');
-  expect(Object.keys(r.body.error)).toEqual(expect.arrayContaining(['message', 'type', 'param', 'code']));
-  expect(typeof r.body.error.message).toBe('string');
-  expect(typeof r.body.error.type).toBe('string');
-  if (code !== undefined) expect(r.body.error.code).toBe(code);
-  if (type) expect(r.body.error.type).toBe(type);
-  return r.body.error;
+  const { error } = r.body as { error: OpenAI.ErrorObject };
+  expect(Object.keys(error)).toEqual(expect.arrayContaining(['message', 'type', 'param', 'code']));
+  expect(typeof error.message).toBe('string');
+  expect(typeof error.type).toBe('string');
+  if (code !== undefined) expect(error.code).toBe(code);
+  if (type) expect(error.type).toBe(type);
+  return error;
 }
+
+/** A raw call (the /v1 routes answer in OpenAI's shapes, not the envelope). */
+const call = (base: string, method: string, path: string, key?: string, body?: unknown, headers?: Record<string, string>) =>
+  request(base, method, path, { key, body, headers });
 
 async function eventually<T>(fn: () => Promise<T>, timeoutMs = 5_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -144,7 +129,7 @@ async function eventually<T>(fn: () => Promise<T>, timeoutMs = 5_000): Promise<T
 }
 
 const KEY_RE = /^br-[A-Za-z0-9]{32,}$/;
-const KEY_FIELDS = [
+const KEY_FIELDS: Array<keyof KeyView> = [
   'id',
   'name',
   'email',
@@ -158,8 +143,18 @@ const KEY_FIELDS = [
   'created_at',
   'updated_at',
 ];
-const SESSION_FIELDS = ['id', 'key_id', 'session_key', 'title', 'tokens_in', 'tokens_out', 'fee', 'created_at', 'updated_at'];
-const THREAD_FIELDS = [
+const SESSION_FIELDS: Array<keyof SessionView> = [
+  'id',
+  'key_id',
+  'session_key',
+  'title',
+  'tokens_in',
+  'tokens_out',
+  'fee',
+  'created_at',
+  'updated_at',
+];
+const THREAD_FIELDS: Array<keyof ThreadView> = [
   'id',
   'key_id',
   'session_id',
@@ -180,9 +175,9 @@ const THREAD_FIELDS = [
   'error',
   'created_at',
 ];
-const PAYMENT_FIELDS = ['id', 'key_id', 'amount', 'balance_after', 'created_at'];
+const PAYMENT_FIELDS: Array<keyof PaymentView> = ['id', 'key_id', 'amount', 'balance_after', 'created_at'];
 
-function hasFields(obj: any, fields: string[]) {
+function hasFields(obj: unknown, fields: readonly string[]) {
   for (const f of fields) expect(obj, `field ${f}`).toHaveProperty(f);
 }
 
@@ -212,27 +207,27 @@ afterAll(stopAllInstances, 60_000);
 
 describe('npm start (black box)', () => {
   // shared state, built up in order
-  let admin: ReturnType<typeof client>;
-  const ids: Record<string, any> = {};
-  const keys: Record<string, any> = {};
+  let admin: ApiClient;
+  const ids: Record<string, number> = {};
+  const keys: Record<string, NewKeyView> = {};
 
   it('serves /health and accepts the ADMIN_API_KEY as an admin key (Bearer and x-api-key)', async () => {
     expect((await fetch(`${A.url}/health`)).status).toBe(200);
     admin = client(A.url, BOOT_KEY);
     const items = okList(await admin.get('/admin/api-key/list'));
-    const adminRows = items.filter((k: any) => k.role === 'admin');
+    const adminRows = items.filter((k) => k.role === 'admin');
     expect(adminRows.length).toBeGreaterThanOrEqual(1);
     for (const row of items) hasFields(row, KEY_FIELDS);
     noSecret(items, [BOOT_KEY]);
-    okList(await call(A.url, 'GET', '/admin/group/list', undefined, undefined, { 'x-api-key': BOOT_KEY }));
+    okList(await client(A.url).get('/admin/group/list', { 'x-api-key': BOOT_KEY }));
     // role filter
     const admins = okList(await admin.get('/admin/api-key/list?role=admin'));
     expect(admins.length).toBeGreaterThanOrEqual(1);
-    expect(admins.every((k: any) => k.role === 'admin')).toBe(true);
+    expect(admins.every((k) => k.role === 'admin')).toBe(true);
   });
 
   it('refuses /admin without or with an unknown key (401 envelope)', async () => {
-    fail(await call(A.url, 'GET', '/admin/group/list'), 401);
+    fail(await client(A.url).get('/admin/group/list'), 401);
     fail(await client(A.url, `br-${'x'.repeat(40)}`).get('/admin/group/list'), 401);
     fail(await client(A.url, `br-${'x'.repeat(40)}`).get('/user/api-key/mine'), 401);
   });
@@ -245,13 +240,13 @@ describe('npm start (black box)', () => {
     const tmp = ok(await admin.post('/admin/group/save', { name: 'temp-group' }));
     ok(await admin.post('/admin/group/save', { id: tmp.id, name: 'temp-group-renamed' }));
     let items = okList(await admin.get('/admin/group/list'));
-    expect(items.map((x: any) => x.name)).toEqual(expect.arrayContaining(['team-a', 'temp-group-renamed']));
+    expect(items.map((x) => x.name)).toEqual(expect.arrayContaining(['team-a', 'temp-group-renamed']));
     items = okList(await admin.get('/admin/group/list?q=team-a'));
-    expect(items.map((x: any) => x.name)).toContain('team-a');
-    expect(items.map((x: any) => x.name)).not.toContain('temp-group-renamed');
+    expect(items.map((x) => x.name)).toContain('team-a');
+    expect(items.map((x) => x.name)).not.toContain('temp-group-renamed');
     ok(await admin.post('/admin/group/delete', { id: tmp.id }));
     items = okList(await admin.get('/admin/group/list'));
-    expect(items.map((x: any) => x.id)).not.toContain(tmp.id);
+    expect(items.map((x) => x.id)).not.toContain(tmp.id);
     fail(await admin.post('/admin/group/delete', { id: 987654 }), 404);
   });
 
@@ -290,17 +285,19 @@ describe('npm start (black box)', () => {
     expect(dup.code).toBeTruthy();
 
     const items = okList(await admin.get('/admin/model/list'));
-    const byName = Object.fromEntries(items.map((m: any) => [m.name, m]));
+    const byName = Object.fromEntries(items.map((m) => [m.name, m]));
     expect(Object.keys(byName)).toEqual(expect.arrayContaining(['chat-a', 'chat-b', 'chat-c', 'titan-embed']));
     expect(byName['chat-a']).toMatchObject({ id: ids.chatA, price_in: 3, price_out: 15, provider: 'bedrock-converse' });
     expect(byName['titan-embed']).toMatchObject({ provider: 'bedrock-embeddings' });
-    const cfg = typeof byName['chat-a'].config === 'string' ? JSON.parse(byName['chat-a'].config) : byName['chat-a'].config;
+    // config was sent as a JSON string; it may come back as that string or as the object
+    const shown: unknown = byName['chat-a'].config;
+    const cfg = (typeof shown === 'string' ? JSON.parse(shown) : shown) as Record<string, unknown>;
     expect(cfg.modelId).toBe('us.anthropic.claude-3-5-haiku-20241022-v1:0');
-    expect(okList(await admin.get('/admin/model/list?q=titan')).map((m: any) => m.name)).toEqual(['titan-embed']);
+    expect(okList(await admin.get('/admin/model/list?q=titan')).map((m) => m.name)).toEqual(['titan-embed']);
 
     const tmp = ok(await save('temp-model'));
     ok(await admin.post('/admin/model/delete', { id: tmp.id }));
-    expect(okList(await admin.get('/admin/model/list')).map((m: any) => m.name)).not.toContain('temp-model');
+    expect(okList(await admin.get('/admin/model/list')).map((m) => m.name)).not.toContain('temp-model');
     fail(await admin.post('/admin/model/delete', { id: 987654 }), 404);
   });
 
@@ -314,7 +311,7 @@ describe('npm start (black box)', () => {
     keys.broke = ok(await apply({ name: 'broke', group_id: ids.group, role: 'user', email: '', month_quota: 0 }));
     keys.temp = ok(await apply({ name: 'temp-key', group_id: ids.group, role: 'user', email: '', month_quota: 1 }));
     keys.admin0 = ok(await apply({ name: 'rob', group_id: ids.group, role: 'admin', email: '', month_quota: 0 }));
-    const plaintexts = [BOOT_KEY, ...Object.values(keys).map((k: any) => k.api_key)];
+    const plaintexts = [BOOT_KEY, ...Object.values(keys).map((k) => k.api_key)];
     expect(new Set(plaintexts).size).toBe(plaintexts.length);
     for (const k of Object.values(keys)) expect(k.api_key).toMatch(KEY_RE);
 
@@ -329,14 +326,12 @@ describe('npm start (black box)', () => {
       expect(typeof row.balance).toBe('number');
       expect(typeof row.month_fee).toBe('number');
     }
-    expect(items.map((k: any) => k.id)).toEqual(
-      expect.arrayContaining([keys.u1.id, keys.u2.id, keys.broke.id, keys.temp.id, keys.admin0.id]),
-    );
+    expect(items.map((k) => k.id)).toEqual(expect.arrayContaining([keys.u1.id, keys.u2.id, keys.broke.id, keys.temp.id, keys.admin0.id]));
 
     const byName = okList(await admin.get('/admin/api-key/list?name=jack'));
-    expect(byName.map((k: any) => k.id)).toEqual([keys.u1.id]);
+    expect(byName.map((k) => k.id)).toEqual([keys.u1.id]);
     const byGroup = okList(await admin.get(`/admin/api-key/list?group_id=${ids.group}&role=user`));
-    expect(byGroup.map((k: any) => k.id).sort()).toEqual([keys.u1.id, keys.u2.id, keys.broke.id, keys.temp.id].sort());
+    expect(byGroup.map((k) => k.id).sort()).toEqual([keys.u1.id, keys.u2.id, keys.broke.id, keys.temp.id].sort());
     const paged = await admin.get('/admin/api-key/list?limit=2&offset=1');
     const page = okList(paged, 2, 1);
     expect(page.length).toBe(2);
@@ -366,7 +361,7 @@ describe('npm start (black box)', () => {
     const pays = okList(res);
     expect(res.body.data.total).toBe(2);
     for (const p of pays) hasFields(p, PAYMENT_FIELDS);
-    expect(pays.map((p: any) => p.amount).sort()).toEqual([0.25, 0.5]);
+    expect(pays.map((p) => p.amount).sort()).toEqual([0.25, 0.5]);
     okList(await admin.get('/admin/payment/list'));
     const mine = ok(await client(A.url, keys.u1.api_key).get('/user/api-key/mine'));
     expect(mine.balance).toBe(0.75);
@@ -385,7 +380,7 @@ describe('npm start (black box)', () => {
 
     ok(await admin.post('/admin/api-key/delete', { id: keys.temp.id }));
     fail(await client(A.url, r.api_key).get('/user/api-key/mine'), 401);
-    expect(okList(await admin.get('/admin/api-key/list')).map((k: any) => k.id)).not.toContain(keys.temp.id);
+    expect(okList(await admin.get('/admin/api-key/list')).map((k) => k.id)).not.toContain(keys.temp.id);
     fail(await admin.post('/admin/api-key/delete', { id: keys.temp.id }), 404);
   });
 
@@ -396,23 +391,19 @@ describe('npm start (black box)', () => {
     ok(await admin.post('/admin/api-key/bind-model', { key_id: keys.u1.id, model_id: ids.chatC }));
 
     const groupModels = listItems(await admin.get(`/admin/group/list-model?group_id=${ids.group}`));
-    expect(groupModels.map((m: any) => m.id ?? m.model_id).sort()).toEqual([ids.chatA, ids.embed].sort());
+    expect(groupModels.map((m) => m.id).sort()).toEqual([ids.chatA, ids.embed].sort());
     let keyModels = listItems(await admin.get(`/admin/api-key/list-model?key_id=${keys.u1.id}`));
-    expect(keyModels.map((m: any) => m.id ?? m.model_id).sort()).toEqual([ids.chatB, ids.chatC].sort());
+    expect(keyModels.map((m) => m.id).sort()).toEqual([ids.chatB, ids.chatC].sort());
 
     ok(await admin.post('/admin/api-key/unbind-model', { key_id: keys.u1.id, model_id: ids.chatC }));
     keyModels = listItems(await admin.get(`/admin/api-key/list-model?key_id=${keys.u1.id}`));
-    expect(keyModels.map((m: any) => m.id ?? m.model_id)).toEqual([ids.chatB]);
+    expect(keyModels.map((m) => m.id)).toEqual([ids.chatB]);
 
     // group unbind round trip on a throw-away binding
     ok(await admin.post('/admin/group/bind-model', { group_id: ids.group, model_id: ids.chatC }));
-    expect(listItems(await admin.get(`/admin/group/list-model?group_id=${ids.group}`)).map((m: any) => m.id ?? m.model_id)).toContain(
-      ids.chatC,
-    );
+    expect(listItems(await admin.get(`/admin/group/list-model?group_id=${ids.group}`)).map((m) => m.id)).toContain(ids.chatC);
     ok(await admin.post('/admin/group/unbind-model', { group_id: ids.group, model_id: ids.chatC }));
-    expect(listItems(await admin.get(`/admin/group/list-model?group_id=${ids.group}`)).map((m: any) => m.id ?? m.model_id)).not.toContain(
-      ids.chatC,
-    );
+    expect(listItems(await admin.get(`/admin/group/list-model?group_id=${ids.group}`)).map((m) => m.id)).not.toContain(ids.chatC);
 
     // the list envelope of both list-model routes: limit defaults to 20, offset to 0, like every list
     okList(await admin.get(`/admin/group/list-model?group_id=${ids.group}`));
@@ -428,7 +419,7 @@ describe('npm start (black box)', () => {
     expect(mine).not.toHaveProperty('api_key');
 
     const um = listItems(await u1.get('/user/model/list'));
-    expect(um.map((m: any) => m.name).sort()).toEqual(['chat-a', 'chat-b', 'titan-embed']);
+    expect(um.map((m) => m.name).sort()).toEqual(['chat-a', 'chat-b', 'titan-embed']);
     noSecret(um, [keys.u1.api_key]);
 
     const sdk = new OpenAI({ baseURL: `${A.url}/v1`, apiKey: keys.u1.api_key, maxRetries: 0 });
@@ -438,10 +429,10 @@ describe('npm start (black box)', () => {
     // u2 (same group, no key binding) sees the group's models only
     const u2models = await call(A.url, 'GET', '/v1/models', undefined, undefined, { 'x-api-key': keys.u2.api_key });
     expect(u2models.status).toBe(200);
-    expect(u2models.body.data.map((m: any) => m.id).sort()).toEqual(['chat-a', 'titan-embed']);
+    expect(modelIds(u2models).sort()).toEqual(['chat-a', 'titan-embed']);
     // admin keys see every model
     const adm = await call(A.url, 'GET', '/v1/models', BOOT_KEY);
-    expect(adm.body.data.map((m: any) => m.id)).toEqual(expect.arrayContaining(['chat-a', 'chat-b', 'chat-c', 'titan-embed']));
+    expect(modelIds(adm)).toEqual(expect.arrayContaining(['chat-a', 'chat-b', 'chat-c', 'titan-embed']));
     // list envelope: limit defaults to 20, offset to 0
     okList(await u1.get('/user/model/list'));
   });
@@ -472,7 +463,7 @@ describe('npm start (black box)', () => {
       { headers },
     );
     let text2 = '';
-    let usage: any;
+    let usage: OpenAI.CompletionUsage | undefined;
     let finish: string | null = null;
     let chunks = 0;
     for await (const chunk of stream) {
@@ -519,15 +510,14 @@ describe('npm start (black box)', () => {
       sumOut += t.tokens_out;
       sumFee += t.fee;
     }
-    expect(threads.map((t: any) => t.prompt).join('\n')).toContain('ping one');
-    expect(threads.map((t: any) => t.prompt).join('\n')).toContain('ping two');
-    expect(threads.map((t: any) => t.completion)).toEqual(expect.arrayContaining([text1, text2]));
-    const nonStream = threads.find((t: any) => t.completion === text1);
+    expect(threads.map((t) => t.prompt).join('\n')).toContain('ping one');
+    expect(threads.map((t) => t.prompt).join('\n')).toContain('ping two');
+    expect(threads.map((t) => t.completion)).toEqual(expect.arrayContaining([text1, text2]));
+    const nonStream = threads.find((t) => t.completion === text1)!;
     expect(nonStream.tokens_in).toBe(r1.usage!.prompt_tokens);
     expect(nonStream.tokens_out).toBe(r1.usage!.completion_tokens);
 
-    const detail = ok(await u1.get(`/user/session/detail/${session.id}`));
-    const sd = detail.session ?? detail;
+    const sd = ok(await u1.get(`/user/session/detail/${session.id}`));
     expect(sd).toMatchObject({ id: session.id, session_key: 'e2e-session-1', tokens_in: sumIn, tokens_out: sumOut });
     expect(sd.fee).toBeCloseTo(sumFee, 12);
     const td = ok(await u1.get(`/user/thread/detail/${threads[0].id}`));
@@ -541,10 +531,10 @@ describe('npm start (black box)', () => {
 
     // admin views
     const aSessions = okList(await admin.get(`/admin/session/list?key_id=${keys.u1.id}`));
-    expect(aSessions.map((s: any) => s.id)).toEqual([session.id]);
+    expect(aSessions.map((s) => s.id)).toEqual([session.id]);
     okList(await admin.get('/admin/session/list'));
     const aThreads = okList(await admin.get(`/admin/thread/list?key_id=${keys.u1.id}&session_id=${session.id}`));
-    expect(aThreads.map((t: any) => t.id).sort()).toEqual(threads.map((t: any) => t.id).sort());
+    expect(aThreads.map((t) => t.id).sort()).toEqual(threads.map((t) => t.id).sort());
     okList(await admin.get('/admin/thread/list'));
     okList(await admin.get('/admin/thread/list?limit=1'), 1, 0);
 
@@ -576,18 +566,19 @@ describe('npm start (black box)', () => {
       encoding_format: 'float',
     });
     expect(raw.status).toBe(200);
-    expect(raw.body.object).toBe('list');
-    expect(raw.body.data[0].object).toBe('embedding');
-    expect(raw.body.data[0].embedding).toEqual(res.data[0].embedding.map((x) => Math.fround(x)));
+    const rawBody = raw.body as OpenAI.CreateEmbeddingResponse;
+    expect(rawBody.object).toBe('list');
+    expect(rawBody.data[0].object).toBe('embedding');
+    expect(rawBody.data[0].embedding).toEqual(res.data[0].embedding.map((x) => Math.fround(x)));
   });
 
   it('/v1 errors in OpenAI shape: 401, 403, 404, 429 (x-should-retry: false), 400', async () => {
-    const body = { model: 'chat-a', messages: [{ role: 'user', content: 'hi' }] };
+    const body: OpenAI.ChatCompletionCreateParamsNonStreaming = { model: 'chat-a', messages: [{ role: 'user', content: 'hi' }] };
     // 401
     openAiError(await call(A.url, 'POST', '/v1/chat/completions', `br-${'Z'.repeat(40)}`, body), 401, 'invalid_api_key');
     openAiError(await call(A.url, 'POST', '/v1/chat/completions', undefined, body), 401, 'invalid_api_key');
     const badSdk = new OpenAI({ baseURL: `${A.url}/v1`, apiKey: `br-${'Z'.repeat(40)}`, maxRetries: 0 });
-    await expect(badSdk.chat.completions.create(body as any)).rejects.toMatchObject({ status: 401, code: 'invalid_api_key' });
+    await expect(badSdk.chat.completions.create(body)).rejects.toMatchObject({ status: 401, code: 'invalid_api_key' });
     // 403: chat-c is bound to nothing this key has
     const e403 = openAiError(
       await call(A.url, 'POST', '/v1/chat/completions', keys.u1.api_key, { ...body, model: 'chat-c' }),
@@ -597,14 +588,14 @@ describe('npm start (black box)', () => {
     );
     expect(e403.message).toBeTruthy();
     const sdk = new OpenAI({ baseURL: `${A.url}/v1`, apiKey: keys.u1.api_key, maxRetries: 0 });
-    await expect(sdk.chat.completions.create({ ...body, model: 'chat-c' } as any)).rejects.toBeInstanceOf(OpenAI.PermissionDeniedError);
+    await expect(sdk.chat.completions.create({ ...body, model: 'chat-c' })).rejects.toBeInstanceOf(OpenAI.PermissionDeniedError);
     // 404
     openAiError(
       await call(A.url, 'POST', '/v1/chat/completions', keys.u1.api_key, { ...body, model: 'no-such-model' }),
       404,
       'model_not_found',
     );
-    await expect(sdk.chat.completions.create({ ...body, model: 'no-such-model' } as any)).rejects.toBeInstanceOf(OpenAI.NotFoundError);
+    await expect(sdk.chat.completions.create({ ...body, model: 'no-such-model' })).rejects.toBeInstanceOf(OpenAI.NotFoundError);
     // 429: month_quota 0 and no balance, on a permitted model
     const r429 = await call(A.url, 'POST', '/v1/chat/completions', keys.broke.api_key, body);
     openAiError(r429, 429, 'insufficient_quota');
@@ -613,7 +604,7 @@ describe('npm start (black box)', () => {
     openAiError(r429s, 429, 'insufficient_quota');
     expect(r429s.headers.get('x-should-retry')).toBe('false');
     const brokeSdk = new OpenAI({ baseURL: `${A.url}/v1`, apiKey: keys.broke.api_key, maxRetries: 2 });
-    await expect(brokeSdk.chat.completions.create(body as any)).rejects.toBeInstanceOf(OpenAI.RateLimitError);
+    await expect(brokeSdk.chat.completions.create(body)).rejects.toBeInstanceOf(OpenAI.RateLimitError);
     // 400 on bad bodies
     openAiError(await call(A.url, 'POST', '/v1/chat/completions', keys.u1.api_key, '{not json'), 400, undefined, 'invalid_request_error');
     openAiError(
@@ -667,11 +658,11 @@ describe('npm start (black box)', () => {
       }),
     );
     let bots = okList(await admin.get('/admin/bot/feishu/list'));
-    const found = bots.find((b: any) => b.id === bot.id);
+    const found = bots.find((b) => b.id === bot.id);
     expect(found).toMatchObject({ name: 'e2e-bot-2' });
     ok(await admin.post('/admin/bot/feishu/delete', { id: bot.id }));
     bots = okList(await admin.get('/admin/bot/feishu/list'));
-    expect(bots.map((b: any) => b.id)).not.toContain(bot.id);
+    expect(bots.map((b) => b.id)).not.toContain(bot.id);
     fail(await admin.post('/admin/bot/feishu/delete', { id: bot.id }), 404);
     fail(await client(A.url, keys.u1.api_key).get('/admin/bot/feishu/list'), 403);
   });
@@ -713,8 +704,8 @@ describe('npm start (black box)', () => {
     // keys and data do not cross
     fail(await client(B.url, BOOT_KEY).get('/admin/group/list'), 401);
     fail(await client(A.url, bKey).get('/admin/group/list'), 401);
-    expect(okList(await client(A.url, BOOT_KEY).get('/admin/group/list')).map((g: any) => g.name)).not.toContain('only-on-b');
-    expect(okList(await client(B.url, bKey).get('/admin/group/list')).map((g: any) => g.name)).toEqual(['only-on-b']);
+    expect(okList(await client(A.url, BOOT_KEY).get('/admin/group/list')).map((g) => g.name)).not.toContain('only-on-b');
+    expect(okList(await client(B.url, bKey).get('/admin/group/list')).map((g) => g.name)).toEqual(['only-on-b']);
     // both serve chat at the same time
     const mk = (inst: Instance, key: string) =>
       client(inst.url, key).post('/admin/model/save', {
@@ -747,7 +738,7 @@ describe('npm start (black box)', () => {
     const B2 = await startInstance('generated-admin-key-restart', { dataDir: B.dataDir });
     expect(readFileSync(bKeyFile, 'utf8').trim()).toBe(bKey);
     const b = client(B2.url, bKey);
-    expect(okList(await b.get('/admin/group/list')).map((g: any) => g.name)).toEqual(['only-on-b']);
+    expect(okList(await b.get('/admin/group/list')).map((g) => g.name)).toEqual(['only-on-b']);
     await sigtermAndCheck(B2);
   }, 90_000);
 

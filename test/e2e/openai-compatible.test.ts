@@ -8,7 +8,6 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { overrideConfig } from '../../lambdas/core/config.js';
 import { useTestGateway } from '../support/gateway.js';
 
 type Answer = { status: number; json?: unknown; chunks?: unknown[]; headers?: Record<string, string> };
@@ -52,12 +51,11 @@ class FakeUpstream {
   }
 }
 
-const ctx = useTestGateway();
+const ctx = useTestGateway({ config: { upstream: { maxAttempts: 1 } } });
 const upstream = new FakeUpstream();
 let key = '';
 let keyId = 0;
 let modelId = 0;
-let undo: () => void;
 
 const chunk = (delta: Record<string, unknown>, finish: string | null = null) => ({
   id: 'c1',
@@ -68,7 +66,6 @@ const chunk = (delta: Record<string, unknown>, finish: string | null = null) => 
 });
 
 beforeAll(async () => {
-  undo = overrideConfig({ upstream: { maxAttempts: 1 } });
   await upstream.start();
   const saved = await ctx.admin.post('/admin/model/save', {
     name: 'local-llama',
@@ -78,28 +75,19 @@ beforeAll(async () => {
     price_out: 2,
   });
   expect(saved.status, JSON.stringify(saved.body)).toBe(200);
-  modelId = (saved.body.data as { id: number }).id;
-  const k = (await ctx.admin.post('/admin/api-key/apply', { name: 'oa-compat', role: 'user', email: '', month_quota: 10 })).body.data as {
-    id: number;
-    api_key: string;
-  };
+  modelId = saved.body.data.id;
+  const k = (await ctx.admin.post('/admin/api-key/apply', { name: 'oa-compat', role: 'user', email: '', month_quota: 10 })).body.data;
   await ctx.admin.post('/admin/api-key/bind-model', { key_id: k.id, model_id: modelId });
   key = k.api_key;
   keyId = k.id;
 });
 afterAll(async () => {
-  undo?.();
   await upstream.stop();
 });
 beforeEach(() => upstream.reset());
 
 const client = () => new OpenAI({ apiKey: key, baseURL: `${ctx.gw.url}/v1`, maxRetries: 0 });
-const latestThread = async () =>
-  (
-    (await ctx.admin.get(`/admin/thread/list?key_id=${keyId}&limit=1`)).body.data as {
-      items: Array<{ fee: number; tokens_in: number; tokens_out: number }>;
-    }
-  ).items[0];
+const latestThread = async () => (await ctx.admin.get(`/admin/thread/list?key_id=${keyId}&limit=1`)).body.data.items[0];
 
 describe('openai-compatible provider', () => {
   it('streams the upstream answer and bills the usage it reports', async () => {
@@ -282,9 +270,7 @@ describe('openai-compatible provider', () => {
   });
 
   it('shows the upstream key masked, and a masked key saved back keeps the real one', async () => {
-    const list = (await ctx.admin.get('/admin/model/list?limit=100')).body.data as {
-      items: Array<{ id: number; config: Record<string, unknown> }>;
-    };
+    const list = (await ctx.admin.get('/admin/model/list?limit=100')).body.data;
     const row = list.items.find((m) => m.id === modelId)!;
     expect(String(row.config.apiKey)).not.toContain('secret-123456');
     const again = await ctx.admin.post('/admin/model/save', {
@@ -319,7 +305,7 @@ describe('openai-compatible provider', () => {
       price_out: 0,
     });
     expect(saved.status, JSON.stringify(saved.body)).toBe(200);
-    await ctx.admin.post('/admin/api-key/bind-model', { key_id: keyId, model_id: (saved.body.data as { id: number }).id });
+    await ctx.admin.post('/admin/api-key/bind-model', { key_id: keyId, model_id: saved.body.data.id });
     upstream.enqueue({
       status: 200,
       json: {

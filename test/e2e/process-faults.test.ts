@@ -34,13 +34,6 @@ afterAll(async () => {
   setClockOffsetForTests(0);
 }, 60_000);
 
-interface Row {
-  id: number;
-  fee: number;
-  total_fee: number;
-  status: string;
-}
-
 async function startServer(name: string): Promise<Instance> {
   return startInstance(name, { adminKey: ADMIN, env: env() });
 }
@@ -49,9 +42,16 @@ describe('SIGKILL during a burst', () => {
   it('leaves exact books behind: finished calls settled once, cut-off calls only leased, leases swept later', async () => {
     const first = await startServer('killed');
     const admin = api(first.url, ADMIN);
-    const model = (await admin.post('/admin/model/save', { name: MODEL, provider: 'bedrock-converse', config: { modelId: 'amazon.nova-lite-v1:0' }, price_in: 3, price_out: 15 })).body
-      .data as { id: number };
-    const key = (await admin.post('/admin/api-key/apply', { name: 'burst', role: 'user', email: '', month_quota: 5 })).body.data as { id: number; api_key: string };
+    const model = (
+      await admin.post('/admin/model/save', {
+        name: MODEL,
+        provider: 'bedrock-converse',
+        config: { modelId: 'amazon.nova-lite-v1:0' },
+        price_in: 3,
+        price_out: 15,
+      })
+    ).body.data;
+    const key = (await admin.post('/admin/api-key/apply', { name: 'burst', role: 'user', email: '', month_quota: 5 })).body.data;
     await admin.post('/admin/api-key/bind-model', { key_id: key.id, model_id: model.id });
 
     // Quick calls finish before the kill; slow streams are cut off in the middle.
@@ -80,7 +80,7 @@ describe('SIGKILL during a burst', () => {
 
     const second = await startServer('restarted');
     const admin2 = api(second.url, ADMIN);
-    const threads = (await admin2.get(`/admin/thread/list?key_id=${key.id}&limit=100`)).body.data as { items: Row[] };
+    const threads = (await admin2.get(`/admin/thread/list?key_id=${key.id}&limit=100`)).body.data;
     const stored = (await getKeyById(key.id))!;
     // The 6 quick calls are on record and charged exactly; the 10 cut-off calls left nothing but their leases.
     expect(threads.items).toHaveLength(6);

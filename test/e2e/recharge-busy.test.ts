@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { script } from '../../local/bedrock-simulator/index.js';
 import { money } from '../../lambdas/core/money.js';
-import { api, useTestGateway } from '../support/gateway.js';
+import { useTestGateway } from '../support/gateway.js';
 
 const ctx = useTestGateway();
 

@@ -1,31 +1,29 @@
 import OpenAI from 'openai';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { script } from '../../local/bedrock-simulator/index.js';
 import { currentMonth } from '../../lambdas/core/clock.js';
+import { overrideConfig } from '../../lambdas/core/config.js';
 import { money, type Money } from '../../lambdas/core/money.js';
-import { api, startTestGateway, type TestGateway } from '../support/gateway.js';
+import type { NewKeyView } from '../support/api.js';
+import { api, type Envelope, useTestGateway } from '../support/gateway.js';
 
 /**
  * Sessions and threads as recorded by real calls (official openai SDK through the local server), the admin and user
  * record routes, bounded q search, user isolation, and usage statistics.
  */
-let gw: TestGateway;
-let admin: ReturnType<typeof api>;
+const ctx = useTestGateway();
 let groupId: number;
 let otherGroupId: number;
 const CHAT = 'rec-sonnet';
 const CHEAP = 'rec-cheap';
 
-interface Key {
-  id: number;
-  api_key: string;
-}
-let alice: Key;
-let bob: Key;
+let alice: NewKeyView;
+let bob: NewKeyView;
+/** Undoes a test's config override (the q search budget). */
+let undoConfig: (() => void) | undefined;
 
 beforeAll(async () => {
-  gw = await startTestGateway();
-  admin = api(gw.url, gw.adminKey);
+  const { admin } = ctx;
   groupId = (await admin.post('/admin/group/save', { name: 'records' })).body.data.id;
   otherGroupId = (await admin.post('/admin/group/save', { name: 'records-other' })).body.data.id;
   for (const [name, pin, pout] of [
@@ -52,18 +50,15 @@ beforeAll(async () => {
   const cheap = (await admin.get(`/admin/model/list?q=${CHEAP}`)).body.data.items[0];
   await admin.post('/admin/api-key/bind-model', { key_id: bob.id, model_id: cheap.id });
 });
-afterAll(async () => {
-  delete process.env.SEARCH_SCAN_BUDGET;
-  await gw?.close();
-});
 afterEach(() => {
-  delete process.env.SEARCH_SCAN_BUDGET;
-  gw.sim.setDefault(null);
-  gw.sim.reset();
+  undoConfig?.();
+  undoConfig = undefined;
+  ctx.gw.sim.setDefault(null);
+  ctx.gw.sim.reset();
 });
 
 const client = (key: string, sessionId?: string) =>
-  new OpenAI({ apiKey: key, baseURL: `${gw.url}/v1`, maxRetries: 0, defaultHeaders: sessionId ? { 'Session-Id': sessionId } : {} });
+  new OpenAI({ apiKey: key, baseURL: `${ctx.gw.url}/v1`, maxRetries: 0, defaultHeaders: sessionId ? { 'Session-Id': sessionId } : {} });
 
 async function eventually<T>(check: () => Promise<T>, ms = 3000): Promise<T> {
   const until = Date.now() + ms;
@@ -79,7 +74,7 @@ async function eventually<T>(check: () => Promise<T>, ms = 3000): Promise<T> {
 
 const sum = (xs: Money[]) => xs.reduce((a, b) => a + b, 0n);
 
-async function ok(p: Promise<{ status: number; body: any }>) {
+async function ok<T>(p: Promise<Envelope<T>>): Promise<T> {
   const res = await p;
   expect(res.status, JSON.stringify(res.body)).toBe(200);
   expect(res.body.success).toBe(true);
@@ -89,11 +84,13 @@ async function ok(p: Promise<{ status: number; body: any }>) {
 describe('what a session and its threads record', () => {
   let sessionId: number;
   // A PNG signature and 34 KB of payload: the gateway checks that image bytes are an image.
-  const PNG = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.alloc(34 * 1024 - 8, 7)]).toString('base64');
+  const PNG = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.alloc(34 * 1024 - 8, 7)]).toString(
+    'base64',
+  );
 
   it('records prompt, completion, reasoning, tool calls, tokens, prices, fee and latencies per call', async () => {
     const c = client(alice.api_key, 'conv-1');
-    gw.sim.enqueue(script.reasoning('The user asks about France.', 'Paris', { usage: { inputTokens: 20, outputTokens: 5 } }));
+    ctx.gw.sim.enqueue(script.reasoning('The user asks about France.', 'Paris', { usage: { inputTokens: 20, outputTokens: 5 } }));
     await c.chat.completions.create({
       model: CHAT,
       messages: [
@@ -101,7 +98,7 @@ describe('what a session and its threads record', () => {
         { role: 'user', content: 'What is the capital of France?' },
       ],
     });
-    gw.sim.enqueue(
+    ctx.gw.sim.enqueue(
       script.toolCalls([{ name: 'lookup', input: { country: 'DE' }, id: 'tooluse_1' }], {
         usage: { inputTokens: 40, outputTokens: 12, cacheReadInputTokens: 100 },
       }),
@@ -124,7 +121,7 @@ describe('what a session and its threads record', () => {
         },
       ],
     });
-    gw.sim.enqueue(script.text('A small grey square.', { usage: { inputTokens: 1600, outputTokens: 6 }, chunkSize: 4 }));
+    ctx.gw.sim.enqueue(script.text('A small grey square.', { usage: { inputTokens: 1600, outputTokens: 6 }, chunkSize: 4 }));
     const stream = await c.chat.completions.create({
       model: CHAT,
       stream: true,
@@ -140,16 +137,16 @@ describe('what a session and its threads record', () => {
     });
     for await (const _ of stream) void _;
 
-    const sessions = await ok(admin.get(`/admin/session/list?key_id=${alice.id}`));
+    const sessions = await ok(ctx.admin.get(`/admin/session/list?key_id=${alice.id}`));
     expect(sessions.total).toBe(1);
     const s = sessions.items[0];
     sessionId = s.id;
-    const threads = await ok(admin.get(`/admin/thread/list?session_id=${s.id}`));
+    const threads = await ok(ctx.admin.get(`/admin/thread/list?session_id=${s.id}`));
     expect(threads.total).toBe(3);
     const [t1, t2, t3] = threads.items;
     expect(t1.id < t2.id && t2.id < t3.id).toBe(true); // ascending within a session
 
-    const t1d = await ok(admin.get(`/admin/thread/detail/${t1.id}`));
+    const t1d = await ok(ctx.admin.get(`/admin/thread/detail/${t1.id}`));
     expect(t1d).toMatchObject({
       key_id: alice.id,
       session_id: s.id,
@@ -173,7 +170,7 @@ describe('what a session and its threads record', () => {
     expect(t1d.total_latency).toBeGreaterThanOrEqual(0);
     expect(Date.parse(t1d.created_at)).not.toBeNaN();
 
-    expect(await ok(admin.get(`/admin/thread/detail/${t2.id}`))).toMatchObject({
+    expect(await ok(ctx.admin.get(`/admin/thread/detail/${t2.id}`))).toMatchObject({
       prompt: 'And of Germany? Use the tool.',
       finish_reason: 'tool_calls',
       tool_calls: [{ id: 'tooluse_1', type: 'function', function: { name: 'lookup', arguments: '{"country":"DE"}' } }],
@@ -185,8 +182,8 @@ describe('what a session and its threads record', () => {
   });
 
   it('keeps the session title from the first prompt and running totals', async () => {
-    const s = await ok(admin.get(`/admin/session/detail/${sessionId}`));
-    const threads = (await ok(admin.get(`/admin/thread/list?session_id=${sessionId}`))).items;
+    const s = await ok(ctx.admin.get(`/admin/session/detail/${sessionId}`));
+    const threads = (await ok(ctx.admin.get(`/admin/thread/list?session_id=${sessionId}`))).items;
     expect(s).toMatchObject({
       id: sessionId,
       key_id: alice.id,
@@ -194,51 +191,51 @@ describe('what a session and its threads record', () => {
       title: 'What is the capital of France?',
       thread_count: 3,
     });
-    expect(s.tokens_in).toBe(threads.reduce((n: number, t: any) => n + t.tokens_in + t.tokens_cache_read + t.tokens_cache_write, 0));
-    expect(s.tokens_out).toBe(threads.reduce((n: number, t: any) => n + t.tokens_out, 0));
-    expect(money(s.fee)).toBe(sum(threads.map((t: any) => money(t.fee))));
+    expect(s.tokens_in).toBe(threads.reduce((n, t) => n + t.tokens_in + t.tokens_cache_read + t.tokens_cache_write, 0));
+    expect(s.tokens_out).toBe(threads.reduce((n, t) => n + t.tokens_out, 0));
+    expect(money(s.fee)).toBe(sum(threads.map((t) => money(t.fee))));
     expect(Date.parse(s.updated_at)).toBeGreaterThanOrEqual(Date.parse(s.created_at));
   });
 
   it('stores binary parts as short descriptors, never bytes; the streamed call has a first-byte latency', async () => {
-    const [, , t3] = (await ok(admin.get(`/admin/thread/list?session_id=${sessionId}`))).items;
-    const d = await ok(admin.get(`/admin/thread/detail/${t3.id}`));
+    const [, , t3] = (await ok(ctx.admin.get(`/admin/thread/list?session_id=${sessionId}`))).items;
+    const d = await ok(ctx.admin.get(`/admin/thread/detail/${t3.id}`));
     expect(d.prompt).toBe('Describe this image\n[image/png, 34 KB]');
     expect(JSON.stringify(d)).not.toContain(PNG.slice(0, 64));
     expect(d.completion).toBe('A small grey square.');
     expect(d.first_byte_latency).toEqual(expect.any(Number));
-    expect(d.total_latency).toBeGreaterThanOrEqual(d.first_byte_latency);
+    expect(d.total_latency).toBeGreaterThanOrEqual(d.first_byte_latency!);
   });
 
   it('caps long texts with a truncation marker; list items carry a preview, details the capped text', async () => {
     const long = 'word '.repeat(30_000); // 150 KB
-    gw.sim.enqueue(script.text(long, { usage: { inputTokens: 5, outputTokens: 40_000 }, chunkSize: 5000 }));
+    ctx.gw.sim.enqueue(script.text(long, { usage: { inputTokens: 5, outputTokens: 40_000 }, chunkSize: 5000 }));
     await client(alice.api_key, 'long').chat.completions.create({ model: CHAT, messages: [{ role: 'user', content: 'write a lot' }] });
-    const [t] = (await ok(admin.get(`/admin/thread/list?key_id=${alice.id}&limit=1`))).items;
+    const [t] = (await ok(ctx.admin.get(`/admin/thread/list?key_id=${alice.id}&limit=1`))).items;
     expect(t.completion.length).toBeLessThan(3000);
     expect(t.completion).toContain('more characters in the detail view');
-    const d = await ok(admin.get(`/admin/thread/detail/${t.id}`));
+    const d = await ok(ctx.admin.get(`/admin/thread/detail/${t.id}`));
     expect(Buffer.byteLength(d.completion)).toBeLessThanOrEqual(64 * 1024);
     expect(d.completion).toMatch(/…\[truncated \d+ bytes\]$/);
     expect(d.fee).toBe(0.600015); // charged in full: 5×3 + 40000×15 per 1M
   });
 
   it('records a failed call with its error and what was charged (nothing)', async () => {
-    const before = (await ok(admin.get(`/admin/api-key/list?name=alice`))).items[0];
-    gw.sim.enqueue(script.error('ValidationException', 'The model rejected the input.'));
+    const before = (await ok(ctx.admin.get(`/admin/api-key/list?name=alice`))).items[0];
+    ctx.gw.sim.enqueue(script.error('ValidationException', 'The model rejected the input.'));
     await expect(
       client(alice.api_key, 'fail').chat.completions.create({ model: CHAT, messages: [{ role: 'user', content: 'break please' }] }),
     ).rejects.toMatchObject({ status: 400 });
-    const [t] = (await ok(admin.get(`/admin/thread/list?key_id=${alice.id}&limit=1`))).items;
+    const [t] = (await ok(ctx.admin.get(`/admin/thread/list?key_id=${alice.id}&limit=1`))).items;
     expect(t).toMatchObject({ prompt: 'break please', status: 'error', fee: 0, tokens_in: 0, tokens_out: 0, completion: '' });
     expect(t.error).toContain('rejected the input');
-    const after = (await ok(admin.get(`/admin/api-key/list?name=alice`))).items[0];
+    const after = (await ok(ctx.admin.get(`/admin/api-key/list?name=alice`))).items[0];
     expect(after.total_fee).toBe(before.total_fee);
   });
 
   it('records a stream that breaks mid-way, charged exactly what the thread says', async () => {
-    const before = money((await ok(admin.get(`/admin/api-key/list?name=alice`))).items[0].total_fee);
-    gw.sim.enqueue(
+    const before = money((await ok(ctx.admin.get(`/admin/api-key/list?name=alice`))).items[0].total_fee);
+    ctx.gw.sim.enqueue(
       script.text('partial answer that never finishes', {
         chunkSize: 5,
         failAfterEvents: { count: 4, exception: 'modelStreamErrorException', message: 'boom' },
@@ -256,114 +253,109 @@ describe('what a session and its threads record', () => {
     ).rejects.toThrow();
     // The SDK throws on the in-band error frame; the gateway settles right after, before it closes the stream.
     const t = await eventually(async () => {
-      const [latest] = (await ok(admin.get(`/admin/thread/list?key_id=${alice.id}&limit=1`))).items;
+      const [latest] = (await ok(ctx.admin.get(`/admin/thread/list?key_id=${alice.id}&limit=1`))).items;
       expect(latest).toMatchObject({ prompt: 'stream and break', status: 'error' });
       return latest;
     });
     expect(t.error).toBeTruthy();
     expect(t.completion.length).toBeGreaterThan(0);
-    const after = money((await ok(admin.get(`/admin/api-key/list?name=alice`))).items[0].total_fee);
+    const after = money((await ok(ctx.admin.get(`/admin/api-key/list?name=alice`))).items[0].total_fee);
     expect(after - before).toBe(money(t.fee));
   });
 });
 
 describe('admin lists', () => {
   beforeAll(async () => {
-    gw.sim.setDefault(script.text('The answer is BLUE whale.', { usage: { inputTokens: 3, outputTokens: 4 } }));
+    ctx.gw.sim.setDefault(script.text('The answer is BLUE whale.', { usage: { inputTokens: 3, outputTokens: 4 } }));
     for (const [i, title] of ['Plan a trip to Kyoto', 'Fix my TypeScript build', 'kyoto food list', 'Unrelated chat'].entries()) {
       await client(bob.api_key, `bob-s${i}`).chat.completions.create({ model: CHEAP, messages: [{ role: 'user', content: title }] });
     }
-    gw.sim.setDefault(null);
+    ctx.gw.sim.setDefault(null);
   });
 
   it('session/list: newest first, key_id filter, q on title (case-insensitive), limit/offset with totals', async () => {
-    const all = await ok(admin.get(`/admin/session/list?key_id=${bob.id}`));
+    const all = await ok(ctx.admin.get(`/admin/session/list?key_id=${bob.id}`));
     expect(all.total).toBe(4);
-    expect(all.items.map((s: any) => s.title)).toEqual([
-      'Unrelated chat',
-      'kyoto food list',
-      'Fix my TypeScript build',
-      'Plan a trip to Kyoto',
-    ]);
-    const page = await ok(admin.get(`/admin/session/list?key_id=${bob.id}&limit=2&offset=1`));
+    expect(all.items.map((s) => s.title)).toEqual(['Unrelated chat', 'kyoto food list', 'Fix my TypeScript build', 'Plan a trip to Kyoto']);
+    const page = await ok(ctx.admin.get(`/admin/session/list?key_id=${bob.id}&limit=2&offset=1`));
     expect(page).toMatchObject({ total: 4, limit: 2, offset: 1 });
-    expect(page.items.map((s: any) => s.title)).toEqual(['kyoto food list', 'Fix my TypeScript build']);
-    const q = await ok(admin.get(`/admin/session/list?q=KYOTO`));
+    expect(page.items.map((s) => s.title)).toEqual(['kyoto food list', 'Fix my TypeScript build']);
+    const q = await ok(ctx.admin.get(`/admin/session/list?q=KYOTO`));
     expect(q.total).toBe(2);
-    expect(q.items.map((s: any) => s.title)).toEqual(['kyoto food list', 'Plan a trip to Kyoto']);
+    expect(q.items.map((s) => s.title)).toEqual(['kyoto food list', 'Plan a trip to Kyoto']);
     expect(q.search).toMatchObject({ complete: true, next_cursor: null });
-    const everyone = await ok(admin.get('/admin/session/list?limit=100'));
+    const everyone = await ok(ctx.admin.get('/admin/session/list?limit=100'));
     expect(everyone.total).toBe(everyone.items.length);
-    expect(everyone.items.map((s: any) => s.id)).toEqual([...everyone.items.map((s: any) => s.id)].sort((a: number, b: number) => b - a));
-    expect(everyone.items.some((s: any) => s.key_id === alice.id) && everyone.items.some((s: any) => s.key_id === bob.id)).toBe(true);
+    expect(everyone.items.map((s) => s.id)).toEqual([...everyone.items.map((s) => s.id)].sort((a, b) => b - a));
+    expect(everyone.items.some((s) => s.key_id === alice.id) && everyone.items.some((s) => s.key_id === bob.id)).toBe(true);
   });
 
   it('thread/list: newest first, q on prompt or completion, key_id and session_id filters', async () => {
-    const bobs = await ok(admin.get(`/admin/thread/list?key_id=${bob.id}`));
+    const bobs = await ok(ctx.admin.get(`/admin/thread/list?key_id=${bob.id}`));
     expect(bobs.total).toBe(4);
-    expect(bobs.items.map((t: any) => t.prompt)).toEqual([
+    expect(bobs.items.map((t) => t.prompt)).toEqual([
       'Unrelated chat',
       'kyoto food list',
       'Fix my TypeScript build',
       'Plan a trip to Kyoto',
     ]);
-    const byPrompt = await ok(admin.get(`/admin/thread/list?q=typescript`));
-    expect(byPrompt.items.map((t: any) => t.prompt)).toEqual(['Fix my TypeScript build']);
+    const byPrompt = await ok(ctx.admin.get(`/admin/thread/list?q=typescript`));
+    expect(byPrompt.items.map((t) => t.prompt)).toEqual(['Fix my TypeScript build']);
     expect(byPrompt.total).toBe(1);
-    const byCompletion = await ok(admin.get(`/admin/thread/list?q=blue%20WHALE&key_id=${bob.id}&limit=3&offset=1`));
+    const byCompletion = await ok(ctx.admin.get(`/admin/thread/list?q=blue%20WHALE&key_id=${bob.id}&limit=3&offset=1`));
     expect(byCompletion).toMatchObject({ total: 4, limit: 3, offset: 1 });
     expect(byCompletion.items).toHaveLength(3);
-    const s0 = (await ok(admin.get(`/admin/session/list?key_id=${bob.id}&q=trip`))).items[0];
-    const inSession = await ok(admin.get(`/admin/thread/list?session_id=${s0.id}`));
-    expect(inSession.items.map((t: any) => t.prompt)).toEqual(['Plan a trip to Kyoto']);
+    const s0 = (await ok(ctx.admin.get(`/admin/session/list?key_id=${bob.id}&q=trip`))).items[0];
+    const inSession = await ok(ctx.admin.get(`/admin/thread/list?session_id=${s0.id}`));
+    expect(inSession.items.map((t) => t.prompt)).toEqual(['Plan a trip to Kyoto']);
     expect(inSession.total).toBe(1);
     // session and key filters that contradict each other: nothing
-    expect(await ok(admin.get(`/admin/thread/list?session_id=${s0.id}&key_id=${alice.id}`))).toMatchObject({ items: [], total: 0 });
-    const all = await ok(admin.get('/admin/thread/list?limit=1000'));
+    expect(await ok(ctx.admin.get(`/admin/thread/list?session_id=${s0.id}&key_id=${alice.id}`))).toMatchObject({ items: [], total: 0 });
+    const all = await ok(ctx.admin.get('/admin/thread/list?limit=1000'));
     expect(all.limit).toBe(200); // thread pages are capped
     expect(all.total).toBe(all.items.length);
   });
 
   it('q search reads a bounded window and can be continued with the cursor', async () => {
-    process.env.SEARCH_SCAN_BUDGET = '3';
-    const first = await ok(admin.get(`/admin/thread/list?key_id=${bob.id}&q=kyoto`));
+    undoConfig = overrideConfig({ searchScanBudget: 3 });
+    const first = await ok(ctx.admin.get(`/admin/thread/list?key_id=${bob.id}&q=kyoto`));
     // The 3 newest of bob's 4 threads are examined: one match ('kyoto food list').
     expect(first.search).toMatchObject({ scanned: 3, complete: false });
-    expect(first.items.map((t: any) => t.prompt)).toEqual(['kyoto food list']);
-    const more = await ok(admin.get(`/admin/thread/list?key_id=${bob.id}&q=kyoto&cursor=${first.search.next_cursor}`));
-    expect(more.items.map((t: any) => t.prompt)).toEqual(['Plan a trip to Kyoto']);
+    expect(first.items.map((t) => t.prompt)).toEqual(['kyoto food list']);
+    const more = await ok(ctx.admin.get(`/admin/thread/list?key_id=${bob.id}&q=kyoto&cursor=${first.search!.next_cursor}`));
+    expect(more.items.map((t) => t.prompt)).toEqual(['Plan a trip to Kyoto']);
     expect(more.search).toMatchObject({ scanned: 1, complete: true, next_cursor: null });
   });
 
   it('details: 404 for unknown ids, 400 for malformed ones and bad queries', async () => {
-    expect((await admin.get('/admin/session/detail/999999')).status).toBe(404);
-    expect((await admin.get('/admin/thread/detail/999999')).status).toBe(404);
-    expect((await admin.get('/admin/thread/detail/abc')).status).toBe(400);
-    expect((await admin.get('/admin/thread/list?limit=0')).status).toBe(400);
-    expect((await admin.get('/admin/session/list?key_id=x')).status).toBe(400);
+    expect((await ctx.admin.get('/admin/session/detail/999999')).status).toBe(404);
+    expect((await ctx.admin.get('/admin/thread/detail/999999')).status).toBe(404);
+    expect((await ctx.admin.get('/admin/thread/detail/abc')).status).toBe(400);
+    expect((await ctx.admin.get('/admin/thread/list?limit=0')).status).toBe(400);
+    expect((await ctx.admin.get('/admin/session/list?key_id=x')).status).toBe(400);
     // records are admin-only under /admin
-    expect((await api(gw.url, bob.api_key).get('/admin/thread/list')).status).toBe(403);
+    expect((await api(ctx.gw.url, bob.api_key).get('/admin/thread/list')).status).toBe(403);
   });
 });
 
 describe('user routes are scoped to the caller', () => {
   it('each key sees only its own sessions and threads; the other key’s ids are 404', async () => {
-    const a = api(gw.url, alice.api_key);
-    const b = api(gw.url, bob.api_key);
+    const a = api(ctx.gw.url, alice.api_key);
+    const b = api(ctx.gw.url, bob.api_key);
     const aSessions = await ok(a.get('/user/session/list?limit=100'));
     const bSessions = await ok(b.get('/user/session/list?limit=100'));
     expect(aSessions.items.length).toBeGreaterThan(0);
     expect(bSessions.total).toBe(4);
-    expect(aSessions.items.every((s: any) => s.key_id === alice.id)).toBe(true);
-    expect(bSessions.items.every((s: any) => s.key_id === bob.id)).toBe(true);
+    expect(aSessions.items.every((s) => s.key_id === alice.id)).toBe(true);
+    expect(bSessions.items.every((s) => s.key_id === bob.id)).toBe(true);
     // a key_id in the query is ignored, not obeyed
-    expect((await ok(b.get(`/user/session/list?key_id=${alice.id}`))).items.every((s: any) => s.key_id === bob.id)).toBe(true);
+    expect((await ok(b.get(`/user/session/list?key_id=${alice.id}`))).items.every((s) => s.key_id === bob.id)).toBe(true);
 
     const aThreads = await ok(a.get('/user/thread/list?limit=100'));
     const bThreads = await ok(b.get(`/user/thread/list?key_id=${alice.id}`));
-    expect(aThreads.items.every((t: any) => t.key_id === alice.id)).toBe(true);
+    expect(aThreads.items.every((t) => t.key_id === alice.id)).toBe(true);
     expect(bThreads.total).toBe(4);
-    expect(bThreads.items.every((t: any) => t.key_id === bob.id)).toBe(true);
+    expect(bThreads.items.every((t) => t.key_id === bob.id)).toBe(true);
     expect((await ok(b.get('/user/thread/list?q=kyoto'))).total).toBe(2);
 
     const aS = aSessions.items[0];
@@ -372,7 +364,7 @@ describe('user routes are scoped to the caller', () => {
     const bT = bThreads.items[0];
     expect(await ok(a.get(`/user/session/detail/${aS.id}`))).toMatchObject({ id: aS.id, key_id: alice.id });
     expect(await ok(a.get(`/user/thread/detail/${aT.id}`))).toMatchObject({ id: aT.id, key_id: alice.id });
-    expect((await ok(b.get(`/user/thread/list?session_id=${bS.id}`))).items.every((t: any) => t.session_id === bS.id)).toBe(true);
+    expect((await ok(b.get(`/user/thread/list?session_id=${bS.id}`))).items.every((t) => t.session_id === bS.id)).toBe(true);
 
     for (const [who, path] of [
       [a, `/user/session/detail/${bS.id}`],
@@ -388,28 +380,28 @@ describe('user routes are scoped to the caller', () => {
       expect(res.body.success).toBe(false);
       expect(JSON.stringify(res.body)).not.toContain('"items"');
     }
-    expect((await api(gw.url, 'br-not-a-key-00000000000000000000000').get('/user/session/list')).status).toBe(401);
+    expect((await api(ctx.gw.url, 'br-not-a-key-00000000000000000000000').get('/user/session/list')).status).toBe(401);
   });
 
   it('api-key/mine shows the own key without its secret; model/list only what it may call', async () => {
-    const mine = await ok(api(gw.url, bob.api_key).get('/user/api-key/mine'));
+    const mine = await ok(api(ctx.gw.url, bob.api_key).get('/user/api-key/mine'));
     expect(mine).toMatchObject({ id: bob.id, name: 'bob', role: 'user', month_quota: 10, balance: 0 });
     expect(mine.month_fee).toBeGreaterThan(0);
     expect(mine).not.toHaveProperty('api_key');
     expect(mine).not.toHaveProperty('hash');
     expect(JSON.stringify(mine)).not.toContain(bob.api_key);
-    const models = await ok(api(gw.url, bob.api_key).get('/user/model/list'));
-    expect(models.items.map((m: any) => m.name)).toEqual([CHEAP]);
+    const models = await ok(api(ctx.gw.url, bob.api_key).get('/user/model/list'));
+    expect(models.items.map((m) => m.name)).toEqual([CHEAP]);
     expect(models.items[0]).not.toHaveProperty('config');
-    const aliceModels = await ok(api(gw.url, alice.api_key).get('/user/model/list'));
-    expect(aliceModels.items.map((m: any) => m.name).sort()).toEqual([CHAT, CHEAP].sort());
+    const aliceModels = await ok(api(ctx.gw.url, alice.api_key).get('/user/model/list'));
+    expect(aliceModels.items.map((m) => m.name).sort()).toEqual([CHAT, CHEAP].sort());
   });
 });
 
 describe('usage statistics', () => {
   it('per day, key and model from the daily aggregates, filtered by key, group and model, with totals', async () => {
-    const threads = (await ok(admin.get('/admin/thread/list?limit=200'))).items as any[];
-    const all = await ok(admin.get('/admin/statistics/usage'));
+    const threads = (await ok(ctx.admin.get('/admin/thread/list?limit=200'))).items;
+    const all = await ok(ctx.admin.get('/admin/statistics/usage'));
     const month = currentMonth();
     expect(all.from).toBe(`${month}-01`);
     expect(all.to.slice(0, 7)).toBe(month);
@@ -430,24 +422,24 @@ describe('usage statistics', () => {
         'tokens_out',
       ]);
 
-    const byKey = await ok(admin.get(`/admin/statistics/usage?key_id=${bob.id}`));
-    expect(byKey.items.map((i: any) => [i.key_id, i.model, i.requests, i.fee])).toEqual([[bob.id, CHEAP, 4, 0.000023]]); // 4 × (3×0.25 + 4×1.25) per 1M
-    const byGroup = await ok(admin.get(`/admin/statistics/usage?group_id=${groupId}`));
-    expect(byGroup.items.every((i: any) => i.key_id === alice.id)).toBe(true);
+    const byKey = await ok(ctx.admin.get(`/admin/statistics/usage?key_id=${bob.id}`));
+    expect(byKey.items.map((i) => [i.key_id, i.model, i.requests, i.fee])).toEqual([[bob.id, CHEAP, 4, 0.000023]]); // 4 × (3×0.25 + 4×1.25) per 1M
+    const byGroup = await ok(ctx.admin.get(`/admin/statistics/usage?group_id=${groupId}`));
+    expect(byGroup.items.every((i) => i.key_id === alice.id)).toBe(true);
     expect(byGroup.totals.requests).toBe(threads.filter((t) => t.key_id === alice.id).length);
-    const byModel = await ok(admin.get(`/admin/statistics/usage?model=${CHEAP}`));
-    expect(byModel.items.every((i: any) => i.model === CHEAP)).toBe(true);
+    const byModel = await ok(ctx.admin.get(`/admin/statistics/usage?model=${CHEAP}`));
+    expect(byModel.items.every((i) => i.model === CHEAP)).toBe(true);
     const today = all.items[0].day;
-    expect((await ok(admin.get(`/admin/statistics/usage?from=${today}&to=${today}`))).totals).toEqual(all.totals);
-    expect((await ok(admin.get(`/admin/statistics/usage?from=2000-01-01&to=2000-01-31`))).items).toEqual([]);
+    expect((await ok(ctx.admin.get(`/admin/statistics/usage?from=${today}&to=${today}`))).totals).toEqual(all.totals);
+    expect((await ok(ctx.admin.get(`/admin/statistics/usage?from=2000-01-01&to=2000-01-31`))).items).toEqual([]);
   });
 
   it('validates the range', async () => {
-    expect((await admin.get('/admin/statistics/usage?from=2026-02-30')).status).toBe(400);
-    expect((await admin.get('/admin/statistics/usage?from=20260101')).status).toBe(400);
-    expect((await admin.get('/admin/statistics/usage?from=2026-03-01&to=2026-02-01')).status).toBe(400);
-    expect((await admin.get('/admin/statistics/usage?from=2025-01-01&to=2026-01-02')).status).toBe(400); // 367 days
-    expect((await admin.get('/admin/statistics/usage?from=2025-01-01&to=2026-01-01')).status).toBe(200); // 366 days
-    expect((await admin.get('/admin/statistics/usage?group_id=999999')).status).toBe(404);
+    expect((await ctx.admin.get('/admin/statistics/usage?from=2026-02-30')).status).toBe(400);
+    expect((await ctx.admin.get('/admin/statistics/usage?from=20260101')).status).toBe(400);
+    expect((await ctx.admin.get('/admin/statistics/usage?from=2026-03-01&to=2026-02-01')).status).toBe(400);
+    expect((await ctx.admin.get('/admin/statistics/usage?from=2025-01-01&to=2026-01-02')).status).toBe(400); // 367 days
+    expect((await ctx.admin.get('/admin/statistics/usage?from=2025-01-01&to=2026-01-01')).status).toBe(200); // 366 days
+    expect((await ctx.admin.get('/admin/statistics/usage?group_id=999999')).status).toBe(404);
   });
 });

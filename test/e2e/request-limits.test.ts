@@ -1,9 +1,9 @@
 import OpenAI from 'openai';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { script } from '../../local/bedrock-simulator/index.js';
-import { api, startTestGateway, type TestGateway } from '../support/gateway.js';
+import { useTestGateway } from '../support/gateway.js';
 
-let gw: TestGateway;
+const ctx = useTestGateway();
 let userKey: string;
 let client: OpenAI;
 const MODEL = 'limits-test';
@@ -11,8 +11,7 @@ const PNG = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0
 const ACCOUNT = '123456789012';
 
 beforeAll(async () => {
-  gw = await startTestGateway();
-  const admin = api(gw.url, gw.adminKey);
+  const { gw, admin } = ctx;
   const model = (
     await admin.post('/admin/model/save', {
       name: MODEL,
@@ -27,16 +26,13 @@ beforeAll(async () => {
   userKey = key.api_key;
   client = new OpenAI({ apiKey: userKey, baseURL: `${gw.url}/v1`, maxRetries: 0 });
 });
-afterAll(async () => {
-  await gw?.close();
-});
-beforeEach(() => gw.sim.reset());
+beforeEach(() => ctx.gw.sim.reset());
 
 const images = (n: number) =>
   Array.from({ length: n }, () => ({ type: 'image_url' as const, image_url: { url: `data:image/png;base64,${PNG}` } }));
 
 async function rawChat(body: unknown): Promise<{ status: number; text: string }> {
-  const res = await fetch(`${gw.url}/v1/chat/completions`, {
+  const res = await fetch(`${ctx.gw.url}/v1/chat/completions`, {
     method: 'POST',
     headers: { authorization: `Bearer ${userKey}`, 'content-type': 'application/json' },
     body: JSON.stringify(body),
@@ -56,7 +52,7 @@ describe('attachment limits', () => {
     expect((err as InstanceType<typeof OpenAI.BadRequestError>).status).toBe(400);
     expect((err as InstanceType<typeof OpenAI.BadRequestError>).param).toBe('messages');
     expect((err as Error).message).toMatch(/at most 20 images/);
-    expect(gw.sim.requests).toHaveLength(0);
+    expect(ctx.gw.sim.requests).toHaveLength(0);
   });
 
   it('images are counted across messages, streaming too', async () => {
@@ -71,14 +67,14 @@ describe('attachment limits', () => {
     });
     expect(status).toBe(400);
     expect(text).toMatch(/at most 20 images/);
-    expect(gw.sim.requests).toHaveLength(0);
+    expect(ctx.gw.sim.requests).toHaveLength(0);
   });
 
   it('20 images still go through', async () => {
-    gw.sim.enqueue(script.text('twenty'));
+    ctx.gw.sim.enqueue(script.text('twenty'));
     const res = await client.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: images(20) }] });
-    expect(res.choices[0]!.message.content).toBe('twenty');
-    expect(gw.sim.requests).toHaveLength(1);
+    expect(res.choices[0].message.content).toBe('twenty');
+    expect(ctx.gw.sim.requests).toHaveLength(1);
   });
 });
 
@@ -86,16 +82,16 @@ describe('upstream error text', () => {
   const message = `The provided model identifier arn:aws:bedrock:us-east-1:${ACCOUNT}:inference-profile/x is invalid (account ${ACCOUNT}).`;
 
   it('a ValidationException naming an ARN → 400 without the account id', async () => {
-    gw.sim.enqueue(script.error('ValidationException', message));
+    ctx.gw.sim.enqueue(script.error('ValidationException', message));
     const { status, text } = await rawChat({ model: MODEL, messages: [{ role: 'user', content: 'hi' }] });
     expect(status).toBe(400);
     expect(text).not.toContain(ACCOUNT);
     expect(JSON.parse(text).error.message).toMatch(/model identifier arn:… is invalid/);
-    expect(gw.sim.requests).toHaveLength(1);
+    expect(ctx.gw.sim.requests).toHaveLength(1);
   });
 
   it('the same through the SDK, streaming', async () => {
-    gw.sim.enqueue(script.error('ValidationException', message));
+    ctx.gw.sim.enqueue(script.error('ValidationException', message));
     const err = await client.chat.completions.create({ model: MODEL, stream: true, messages: [{ role: 'user', content: 'hi' }] }).then(
       () => undefined,
       (e: unknown) => e,
@@ -106,7 +102,7 @@ describe('upstream error text', () => {
   });
 
   it('an InternalServerException naming an ARN → 5xx without the account id', async () => {
-    gw.sim.enqueue(script.error('InternalServerException', message));
+    ctx.gw.sim.enqueue(script.error('InternalServerException', message));
     const { status, text } = await rawChat({ model: MODEL, messages: [{ role: 'user', content: 'hi' }] });
     expect(status).toBeGreaterThanOrEqual(500);
     expect(text).not.toContain(ACCOUNT);

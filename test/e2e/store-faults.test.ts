@@ -9,7 +9,7 @@
  * - GET /health says 503 while the store is unreachable.
  */
 import OpenAI from 'openai';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
 import { admit, LEASE_SECONDS } from '../../lambdas/core/billing/admission.js';
 import { localRetrier } from '../../lambdas/core/billing/deferred.js';
 import { setClockOffsetForTests } from '../../lambdas/core/clock.js';
@@ -18,20 +18,15 @@ import { getKeyById } from '../../lambdas/core/store/keys.js';
 import { resetStoreClient } from '../../lambdas/core/store/table.js';
 import { script } from '../../local/bedrock-simulator/index.js';
 import { type DynamoDbProxy, startDynamoDbProxy } from '../../local/dynamodb-proxy.js';
-import { api, startTestGateway, type TestGateway } from '../support/gateway.js';
-import { inject } from 'vitest';
+import type { KeyView, NewKeyView, ThreadView } from '../support/api.js';
+import { api, type ApiClient, startTestGateway, type TestGateway } from '../support/gateway.js';
 
 let proxy: DynamoDbProxy;
 let gw: TestGateway;
-let admin: ReturnType<typeof api>;
-let user: { id: number; api_key: string };
+let admin: ApiClient;
+let user: NewKeyView;
 let undo: () => void;
 const MODEL = 'faulty';
-
-interface Row {
-  fee: number;
-  total_fee: number;
-}
 
 beforeAll(async () => {
   proxy = await startDynamoDbProxy(inject('dynamoEndpoint'));
@@ -75,12 +70,12 @@ const chat = (key: string, body: Record<string, unknown> = {}) =>
     body: JSON.stringify({ model: MODEL, messages: [{ role: 'user', content: 'hello' }], ...body }),
   });
 
-async function threadsOf(keyId: number) {
-  return (await admin.get(`/admin/thread/list?key_id=${keyId}&limit=200`)).body.data.items as Row[];
+async function threadsOf(keyId: number): Promise<ThreadView[]> {
+  return (await admin.get(`/admin/thread/list?key_id=${keyId}&limit=200`)).body.data.items;
 }
 
-async function keyRow(keyId: number): Promise<Row> {
-  return ((await admin.get(`/admin/api-key/list?limit=1000`)).body.data.items as Array<Row & { id: number }>).find((k) => k.id === keyId)!;
+async function keyRow(keyId: number): Promise<KeyView> {
+  return (await admin.get(`/admin/api-key/list?limit=1000`)).body.data.items.find((k) => k.id === keyId)!;
 }
 
 async function eventually<T>(fn: () => Promise<T>, timeoutMs = 15_000): Promise<T> {

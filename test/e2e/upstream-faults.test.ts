@@ -6,23 +6,26 @@
  * - a client that goes away stops the upstream call (see chat-completions.test.ts).
  */
 import OpenAI from 'openai';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { overrideConfig } from '../../lambdas/core/config.js';
 import { script } from '../../local/bedrock-simulator/index.js';
 import { useTestGateway } from '../support/gateway.js';
 
-const ctx = useTestGateway();
+const ctx = useTestGateway({ config: { upstream: { maxAttempts: 3, retryBudgetMs: 5000, stallMs: 400 } } });
 const MODEL = 'flaky';
 let key = '';
-let undo: () => void;
 
 beforeAll(async () => {
-  undo = overrideConfig({ upstream: { maxAttempts: 3, retryBudgetMs: 5000, stallMs: 400 } });
-  const model = await ctx.admin.post('/admin/model/save', { name: MODEL, provider: 'bedrock-converse', config: { modelId: 'amazon.nova-lite-v1:0' }, price_in: 1, price_out: 1 });
+  const model = await ctx.admin.post('/admin/model/save', {
+    name: MODEL,
+    provider: 'bedrock-converse',
+    config: { modelId: 'amazon.nova-lite-v1:0' },
+    price_in: 1,
+    price_out: 1,
+  });
   expect(model.status).toBe(200);
   key = ctx.gw.adminKey;
 });
-afterAll(() => undo?.());
 beforeEach(() => ctx.gw.sim.reset());
 
 const client = () => new OpenAI({ apiKey: key, baseURL: `${ctx.gw.url}/v1`, maxRetries: 0 });
@@ -90,7 +93,7 @@ describe('a stream that goes silent', () => {
     expect(raw).toContain('upstream_stalled');
     expect(raw).not.toContain('[DONE]');
     const threads = await ctx.admin.get('/admin/thread/list?limit=5');
-    const thread = (threads.body.data as { items: Array<{ status: string; error: string | null }> }).items[0]!;
+    const thread = threads.body.data.items[0];
     expect(thread).toMatchObject({ status: 'error' });
     expect(thread.error).toContain('sent nothing');
   });

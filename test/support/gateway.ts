@@ -1,8 +1,15 @@
 import { afterAll, beforeAll } from 'vitest';
+import { config, overrideConfig } from '../../lambdas/core/config.js';
 import { startBedrockSimulator, type BedrockSimulator } from '../../local/bedrock-simulator/index.js';
 import { ensureTable } from '../../local/table.js';
+import { api, type ApiClient } from './api.js';
+
+export { api, type ApiClient, type Envelope } from './api.js';
 
 export const ADMIN_KEY = 'br-test-admin-key-0123456789abcdefghij';
+
+/** Gateway settings a test file changes (lambdas/core/config.ts), applied before its gateway starts. */
+export type ConfigOverrides = Parameters<typeof overrideConfig>[0];
 
 export interface TestGateway {
   url: string;
@@ -13,12 +20,13 @@ export interface TestGateway {
 
 /**
  * The local server exactly as `npm start` runs it (same handlers, same event shapes), on a free port, with its
- * own table in DynamoDB Local and its own Bedrock simulator.
+ * own table in DynamoDB Local and its own Bedrock simulator. ADMIN_KEY is its bootstrap admin key until close().
  */
 export async function startTestGateway(): Promise<TestGateway> {
-  process.env.ADMIN_API_KEY = ADMIN_KEY;
-  await ensureTable(process.env.TABLE_NAME!);
+  const undo = overrideConfig({ adminApiKey: ADMIN_KEY });
+  await ensureTable(config().tableName);
   const sim = await startBedrockSimulator();
+  // The AWS SDK's own setting (not the gateway's config): where the Bedrock Runtime client sends its calls.
   process.env.AWS_ENDPOINT_URL_BEDROCK_RUNTIME = sim.url;
   const { startLocalGateway } = await import('../../local/server.js');
   const gw = await startLocalGateway();
@@ -29,59 +37,43 @@ export async function startTestGateway(): Promise<TestGateway> {
     close: async () => {
       await gw.close();
       await sim.close();
+      undo();
     },
   };
 }
 
-export interface Envelope<T = any> {
-  status: number;
-  body: { success: boolean; data: T; error?: { code: string; message: string } };
-  headers: Headers;
+export interface TestGatewayContext {
+  gw: TestGateway;
+  admin: ApiClient;
 }
 
-/** A small client for the /admin and /user envelopes. */
-export function api(base: string, key?: string) {
-  const call = async <T = any>(
-    method: 'GET' | 'POST',
-    path: string,
-    body?: unknown,
-    extraHeaders: Record<string, string> = {},
-  ): Promise<Envelope<T>> => {
-    const headers: Record<string, string> = { ...extraHeaders };
-    if (key) headers.authorization = `Bearer ${key}`;
-    if (body !== undefined) headers['content-type'] = 'application/json';
-    const res = await fetch(`${base}${path}`, {
-      method,
-      headers,
-      body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
-    });
-    const text = await res.text();
-    let parsed: any;
-    try {
-      parsed = JSON.parse(text);
-    } catch {
-      parsed = { raw: text };
-    }
-    return { status: res.status, body: parsed, headers: res.headers };
-  };
-  return {
-    get: <T = any>(path: string, headers?: Record<string, string>) => call<T>('GET', path, undefined, headers),
-    post: <T = any>(path: string, body?: unknown, headers?: Record<string, string>) => call<T>('POST', path, body ?? {}, headers),
-  };
+export interface TestGatewayOptions {
+  /**
+   * Config overrides for the whole file, applied in beforeAll before the gateway starts and undone after it is
+   * closed. A function is called then, so it may read what an earlier beforeAll set up (a fake's URL).
+   */
+  config?: ConfigOverrides | (() => ConfigOverrides);
 }
 
 /**
  * The usual file setup: one gateway for the file (started in beforeAll, closed in afterAll) and an admin client.
- * Read `ctx.gw` / `ctx.admin` inside tests (they exist once beforeAll has run).
+ * Read `ctx.gw` / `ctx.admin` inside tests and hooks (they exist once this beforeAll has run; a file's own
+ * beforeAll registered after this call runs after it).
  */
-export function useTestGateway(): { gw: TestGateway; admin: ReturnType<typeof api> } {
-  const ctx = {} as { gw: TestGateway; admin: ReturnType<typeof api> };
+export function useTestGateway(opts: TestGatewayOptions = {}): TestGatewayContext {
+  const ctx = {} as TestGatewayContext;
+  let undo: (() => void) | undefined;
   beforeAll(async () => {
+    if (opts.config) undo = overrideConfig(typeof opts.config === 'function' ? opts.config() : opts.config);
     ctx.gw = await startTestGateway();
     ctx.admin = api(ctx.gw.url, ctx.gw.adminKey);
   });
   afterAll(async () => {
-    await ctx.gw?.close();
+    try {
+      await ctx.gw?.close();
+    } finally {
+      undo?.();
+    }
   });
   return ctx;
 }

@@ -80,8 +80,8 @@ export async function startInstance(
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true, // own process group, so that afterAll can SIGKILL whatever is left of it
   });
-  child.stdout!.on('data', (b) => (out += b.toString()));
-  child.stderr!.on('data', (b) => (out += b.toString()));
+  child.stdout.on('data', (b: Buffer) => (out += b.toString()));
+  child.stderr.on('data', (b: Buffer) => (out += b.toString()));
   const inst: Instance = {
     name,
     port,

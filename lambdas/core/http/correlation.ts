@@ -9,7 +9,7 @@ import { logger } from '../log.js';
  * carries `x-request-id` with the same id, so a client's report finds the logs.
  */
 export function correlation<E, R>(): Array<MiddlewareObj<E, R, Error, Context>> {
-  return [injectLambdaContext(logger, { resetKeys: true }) as MiddlewareObj<E, R, Error, Context>, requestIdHeader<E, R>()];
+  return [injectLambdaContext(logger, { resetKeys: true }), requestIdHeader<E, R>()];
 }
 
 function requestIdHeader<E, R>(): MiddlewareObj<E, R, Error, Context> {

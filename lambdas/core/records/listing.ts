@@ -110,8 +110,8 @@ async function firstItems(p: IndexPartition, ascending: boolean, want: number): 
 export async function listPage(src: Partition, offset: number, limit: number): Promise<Item[]> {
   const want = offset + limit;
   const lists = await Promise.all(src.parts.map((p) => firstItems(p, src.ascending, want)));
-  const skName = `${src.parts[0]!.index}sk`;
-  return (lists.length === 1 ? lists[0]! : merged(lists, skName, src.ascending)).slice(offset, want);
+  const skName = `${src.parts[0].index}sk`;
+  return (lists.length === 1 ? lists[0] : merged(lists, skName, src.ascending)).slice(offset, want);
 }
 
 interface ShardWindow {
@@ -167,7 +167,7 @@ export async function searchWindow(
     pages: Math.max(1, Math.ceil(opts.budget.pages / n)),
   };
   const windows = await Promise.all(src.parts.map((p) => windowOf(p, src.ascending, filter, share, opts.cursor)));
-  const skName = `${src.parts[0]!.index}sk`;
+  const skName = `${src.parts[0].index}sk`;
   // Across shards the window is complete only up to the nearest point where a shard stopped reading: matches past
   // it in other shards are left for the next window (the cursor), so every match is counted exactly once.
   const stops = windows.flatMap((w) => (w.stoppedAt === undefined ? [] : [w.stoppedAt]));

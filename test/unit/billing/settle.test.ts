@@ -91,7 +91,7 @@ describe('settle', () => {
       ...first.map((r, i) => settle(record(key, `req-busy-${i}`, r.amount))),
       ...Array.from({ length: 60 }, (_, i) => admit(key, estimate, `req-busy-more-${i}`)),
     ]);
-    expect(results.filter((r) => r.status === 'rejected').map((r) => String((r as PromiseRejectedResult).reason))).toEqual([]);
+    expect(results.filter((r) => r.status === 'rejected').map((r) => String(r.reason))).toEqual([]);
     const after = (await getKeyById(key.id))!;
     expect(formatMoney(after.reserved)).toBe('0.012'); // the 60 new ones still held
     expect(formatMoney(after.totalFee)).toBe('0.00828');
@@ -124,12 +124,13 @@ describe('settle', () => {
 });
 
 describe('settlement failures', () => {
-  it('a failed settlement keeps the call\'s lease; its retry charges and releases exactly once', async () => {
+  it("a failed settlement keeps the call's lease; its retry charges and releases exactly once", async () => {
     const { key } = await createKey({ name: 'fails', role: 'user', monthQuota: money('1') });
     const reservation = await admit(key, money('0.05'), 'req-fails');
     expect((await getKeyById(key.id))!.reserved).toBe(money('0.05'));
     const client = db();
     const original = client.send.bind(client);
+    // eslint-disable-next-line @typescript-eslint/no-misused-promises -- send's callback overloads return void; the promise one is mocked
     const spy = vi.spyOn(client, 'send').mockImplementation(((cmd: { constructor: { name: string }; input: unknown }, ...rest: []) => {
       if (cmd.constructor.name === 'TransactWriteCommand' && JSON.stringify(cmd.input).includes('CHARGE#req-fails')) {
         return Promise.reject(Object.assign(new Error('injected'), { name: 'InternalServerError' }));

@@ -1,5 +1,5 @@
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { overrideConfig } from '../../../lambdas/core/config.js';
 import { GatewayError } from '../../../lambdas/core/errors.js';
@@ -22,7 +22,7 @@ interface TestServer {
 
 /** Dual-stack loopback server (reachable as 127.0.0.1, [::1] and [::ffff:127.0.0.1]) that counts requests. */
 async function startServer(handler: Handler): Promise<TestServer> {
-  const sockets = new Set<import('node:net').Socket>();
+  const sockets = new Set<Socket>();
   const state: TestServer = {
     port: 0,
     hits: 0,
