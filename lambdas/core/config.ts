@@ -24,6 +24,7 @@
  *   UPSTREAM_MAX_ATTEMPTS         attempts per model before the first byte (default 3; the SDK itself makes one)
  *   UPSTREAM_RETRY_BUDGET_MS      time all those attempts may take (default 8000)
  *   UPSTREAM_STALL_MS             an open upstream stream silent this long is ended with an error (default 90000)
+ *   UPSTREAM_DRAIN_MS             after a client leaves mid-stream, how long the upstream is read on for its usage (default 5000)
  *   SETTLE_QUEUE_URL              SQS queue of settlements to retry (deployed; unset: retried in-process)
  */
 import { DEFAULT_LARK_DOMAIN } from './topology.js';
@@ -67,6 +68,11 @@ export interface UpstreamSettings {
   retryBudgetMs: number;
   /** An open stream that sends nothing for this long is ended with an error (default 90000 ms). */
   stallMs: number;
+  /**
+   * When the client goes away mid-stream, the upstream is read on (nothing forwarded) for up to this long, so the
+   * call is billed from the upstream's own usage rather than an estimate (default 5000 ms; 0: stop at once).
+   */
+  drainMs: number;
 }
 
 export interface StoreSettings {
@@ -123,6 +129,7 @@ export function config(): RuntimeConfig {
       maxAttempts: intFrom(env.UPSTREAM_MAX_ATTEMPTS, 3, 1),
       retryBudgetMs: intFrom(env.UPSTREAM_RETRY_BUDGET_MS, 8000),
       stallMs: intFrom(env.UPSTREAM_STALL_MS, 90_000, 1),
+      drainMs: intFrom(env.UPSTREAM_DRAIN_MS, 5000),
     },
     settleQueueUrl: env.SETTLE_QUEUE_URL || undefined,
   };

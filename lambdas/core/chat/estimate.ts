@@ -34,14 +34,31 @@ export function estimateChatTokens(req: ChatRequest, config: Record<string, unkn
 
 /** The prompt's size in tokens as admission counts it: text / 3, a flat amount per image, documents by size. */
 export function estimatePromptTokens(req: Pick<ChatRequest, 'system' | 'messages' | 'tools'>): number {
+  const { chars, images } = promptSize(req, (s) => s.length);
+  return Math.ceil(chars / 3) + images * TOKENS_PER_IMAGE;
+}
+
+/**
+ * A count the prompt's real token count cannot exceed, for billing a call whose upstream never reported usage:
+ * its text in UTF-8 bytes (a byte-level tokenizer's tokens each cover at least one byte), a flat amount per image.
+ */
+export function promptTokensUpperBound(req: Pick<ChatRequest, 'system' | 'messages' | 'tools'>): number {
+  const { chars, images } = promptSize(req, (s) => Buffer.byteLength(s, 'utf8'));
+  return chars + images * TOKENS_PER_IMAGE;
+}
+
+function promptSize(
+  req: Pick<ChatRequest, 'system' | 'messages' | 'tools'>,
+  len: (s: string) => number,
+): { chars: number; images: number } {
   let chars = 0;
   let images = 0;
-  for (const b of req.system) chars += b.text.length;
+  for (const b of req.system) chars += len(b.text);
   for (const m of req.messages) {
     for (const b of m.content) {
       switch (b.type) {
         case 'text':
-          chars += b.text.length;
+          chars += len(b.text);
           break;
         case 'image':
           images++;
@@ -50,28 +67,29 @@ export function estimatePromptTokens(req: Pick<ChatRequest, 'system' | 'messages
           chars += Math.max(TOKENS_PER_IMAGE * 3, b.data.length);
           break;
         case 'tool_use':
-          chars += JSON.stringify(b.input).length + b.name.length;
+          chars += len(JSON.stringify(b.input)) + len(b.name);
           break;
         case 'tool_result':
           for (const c of b.content) {
-            if (c.type === 'text') chars += c.text.length;
+            if (c.type === 'text') chars += len(c.text);
             else images++;
           }
           break;
         case 'reasoning':
-          chars += b.text.length;
+          chars += len(b.text);
           break;
         case 'redacted_reasoning':
-          chars += b.data.length;
+          chars += len(b.data);
           break;
       }
     }
   }
-  for (const t of req.tools) chars += t.name.length + (t.description?.length ?? 0) + JSON.stringify(t.inputSchema).length;
-  return Math.ceil(chars / 3) + images * TOKENS_PER_IMAGE;
+  for (const t of req.tools) chars += len(t.name) + len(t.description ?? '') + len(JSON.stringify(t.inputSchema));
+  return { chars, images };
 }
 
-function thinkingEstimate(req: Pick<ChatRequest, 'reasoning'>, config: Record<string, unknown>): number {
+/** The thinking tokens a call may spend: the request's budget, else the model's, else THINKING_ESTIMATE when on. */
+export function thinkingEstimate(req: Pick<ChatRequest, 'reasoning'>, config: Record<string, unknown>): number {
   if (req.reasoning?.mode === 'off') return 0;
   if (req.reasoning?.budgetTokens !== undefined) return req.reasoning.budgetTokens;
   const configured = config.thinking;
@@ -79,6 +97,9 @@ function thinkingEstimate(req: Pick<ChatRequest, 'reasoning'>, config: Record<st
     configured && typeof configured === 'object' && typeof (configured as { budgetTokens?: unknown }).budgetTokens === 'number'
       ? (configured as { budgetTokens: number }).budgetTokens
       : 0;
-  if (req.reasoning?.mode === 'on' || configured) return Math.max(THINKING_ESTIMATE, configuredBudget);
+  // Asked for without a budget (an effort, or just on): the largest budget an effort maps to.
+  if (req.reasoning) return Math.max(THINKING_ESTIMATE, configuredBudget);
+  // The model's default: its configured budget (or, for `thinking: true`, the largest effort's).
+  if (configured) return configuredBudget || THINKING_ESTIMATE;
   return 0;
 }

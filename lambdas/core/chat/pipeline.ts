@@ -24,7 +24,7 @@ import type { ApiKey } from '../store/keys.js';
 import type { Model } from '../store/models.js';
 import { type TokenUsage, zeroUsage } from '../usage.js';
 import { type ImageFetcher, resolveAttachments } from './attachments.js';
-import { estimateChatCost, estimateChatTokens, estimatePromptTokens } from './estimate.js';
+import { estimateChatCost, estimateChatTokens, promptTokensUpperBound, thinkingEstimate } from './estimate.js';
 import type { ChatEvent, FinishReason } from './events.js';
 import { ChatFold, type ChatResult } from './fold.js';
 import { lastUserPrompt } from './prompt.js';
@@ -70,7 +70,12 @@ export async function runChat(call: ChatCall): Promise<ChatRun> {
     await books.refused(e);
     throw e;
   }
-  return { events: relay(stallGuard(upstream, abort), books, abort, started), abort: () => abort.abort(), rate: reservation.rate };
+  const leaving = new Leaving(abort);
+  return {
+    events: relay(stallGuard(upstream, abort), books, abort, leaving, started),
+    abort: () => leaving.begin(),
+    rate: reservation.rate,
+  };
 }
 
 /** Worth trying the next model: throttled, failing on the upstream's side, or timing out (not the request's fault). */
@@ -92,11 +97,11 @@ async function startWithFallbacks(
   for (let i = 0; ; i++) {
     let candidate: Model;
     try {
-      candidate = i === 0 ? call.model : await resolveModelForKey(call.key, names[i - 1]!);
+      candidate = i === 0 ? call.model : await resolveModelForKey(call.key, names[i - 1]);
       if (i > 0) await chatProvider(candidate.provider);
     } catch (e) {
       // A fallback the key may not use, that no longer exists or is no chat model is skipped.
-      books.attempted(names[i - 1]!, `skipped: ${asGatewayError(e, call.requestId).message}`);
+      books.attempted(names[i - 1], `skipped: ${asGatewayError(e, call.requestId).message}`);
       if (i >= names.length) throw books.lastRefusal ?? e;
       continue;
     }
@@ -172,22 +177,51 @@ async function* stallGuard(upstream: AsyncIterable<ChatEvent>, abort: AbortContr
 
 const defaultFetchImage: ImageFetcher = (url, signal) => fetchImage(url, { signal });
 
+/**
+ * The client went away mid-stream. The upstream is not stopped at once: it is read on (nothing forwarded) for up to
+ * UPSTREAM_DRAIN_MS, so that its usage event arrives and the call is billed from the upstream's own count instead of
+ * an estimate; then it is stopped.
+ */
+class Leaving {
+  private timer: NodeJS.Timeout | undefined;
+  constructor(private readonly abort: AbortController) {}
+
+  get started() {
+    return this.timer !== undefined || this.abort.signal.aborted;
+  }
+
+  begin(): void {
+    if (this.started) return;
+    const { drainMs } = config().upstream;
+    if (drainMs <= 0) return this.abort.abort();
+    this.timer = setTimeout(() => this.abort.abort(), drainMs);
+  }
+
+  end(): void {
+    clearTimeout(this.timer);
+  }
+}
+
 async function* relay(
   upstream: AsyncIterable<ChatEvent>,
   books: Books,
   abort: AbortController,
+  leaving: Leaving,
   started: number,
 ): AsyncGenerator<ChatEvent> {
   const fold = new ChatFold();
+  const it = upstream[Symbol.asyncIterator]();
   let firstByte: number | null = null;
   let completed = false;
   let failure: GatewayError | undefined;
   try {
     try {
-      for await (const ev of upstream) {
+      for (;;) {
+        const next = await it.next();
+        if (next.done) break;
         firstByte ??= Date.now() - started;
-        fold.add(ev);
-        yield ev;
+        fold.add(next.value);
+        yield next.value;
       }
       completed = true;
     } catch (e) {
@@ -197,8 +231,24 @@ async function* relay(
       else if (isGatewayError(reason)) failure = reason;
     }
   } finally {
-    // Not completed and no failure: the consumer stopped early (or aborted), the upstream call must stop too.
-    if (!completed && !failure) abort.abort();
+    if (!completed && !failure) {
+      // The consumer stopped early (the client went away): read on for the usage, within the drain budget.
+      leaving.begin();
+      if (!abort.signal.aborted) {
+        try {
+          for (;;) {
+            const next = await it.next();
+            if (next.done) break;
+            fold.add(next.value);
+          }
+        } catch {
+          // Stopped at the end of the budget, or the upstream failed: the books estimate what it could not count.
+        }
+      }
+      abort.abort();
+    }
+    leaving.end();
+    if (!completed) void it.return?.()?.catch(() => undefined);
     const status: UsageRecord['status'] = completed ? 'ok' : failure ? 'error' : 'interrupted';
     await books.done(fold.result(), status, failure?.message ?? null, firstByte);
   }
@@ -251,7 +301,7 @@ class Books {
       reasoning: result.reasoning,
       toolCalls: result.toolCalls.map((t) => ({ id: t.id, type: 'function', function: { name: t.name, arguments: t.arguments } })),
       finishReason: result.finishReason ? recordedFinishReason(result.finishReason) : null,
-      usage: status === 'ok' || result.usageReported ? result.usage : billableUsage(result, this.call.request),
+      usage: status === 'ok' || result.usageReported ? result.usage : billableUsage(result, this.call.request, this.base.model.config),
       status,
       error,
       firstByteLatency: firstByte,
@@ -286,11 +336,17 @@ function recordedFinishReason(reason: FinishReason): string {
 }
 
 /**
- * An interrupted or failed stream may have no usage from the upstream, which still bills the prompt once it
- * accepted the request, and whatever it generated: charge the prompt as admission estimated it (text / 3, a flat
- * amount per image, documents by size) plus what was streamed (≈ 4 characters a token).
+ * An interrupted or failed stream may have no usage from the upstream, which still bills the prompt once it accepted
+ * the request, and whatever it generated. The estimate never falls below the true count, whatever the script: every
+ * token of a byte-level tokenizer covers at least one UTF-8 byte, so the prompt counts its bytes (CJK text is about
+ * a token per character, three bytes each), the answer its bytes, and thinking that was on counts its whole budget
+ * (summarised or hidden thinking is billed in full upstream) — capped by the output the call allowed.
  */
-function billableUsage(result: ChatResult, req: ChatRequest): TokenUsage {
-  const produced = result.text.length + result.reasoning.length + result.toolCalls.reduce((n, t) => n + t.arguments.length, 0);
-  return { ...zeroUsage(), inputTokens: estimatePromptTokens(req), outputTokens: Math.ceil(produced / 4) };
+function billableUsage(result: ChatResult, req: ChatRequest, modelConfig: Record<string, unknown>): TokenUsage {
+  const bytes = (s: string) => Buffer.byteLength(s, 'utf8');
+  const answer = bytes(result.text) + result.toolCalls.reduce((n, t) => n + bytes(t.name) + bytes(t.arguments), 0);
+  const thinking = thinkingEstimate(req, modelConfig);
+  const produced = answer + Math.max(bytes(result.reasoning), thinking);
+  const allowance = estimateChatTokens(req, modelConfig).outputTokens;
+  return { ...zeroUsage(), inputTokens: promptTokensUpperBound(req), outputTokens: Math.min(produced, allowance) };
 }
