@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import { isConsolePath, serveConsole } from './console-static.js';
 import { installLambdaShim, isStreamingHandler, LocalResponseStream, type ResponsePrelude } from './lambda-shim.js';
 
 installLambdaShim();
@@ -72,6 +73,7 @@ async function serve(req: IncomingMessage, res: ServerResponse, handlers: Map<st
     res.end(JSON.stringify({ status: 'ok' }));
     return;
   }
+  if (isConsolePath(url.pathname)) return serveConsole(req, res, url.pathname);
   const mount = MOUNTS.find((m) => url.pathname.startsWith(m.prefix));
   if (!mount) {
     res.writeHead(404, { 'content-type': 'application/json' });
