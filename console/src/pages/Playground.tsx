@@ -190,7 +190,7 @@ export function PlaygroundPage() {
                     onKeyDown={(e) => {
                       if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) void send();
                     }}
-                    description="Ctrl+Enter"
+                    description={t('play.sendHint')}
                   />
                   {images.length > 0 && (
                     <Group gap="xs">

@@ -37,6 +37,7 @@ export function DashboardPage() {
     <>
       <PageHeader title={t('dash.title')}>
         <SegmentedControl
+          size="xs"
           aria-label={t('dash.range')}
           value={period}
           onChange={(v) => setPeriod(v as Period)}

@@ -1,0 +1,272 @@
+import { mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { expect, type Locator, type Page, test } from '@playwright/test';
+
+/**
+ * The console as an admin and then a user meet it, against a real local gateway (gateway.ts): one story, in
+ * order. Every page visited is saved as a screenshot under console/test-results/screenshots/.
+ */
+const URL_BASE = () => process.env.CONSOLE_E2E_URL!;
+const ADMIN_KEY = () => process.env.CONSOLE_E2E_ADMIN_KEY!;
+const SHOTS = join(dirname(fileURLToPath(import.meta.url)), '..', 'test-results', 'screenshots');
+mkdirSync(SHOTS, { recursive: true });
+
+const MODEL = 'claude-e2e';
+const GROUP = 'team-e2e';
+const USER = 'alice-e2e';
+
+const state: { userKey?: string } = {};
+
+test.describe.configure({ mode: 'serial' });
+
+async function shot(page: Page, name: string): Promise<void> {
+  await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+}
+
+async function signIn(page: Page, key: string): Promise<void> {
+  await page.goto(`${URL_BASE()}/console/`);
+  await page.getByLabel('API key').fill(key);
+  // Keyboard: Enter submits the sign-in form.
+  await page.getByLabel('API key').press('Enter');
+  await expect(page.getByRole('button', { name: 'Sign out' })).toBeVisible();
+}
+
+async function nav(page: Page, name: string): Promise<void> {
+  await page.getByRole('navigation').getByRole('link', { name, exact: true }).click();
+}
+
+async function pick(scope: Locator, label: string, option: string): Promise<void> {
+  await scope.getByRole('textbox', { name: label }).click();
+  await scope.page().getByRole('option', { name: option, exact: true }).click();
+}
+
+function dialog(page: Page): Locator {
+  return page.getByRole('dialog');
+}
+
+test.beforeEach(async ({ page }) => {
+  // An uncaught exception in the console is a failure, whatever the page then shows.
+  page.on('pageerror', (e) => {
+    throw e;
+  });
+});
+
+test('an admin signs in and sees the dashboard', async ({ page }) => {
+  await page.goto(`${URL_BASE()}/console/`);
+  await shot(page, '01-sign-in');
+  await page.getByLabel('API key').fill('br-not-a-key-00000000000000000000000000');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  // The backend's own message, not a blank page.
+  await expect(page.getByTestId('error-message')).toContainText(/key/i);
+  await signIn(page, ADMIN_KEY());
+  await expect(page.getByRole('heading', { name: 'Dashboard' })).toBeVisible();
+  await expect(page.getByTestId('total-spend')).toHaveText('$0.00');
+  await expect(page.getByTestId('signed-in-as')).toContainText('(admin)');
+  await shot(page, '02-dashboard');
+});
+
+test('the admin creates a group, a model and a user key (shown once, copyable), then recharges it', async ({ page }) => {
+  await signIn(page, ADMIN_KEY());
+
+  await nav(page, 'Groups');
+  await page.getByRole('button', { name: 'New group' }).click();
+  await dialog(page).getByLabel('Name').fill(GROUP);
+  await dialog(page).getByLabel('Requests per minute').fill('600');
+  await dialog(page).getByRole('button', { name: 'Create' }).click();
+  await expect(page.getByRole('cell', { name: GROUP, exact: true })).toBeVisible();
+  await shot(page, '03-groups');
+
+  await nav(page, 'Models');
+  await page.getByRole('button', { name: 'New model' }).click();
+  const form = dialog(page);
+  await form.getByLabel('Name').fill(MODEL);
+  await expect(form.getByRole('textbox', { name: 'Provider' })).toHaveValue('bedrock-converse');
+  await pick(form, 'Group', GROUP);
+  await form.getByLabel('Model id').fill('us.anthropic.claude-3-5-haiku-20241022-v1:0');
+  await form.getByLabel('Input price').fill('0.8');
+  await form.getByLabel('Output price').fill('4');
+  // The raw JSON editor shows what the form built, and refuses what is not a JSON object.
+  await form.getByRole('tab', { name: 'Raw JSON' }).click();
+  const json = form.getByRole('textbox', { name: 'Raw JSON' });
+  await expect(json).toHaveValue(/"modelId": "us\.anthropic\.claude-3-5-haiku-20241022-v1:0"/);
+  await json.fill('{"modelId": ');
+  await expect(form.getByText(/Not valid JSON/)).toBeVisible();
+  await json.fill('{"modelId": "us.anthropic.claude-3-5-haiku-20241022-v1:0"}');
+  await expect(form.getByText(/Not valid JSON/)).toHaveCount(0);
+  await shot(page, '04-model-form');
+  await form.getByRole('button', { name: 'Create' }).click();
+  await expect(page.getByRole('cell', { name: MODEL, exact: true })).toBeVisible();
+  await shot(page, '05-models');
+
+  // A second model of the same name: the API's 409 message is shown in the form.
+  await page.getByRole('button', { name: 'New model' }).click();
+  await dialog(page).getByLabel('Name').fill(MODEL);
+  await dialog(page).getByLabel('Model id').fill('amazon.nova-lite-v1:0');
+  await dialog(page).getByRole('button', { name: 'Create' }).click();
+  await expect(dialog(page).getByTestId('error-message')).toBeVisible();
+  await dialog(page).getByRole('button', { name: 'Cancel' }).click();
+
+  await nav(page, 'API keys');
+  await page.getByRole('button', { name: 'New key' }).click();
+  const keyForm = dialog(page);
+  await keyForm.getByLabel('Name').fill(USER);
+  await keyForm.getByLabel('Email').fill('alice@example.com');
+  await pick(keyForm, 'Group', GROUP);
+  await keyForm.getByLabel('Monthly quota (USD)').fill('1');
+  await keyForm.getByRole('button', { name: 'Create' }).click();
+  const issued = page.getByTestId('issued-key');
+  await expect(issued).toHaveText(/^br-[0-9A-Za-z]{32,}$/);
+  const plaintext = (await issued.textContent())!;
+  await shot(page, '06-key-issued');
+  await dialog(page).getByRole('button', { name: /^Copy/ }).click();
+  await expect(dialog(page).getByRole('button', { name: /Copy/ })).toHaveText('Copied');
+  expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(plaintext);
+  await dialog(page).getByRole('button', { name: 'Close' }).click();
+  // Shown once: after closing, the plaintext is nowhere on the page.
+  await expect(page.getByText(plaintext)).toHaveCount(0);
+  state.userKey = plaintext;
+
+  const row = page.getByRole('row').filter({ hasText: USER });
+  await expect(row).toContainText(GROUP);
+  await row.getByRole('button', { name: `Actions: ${USER}` }).click();
+  await page.getByRole('menuitem', { name: 'Recharge' }).click();
+  await dialog(page).getByLabel('Amount (USD)').fill('2.5');
+  await dialog(page).getByRole('button', { name: 'Recharge' }).click();
+  await expect(page.getByTestId('notice')).toHaveText('Recharged. Balance now $2.50.');
+  await expect(row.getByTestId(/key-balance-/)).toHaveText('$2.50');
+
+  // Search and filters narrow the list.
+  await page.getByLabel('Search').fill('alice');
+  await expect(page.getByRole('row')).toHaveCount(2);
+  await shot(page, '07-keys');
+
+  await nav(page, 'Payments');
+  await expect(page.getByRole('cell', { name: '$2.50' }).first()).toBeVisible();
+  await shot(page, '08-payments');
+});
+
+/** Sends one message and records every text the answer showed on its way, via a MutationObserver. */
+async function chat(page: Page, text: string): Promise<{ snapshots: string[]; final: string }> {
+  await expect(page.getByRole('textbox', { name: 'Model' })).toHaveValue(MODEL);
+  await page.evaluate(() => {
+    const w = window as unknown as { __snapshots: string[] };
+    w.__snapshots = [];
+    const target = document.querySelector('[data-testid="conversation"]')!;
+    new MutationObserver(() => {
+      const answers = target.querySelectorAll('[data-testid="assistant-text"]');
+      const last = answers[answers.length - 1];
+      const value = last?.textContent ?? '';
+      if (w.__snapshots[w.__snapshots.length - 1] !== value) w.__snapshots.push(value);
+    }).observe(target, { subtree: true, childList: true, characterData: true });
+  });
+  await page.getByLabel('Message').fill(text);
+  await page.getByRole('button', { name: 'Send' }).click();
+  // While it streams, the page says so and part of the answer is already there.
+  await expect(page.getByText('Answering…')).toBeVisible();
+  await expect(page.getByTestId('answer-fee')).toBeVisible({ timeout: 20_000 });
+  const final = (await page.getByTestId('assistant-text').last().textContent()) ?? '';
+  const snapshots = await page.evaluate(() => (window as unknown as { __snapshots: string[] }).__snapshots);
+  return { snapshots: snapshots.filter((s) => s.length > 0), final };
+}
+
+test('the playground streams the answer as it arrives and shows its tokens and recorded fee', async ({ page }) => {
+  await signIn(page, ADMIN_KEY());
+  await nav(page, 'Playground');
+  await page.getByLabel('System prompt (optional)').fill('Answer briefly.');
+  const { snapshots, final } = await chat(page, 'Hello from the admin');
+  expect(final).toContain('[simulated Bedrock] You said: Hello from the admin');
+  // Incremental: several distinct, growing texts before the last one.
+  expect(snapshots.length).toBeGreaterThanOrEqual(4);
+  expect(snapshots[0].length).toBeLessThan(final.length);
+  for (let i = 1; i < snapshots.length; i++) expect(final.startsWith(snapshots[i - 1])).toBe(true);
+  await expect(page.getByTestId('answer-meta')).toContainText(/\d+ in · \d+ out/);
+  await expect(page.getByTestId('answer-fee')).toHaveText(/^Fee \$0\.\d+ \(recorded\)$/);
+  await shot(page, '09-playground');
+});
+
+test('the thread appears in the threads page with its fee, and its detail shows the record', async ({ page }) => {
+  await signIn(page, ADMIN_KEY());
+  await nav(page, 'Threads');
+  const row = page.getByRole('row').filter({ hasText: 'Hello from the admin' });
+  await expect(row).toHaveCount(1);
+  const fee = (await row.getByTestId(/thread-fee-/).textContent())!;
+  expect(fee).toMatch(/^\$0\.\d+$/);
+  expect(Number(fee.slice(1))).toBeGreaterThan(0);
+  await shot(page, '10-threads');
+  await row.getByRole('link').first().click();
+  await expect(page.getByTestId('thread-fee')).toHaveText(fee);
+  await expect(page.getByRole('heading', { name: 'Prompt' })).toBeVisible();
+  await expect(page.getByText('[simulated Bedrock] You said: Hello from the admin')).toBeVisible();
+  await shot(page, '11-thread-detail');
+
+  await nav(page, 'Sessions');
+  await expect(page.getByRole('row')).toHaveCount(2);
+  await shot(page, '12-sessions');
+  await nav(page, 'Feishu bots');
+  await expect(page.getByRole('heading', { name: 'Feishu bots' })).toBeVisible();
+  await shot(page, '13-bots');
+  await nav(page, 'Dashboard');
+  await expect(page.getByTestId('total-spend')).not.toHaveText('$0.00');
+  await shot(page, '14-dashboard-with-usage');
+});
+
+test('a user key sees only its own pages and threads, and an admin URL is refused', async ({ page }) => {
+  expect(state.userKey).toBeTruthy();
+  await signIn(page, state.userKey!);
+  await expect(page.getByRole('heading', { name: 'My key' })).toBeVisible();
+  await expect(page.getByTestId('my-balance')).toHaveText('$2.50');
+  await expect(page.getByRole('navigation', { name: 'Administration' })).toHaveCount(0);
+  await shot(page, '15-my-key');
+
+  await nav(page, 'Playground');
+  const { final } = await chat(page, 'Hello from alice');
+  expect(final).toContain('You said: Hello from alice');
+
+  await nav(page, 'My threads');
+  await expect(page.getByRole('row').filter({ hasText: 'Hello from alice' })).toHaveCount(1);
+  await expect(page.getByText('Hello from the admin')).toHaveCount(0);
+  await shot(page, '16-my-threads');
+  await nav(page, 'My usage');
+  await expect(page.getByTestId('chart-spend')).toBeVisible();
+  await shot(page, '17-my-usage');
+
+  // Direct URLs of admin pages: a refusal, not the page.
+  for (const path of ['keys', 'dashboard', 'threads']) {
+    await page.goto(`${URL_BASE()}/console/${path}`);
+    await expect(page.getByTestId('refused')).toBeVisible();
+  }
+  await shot(page, '18-refused');
+
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await expect(page.getByLabel('API key')).toBeVisible();
+  expect(await page.evaluate(() => Object.keys(sessionStorage).length + Object.keys(localStorage).filter((k) => k.includes('key')).length)).toBe(0);
+  // A reload after sign-out stays signed out.
+  await page.reload();
+  await expect(page.getByLabel('API key')).toBeVisible();
+});
+
+test('the language switch turns the console into Chinese and back', async ({ page }) => {
+  await signIn(page, ADMIN_KEY());
+  await page.getByText('中文').click();
+  await expect(page.getByRole('heading', { name: '概览' })).toBeVisible();
+  await expect(page.getByRole('button', { name: '退出登录' })).toBeVisible();
+  await shot(page, '19-chinese');
+  await page.getByText('English').click();
+  await expect(page.getByRole('heading', { name: 'Dashboard' })).toBeVisible();
+});
+
+test('on a phone-width screen the navigation folds into a menu button', async ({ page }) => {
+  await page.setViewportSize({ width: 390, height: 844 });
+  await signIn(page, ADMIN_KEY());
+  await expect(page.getByRole('link', { name: 'API keys' })).not.toBeInViewport();
+  await page.getByRole('button', { name: 'Toggle navigation' }).click();
+  await page.getByRole('link', { name: 'API keys' }).click();
+  await expect(page.getByRole('heading', { name: 'API keys' })).toBeVisible();
+  await shot(page, '20-phone-keys');
+  await page.getByRole('button', { name: 'Toggle navigation' }).click();
+  await page.getByRole('link', { name: 'Playground' }).click();
+  await expect(page.getByRole('link', { name: 'API keys' })).not.toBeInViewport();
+  await expect(page.getByRole('button', { name: 'Send' })).toBeInViewport();
+  await shot(page, '21-phone-playground');
+});
