@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -28,8 +28,43 @@ export function consoleBuildIsCurrent(): boolean {
   return sources.every((p) => newestMtime(p) <= built);
 }
 
+const LOCK = join(CONSOLE_DIR, '.build-lock');
+const LOCK_STALE_MS = 5 * 60_000;
+
+function sleep(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+/** Several processes (parallel test files, a synth) may ask at once: one builds, the others wait for it. */
+function withBuildLock<T>(fn: () => T): T {
+  const deadline = Date.now() + LOCK_STALE_MS;
+  for (;;) {
+    try {
+      mkdirSync(LOCK);
+      break;
+    } catch {
+      try {
+        if (Date.now() - statSync(LOCK).mtimeMs > LOCK_STALE_MS) rmSync(LOCK, { recursive: true, force: true });
+      } catch {
+        /* released meanwhile */
+      }
+      if (Date.now() > deadline) throw new Error(`Timed out waiting for another console build (${LOCK}).`);
+      sleep(200);
+    }
+  }
+  try {
+    return fn();
+  } finally {
+    rmSync(LOCK, { recursive: true, force: true });
+  }
+}
+
 export function ensureConsoleBuilt(opts: { log?: (line: string) => void } = {}): string {
   if (consoleBuildIsCurrent()) return CONSOLE_DIST;
+  return withBuildLock(() => (consoleBuildIsCurrent() ? CONSOLE_DIST : build(opts)));
+}
+
+function build(opts: { log?: (line: string) => void }): string {
   opts.log?.('console/dist is missing or older than its sources: building the console (npm run build -w console)…');
   const root = resolve(CONSOLE_DIR, '..');
   const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
