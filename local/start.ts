@@ -85,6 +85,7 @@ async function main(): Promise<void> {
   console.log(`\n${bar}\n Bedrock gateway listening on ${base}\n${bar}`);
   console.log(` DynamoDB : ${dynamo ? `DynamoDB Local ${dynamo.endpoint} (data in ${join(dataDir, 'dynamodb')})` : env.AWS_ENDPOINT_URL_DYNAMODB}, table ${env.TABLE_NAME}`);
   console.log(` Bedrock  : ${bedrockNote}`);
+  console.log(` Console  : ${base}/console/ (sign in with the admin key)`);
   if (simulated) console.log(`\n  !!! NO AWS CREDENTIALS: Bedrock is SIMULATED. Answers are canned, not a real model. !!!\n`);
   if (admin.generated) console.log(` Admin key (generated now, shown once; also saved to ${admin.file}):\n\n   ${admin.key}\n`);
   else if (admin.file) console.log(` Admin key: the one in ${admin.file}`);
