@@ -203,9 +203,6 @@ test('the thread appears in the threads page with its fee, and its detail shows 
   await nav(page, 'Sessions');
   await expect(page.getByRole('row')).toHaveCount(2);
   await shot(page, '12-sessions');
-  await nav(page, 'Feishu bots');
-  await expect(page.getByRole('heading', { name: 'Feishu bots' })).toBeVisible();
-  await shot(page, '13-bots');
   await nav(page, 'Dashboard');
   await expect(page.getByTestId('total-spend')).not.toHaveText('$0.00');
   await shot(page, '14-dashboard-with-usage');
@@ -227,6 +224,9 @@ test('a user key sees only its own pages and threads, and an admin URL is refuse
   await expect(page.getByRole('row').filter({ hasText: 'Hello from alice' })).toHaveCount(1);
   await expect(page.getByText('Hello from the admin')).toHaveCount(0);
   await shot(page, '16-my-threads');
+  await nav(page, 'My sessions');
+  await expect(page.getByRole('row')).toHaveCount(2);
+  await shot(page, '17-my-sessions');
   await nav(page, 'My usage');
   await expect(page.getByTestId('chart-spend')).toBeVisible();
   await shot(page, '17-my-usage');
@@ -244,6 +244,39 @@ test('a user key sees only its own pages and threads, and an admin URL is refuse
   // A reload after sign-out stays signed out.
   await page.reload();
   await expect(page.getByLabel('API key')).toBeVisible();
+});
+
+test('the admin adds a Feishu bot: secrets come back masked, the webhook URL can be copied', async ({ page }) => {
+  await signIn(page, ADMIN_KEY());
+  await nav(page, 'Feishu bots');
+  await page.getByRole('button', { name: 'New bot' }).click();
+  const form = dialog(page);
+  await form.getByLabel('Name').fill('e2e bot');
+  await form.getByLabel('App ID').fill('cli_e2e');
+  await form.getByLabel('App secret').fill('app-secret-e2e-0123456789abcdef');
+  await form.getByLabel('Gateway API key of the bot').fill(state.userKey!);
+  await form.getByLabel(/^Model/).fill(MODEL);
+  await form.getByLabel('Encrypt key', { exact: true }).fill('encrypt-key-e2e-0123456789abcdef');
+  await form.getByRole('button', { name: 'Create' }).click();
+  await expect(page.getByRole('heading', { name: 'e2e bot' })).toBeVisible();
+  await expect(page.getByText('••••cdef')).toHaveCount(2);
+  await expect(page.getByText('app-secret-e2e-0123456789abcdef')).toHaveCount(0);
+  await expect(page.getByText(state.userKey!)).toHaveCount(0);
+  const webhook = `${URL_BASE()}/bot/feishu/1/webhook`;
+  await expect(page.getByText(webhook)).toBeVisible();
+  await page.getByRole('button', { name: 'Copy Webhook URL e2e bot' }).click();
+  expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(webhook);
+  await shot(page, '13-bots');
+});
+
+test('keyboard: the first Tab reaches "Skip to content", which moves focus to the page', async ({ page }) => {
+  await signIn(page, ADMIN_KEY());
+  await page.keyboard.press('Tab');
+  const skip = page.getByRole('link', { name: 'Skip to content' });
+  await expect(skip).toBeFocused();
+  await expect(skip).toBeInViewport();
+  await page.keyboard.press('Enter');
+  await expect(page.locator('#main')).toBeFocused();
 });
 
 test('the language switch turns the console into Chinese and back', async ({ page }) => {

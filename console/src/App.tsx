@@ -1,22 +1,30 @@
 import { AppShell, Burger, Button, Group, NavLink, ScrollArea, SegmentedControl, Stack, Text, Title } from '@mantine/core';
 import { useDisclosure } from '@mantine/hooks';
-import type { ReactNode } from 'react';
+import { type ComponentType, lazy, type ReactNode, Suspense } from 'react';
 import { BrowserRouter, Navigate, NavLink as RouterNavLink, Route, Routes, useLocation } from 'react-router';
 import { useAuth } from './auth/session';
+import { ErrorBoundary } from './components/ErrorBoundary';
 import { Loading } from './components/ui';
 import { type Lang, useI18n } from './i18n';
 import type { MessageKey } from './i18n/en';
-import { BotsPage } from './pages/admin/Bots';
-import { DashboardPage } from './pages/admin/Dashboard';
-import { GroupsPage } from './pages/admin/Groups';
-import { KeysPage } from './pages/admin/Keys';
-import { ModelsPage } from './pages/admin/Models';
-import { PaymentsPage } from './pages/admin/Payments';
 import { NotFound, Refused } from './pages/Refused';
-import { PlaygroundPage } from './pages/Playground';
-import { SessionsPage, ThreadDetailPage, ThreadsPage } from './pages/Records';
 import { SignInPage } from './pages/SignIn';
-import { MyKeyPage, MyUsagePage } from './pages/user/Mine';
+
+// Pages load on first visit: a user key never downloads the admin pages, and the charts come with the pages that draw them.
+const page = <K extends string>(load: () => Promise<Record<K, ComponentType<any>>>, name: K) =>
+  lazy(async () => ({ default: (await load())[name] }));
+const BotsPage = page(() => import('./pages/admin/Bots'), 'BotsPage');
+const DashboardPage = page(() => import('./pages/admin/Dashboard'), 'DashboardPage');
+const GroupsPage = page(() => import('./pages/admin/Groups'), 'GroupsPage');
+const KeysPage = page(() => import('./pages/admin/Keys'), 'KeysPage');
+const ModelsPage = page(() => import('./pages/admin/Models'), 'ModelsPage');
+const PaymentsPage = page(() => import('./pages/admin/Payments'), 'PaymentsPage');
+const PlaygroundPage = page(() => import('./pages/Playground'), 'PlaygroundPage');
+const SessionsPage = page(() => import('./pages/Records'), 'SessionsPage');
+const ThreadsPage = page(() => import('./pages/Records'), 'ThreadsPage');
+const ThreadDetailPage = page(() => import('./pages/Records'), 'ThreadDetailPage');
+const MyKeyPage = page(() => import('./pages/user/Mine'), 'MyKeyPage');
+const MyUsagePage = page(() => import('./pages/user/Mine'), 'MyUsagePage');
 
 interface NavItem {
   to: string;
@@ -110,6 +118,9 @@ function Shell() {
   return (
     <AppShell header={{ height: 56 }} navbar={{ width: 230, breakpoint: 'sm', collapsed: { mobile: !opened } }} padding="md">
       <AppShell.Header>
+        <a className="skip-link" href="#main">
+          {t('app.skip')}
+        </a>
         <Group h="100%" px="md" justify="space-between" wrap="nowrap">
           <Group gap="sm" wrap="nowrap">
             <Burger opened={opened} onClick={toggle} hiddenFrom="sm" size="sm" aria-label={t('app.menu')} />
@@ -134,26 +145,30 @@ function Shell() {
           {navSection('nav.mine', USER_NAV)}
         </ScrollArea>
       </AppShell.Navbar>
-      <AppShell.Main id="main">
-        <Routes>
-          <Route path="/" element={<Navigate to={isAdmin ? '/dashboard' : '/me'} replace />} />
-          <Route path="/dashboard" element={adminOnly(<DashboardPage />)} />
-          <Route path="/keys" element={adminOnly(<KeysPage />)} />
-          <Route path="/models" element={adminOnly(<ModelsPage />)} />
-          <Route path="/groups" element={adminOnly(<GroupsPage />)} />
-          <Route path="/payments" element={adminOnly(<PaymentsPage />)} />
-          <Route path="/sessions" element={adminOnly(<SessionsPage scope="admin" />)} />
-          <Route path="/threads" element={adminOnly(<ThreadsPage scope="admin" />)} />
-          <Route path="/threads/:id" element={adminOnly(<ThreadDetailPage scope="admin" />)} />
-          <Route path="/bots" element={adminOnly(<BotsPage />)} />
-          <Route path="/me" element={<MyKeyPage />} />
-          <Route path="/my/usage" element={<MyUsagePage />} />
-          <Route path="/my/sessions" element={<SessionsPage scope="user" />} />
-          <Route path="/my/threads" element={<ThreadsPage scope="user" />} />
-          <Route path="/my/threads/:id" element={<ThreadDetailPage scope="user" />} />
-          <Route path="/playground" element={<PlaygroundPage />} />
-          <Route path="*" element={<NotFound />} />
-        </Routes>
+      <AppShell.Main id="main" tabIndex={-1}>
+        <ErrorBoundary resetKey={location.pathname}>
+          <Suspense fallback={<Loading />}>
+            <Routes>
+              <Route path="/" element={<Navigate to={isAdmin ? '/dashboard' : '/me'} replace />} />
+              <Route path="/dashboard" element={adminOnly(<DashboardPage />)} />
+              <Route path="/keys" element={adminOnly(<KeysPage />)} />
+              <Route path="/models" element={adminOnly(<ModelsPage />)} />
+              <Route path="/groups" element={adminOnly(<GroupsPage />)} />
+              <Route path="/payments" element={adminOnly(<PaymentsPage />)} />
+              <Route path="/sessions" element={adminOnly(<SessionsPage scope="admin" />)} />
+              <Route path="/threads" element={adminOnly(<ThreadsPage scope="admin" />)} />
+              <Route path="/threads/:id" element={adminOnly(<ThreadDetailPage scope="admin" />)} />
+              <Route path="/bots" element={adminOnly(<BotsPage />)} />
+              <Route path="/me" element={<MyKeyPage />} />
+              <Route path="/my/usage" element={<MyUsagePage />} />
+              <Route path="/my/sessions" element={<SessionsPage scope="user" />} />
+              <Route path="/my/threads" element={<ThreadsPage scope="user" />} />
+              <Route path="/my/threads/:id" element={<ThreadDetailPage scope="user" />} />
+              <Route path="/playground" element={<PlaygroundPage />} />
+              <Route path="*" element={<NotFound />} />
+            </Routes>
+          </Suspense>
+        </ErrorBoundary>
       </AppShell.Main>
     </AppShell>
   );

@@ -2,6 +2,7 @@
  * Form values are kept as the strings the person typed; money goes to the API as a decimal string (the gateway
  * parses it exactly), so no float ever touches an amount.
  */
+import type { ApiKey } from '../api/types';
 import { toPlainDecimal } from './format';
 
 const MONEY = /^\d{1,9}(\.\d{1,6})?$/;
@@ -35,4 +36,11 @@ export function parseJsonObject(text: string): { ok: true; value: Record<string,
   }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return { ok: false, reason: 'not-object', message: '' };
   return { ok: true, value: value as Record<string, unknown> };
+}
+
+/** A key's state as the gateway treats it: disabled wins, then an expiry in the past. */
+export function keyStatus(k: Pick<ApiKey, 'status' | 'expires_at'>, now = Date.now()): 'active' | 'disabled' | 'expired' {
+  if (k.status === 'disabled') return 'disabled';
+  if (k.expires_at && Date.parse(k.expires_at) <= now) return 'expired';
+  return 'active';
 }

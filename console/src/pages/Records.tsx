@@ -51,7 +51,6 @@ function SearchInput({ value, onChange, label }: { value: string; onChange: (v: 
   const [debounced] = useDebouncedValue(text, 300);
   useEffect(() => {
     if (debounced !== value) onChange(debounced);
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [debounced]);
   return <TextInput label={label} value={text} onChange={(e) => setText(e.currentTarget.value)} />;
 }

@@ -9,18 +9,12 @@ import { useApi } from '../../auth/session';
 import { GrantsModal } from '../../components/GrantsModal';
 import { ConfirmDialog, ErrorAlert, IssuedKeyModal, PageHeader, Pager, QueryState } from '../../components/ui';
 import { type Translate, useT } from '../../i18n';
-import { formatDateTime, formatMoney, isoToLocalInput, localInputToIso } from '../../lib/format';
-import { isMoneyInput, limitToInput, moneyToInput, parseLimitInput } from '../../lib/forms';
+import { formatMoney, isoToLocalInput, localInputToIso } from '../../lib/format';
+import { isMoneyInput, keyStatus, limitToInput, moneyToInput, parseLimitInput } from '../../lib/forms';
 
 const LIMIT = 20;
 
 type Action = { kind: 'edit' | 'recharge' | 'models' | 'reset' | 'delete'; key: ApiKey } | { kind: 'create' } | null;
-
-export function keyStatus(k: ApiKey): 'active' | 'disabled' | 'expired' {
-  if (k.status === 'disabled') return 'disabled';
-  if (k.expires_at && Date.parse(k.expires_at) <= Date.now()) return 'expired';
-  return 'active';
-}
 
 export function StatusBadge({ k }: { k: ApiKey }) {
   const t = useT();
@@ -428,14 +422,5 @@ function RechargeModal({ apiKey, onClose, onDone }: { apiKey: ApiKey | null; onC
         </Stack>
       </form>
     </Modal>
-  );
-}
-
-export function KeyDates({ k }: { k: ApiKey }) {
-  const t = useT();
-  return (
-    <Text size="xs" c="dimmed">
-      {t('common.created')} {formatDateTime(k.created_at)} · {t('key.expiresAt')} {k.expires_at ? formatDateTime(k.expires_at) : t('key.never')}
-    </Text>
   );
 }

@@ -7,8 +7,8 @@ import { UsageCharts } from '../../components/UsageCharts';
 import { Field, PageHeader, QueryState } from '../../components/ui';
 import { useT } from '../../i18n';
 import { addMoney, formatDateTime, formatMoney, formatTokens } from '../../lib/format';
+import { keyStatus } from '../../lib/forms';
 import { periodRange, threadsAsStats, usagePerDay } from '../../lib/usage';
-import { keyStatus } from '../admin/Keys';
 
 export function MyKeyPage() {
   const t = useT();
