@@ -1,26 +1,15 @@
 import { ActionIcon, Alert, Badge, Button, FileButton, Group, Image, Paper, Select, Stack, Text, Textarea } from '@mantine/core';
 import { useQuery } from '@tanstack/react-query';
 import { type FormEvent, useEffect, useRef, useState } from 'react';
-import { ApiError, type ChatContentPart, type ChatMessage, type ChatResult } from '../api/client';
+import { ApiError } from '../api/client';
 import { useMyModels } from '../api/hooks';
 import type { Page, Thread, V1Model } from '../api/types';
 import { useApi } from '../auth/session';
 import { ErrorAlert, PageHeader, QueryState } from '../components/ui';
 import { useT } from '../i18n';
+import { answeredTurns, toChatMessages, type Turn } from '../lib/conversation';
 import { feeFor, formatLatency, formatMoney, formatTokens } from '../lib/format';
 
-interface Turn {
-  role: 'user' | 'assistant';
-  text: string;
-  images: string[];
-  reasoning?: string;
-  result?: ChatResult;
-  /** The fee the gateway recorded for this answer (its thread), once read back. */
-  recordedFee?: number;
-  estimatedFee?: number;
-  error?: string;
-  streaming?: boolean;
-}
 
 const MAX_IMAGE_BYTES = 5 * 1024 * 1024;
 
@@ -34,6 +23,7 @@ function readAsDataUrl(file: File): Promise<string> {
 }
 
 const newSessionId = () => `console-${crypto.randomUUID()}`;
+
 
 export function PlaygroundPage() {
   const t = useT();
@@ -50,9 +40,15 @@ export function PlaygroundPage() {
   const abort = useRef<AbortController | null>(null);
   const streaming = turns.some((x) => x.streaming);
 
+  // Embedding models cannot chat; /user/model/list says which they are (when it answers).
+  const chatModels = (all: V1Model[]) => {
+    const embeddings = new Set((prices.data?.items ?? []).filter((m) => m.provider === 'bedrock-embeddings').map((m) => m.name));
+    return all.map((m) => m.id).filter((id) => !embeddings.has(id));
+  };
   useEffect(() => {
-    if (!model && models.data?.data.length) setModel(models.data.data[0].id);
-  }, [models.data, model]);
+    const first = models.data ? chatModels(models.data.data)[0] : undefined;
+    if (!model && first) setModel(first);
+  }, [models.data, prices.data, model]);
   useEffect(() => () => abort.current?.abort(), []);
 
   const updateLast = (patch: Partial<Turn>) =>
@@ -80,16 +76,7 @@ export function PlaygroundPage() {
     if (!model || streaming || (!input.trim() && images.length === 0)) return;
     setError(null);
     const user: Turn = { role: 'user', text: input.trim(), images };
-    const history = [...turns.filter((x) => !x.error), user];
-    const messages: ChatMessage[] = [
-      ...(system.trim() ? [{ role: 'system' as const, content: system.trim() }] : []),
-      ...history.map((x): ChatMessage => {
-        if (x.role === 'assistant' || x.images.length === 0) return { role: x.role, content: x.text };
-        const parts: ChatContentPart[] = x.images.map((url) => ({ type: 'image_url', image_url: { url } }));
-        if (x.text) parts.unshift({ type: 'text', text: x.text });
-        return { role: 'user', content: parts };
-      }),
-    ];
+    const messages = toChatMessages(system, [...answeredTurns(turns), user]);
     setTurns([...turns, user, { role: 'assistant', text: '', images: [], streaming: true }]);
     setInput('');
     setImages([]);
@@ -164,7 +151,7 @@ export function PlaygroundPage() {
               <Group align="flex-end" wrap="wrap">
                 <Select
                   label={t('play.model')}
-                  data={list.data.map((m) => m.id)}
+                  data={chatModels(list.data)}
                   value={model}
                   onChange={setModel}
                   allowDeselect={false}
