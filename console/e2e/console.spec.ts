@@ -272,9 +272,13 @@ test('a user key sees only its own pages and threads, and an admin URL is refuse
   }
   await shot(page, '18-refused');
 
+  // The key lives in this tab only: sessionStorage while signed in, never localStorage, nothing after sign-out.
+  const stored = () => page.evaluate(() => ({ session: Object.values(sessionStorage), local: Object.values(localStorage) }));
+  expect((await stored()).session).toContain(state.userKey);
+  expect((await stored()).local).not.toContain(state.userKey);
   await page.getByRole('button', { name: 'Sign out' }).click();
   await expect(page.getByLabel('API key')).toBeVisible();
-  expect(await page.evaluate(() => Object.keys(sessionStorage).length + Object.keys(localStorage).filter((k) => k.includes('key')).length)).toBe(0);
+  expect(await stored()).toEqual({ session: [], local: expect.not.arrayContaining([state.userKey]) });
   // A reload after sign-out stays signed out.
   await page.reload();
   await expect(page.getByLabel('API key')).toBeVisible();
