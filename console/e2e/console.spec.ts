@@ -307,6 +307,32 @@ test('the admin adds a Feishu bot: secrets come back masked, the webhook URL can
   await shot(page, '13-bots');
 });
 
+test('a reset shows the new key once; a tab still using the old key is signed out, saying why', async ({ browser, page }) => {
+  const userTab = await browser.newPage();
+  await signIn(userTab, state.userKey!);
+  await signIn(page, ADMIN_KEY());
+  await nav(page, 'API keys');
+  const row = page.getByRole('row').filter({ hasText: USER });
+  await row.getByRole('button', { name: `Actions: ${USER}` }).click();
+  await page.getByRole('menuitem', { name: 'Reset' }).click();
+  await expect(dialog(page)).toContainText('The current key stops working at once');
+  await dialog(page).getByRole('button', { name: 'Confirm' }).click();
+  const issued = page.getByTestId('issued-key');
+  await expect(issued).toHaveText(/^br-[0-9A-Za-z]{32,}$/);
+  const fresh = (await issued.textContent())!;
+  expect(fresh).not.toBe(state.userKey);
+  await dialog(page).getByRole('button', { name: 'Close' }).click();
+
+  await userTab.getByRole('navigation').getByRole('link', { name: 'My threads', exact: true }).click();
+  await expect(userTab.getByText('Signed out: the key stopped working')).toBeVisible();
+  await expect(userTab.getByLabel('API key')).toBeVisible();
+  await shot(userTab, '14-signed-out-after-reset');
+  await signIn(userTab, fresh);
+  await expect(userTab.getByTestId('my-balance')).toHaveText('$2.50');
+  state.userKey = fresh;
+  await userTab.close();
+});
+
 test('keyboard: the first Tab reaches "Skip to content", which moves focus to the page', async ({ page }) => {
   await signIn(page, ADMIN_KEY());
   await page.keyboard.press('Tab');

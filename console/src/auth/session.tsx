@@ -1,6 +1,6 @@
 import { useQueryClient } from '@tanstack/react-query';
 import { createContext, type ReactNode, useCallback, useContext, useMemo, useRef, useState, useEffect } from 'react';
-import { type ApiClient, type ApiConfig, createApiClient } from '../api/client';
+import { ApiError, type ApiClient, type ApiConfig, createApiClient } from '../api/client';
 import type { ApiKey } from '../api/types';
 
 /**
@@ -35,6 +35,8 @@ interface Auth {
   restoring: boolean;
   signIn: (key: string) => Promise<void>;
   signOut: () => void;
+  /** Why the tab was signed out without asking (the key stopped working), until the next sign-in. */
+  signedOutReason: string | null;
 }
 
 const AuthContext = createContext<Auth | null>(null);
@@ -45,6 +47,7 @@ export function AuthProvider({ config, children }: { config: ApiConfig; children
   const client = useMemo(() => createApiClient({ ...config, getKey: () => keyRef.current }), [config]);
   const [me, setMe] = useState<ApiKey | null>(null);
   const [restoring, setRestoring] = useState(keyRef.current !== null);
+  const [signedOutReason, setSignedOutReason] = useState<string | null>(null);
 
   useEffect(() => {
     if (!keyRef.current) return;
@@ -71,6 +74,7 @@ export function AuthProvider({ config, children }: { config: ApiConfig; children
         const mine = await client.get<ApiKey>('/user/api-key/mine');
         storeKey(keyRef.current);
         queryClient.clear();
+        setSignedOutReason(null);
         setMe(mine);
       } catch (e) {
         keyRef.current = previous;
@@ -87,7 +91,27 @@ export function AuthProvider({ config, children }: { config: ApiConfig; children
     setMe(null);
   }, [queryClient]);
 
-  const value = useMemo<Auth>(() => ({ client, me, isAdmin: me?.role === 'admin', restoring, signIn, signOut }), [client, me, restoring, signIn, signOut]);
+  // A key that stops working meanwhile (reset, deleted, disabled, expired) signs the tab out, with the reason.
+  useEffect(
+    () =>
+      queryClient.getQueryCache().subscribe((event) => {
+        if (event.type !== 'updated' || event.action.type !== 'error') return;
+        const error = event.action.error;
+        if (error instanceof ApiError && error.status === 401 && keyRef.current) {
+          keyRef.current = null;
+          storeKey(null);
+          setSignedOutReason(error.message);
+          setMe(null);
+          queryClient.clear();
+        }
+      }),
+    [queryClient],
+  );
+
+  const value = useMemo<Auth>(
+    () => ({ client, me, isAdmin: me?.role === 'admin', restoring, signIn, signOut, signedOutReason }),
+    [client, me, restoring, signIn, signOut, signedOutReason],
+  );
   return <AuthContext.Provider value={value}>{children}</AuthContext.Provider>;
 }
 

@@ -27,6 +27,7 @@ export const en = {
   'signin.key': 'API key',
   'signin.submit': 'Sign in',
   'signin.signout': 'Sign out',
+  'signin.expired': 'Signed out: the key stopped working',
   'signin.required': 'Enter an API key.',
 
   'common.loading': 'Loading…',

@@ -29,6 +29,7 @@ export const zh: Record<MessageKey, string> = {
   'signin.key': 'API 密钥',
   'signin.submit': '登录',
   'signin.signout': '退出登录',
+  'signin.expired': '已退出登录：此密钥已失效',
   'signin.required': '请输入 API 密钥。',
 
   'common.loading': '加载中…',

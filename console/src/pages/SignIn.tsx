@@ -1,4 +1,4 @@
-import { Button, Paper, PasswordInput, Stack, Text, Title } from '@mantine/core';
+import { Alert, Button, Paper, PasswordInput, Stack, Text, Title } from '@mantine/core';
 import { type FormEvent, useState } from 'react';
 import { useAuth } from '../auth/session';
 import { ErrorAlert } from '../components/ui';
@@ -6,7 +6,7 @@ import { useT } from '../i18n';
 
 export function SignInPage() {
   const t = useT();
-  const { signIn } = useAuth();
+  const { signIn, signedOutReason } = useAuth();
   const [key, setKey] = useState('');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
@@ -38,6 +38,11 @@ export function SignInPage() {
           <Text size="sm" c="dimmed">
             {t('signin.intro')}
           </Text>
+          {signedOutReason && (
+            <Alert color="orange" title={t('signin.expired')} role="alert">
+              {signedOutReason}
+            </Alert>
+          )}
           <PasswordInput label={t('signin.key')} value={key} onChange={(e) => setKey(e.currentTarget.value)} autoComplete="off" autoFocus required />
           {error !== null && <ErrorAlert error={error} />}
           <Button type="submit" loading={busy}>
