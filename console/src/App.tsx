@@ -121,14 +121,14 @@ function Shell() {
         <a className="skip-link" href="#main">
           {t('app.skip')}
         </a>
-        <Group h="100%" px="md" justify="space-between" wrap="nowrap">
-          <Group gap="sm" wrap="nowrap">
+        <Group h="100%" px="md" justify="space-between" wrap="nowrap" gap="xs">
+          <Group gap="sm" wrap="nowrap" style={{ minWidth: 0, flex: 1 }}>
             <Burger opened={opened} onClick={toggle} hiddenFrom="sm" size="sm" aria-label={t('app.menu')} />
             <Text fw={700} truncate>
               {t('app.title')}
             </Text>
           </Group>
-          <Group gap="sm" wrap="nowrap">
+          <Group gap="xs" wrap="nowrap" style={{ flexShrink: 0 }}>
             <Text size="sm" c="dimmed" visibleFrom="md" data-testid="signed-in-as">
               {t('app.signedInAs', { name: me.name, role: me.role })}
             </Text>
