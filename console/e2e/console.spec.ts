@@ -194,11 +194,12 @@ async function chat(page: Page, text: string): Promise<{ snapshots: string[]; fi
       if (w.__snapshots[w.__snapshots.length - 1] !== value) w.__snapshots.push(value);
     }).observe(target, { subtree: true, childList: true, characterData: true });
   });
+  const answered = await page.getByTestId('answer-fee').count();
   await page.getByLabel('Message').fill(text);
   await page.getByRole('button', { name: 'Send' }).click();
   // While it streams, the page says so and part of the answer is already there.
   await expect(page.getByText('Answering…')).toBeVisible();
-  await expect(page.getByTestId('answer-fee')).toBeVisible({ timeout: 20_000 });
+  await expect(page.getByTestId('answer-fee')).toHaveCount(answered + 1, { timeout: 20_000 });
   const final = (await page.getByTestId('assistant-text').last().textContent()) ?? '';
   const snapshots = await page.evaluate(() => (window as unknown as { __snapshots: string[] }).__snapshots);
   return { snapshots: snapshots.filter((s) => s.length > 0), final };
@@ -216,6 +217,14 @@ test('the playground streams the answer as it arrives and shows its tokens and r
   for (let i = 1; i < snapshots.length; i++) expect(final.startsWith(snapshots[i - 1])).toBe(true);
   await expect(page.getByTestId('answer-meta')).toContainText(/\d+ in · \d+ out/);
   await expect(page.getByTestId('answer-fee')).toHaveText(/^Fee \$0\.\d+ \(recorded\)$/);
+
+  // A second turn with an image (a data URL): the history and the picture go along.
+  const png = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==', 'base64');
+  await page.locator('input[type="file"]').setInputFiles({ name: 'dot.png', mimeType: 'image/png', buffer: png });
+  await expect(page.getByRole('button', { name: 'Remove image 1' })).toBeVisible();
+  const second = await chat(page, 'What is in this picture?');
+  expect(second.final).toContain('You said: What is in this picture?');
+  await expect(page.getByTestId('user-turn').last().locator('img')).toHaveCount(1);
   await shot(page, '09-playground');
 });
 
