@@ -270,6 +270,10 @@ test('a user key sees only its own pages and threads, and an admin URL is refuse
   await nav(page, 'My sessions');
   await expect(page.getByRole('row')).toHaveCount(2);
   await shot(page, '17-my-sessions');
+  // A session opens its threads, under the session's own totals.
+  await page.getByRole('row').nth(1).getByRole('button').click();
+  await expect(page.getByTestId('session-summary')).toContainText('Hello from alice');
+  await expect(page.getByRole('row').filter({ hasText: 'Hello from alice' })).toHaveCount(1);
   await nav(page, 'My usage');
   await expect(page.getByTestId('chart-spend')).toBeVisible();
   await shot(page, '17-my-usage');

@@ -149,6 +149,7 @@ export function ThreadsPage({ scope }: { scope: Scope }) {
         {scope === 'admin' && <TextInput label={t('record.keyId')} inputMode="numeric" value={keyId} onChange={(e) => (setKeyId(e.currentTarget.value.trim()), setOffset(0))} w={120} />}
         <TextInput label={t('record.sessionId')} inputMode="numeric" value={sessionId} onChange={(e) => (setSessionId(e.currentTarget.value.trim()), setOffset(0))} w={120} />
       </Group>
+      {/^\d+$/.test(sessionId) && <SessionSummary scope={scope} id={sessionId} />}
       <QueryState query={threads}>
         {(page) => (
           <>
@@ -202,6 +203,30 @@ export function ThreadsPage({ scope }: { scope: Scope }) {
         )}
       </QueryState>
     </>
+  );
+}
+
+/** The session a filtered thread list belongs to: its title, Session-Id and running totals. */
+function SessionSummary({ scope, id }: { scope: Scope; id: string }) {
+  const t = useT();
+  const api = useApi();
+  const p = paths(scope);
+  const session = useQuery({ queryKey: [scope, 'session', id], queryFn: () => api.get<Session>(`${p.api}/session/detail/${id}`) });
+  return (
+    <Paper withBorder p="sm" mb="sm" data-testid="session-summary">
+      <QueryState query={session}>
+        {(s) => (
+          <SimpleGrid cols={{ base: 2, sm: 3, md: 6 }} component="dl" m={0}>
+            <Field label={t('record.sessionTitle', { id: s.id })}>{s.title || '—'}</Field>
+            <Field label={t('record.sessionKey')}>{s.session_key}</Field>
+            <Field label={t('record.threads')}>{s.thread_count ?? '—'}</Field>
+            <Field label={t('record.tokensIn')}>{formatTokens(s.tokens_in)}</Field>
+            <Field label={t('record.tokensOut')}>{formatTokens(s.tokens_out)}</Field>
+            <Field label={t('record.fee')}>{formatMoney(s.fee)}</Field>
+          </SimpleGrid>
+        )}
+      </QueryState>
+    </Paper>
   );
 }
 
