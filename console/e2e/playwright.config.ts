@@ -9,7 +9,7 @@ export default defineConfig({
   testMatch: '*.spec.ts',
   outputDir: '../test-results/output',
   globalSetup: './global-setup.ts',
-  timeout: 45_000,
+  timeout: 60_000,
   expect: { timeout: 10_000 },
   // One gateway, one story: the specs run in order in one worker.
   workers: 1,
