@@ -5,7 +5,7 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
+    include: ['test/**/*.test.ts', 'console/src/**/*.test.ts'],
     // One process per test file: each file gets its own table, server and simulator, and env stays private.
     pool: 'forks',
     globalSetup: ['test/support/global-setup.ts'],

@@ -7,6 +7,7 @@ import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
+import { ConsoleSite } from './constructs/console-site.js';
 import { GatewayFunction } from './constructs/gateway-function.js';
 import { GatewayHttpApi } from './constructs/gateway-http-api.js';
 import { GatewayTable } from './constructs/gateway-table.js';
@@ -39,6 +40,7 @@ export class GatewayStack extends Stack {
   readonly settleDeadLetters: sqs.Queue;
   readonly httpApi: GatewayHttpApi;
   readonly chatUrl: lambda.FunctionUrl;
+  readonly consoleSite: ConsoleSite;
 
   constructor(scope: Construct, id: string, props: GatewayStackProps = {}) {
     super(scope, id, props);
@@ -139,23 +141,30 @@ export class GatewayStack extends Stack {
       onFailure: new SqsDestination(failedFeishuEvents),
     });
 
+    // The web console; browsers may call the APIs from its origin only.
+    this.consoleSite = new ConsoleSite(this, 'Console', { removalPolicy });
+    const browserOrigins = [this.consoleSite.origin];
+
     // /v1 is served straight from the function so that responses can stream (API Gateway buffers).
     this.chatUrl = this.chat.function.addFunctionUrl({
       // Anyone may call it: requests are authenticated by gateway API keys inside the function.
       authType: lambda.FunctionUrlAuthType.NONE,
       invokeMode: lambda.InvokeMode.RESPONSE_STREAM,
       cors: {
-        allowedOrigins: ['*'],
+        allowedOrigins: browserOrigins,
         allowedHeaders: ['authorization', 'content-type', 'x-api-key', 'session-id'],
         allowedMethods: [lambda.HttpMethod.GET, lambda.HttpMethod.POST],
       },
     });
 
-    this.httpApi = new GatewayHttpApi(this, 'HttpApi', { removalPolicy });
+    this.httpApi = new GatewayHttpApi(this, 'HttpApi', { removalPolicy, allowOrigins: browserOrigins });
     this.httpApi.addLambdaRoute('Admin', HttpMethod.ANY, '/admin/{proxy+}', this.admin.function);
     this.httpApi.addLambdaRoute('User', HttpMethod.ANY, '/user/{proxy+}', this.user.function);
     this.httpApi.addLambdaRoute('FeishuWebhook', HttpMethod.POST, '/bot/feishu/{id}/webhook', this.feishuWebhook.function);
 
+    this.consoleSite.publish({ apiBase: this.httpApi.url, chatBase: this.chatUrl.url });
+
+    new CfnOutput(this, 'ConsoleUrl', { description: 'The web console (sign in with an API key)', value: this.consoleSite.url });
     new CfnOutput(this, 'ChatFunctionUrl', {
       description: 'OpenAI-compatible base URL (append v1/), streaming',
       value: this.chatUrl.url,

@@ -23,7 +23,7 @@ export interface LambdaBundle {
 interface TemplateResource {
   Type: string;
   Metadata?: Record<string, unknown>;
-  Properties?: { Handler?: string; Code?: { S3Key?: unknown } };
+  Properties?: { Handler?: string; Runtime?: string; Code?: { S3Key?: unknown } };
 }
 
 export function lambdaBundles(assemblyDir: string): LambdaBundle[] {
@@ -36,6 +36,8 @@ export function lambdaBundles(assemblyDir: string): LambdaBundle[] {
     const template = JSON.parse(readFileSync(join(dir, name), 'utf8')) as { Resources?: Record<string, TemplateResource> };
     for (const [logicalId, resource] of Object.entries(template.Resources ?? {})) {
       if (resource.Type !== 'AWS::Lambda::Function') continue;
+      // Node.js functions only: the CDK's own BucketDeployment handler (which uploads the console) is Python.
+      if (!resource.Properties?.Runtime?.startsWith('nodejs')) continue;
       bundles.push(bundleOf(dir, logicalId, resource));
     }
   }

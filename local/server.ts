@@ -6,6 +6,7 @@ import { pathToFileURL } from 'node:url';
 import { storeReachable } from '../lambdas/core/store/health.js';
 import { FUNCTIONS } from '../lambdas/core/topology.js';
 import { bundleFor, lambdaBundles } from './bundles.js';
+import { isConsolePath, serveConsole } from './console-static.js';
 import { installLambdaShim, isStreamingHandler, LocalResponseStream, type ResponsePrelude } from './lambda-shim.js';
 
 installLambdaShim();
@@ -163,6 +164,7 @@ async function serve(
     res.end();
     return;
   }
+  if (isConsolePath(url.pathname)) return serveConsole(req, res, url.pathname);
   const mount = MOUNTS.find((m) => url.pathname.startsWith(m.prefix));
   if (!mount) {
     res.writeHead(404, { 'content-type': 'application/json' });

@@ -100,6 +100,7 @@ async function main(): Promise<void> {
   );
   console.log(` Bedrock  : ${bedrockNote}`);
   if (env.GATEWAY_BUNDLES) console.log(` Code     : the Lambda bundles in ${resolve(env.GATEWAY_BUNDLES)}`);
+  console.log(` Console  : ${base}/console/ (sign in with the admin key)`);
   if (simulated) console.log(`\n  !!! NO AWS CREDENTIALS: Bedrock is SIMULATED. Answers are canned, not a real model. !!!\n`);
   if (admin.generated) console.log(` Admin key (generated now, shown once; also saved to ${admin.file}):\n\n   ${admin.key}\n`);
   else if (admin.file) console.log(` Admin key: the one in ${admin.file}`);

@@ -9,6 +9,8 @@ import { Construct } from 'constructs';
 export interface GatewayHttpApiProps {
   /** Applies to the access log group. */
   readonly removalPolicy: RemovalPolicy;
+  /** Browser origins admitted by CORS. @default ['*'] */
+  readonly allowOrigins?: string[];
 }
 
 /** HTTP API context variables recorded per request (HTTP APIs accept only a single-line format). */
@@ -44,7 +46,7 @@ export class GatewayHttpApi extends Construct {
       // Our own stage below, because the implicit default stage takes no logging or throttling.
       createDefaultStage: false,
       corsPreflight: {
-        allowOrigins: ['*'],
+        allowOrigins: props.allowOrigins ?? ['*'],
         allowHeaders: ['authorization', 'content-type', 'x-api-key'],
         allowMethods: [apigw.CorsHttpMethod.GET, apigw.CorsHttpMethod.POST, apigw.CorsHttpMethod.OPTIONS],
         maxAge: Duration.hours(1),

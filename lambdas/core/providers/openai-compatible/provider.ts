@@ -49,8 +49,11 @@ async function* relay(body: ReadableStream<Uint8Array>, state: OpenAIChunkState)
       if (data) yield data;
     }
   };
+  const reader = body.getReader();
   try {
-    for await (const piece of body) {
+    for (;;) {
+      const { value: piece, done: ended } = await reader.read();
+      if (ended) break;
       buffer += decoder.decode(piece, { stream: true });
       for (const data of frames(false)) {
         if (data === '[DONE]') {
@@ -65,6 +68,9 @@ async function* relay(body: ReadableStream<Uint8Array>, state: OpenAIChunkState)
   } catch (e) {
     if (e instanceof GatewayError) throw e;
     throw new GatewayError(502, 'The upstream stream broke off.', { kind: 'upstream', code: 'upstream_error', cause: e });
+  } finally {
+    // Stopped early (the client left, or [DONE] came before the body ended): release the connection.
+    reader.cancel().catch(() => undefined);
   }
   yield* state.end();
 }

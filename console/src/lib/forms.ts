@@ -1,0 +1,46 @@
+/**
+ * Form values are kept as the strings the person typed; money goes to the API as a decimal string (the gateway
+ * parses it exactly), so no float ever touches an amount.
+ */
+import type { ApiKey } from '../api/types';
+import { toPlainDecimal } from './format';
+
+const MONEY = /^\d{1,9}(\.\d{1,6})?$/;
+
+export function isMoneyInput(value: string, opts: { optional?: boolean; positive?: boolean } = {}): boolean {
+  const v = value.trim();
+  if (v === '') return opts.optional === true;
+  if (!MONEY.test(v)) return false;
+  return !opts.positive || Number(v) > 0;
+}
+
+/** A limit field: empty = no limit (null), else a whole number ≥ 0; undefined when it is neither. */
+export function parseLimitInput(value: string): number | null | undefined {
+  const v = value.trim();
+  if (v === '') return null;
+  if (!/^\d{1,12}$/.test(v)) return undefined;
+  return Number(v);
+}
+
+export const limitToInput = (v: number | null | undefined) => (v === null || v === undefined ? '' : String(v));
+
+export const moneyToInput = (v: number | null | undefined) => (v === null || v === undefined ? '' : toPlainDecimal(v));
+
+/** Parses a JSON object typed into a text area: the object, or the reason it is not one. */
+export function parseJsonObject(text: string): { ok: true; value: Record<string, unknown> } | { ok: false; reason: 'syntax' | 'not-object'; message: string } {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (e) {
+    return { ok: false, reason: 'syntax', message: (e as Error).message };
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return { ok: false, reason: 'not-object', message: '' };
+  return { ok: true, value: value as Record<string, unknown> };
+}
+
+/** A key's state as the gateway treats it: disabled wins, then an expiry in the past. */
+export function keyStatus(k: Pick<ApiKey, 'status' | 'expires_at'>, now = Date.now()): 'active' | 'disabled' | 'expired' {
+  if (k.status === 'disabled') return 'disabled';
+  if (k.expires_at && Date.parse(k.expires_at) <= now) return 'expired';
+  return 'active';
+}
