@@ -36,6 +36,8 @@ interface Mount {
 const MOUNTS: Mount[] = Object.values(FUNCTIONS).flatMap((f) =>
   f.prefixes.map((prefix) => ({ prefix, entry: f.entry, timeoutMs: f.timeoutSeconds * 1000 })),
 );
+// The chat function URL serves every path when deployed; clients such as Claude Code probe its root (HEAD /).
+const ROOT_MOUNT: Mount = MOUNTS.find((m) => m.entry === FUNCTIONS.chat.entry)!;
 const FEISHU_WORKER = {
   entry: FUNCTIONS.feishuWorker.entry,
   functionName: 'local-feishu-worker',
@@ -163,7 +165,7 @@ async function serve(
     res.end();
     return;
   }
-  const mount = MOUNTS.find((m) => url.pathname.startsWith(m.prefix));
+  const mount = url.pathname === '/' ? ROOT_MOUNT : MOUNTS.find((m) => url.pathname.startsWith(m.prefix));
   if (!mount) {
     res.writeHead(404, { 'content-type': 'application/json' });
     res.end(JSON.stringify({ success: false, error: { code: 'not_found', message: `No route ${req.method} ${url.pathname}` } }));
