@@ -125,7 +125,7 @@ function sseEvents(text: string): Array<{ event: string; data: Json }> {
 describe('Claude natively on Bedrock', () => {
   it('create: the Messages body goes to InvokeModel, and the answer comes back in Anthropic shape with the model name echoed', async () => {
     gw.sim.enqueue(script.text('Hello there', { usage: { inputTokens: 11, outputTokens: 7 } }));
-    const msg = await client.messages.create({ model: CLAUDE, max_tokens: 256, messages: ask('hi'), temperature: 0, system: 'Be brief.' });
+    const msg = await client.messages.create({ model: CLAUDE, max_tokens: 256, messages: ask('hi'), system: 'Be brief.' });
     expect(msg).toMatchObject({
       type: 'message',
       role: 'assistant',
@@ -144,7 +144,6 @@ describe('Claude natively on Bedrock', () => {
       system: [{ type: 'text', text: 'Be brief.' }],
       messages: [{ role: 'user', content: [{ type: 'text', text: 'hi' }] }],
       max_tokens: 256,
-      temperature: 0,
     });
   });
 
@@ -209,11 +208,13 @@ describe('Claude natively on Bedrock', () => {
 
   it('`stream` left out means one JSON message (Claude Code’s non-streaming re-send)', async () => {
     gw.sim.enqueue(script.text('json please'));
-    const res = await post('/v1/messages?beta=true', { model: CLAUDE, max_tokens: 50, messages: ask() });
+    const sampling = { temperature: 0, top_p: 0.9, top_k: 10, stop_sequences: ['END'] };
+    const res = await post('/v1/messages?beta=true', { model: CLAUDE, max_tokens: 50, messages: ask(), ...sampling });
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toMatch(/^application\/json/);
     expect(res.json()).toMatchObject({ type: 'message', content: [{ type: 'text', text: 'json please' }] });
     expect(lastSent().operation).toBe('InvokeModel');
+    expect(lastSent().body).toMatchObject(sampling); // sampling as sent (0 stays 0)
   });
 
   it('tools round trip: tool_use with input_json_delta, then the tool_result turn reaches Bedrock as sent', async () => {
@@ -337,7 +338,7 @@ describe('Claude natively on Bedrock', () => {
       })
       .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(Anthropic.BadRequestError);
-    expect((err as Anthropic.APIError).message).toContain('Expected `thinking` or `redacted_thinking`');
+    expect((err as InstanceType<typeof Anthropic.APIError>).message).toContain('Expected `thinking` or `redacted_thinking`');
   });
 
   it('cache_control reaches Bedrock as sent, and cache reads and writes are reported and billed at their prices', async () => {
@@ -582,9 +583,9 @@ describe('the model list in Anthropic’s shape', () => {
     expect(one).toMatchObject({ type: 'model', id: CLAUDE, display_name: CLAUDE });
     await expect(client.models.retrieve('not-yours')).rejects.toBeInstanceOf(Anthropic.NotFoundError);
     const raw = await fetch(`${gw.url}/v1/models?limit=2`, { headers: { 'x-api-key': user.api_key, 'anthropic-version': '2023-06-01' } });
-    const body = await raw.json();
+    const body = (await raw.json()) as Json;
     expect(body).toMatchObject({ has_more: true, first_id: body.data[0].id, last_id: body.data[1].id });
-    const openai = await (await fetch(`${gw.url}/v1/models`, { headers: { authorization: `Bearer ${user.api_key}` } })).json();
+    const openai = (await (await fetch(`${gw.url}/v1/models`, { headers: { authorization: `Bearer ${user.api_key}` } })).json()) as Json;
     expect(openai.object).toBe('list');
   });
 
@@ -660,8 +661,8 @@ describe('errors in Anthropic’s shape', () => {
     gw.sim.enqueue(script.error('ServiceUnavailableException'));
     const bedrock = await client.messages.create(body).catch((e: unknown) => e);
     expect(bedrock).toBeInstanceOf(Anthropic.APIError);
-    expect((bedrock as Anthropic.APIError).status).toBe(529);
-    expect((bedrock as Anthropic.APIError).type).toBe('overloaded_error');
+    expect((bedrock as InstanceType<typeof Anthropic.APIError>).status).toBe(529);
+    expect((bedrock as InstanceType<typeof Anthropic.APIError>).type).toBe('overloaded_error');
 
     proxy.inject({ kind: 'server-error' });
     const store = await post('/v1/messages', body);
