@@ -112,12 +112,7 @@ export function foldSystemMessages(
 ): { system: TextBlock[]; messages: Array<{ message: MessageParam & { role: 'user' | 'assistant' }; index: number }> } {
   const blocks: TextBlock[] = [];
   const add = (content: MessageParam['content'] | undefined, path: string) => {
-    if (content === undefined) return;
-    if (typeof content === 'string') {
-      if (content.trim() !== '') blocks.push({ type: 'text', text: content });
-      return;
-    }
-    content.forEach((b, j) => {
+    content?.forEach((b, j) => {
       if (b.type !== 'text') throw errors.badRequest(`${path}[${j}]: system content must be text blocks.`, `${path}[${j}]`);
       const t = textBlock(b);
       if (t) blocks.push(t);
@@ -132,12 +127,9 @@ export function foldSystemMessages(
   return { system: blocks, messages: rest };
 }
 
-const blocksOf = (content: MessageParam['content']): ContentBlockParam[] =>
-  typeof content === 'string' ? [{ type: 'text', text: content }] : content;
-
 function userMessage(m: MessageParam, path: string, names: DocumentNames): Message {
   const content: UserContent[] = [];
-  blocksOf(m.content).forEach((b, j) => {
+  m.content.forEach((b, j) => {
     const at = `${path}.content[${j}]`;
     switch (b.type) {
       case 'text': {
@@ -169,7 +161,7 @@ function userMessage(m: MessageParam, path: string, names: DocumentNames): Messa
 
 function assistantMessage(m: MessageParam, path: string): Message {
   const content: AssistantContent[] = [];
-  blocksOf(m.content).forEach((b, j) => {
+  m.content.forEach((b, j) => {
     const at = `${path}.content[${j}]`;
     switch (b.type) {
       case 'text': {
@@ -252,12 +244,11 @@ function documentBlock(b: Extract<ContentBlockParam, { type: 'document' }>, path
 
 function toolResultContent(content: Extract<ContentBlockParam, { type: 'tool_result' }>['content'], path: string): ToolResultContent[] {
   if (content === undefined) return [];
-  if (typeof content === 'string') return content === '' ? [] : [{ type: 'text', text: content }];
-  return content.map((c, k): ToolResultContent => {
-    if (c.type === 'text') return { type: 'text', text: c.text };
+  return content.flatMap((c, k): ToolResultContent[] => {
+    if (c.type === 'text') return c.text === '' ? [] : [{ type: 'text', text: c.text }];
     const image = imageBlock(c, `${path}.content[${k}]`);
     if (image.source.type !== 'bytes') throw errors.badRequest(`${path}.content[${k}]: tool_result images must be base64.`, path);
-    return { type: 'image', mediaType: image.source.mediaType, data: image.source.data };
+    return [{ type: 'image', mediaType: image.source.mediaType, data: image.source.data }];
   });
 }
 

@@ -10,6 +10,13 @@ export const MAX_OUTPUT_TOKENS = 1_000_000;
 /** CONTRACT: model names are at most 256 characters. */
 const MAX_MODEL_NAME = 256;
 
+/** A string is one text block; as blocks, a problem is reported at the block (`messages.0.content.2: …`). */
+const asBlocks = <T extends z.ZodType>(block: T) =>
+  z.preprocess(
+    (v) => (typeof v === 'string' ? [{ type: 'text', text: v }] : v),
+    z.array(block, { error: 'must be a string or an array of blocks' }),
+  );
+
 const cacheControl = z.looseObject({ type: z.literal('ephemeral'), ttl: z.string().optional() });
 const cache = { cache_control: cacheControl.nullish() };
 
@@ -46,7 +53,7 @@ const toolResultPart = z.discriminatedUnion('type', [textBlockSchema, imageBlock
 const toolResultBlock = z.looseObject({
   type: z.literal('tool_result'),
   tool_use_id: z.string().min(1),
-  content: z.union([z.string(), z.array(toolResultPart)]).optional(),
+  content: asBlocks(toolResultPart).optional(),
   is_error: z.boolean().nullish(),
   ...cache,
 });
@@ -65,7 +72,7 @@ export type ContentBlockParam = z.infer<typeof contentBlockSchema>;
 const messageSchema = z.object({
   // `system` inside messages[]: Claude Code sends it for model names it does not know.
   role: z.enum(['user', 'assistant', 'system']),
-  content: z.union([z.string(), z.array(contentBlockSchema)]),
+  content: asBlocks(contentBlockSchema),
 });
 export type MessageParam = z.infer<typeof messageSchema>;
 
@@ -92,7 +99,7 @@ const thinkingSchema = z.discriminatedUnion('type', [
 
 const common = {
   model: z.string().min(1, 'is required').max(MAX_MODEL_NAME),
-  system: z.union([z.string(), z.array(textBlockSchema)]).optional(),
+  system: asBlocks(textBlockSchema).optional(),
   messages: z.array(messageSchema).min(1, 'must contain at least one message'),
   tools: z.array(toolSchema).optional(),
   tool_choice: toolChoiceSchema.optional(),
