@@ -173,7 +173,6 @@ describe('bedrock-converse delegates Anthropic Messages requests for Claude to t
     }),
   );
   const fakeClaude = () => {
-     
     const chat = vi.fn<ClaudeOnBedrock['chat']>(() => Promise.resolve((async function* (): AsyncGenerator<ChatEvent> {})()));
     const countTokens = vi.fn<ClaudeOnBedrock['countTokens']>(() => Promise.resolve(42));
     const claude: ClaudeOnBedrock = { chat, countTokens };
