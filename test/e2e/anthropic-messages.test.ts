@@ -204,6 +204,12 @@ describe('Claude natively on Bedrock', () => {
     expect(events.filter((e) => e.event === 'ping').length).toBeGreaterThanOrEqual(2);
     expect(res.text).not.toContain(': keep-alive');
     expect(names(events)).toContain('message_stop');
+
+    // Through Converse too, where message_start waits for the first block: the keep-alive sends it first.
+    gw.sim.enqueue(script.text('late', { delayMs: 300, chunkSize: 100 }));
+    const nova = sseEvents((await post('/v1/messages', { model: NOVA, max_tokens: 50, messages: ask(), stream: true })).text);
+    expect(nova[0].event).toBe('message_start');
+    expect(nova.filter((e) => e.event === 'ping').length).toBeGreaterThanOrEqual(2);
   });
 
   it('`stream` left out means one JSON message (Claude Code’s non-streaming re-send)', async () => {

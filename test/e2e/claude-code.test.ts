@@ -100,15 +100,18 @@ describe('Claude Code against the in-process gateway (scripted simulator)', () =
     const cwd = tempDir('gw-cc-tool-');
     const file = join(cwd, 'hello.txt');
     const thinking = 'The user wants a file; I will use Write.';
+    // Each turn reads 1000 and writes 200 cached tokens: Claude Code must count them once per turn.
+    const usage = { inputTokens: 1500, outputTokens: 20, cacheReadInputTokens: 1000, cacheWriteInputTokens: 200 };
     gw.sim.setDefault((req): Script =>
       hasToolResult(req)
-        ? script.text('done writing', { chunkSize: 4 })
+        ? script.text('done writing', { chunkSize: 4, usage })
         : {
             content: [
               { reasoning: { text: thinking, signature: fakeSignature(thinking) } },
               { toolUse: { name: 'Write', input: { file_path: file, content: 'hello' } } },
             ],
             chunkSize: 8,
+            usage,
           },
     );
     try {
@@ -122,6 +125,13 @@ describe('Claude Code against the in-process gateway (scripted simulator)', () =
       });
       expect(run.code, explain(run)).toBe(0);
       expect(run.json).toMatchObject({ is_error: false, result: 'done writing', num_turns: 2 });
+      // Cache usage reaches Claude Code once per turn (message_start and message_delta both carry it; it never adds up twice).
+      expect(run.json?.usage).toMatchObject({
+        input_tokens: 3000,
+        output_tokens: 40,
+        cache_read_input_tokens: 2000,
+        cache_creation_input_tokens: 400,
+      });
       expect(readFileSync(file, 'utf8')).toBe('hello');
 
       const calls = gw.sim.requests;
@@ -145,9 +155,9 @@ describe('Claude Code against the in-process gateway (scripted simulator)', () =
       expect(toolThread.tool_calls[0].function.name).toBe('Write');
       expect(toolThread.reasoning).toBe(thinking);
       for (const t of threads) {
-        expect(t.tokens_in).toBeGreaterThan(1000);
-        expect(t.tokens_out).toBeGreaterThan(0);
-        expect(t.fee).toBeGreaterThan(0);
+        expect(t).toMatchObject({ tokens_in: 1500, tokens_out: 20, tokens_cache_read: 1000, tokens_cache_write: 200 });
+        // 1500×3 + 20×15 + 1000×0.3 + 200×3.75 per 1M (cache prices derived: 10% and 125% of price_in)
+        expect(t.fee).toBeCloseTo((1500 * 3 + 20 * 15 + 1000 * 0.3 + 200 * 3.75) / 1e6, 12);
       }
     } finally {
       gw.sim.setDefault(null);

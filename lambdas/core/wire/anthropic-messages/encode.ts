@@ -103,6 +103,14 @@ export class AnthropicStreamEncoder {
     return out;
   }
 
+  /**
+   * message_start now, if it is still held (the model is silent after its start: the keep-alive calls this, so a
+   * client never sees a ping before message_start).
+   */
+  flush(): StreamEvent[] {
+    return this.pendingStart ? this.opening() : [];
+  }
+
   /** The closing events once the call has ended well: message_delta (stop reason, final usage), message_stop. */
   end(): StreamEvent[] {
     const out = this.opening(true);

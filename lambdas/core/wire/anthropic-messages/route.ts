@@ -37,9 +37,14 @@ export async function messages(input: V1Request): Promise<V1Response> {
     const meta: MessageMeta = { id: `msg_${(input.requestId || randomUUID()).replace(/-/g, '')}`, model: body.model };
     const headers = { 'request-id': input.requestId, 'x-request-id': input.requestId };
     if (!request.stream) return jsonResponse(200, encodeAnthropicMessage(await foldEvents(run.events), meta), headers);
-    const stream = new SseStream(config().sseKeepAliveMs, (s) => s.event('ping', { type: 'ping' }));
+    const encoder = new AnthropicStreamEncoder(meta);
+    // Anthropic's keep-alive is a ping event; a message_start still held goes out first.
+    const stream = new SseStream(config().sseKeepAliveMs, (s) => {
+      for (const out of encoder.flush()) s.event(out.type, out);
+      s.event('ping', { type: 'ping' });
+    });
     stream.onAbort = () => run.abort();
-    stream.settled = pump(run, stream, new AnthropicStreamEncoder(meta), input.requestId);
+    stream.settled = pump(run, stream, encoder, input.requestId);
     return { statusCode: 200, headers: { ...SSE_HEADERS, ...headers }, body: stream };
   } catch (e) {
     return anthropicErrorResponse(asGatewayError(e, input.requestId), input.requestId);

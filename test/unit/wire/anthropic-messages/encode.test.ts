@@ -232,6 +232,15 @@ describe('what Anthropic clients see', () => {
     expect(accumulate(encode(converseEvents('guardrail-intervened').events, true)).stop_reason).toBe('refusal');
   });
 
+  it('flush(): a held message_start goes out when asked (the keep-alive asks), once', () => {
+    const encoder = new AnthropicStreamEncoder(META);
+    expect(encoder.flush()).toEqual([]);
+    expect(encoder.encode({ type: 'message_start' })).toEqual([]);
+    expect(encoder.flush().map((e) => e.type)).toEqual(['message_start', 'ping']);
+    expect(encoder.flush()).toEqual([]);
+    expect(encoder.encode({ type: 'block_start', index: 0, block: { type: 'text' } }).map((e) => e.type)).toEqual(['content_block_start']);
+  });
+
   it('a failed stream ends where it failed: no message_delta, no message_stop (the route adds `event: error`)', () => {
     const stream = encode(replayClaude('mid-stream-exception').events, false);
     expect(stream.map((e) => e.type)).toEqual(['message_start', 'ping', 'content_block_start', 'content_block_delta']);
