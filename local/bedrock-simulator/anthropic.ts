@@ -25,10 +25,10 @@ import {
   type StreamEvent,
 } from './scenario.js';
 
-export const BEDROCK_ANTHROPIC_VERSION = 'bedrock-2023-05-31';
+const BEDROCK_ANTHROPIC_VERSION = 'bedrock-2023-05-31';
 
 /** The betas this simulated Bedrock knows; any other is refused as Bedrock refuses it. */
-export const SIMULATED_BETAS: ReadonlySet<string> = new Set([
+const SIMULATED_BETAS: ReadonlySet<string> = new Set([
   'computer-use-2024-10-22',
   'computer-use-2025-01-24',
   'computer-use-2025-11-24',
@@ -417,7 +417,7 @@ export function renderAnthropicMessage(
 }
 
 /** One `chunk` stream event carrying an Anthropic event, as InvokeModelWithResponseStream frames it. */
-export function chunkEvent(event: JsonObject): StreamEvent {
+function chunkEvent(event: JsonObject): StreamEvent {
   return { type: 'chunk', payload: { bytes: Buffer.from(JSON.stringify(event), 'utf8').toString('base64') } };
 }
 

@@ -18,7 +18,7 @@ export interface RuleContext {
 export type BedrockRule = (body: JsonObject, ctx: RuleContext) => JsonObject;
 
 /** Top-level fields of the Messages body Bedrock knows; any other is refused ("extraneous key [x] is not permitted"). */
-export const BEDROCK_BODY_FIELDS: ReadonlySet<string> = new Set([
+const BEDROCK_BODY_FIELDS: ReadonlySet<string> = new Set([
   'anthropic_version',
   'anthropic_beta',
   'system',
@@ -59,7 +59,7 @@ export const dropContextManagementWithoutBeta: BedrockRule = (body, ctx) => {
 };
 
 /** Thinking budget standing in for an effort level where a model has no adaptive thinking. */
-export const BUDGET_BY_EFFORT: Readonly<Record<string, number>> = { low: 2048, medium: 8192, high: 16384, max: 31999, xhigh: 31999 };
+const BUDGET_BY_EFFORT: Readonly<Record<string, number>> = { low: 2048, medium: 8192, high: 16384, max: 31999, xhigh: 31999 };
 const MIN_BUDGET = 1024;
 
 /**
@@ -124,7 +124,7 @@ export const stripInputSchemaDialect: BedrockRule = mapTools((t) => {
 });
 
 /** The cache TTLs Bedrock accepts on `cache_control` (5 minutes is the default when none is named). */
-export const BEDROCK_CACHE_TTLS: ReadonlySet<string> = new Set(['5m', '1h']);
+const BEDROCK_CACHE_TTLS: ReadonlySet<string> = new Set(['5m', '1h']);
 
 /** `cache_control.scope` (the prompt-caching-scope beta, which Bedrock does not have) is left out. */
 export const stripCacheControlScope: BedrockRule = (body) => mapCacheControls(body, (c) => without(c, 'scope'));

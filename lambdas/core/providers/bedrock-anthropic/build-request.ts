@@ -6,7 +6,7 @@ import { claudeCapabilities } from './capabilities.js';
 import { toMessagesBody } from './map-request.js';
 
 /** What Bedrock's Anthropic Messages API expects as `anthropic_version` in the body. */
-export const BEDROCK_ANTHROPIC_VERSION = 'bedrock-2023-05-31';
+const BEDROCK_ANTHROPIC_VERSION = 'bedrock-2023-05-31';
 
 /** The Claude model a call goes to (from the bedrock-converse model row). */
 export interface ClaudeTarget {

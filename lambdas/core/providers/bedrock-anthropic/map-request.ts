@@ -24,7 +24,7 @@ import type { JsonObject, JsonValue } from '../../json.js';
 import { toBedrockToolUseId } from '../bedrock-ids.js';
 
 /** Output limit when neither the request nor the model config names one (Anthropic requires max_tokens). */
-export const DEFAULT_MAX_TOKENS = 4096;
+const DEFAULT_MAX_TOKENS = 4096;
 
 export function toMessagesBody(req: ChatRequest, opts: { maxTokens?: number } = {}): JsonObject {
   const body: JsonObject = {};
@@ -77,7 +77,7 @@ function withCache(block: JsonObject, cache: CacheMark | undefined): JsonObject 
   return block;
 }
 
-export function cacheControl(c: CacheMark): JsonObject {
+function cacheControl(c: CacheMark): JsonObject {
   return { type: c.type, ...(c.ttl === undefined ? {} : { ttl: c.ttl }), ...c.anthropic };
 }
 

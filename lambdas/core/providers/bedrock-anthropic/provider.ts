@@ -33,7 +33,7 @@ export interface ClaudeTransport {
   countTokens(modelId: string, body: Uint8Array, region: string | undefined, signal?: AbortSignal): Promise<number | undefined>;
 }
 
-export const sdkClaudeTransport: ClaudeTransport = {
+const sdkClaudeTransport: ClaudeTransport = {
   invoke: async (modelId, body, region, signal) => {
     const res = await clientFor(region).send(
       new InvokeModelCommand({ modelId, body, contentType: 'application/json', accept: 'application/json' }),

@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 
-export const anthropicUsageSchema = z.looseObject({
+const anthropicUsageSchema = z.looseObject({
   input_tokens: z.number().nullish(),
   output_tokens: z.number().nullish(),
   cache_creation_input_tokens: z.number().nullish(),
@@ -14,7 +14,7 @@ export const anthropicUsageSchema = z.looseObject({
 });
 export type AnthropicUsage = z.infer<typeof anthropicUsageSchema>;
 
-export const invocationMetricsSchema = z.looseObject({
+const invocationMetricsSchema = z.looseObject({
   inputTokenCount: z.number().nullish(),
   outputTokenCount: z.number().nullish(),
   cacheReadInputTokenCount: z.number().nullish(),
@@ -22,7 +22,7 @@ export const invocationMetricsSchema = z.looseObject({
 });
 export type InvocationMetrics = z.infer<typeof invocationMetricsSchema>;
 
-export const contentBlockSchema = z.looseObject({
+const contentBlockSchema = z.looseObject({
   type: z.string(),
   text: z.string().optional(),
   thinking: z.string().optional(),

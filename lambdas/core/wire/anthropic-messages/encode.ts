@@ -21,7 +21,7 @@ export interface MessageMeta {
   model: string;
 }
 
-export function toAnthropicStopReason(reason: FinishReason): StopReason {
+function toAnthropicStopReason(reason: FinishReason): StopReason {
   switch (reason) {
     case 'content_filter':
       return 'refusal';
@@ -31,7 +31,7 @@ export function toAnthropicStopReason(reason: FinishReason): StopReason {
 }
 
 /** Anthropic counts cache reads and writes beside input_tokens, as the core does. */
-export function toAnthropicUsage(u: TokenUsage | undefined): Usage {
+function toAnthropicUsage(u: TokenUsage | undefined): Usage {
   return {
     input_tokens: u?.inputTokens ?? 0,
     output_tokens: u?.outputTokens ?? 0,

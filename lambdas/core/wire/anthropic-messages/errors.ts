@@ -28,7 +28,7 @@ const BY_KIND: Readonly<Record<ErrorKind, { status: number; type: string }>> = {
 /** Seconds to wait suggested on a 429 or 529 when the error names none (Anthropic always sends one). */
 const DEFAULT_RETRY_AFTER_S = 1;
 
-export function anthropicErrorType(e: GatewayError): { status: number; type: string } {
+function anthropicErrorType(e: GatewayError): { status: number; type: string } {
   return BY_KIND[e.kind];
 }
 
@@ -36,7 +36,7 @@ export function anthropicErrorBody(e: GatewayError, requestId: string): ErrorBod
   return { type: 'error', error: { type: BY_KIND[e.kind].type, message: e.message }, request_id: requestId };
 }
 
-export function anthropicErrorHeaders(e: GatewayError, requestId: string): Record<string, string> {
+function anthropicErrorHeaders(e: GatewayError, requestId: string): Record<string, string> {
   const { status } = anthropicErrorType(e);
   const headers: Record<string, string> = { 'request-id': requestId, 'x-request-id': requestId };
   if (e.retryable === false) headers['x-should-retry'] = 'false';

@@ -6,7 +6,7 @@
 import { z } from 'zod';
 
 /** Far above any model's limit; they bound the admission estimate (billing/admission.ts). */
-export const MAX_OUTPUT_TOKENS = 1_000_000;
+const MAX_OUTPUT_TOKENS = 1_000_000;
 /** CONTRACT: model names are at most 256 characters. */
 const MAX_MODEL_NAME = 256;
 
@@ -20,7 +20,7 @@ const asBlocks = <T extends z.ZodType>(block: T) =>
 const cacheControl = z.looseObject({ type: z.literal('ephemeral'), ttl: z.string().optional() });
 const cache = { cache_control: cacheControl.nullish() };
 
-export const textBlockSchema = z.looseObject({ type: z.literal('text'), text: z.string(), ...cache });
+const textBlockSchema = z.looseObject({ type: z.literal('text'), text: z.string(), ...cache });
 
 const imageSource = z.discriminatedUnion(
   'type',
@@ -62,7 +62,7 @@ const thinkingBlock = z.looseObject({ type: z.literal('thinking'), thinking: z.s
 const redactedThinkingBlock = z.looseObject({ type: z.literal('redacted_thinking'), data: z.string() });
 
 const SUPPORTED_BLOCKS = 'text, image, document, tool_use, tool_result, thinking, redacted_thinking';
-export const contentBlockSchema = z.discriminatedUnion(
+const contentBlockSchema = z.discriminatedUnion(
   'type',
   [textBlockSchema, imageBlock, documentBlock, toolUseBlock, toolResultBlock, thinkingBlock, redactedThinkingBlock],
   { error: (iss) => (iss.code === 'invalid_union' ? `unsupported content block type (supported: ${SUPPORTED_BLOCKS})` : undefined) },

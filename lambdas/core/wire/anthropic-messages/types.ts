@@ -26,7 +26,7 @@ export interface Message {
   usage: Usage;
 }
 
-export type BlockDelta =
+type BlockDelta =
   | { type: 'text_delta'; text: string }
   | { type: 'thinking_delta'; thinking: string }
   | { type: 'signature_delta'; signature: string }
