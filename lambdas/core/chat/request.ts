@@ -86,7 +86,9 @@ export interface ToolUseBlock {
   cache?: CacheMark;
 }
 
-export type ToolResultContent = { type: 'text'; text: string } | { type: 'image'; mediaType: ImageMediaType; data: Uint8Array };
+export type ToolResultContent =
+  /** `cache`: a mark on the block inside the result (Anthropic clients); Converse joins result texts and drops it. */
+  { type: 'text'; text: string; cache?: CacheMark } | { type: 'image'; mediaType: ImageMediaType; data: Uint8Array; cache?: CacheMark };
 
 export interface ToolResultBlock {
   type: 'tool_result';

@@ -139,7 +139,8 @@ function documentBlock(b: DocumentBlock): JsonObject {
 }
 
 function toolResultContent(c: ToolResultContent): JsonObject {
-  return c.type === 'text' ? { type: 'text', text: c.text } : imageBlock({ type: 'bytes', mediaType: c.mediaType, data: c.data });
+  const block = c.type === 'text' ? { type: 'text', text: c.text } : imageBlock({ type: 'bytes', mediaType: c.mediaType, data: c.data });
+  return withCache(block, c.cache);
 }
 
 function tool(t: ToolSpec): JsonObject {

@@ -245,10 +245,10 @@ function documentBlock(b: Extract<ContentBlockParam, { type: 'document' }>, path
 function toolResultContent(content: Extract<ContentBlockParam, { type: 'tool_result' }>['content'], path: string): ToolResultContent[] {
   if (content === undefined) return [];
   return content.flatMap((c, k): ToolResultContent[] => {
-    if (c.type === 'text') return c.text === '' ? [] : [{ type: 'text', text: c.text }];
+    if (c.type === 'text') return c.text === '' ? [] : [{ type: 'text', text: c.text, ...cacheOf(c.cache_control) }];
     const image = imageBlock(c, `${path}.content[${k}]`);
     if (image.source.type !== 'bytes') throw errors.badRequest(`${path}.content[${k}]: tool_result images must be base64.`, path);
-    return [{ type: 'image', mediaType: image.source.mediaType, data: image.source.data }];
+    return [{ type: 'image', mediaType: image.source.mediaType, data: image.source.data, ...cacheOf(c.cache_control) }];
   });
 }
 

@@ -40,7 +40,7 @@ describe('toMessagesBody: the core request back as the Messages body', () => {
                 type: 'tool_result',
                 toolUseId: 'toolu_bdrk_01ABC',
                 content: [
-                  { type: 'text', text: '42' },
+                  { type: 'text', text: '42', cache: { type: 'ephemeral' } },
                   { type: 'image', mediaType: 'image/png', data: PNG },
                 ],
                 isError: true,
@@ -75,7 +75,7 @@ describe('toMessagesBody: the core request back as the Messages body', () => {
               type: 'tool_result',
               tool_use_id: 'toolu_bdrk_01ABC',
               content: [
-                { type: 'text', text: '42' },
+                { type: 'text', text: '42', cache_control: { type: 'ephemeral' } },
                 { type: 'image', source: { type: 'base64', media_type: 'image/png', data: Buffer.from(PNG).toString('base64') } },
               ],
               is_error: true,

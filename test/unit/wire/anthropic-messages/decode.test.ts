@@ -128,6 +128,24 @@ describe('decodeMessagesRequest', () => {
     ]);
   });
 
+  it('a cache mark inside a tool result is kept on its block', () => {
+    const req = decode({
+      messages: [
+        { role: 'user', content: 'q' },
+        { role: 'assistant', content: [{ type: 'tool_use', id: 't1', name: 'f', input: {} }] },
+        {
+          role: 'user',
+          content: [
+            { type: 'tool_result', tool_use_id: 't1', content: [{ type: 'text', text: 'r', cache_control: { type: 'ephemeral' } }] },
+          ],
+        },
+      ],
+    });
+    expect(req.messages[2].content).toEqual([
+      { type: 'tool_result', toolUseId: 't1', content: [{ type: 'text', text: 'r', cache: { type: 'ephemeral' } }] },
+    ]);
+  });
+
   it('tools: custom tools keep their extra fields for Claude; server tools keep their type', () => {
     const req = decode({
       tools: [
