@@ -37,6 +37,8 @@ interface Mount {
 const MOUNTS: Mount[] = Object.values(FUNCTIONS).flatMap((f) =>
   f.prefixes.map((prefix) => ({ prefix, entry: f.entry, timeoutMs: f.timeoutSeconds * 1000 })),
 );
+// The chat function URL serves every path when deployed; clients such as Claude Code probe its root (HEAD /).
+const ROOT_MOUNT: Mount = MOUNTS.find((m) => m.entry === FUNCTIONS.chat.entry)!;
 const FEISHU_WORKER = {
   entry: FUNCTIONS.feishuWorker.entry,
   functionName: 'local-feishu-worker',
@@ -165,7 +167,7 @@ async function serve(
     return;
   }
   if (isConsolePath(url.pathname)) return serveConsole(req, res, url.pathname);
-  const mount = MOUNTS.find((m) => url.pathname.startsWith(m.prefix));
+  const mount = url.pathname === '/' ? ROOT_MOUNT : MOUNTS.find((m) => url.pathname.startsWith(m.prefix));
   if (!mount) {
     res.writeHead(404, { 'content-type': 'application/json' });
     res.end(JSON.stringify({ success: false, error: { code: 'not_found', message: `No route ${req.method} ${url.pathname}` } }));

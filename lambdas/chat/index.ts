@@ -4,6 +4,9 @@ import { asGatewayError, errors } from '../core/errors.js';
 import { correlation } from '../core/http/correlation.js';
 import { lowerCase, safeDecode } from '../core/http/router.js';
 import { parseJsonBody } from '../core/validate.js';
+import { anthropicErrorResponse } from '../core/wire/anthropic-messages/errors.js';
+import { anthropicModels } from '../core/wire/anthropic-messages/models.js';
+import { countTokens, messages } from '../core/wire/anthropic-messages/route.js';
 import type { V1Request, V1Response } from '../core/wire/http.js';
 import { listModelsV1 } from '../core/wire/models/route.js';
 import { openAIErrorResponse } from '../core/wire/openai/errors.js';
@@ -19,17 +22,28 @@ async function route(event: APIGatewayProxyEventV2, context: Context): Promise<V
   const path = (event.rawPath ?? '/').replace(/\/+$/, '') || '/';
   const requestId = context.awsRequestId || event.requestContext?.requestId || crypto.randomUUID();
   const headers = lowerCase(event.headers);
-  const request = (): V1Request => ({ requestId, headers, body: parseJsonBody(event.body, event.isBase64Encoded) });
+  const query = event.queryStringParameters ?? {};
+  const request = (): V1Request => ({ requestId, headers, query, body: parseJsonBody(event.body, event.isBase64Encoded) });
+  // Anthropic clients (Claude Code, the Anthropic SDKs) get Anthropic's shapes, errors included.
+  const anthropic =
+    path === '/v1/messages' || path.startsWith('/v1/messages/') || (path.startsWith('/v1/models') && !!headers['anthropic-version']);
   try {
+    // Claude Code probes the base URL (HEAD /) before its first call.
+    if ((method === 'HEAD' || method === 'GET') && path === '/')
+      return { statusCode: 200, headers: { 'content-type': 'application/json' }, body: method === 'HEAD' ? '' : '{"status":"ok"}' };
     if (method === 'POST' && path === '/v1/chat/completions') return await chatCompletions(request());
+    if (method === 'POST' && path === '/v1/messages') return await messages(request());
+    if (method === 'POST' && path === '/v1/messages/count_tokens') return await countTokens(request());
     if (method === 'POST' && path === '/v1/embeddings') return await embeddings(request());
-    if (method === 'GET' && path === '/v1/models') return await listModelsV1({ requestId, headers, body: undefined });
-    if (method === 'GET' && path.startsWith('/v1/models/')) {
-      return await listModelsV1({ requestId, headers, body: undefined }, safeDecode(path.slice('/v1/models/'.length)));
+    if (method === 'GET' && (path === '/v1/models' || path.startsWith('/v1/models/'))) {
+      const id = path === '/v1/models' ? undefined : safeDecode(path.slice('/v1/models/'.length));
+      const input: V1Request = { requestId, headers, query, body: undefined };
+      return await (anthropic ? anthropicModels(input, id) : listModelsV1(input, id));
     }
     throw errors.notFound(`Unknown route: ${method} ${path}`);
   } catch (e) {
-    return openAIErrorResponse(asGatewayError(e, requestId), requestId);
+    const err = asGatewayError(e, requestId);
+    return anthropic ? anthropicErrorResponse(err, requestId) : openAIErrorResponse(err, requestId);
   }
 }
 

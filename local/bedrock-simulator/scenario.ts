@@ -92,7 +92,7 @@ export interface ScriptRequest {
 /** A script, or a function building one from the request (for dynamic answers). */
 export type ScriptSource = Script | ((req: ScriptRequest) => Script);
 
-export type Operation = 'Converse' | 'ConverseStream' | 'InvokeModel' | 'InvokeModelWithResponseStream';
+export type Operation = 'Converse' | 'ConverseStream' | 'InvokeModel' | 'InvokeModelWithResponseStream' | 'CountTokens';
 
 // ---------------------------------------------------------------------------------------------------------------
 // Builders

@@ -9,12 +9,20 @@ import http2 from 'node:http2';
 import { randomUUID } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
 import type { AddressInfo } from 'node:net';
+import {
+  countTokensReply,
+  defaultAnthropicScript,
+  isAnthropicInvoke,
+  renderAnthropicMessage,
+  renderAnthropicStream,
+  validateAnthropicRequest,
+} from './anthropic.js';
 import { invokeEmbedding } from './embeddings.js';
 import { ERROR_MESSAGE, ERROR_STATUS, SimulatedBedrockError, errorResponse, validationError } from './errors.js';
 import type { BedrockErrorType } from './errors.js';
 import { encodeEvent, encodeException } from './event-stream.js';
 import { defaultScript, metadataEvent, rawToStreamEvents, renderConverse, renderStreamEvents } from './scenario.js';
-import type { JsonObject, Operation, Script, ScriptBlock, ScriptRequest, ScriptSource, StreamEvent } from './scenario.js';
+import type { JsonObject, Operation, Script, ScriptRequest, ScriptSource, StreamEvent } from './scenario.js';
 import { validateConverseRequest } from './validate.js';
 
 export interface RecordedRequest {
@@ -60,13 +68,14 @@ export interface BedrockSimulator {
   close(): Promise<void>;
 }
 
-const ROUTE = /^\/model\/([^/]+)\/(converse|converse-stream|invoke|invoke-with-response-stream)$/;
+const ROUTE = /^\/model\/([^/]+)\/(converse|converse-stream|invoke|invoke-with-response-stream|count-tokens)$/;
 
 const OPERATIONS: Record<string, Operation> = {
   converse: 'Converse',
   'converse-stream': 'ConverseStream',
   invoke: 'InvokeModel',
   'invoke-with-response-stream': 'InvokeModelWithResponseStream',
+  'count-tokens': 'CountTokens',
 };
 
 const MAX_BODY_BYTES = 25 * 1024 * 1024;
@@ -102,7 +111,7 @@ export async function startBedrockSimulator(opts: BedrockSimulatorOptions = {}):
 
   const nextScript = (req: ScriptRequest): Script => {
     const source = queue.shift() ?? fallback;
-    if (source === null) return defaultScript(req);
+    if (source === null) return isAnthropicInvoke(req) ? defaultAnthropicScript(req) : defaultScript(req);
     return typeof source === 'function' ? source(req) : source;
   };
 
@@ -170,6 +179,12 @@ export async function startBedrockSimulator(opts: BedrockSimulatorOptions = {}):
     const req: ScriptRequest = { operation, modelId, body };
 
     try {
+      // Token counting answers from the request alone: it never takes a queued script meant for a model call.
+      if (operation === 'CountTokens') {
+        if (parseError) throw validationError('Malformed input request, please reformat your input and try again.');
+        reply(ctx, jsonReply(200, countTokensReply(modelId, body)));
+        return;
+      }
       const s = nextScript(req);
       if (s.failBefore) {
         if (!(await sleep(s.firstEventDelayMs, ctx.signal))) return;
@@ -196,6 +211,15 @@ export async function startBedrockSimulator(opts: BedrockSimulatorOptions = {}):
           return;
         }
         case 'InvokeModel': {
+          if (isAnthropicInvoke(req) && s.rawResponse === undefined) {
+            if (validate) validateAnthropicRequest(body, modelId);
+            if (!(await sleep(s.firstEventDelayMs, ctx.signal))) return;
+            const claude = renderAnthropicMessage(s, req, Date.now() - started);
+            const r = jsonReply(200, claude.body);
+            Object.assign(r.headers, claude.headers);
+            reply(ctx, r);
+            return;
+          }
           if (!(await sleep(s.firstEventDelayMs, ctx.signal))) return;
           if (s.rawResponse !== undefined) {
             reply(ctx, jsonReply(200, s.rawResponse));
@@ -209,9 +233,16 @@ export async function startBedrockSimulator(opts: BedrockSimulatorOptions = {}):
           return;
         }
         case 'InvokeModelWithResponseStream': {
-          // Model-native streaming is out of scope: only scripted raw events (e.g. `{chunk: {bytes}}`) are served.
+          // Claude's Messages body is rendered from the script; other model-native streams only from rawEvents.
+          if (s.rawEvents === undefined && isAnthropicInvoke(req)) {
+            if (validate) validateAnthropicRequest(body, modelId);
+            await streamEvents(ctx, s, req, renderAnthropicStream);
+            return;
+          }
           if (s.rawEvents === undefined) {
-            throw validationError('The Bedrock simulator only serves InvokeModelWithResponseStream from a script with rawEvents.');
+            throw validationError(
+              'The Bedrock simulator only serves InvokeModelWithResponseStream for Claude, or from a script with rawEvents.',
+            );
           }
           await streamEvents(ctx, s, req);
           return;
@@ -228,16 +259,24 @@ export async function startBedrockSimulator(opts: BedrockSimulatorOptions = {}):
     }
   }
 
-  /** Sends 200 + event-stream headers, then the script's events with its delays and optional mid-stream failure. */
-  async function streamEvents(ctx: RequestContext, s: Script, req: ScriptRequest): Promise<void> {
+  /**
+   * Sends 200 + event-stream headers, then the script's events with its delays and optional mid-stream failure.
+   * `render` turns the script into events (default: ConverseStream's); its `final` event is rendered when its turn
+   * comes, because it carries the latency.
+   */
+  async function streamEvents(
+    ctx: RequestContext,
+    s: Script,
+    req: ScriptRequest,
+    render: StreamRenderer = renderConverseStream,
+  ): Promise<void> {
     const { stream, signal, started } = ctx;
     const record = ctx.record!;
     let events: StreamEvent[];
-    let blocks: ScriptBlock[] | undefined;
+    let final: ((latencyMs: number) => StreamEvent) | undefined;
     if (s.rawEvents) events = rawToStreamEvents(s.rawEvents);
-    else ({ events, blocks } = renderStreamEvents(s));
-    // The metadata event carries the latency, so it is rendered when its turn comes.
-    const total = events.length + (blocks ? 1 : 0);
+    else ({ events, final } = render(s, req));
+    const total = events.length + (final ? 1 : 0);
 
     if (!isWritable(stream)) return;
     record.status = 200;
@@ -262,7 +301,7 @@ export async function startBedrockSimulator(opts: BedrockSimulatorOptions = {}):
         record.eventsSent++;
         break;
       }
-      const event = i < events.length ? events[i] : metadataEvent(s, blocks ?? [], req, Date.now() - started);
+      const event = i < events.length ? events[i] : final!(Date.now() - started);
       if (!(await write(stream, encodeEvent(event.type, event.payload), signal))) return;
       record.eventsSent++;
     }
@@ -308,6 +347,13 @@ export async function startBedrockSimulator(opts: BedrockSimulatorOptions = {}):
     },
   };
 }
+
+type StreamRenderer = (s: Script, req: ScriptRequest) => { events: StreamEvent[]; final?: (latencyMs: number) => StreamEvent };
+
+const renderConverseStream: StreamRenderer = (s, req) => {
+  const { events, blocks } = renderStreamEvents(s);
+  return { events, final: (latencyMs) => metadataEvent(s, blocks, req, latencyMs) };
+};
 
 // ---------------------------------------------------------------------------------------------------------------
 // HTTP/2 helpers

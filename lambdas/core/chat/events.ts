@@ -31,7 +31,11 @@ export type FinishReason =
 
 export type BlockKind =
   | { type: 'text' }
-  | { type: 'reasoning' }
+  /**
+   * `signed`: the upstream signs this block (a signature follows before its block_stop), so it can be replayed to
+   * it; unset when the provider cannot know before the block ends.
+   */
+  | { type: 'reasoning'; signed?: boolean }
   /** Reasoning the upstream withheld; `data` is opaque and must be sent back as it is. */
   | { type: 'redacted_reasoning'; data: string }
   | { type: 'tool_use'; id: string; name: string; toolIndex: number };

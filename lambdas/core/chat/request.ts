@@ -25,6 +25,11 @@ export interface ChatRequest {
   stopSequences?: string[];
   reasoning?: ReasoningRequest;
   responseFormat?: ResponseFormat;
+  /**
+   * `maxTokens` is a ceiling the client's protocol made it send (Anthropic's max_tokens is required), not a wish:
+   * a provider may lower it to the model's configured maximum instead of letting the upstream refuse it.
+   */
+  maxTokensIsCeiling?: boolean;
   /** Whether the client reads the answer as a stream (a provider may use a non-streaming upstream call otherwise). */
   stream: boolean;
   /** What only one provider family understands, carried unchanged for it (others ignore it). */
@@ -43,6 +48,8 @@ export interface CacheMark {
   /** Anthropic's cache_control as sent ({type:"ephemeral", ttl?}); Converse turns any mark into a cache point. */
   type: 'ephemeral';
   ttl?: string;
+  /** Other cache_control fields as sent (Anthropic's `scope`, ...), for Claude; the Claude provider drops what Bedrock rejects. */
+  anthropic?: JsonObject;
 }
 
 export interface TextBlock {
@@ -81,7 +88,9 @@ export interface ToolUseBlock {
   cache?: CacheMark;
 }
 
-export type ToolResultContent = { type: 'text'; text: string } | { type: 'image'; mediaType: ImageMediaType; data: Uint8Array };
+export type ToolResultContent =
+  /** `cache`: a mark on the block inside the result (Anthropic clients); Converse joins result texts and drops it. */
+  { type: 'text'; text: string; cache?: CacheMark } | { type: 'image'; mediaType: ImageMediaType; data: Uint8Array; cache?: CacheMark };
 
 export interface ToolResultBlock {
   type: 'tool_result';
@@ -118,7 +127,10 @@ export interface ToolSpec {
   /** JSON schema of the input object. */
   inputSchema: JsonObject;
   cache?: CacheMark;
-  /** Anthropic tool fields passed through to Claude (type of a server tool, ...), already filtered. */
+  /**
+   * Anthropic tool fields as the client sent them (`type` of a server tool, `strict`, `defer_loading`, ...), for
+   * Claude; the Claude provider drops what Bedrock rejects, other providers ignore them.
+   */
   anthropic?: JsonObject;
 }
 
@@ -129,7 +141,14 @@ export type ReasoningEffort = 'minimal' | 'low' | 'medium' | 'high';
 export type ReasoningRequest =
   | { mode: 'off' }
   /** On; with a budget, or an effort the provider turns into one, or neither (the model config's default). */
-  | { mode: 'on'; budgetTokens?: number; effort?: ReasoningEffort; adaptive?: boolean };
+  | {
+      mode: 'on';
+      budgetTokens?: number;
+      effort?: ReasoningEffort;
+      adaptive?: boolean;
+      /** Claude's thinking fields with no neutral meaning (`display`), for Claude; dropped where Bedrock rejects them. */
+      anthropic?: JsonObject;
+    };
 
 export type ResponseFormat =
   { type: 'json_object' } | { type: 'json_schema'; name: string; description?: string; schema?: JsonObject; strict?: boolean };

@@ -27,6 +27,11 @@ export interface ChatProvider {
    * the client does not stream, and replays its answer as events.
    */
   chat(req: ChatRequest, model: ResolvedModel, ctx: ProviderContext): Promise<AsyncIterable<ChatEvent>>;
+  /**
+   * The request's input tokens as the upstream counts them, without running the model; undefined (or no method)
+   * when the upstream cannot count for this model, and the caller estimates instead.
+   */
+  countTokens?(req: ChatRequest, model: ResolvedModel, ctx: ProviderContext): Promise<number | undefined>;
 }
 
 /** An embeddings call, in neutral terms: the texts (validated, non-empty) and the wanted dimensions. */

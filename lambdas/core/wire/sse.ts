@@ -13,12 +13,17 @@ export class SseStream extends PassThrough {
   settled: Promise<unknown> = Promise.resolve();
   onAbort: () => void = () => undefined;
 
-  constructor(keepAliveMs: number) {
+  /**
+   * `keepAlive` sends the frame the wire API uses while the model is silent (default: a `: keep-alive` comment;
+   * Anthropic's API sends `event: ping`).
+   */
+  constructor(keepAliveMs: number, keepAlive?: (stream: SseStream) => void) {
     super();
     if (keepAliveMs > 0) {
+      const beat = keepAlive ?? ((s: SseStream) => s.comment('keep-alive'));
       this.timer = setInterval(
         () => {
-          if (Date.now() - this.lastWrite >= keepAliveMs) this.comment('keep-alive');
+          if (Date.now() - this.lastWrite >= keepAliveMs) beat(this);
         },
         Math.max(10, Math.floor(keepAliveMs / 2)),
       );
@@ -28,6 +33,11 @@ export class SseStream extends PassThrough {
 
   data(payload: unknown): void {
     this.send(`data: ${typeof payload === 'string' ? payload : JSON.stringify(payload)}\n\n`);
+  }
+
+  /** A named event (`event: <name>` + `data: <json>`), as Anthropic's API streams. */
+  event(name: string, payload: unknown): void {
+    this.send(`event: ${name}\ndata: ${JSON.stringify(payload)}\n\n`);
   }
 
   comment(text: string): void {

@@ -23,13 +23,14 @@ export function buildConverseRequest(req: ChatRequest, config: ConverseConfig): 
   const thinking = resolveThinking(req, config, { forcesTool: clientForcesTool || structuredIfNoThinking?.mode === 'forced-tool' });
   const structured = thinking ? planStructuredOutput(req.responseFormat, { clientHasTools, thinking: true }) : structuredIfNoThinking;
 
-  const conversation = mapMessages(req, { includeReasoning: !!thinking });
+  const conversation = mapMessages(req, { includeReasoning: !!thinking, cachePoints: config.clientCachePoints });
   const toolConfig = mapToolConfig({
     tools: req.tools,
     toolChoice: req.toolChoice,
     historyToolNames: conversation.historyToolNames,
     hasToolBlocks: conversation.hasToolBlocks,
     forcedTool: structured?.mode === 'forced-tool' ? structured.tool : undefined,
+    cachePoints: config.clientCachePoints,
   });
   const system = structured?.mode === 'instruction' ? [...conversation.system, { text: structured.text }] : conversation.system;
   const cached = applyPromptCache({ system, toolConfig, messages: conversation.messages }, config.promptCache);

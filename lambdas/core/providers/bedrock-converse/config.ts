@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { GatewayError } from '../../errors.js';
+import { isAnthropicModelId } from '../bedrock-anthropic/capabilities.js';
 
 const cacheTargetsSchema = z.object({
   system: z.boolean().optional(),
@@ -37,6 +38,11 @@ export const converseConfigSchema = z.object({
   performance: z.enum(['standard', 'optimized']).optional(),
   /** Bedrock's processing tier for the model's calls. */
   serviceTier: z.enum(['default', 'priority', 'flex', 'reserved']).optional(),
+  /**
+   * The model family, where the id does not say it: `anthropic` marks a Claude model behind an application inference
+   * profile ARN (Anthropic Messages clients then get it natively, over InvokeModel).
+   */
+  family: z.string().trim().toLowerCase().min(1).max(64).optional(),
 });
 
 export interface PromptCacheTargets {
@@ -51,6 +57,16 @@ export interface ConverseConfig {
   maxTokens: number | undefined;
   /** Claude family (named in the id, or the admin enabled thinking): accepts `thinking`, not temperature+top_p. */
   claudeLike: boolean;
+  /**
+   * Claude for certain: an Anthropic model id, a profile of one, or `family: "anthropic"`. Requests from Anthropic
+   * Messages clients then go to Claude natively (InvokeModel) instead of through Converse.
+   */
+  claudeFamily: boolean;
+  /**
+   * Cache marks the client put on blocks become Converse cache points: on Claude, or where the admin enabled prompt
+   * caching for the model (other models may refuse cache points).
+   */
+  clientCachePoints: boolean;
   /** Thinking budget applied when the request does not ask for (or against) thinking; undefined = off. */
   defaultThinkingBudget: number | undefined;
   promptCache: PromptCacheTargets;
@@ -74,16 +90,21 @@ export function parseConverseConfig(raw: unknown): ConverseConfig {
   const c = parsed.data;
   const region = c.region ?? (Array.isArray(c.regions) ? c.regions[0] : c.regions);
   const thinkingOn = c.thinking !== undefined && c.thinking !== false;
+  const claudeFamily = c.family === undefined ? isAnthropicModelId(c.modelId) : c.family === 'anthropic';
+  const promptCache = cacheTargets(c.promptCache);
+  // Profile ids and ARNs hide the family, so only an explicit mention (or the admin's say-so) counts.
+  const claudeLike = /anthropic|claude/i.test(c.modelId) || thinkingOn || c.family === 'anthropic';
   return {
     modelId: c.modelId,
     region,
     maxTokens: c.maxTokens,
-    // Profile ids and ARNs hide the family, so only an explicit mention (or the admin's say-so) counts.
-    claudeLike: /anthropic|claude/i.test(c.modelId) || thinkingOn,
+    claudeLike,
+    claudeFamily,
+    clientCachePoints: claudeLike || promptCache.system || promptCache.tools || promptCache.messages,
     defaultThinkingBudget: thinkingOn
       ? ((typeof c.thinking === 'object' ? c.thinking.budgetTokens : undefined) ?? DEFAULT_THINKING_BUDGET)
       : undefined,
-    promptCache: cacheTargets(c.promptCache),
+    promptCache,
     guardrail: c.guardrail,
     performance: c.performance,
     serviceTier: c.serviceTier,

@@ -8,12 +8,17 @@ export const ANSWER_TOKENS_WITH_THINKING = 4096;
 
 /** temperature / top_p / stop / max tokens → inferenceConfig (undefined when nothing is set). */
 export function mapInferenceConfig(
-  req: Pick<ChatRequest, 'maxTokens' | 'temperature' | 'topP' | 'stopSequences'>,
+  req: Pick<ChatRequest, 'maxTokens' | 'maxTokensIsCeiling' | 'temperature' | 'topP' | 'stopSequences'>,
   config: ConverseConfig,
   thinking: ThinkingPlan | null,
 ): InferenceConfiguration | undefined {
   const out: InferenceConfiguration = {};
   let maxTokens = req.maxTokens ?? config.maxTokens;
+  // A ceiling the client had to send (Anthropic's max_tokens) yields to the model's configured maximum: Claude
+  // Code asks 32000 of every model, and a model with a smaller limit would refuse the call.
+  if (req.maxTokensIsCeiling && req.maxTokens !== undefined && config.maxTokens !== undefined) {
+    maxTokens = Math.min(req.maxTokens, config.maxTokens);
+  }
   // Claude counts thinking inside max_tokens and requires max_tokens > budget_tokens.
   if (thinking && (maxTokens === undefined || maxTokens <= thinking.budgetTokens)) {
     maxTokens = thinking.budgetTokens + (maxTokens ?? ANSWER_TOKENS_WITH_THINKING);

@@ -18,14 +18,19 @@ const CACHE_POINT = { cachePoint: { type: 'default' } } as const;
 /**
  * The core conversation → Converse system blocks and user/assistant turns. Same-role neighbours are merged (tool
  * results are user content in Converse), tool results lead their user turn, and a trailing assistant prefill loses
- * its final whitespace (Claude refuses it). A block the client marked for caching is followed by a cache point.
+ * its final whitespace (Claude refuses it). A block the client marked for caching is followed by a cache point
+ * (unless `cachePoints` is false: a model that may refuse them).
  * Earlier reasoning is sent back only when this request thinks (`includeReasoning`) and only when signed.
  */
-export function mapMessages(req: Pick<ChatRequest, 'system' | 'messages'>, opts: { includeReasoning: boolean }): MappedConversation {
+export function mapMessages(
+  req: Pick<ChatRequest, 'system' | 'messages'>,
+  opts: { includeReasoning: boolean; /** Client cache marks become cache points (default true). */ cachePoints?: boolean },
+): MappedConversation {
+  const cachePoints = opts.cachePoints ?? true;
   const system: SystemContentBlock[] = [];
   for (const b of req.system) {
     system.push({ text: b.text });
-    if (b.cache) system.push(CACHE_POINT);
+    if (b.cache && cachePoints) system.push(CACHE_POINT);
   }
   const turns: Message[] = [];
   const toolNames = new Set<string>();
@@ -35,7 +40,7 @@ export function mapMessages(req: Pick<ChatRequest, 'system' | 'messages'>, opts:
       const mapped = mapBlock(b, opts.includeReasoning, toolNames);
       if (!mapped) continue;
       blocks.push(mapped);
-      if ('cache' in b && b.cache) blocks.push(CACHE_POINT);
+      if ('cache' in b && b.cache && cachePoints) blocks.push(CACHE_POINT);
     }
     if (blocks.length === 0) continue;
     const last = turns[turns.length - 1];

@@ -10,6 +10,8 @@ export interface ToolInputs {
   hasToolBlocks: boolean;
   /** The response_format tool, used only when the client sent no tools. */
   forcedTool?: ToolSpecification & { name: string };
+  /** A tool the client marked for caching is followed by a cache point (default true). */
+  cachePoints?: boolean;
 }
 
 const CACHE_POINT = { cachePoint: { type: 'default' } } as const;
@@ -27,7 +29,9 @@ export function mapToolConfig(inputs: ToolInputs): ToolConfiguration | undefined
   let tools: Tool[] =
     choice?.type === 'none'
       ? []
-      : inputs.tools.flatMap((t) => (t.cache ? [{ toolSpec: toToolSpec(t) }, CACHE_POINT] : [{ toolSpec: toToolSpec(t) }]));
+      : inputs.tools.flatMap((t) =>
+          t.cache && inputs.cachePoints !== false ? [{ toolSpec: toToolSpec(t) }, CACHE_POINT] : [{ toolSpec: toToolSpec(t) }],
+        );
   let toolChoice: ConverseToolChoice | undefined = tools.length > 0 ? mapToolChoice(choice) : undefined;
   if (inputs.forcedTool && inputs.tools.length === 0) {
     tools = [{ toolSpec: inputs.forcedTool }];

@@ -10,9 +10,11 @@ import { GatewayError } from '../../errors.js';
 // One cached client per region, shared with the other Bedrock providers (clients hold no per-request state).
 import { bedrockClientFor as clientFor } from '../bedrock-runtime-client.js';
 import { mapBedrockError } from '../bedrock-errors.js';
+import { type ClaudeOnBedrock, claudeOnBedrock } from '../bedrock-anthropic/provider.js';
+import type { ClaudeTarget } from '../bedrock-anthropic/build-request.js';
 import type { ChatProvider } from '../types.js';
 import { buildConverseRequest } from './build-request.js';
-import { parseConverseConfig } from './config.js';
+import { type ConverseConfig, parseConverseConfig } from './config.js';
 import { converseResponseEvents } from './map-response.js';
 import { ConverseStreamState } from './stream-state.js';
 
@@ -32,12 +34,21 @@ export const sdkTransport: ConverseTransport = {
   converseStream: (input, region, signal) => clientFor(region).send(new ConverseStreamCommand(input), { abortSignal: signal }),
 };
 
-/** Chat over Bedrock Converse (non-streaming clients) and ConverseStream (streaming clients), for every chat model. */
-export function createBedrockConverseProvider(transport: ConverseTransport = sdkTransport): ChatProvider {
+/**
+ * Chat over Bedrock Converse (non-streaming clients) and ConverseStream (streaming clients), for every chat model.
+ * A request from an Anthropic Messages client (it carries `extensions.anthropic`) to a Claude model goes to Claude
+ * natively instead (InvokeModel, the bedrock-anthropic provider): thinking blocks, betas and cache marks exactly as
+ * the client sent them. Every other request to Claude — chat completions, the Feishu bot — stays on Converse.
+ */
+export function createBedrockConverseProvider(
+  transport: ConverseTransport = sdkTransport,
+  claude: ClaudeOnBedrock = claudeOnBedrock,
+): ChatProvider {
   return {
     kind: 'chat',
     async chat(req, model, ctx) {
       const config = parseConverseConfig(model.config);
+      if (config.claudeFamily && req.extensions?.anthropic) return claude.chat(req, claudeTarget(config), ctx);
       const plan = buildConverseRequest(req, config);
       if (!req.stream) {
         const res = await transport.converse(plan.input, config.region, ctx.signal).catch((e: unknown) => {
@@ -52,8 +63,20 @@ export function createBedrockConverseProvider(transport: ConverseTransport = sdk
       if (!res.stream) throw new GatewayError(502, 'Bedrock returned no event stream.', { kind: 'upstream', code: 'upstream_error' });
       return relay(res.stream, new ConverseStreamState(plan.structuredToolName));
     },
+
+    // Bedrock counts tokens for Claude only; for other models the caller estimates.
+    async countTokens(req, model, ctx) {
+      const config = parseConverseConfig(model.config);
+      return config.claudeFamily ? claude.countTokens(req, claudeTarget(config), ctx) : undefined;
+    },
   };
 }
+
+const claudeTarget = (config: ConverseConfig): ClaudeTarget => ({
+  modelId: config.modelId,
+  region: config.region,
+  maxTokens: config.maxTokens,
+});
 
 // eslint-disable-next-line @typescript-eslint/require-await -- an async generator, so the pipeline reads both paths alike
 async function* replay(events: ChatEvent[]): AsyncGenerator<ChatEvent> {

@@ -8,9 +8,23 @@ describe('parseConverseConfig', () => {
       region: undefined,
       maxTokens: undefined,
       claudeLike: false,
+      claudeFamily: false,
+      clientCachePoints: false,
       defaultThinkingBudget: undefined,
       promptCache: { system: false, tools: false, messages: false },
     });
+  });
+
+  it('family: "anthropic" marks an opaque profile ARN as Claude (native for Anthropic Messages clients); an id naming Claude needs none', () => {
+    const arn = 'arn:aws:bedrock:us-east-1:1:application-inference-profile/abc123';
+    expect(parseConverseConfig({ modelId: arn, family: 'anthropic' })).toMatchObject({
+      claudeFamily: true,
+      claudeLike: true,
+      clientCachePoints: true,
+    });
+    expect(parseConverseConfig({ modelId: 'us.anthropic.claude-sonnet-4-5-20250929-v1:0' }).claudeFamily).toBe(true);
+    expect(parseConverseConfig({ modelId: 'us.anthropic.claude-sonnet-4-5-20250929-v1:0', family: 'other' }).claudeFamily).toBe(false);
+    expect(parseConverseConfig({ modelId: 'amazon.nova-pro-v1:0', promptCache: { tools: true } }).clientCachePoints).toBe(true);
   });
 
   it.each([

@@ -1,0 +1,113 @@
+import { randomUUID } from 'node:crypto';
+import type { z } from 'zod';
+import { authenticate } from '../../auth/authenticate.js';
+import { resolveModelForKey } from '../../auth/model-access.js';
+import { countInputTokens } from '../../chat/count-tokens.js';
+import { foldEvents } from '../../chat/fold.js';
+import { type ChatRun, runChat } from '../../chat/pipeline.js';
+import { config } from '../../config.js';
+import { asGatewayError, errors, isGatewayError } from '../../errors.js';
+import type { ApiKey } from '../../store/keys.js';
+import type { Model } from '../../store/models.js';
+import { parse } from '../../validate.js';
+import { jsonResponse, type V1Request, type V1Response } from '../http.js';
+import { sessionKeyOf } from '../session.js';
+import { SSE_HEADERS, SseStream } from '../sse.js';
+import { betasOf, decodeCountTokensRequest, decodeMessagesRequest } from './decode.js';
+import { AnthropicStreamEncoder, encodeAnthropicMessage, type MessageMeta } from './encode.js';
+import { anthropicErrorBody, anthropicErrorResponse } from './errors.js';
+import { countTokensRequestSchema, messagesRequestSchema } from './schemas.js';
+
+/** Session headers, in order: the gateway's own, then Claude Code's. */
+const SESSION_HEADERS = ['session-id', 'x-claude-code-session-id'] as const;
+
+/**
+ * POST /v1/messages (a `?beta=true` query is ignored). Everything that can refuse the call — auth, validation,
+ * model, permission, quota, and the upstream's first answer — happens before a status is committed, so those
+ * failures are real HTTP errors in Anthropic's shape. After `200 text/event-stream`, a failure is an
+ * `event: error` frame. `stream` absent or false: one JSON message.
+ */
+export async function messages(input: V1Request): Promise<V1Response> {
+  try {
+    const { key, body } = await authenticated(input, messagesRequestSchema);
+    const model = await permittedModel(key, body.model);
+    const request = decodeMessagesRequest(body, betasOf(input.headers));
+    const sessionKey = sessionKeyOf(input.headers, SESSION_HEADERS);
+    const run = await runChat({ key, model, request, requestId: input.requestId, sessionKey });
+    const meta: MessageMeta = { id: `msg_${(input.requestId || randomUUID()).replace(/-/g, '')}`, model: body.model };
+    const headers = { 'request-id': input.requestId, 'x-request-id': input.requestId };
+    if (!request.stream) return jsonResponse(200, encodeAnthropicMessage(await foldEvents(run.events), meta), headers);
+    const encoder = new AnthropicStreamEncoder(meta);
+    // Anthropic's keep-alive is a ping event; a message_start still held goes out first.
+    const stream = new SseStream(config().sseKeepAliveMs, (s) => {
+      for (const out of encoder.flush()) s.event(out.type, out);
+      s.event('ping', { type: 'ping' });
+    });
+    stream.onAbort = () => run.abort();
+    stream.settled = pump(run, stream, encoder, input.requestId);
+    return { statusCode: 200, headers: { ...SSE_HEADERS, ...headers }, body: stream };
+  } catch (e) {
+    return anthropicErrorResponse(asGatewayError(e, input.requestId), input.requestId);
+  }
+}
+
+/**
+ * POST /v1/messages/count_tokens: `{input_tokens}` for the request as it would be sent — Bedrock's CountTokens for
+ * Claude, the gateway's estimate for other models (chat/count-tokens.ts). Needs a valid key and a permitted model;
+ * not billed, not recorded.
+ */
+export async function countTokens(input: V1Request): Promise<V1Response> {
+  try {
+    const { key, body } = await authenticated(input, countTokensRequestSchema);
+    const model = await permittedModel(key, body.model);
+    const request = decodeCountTokensRequest(body, betasOf(input.headers));
+    const counted = await countInputTokens({ model, request, requestId: input.requestId });
+    return jsonResponse(200, { input_tokens: counted.inputTokens }, { 'request-id': input.requestId, 'x-request-id': input.requestId });
+  } catch (e) {
+    return anthropicErrorResponse(asGatewayError(e, input.requestId), input.requestId);
+  }
+}
+
+/** The key is looked up while the body is validated; a bad key still wins over a bad body (401). */
+async function authenticated<T>(input: V1Request, schema: z.ZodType<T>): Promise<{ key: ApiKey; body: T }> {
+  const keyLookup = authenticate(input.headers);
+  keyLookup.catch(() => undefined);
+  let body: T;
+  try {
+    body = parse(schema, input.body);
+  } catch (e) {
+    await keyLookup;
+    throw e;
+  }
+  return { key: await keyLookup, body };
+}
+
+/** A model the key may not use is a 404 like one that does not exist (CONTRACT): the caller cannot tell them apart. */
+async function permittedModel(key: ApiKey, name: string): Promise<Model> {
+  try {
+    return await resolveModelForKey(key, name);
+  } catch (e) {
+    if (isGatewayError(e) && e.code === 'model_not_permitted') throw errors.modelNotFound(name);
+    throw e;
+  }
+}
+
+/**
+ * Relays events as Anthropic SSE as they come. The run settles the call (charged and recorded) before its events
+ * end, so message_delta and message_stop follow the books: a client that checks its balance or thread right after
+ * sees this call.
+ */
+async function pump(run: ChatRun, stream: SseStream, encoder: AnthropicStreamEncoder, requestId: string): Promise<void> {
+  let failed = false;
+  for await (const ev of run.events) {
+    if (stream.destroyed) break;
+    if (ev.type === 'error') {
+      stream.event('error', anthropicErrorBody(ev.error, requestId));
+      failed = true;
+      continue;
+    }
+    for (const out of encoder.encode(ev)) stream.event(out.type, out);
+  }
+  if (!failed && !stream.destroyed) for (const out of encoder.end()) stream.event(out.type, out);
+  stream.close();
+}
