@@ -338,6 +338,8 @@ interface Resolved {
   blocks: ScriptBlock[];
   usage: { input: number; output: number; cacheRead: number; cacheWrite: number };
   stopReason: string;
+  /** The script says a guardrail intervened (`stopReason: 'guardrail_intervened'`, Converse's word for it). */
+  intervened: boolean;
 }
 
 function resolve(s: Script, req: ScriptRequest): Resolved {
@@ -360,7 +362,13 @@ function resolve(s: Script, req: ScriptRequest): Resolved {
       cacheRead: u.cacheReadInputTokens ?? 0,
       cacheWrite: u.cacheWriteInputTokens ?? 0,
     },
-    stopReason: s.stopReason ?? (blocks.some((b) => 'toolUse' in b) ? 'tool_use' : 'end_turn'),
+    // On InvokeModel a guardrail's intervention is no stop reason: Claude's answer is replaced by the blocked
+    // message and Bedrock adds `amazon-bedrock-guardrailAction: INTERVENED`.
+    stopReason:
+      s.stopReason === 'guardrail_intervened'
+        ? 'end_turn'
+        : (s.stopReason ?? (blocks.some((b) => 'toolUse' in b) ? 'tool_use' : 'end_turn')),
+    intervened: s.stopReason === 'guardrail_intervened',
   };
 }
 
@@ -407,6 +415,7 @@ export function renderAnthropicMessage(
         cache_read_input_tokens: r.usage.cacheRead,
         output_tokens: r.usage.output,
       },
+      ...(r.intervened ? { 'amazon-bedrock-guardrailAction': 'INTERVENED' } : {}),
     },
     headers: {
       'x-amzn-bedrock-input-token-count': String(r.usage.input),
@@ -481,6 +490,7 @@ export function renderAnthropicStream(s: Script, req: ScriptRequest): { events: 
       type: 'message_delta',
       delta: { stop_reason: r.stopReason, stop_sequence: null },
       usage: { output_tokens: r.usage.output },
+      ...(r.intervened ? { 'amazon-bedrock-guardrailAction': 'INTERVENED' } : {}),
     }),
   );
   return {

@@ -3,6 +3,7 @@
  * the latency-optimized version (performanceConfig) and the service tier (serviceTier). The simulator records what
  * reached Bedrock's wire and rejects what the service would reject.
  */
+import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { script } from '../../local/bedrock-simulator/index.js';
@@ -69,6 +70,33 @@ describe('per-model Bedrock options', () => {
     let finish: string | null = null;
     for await (const c of stream) finish = c.choices[0]?.finish_reason ?? finish;
     expect(finish).toBe('content_filter');
+  });
+
+  it('sends them as InvokeModel headers on the native Claude path (Anthropic Messages clients)', async () => {
+    const anthropic = new Anthropic({ apiKey: key, baseURL: ctx.gw.url, maxRetries: 0 });
+    await anthropic.messages.stream({ model: 'guarded', max_tokens: 256, messages: [{ role: 'user', content: 'Hi' }] }).finalMessage();
+    const req = ctx.gw.sim.requests.at(-1)!;
+    expect(req.operation).toBe('InvokeModelWithResponseStream');
+    expect(req.headers, JSON.stringify(req.headers)).toMatchObject({
+      'x-amzn-bedrock-guardrailidentifier': 'gr-abc123',
+      'x-amzn-bedrock-guardrailversion': '3',
+      'x-amzn-bedrock-trace': 'ENABLED',
+      'x-amzn-bedrock-performanceconfig-latency': 'optimized',
+      'x-amzn-bedrock-service-tier': 'priority',
+    });
+  });
+
+  it('a guardrail intervention on the native Claude path is stop_reason refusal, streaming or not', async () => {
+    const anthropic = new Anthropic({ apiKey: key, baseURL: ctx.gw.url, maxRetries: 0 });
+    const ask = { model: 'guarded', max_tokens: 256, messages: [{ role: 'user' as const, content: 'Forbidden topic' }] };
+    ctx.gw.sim.enqueue(script.text('Sorry, the model cannot answer this.', { stopReason: 'guardrail_intervened' }));
+    const whole = await anthropic.messages.create(ask);
+    expect(ctx.gw.sim.requests.at(-1)!.operation).toBe('InvokeModel');
+    expect(whole.stop_reason).toBe('refusal');
+    ctx.gw.sim.enqueue(script.text('Blocked.', { stopReason: 'guardrail_intervened' }));
+    const streamed = await anthropic.messages.stream(ask).finalMessage();
+    expect(streamed.stop_reason).toBe('refusal');
+    expect(streamed.content).toEqual([expect.objectContaining({ type: 'text', text: 'Blocked.' })]);
   });
 
   it.each([

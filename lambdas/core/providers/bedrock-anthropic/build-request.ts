@@ -14,6 +14,17 @@ export interface ClaudeTarget {
   region: string | undefined;
   /** The model config's output limit, used when the request names none. */
   maxTokens: number | undefined;
+  /** The model's guardrail, latency and service tier (InvokeModel takes them as request headers). */
+  options?: ClaudeInvokeOptions;
+}
+
+/** What the model row sets on every InvokeModel / InvokeModelWithResponseStream call. */
+export interface ClaudeInvokeOptions {
+  guardrailIdentifier?: string;
+  guardrailVersion?: string;
+  trace?: 'ENABLED' | 'DISABLED' | 'ENABLED_FULL';
+  performanceConfigLatency?: 'standard' | 'optimized';
+  serviceTier?: 'default' | 'priority' | 'flex' | 'reserved';
 }
 
 export interface InvokeBodyPlan {

@@ -13,7 +13,7 @@ import { mapBedrockError } from '../bedrock-errors.js';
 // One cached client per region, shared with the other Bedrock providers (clients hold no per-request state).
 import { bedrockClientFor as clientFor } from '../bedrock-runtime-client.js';
 import type { ProviderContext } from '../types.js';
-import { buildInvokeBody, type ClaudeTarget } from './build-request.js';
+import { buildInvokeBody, type ClaudeInvokeOptions, type ClaudeTarget } from './build-request.js';
 import { claudeMessageEvents } from './map-response.js';
 import { ClaudeStreamState } from './stream-state.js';
 import { messageSchema } from './wire-types.js';
@@ -21,29 +21,36 @@ import { messageSchema } from './wire-types.js';
 /** The three Bedrock calls Claude's native path makes; swapped for a fake in tests. */
 export interface ClaudeTransport {
   /** InvokeModel: the response body (the Anthropic message as JSON). */
-  invoke(modelId: string, body: Uint8Array, region: string | undefined, signal?: AbortSignal): Promise<Uint8Array>;
+  invoke(
+    modelId: string,
+    body: Uint8Array,
+    region: string | undefined,
+    signal?: AbortSignal,
+    options?: ClaudeInvokeOptions,
+  ): Promise<Uint8Array>;
   /** InvokeModelWithResponseStream: resolves once Bedrock has accepted the request and the event stream has begun. */
   invokeStream(
     modelId: string,
     body: Uint8Array,
     region: string | undefined,
     signal?: AbortSignal,
+    options?: ClaudeInvokeOptions,
   ): Promise<AsyncIterable<ResponseStream> | undefined>;
   /** CountTokens with the InvokeModel-shaped input (the Converse-shaped one was reported to ignore tools). */
   countTokens(modelId: string, body: Uint8Array, region: string | undefined, signal?: AbortSignal): Promise<number | undefined>;
 }
 
 const sdkClaudeTransport: ClaudeTransport = {
-  invoke: async (modelId, body, region, signal) => {
+  invoke: async (modelId, body, region, signal, options) => {
     const res = await clientFor(region).send(
-      new InvokeModelCommand({ modelId, body, contentType: 'application/json', accept: 'application/json' }),
+      new InvokeModelCommand({ modelId, body, contentType: 'application/json', accept: 'application/json', ...options }),
       { abortSignal: signal },
     );
     return res.body;
   },
-  invokeStream: async (modelId, body, region, signal) => {
+  invokeStream: async (modelId, body, region, signal, options) => {
     const res = await clientFor(region).send(
-      new InvokeModelWithResponseStreamCommand({ modelId, body, contentType: 'application/json', accept: 'application/json' }),
+      new InvokeModelWithResponseStreamCommand({ modelId, body, contentType: 'application/json', accept: 'application/json', ...options }),
       { abortSignal: signal },
     );
     return res.body;
@@ -72,13 +79,13 @@ export function createClaudeOnBedrock(transport: ClaudeTransport = sdkClaudeTran
       logDroppedOnce(plan.droppedBetas, plan.droppedFields, ctx.requestId);
       const body = encode(plan.body);
       if (!req.stream) {
-        const bytes = await transport.invoke(target.modelId, body, target.region, ctx.signal).catch((e: unknown) => {
+        const bytes = await transport.invoke(target.modelId, body, target.region, ctx.signal, target.options).catch((e: unknown) => {
           throw mapBedrockError(e);
         });
         return replay(claudeMessageEvents(parseMessage(bytes)));
       }
       // Awaited here so that refusals before the first event still become a real HTTP error status.
-      const stream = await transport.invokeStream(target.modelId, body, target.region, ctx.signal).catch((e: unknown) => {
+      const stream = await transport.invokeStream(target.modelId, body, target.region, ctx.signal, target.options).catch((e: unknown) => {
         throw mapBedrockError(e);
       });
       if (!stream) throw new GatewayError(502, 'Bedrock returned no event stream.', { kind: 'upstream', code: 'upstream_error' });
@@ -133,8 +140,13 @@ function parseMessage(bytes: Uint8Array) {
   const parsed = messageSchema.safeParse(json);
   if (!parsed.success)
     throw new GatewayError(502, 'Bedrock returned a Claude response the gateway cannot read.', { code: 'upstream_error' });
-  return parsed.data;
+  // A guardrail that intervened replaced the answer with its blocked message: a refusal, whatever stop_reason says.
+  return guardrailIntervened(json) ? { ...parsed.data, stop_reason: 'refusal' } : parsed.data;
 }
+
+/** Bedrock marks a body (or stream chunk) its guardrail intervened in with `amazon-bedrock-guardrailAction`. */
+export const guardrailIntervened = (json: unknown) =>
+  typeof json === 'object' && json !== null && (json as Record<string, unknown>)['amazon-bedrock-guardrailAction'] === 'INTERVENED';
 
 const EXCEPTION_MEMBERS = [
   'internalServerException',

@@ -25,6 +25,7 @@ const EXCEPTION_BY_ERROR_TYPE: Readonly<Record<string, string>> = {
 export class ClaudeStreamState {
   private started = false;
   private finished = false;
+  private intervened = false;
   private nextIndex = 0;
   private toolCount = 0;
   /** Claude's block index → the core block (null: a block the core leaves out). */
@@ -39,6 +40,13 @@ export class ClaudeStreamState {
     } catch {
       throw new GatewayError(502, 'Bedrock sent a stream chunk that is not JSON.', { kind: 'upstream', code: 'upstream_error' });
     }
+    // A guardrail that intervened: the answer is its blocked message, and the call ends as a refusal.
+    if (
+      typeof parsed === 'object' &&
+      parsed !== null &&
+      (parsed as Record<string, unknown>)['amazon-bedrock-guardrailAction'] === 'INTERVENED'
+    )
+      this.intervened = true;
     const event = streamEventSchema.safeParse(parsed);
     // An event type that did not exist when this was written is skipped, as Anthropic asks clients to.
     if (!event.success) return this.opening();
@@ -69,7 +77,11 @@ export class ClaudeStreamState {
         if (!this.finished && event.delta.stop_reason) {
           this.finished = true;
           const stopSequence = event.delta.stop_sequence ?? undefined;
-          out.push({ type: 'finish', reason: mapStopReason(event.delta.stop_reason), ...(stopSequence ? { stopSequence } : {}) });
+          out.push({
+            type: 'finish',
+            reason: this.intervened ? 'refusal' : mapStopReason(event.delta.stop_reason),
+            ...(stopSequence ? { stopSequence } : {}),
+          });
         }
         break;
       case 'error': {

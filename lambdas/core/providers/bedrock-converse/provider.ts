@@ -72,11 +72,18 @@ export function createBedrockConverseProvider(
   };
 }
 
-const claudeTarget = (config: ConverseConfig): ClaudeTarget => ({
-  modelId: config.modelId,
-  region: config.region,
-  maxTokens: config.maxTokens,
-});
+const claudeTarget = (config: ConverseConfig): ClaudeTarget => {
+  const g = config.guardrail;
+  const options: NonNullable<ClaudeTarget['options']> = {};
+  if (g) {
+    options.guardrailIdentifier = g.identifier;
+    options.guardrailVersion = g.version;
+    if (g.trace) options.trace = g.trace.toUpperCase() as 'ENABLED' | 'DISABLED' | 'ENABLED_FULL';
+  }
+  if (config.performance) options.performanceConfigLatency = config.performance;
+  if (config.serviceTier) options.serviceTier = config.serviceTier;
+  return { modelId: config.modelId, region: config.region, maxTokens: config.maxTokens, options };
+};
 
 // eslint-disable-next-line @typescript-eslint/require-await -- an async generator, so the pipeline reads both paths alike
 async function* replay(events: ChatEvent[]): AsyncGenerator<ChatEvent> {
