@@ -21,6 +21,7 @@ interface ThreadRow {
   tokens_in: number;
   tokens_out: number;
   fee: number;
+  prompt: string;
 }
 
 beforeAll(async () => {
@@ -47,18 +48,20 @@ afterEach(() => {
 
 const client = () => new OpenAI({ apiKey: key, baseURL: `${ctx.gw.url}/v1`, maxRetries: 0 });
 
-/** The thread of the next settled call after `count` threads: settlement follows the drain, so it is polled for. */
-async function threadAfter(count: number): Promise<ThreadRow> {
+/**
+ * The thread of the call that sent `prompt`: settlement follows the drain, and the key's thread index (a GSI) is
+ * eventually consistent, so it is polled for.
+ */
+async function threadOf(prompt: string): Promise<ThreadRow> {
   const deadline = Date.now() + 15_000;
   for (;;) {
-    const page = (await ctx.admin.get(`/admin/thread/list?key_id=${keyId}&limit=1`)).body.data as { items: ThreadRow[]; total: number };
-    if (page.total > count) return page.items[0];
+    const page = (await ctx.admin.get(`/admin/thread/list?key_id=${keyId}&limit=10`)).body.data as { items: ThreadRow[] };
+    const found = page.items.find((t) => t.prompt === prompt);
+    if (found) return found;
     if (Date.now() > deadline) throw new Error('the call was never settled');
     await new Promise((r) => setTimeout(r, 50));
   }
 }
-const threadCount = async () => ((await ctx.admin.get(`/admin/thread/list?key_id=${keyId}&limit=1`)).body.data as { total: number }).total;
-
 /** Streams, and leaves after the first content chunk (the SDK aborts its HTTP request). */
 async function leaveAfterFirstChunk(model: string, prompt: string, extra: Record<string, unknown> = {}) {
   const stream = await client().chat.completions.create({ model, messages: [{ role: 'user', content: prompt }], stream: true, ...extra });
@@ -70,10 +73,9 @@ async function leaveAfterFirstChunk(model: string, prompt: string, extra: Record
 
 describe('a client leaving mid-stream', () => {
   it("is billed the upstream's own usage, read on after the client left", async () => {
-    const before = await threadCount();
     ctx.gw.sim.enqueue(script.text('word '.repeat(60), { chunkSize: 10, delayMs: 20, usage: { inputTokens: 4321, outputTokens: 765 } }));
     await leaveAfterFirstChunk('plain-drain', 'Tell me a long story.');
-    const t = await threadAfter(before);
+    const t = await threadOf('Tell me a long story.');
     expect(t.status).toBe('interrupted');
     expect(t).toMatchObject({ tokens_in: 4321, tokens_out: 765 });
     expect(t.fee).toBeCloseTo((4321 + 765) / 1e6, 9);
@@ -85,10 +87,9 @@ describe('a client leaving mid-stream', () => {
   it('when the drain budget runs out, a CJK prompt is billed by its UTF-8 bytes, never below its true count', async () => {
     undo = overrideConfig({ upstream: { drainMs: 100 } });
     const prompt = '数据库连接失败了应该怎么排查？'.repeat(40);
-    const before = await threadCount();
     ctx.gw.sim.enqueue(script.text('先检查网络。'.repeat(50), { chunkSize: 5, delayMs: 100 }));
     await leaveAfterFirstChunk('plain-drain', prompt);
-    const t = await threadAfter(before);
+    const t = await threadOf(prompt);
     expect(t.status).toBe('interrupted');
     // One token per character is what tokenizers spend on CJK at best; bytes bound them all.
     expect(t.tokens_in).toBe(Buffer.byteLength(prompt, 'utf8'));
@@ -100,10 +101,9 @@ describe('a client leaving mid-stream', () => {
 
   it('thinking that was on is billed at its whole budget when no usage arrived', async () => {
     undo = overrideConfig({ upstream: { drainMs: 0 } });
-    const before = await threadCount();
     ctx.gw.sim.enqueue(script.reasoning('Let me think about this carefully. '.repeat(20), 'The answer.', { chunkSize: 8, delayMs: 50 }));
     await leaveAfterFirstChunk('thinking-drain', 'Why?', { max_tokens: 4096 });
-    const t = await threadAfter(before);
+    const t = await threadOf('Why?');
     expect(t.status).toBe('interrupted');
     expect(t.tokens_out).toBeGreaterThanOrEqual(2048);
     // Never more than the call allowed: max_tokens plus the thinking budget.
