@@ -18,7 +18,8 @@ export function page<T>(all: T[], limit: number, offset: number): Page<T> {
 }
 
 export function fail(err: GatewayError): APIGatewayProxyStructuredResultV2 {
-  const headers = err.retryAfter === undefined ? {} : { 'retry-after': String(Math.max(1, Math.ceil(err.retryAfter))) };
+  const headers: Record<string, string> =
+    err.retryAfter === undefined ? {} : { 'retry-after': String(Math.max(1, Math.ceil(err.retryAfter))) };
   return json(err.status, { success: false, error: { code: err.code ?? ERROR_TYPE_NAMES[err.kind], message: err.message } }, headers);
 }
 
