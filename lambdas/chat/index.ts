@@ -8,6 +8,7 @@ import { listModelsV1 } from '../core/wire/models/route.js';
 import { openAIErrorResponse } from '../core/wire/openai/errors.js';
 import { chatCompletions } from '../core/wire/openai-chat/route.js';
 import { embeddings } from '../core/wire/openai-embeddings/route.js';
+import { responses } from '../core/wire/openai-responses/route.js';
 
 /**
  * /v1/* on a Lambda function URL with response streaming (invoke mode RESPONSE_STREAM). Thin: parse the
@@ -22,6 +23,10 @@ async function route(event: APIGatewayProxyEventV2, context: Context): Promise<V
   try {
     if (method === 'POST' && path === '/v1/chat/completions') return await chatCompletions(request());
     if (method === 'POST' && path === '/v1/embeddings') return await embeddings(request());
+    if (path === '/v1/responses' || path.startsWith('/v1/responses/')) {
+      const query = event.queryStringParameters ?? {};
+      return await responses(method, path, method === 'POST' ? { ...request(), query } : { requestId, headers, body: undefined, query });
+    }
     if (method === 'GET' && path === '/v1/models') return await listModelsV1({ requestId, headers, body: undefined });
     if (method === 'GET' && path.startsWith('/v1/models/')) {
       return await listModelsV1({ requestId, headers, body: undefined }, safeDecode(path.slice('/v1/models/'.length)));

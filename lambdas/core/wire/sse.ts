@@ -30,6 +30,11 @@ export class SseStream extends PassThrough {
     this.send(`data: ${typeof payload === 'string' ? payload : JSON.stringify(payload)}\n\n`);
   }
 
+  /** A named event (`event:` line, then `data:`), as the Responses API frames its stream. */
+  event(name: string, payload: unknown): void {
+    this.send(`event: ${name}\ndata: ${JSON.stringify(payload)}\n\n`);
+  }
+
   comment(text: string): void {
     this.send(`: ${text}\n\n`);
   }
