@@ -13,6 +13,7 @@ import { invokeEmbedding } from './embeddings.js';
 import { ERROR_MESSAGE, ERROR_STATUS, SimulatedBedrockError, errorResponse, validationError } from './errors.js';
 import type { BedrockErrorType } from './errors.js';
 import { encodeEvent, encodeException } from './event-stream.js';
+import { promptScript } from './prompt-scripts.js';
 import { defaultScript, metadataEvent, rawToStreamEvents, renderConverse, renderStreamEvents } from './scenario.js';
 import type { JsonObject, Operation, Script, ScriptBlock, ScriptRequest, ScriptSource, StreamEvent } from './scenario.js';
 import { validateConverseRequest } from './validate.js';
@@ -102,7 +103,8 @@ export async function startBedrockSimulator(opts: BedrockSimulatorOptions = {}):
 
   const nextScript = (req: ScriptRequest): Script => {
     const source = queue.shift() ?? fallback;
-    if (source === null) return defaultScript(req);
+    // Nothing queued: lines starting with `sim:` in the user's message may script the answer (prompt-scripts.ts).
+    if (source === null) return promptScript(req) ?? defaultScript(req);
     return typeof source === 'function' ? source(req) : source;
   };
 

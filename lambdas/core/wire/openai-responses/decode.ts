@@ -70,11 +70,16 @@ export function decodeResponses(req: ResponsesRequest, items: PlacedItem[], ctx:
   if (req.instructions && !isBlank(req.instructions)) system.push({ type: 'text', text: req.instructions });
   const messages: Message[] = [];
   const names = new DocumentNames();
+  // Consecutive items of one role are one turn (a reasoning item, the text and the tool calls of one answer; the
+  // results of parallel calls): the provider checks the last assistant turn for its signed reasoning.
   const push = (m: Message) => {
     if (messages.length === 0 && m.role === 'assistant') {
       throw errors.badRequest(`The conversation must start with a user message; ${m.path} is assistant output.`, m.path ?? 'input');
     }
-    messages.push(m);
+    const last = messages[messages.length - 1];
+    if (last?.role === 'user' && m.role === 'user') last.content.push(...m.content);
+    else if (last?.role === 'assistant' && m.role === 'assistant') last.content.push(...m.content);
+    else messages.push(m);
   };
 
   for (const { item, path } of items) {
