@@ -59,7 +59,7 @@ function parse(text: string): Directives | undefined {
     else {
       const t = /^([a-zA-Z0-9_-]{1,64})\s*(.*)$/.exec(rest);
       if (!t) continue;
-      let input: unknown = {};
+      let input: unknown;
       try {
         input = t[2] ? JSON.parse(t[2]) : {};
       } catch {

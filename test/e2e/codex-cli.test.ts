@@ -115,11 +115,11 @@ describe('codex exec through the gateway', () => {
   }, 90_000);
 
   it('records the calls in Codex’s session and bills the key', async () => {
-    const sessions = (await admin.get(`/admin/session/list?key_id=${keyId}`)).body.data.items as Array<Record<string, any>>;
+    const sessions = (await admin.get(`/admin/session/list?key_id=${keyId}`)).body.data.items as Array<{ session_key: string }>;
     // one session per codex exec run, named by its session-id header (a UUID)
     expect(sessions.length).toBe(3);
     for (const s of sessions) expect(s.session_key).toMatch(/^[0-9a-f-]{36}$/);
-    const keys = (await admin.get(`/admin/api-key/list?name=codex-user`)).body.data.items as Array<Record<string, any>>;
+    const keys = (await admin.get(`/admin/api-key/list?name=codex-user`)).body.data.items as Array<{ month_fee: number }>;
     const threads = await threadsOfKey();
     const total = threads.reduce((sum, t) => sum + Number(t.fee), 0);
     expect(Number(keys[0].month_fee)).toBeCloseTo(total, 9);
