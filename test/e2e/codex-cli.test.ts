@@ -51,8 +51,18 @@ afterAll(async () => {
   removeCodexDirs();
 });
 
-const threadsOfKey = async () =>
-  (await admin.get(`/admin/thread/list?key_id=${keyId}&limit=100`)).body.data.items as Array<Record<string, any>>;
+interface ThreadRow {
+  model: string;
+  status: string;
+  prompt: string;
+  completion: string;
+  reasoning: string;
+  tool_calls: Array<{ function: { name: string; arguments: string } }>;
+  session_id: number;
+  fee: number;
+}
+/** The key's threads, newest first. */
+const threadsOfKey = async () => (await admin.get(`/admin/thread/list?key_id=${keyId}&limit=100`)).body.data.items as ThreadRow[];
 const PATCH = '*** Begin Patch\n*** Add File: hello.txt\n+hello from codex\n*** End Patch\n';
 
 describe('codex exec through the gateway', () => {
