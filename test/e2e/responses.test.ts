@@ -259,7 +259,7 @@ describe('tools', () => {
     const deltas = events.filter((e) => e.type === 'response.function_call_arguments.delta').map((e) => e.delta);
     expect(deltas.length).toBeGreaterThan(1);
     expect(JSON.parse(deltas.join(''))).toEqual({ city: 'Paris' });
-    const item = events.find((e) => e.type === 'response.output_item.done').item;
+    const item = events.find((e) => e.type === 'response.output_item.done')!.item;
     expect(item).toMatchObject({ type: 'function_call', name: 'get_weather', status: 'completed', arguments: '{"city":"Paris"}' });
     expect(sent().toolConfig).toMatchObject({ toolChoice: { any: {} }, tools: [{ toolSpec: { name: 'get_weather' } }] });
 
@@ -290,8 +290,8 @@ describe('tools', () => {
     const deltas = events.filter((e) => e.type === 'response.custom_tool_call_input.delta').map((e) => e.delta);
     expect(deltas.length).toBeGreaterThan(5);
     expect(deltas.join('')).toBe(PATCH);
-    expect(events.find((e) => e.type === 'response.custom_tool_call_input.done').input).toBe(PATCH);
-    const item = events.find((e) => e.type === 'response.output_item.done').item;
+    expect(events.find((e) => e.type === 'response.custom_tool_call_input.done')!.input).toBe(PATCH);
+    const item = events.find((e) => e.type === 'response.output_item.done')!.item;
     expect(item).toMatchObject({ type: 'custom_tool_call', name: 'apply_patch', input: PATCH, status: 'completed' });
     expect(item.call_id).toMatch(/^tooluse_/);
 
@@ -488,7 +488,7 @@ describe('state', () => {
   it('store (default) keeps the response: retrieve, input_items, previous_response_id, delete', async () => {
     ctx.gw.sim.enqueue(script.text('First answer'));
     const first = await client.responses.create({ model: NOVA, instructions: 'Old rules.', input: 'first question' });
-    expect(first.store).toBe(true);
+    expect(first).toMatchObject({ store: true });
     const got = await client.responses.retrieve(first.id);
     expect(got).toMatchObject({ id: first.id, status: 'completed', output_text: 'First answer' });
 
@@ -537,7 +537,7 @@ describe('state', () => {
     expect(await client.responses.retrieve(mine.id)).toMatchObject({ id: mine.id });
 
     const unstored = await client.responses.create({ model: NOVA, input: 'x', store: false });
-    expect(unstored.store).toBe(false);
+    expect(unstored).toMatchObject({ store: false });
     await expect(client.responses.retrieve(unstored.id)).rejects.toMatchObject({ status: 404 });
     expect(ctx.gw.sim.requests).toHaveLength(2);
   });
