@@ -2,6 +2,7 @@
  * POST /v1/responses, GET/DELETE /v1/responses/{id} and GET …/input_items through the official openai SDK (and
  * raw fetch where the wire itself is the subject), against the local server and the Bedrock simulator.
  */
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import OpenAI from 'openai';
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -561,6 +562,20 @@ describe('state', () => {
         input: [{ role: 'user', content: 'q' }, { type: 'item_reference', id: first.output[0].id } as never],
       }),
     ).rejects.toMatchObject({ status: 404 });
+  });
+
+  it('a body larger than one DynamoDB item is split into parts and read back whole; beyond the cap it is not stored', async () => {
+    const { getResponse, putResponse, PART_BYTES, MAX_PARTS } = await import('../../lambdas/core/store/responses.js');
+    // incompressible: about three parts once gzipped
+    const big = randomBytes(Math.floor(PART_BYTES * 2.5)).toString('base64');
+    const id = `resp_big_${Date.now()}`;
+    const items = [{ id: `msg_big_${Date.now()}`, value: { type: 'message', text: 'small' } }];
+    expect(await putResponse({ id, keyId: userKeyId, createdAt: Date.now(), body: { big } }, items, 1)).toBe(true);
+    expect((await getResponse(id, userKeyId))?.body).toEqual({ big });
+    expect(await getResponse(id, userKeyId + 1)).toBeUndefined();
+    const huge = randomBytes(PART_BYTES * MAX_PARTS).toString('base64');
+    expect(await putResponse({ id: `${id}-huge`, keyId: userKeyId, createdAt: Date.now(), body: { huge } }, [], 1)).toBe(false);
+    expect(await getResponse(`${id}-huge`, userKeyId)).toBeUndefined();
   });
 
   it('a stored response is kept for RESPONSES_TTL_DAYS and gone after', async () => {
