@@ -9,9 +9,9 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT } from './npm-start.js';
 
-export const CODEX_BIN = join(ROOT, 'node_modules', '.bin', 'codex');
+const CODEX_BIN = join(ROOT, 'node_modules', '.bin', 'codex');
 
-export function codexConfig(baseUrl: string, model: string): string {
+function codexConfig(baseUrl: string, model: string): string {
   return `model = "${model}"
 model_provider = "gw"
 web_search = "disabled"
@@ -45,7 +45,7 @@ export interface CodexRun {
 
 const dirs: string[] = [];
 
-export function codexDir(tag: string): string {
+function codexDir(tag: string): string {
   mkdirSync(join(ROOT, '.data'), { recursive: true });
   const dir = mkdtempSync(join(ROOT, '.data', `codex-${tag}-`));
   dirs.push(dir);

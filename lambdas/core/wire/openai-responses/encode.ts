@@ -44,7 +44,7 @@ interface OpenItem {
   field?: StreamedStringField;
 }
 
-export function toResponsesUsage(u: TokenUsage): ResponseUsage {
+function toResponsesUsage(u: TokenUsage): ResponseUsage {
   const input = promptTokensOf(u);
   return {
     input_tokens: input,

@@ -29,9 +29,9 @@ import { inputItemsQuerySchema, MAX_ID_LENGTH, responsesRequestSchema } from './
 import type { ConversationItem, InputItem, OutputItem, ResponseObject, ResponsesRequest } from './types.js';
 
 /** A conversation continued by previous_response_id may be at most this many responses long. */
-export const MAX_CHAIN = 1000;
+const MAX_CHAIN = 1000;
 /** A stored response's own input, as JSON, at most (a /v1 request on Lambda is at most 6 MB anyway). */
-export const MAX_STORED_INPUT_BYTES = 6 * 1024 * 1024;
+const MAX_STORED_INPUT_BYTES = 6 * 1024 * 1024;
 const ENCRYPTED_REASONING = 'reasoning.encrypted_content';
 
 /** What one stored response keeps (the body of store/responses.ts). */

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { InputItem, ResponsesRequest } from './types.js';
+import type { ResponsesRequest } from './types.js';
 
 /**
  * Edge validation of POST /v1/responses. Every object is loose: fields this gateway does not use (client_metadata,
@@ -9,7 +9,7 @@ import type { InputItem, ResponsesRequest } from './types.js';
  */
 export const MAX_ID_LENGTH = 256;
 /** Far above any model's limit; bounds the admission estimate (billing/admission.ts). */
-export const MAX_OUTPUT_TOKENS = 1_000_000;
+const MAX_OUTPUT_TOKENS = 1_000_000;
 
 const id = z.string().max(MAX_ID_LENGTH, `must be at most ${MAX_ID_LENGTH} characters`);
 const optionalId = id.nullish();
@@ -170,8 +170,6 @@ export const responsesRequestSchema = z
     prompt: unsupported('prompt (stored prompt templates)'),
   })
   .transform((v) => v as unknown as ResponsesRequest);
-
-export type ParsedInputItem = InputItem;
 
 /** GET /v1/responses/{id}/input_items query. */
 export const inputItemsQuerySchema = z.looseObject({
