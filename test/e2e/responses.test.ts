@@ -457,6 +457,33 @@ describe('reasoning round trip', () => {
     expect(ctx.gw.sim.requests).toHaveLength(2);
   });
 
+  it('stateful: previous_response_id carries the signed reasoning of a stored tool turn, without include', async () => {
+    ctx.gw.sim.enqueue(thinkingToolCall('Stored thoughts.'));
+    const first = await client.responses.create({
+      model: CLAUDE,
+      input: 'weather in Oslo?',
+      tools: [weatherTool],
+      reasoning: { effort: 'low' },
+    });
+    expect(first.output[0]).not.toHaveProperty('encrypted_content');
+    const call = first.output[1] as JsonObject;
+    ctx.gw.sim.enqueue(script.reasoning('ok', 'Cold.'));
+    const second = await client.responses.create({
+      model: CLAUDE,
+      previous_response_id: first.id,
+      tools: [weatherTool],
+      reasoning: { effort: 'low' },
+      input: [{ type: 'function_call_output', call_id: call.call_id, output: 'cold' }],
+    });
+    expect(second.output_text).toBe('Cold.');
+    expect(sent(1).additionalModelRequestFields?.thinking?.type).toBe('enabled');
+    expect(sent(1).messages[1].content[0]).toEqual({
+      reasoningContent: { reasoningText: { text: 'Stored thoughts.', signature: 'sig-16' } },
+    });
+    // what a client retrieves still hides the sealed reasoning it did not ask for
+    expect((await client.responses.retrieve(first.id)).output[0]).not.toHaveProperty('encrypted_content');
+  });
+
   it('a reasoning item without encrypted_content (Codex sends null) is skipped; without include it is not shown', async () => {
     ctx.gw.sim.enqueue(script.reasoning('thinking', 'answer'));
     const r = await client.responses.create({ model: CLAUDE, input: 'x', reasoning: { effort: 'medium' } });
