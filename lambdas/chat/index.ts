@@ -1,6 +1,7 @@
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { asGatewayError, errors } from '../core/errors.js';
+import { correlation } from '../core/http/correlation.js';
 import { lowerCase, safeDecode } from '../core/http/router.js';
 import { parseJsonBody } from '../core/validate.js';
 import type { V1Request, V1Response } from '../core/wire/http.js';
@@ -37,4 +38,6 @@ async function route(event: APIGatewayProxyEventV2, context: Context): Promise<V
   }
 }
 
-export const handler = middy<APIGatewayProxyEventV2, V1Response, Error, Context>({ streamifyResponse: true }).handler(route);
+export const handler = middy<APIGatewayProxyEventV2, V1Response, Error, Context>({ streamifyResponse: true })
+  .use(correlation())
+  .handler(route);

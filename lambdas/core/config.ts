@@ -21,6 +21,9 @@
  *   AWS_ENDPOINT_URL_DYNAMODB     DynamoDB endpoint (DynamoDB Local, a test proxy)
  *   DYNAMODB_MAX_ATTEMPTS         SDK attempts per DynamoDB call (default 3)
  *   DYNAMODB_CONNECT_TIMEOUT_MS / DYNAMODB_REQUEST_TIMEOUT_MS   per-call limits (defaults 2000 / 5000)
+ *   UPSTREAM_MAX_ATTEMPTS         attempts per model before the first byte (default 3; the SDK itself makes one)
+ *   UPSTREAM_RETRY_BUDGET_MS      time all those attempts may take (default 8000)
+ *   UPSTREAM_STALL_MS             an open upstream stream silent this long is ended with an error (default 90000)
  *   SETTLE_QUEUE_URL              SQS queue of settlements to retry (deployed; unset: retried in-process)
  *   SEALING_KEY_SECRET_ARN        Secrets Manager secret whose value seals state handed to clients (deployed)
  *   SEALING_KEY                   that key material itself (local server: generated once under DATA_DIR)
@@ -50,6 +53,7 @@ export interface RuntimeConfig {
   searchScanBudget: number | undefined;
   feishu: FeishuSettings;
   store: StoreSettings;
+  upstream: UpstreamSettings;
   /** SQS queue of settlements that failed in-line (deployed); unset: retried in-process (the local server). */
   settleQueueUrl: string | undefined;
   /**
@@ -62,6 +66,20 @@ export interface RuntimeConfig {
   responsesTtlDays: number;
 }
 
+/**
+ * How the gateway treats the upstream (Bedrock). The SDK makes ONE attempt per call (maxAttempts 1): the gateway
+ * retries a retryable refusal before the first byte itself, within a time budget, so that the retries are counted,
+ * bounded and logged, and so that a fallback model can take over (see chat/pipeline.ts).
+ */
+export interface UpstreamSettings {
+  /** Attempts per model before the first byte, the first included (default 3). */
+  maxAttempts: number;
+  /** Time all attempts of one call may take before the first byte (default 8000 ms). */
+  retryBudgetMs: number;
+  /** An open stream that sends nothing for this long is ended with an error (default 90000 ms). */
+  stallMs: number;
+}
+
 export interface StoreSettings {
   /** DynamoDB endpoint (AWS_ENDPOINT_URL_DYNAMODB; unset: the regional endpoint). */
   endpoint: string | undefined;
@@ -72,7 +90,11 @@ export interface StoreSettings {
   requestTimeoutMs: number;
 }
 
-type Overrides = Partial<Omit<RuntimeConfig, 'feishu' | 'store'>> & { feishu?: Partial<FeishuSettings>; store?: Partial<StoreSettings> };
+type Overrides = Partial<Omit<RuntimeConfig, 'feishu' | 'store' | 'upstream'>> & {
+  feishu?: Partial<FeishuSettings>;
+  store?: Partial<StoreSettings>;
+  upstream?: Partial<UpstreamSettings>;
+};
 
 let overrides: Overrides = {};
 
@@ -108,6 +130,11 @@ export function config(): RuntimeConfig {
       connectTimeoutMs: intFrom(env.DYNAMODB_CONNECT_TIMEOUT_MS, 2000, 1),
       requestTimeoutMs: intFrom(env.DYNAMODB_REQUEST_TIMEOUT_MS, 5000, 1),
     },
+    upstream: {
+      maxAttempts: intFrom(env.UPSTREAM_MAX_ATTEMPTS, 3, 1),
+      retryBudgetMs: intFrom(env.UPSTREAM_RETRY_BUDGET_MS, 8000),
+      stallMs: intFrom(env.UPSTREAM_STALL_MS, 90_000, 1),
+    },
     settleQueueUrl: env.SETTLE_QUEUE_URL || undefined,
     sealingKeySecretArn: env.SEALING_KEY_SECRET_ARN || undefined,
     sealingKey: env.SEALING_KEY || undefined,
@@ -118,6 +145,7 @@ export function config(): RuntimeConfig {
     ...overrides,
     feishu: { ...fromEnv.feishu, ...overrides.feishu },
     store: { ...fromEnv.store, ...overrides.store },
+    upstream: { ...fromEnv.upstream, ...overrides.upstream },
   };
 }
 
@@ -132,6 +160,7 @@ export function overrideConfig(values: Overrides): () => void {
     ...values,
     feishu: { ...overrides.feishu, ...values.feishu },
     store: { ...overrides.store, ...values.store },
+    upstream: { ...overrides.upstream, ...values.upstream },
   };
   return () => {
     overrides = before;

@@ -5,6 +5,7 @@
  * `{type:"error",error:{type,message}}` (wire/anthropic-messages), the `{success:false,error}` envelope of /admin and
  * /user (http/envelope.ts) — so nothing inside the core knows which wire API it serves.
  */
+import type { RateSnapshot } from './limits/types.js';
 import { logger } from './log.js';
 
 export type ErrorKind =
@@ -57,6 +58,8 @@ export interface GatewayErrorOptions {
   retryable?: boolean;
   /** Seconds a client should wait before retrying (`retry-after`). */
   retryAfter?: number;
+  /** A rate-limited key's window state, for the x-ratelimit-* headers of the refusal. */
+  rateLimit?: RateSnapshot;
   cause?: unknown;
 }
 
@@ -67,6 +70,7 @@ export class GatewayError extends Error {
   readonly param: string | null;
   readonly retryable: boolean | undefined;
   readonly retryAfter: number | undefined;
+  readonly rateLimit: RateSnapshot | undefined;
 
   constructor(status: number, message: string, opts: GatewayErrorOptions = {}) {
     super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
@@ -77,6 +81,7 @@ export class GatewayError extends Error {
     this.param = opts.param ?? null;
     this.retryable = opts.retryable;
     this.retryAfter = opts.retryAfter;
+    this.rateLimit = opts.rateLimit;
   }
 }
 
@@ -97,8 +102,8 @@ export function kindOfStatus(status: number): ErrorKind {
 export const errors = {
   badRequest: (message: string, param: string | null = null, code: string | null = null) =>
     new GatewayError(400, message, { kind: 'invalid_request', param, code }),
-  invalidApiKey: (message = 'Incorrect API key provided.') =>
-    new GatewayError(401, message, { kind: 'authentication', code: 'invalid_api_key' }),
+  invalidApiKey: (message = 'Incorrect API key provided.', code = 'invalid_api_key') =>
+    new GatewayError(401, message, { kind: 'authentication', code }),
   forbidden: (message: string, code: string | null = 'forbidden') => new GatewayError(403, message, { kind: 'permission', code }),
   modelNotPermitted: (model: string) =>
     new GatewayError(403, `This key may not use model '${model}'.`, { kind: 'permission', code: 'model_not_permitted', param: 'model' }),

@@ -28,6 +28,39 @@ export function parseJsonBody(body: string | undefined, isBase64: boolean | unde
   }
 }
 
+/**
+ * Bounds on client-supplied strings (CONTRACT: model names and ids ≤ 256 characters). Every string that can become
+ * part of a table key or an index value is bounded at the edge with a 400, so none reaches DynamoDB's own limits
+ * (a 2 MB key is a ValidationException there, which would be a 500 here).
+ */
+export const MAX_NAME = 256;
+export const MAX_QUERY = 200;
+/** Largest model or bot `config` object, as JSON (they live inside one table item, whose limit is 400 KB). */
+export const MAX_CONFIG_BYTES = 32 * 1024;
+
+/** A name or id a client chose: trimmed, non-empty, at most MAX_NAME characters. */
+export const zName = z.string().trim().min(1, 'is required').max(MAX_NAME, `must be at most ${MAX_NAME} characters`);
+
+/** The `model` a /v1 request names: a model row's name, as sent (echoed back unchanged). */
+export const zModelName = z.string().min(1, 'is required').max(MAX_NAME, `must be at most ${MAX_NAME} characters`);
+
+/** A free-text search or filter value in a query string. */
+export const zQuery = z.string().trim().max(MAX_QUERY, `must be at most ${MAX_QUERY} characters`);
+
+/** A rate limit: a positive whole number, or null for none (absent: not given). */
+export const zLimit = z.union([z.null(), z.coerce.number().int('must be a whole number').positive('must be positive').max(1e9)]);
+
+/** An ISO 8601 instant, or null. */
+export const zInstant = z.union([
+  z.null(),
+  z
+    .string()
+    .trim()
+    .max(64)
+    .refine((v) => !Number.isNaN(Date.parse(v)), 'must be an ISO 8601 date-time')
+    .transform((v) => new Date(v).toISOString()),
+]);
+
 /** A numeric id given as a number or a numeric string. */
 export const zId = z.coerce.number({ error: 'must be a number' }).int('must be an integer').positive('must be positive');
 
@@ -55,7 +88,7 @@ export const zPage = z.object({
 });
 
 /** limit/offset plus a free-text `q` (the common shape of admin list routes). */
-export const zSearchPage = zPage.extend({ q: z.string().optional() });
+export const zSearchPage = zPage.extend({ q: zQuery.optional() });
 
 /** Empty query values (`?q=&group_id=`) mean "not given". */
 export function dropEmpty(query: Record<string, string | undefined> | undefined): Record<string, string> {
@@ -66,6 +99,10 @@ export function dropEmpty(query: Record<string, string | undefined> | undefined)
 
 /** An object given as itself or as a JSON string holding one (the seed API sends model and bot config as strings). */
 export const zJsonObject = z.union([z.string(), z.record(z.string(), z.unknown())]).transform((v, ctx) => {
+  if (Buffer.byteLength(typeof v === 'string' ? v : JSON.stringify(v), 'utf8') > MAX_CONFIG_BYTES) {
+    ctx.addIssue({ code: 'custom', message: `must be at most ${MAX_CONFIG_BYTES / 1024} KB of JSON` });
+    return z.NEVER;
+  }
   if (typeof v !== 'string') return v;
   try {
     const parsed: unknown = JSON.parse(v);

@@ -1,6 +1,7 @@
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { handleWebhook } from '../core/feishu/webhook-handler.js';
+import { correlation } from '../core/http/correlation.js';
 import { json } from '../core/http/envelope.js';
 import { logger } from '../core/log.js';
 
@@ -27,4 +28,4 @@ async function webhook(event: APIGatewayProxyEventV2): Promise<APIGatewayProxySt
   }
 }
 
-export const handler = middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>().handler(webhook);
+export const handler = middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>().use(correlation()).handler(webhook);

@@ -1,6 +1,7 @@
 import middy from '@middy/core';
 import { answerEvent, type AnswerOutcome } from '../core/feishu/answer.js';
 import { WorkerJobSchema } from '../core/feishu/handoff.js';
+import { correlation } from '../core/http/correlation.js';
 import { logger } from '../core/log.js';
 
 /**
@@ -18,4 +19,4 @@ async function work(event: unknown): Promise<{ outcome: AnswerOutcome | 'bad-job
   return { outcome };
 }
 
-export const handler = middy<unknown, { outcome: AnswerOutcome | 'bad-job' }>().handler(work);
+export const handler = middy<unknown, { outcome: AnswerOutcome | 'bad-job' }>().use(correlation()).handler(work);

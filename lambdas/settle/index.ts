@@ -2,6 +2,7 @@ import middy from '@middy/core';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { fromJob, type SettlementJob } from '../core/billing/deferred.js';
 import { settle } from '../core/billing/settle.js';
+import { correlation } from '../core/http/correlation.js';
 import { logger } from '../core/log.js';
 
 /**
@@ -28,4 +29,4 @@ async function settleAll(event: SQSEvent): Promise<SQSBatchResponse> {
   return { batchItemFailures: failures };
 }
 
-export const handler = middy<SQSEvent, SQSBatchResponse>().handler(settleAll);
+export const handler = middy<SQSEvent, SQSBatchResponse>().use(correlation()).handler(settleAll);

@@ -12,7 +12,8 @@ import {
   threadList,
   threadListSchema,
 } from '../core/http/records.js';
-import { keyView, modelView, sessionView, threadView } from '../core/http/views.js';
+import { keyViewWithLimits, modelView, sessionView, threadView } from '../core/http/views.js';
+import { limitsFor } from '../core/limits/effective.js';
 
 /**
  * /user/*: every route is scoped to the caller's own key. The key filter is never taken from the request, and a
@@ -25,7 +26,7 @@ export const userRoutes: Route[] = [
   {
     method: 'GET',
     path: '/user/api-key/mine',
-    run: ({ caller }) => Promise.resolve(keyView(caller)),
+    run: async ({ caller }) => keyViewWithLimits(caller, await limitsFor(caller)),
   },
   {
     method: 'GET',

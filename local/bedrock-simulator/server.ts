@@ -187,7 +187,7 @@ export async function startBedrockSimulator(opts: BedrockSimulatorOptions = {}):
 
       switch (operation) {
         case 'Converse': {
-          if (validate && s.rawResponse === undefined) validateConverseRequest(body);
+          if (validate && s.rawResponse === undefined) validateConverseRequest(body, 'Converse');
           if (!(await sleep(s.firstEventDelayMs, ctx.signal))) return;
           reply(ctx, jsonReply(200, s.rawResponse ?? renderConverse(s, req, Date.now() - started)));
           return;

@@ -15,7 +15,8 @@ const DOCUMENT_FORMATS = ['pdf', 'csv', 'doc', 'docx', 'xls', 'xlsx', 'html', 't
 const isObject = (v: unknown): v is JsonObject => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** Throws a SimulatedBedrockError (ValidationException, 400) on the first problem found. */
-export function validateConverseRequest(body: JsonObject): void {
+export function validateConverseRequest(body: JsonObject, operation: 'Converse' | 'ConverseStream' = 'ConverseStream'): void {
+  validateServiceOptions(body, operation);
   const messages: unknown = body.messages;
   if (!Array.isArray(messages) || messages.length === 0) {
     throw validationError('A conversation must start with a user message. Try again with a conversation that starts with a user message.');
@@ -170,4 +171,35 @@ function validateInference(body: JsonObject): void {
       'The model returned the following errors: `temperature` may only be set to 1 when thinking is enabled. Please consult our documentation at https://docs.anthropic.com/en/docs/build-with-claude/extended-thinking#important-considerations-when-using-extended-thinking',
     );
   }
+}
+
+const enumError = (value: unknown, at: string, allowed: string[]) =>
+  validationError(
+    `1 validation error detected: Value '${String(value)}' at '${at}' failed to satisfy constraint: Member must satisfy enum value set: [${allowed.join(', ')}]`,
+  );
+
+/** guardrailConfig, performanceConfig and serviceTier as the service checks them. */
+function validateServiceOptions(body: JsonObject, operation: 'Converse' | 'ConverseStream'): void {
+  const g: unknown = body.guardrailConfig;
+  if (g !== undefined) {
+    if (!isObject(g) || typeof g.guardrailIdentifier !== 'string' || typeof g.guardrailVersion !== 'string')
+      throw validationError('The guardrailConfig needs a guardrailIdentifier and a guardrailVersion.');
+    if (!/^(DRAFT|[1-9][0-9]{0,7})$/.test(g.guardrailVersion))
+      throw validationError(
+        `1 validation error detected: Value '${g.guardrailVersion}' at 'guardrailConfig.guardrailVersion' failed to satisfy constraint: Member must satisfy regular expression pattern: (([1-9][0-9]{0,7})|(DRAFT))`,
+      );
+    if (g.trace !== undefined && !['enabled', 'disabled', 'enabled_full'].includes(String(g.trace)))
+      throw enumError(g.trace, 'guardrailConfig.trace', ['enabled', 'disabled', 'enabled_full']);
+    if (g.streamProcessingMode !== undefined) {
+      if (operation !== 'ConverseStream') throw validationError('streamProcessingMode is only accepted by ConverseStream.');
+      if (!['sync', 'async'].includes(String(g.streamProcessingMode)))
+        throw enumError(g.streamProcessingMode, 'guardrailConfig.streamProcessingMode', ['sync', 'async']);
+    }
+  }
+  const p: unknown = body.performanceConfig;
+  if (p !== undefined && (!isObject(p) || !['standard', 'optimized'].includes(String(p.latency))))
+    throw enumError(isObject(p) ? p.latency : p, 'performanceConfig.latency', ['standard', 'optimized']);
+  const t: unknown = body.serviceTier;
+  if (t !== undefined && (!isObject(t) || !['default', 'priority', 'flex', 'reserved'].includes(String(t.type))))
+    throw enumError(isObject(t) ? t.type : t, 'serviceTier.type', ['default', 'priority', 'flex', 'reserved']);
 }

@@ -645,10 +645,20 @@ describe('endings and failures', () => {
   });
 
   it('an upstream refusal before the stream keeps its real status', async () => {
-    ctx.gw.sim.enqueue(script.error('ThrottlingException'));
-    const res = await rawStream({ model: NOVA, input: 'x' });
-    expect(res.status).toBe(429);
-    expect(res.headers.get('retry-after')).toBeTruthy();
+    // throttled on every attempt the pipeline makes
+    const undo = overrideConfig({ upstream: { maxAttempts: 1 } });
+    try {
+      ctx.gw.sim.enqueue(script.error('ThrottlingException'));
+      const res = await rawStream({ model: NOVA, input: 'x' });
+      expect(res.status).toBe(429);
+      expect(res.headers.get('retry-after')).toBeTruthy();
+    } finally {
+      undo();
+    }
+    ctx.gw.sim.enqueue(script.error('ValidationException', 'The model rejected the input.'));
+    const invalid = await rawStream({ model: NOVA, input: 'x' });
+    expect(invalid.status).toBe(400);
+    expect(JSON.parse(invalid.text).error.message).toContain('rejected the input');
   });
 });
 

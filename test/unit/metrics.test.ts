@@ -3,16 +3,17 @@ import { emitCallMetrics } from '../../lambdas/core/metrics.js';
 import { money } from '../../lambdas/core/money.js';
 
 describe('call metrics (CloudWatch EMF via Powertools)', () => {
+  // Powertools reads POWERTOOLS_METRICS_DISABLED itself (not gateway config); test/support/env.ts sets it to 'true'.
   afterEach(() => {
-    process.env.POWERTOOLS_METRICS_DISABLED = 'true';
+    vi.unstubAllEnvs();
     vi.restoreAllMocks();
   });
 
   it('one EMF line per call with model/status/kind dimensions, tokens, cost and latencies', () => {
-    process.env.POWERTOOLS_METRICS_DISABLED = 'false';
+    vi.stubEnv('POWERTOOLS_METRICS_DISABLED', 'false');
     const lines: string[] = [];
     vi.spyOn(console, 'log').mockImplementation((...args: unknown[]) => void lines.push(args.join(' ')));
-    vi.spyOn(process.stdout, 'write').mockImplementation((chunk: any) => (lines.push(String(chunk)), true));
+    vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => (lines.push(String(chunk)), true));
     emitCallMetrics({
       kind: 'chat',
       model: 'claude',
@@ -44,7 +45,7 @@ describe('call metrics (CloudWatch EMF via Powertools)', () => {
   });
 
   it('emits nothing when disabled', () => {
-    process.env.POWERTOOLS_METRICS_DISABLED = 'true';
+    vi.stubEnv('POWERTOOLS_METRICS_DISABLED', 'true');
     const spy = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
     const log = vi.spyOn(console, 'log').mockImplementation(() => undefined);
     emitCallMetrics({

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { Route } from '../../core/http/router.js';
 import { page } from '../../core/http/envelope.js';
-import { dropEmpty, parse, zId, zMoney, zPage } from '../../core/validate.js';
+import { dropEmpty, MAX_NAME, parse, zId, zInstant, zLimit, zMoney, zPage, zQuery } from '../../core/validate.js';
 import { hashApiKey } from '../../core/key-material.js';
 import { errors } from '../../core/errors.js';
 import { createKey, deleteKey, listKeys, requireKeyById, resetKey, updateKey } from '../../core/store/keys.js';
@@ -17,6 +17,17 @@ const zGroupRef = z
   .union([z.null(), z.literal(0), z.literal('0'), z.literal(''), zId])
   .transform((v) => (v === null || v === 0 || v === '0' || v === '' ? null : v));
 
+const zStatus = z.enum(['active', 'disabled'], { error: "must be 'active' or 'disabled'" });
+
+/** Rate limits and lifecycle, shared by apply and update (null clears a limit: the group's value applies). */
+const lifecycle = {
+  rpm_limit: zLimit.optional(),
+  tpm_limit: zLimit.optional(),
+  max_parallel: zLimit.optional(),
+  expires_at: zInstant.optional(),
+  status: zStatus.optional(),
+};
+
 const applySchema = z.object({
   name: z.string().trim().min(1, 'is required').max(200),
   group_id: zGroupRef.optional(),
@@ -24,6 +35,7 @@ const applySchema = z.object({
   email: z.string().trim().max(320).optional().default(''),
   month_quota: zMoney({ decimals: 6, min: 'nonnegative' }).optional(),
   balance: zMoney({ decimals: 6, min: 'nonnegative' }).optional(),
+  ...lifecycle,
 });
 
 const updateSchema = z.object({
@@ -33,19 +45,26 @@ const updateSchema = z.object({
   role: zRole.optional(),
   email: z.string().trim().max(320).optional(),
   month_quota: zMoney({ decimals: 6, min: 'nonnegative' }).optional(),
+  ...lifecycle,
+});
+
+const limitsOf = (v: { rpm_limit?: number | null; tpm_limit?: number | null; max_parallel?: number | null }) => ({
+  ...(v.rpm_limit === undefined ? {} : { rpm: v.rpm_limit }),
+  ...(v.tpm_limit === undefined ? {} : { tpm: v.tpm_limit }),
+  ...(v.max_parallel === undefined ? {} : { maxParallel: v.max_parallel }),
 });
 
 const rechargeSchema = z
   .object({
     id: zId.optional(),
-    api_key: z.string().min(1).optional(),
+    api_key: z.string().min(1).max(MAX_NAME).optional(),
     balance: zMoney({ decimals: 6, min: 'positive' }),
   })
   .refine((v) => v.id !== undefined || v.api_key !== undefined, { message: "one of 'id' or 'api_key' is required", path: ['id'] });
 
 const listSchema = zPage.extend({
-  q: z.string().optional(),
-  name: z.string().optional(),
+  q: zQuery.optional(),
+  name: zQuery.optional(),
   group_id: zId.optional(),
   role: zRole.optional(),
 });
@@ -68,6 +87,9 @@ export const apiKeyRoutes: Route[] = [
           groupId: input.group_id ?? null,
           monthQuota: input.month_quota ?? 0n,
           balance: opening,
+          limits: limitsOf(input),
+          expiresAt: input.expires_at ?? null,
+          status: input.status ?? 'active',
         },
         {
           // An opening balance is a payment like any other: it shows in the history.
@@ -98,10 +120,23 @@ export const apiKeyRoutes: Route[] = [
         role: input.role,
         groupId: input.group_id,
         monthQuota: input.month_quota,
+        limits: limitsOf(input),
+        expiresAt: input.expires_at,
+        status: input.status,
       });
       return keyView(key);
     },
   },
+  // Disable stops a key on its very next request (every route refuses it with 401, saying why); enable restores it.
+  ...(['disable', 'enable'] as const).map((action): Route => ({
+    method: 'POST',
+    path: `/admin/api-key/${action}`,
+    run: async ({ body, caller }) => {
+      const { id } = parse(idSchema, body);
+      if (action === 'disable' && id === caller.id) throw errors.badRequest('An admin key cannot disable itself.', 'id');
+      return keyView(await updateKey(id, { status: action === 'disable' ? 'disabled' : 'active' }));
+    },
+  })),
   {
     method: 'POST',
     path: '/admin/api-key/recharge',

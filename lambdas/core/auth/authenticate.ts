@@ -1,3 +1,4 @@
+import { now } from '../clock.js';
 import { errors } from '../errors.js';
 import { type ApiKey, getKeyByHash } from '../store/keys.js';
 import { hashApiKey } from '../key-material.js';
@@ -5,8 +6,9 @@ import { presentedKey } from './api-key.js';
 import { ensureBootstrapAdmin } from './bootstrap.js';
 
 /**
- * Who is calling: one strongly consistent GetItem by the key's hash, never cached, so a deleted or reset key
- * stops working on the very next request. Any string is looked up; keys are never rejected for their shape.
+ * Who is calling: one strongly consistent GetItem by the key's hash, never cached, so a deleted, reset or disabled
+ * key stops working on the very next request. Any string is looked up; keys are never rejected for their shape. A
+ * disabled or expired key is refused like an unknown one (401), with a message that says why.
  */
 export async function authenticate(headers: Record<string, string | undefined>): Promise<ApiKey> {
   await ensureBootstrapAdmin();
@@ -14,7 +16,17 @@ export async function authenticate(headers: Record<string, string | undefined>):
   if (!presented) throw errors.invalidApiKey();
   const key = await getKeyByHash(hashApiKey(presented));
   if (!key) throw errors.invalidApiKey();
+  assertUsable(key);
   return key;
+}
+
+/** A disabled or expired key may do nothing (every route, the Feishu bot too): 401 saying why. */
+export function assertUsable(key: ApiKey): void {
+  if (key.status === 'disabled')
+    throw errors.invalidApiKey('This API key is disabled. Ask an administrator to enable it.', 'api_key_disabled');
+  if (key.expiresAt !== null && Date.parse(key.expiresAt) <= now().getTime()) {
+    throw errors.invalidApiKey(`This API key expired at ${key.expiresAt}.`, 'api_key_expired');
+  }
 }
 
 export function requireAdmin(key: ApiKey): void {

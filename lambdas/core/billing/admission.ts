@@ -1,6 +1,7 @@
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { currentMonth, now } from '../clock.js';
-import { errors } from '../errors.js';
+import { errors, GatewayError } from '../errors.js';
+import { hasLimits, type Limits, NO_LIMITS, type RateSnapshot, WINDOW_SECONDS, windowOf } from '../limits/types.js';
 import { moneyAttr, type Money } from '../money.js';
 import { type ApiKey, fromItem, getKeyById, leaseAttribute } from '../store/keys.js';
 import { db, fromWireItem, isConditionFailure, tableName } from '../store/table.js';
@@ -9,21 +10,33 @@ import { MAX_CALL_SECONDS } from '../topology.js';
 import { spendable } from './allowance.js';
 
 /**
- * Burst-safe admission with leases. A user key's request is admitted only while the money held by in-flight
- * requests (`reserved`) is below what the key may spend; admission adds the request's estimate to `reserved` and
- * records a lease (`lease#<request id>` = amount, time) in one conditional update. Settlement (or release) removes
- * the lease and gives its amount back in the same write as the charge.
+ * Admission: one conditional update of the key item decides whether a call may start, and records that it did.
+ *
+ * - Money (user keys): the call is admitted only while the money held by in-flight calls (`reserved`) is below what
+ *   the key may spend; it adds its estimate to `reserved`.
+ * - Rate limits (any key that has them): requests and tokens per fixed one-minute window (`rl_window`,
+ *   `rl_requests`, `rl_tokens`) and calls in flight (`parallel`) are counted in the same write, so a limited key
+ *   pays no extra DynamoDB call, and the limits hold exactly across every instance.
+ * - A lease `lease#<request id>` = {amount, time} records the call. Settlement (or release) removes it and gives
+ *   its amount and its parallel slot back in the same write as the charge.
  *
  * A call that dies (Lambda timeout, crash, kill) never settles: its lease expires LEASE_SECONDS after admission
  * (longer than any function may run) and the next admission of the key sweeps expired leases in its own update,
- * conditioned on their still being there, so a crashed call cannot lock a key out and no amount is given back
- * twice. However many requests race, the key overspends by at most one request's estimate.
+ * conditioned on their still being there, so a crashed call cannot lock a key out and nothing is given back twice.
+ * However many requests race, the key overspends by at most one request's estimate and no limit is exceeded.
  */
 export interface Reservation {
   keyId: number;
   /** The lease's name: the request id. */
   requestId: string;
   amount: Money;
+  /** Whether a lease was written (user keys always; admin keys only when they have limits). */
+  leased?: boolean;
+  /** The rate window the call was counted in and the tokens it was counted for (for the correction at settlement). */
+  window?: number;
+  tokens?: number;
+  /** What the key's responses tell the client (x-ratelimit-*), when it has rate limits. */
+  rate?: RateSnapshot;
 }
 
 /** A lease older than this belongs to a call that can no longer be running. */
@@ -33,56 +46,150 @@ const MAX_ATTEMPTS = 25;
 /** Expired leases one admission sweeps at most (a key rarely has more; the rest go with the next). */
 const MAX_SWEEP = 20;
 
-export async function admit(key: ApiKey, estimate: Money, requestId: string): Promise<Reservation> {
-  if (key.role === 'admin') return { keyId: key.id, requestId, amount: 0n }; // costed and recorded, never refused
+export interface AdmissionAsk {
+  limits: Limits;
+  /** The call's token estimate (prompt + output allowance), counted against tpm_limit. */
+  tokens: number;
+}
+
+function rateLimited(what: string, retryAfter: number, rate: RateSnapshot | undefined): GatewayError {
+  return new GatewayError(429, `Rate limit reached for this key: ${what}. Retry after ${Math.ceil(retryAfter)} s.`, {
+    kind: 'rate_limit',
+    code: 'rate_limit_exceeded',
+    retryable: true,
+    retryAfter: Math.max(1, Math.ceil(retryAfter)),
+    rateLimit: rate,
+  });
+}
+
+export async function admit(
+  key: ApiKey,
+  estimate: Money,
+  requestId: string,
+  ask: AdmissionAsk = { limits: NO_LIMITS, tokens: 0 },
+): Promise<Reservation> {
+  const limited = hasLimits(ask.limits);
+  const chargesMoney = key.role !== 'admin'; // admin keys are costed and recorded, never refused for money
+  if (!chargesMoney && !limited) return { keyId: key.id, requestId, amount: 0n };
+  const amount = chargesMoney ? estimate : 0n;
+  const { rpm, tpm, maxParallel } = ask.limits;
   let current: ApiKey | undefined = key;
   for (let attempt = 0; attempt < MAX_ATTEMPTS && current; attempt++) {
     const month = currentMonth();
-    const limit = spendable(current, month);
     const nowS = Math.floor(now().getTime() / 1000);
+    const window = windowOf(nowS);
+    const resetSeconds = (window + 1) * WINDOW_SECONDS - nowS;
     const expired = [...current.leases].filter(([, l]) => l.at < nowS - LEASE_SECONDS).slice(0, MAX_SWEEP);
     const swept = expired.reduce((sum, [, l]) => sum + l.amount, 0n);
+    const sameWindow = current.rate.window === window;
+    const requestsSoFar = sameWindow ? current.rate.requests : 0;
+    const tokensSoFar = sameWindow ? current.rate.tokens : 0;
+    const snapshot = (requests: number, tokens: number): RateSnapshot | undefined =>
+      rpm === null && tpm === null
+        ? undefined
+        : {
+            ...(rpm === null ? {} : { requests: { limit: rpm, remaining: rpm - requests, resetSeconds } }),
+            ...(tpm === null ? {} : { tokens: { limit: tpm, remaining: tpm - tokens, resetSeconds } }),
+          };
+
+    // Refusals decided on the key as read; the conditions below make them exact under concurrency.
+    const limit = spendable(current, month);
     const reserved = current.reserved - swept;
-    if (reserved >= limit) throw errors.insufficientQuota();
-    // Slack: concurrent settlements keep raising month_fee / lowering balance. Instead of pinning their exact values
-    // (which made every settlement landing meanwhile fail this update, and a busy key ran out of attempts and got
-    // a false 429), tolerate a move of up to `s` in each and ask `reserved` to stay below limit − 2s. Since
-    // spendable now ≥ limit − 2s, the admission rule (reserved < spendable) still holds exactly; with a quarter of
-    // the headroom as slack a busy key with room to spare is admitted at once, and near the edge s → 0.
-    const s = (limit - reserved) / 4n;
+    if (chargesMoney && reserved >= limit) throw errors.insufficientQuota();
+    if (rpm !== null && requestsSoFar >= rpm)
+      throw rateLimited(`${rpm} requests per minute`, resetSeconds, snapshot(requestsSoFar, tokensSoFar));
+    if (tpm !== null && tokensSoFar >= tpm)
+      throw rateLimited(`${tpm} tokens per minute`, resetSeconds, snapshot(requestsSoFar, tokensSoFar));
+    if (maxParallel !== null && current.parallel - expired.length >= maxParallel) {
+      throw rateLimited(`${maxParallel} calls in flight`, 1, snapshot(requestsSoFar, tokensSoFar));
+    }
+
     const names: Record<string, string> = { '#lease': leaseAttribute(requestId) };
+    const values: Record<string, unknown> = {
+      ':lease': { a: moneyAttr(amount), t: nowS },
+      ':one': 1,
+      ':dp': 1 - expired.length,
+    };
+    const set = ['#lease = :lease'];
+    const add = ['rev :one', 'inflight :dp'];
+    const conditions = ['attribute_exists(pk)', 'attribute_not_exists(#lease)'];
     const sweep = expired.map(([rid], i) => {
       names[`#x${i}`] = leaseAttribute(rid);
+      conditions.push(`attribute_exists(#x${i})`);
       return `#x${i}`;
     });
+    if (chargesMoney) {
+      // Slack: concurrent settlements keep raising month_fee / lowering balance. Instead of pinning their exact
+      // values (which made every settlement landing meanwhile fail this update, and a busy key ran out of attempts
+      // and got a false 429), tolerate a move of up to `s` in each and ask `reserved` to stay below limit − 2s.
+      // Since spendable now ≥ limit − 2s, the admission rule (reserved < spendable) still holds exactly; with a
+      // quarter of the headroom as slack a busy key with room to spare is admitted at once, and near the edge s → 0.
+      const s = (limit - reserved) / 4n;
+      add.push('reserved :delta');
+      conditions.push(
+        'fee_month = :fm AND month_quota = :q AND month_fee <= :mfMax AND balance >= :bMin',
+        // reserved − swept < limit − 2s, with the swept leases' amounts still inside `reserved`.
+        '(attribute_not_exists(reserved) OR reserved < :limit)',
+      );
+      Object.assign(values, {
+        ':delta': moneyAttr(amount - swept),
+        ':fm': current.feeMonth,
+        ':mfMax': moneyAttr(current.monthFee + s),
+        ':bMin': moneyAttr(current.balance - s),
+        ':q': moneyAttr(current.monthQuota),
+        ':limit': moneyAttr(limit - 2n * s + swept),
+      });
+    }
+    if (rpm !== null || tpm !== null) {
+      values[':w'] = window;
+      values[':tok'] = ask.tokens;
+      if (sameWindow) {
+        add.push('rl_requests :one', 'rl_tokens :tok');
+        conditions.push('rl_window = :w');
+        if (rpm !== null) {
+          conditions.push('rl_requests < :rpm');
+          values[':rpm'] = rpm;
+        }
+        if (tpm !== null) {
+          conditions.push('rl_tokens < :tpm');
+          values[':tpm'] = tpm;
+        }
+      } else {
+        set.push('rl_window = :w', 'rl_requests = :one', 'rl_tokens = :tok');
+        conditions.push('(attribute_not_exists(rl_window) OR rl_window < :w)');
+      }
+    }
+    if (maxParallel !== null) {
+      conditions.push('(attribute_not_exists(inflight) OR inflight < :maxPar)');
+      values[':maxPar'] = maxParallel + expired.length;
+    }
     try {
-      await db().send(
+      const out = await db().send(
         new UpdateCommand({
           TableName: tableName(),
           Key: itemKeys.apiKey(current.hash),
-          UpdateExpression: `SET #lease = :lease ADD reserved :delta, rev :one${sweep.length ? ` REMOVE ${sweep.join(', ')}` : ''}`,
-          ConditionExpression: [
-            'fee_month = :fm AND month_quota = :q AND month_fee <= :mfMax AND balance >= :bMin',
-            '(attribute_not_exists(reserved) OR reserved < :limit)',
-            'attribute_not_exists(#lease)',
-            ...sweep.map((n) => `attribute_exists(${n})`),
-          ].join(' AND '),
+          UpdateExpression: `SET ${set.join(', ')} ADD ${add.join(', ')}${sweep.length ? ` REMOVE ${sweep.join(', ')}` : ''}`,
+          ConditionExpression: conditions.join(' AND '),
           ExpressionAttributeNames: names,
-          ExpressionAttributeValues: {
-            ':lease': { a: moneyAttr(estimate), t: nowS },
-            ':delta': moneyAttr(estimate - swept),
-            ':one': 1,
-            ':fm': current.feeMonth,
-            ':mfMax': moneyAttr(current.monthFee + s),
-            ':bMin': moneyAttr(current.balance - s),
-            ':q': moneyAttr(current.monthQuota),
-            // reserved − swept < limit − 2s, with the swept leases' amounts still inside `reserved`.
-            ':limit': moneyAttr(limit - 2n * s + swept),
-          },
+          ExpressionAttributeValues: values,
+          ReturnValues: 'UPDATED_NEW',
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
       );
-      return { keyId: current.id, requestId, amount: estimate };
+      const after = out.Attributes ?? {};
+      return {
+        keyId: current.id,
+        requestId,
+        amount,
+        leased: true,
+        ...(rpm !== null || tpm !== null
+          ? {
+              window,
+              tokens: ask.tokens,
+              rate: snapshot(Number(after.rl_requests ?? requestsSoFar + 1), Number(after.rl_tokens ?? tokensSoFar + ask.tokens)),
+            }
+          : {}),
+      };
     } catch (e) {
       if (!isConditionFailure(e)) throw e;
       const old = (e as { Item?: Record<string, never> }).Item;
@@ -90,7 +197,8 @@ export async function admit(key: ApiKey, estimate: Money, requestId: string): Pr
       current = old ? fromItem(fromWireItem(old)) : await getKeyById(current.id);
       if (!current) throw errors.invalidApiKey();
       // Our own earlier attempt landed (its response was lost and the SDK retried): the request is admitted.
-      if (current.leases.has(requestId)) return { keyId: current.id, requestId, amount: current.leases.get(requestId)!.amount };
+      const mine = current.leases.get(requestId);
+      if (mine) return { keyId: current.id, requestId, amount: mine.amount, leased: true };
       if (attempt > 3) await jitter(attempt);
     }
   }

@@ -3,7 +3,7 @@ import { currentDay, currentMonth } from '../clock.js';
 import { logger } from '../log.js';
 import { emitCallMetrics } from '../metrics.js';
 import { moneyAttr, type Money } from '../money.js';
-import type { TokenUsage } from '../usage.js';
+import { promptTokensOf, type TokenUsage } from '../usage.js';
 import { type ApiKey, fromItem, getKeyByHash, getKeyById, leaseAttribute } from '../store/keys.js';
 import { itemKeys } from '../store/table-keys.js';
 import type { Model } from '../store/models.js';
@@ -40,6 +40,8 @@ export interface UsageRecord {
   reservation: Reservation;
   /** When the call happened (ISO); default now. A deferred settlement keeps the call's own time. */
   at?: string;
+  /** Models tried (or skipped) before the one that answered, with why. */
+  attempts?: Array<{ model: string; error: string }>;
 }
 
 const CHARGE_MARKER_TTL_S = 7 * 24 * 3600;
@@ -83,6 +85,7 @@ export async function settle(rec: UsageRecord): Promise<{ threadId: number; fee:
     totalLatency: rec.totalLatency,
     status: rec.status,
     error: rec.error,
+    attempts: rec.attempts ?? [],
     createdAt: now,
   };
 
@@ -120,7 +123,7 @@ export async function settle(rec: UsageRecord): Promise<{ threadId: number; fee:
       });
     }
     const keyIndex = items.length;
-    if (key) items.push(chargeKeyUpdate(key, fee, month, rec.reservation));
+    if (key) items.push(chargeKeyUpdate(key, fee, month, rec.reservation, promptTokensOf(rec.usage) + rec.usage.outputTokens));
     try {
       await db().send(new TransactWriteCommand({ TransactItems: items }));
       emitCallMetrics({
@@ -173,9 +176,9 @@ export async function settle(rec: UsageRecord): Promise<{ threadId: number; fee:
  *                                                    if fee_month = the old month
  * All of them also require month_quota unchanged. total_fee, reserved and rev are plain ADDs.
  */
-export function chargeKeyUpdate(key: ApiKey, fee: Money, month: string, reservation: Reservation) {
-  // The call's lease is removed and its amount released only if it is still there: a lease swept as expired (the
-  // settlement came very late) already left `reserved`.
+export function chargeKeyUpdate(key: ApiKey, fee: Money, month: string, reservation: Reservation, tokensUsed?: number) {
+  // The call's lease is removed, and its amount and its parallel slot released, only if it is still there: a lease
+  // swept as expired (the settlement came very late) already left `reserved` and `parallel`.
   const leased = key.leases.has(reservation.requestId);
   const values: Record<string, unknown> = {
     ':q': moneyAttr(key.monthQuota),
@@ -184,6 +187,20 @@ export function chargeKeyUpdate(key: ApiKey, fee: Money, month: string, reservat
     ':one': 1,
     ':month': month,
   };
+  const extraAdd: string[] = [];
+  const extraCondition: string[] = [];
+  if (leased) {
+    extraAdd.push('inflight :minusOne');
+    values[':minusOne'] = -1;
+  }
+  // tokens per minute were counted on the estimate; while the call's window is still the current one, the count is
+  // corrected to what it really used.
+  if (tokensUsed !== undefined && reservation.window !== undefined && key.rate.window === reservation.window) {
+    extraAdd.push('rl_tokens :tokFix');
+    extraCondition.push('rl_window = :aw');
+    values[':tokFix'] = tokensUsed - (reservation.tokens ?? 0);
+    values[':aw'] = reservation.window;
+  }
   let set: string;
   let condition: string;
   if (key.feeMonth !== month) {
@@ -211,8 +228,13 @@ export function chargeKeyUpdate(key: ApiKey, fee: Money, month: string, reservat
     Update: {
       TableName: tableName(),
       Key: itemKeys.apiKey(key.hash),
-      UpdateExpression: `SET ${set} ADD total_fee :fee, reserved :release, rev :one${leased ? ' REMOVE #lease' : ''}`,
-      ConditionExpression: `${condition} AND month_quota = :q AND ${leased ? 'attribute_exists(#lease)' : 'attribute_not_exists(#lease)'}`,
+      UpdateExpression: `SET ${set} ADD ${['total_fee :fee', 'reserved :release', 'rev :one', ...extraAdd].join(', ')}${leased ? ' REMOVE #lease' : ''}`,
+      ConditionExpression: [
+        condition,
+        'month_quota = :q',
+        leased ? 'attribute_exists(#lease)' : 'attribute_not_exists(#lease)',
+        ...extraCondition,
+      ].join(' AND '),
       ExpressionAttributeNames: { '#lease': leaseAttribute(reservation.requestId) },
       ExpressionAttributeValues: values,
       ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const,

@@ -85,7 +85,7 @@ export async function resolveAttachments(req: ChatRequest, fetchImage: ImageFetc
   req.messages.forEach((m, i) =>
     m.content.forEach((b, j) => {
       if (b.type === 'image' && b.source.type === 'url')
-        pending.push({ block: b, url: b.source.url, path: `${m.path ?? `messages[${i}]`}.content[${j}]` });
+        pending.push({ block: b, url: b.source.url, path: b.path ?? `${m.path ?? `messages[${i}]`}.content[${j}]` });
     }),
   );
   if (pending.length === 0) return req;
@@ -101,7 +101,8 @@ export async function resolveAttachments(req: ChatRequest, fetchImage: ImageFetc
         total += fetched.bytes.length;
         if (total > ATTACHMENT_LIMITS.maxTotalBytes) throw tooLarge();
         const mediaType = checkImageBytes(fetched.bytes, fetched.mediaType, path);
-        resolved.set(block, { ...block, source: { type: 'bytes', mediaType, data: fetched.bytes } });
+        const { path: _where, ...rest } = block;
+        resolved.set(block, { ...rest, source: { type: 'bytes', mediaType, data: fetched.bytes } });
       } catch (e) {
         failure ??= isGatewayError(e) ? e : errors.badRequest(`${path}: could not fetch the image URL.`, path);
       }

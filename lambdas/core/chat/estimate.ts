@@ -18,11 +18,18 @@ export const THINKING_ESTIMATE = 16384;
  * including any thinking budget.
  */
 export function estimateChatCost(req: ChatRequest, prices: Prices, config: Record<string, unknown> = {}): Money {
-  const inputTokens = estimatePromptTokens(req);
+  const { inputTokens, outputTokens } = estimateChatTokens(req, config);
+  return costOf({ inputTokens, outputTokens, cacheReadTokens: 0, cacheWriteTokens: 0, reasoningTokens: 0 }, prices);
+}
+
+/** The call's tokens as admission counts them (also against a tokens-per-minute limit): prompt + full output allowance. */
+export function estimateChatTokens(req: ChatRequest, config: Record<string, unknown> = {}): { inputTokens: number; outputTokens: number } {
   const configMaxTokens = typeof config.maxTokens === 'number' ? config.maxTokens : undefined;
   // Thinking tokens are billed as output and come on top of max_tokens upstream: reserve them too.
-  const outputTokens = (req.maxTokens ?? configMaxTokens ?? DEFAULT_OUTPUT_ESTIMATE) + thinkingEstimate(req, config);
-  return costOf({ inputTokens, outputTokens, cacheReadTokens: 0, cacheWriteTokens: 0, reasoningTokens: 0 }, prices);
+  return {
+    inputTokens: estimatePromptTokens(req),
+    outputTokens: (req.maxTokens ?? configMaxTokens ?? DEFAULT_OUTPUT_ESTIMATE) + thinkingEstimate(req, config),
+  };
 }
 
 /** The prompt's size in tokens as admission counts it: text / 3, a flat amount per image, documents by size. */

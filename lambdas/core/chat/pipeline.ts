@@ -12,14 +12,19 @@ import { admit, type Reservation } from '../billing/admission.js';
 import { pricesOf } from '../billing/cost.js';
 import { settleReliably } from '../billing/deferred.js';
 import type { UsageRecord } from '../billing/settle.js';
-import { asGatewayError, type GatewayError } from '../errors.js';
+import { config } from '../config.js';
+import { asGatewayError, GatewayError, isGatewayError } from '../errors.js';
+import { limitsFor } from '../limits/effective.js';
+import type { RateSnapshot } from '../limits/types.js';
+import { logger } from '../log.js';
 import { fetchImage } from '../net/safe-fetch.js';
-import { chatProvider } from '../providers/registry.js';
+import { resolveModelForKey } from '../auth/model-access.js';
+import { chatProvider, fallbacksOf } from '../providers/registry.js';
 import type { ApiKey } from '../store/keys.js';
 import type { Model } from '../store/models.js';
 import { type TokenUsage, zeroUsage } from '../usage.js';
 import { type ImageFetcher, resolveAttachments } from './attachments.js';
-import { estimateChatCost, estimatePromptTokens } from './estimate.js';
+import { estimateChatCost, estimateChatTokens, estimatePromptTokens } from './estimate.js';
 import type { ChatEvent, FinishReason } from './events.js';
 import { ChatFold, type ChatResult } from './fold.js';
 import { lastUserPrompt } from './prompt.js';
@@ -39,14 +44,20 @@ export interface ChatCall {
 export interface ChatRun {
   /** The call's events; a failure after the start arrives as one final `error` event. */
   events: AsyncIterable<ChatEvent>;
+  /** A rate-limited key's window state (for the x-ratelimit-* headers). */
+  rate?: RateSnapshot;
   /** Stops the upstream call (the client went away); the call is then settled as interrupted. */
   abort(): void;
 }
 
 export async function runChat(call: ChatCall): Promise<ChatRun> {
   const { key, model, requestId } = call;
-  const provider = await chatProvider(model.provider);
-  const reservation = await admit(key, estimateChatCost(call.request, pricesOf(model), model.config), requestId);
+  await chatProvider(model.provider); // a model of another kind is a 400 before anything is reserved
+  const tokens = estimateChatTokens(call.request, model.config);
+  const reservation = await admit(key, estimateChatCost(call.request, pricesOf(model), model.config), requestId, {
+    limits: await limitsFor(key),
+    tokens: tokens.inputTokens + tokens.outputTokens,
+  });
   const abort = new AbortController();
   const started = Date.now();
   const books = new Books(call, reservation, started);
@@ -54,12 +65,109 @@ export async function runChat(call: ChatCall): Promise<ChatRun> {
   let upstream: AsyncIterable<ChatEvent>;
   try {
     const request = await resolveAttachments(call.request, call.fetchImage ?? defaultFetchImage, abort.signal);
-    upstream = await provider.chat(request, model, { requestId, signal: abort.signal });
+    upstream = await startWithFallbacks(call, request, abort.signal, books);
   } catch (e) {
     await books.refused(e);
     throw e;
   }
-  return { events: relay(upstream, books, abort, started), abort: () => abort.abort() };
+  return { events: relay(stallGuard(upstream, abort), books, abort, started), abort: () => abort.abort(), rate: reservation.rate };
+}
+
+/** Worth trying the next model: throttled, failing on the upstream's side, or timing out (not the request's fault). */
+const fallbackWorthy = (e: unknown) => isGatewayError(e) && (e.kind === 'rate_limit' || e.kind === 'timeout' || e.status >= 500);
+
+/**
+ * Starts the call on its model and, when that is throttled, failing or timing out before its first byte, on the
+ * model's fallbacks in order (config `fallbacks`) — each only if the key may use it — all within one retry
+ * budget. The books learn which model answered (its prices are the ones charged) and what was tried before it.
+ */
+async function startWithFallbacks(
+  call: ChatCall,
+  request: ChatRequest,
+  signal: AbortSignal,
+  books: Books,
+): Promise<AsyncIterable<ChatEvent>> {
+  const deadline = Date.now() + config().upstream.retryBudgetMs;
+  const names = fallbacksOf(call.model.config);
+  for (let i = 0; ; i++) {
+    let candidate: Model;
+    try {
+      candidate = i === 0 ? call.model : await resolveModelForKey(call.key, names[i - 1]!);
+      if (i > 0) await chatProvider(candidate.provider);
+    } catch (e) {
+      // A fallback the key may not use, that no longer exists or is no chat model is skipped.
+      books.attempted(names[i - 1]!, `skipped: ${asGatewayError(e, call.requestId).message}`);
+      if (i >= names.length) throw books.lastRefusal ?? e;
+      continue;
+    }
+    const provider = await chatProvider(candidate.provider);
+    try {
+      const upstream = await withRetries(
+        () => provider.chat(request, candidate, { requestId: call.requestId, signal }),
+        signal,
+        call.requestId,
+        deadline,
+      );
+      books.answeredBy(candidate);
+      return upstream;
+    } catch (e) {
+      if (!fallbackWorthy(e) || i >= names.length || Date.now() >= deadline || signal.aborted) throw e;
+      books.attempted(candidate.name, asGatewayError(e, call.requestId).message, e);
+      logger.warn('model failed before its first byte; trying its fallback', {
+        requestId: call.requestId,
+        model: candidate.name,
+        next: names[i],
+      });
+    }
+  }
+}
+
+/**
+ * The upstream's first answer, retried while it is a retryable refusal (throttling, unavailable, a timeout) —
+ * a few attempts with jittered backoff, all within the retry budget; the last refusal is the call's answer (a 429
+ * or 503 with retry-after). Nothing has been sent to the client yet, so a retry is invisible to it.
+ */
+async function withRetries<T>(start: () => Promise<T>, signal: AbortSignal, requestId: string, deadline: number): Promise<T> {
+  const { maxAttempts } = config().upstream;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await start();
+    } catch (e) {
+      const delay = 100 * 2 ** attempt * (0.5 + Math.random());
+      if (!isGatewayError(e) || e.retryable !== true || attempt >= maxAttempts || signal.aborted || Date.now() + delay > deadline) throw e;
+      logger.warn('upstream refused; retrying', { requestId, attempt, code: e.code });
+      await new Promise((r) => setTimeout(r, delay));
+    }
+  }
+}
+
+/**
+ * Ends a stream whose upstream went silent: no event for `stallMs` (a hung connection, a stuck model) is an
+ * error, and the upstream call is aborted — the client gets an in-band error, the books a failed call.
+ */
+async function* stallGuard(upstream: AsyncIterable<ChatEvent>, abort: AbortController): AsyncGenerator<ChatEvent> {
+  const { stallMs } = config().upstream;
+  const it = upstream[Symbol.asyncIterator]();
+  try {
+    for (;;) {
+      let timer: NodeJS.Timeout | undefined;
+      const stalled = new Promise<'stalled'>((resolve) => (timer = setTimeout(() => resolve('stalled'), stallMs)));
+      const next = await Promise.race([it.next(), stalled]).finally(() => clearTimeout(timer));
+      if (next === 'stalled') {
+        const stall = new GatewayError(504, `The upstream sent nothing for ${Math.round(stallMs / 1000)} s; the answer was ended.`, {
+          kind: 'timeout',
+          code: 'upstream_stalled',
+        });
+        abort.abort(stall);
+        throw stall;
+      }
+      if (next.done) return;
+      yield next.value;
+    }
+  } finally {
+    // Not awaited: after a stall the upstream's pending read only ends once the abort reaches it.
+    void it.return?.()?.catch(() => undefined);
+  }
 }
 
 const defaultFetchImage: ImageFetcher = (url, signal) => fetchImage(url, { signal });
@@ -83,7 +191,10 @@ async function* relay(
       }
       completed = true;
     } catch (e) {
+      // An abort is the client going away (interrupted) unless the gateway aborted for a reason (a stalled upstream).
+      const reason: unknown = abort.signal.reason;
       if (!abort.signal.aborted) failure = asGatewayError(e, books.requestId);
+      else if (isGatewayError(reason)) failure = reason;
     }
   } finally {
     // Not completed and no failure: the consumer stopped early (or aborted), the upstream call must stop too.
@@ -98,6 +209,20 @@ async function* relay(
 class Books {
   readonly requestId: string;
   private readonly base: Pick<UsageRecord, 'requestId' | 'kind' | 'keyId' | 'key' | 'model' | 'sessionKey' | 'prompt' | 'reservation'>;
+  private readonly attempts: NonNullable<UsageRecord['attempts']> = [];
+  /** The refusal of the last model tried, when fallbacks ran out. */
+  lastRefusal: unknown;
+
+  /** A model tried before the one that answered (or skipped), for the thread record. */
+  attempted(model: string, error: string, refusal?: unknown): void {
+    this.attempts.push({ model, error });
+    if (refusal !== undefined) this.lastRefusal = refusal;
+  }
+
+  /** The model that answered: its name and prices go into the books. */
+  answeredBy(model: Model): void {
+    this.base.model = model;
+  }
 
   constructor(
     private readonly call: ChatCall,
@@ -121,6 +246,7 @@ class Books {
   async done(result: ChatResult, status: UsageRecord['status'], error: string | null, firstByte: number | null): Promise<void> {
     await settleReliably({
       ...this.base,
+      attempts: this.attempts,
       completion: result.text,
       reasoning: result.reasoning,
       toolCalls: result.toolCalls.map((t) => ({ id: t.id, type: 'function', function: { name: t.name, arguments: t.arguments } })),
@@ -137,6 +263,7 @@ class Books {
   async refused(e: unknown): Promise<void> {
     await settleReliably({
       ...this.base,
+      attempts: this.attempts,
       completion: '',
       reasoning: '',
       toolCalls: [],

@@ -58,6 +58,8 @@ export interface ImageBlock {
   /** A URL is replaced by its fetched bytes before a provider sees the request. */
   source: { type: 'bytes'; mediaType: ImageMediaType; data: Uint8Array } | { type: 'url'; url: string };
   cache?: CacheMark;
+  /** Where the part was in the client's request (e.g. `messages[0].content[1]`), for the errors of a URL fetch. */
+  path?: string;
 }
 
 export interface DocumentBlock {

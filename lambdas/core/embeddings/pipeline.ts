@@ -7,7 +7,8 @@ import { costOf, pricesOf } from '../billing/cost.js';
 import { settleReliably } from '../billing/deferred.js';
 import type { UsageRecord } from '../billing/settle.js';
 import { asGatewayError } from '../errors.js';
-import type { Money } from '../money.js';
+import { limitsFor } from '../limits/effective.js';
+import type { RateSnapshot } from '../limits/types.js';
 import { embeddingsProvider } from '../providers/registry.js';
 import type { EmbeddingsRequest, EmbeddingsResult } from '../providers/types.js';
 import type { ApiKey } from '../store/keys.js';
@@ -22,16 +23,19 @@ export interface EmbeddingsCall {
   sessionKey?: string;
 }
 
-/** Text / 3 plus one per input, at the input price: generous, held in reserve while the call runs. */
-export function estimateEmbeddingsCost(inputs: string[], prices: ReturnType<typeof pricesOf>): Money {
-  const chars = inputs.reduce((n, t) => n + t.length, 0);
-  return costOf({ ...zeroUsage(), inputTokens: Math.ceil(chars / 3) + inputs.length }, prices);
+/** Text / 3 plus one per input: generous, held in reserve (at the input price) while the call runs. */
+export function estimateEmbeddingsTokens(inputs: string[]): number {
+  return Math.ceil(inputs.reduce((n, t) => n + t.length, 0) / 3) + inputs.length;
 }
 
-export async function runEmbeddings(call: EmbeddingsCall): Promise<EmbeddingsResult> {
+export async function runEmbeddings(call: EmbeddingsCall): Promise<EmbeddingsResult & { rate?: RateSnapshot }> {
   const started = Date.now();
   const provider = await embeddingsProvider(call.model.provider);
-  const reservation = await admit(call.key, estimateEmbeddingsCost(call.request.inputs, pricesOf(call.model)), call.requestId);
+  const tokens = estimateEmbeddingsTokens(call.request.inputs);
+  const reservation = await admit(call.key, costOf({ ...zeroUsage(), inputTokens: tokens }, pricesOf(call.model)), call.requestId, {
+    limits: await limitsFor(call.key),
+    tokens,
+  });
   const base: Omit<UsageRecord, 'usage' | 'status' | 'error' | 'firstByteLatency' | 'totalLatency'> = {
     requestId: call.requestId,
     kind: 'embeddings',
@@ -71,5 +75,5 @@ export async function runEmbeddings(call: EmbeddingsCall): Promise<EmbeddingsRes
     firstByteLatency: elapsed,
     totalLatency: elapsed,
   });
-  return result;
+  return { ...result, rate: reservation.rate };
 }

@@ -16,6 +16,7 @@
  * losing its lease patches the card it created before instead of creating another.
  */
 import { createHash, randomUUID } from 'node:crypto';
+import { assertUsable } from '../auth/authenticate.js';
 import { resolveModelForKey } from '../auth/model-access.js';
 import { runChat } from '../chat/pipeline.js';
 import type { ChatRequest, Message } from '../chat/request.js';
@@ -171,6 +172,7 @@ async function streamAnswer(bot: FeishuBot, lark: LarkClient, msg: FeishuMessage
     // The bot bills a key identity, not a secret: a reset (new secret, same key) keeps the bot working.
     const key = (bot.apiKeyId ? await getKeyById(bot.apiKeyId) : undefined) ?? (await getKeyByHash(bot.apiKeyHash));
     if (!key) throw new BotSetupError("The bot's API key no longer exists. An administrator must save the bot with a valid key.");
+    assertUsable(key);
     const model = await resolveModelForKey(key, bot.modelId);
     const attachments = await downloadAttachments(lark, msg, {
       maxBytes: settings.maxAttachmentBytes,
@@ -266,8 +268,18 @@ function describeFailure(e: unknown): { title: string; message: string; log: boo
         log: false,
       };
     }
+    if (e.code === 'api_key_disabled' || e.code === 'api_key_expired') {
+      return {
+        title: 'Bot key unavailable · 机器人密钥不可用',
+        message: `${e.message} (机器人的 API 密钥已停用或过期，请联系管理员。)`,
+        log: false,
+      };
+    }
     if (e.code === 'invalid_api_key') {
       return { title: 'Bot not configured · 机器人配置错误', message: "The bot's API key is not valid.", log: true };
+    }
+    if (e.code === 'rate_limit_exceeded') {
+      return { title: 'Slow down · 请求过于频繁', message: `${e.message} 请稍后再试。`, log: false };
     }
     if (e.status === 429) {
       return { title: 'The model is busy · 模型繁忙', message: `${e.message} Please try again in a moment.`, log: false };

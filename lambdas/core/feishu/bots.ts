@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { hashApiKey, keyHint } from '../key-material.js';
 import { resolveModelForKey } from '../auth/model-access.js';
 import { errors, isGatewayError } from '../errors.js';
-import { parse, zId, zJsonObject } from '../validate.js';
+import { MAX_NAME, parse, zId, zJsonObject } from '../validate.js';
 import { createBot, type FeishuBot, replaceBot, requireBot } from '../store/bots.js';
 import { type ApiKey, getKeyByHash } from '../store/keys.js';
 
@@ -60,7 +60,7 @@ const configSchema = z.object({
   appSecret: text(500),
   apiKey: text(500),
   modelId: z
-    .union([z.string(), z.number()])
+    .union([z.string().max(MAX_NAME), z.number()])
     .nullish()
     .transform((v) => (v === undefined || v === null || v === '' ? undefined : String(v).trim())),
   verificationToken: text(500),

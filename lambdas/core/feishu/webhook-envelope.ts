@@ -5,10 +5,12 @@
  * - A bot with neither `verificationToken` nor `encryptKey` accepts NOTHING (401), not even the url_verification
  *   challenge: an unverifiable endpoint would let anyone on the internet spend the bot's model budget, and failing
  *   the challenge surfaces the misconfiguration in the Feishu console at once.
- * - With an `encryptKey`, the body must be `{ "encrypt": "..." }`. If signature headers are present they must
- *   verify over the RAW body; events (anything but url_verification, which Feishu does not sign) REQUIRE them.
- *   A payload that does not decrypt with the key is refused with 401 (it did not come from whoever holds the key).
- *   A `verificationToken`, when also configured, is checked too.
+ * - With an `encryptKey`, the signature is checked FIRST, over the raw bytes, before the body is even parsed: a
+ *   request whose `x-lark-signature` does not match is a 401 whatever its body. A correctly signed body may be
+ *   encrypted (`{ "encrypt": "..." }`, decrypted with the key) or plain (card callbacks arrive that way; the Lark
+ *   SDK's own dispatcher accepts it). An unsigned request is accepted only as the encrypted url_verification
+ *   challenge (which Feishu does not sign); every event REQUIRES a signature. A payload that does not decrypt with
+ *   the key is refused with 401. A `verificationToken`, when also configured, is checked too.
  * - Without an `encryptKey`, the plaintext token (v2 `header.token`, v1 / challenge `token`) must equal
  *   `verificationToken`, compared in constant time.
  * - Schema 2.0 events and the legacy v1 `{uuid, token, type: "event_callback", event}` shape are supported.
@@ -35,7 +37,7 @@ export const ChallengeSchema = z.object({
 export const V2EventSchema = z.object({
   schema: z.literal('2.0'),
   header: z.object({
-    event_id: z.string().min(1),
+    event_id: z.string().min(1).max(256),
     event_type: z.string().min(1),
     token: z.string().optional(),
     create_time: z.string().optional(),
@@ -46,7 +48,7 @@ export const V2EventSchema = z.object({
 });
 
 export const V1EventSchema = z.object({
-  uuid: z.string().min(1),
+  uuid: z.string().min(1).max(256),
   token: z.string().optional(),
   ts: z.string().optional(),
   type: z.literal('event_callback'),
@@ -122,20 +124,9 @@ export function parseWebhook(input: ParseWebhookInput): WebhookResult {
     return reject(401, 'bot has neither verificationToken nor encryptKey configured; refusing unverifiable events');
   }
 
-  const rawText = typeof input.rawBody === 'string' ? input.rawBody : input.rawBody.toString('utf8');
-  let body: unknown;
-  try {
-    body = JSON.parse(rawText);
-  } catch {
-    return reject(400, 'body is not JSON');
-  }
-
-  let payload: unknown = body;
+  // The signature covers the raw bytes: it is checked before anything is read from them.
   let signed = false;
   if (encryptKey) {
-    const enc = EncryptedBodySchema.safeParse(body);
-    if (!enc.success) return reject(400, 'expected an encrypted body {"encrypt": ...} (encryptKey is configured)');
-
     const signature = getHeader(input.headers, LARK_HEADERS.signature);
     if (signature !== undefined) {
       const timestamp = getHeader(input.headers, LARK_HEADERS.timestamp) ?? '';
@@ -148,11 +139,29 @@ export function parseWebhook(input: ParseWebhookInput): WebhookResult {
       }
       signed = true;
     }
-    try {
-      payload = decryptEvent(enc.data.encrypt, encryptKey);
-    } catch (err) {
-      if (err instanceof FeishuCryptoError) return reject(401, `cannot decrypt body: ${err.message}`);
-      throw err;
+  }
+
+  const rawText = typeof input.rawBody === 'string' ? input.rawBody : input.rawBody.toString('utf8');
+  let body: unknown;
+  try {
+    body = JSON.parse(rawText);
+  } catch {
+    return reject(400, 'body is not JSON');
+  }
+
+  let payload: unknown = body;
+  if (encryptKey) {
+    const enc = EncryptedBodySchema.safeParse(body);
+    if (enc.success) {
+      try {
+        payload = decryptEvent(enc.data.encrypt, encryptKey);
+      } catch (err) {
+        if (err instanceof FeishuCryptoError) return reject(401, `cannot decrypt body: ${err.message}`);
+        throw err;
+      }
+    } else if (!signed) {
+      // A plain body is only believable when signed with the key; without a signature it is a forgery.
+      return reject(401, 'missing x-lark-signature');
     }
   } else if (EncryptedBodySchema.safeParse(body).success) {
     return reject(400, 'body is encrypted but the bot has no encryptKey configured');

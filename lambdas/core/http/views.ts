@@ -1,3 +1,4 @@
+import type { Limits } from '../limits/types.js';
 import { moneyToJson } from '../money.js';
 import { type ApiKey, currentMonthFee } from '../store/keys.js';
 import type { Group } from '../store/groups.js';
@@ -23,8 +24,21 @@ export function keyView(k: ApiKey) {
     balance: moneyToJson(k.balance),
     total_fee: moneyToJson(k.totalFee),
     key_hint: k.keyHint,
+    rpm_limit: k.limits.rpm,
+    tpm_limit: k.limits.tpm,
+    max_parallel: k.limits.maxParallel,
+    status: k.status,
+    expires_at: k.expiresAt,
     created_at: k.createdAt,
     updated_at: k.updatedAt,
+  };
+}
+
+/** A key with the limits that apply to it (its own where set, else its group's). */
+export function keyViewWithLimits(k: ApiKey, effective: Limits) {
+  return {
+    ...keyView(k),
+    effective_limits: { rpm_limit: effective.rpm, tpm_limit: effective.tpm, max_parallel: effective.maxParallel },
   };
 }
 
@@ -35,7 +49,8 @@ export function modelView(m: Model) {
     group_id: m.groupId,
     multiple: m.multiple,
     provider: m.provider,
-    config: m.config,
+    // An upstream API key (openai-compatible) is shown masked, never in full.
+    config: typeof m.config.apiKey === 'string' ? { ...m.config, apiKey: maskSecret(m.config.apiKey) } : m.config,
     price_in: moneyToJson(m.priceIn),
     price_out: moneyToJson(m.priceOut),
     price_cache_read: m.priceCacheRead === undefined ? null : moneyToJson(m.priceCacheRead),
@@ -46,7 +61,15 @@ export function modelView(m: Model) {
 }
 
 export function groupView(g: Group) {
-  return { id: g.id, name: g.name, created_at: g.createdAt, updated_at: g.updatedAt };
+  return {
+    id: g.id,
+    name: g.name,
+    rpm_limit: g.limits.rpm,
+    tpm_limit: g.limits.tpm,
+    max_parallel: g.limits.maxParallel,
+    created_at: g.createdAt,
+    updated_at: g.updatedAt,
+  };
 }
 
 export function paymentView(p: Payment) {
@@ -93,6 +116,7 @@ export function threadView(t: Thread, opts: { previewChars?: number } = {}) {
     total_latency: t.totalLatency,
     status: t.status,
     error: t.error,
+    attempts: t.attempts,
     created_at: t.createdAt,
   };
 }

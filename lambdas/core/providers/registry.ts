@@ -1,7 +1,8 @@
-import { type z } from 'zod';
+import { z } from 'zod';
 import { errors } from '../errors.js';
 import { converseConfigSchema } from './bedrock-converse/config.js';
 import { embeddingsModelConfigSchema } from './bedrock-embeddings/map-request.js';
+import { openAICompatibleConfigSchema } from './openai-compatible/config.js';
 import type { ChatProvider, EmbeddingsProvider, Provider } from './types.js';
 
 /**
@@ -23,21 +24,46 @@ const entries: Record<string, Entry> = {
     provider: async () => (await import('./bedrock-embeddings/index.js')).bedrockEmbeddingsProvider,
     configSchema: embeddingsModelConfigSchema,
   },
+  'openai-compatible': {
+    provider: async () => (await import('./openai-compatible/index.js')).openAICompatibleProvider,
+    configSchema: openAICompatibleConfigSchema,
+  },
+  'openai-compatible-embeddings': {
+    provider: async () => (await import('./openai-compatible/index.js')).openAICompatibleEmbeddings,
+    configSchema: openAICompatibleConfigSchema,
+  },
 };
 
 export function providerNames(): string[] {
   return Object.keys(entries);
 }
 
-export function validateModelConfig(provider: string, config: Record<string, unknown>): Record<string, unknown> {
+/**
+ * Config fields every provider's models share: `fallbacks`, the models (by name) tried in order when this one is
+ * throttled, failing or timing out before its first byte (see chat/pipeline.ts).
+ */
+const commonConfigSchema = z.object({
+  fallbacks: z.array(z.string().trim().min(1).max(256)).max(5, 'at most 5 fallbacks').optional(),
+});
+
+export function validateModelConfig(provider: string, config: Record<string, unknown>, modelName?: string): Record<string, unknown> {
   const entry = entries[provider];
   if (!entry) throw errors.badRequest(`Unknown provider '${provider}'.`, 'provider');
-  const r = entry.configSchema.safeParse(config);
-  if (!r.success) {
-    const issue = r.error.issues[0];
-    throw errors.badRequest(`Invalid 'config.${issue.path.join('.')}': ${issue.message}`, 'config');
-  }
-  return r.data;
+  const { fallbacks, ...own } = config;
+  const common = commonConfigSchema.safeParse({ fallbacks });
+  const r = entry.configSchema.safeParse(own);
+  const failure = !common.success ? common.error.issues[0] : !r.success ? r.error.issues[0] : undefined;
+  if (failure) throw errors.badRequest(`Invalid 'config.${failure.path.join('.')}': ${failure.message}`, 'config');
+  const names = common.data?.fallbacks;
+  if (modelName !== undefined && names?.includes(modelName))
+    throw errors.badRequest("Invalid 'config.fallbacks': a model cannot fall back to itself", 'config');
+  return { ...r.data, ...(names?.length ? { fallbacks: names } : {}) };
+}
+
+/** The fallback model names of a model's config (validated at save). */
+export function fallbacksOf(config: Record<string, unknown>): string[] {
+  const f = config.fallbacks;
+  return Array.isArray(f) ? f.filter((n): n is string => typeof n === 'string') : [];
 }
 
 export async function chatProvider(provider: string): Promise<ChatProvider> {

@@ -6,10 +6,10 @@ import { type CountKind, indexKeys, itemKeys, partitions } from '../store/table-
  * Exact list totals without counting items: one small counter item per key and kind, written in the same
  * transaction as the record it counts (threads: settle's charge transaction; sessions: session creation).
  *
- *   pk KEYCOUNT#<keyId>  sk THREADS | SESSIONS   n   gsi1 (THREADCOUNTS | SESSIONCOUNTS, pad(keyId))
+ *   pk KEYCOUNT#<keyId>  sk THREADS | SESSIONS   n   gsi1 (THREADCOUNTS#<shard> | SESSIONCOUNTS#<shard>, pad(keyId))
  *
- * A key's total is one GetItem; the total over all keys is one Query over the small gsi1 partition (one item per
- * key that ever recorded anything). Counter items survive key deletion, as the records they count do.
+ * A key's total is one GetItem; the total over all keys is one Query per shard of the small gsi1 partitions (one
+ * item per key that ever recorded anything). Counter items survive key deletion, as the records they count do.
  */
 export type { CountKind } from '../store/table-keys.js';
 
@@ -33,12 +33,15 @@ export async function countForKey(kind: CountKind, keyId: number): Promise<numbe
 }
 
 export async function countAll(kind: CountKind): Promise<number> {
-  const p = partitions.counts(kind);
-  const items = await queryAll<{ n?: number }>({
-    IndexName: p.index,
-    KeyConditionExpression: `${p.index}pk = :p`,
-    ExpressionAttributeValues: { ':p': p.pk },
-    ProjectionExpression: 'n',
-  });
-  return items.reduce((sum, i) => sum + Number(i.n ?? 0), 0);
+  const shards = await Promise.all(
+    partitions.counts(kind).map((p) =>
+      queryAll<{ n?: number }>({
+        IndexName: p.index,
+        KeyConditionExpression: `${p.index}pk = :p`,
+        ExpressionAttributeValues: { ':p': p.pk },
+        ProjectionExpression: 'n',
+      }),
+    ),
+  );
+  return shards.flat().reduce((sum, i) => sum + Number(i.n ?? 0), 0);
 }

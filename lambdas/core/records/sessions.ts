@@ -1,6 +1,6 @@
 import { GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { countAll, countForKey, countUpdate } from './counts.js';
-import { listPage, type Partition, type RecordPage, searchBudget, searchWindow } from './listing.js';
+import { listPage, type Partition, type RecordPage, searchBudget, searchWindow, source } from './listing.js';
 import { money, type Money } from '../money.js';
 import { nextId } from '../store/counters.js';
 import { cancellationCodes, db, nowIso, tableName } from '../store/table.js';
@@ -116,9 +116,7 @@ export interface SessionQuery {
 /** Sessions newest first, of one key (gsi2) or of everyone (gsi1). */
 export async function listSessions(query: SessionQuery): Promise<RecordPage<Session>> {
   const partition: Partition =
-    query.keyId === undefined
-      ? { ...partitions.sessions, ascending: false }
-      : { ...partitions.sessionsOfKey(query.keyId), ascending: false };
+    query.keyId === undefined ? source(partitions.sessions, false) : source(partitions.sessionsOfKey(query.keyId), false);
   if (query.q) {
     const w = await searchWindow(
       partition,

@@ -61,16 +61,19 @@ function statFromItem(item: Record<string, unknown>): StatRow {
 }
 
 /**
- * Aggregates of the days from..to (inclusive, YYYY-MM-DD): one Query over gsi1 `STATS` between `<from>#` and
- * `<to>#~`. Reads one small item per (day, key, model) that saw traffic — never a thread.
+ * Aggregates of the days from..to (inclusive, YYYY-MM-DD): one Query per shard of gsi1 `STATS#<shard>` between
+ * `<from>#` and `<to>#~`. Reads one small item per (day, key, model) that saw traffic — never a thread.
  */
 export async function listStats(range: { from: string; to: string }): Promise<StatRow[]> {
   const r = partitions.statsRange(range.from, range.to);
-  const rangeValues = { ':from': r.from, ':to': r.to };
-  const items = await queryAll<Record<string, unknown>>({
-    IndexName: partitions.stats.index,
-    KeyConditionExpression: 'gsi1pk = :p AND gsi1sk BETWEEN :from AND :to',
-    ExpressionAttributeValues: { ':p': partitions.stats.pk, ...rangeValues },
-  });
-  return items.map(statFromItem);
+  const shards = await Promise.all(
+    partitions.stats.map((p) =>
+      queryAll<Record<string, unknown>>({
+        IndexName: p.index,
+        KeyConditionExpression: `${p.index}pk = :p AND ${p.index}sk BETWEEN :from AND :to`,
+        ExpressionAttributeValues: { ':p': p.pk, ':from': r.from, ':to': r.to },
+      }),
+    ),
+  );
+  return shards.flat().map(statFromItem);
 }

@@ -3,7 +3,7 @@ import { money, moneyAttr, type Money } from '../money.js';
 import { db, tableName } from '../store/table.js';
 import { indexKeys, itemKeys, partitions } from '../store/table-keys.js';
 import { countAll, countForKey } from './counts.js';
-import { listPage, type Partition, type RecordPage, searchBudget, searchWindow } from './listing.js';
+import { listPage, type Partition, type RecordPage, searchBudget, searchWindow, source } from './listing.js';
 import { getSession } from './sessions.js';
 import { str } from '../store/attributes.js';
 
@@ -34,6 +34,8 @@ export interface Thread {
   totalLatency: number;
   status: 'ok' | 'error' | 'interrupted';
   error: string | null;
+  /** Models tried (or skipped) before the one in `model` answered: fallbacks. */
+  attempts: Array<{ model: string; error: string }>;
   createdAt: string;
 }
 
@@ -64,6 +66,7 @@ export function threadItem(t: Thread): Record<string, unknown> {
     total_latency: t.totalLatency,
     status: t.status,
     error: t.error,
+    ...(t.attempts.length ? { attempts: t.attempts.map((a) => ({ model: a.model, error: a.error.slice(0, 500) })) } : {}),
     created_at: t.createdAt,
     // Lower-cased copy for q search (see docs/data-model.md, "Search and listing cost").
     search: searchText(t.prompt, t.completion),
@@ -96,6 +99,7 @@ export function threadFromItem(item: Record<string, unknown>): Thread {
     totalLatency: Number(item.total_latency ?? 0),
     status: (item.status as Thread['status']) ?? 'ok',
     error: (item.error as string | null) ?? null,
+    attempts: Array.isArray(item.attempts) ? (item.attempts as Array<{ model: string; error: string }>) : [],
     createdAt: str(item.created_at),
   };
 }
@@ -133,14 +137,14 @@ export async function listThreads(query: ThreadQuery): Promise<RecordPage<Thread
   if (query.sessionId !== undefined) {
     const session = await getSession(query.sessionId);
     if (!session || (query.keyId !== undefined && session.keyId !== query.keyId)) return { items: [], total: 0 };
-    partition = { ...partitions.threadsOfSession(query.sessionId), ascending: true };
+    partition = source(partitions.threadsOfSession(query.sessionId), true);
     total = () => Promise.resolve(session.threadCount);
   } else if (query.keyId !== undefined) {
-    partition = { ...partitions.threadsOfKey(query.keyId), ascending: false };
+    partition = source(partitions.threadsOfKey(query.keyId), false);
     const keyId = query.keyId;
     total = () => countForKey('THREADS', keyId);
   } else {
-    partition = { ...partitions.threads, ascending: false };
+    partition = source(partitions.threads, false);
     total = () => countAll('THREADS');
   }
   if (query.q) {

@@ -1,18 +1,22 @@
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { listKeys } from './keys.js';
 import { db, isConditionFailure, nowIso, queryIndex, tableName } from './table.js';
-import { partitions } from './table-keys.js';
+import { type ItemKey, itemKeys, partitions } from './table-keys.js';
 
 /** After a group is deleted: keys and models that named it lose the reference. */
 export async function detachGroup(groupId: number): Promise<void> {
-  for (const partition of [partitions.apiKeys, partitions.models]) {
-    const isKey = partition === partitions.apiKeys;
-    const items = await queryIndex<{ pk: string; sk: string }>(partition, { expression: 'group_id = :g', values: { ':g': groupId } });
-    for (const item of items) {
+  const keys = (await listKeys({ groupId })).map((k) => itemKeys.apiKey(k.hash));
+  const models = await queryIndex<ItemKey>(partitions.models, { expression: 'group_id = :g', values: { ':g': groupId } });
+  for (const [items, isKey] of [
+    [keys, true],
+    [models.map(({ pk, sk }) => ({ pk, sk })), false],
+  ] as const) {
+    for (const Key of items) {
       try {
         await db().send(
           new UpdateCommand({
             TableName: tableName(),
-            Key: { pk: item.pk, sk: item.sk },
+            Key,
             UpdateExpression: isKey
               ? 'SET group_id = :null, updated_at = :now, rev = rev + :one'
               : 'SET group_id = :null, updated_at = :now',

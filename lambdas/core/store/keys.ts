@@ -4,13 +4,15 @@ import { errors } from '../errors.js';
 import { money, moneyAttr, type Money } from '../money.js';
 import { nextId } from './counters.js';
 import { bumpCacheEpoch } from './cache-epoch.js';
-import { deleteAll } from './batch.js';
+import { deleteAll, getAll } from './batch.js';
 import { cancellationCodes, db, nowIso, queryAll, queryIndex, tableName } from './table.js';
 import { GRANT_SK_PREFIX, indexKeys, itemKeys, partitions } from './table-keys.js';
 import { currentMonth } from '../clock.js';
 import { str } from './attributes.js';
+import { type Limits, NO_LIMITS } from '../limits/types.js';
 
 export type Role = 'admin' | 'user';
+export type KeyStatus = 'active' | 'disabled';
 
 /**
  * An API key. The item is keyed by the SHA-256 of the plaintext so that authentication is one strongly
@@ -34,6 +36,15 @@ export interface ApiKey {
   reserved: Money;
   /** One lease per in-flight request, by request id: what it holds and since when (epoch seconds). */
   leases: Map<string, Lease>;
+  /** The key's own rate limits (null = not set: the group's value applies, else none). */
+  limits: Limits;
+  /** The current rate window (epoch minute) and what it has admitted so far. */
+  rate: { window: number; requests: number; tokens: number };
+  /** Calls in flight (one per lease). */
+  parallel: number;
+  status: KeyStatus;
+  /** ISO time after which the key is refused; null = never. */
+  expiresAt: string | null;
   keyHint: string;
   createdAt: string;
   updatedAt: string;
@@ -52,6 +63,9 @@ export interface Lease {
  */
 export const LEASE_PREFIX = 'lease#';
 export const leaseAttribute = (requestId: string) => `${LEASE_PREFIX}${requestId}`;
+
+/** A whole number attribute, or null when it is absent or null. */
+const optInt = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
 
 function leasesOf(item: Record<string, unknown>): Map<string, Lease> {
   const out = new Map<string, Lease>();
@@ -78,6 +92,11 @@ export function fromItem(item: Record<string, unknown>): ApiKey {
     totalFee: money(item.total_fee),
     reserved: money(item.reserved),
     leases: leasesOf(item),
+    limits: { rpm: optInt(item.rpm_limit), tpm: optInt(item.tpm_limit), maxParallel: optInt(item.max_parallel) },
+    rate: { window: Number(item.rl_window ?? 0), requests: Number(item.rl_requests ?? 0), tokens: Number(item.rl_tokens ?? 0) },
+    parallel: Number(item.inflight ?? 0),
+    status: item.status === 'disabled' ? 'disabled' : 'active',
+    expiresAt: typeof item.expires_at === 'string' ? item.expires_at : null,
     keyHint: str(item.key_hint),
     createdAt: str(item.created_at),
     updatedAt: str(item.updated_at),
@@ -110,7 +129,15 @@ function toItem(key: ApiKey): Record<string, unknown> {
     created_at: key.createdAt,
     updated_at: key.updatedAt,
     rev: key.rev,
-    ...indexKeys.apiKey(key.id),
+    rpm_limit: key.limits.rpm,
+    tpm_limit: key.limits.tpm,
+    max_parallel: key.limits.maxParallel,
+    rl_window: key.rate.window,
+    rl_requests: key.rate.requests,
+    rl_tokens: key.rate.tokens,
+    inflight: key.parallel,
+    status: key.status,
+    expires_at: key.expiresAt,
     ...Object.fromEntries([...key.leases].map(([rid, l]) => [leaseAttribute(rid), { a: moneyAttr(l.amount), t: l.at }])),
   };
 }
@@ -143,6 +170,9 @@ export interface NewKey {
   groupId?: number | null;
   monthQuota?: Money;
   balance?: Money;
+  limits?: Partial<Limits>;
+  expiresAt?: string | null;
+  status?: KeyStatus;
 }
 
 /** Transaction items that create a key (and its pointer); the group must exist if one is named. */
@@ -152,7 +182,9 @@ function createItems(key: ApiKey): NonNullable<TransactWriteCommandInput['Transa
     {
       Put: {
         TableName: tableName(),
-        Item: { ...itemKeys.keyId(key.id), type: 'apikey-id', id: key.id, hash: key.hash },
+        // The list index sits on this pointer, written only at create and reset, not on the key item that every
+        // call updates: no index write on the hot path, and no hot APIKEYS index partition.
+        Item: { ...itemKeys.keyId(key.id), type: 'apikey-id', id: key.id, hash: key.hash, ...indexKeys.apiKey(key.id) },
         ConditionExpression: 'attribute_not_exists(pk)',
       },
     },
@@ -196,6 +228,11 @@ export async function createKey(
     totalFee: 0n,
     reserved: 0n,
     leases: new Map(),
+    limits: { ...NO_LIMITS, ...input.limits },
+    rate: { window: 0, requests: 0, tokens: 0 },
+    parallel: 0,
+    status: input.status ?? 'active',
+    expiresAt: input.expiresAt ?? null,
     keyHint: keyHint(plaintext),
     createdAt: now,
     updatedAt: now,
@@ -264,7 +301,10 @@ export interface KeyFilter {
 
 /** All keys, filtered in memory: the key partition is admin-sized (see docs/data-model.md). */
 export async function listKeys(filter: KeyFilter): Promise<ApiKey[]> {
-  const items = await queryIndex<Record<string, unknown>>(partitions.apiKeys);
+  const listed = await queryIndex<Record<string, unknown>>(partitions.apiKeys);
+  // Pointers name the key item by hash (an item written before pointers carried the index is the key itself).
+  const pointers = listed.filter((i) => i.type === 'apikey-id').map((i) => itemKeys.apiKey(str(i.hash)));
+  const items = [...listed.filter((i) => i.type === 'apikey'), ...(await getAll(pointers))];
   const q = filter.q?.toLowerCase();
   return items
     .map(fromItem)
@@ -284,6 +324,10 @@ export interface KeyPatch {
   role?: Role;
   groupId?: number | null;
   monthQuota?: Money;
+  /** A limit given as null clears it (the group's value applies again). */
+  limits?: Partial<Limits>;
+  expiresAt?: string | null;
+  status?: KeyStatus;
 }
 
 export async function updateKey(id: number, patch: KeyPatch): Promise<ApiKey> {
@@ -301,6 +345,11 @@ export async function updateKey(id: number, patch: KeyPatch): Promise<ApiKey> {
   if (patch.role !== undefined) set('role', patch.role);
   if (patch.groupId !== undefined) set('group_id', patch.groupId);
   if (patch.monthQuota !== undefined) set('month_quota', moneyAttr(patch.monthQuota));
+  if (patch.limits?.rpm !== undefined) set('rpm_limit', patch.limits.rpm);
+  if (patch.limits?.tpm !== undefined) set('tpm_limit', patch.limits.tpm);
+  if (patch.limits?.maxParallel !== undefined) set('max_parallel', patch.limits.maxParallel);
+  if (patch.expiresAt !== undefined) set('expires_at', patch.expiresAt);
+  if (patch.status !== undefined) set('status', patch.status);
   const items: NonNullable<TransactWriteCommandInput['TransactItems']> = [
     {
       Update: {

@@ -21,6 +21,15 @@ export function pad(n: number): string {
   return String(n).padStart(12, '0');
 }
 
+/**
+ * Index partitions every call writes to are split over this many shards (by id), so no single index partition
+ * takes the whole gateway's write rate: thread and session lists, daily statistics and record counters. A list over
+ * everything reads all shards and merges them (docs/data-model.md, "Capacity").
+ */
+export const LIST_SHARDS = 8;
+const shard = (id: number) => id % LIST_SHARDS;
+const shards = <T>(f: (s: number) => T): T[] => Array.from({ length: LIST_SHARDS }, (_, s) => f(s));
+
 export type Grantee = { kind: 'group'; id: number } | { kind: 'key'; id: number };
 export type CountKind = 'THREADS' | 'SESSIONS';
 
@@ -39,6 +48,8 @@ export const itemKeys = {
   /** Never written: reading it tells whether the store answers (GET /health). */
   health: (): ItemKey => ({ pk: 'HEALTH', sk: 'HEALTH' }),
   group: (id: number): ItemKey => ({ pk: `GROUP#${id}`, sk: 'GROUP' }),
+  /** Makes group names unique (409 on a clash), like model names. */
+  groupName: (name: string): ItemKey => ({ pk: `GROUPNAME#${name.toLowerCase()}`, sk: 'GROUPNAME' }),
   model: (id: number): ItemKey => ({ pk: `MODEL#${id}`, sk: 'MODEL' }),
   /** Makes model names unique and resolves a request's `model`. */
   modelName: (name: string): ItemKey => ({ pk: `MODELNAME#${name}`, sk: 'MODELNAME' }),
@@ -87,21 +98,30 @@ export function feishuTurnRange(botId: number, chatId: string, fromMs: number): 
 
 /** Index attributes an item carries, so the lists below can find it. */
 export const indexKeys = {
+  /** On the key's id pointer item (written only at create and reset), never on the key item every call updates. */
   apiKey: (id: number) => ({ gsi1pk: 'APIKEYS', gsi1sk: pad(id) }),
   group: (id: number) => ({ gsi1pk: 'GROUPS', gsi1sk: pad(id) }),
   model: (id: number) => ({ gsi1pk: 'MODELS', gsi1sk: pad(id) }),
   bot: (id: number) => ({ gsi1pk: 'BOTS', gsi1sk: pad(id) }),
   payment: (id: number, keyId: number) => ({ gsi1pk: 'PAYMENTS', gsi1sk: pad(id), gsi2pk: `PAYMENTS#KEY#${keyId}`, gsi2sk: pad(id) }),
-  session: (id: number, keyId: number) => ({ gsi1pk: 'SESSIONS', gsi1sk: pad(id), gsi2pk: `SESSIONS#KEY#${keyId}`, gsi2sk: pad(id) }),
+  session: (id: number, keyId: number) => ({
+    gsi1pk: `SESSIONS#${shard(id)}`,
+    gsi1sk: pad(id),
+    gsi2pk: `SESSIONS#KEY#${keyId}`,
+    gsi2sk: pad(id),
+  }),
   thread: (id: number, keyId: number, sessionId: number | null) => ({
-    gsi1pk: 'THREADS',
+    gsi1pk: `THREADS#${shard(id)}`,
     gsi1sk: pad(id),
     gsi2pk: `THREADS#KEY#${keyId}`,
     gsi2sk: pad(id),
     ...(sessionId === null ? {} : { gsi3pk: `THREADS#SESSION#${sessionId}`, gsi3sk: pad(id) }),
   }),
-  stat: (day: string, keyId: number, model: string) => ({ gsi1pk: 'STATS', gsi1sk: `${day}#${itemKeys.stat(day, keyId, model).sk}` }),
-  count: (keyId: number, kind: CountKind) => ({ gsi1pk: countsPartition(kind), gsi1sk: pad(keyId) }),
+  stat: (day: string, keyId: number, model: string) => ({
+    gsi1pk: `STATS#${shard(keyId)}`,
+    gsi1sk: `${day}#${itemKeys.stat(day, keyId, model).sk}`,
+  }),
+  count: (keyId: number, kind: CountKind) => ({ gsi1pk: `${countsPartition(kind)}#${shard(keyId)}`, gsi1sk: pad(keyId) }),
 };
 
 const countsPartition = (kind: CountKind) => `${kind.slice(0, -1)}COUNTS`;
@@ -114,13 +134,15 @@ export const partitions = {
   bots: { index: 'gsi1', pk: 'BOTS' },
   payments: { index: 'gsi1', pk: 'PAYMENTS' },
   paymentsOfKey: (keyId: number): IndexPartition => ({ index: 'gsi2', pk: `PAYMENTS#KEY#${keyId}` }),
-  sessions: { index: 'gsi1', pk: 'SESSIONS' },
+  /** Every session, newest first: the merge of the shards. */
+  sessions: shards((s): IndexPartition => ({ index: 'gsi1', pk: `SESSIONS#${s}` })),
   sessionsOfKey: (keyId: number): IndexPartition => ({ index: 'gsi2', pk: `SESSIONS#KEY#${keyId}` }),
-  threads: { index: 'gsi1', pk: 'THREADS' },
+  /** Every thread, newest first: the merge of the shards. */
+  threads: shards((s): IndexPartition => ({ index: 'gsi1', pk: `THREADS#${s}` })),
   threadsOfKey: (keyId: number): IndexPartition => ({ index: 'gsi2', pk: `THREADS#KEY#${keyId}` }),
   threadsOfSession: (sessionId: number): IndexPartition => ({ index: 'gsi3', pk: `THREADS#SESSION#${sessionId}` }),
-  stats: { index: 'gsi1', pk: 'STATS' },
+  stats: shards((s): IndexPartition => ({ index: 'gsi1', pk: `STATS#${s}` })),
   /** The sort-key range of the days from..to (inclusive) in the stats partition. */
   statsRange: (from: string, to: string) => ({ from: `${from}#`, to: `${to}#~` }),
-  counts: (kind: CountKind): IndexPartition => ({ index: 'gsi1', pk: countsPartition(kind) }),
-} as const satisfies Record<string, IndexPartition | ((...args: never[]) => unknown)>;
+  counts: (kind: CountKind): IndexPartition[] => shards((s) => ({ index: 'gsi1', pk: `${countsPartition(kind)}#${s}` })),
+} as const satisfies Record<string, IndexPartition | IndexPartition[] | ((...args: never[]) => unknown)>;

@@ -14,7 +14,7 @@ import { errors } from '../errors.js';
 export function decodeImageUrl(url: string | null | undefined, path: string, field = 'image_url.url'): ImageBlock {
   if (typeof url !== 'string' || url.trim() === '') throw errors.badRequest(`${path}.${field} is required.`, path);
   const u = url.trim();
-  if (/^https?:\/\//i.test(u)) return { type: 'image', source: { type: 'url', url: u } };
+  if (/^https?:\/\//i.test(u)) return { type: 'image', source: { type: 'url', url: u }, path };
   if (isDataUrl(u)) {
     const inline = parseDataUrl(u);
     if (!inline) throw errors.badRequest(`${path}: the image data URL is malformed or empty.`, path);

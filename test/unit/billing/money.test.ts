@@ -1,10 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { applyCharge, headroom, spendable } from '../../../lambdas/core/billing/allowance.js';
 import { CACHE_READ_FRACTION, CACHE_WRITE_FRACTION, costOf, pricesOf } from '../../../lambdas/core/billing/cost.js';
-import { estimateChatCost, estimateEmbeddingsCost } from '../../../lambdas/core/llm/estimate.js';
+import { estimateChatCost } from '../../../lambdas/core/chat/estimate.js';
+import { estimateEmbeddingsTokens } from '../../../lambdas/core/embeddings/pipeline.js';
 import { feeFor, formatMoney, money, moneyToJson, type Money } from '../../../lambdas/core/money.js';
 import type { ApiKey } from '../../../lambdas/core/store/keys.js';
 import type { Model } from '../../../lambdas/core/store/models.js';
+import { decodeChatCompletion } from '../../../lambdas/core/wire/openai-chat/decode.js';
+import type { ChatCompletionRequest } from '../../../lambdas/core/wire/openai-chat/types.js';
 
 const usage = (inputTokens: number, outputTokens: number, cacheReadTokens = 0, cacheWriteTokens = 0) => ({
   inputTokens,
@@ -46,6 +49,12 @@ function key(p: Partial<ApiKey>): ApiKey {
     balance: 0n,
     totalFee: 0n,
     reserved: 0n,
+    leases: new Map(),
+    limits: { rpm: null, tpm: null, maxParallel: null },
+    rate: { window: 0, requests: 0, tokens: 0 },
+    parallel: 0,
+    status: 'active',
+    expiresAt: null,
     keyHint: '',
     createdAt: '',
     updatedAt: '',
@@ -116,19 +125,20 @@ describe('cost', () => {
   it('embeddings bill input tokens only', () => {
     const p = pricesOf(model('0.02', '15'));
     expect(formatMoney(costOf(usage(1000, 0), p))).toBe('0.00002');
-    expect(estimateEmbeddingsCost(['abc', 'def'], p)).toBe(costOf(usage(Math.ceil(6 / 3) + 2, 0), p));
+    expect(estimateEmbeddingsTokens(['abc', 'def'])).toBe(Math.ceil(6 / 3) + 2);
   });
 
   it('the admission estimate covers max_tokens of output', () => {
     const p = pricesOf(model('3', '15'));
-    const est = estimateChatCost({ model: 'm', messages: [{ role: 'user', content: 'x' }], max_tokens: 10 } as never, p);
+    const est = estimateChatCost(decodeChatCompletion({ model: 'm', messages: [{ role: 'user', content: 'x' }], max_tokens: 10 }), p);
     expect(formatMoney(est)).toBe('0.000153'); // ceil(1/3)=1 in × 3 + 10 out × 15
   });
 
   it('the admission estimate also covers a thinking budget, which upstream adds on top of max_tokens', () => {
     const p = pricesOf(model('3', '15'));
-    const base = { model: 'm', messages: [{ role: 'user', content: 'x' }], max_tokens: 1 };
-    const est = (req: object, config = {}) => estimateChatCost({ ...base, ...req } as never, p, config);
+    const base: ChatCompletionRequest = { model: 'm', messages: [{ role: 'user', content: 'x' }], max_tokens: 1 };
+    const est = (req: Partial<ChatCompletionRequest>, config = {}) =>
+      estimateChatCost(decodeChatCompletion({ ...base, ...req }), p, config);
     expect(est({ thinking: { type: 'enabled', budget_tokens: 60000 } })).toBe(costOf(usage(1, 60001), p));
     expect(est({ reasoning_effort: 'high' })).toBe(costOf(usage(1, 1 + 16384), p));
     expect(est({}, { thinking: { budgetTokens: 32000 } })).toBe(costOf(usage(1, 1 + 32000), p));
@@ -137,13 +147,17 @@ describe('cost', () => {
 
   it('documents are estimated from their size, not a flat amount', () => {
     const p = pricesOf(model('3', '0'));
-    const bytes = Buffer.alloc(300_000).toString('base64');
-    const req = {
+    // A real PDF (the decoder checks the signature): 300 000 bytes.
+    const pdf = Buffer.alloc(300_000);
+    pdf.write('%PDF-1.7\n');
+    const req: ChatCompletionRequest = {
       model: 'm',
       max_tokens: 1,
-      messages: [{ role: 'user', content: [{ type: 'file', file: { file_data: `data:application/pdf;base64,${bytes}` } }] }],
+      messages: [
+        { role: 'user', content: [{ type: 'file', file: { file_data: `data:application/pdf;base64,${pdf.toString('base64')}` } }] },
+      ],
     };
-    expect(estimateChatCost(req as never, p)).toBe(costOf(usage(100_000, 0), p));
+    expect(estimateChatCost(decodeChatCompletion(req), p)).toBe(costOf(usage(100_000, 0), p));
   });
 });
 

@@ -29,6 +29,7 @@ function record(key: ApiKey, requestId: string, reserved: Money = 0n): UsageReco
   return {
     requestId,
     kind: 'chat',
+    keyId: key.id,
     key,
     model,
     prompt: 'p',
@@ -41,7 +42,7 @@ function record(key: ApiKey, requestId: string, reserved: Money = 0n): UsageReco
     error: null,
     firstByteLatency: 1,
     totalLatency: 2,
-    reservation: { keyId: key.id, amount: reserved },
+    reservation: { keyId: key.id, requestId, amount: reserved },
   };
 }
 
@@ -67,7 +68,7 @@ describe('settle', () => {
   it('100 concurrent settlements of 0.000138 add up to exactly 0.0138, split quota-then-balance, reservations released', async () => {
     const { key } = await createKey({ name: 'many', role: 'user', monthQuota: money('0.01'), balance: money('1') });
     const estimate = money('0.0002');
-    const reservations = await Promise.all(Array.from({ length: 100 }, () => admit(key, estimate)));
+    const reservations = await Promise.all(Array.from({ length: 100 }, (_, i) => admit(key, estimate, `req-many-${i}`)));
     expect(formatMoney((await getKeyById(key.id))!.reserved)).toBe('0.02');
     await Promise.all(reservations.map((r, i) => settle(record(key, `req-many-${i}`, r.amount))));
     const after = (await getKeyById(key.id))!;
@@ -84,11 +85,11 @@ describe('settle', () => {
   it('admissions are not refused while settlements of the same key land (plenty of headroom)', async () => {
     const { key } = await createKey({ name: 'busy', role: 'user', monthQuota: money('0.001'), balance: money('10') });
     const estimate = money('0.0002');
-    const first = await Promise.all(Array.from({ length: 60 }, () => admit(key, estimate)));
+    const first = await Promise.all(Array.from({ length: 60 }, (_, i) => admit(key, estimate, `req-busy-${i}`)));
     // 60 settlements (crossing the quota into the balance) race 60 new admissions that all read the stale key.
     const results = await Promise.allSettled([
       ...first.map((r, i) => settle(record(key, `req-busy-${i}`, r.amount))),
-      ...Array.from({ length: 60 }, () => admit(key, estimate)),
+      ...Array.from({ length: 60 }, (_, i) => admit(key, estimate, `req-busy-more-${i}`)),
     ]);
     expect(results.filter((r) => r.status === 'rejected').map((r) => String((r as PromiseRejectedResult).reason))).toEqual([]);
     const after = (await getKeyById(key.id))!;
@@ -110,7 +111,7 @@ describe('settle', () => {
     }) as never);
     try {
       await settle(record(stale, 'req-stale-2')); // month_fee moved since `stale` was read
-      await admit(stale, money('0.0002'));
+      await admit(stale, money('0.0002'), 'req-stale-admit');
     } finally {
       spy.mockRestore();
     }
@@ -123,32 +124,35 @@ describe('settle', () => {
 });
 
 describe('settlement failures', () => {
-  it('a failed charge gives its reservation back exactly once, and a retry after success does not', async () => {
+  it('a failed settlement keeps the call\'s lease; its retry charges and releases exactly once', async () => {
     const { key } = await createKey({ name: 'fails', role: 'user', monthQuota: money('1') });
-    const reservation = await admit(key, money('0.05'));
+    const reservation = await admit(key, money('0.05'), 'req-fails');
     expect((await getKeyById(key.id))!.reserved).toBe(money('0.05'));
     const client = db();
     const original = client.send.bind(client);
-    const spy = vi.spyOn(client, 'send').mockImplementation(((cmd: any, ...rest: any[]) => {
-      if (cmd?.constructor?.name === 'TransactWriteCommand' && JSON.stringify(cmd.input).includes('CHARGE#req-fails')) {
+    const spy = vi.spyOn(client, 'send').mockImplementation(((cmd: { constructor: { name: string }; input: unknown }, ...rest: []) => {
+      if (cmd.constructor.name === 'TransactWriteCommand' && JSON.stringify(cmd.input).includes('CHARGE#req-fails')) {
         return Promise.reject(Object.assign(new Error('injected'), { name: 'InternalServerError' }));
       }
-      return original(cmd, ...rest);
-    }) as any);
+      return original(cmd as never, ...rest);
+    }) as typeof client.send);
     try {
       await expect(settle({ ...record(key, 'req-fails'), reservation })).rejects.toThrow('injected');
     } finally {
       spy.mockRestore();
     }
-    const after = (await getKeyById(key.id))!;
-    expect(after.reserved).toBe(0n); // released once: neither held forever nor released twice
-    expect(after.totalFee).toBe(0n);
+    // Nothing charged, and the reservation still held by its lease (a deferred retry will settle it).
+    const held = (await getKeyById(key.id))!;
+    expect(held.reserved).toBe(money('0.05'));
+    expect(held.leases.has('req-fails')).toBe(true);
+    expect(held.totalFee).toBe(0n);
 
-    // A settlement that landed is not "released" again by a later failure of the same request id.
-    const r2 = await admit(after, money('0.05'));
-    await settle({ ...record(after, 'req-lands'), reservation: r2 });
-    const landed = (await getKeyById(key.id))!;
-    expect(landed.reserved).toBe(0n);
-    expect(formatMoney(landed.totalFee)).toBe('0.000138');
+    // The retry: charged once, lease released once; a further retry changes nothing.
+    await settle({ ...record(held, 'req-fails'), reservation });
+    await settle({ ...record(held, 'req-fails'), reservation });
+    const settled = (await getKeyById(key.id))!;
+    expect(settled.reserved).toBe(0n);
+    expect(settled.leases.size).toBe(0);
+    expect(formatMoney(settled.totalFee)).toBe('0.000138');
   });
 });

@@ -7,16 +7,29 @@ import {
 } from '../../../lambdas/core/feishu/attachments.js';
 import { LarkResourceTooLargeError, type LarkResource } from '../../../lambdas/core/feishu/lark-client.js';
 
+const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
+/** `n` bytes that are what they claim to be (images and files are checked after the download): a PNG, a PDF. */
+const realBytes = (kind: 'image' | 'file', n: number) => {
+  const data = Buffer.alloc(n, 1);
+  if (kind === 'image') data.set(PNG_SIGNATURE.slice(0, n));
+  else data.write('%PDF-1.7\n'.slice(0, n));
+  return data;
+};
+
 /** A stand-in for the Lark client: serves `size` bytes per key and honours maxBytes like the real one. */
-function stubLark(size: (key: string) => number) {
+function stubLark(size: (key: string) => number, bytes?: (kind: 'image' | 'file', n: number) => Buffer) {
   const calls: Array<{ kind: 'image' | 'file'; key: string; maxBytes: number | undefined }> = [];
   const serve =
     (kind: 'image' | 'file') =>
-    async (_m: string, key: string, o: { maxBytes?: number } = {}): Promise<LarkResource> => {
+    (_m: string, key: string, o: { maxBytes?: number } = {}): Promise<LarkResource> => {
       calls.push({ kind, key, maxBytes: o.maxBytes });
       const n = size(key);
-      if (o.maxBytes !== undefined && n > o.maxBytes) throw new LarkResourceTooLargeError(o.maxBytes);
-      return { data: Buffer.alloc(n, 1), contentType: kind === 'image' ? 'image/png' : undefined, fileName: undefined };
+      if (o.maxBytes !== undefined && n > o.maxBytes) return Promise.reject(new LarkResourceTooLargeError(o.maxBytes));
+      return Promise.resolve({
+        data: (bytes ?? realBytes)(kind, n),
+        contentType: kind === 'image' ? 'image/png' : undefined,
+        fileName: undefined,
+      });
     };
   return { calls, lark: { downloadImage: serve('image'), downloadFile: serve('file') } };
 }
@@ -35,7 +48,9 @@ describe('downloadAttachments limits', () => {
   it(`takes up to ${MAX_IMAGES_PER_MESSAGE} images and ${MAX_FILES_PER_MESSAGE} files`, async () => {
     const { lark, calls } = stubLark(() => 1000);
     const r = await downloadAttachments(lark, { messageId: 'om_1', images: images(20), files: files(5) }, limits);
-    expect(r.parts).toHaveLength(25);
+    expect(r.blocks).toHaveLength(25);
+    expect(r.blocks.filter((b) => b.type === 'image')).toHaveLength(20);
+    expect(r.blocks[20]).toMatchObject({ type: 'document', format: 'pdf', name: 'doc 0' });
     expect(calls).toHaveLength(25);
     expect(r.notes).toContain('[file: doc 4.pdf]');
   });
@@ -91,5 +106,52 @@ describe('downloadAttachments limits', () => {
     ).catch((e: unknown) => e);
     expect((err as AttachmentError).title).toContain('Unsupported attachment');
     expect(calls).toEqual([]);
+  });
+});
+
+describe('downloadAttachments returns core blocks of checked bytes', () => {
+  it('images by their real type, documents by the file name, with unique names', async () => {
+    const { lark } = stubLark(() => 100);
+    const r = await downloadAttachments(
+      lark,
+      {
+        messageId: 'om_1',
+        images: images(1),
+        files: [
+          { fileKey: 'a', fileName: 'Report.pdf' },
+          { fileKey: 'b', fileName: 'report.PDF' },
+        ],
+      },
+      limits,
+    );
+    expect(r.blocks.map((b) => (b.type === 'image' ? b.source : { format: b.format, name: b.name }))).toEqual([
+      { type: 'bytes', mediaType: 'image/png', data: expect.any(Uint8Array) },
+      { format: 'pdf', name: 'Report' },
+      { format: 'pdf', name: 'report (2)' },
+    ]);
+    expect(r.notes).toBe('\n[image] [file: Report.pdf] [file: report.PDF]');
+  });
+
+  // Deliberate since the core request: downloaded bytes must be what they claim to be.
+  it('an image that is no PNG, JPEG, GIF or WebP is refused (400), whatever Feishu labelled it', async () => {
+    const { lark } = stubLark(
+      () => 100,
+      (_kind, n) => Buffer.alloc(n, 1),
+    );
+    await expect(downloadAttachments(lark, { messageId: 'om_1', images: images(2), files: [] }, limits)).rejects.toMatchObject({
+      status: 400,
+      message: 'image 1: the bytes are not a PNG, JPEG, GIF or WebP image (declared image/png).',
+    });
+  });
+
+  it('a file whose bytes do not match its extension is refused (400), naming the file', async () => {
+    const { lark } = stubLark(
+      () => 100,
+      (kind, n) => (kind === 'image' ? realBytes(kind, n) : Buffer.alloc(n, 1)),
+    );
+    await expect(downloadAttachments(lark, { messageId: 'om_1', images: [], files: files(1) }, limits)).rejects.toMatchObject({
+      status: 400,
+      message: expect.stringMatching(/^"doc 0\.pdf": the bytes are not a PDF/),
+    });
   });
 });

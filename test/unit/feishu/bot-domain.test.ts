@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isAllowedBotDomain } from '../../../lambdas/admin/routes/bot.js';
+import { isAllowedBotDomain } from '../../../lambdas/core/feishu/bots.js';
 
 describe("a bot's config.domain (the host the app secret is sent to)", () => {
   it('accepts the platform names, https URLs, and plain http only to loopback', () => {

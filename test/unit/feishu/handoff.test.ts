@@ -6,7 +6,8 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { overrideConfig } from '../../../lambdas/core/config.js';
 import { encryptEvent } from '../../../lambdas/core/feishu/crypto.js';
 import { createBot } from '../../../lambdas/core/store/bots.js';
 import { tableName } from '../../../lambdas/core/store/table.js';
@@ -21,6 +22,7 @@ const invocations: Invocation[] = [];
 let failNext = 0;
 let server: Server;
 let botId: number;
+let undoConfig: () => void = () => undefined;
 const TOKEN = 'verification-token-handoff';
 
 beforeAll(async () => {
@@ -44,9 +46,9 @@ beforeAll(async () => {
     });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  process.env.AWS_ENDPOINT_URL_LAMBDA = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  process.env.AWS_MAX_ATTEMPTS = '1';
-  process.env.FEISHU_WORKER_FUNCTION_NAME = 'feishu-worker';
+  // Read by the AWS SDK itself (AWS_MAX_ATTEMPTS=1 comes from test/support/env.ts); the worker name is gateway config.
+  vi.stubEnv('AWS_ENDPOINT_URL_LAMBDA', `http://127.0.0.1:${(server.address() as AddressInfo).port}`);
+  undoConfig = overrideConfig({ feishuWorkerFunctionName: 'feishu-worker' });
   await ensureTable(tableName());
   botId = (
     await createBot({
@@ -67,7 +69,8 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  delete process.env.FEISHU_WORKER_FUNCTION_NAME;
+  undoConfig();
+  vi.unstubAllEnvs();
   await new Promise<void>((r) => server.close(() => r()));
 });
 

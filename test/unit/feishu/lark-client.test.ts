@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import * as lark from '@larksuiteoapi/node-sdk';
+import { overrideConfig } from '../../../lambdas/core/config.js';
 import { answerCard, thinkingCard } from '../../../lambdas/core/feishu/cards.js';
 import { createCardStreamer } from '../../../lambdas/core/feishu/card-streamer.js';
 import {
@@ -10,6 +11,7 @@ import {
   LarkResourceTooLargeError,
   resolveLarkDomain,
 } from '../../../lambdas/core/feishu/lark-client.js';
+import { DEFAULT_LARK_DOMAIN } from '../../../lambdas/core/topology.js';
 import { startFakeFeishu, type FakeFeishu } from '../../fakes/feishu-open-platform.js';
 
 const silent: lark.Logger = { error() {}, warn() {}, info() {}, debug() {}, trace() {} };
@@ -146,19 +148,22 @@ describe('lark-client against the fake open platform (real SDK)', () => {
   });
 
   it('resolves domains', () => {
-    const saved = process.env.LARK_DOMAIN;
+    const undoDefault = overrideConfig({ larkDomain: DEFAULT_LARK_DOMAIN });
     try {
-      delete process.env.LARK_DOMAIN;
       expect(resolveLarkDomain()).toBe('https://open.feishu.cn');
       expect(resolveLarkDomain(lark.Domain.Lark)).toBe('https://open.larksuite.com');
       expect(resolveLarkDomain('lark')).toBe('https://open.larksuite.com');
       expect(resolveLarkDomain('https://open.larksuite.com/')).toBe('https://open.larksuite.com');
-      process.env.LARK_DOMAIN = 'http://127.0.0.1:9999';
+    } finally {
+      undoDefault();
+    }
+    const undo = overrideConfig({ larkDomain: 'http://127.0.0.1:9999' });
+    try {
       expect(resolveLarkDomain()).toBe('http://127.0.0.1:9999');
       expect(resolveLarkDomain(lark.Domain.Feishu)).toBe('https://open.feishu.cn');
+      expect(resolveLarkDomain('  ')).toBe('http://127.0.0.1:9999');
     } finally {
-      if (saved === undefined) delete process.env.LARK_DOMAIN;
-      else process.env.LARK_DOMAIN = saved;
+      undo();
     }
   });
 });

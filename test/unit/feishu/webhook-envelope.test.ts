@@ -193,15 +193,31 @@ describe('parseWebhook', () => {
     }
   });
 
+  it('with an encryptKey, the signature is checked first: an unsigned or mis-signed plain body is 401, a signed one is accepted', () => {
+    const plain = JSON.stringify(v2Event());
+    expect(parseWebhook({ rawBody: plain, headers: {}, bot: { encryptKey: KEY }, now: NOW })).toMatchObject({ status: 401 });
+    const timestamp = String(Math.floor(NOW / 1000));
+    const nonce = 'n0nce';
+    const good = {
+      'x-lark-request-timestamp': timestamp,
+      'x-lark-request-nonce': nonce,
+      'x-lark-signature': signBody({ timestamp, nonce, encryptKey: KEY, rawBody: plain }),
+    };
+    const bad = { ...good, 'x-lark-signature': signBody({ timestamp, nonce, encryptKey: 'another-key-0123456789', rawBody: plain }) };
+    expect(parseWebhook({ rawBody: plain, headers: bad, bot: { encryptKey: KEY }, now: NOW })).toMatchObject({ status: 401 });
+    // A mismatched signature is 401 even when the body is not JSON at all: nothing is read before the signature.
+    expect(parseWebhook({ rawBody: 'not json', headers: bad, bot: { encryptKey: KEY }, now: NOW })).toMatchObject({ status: 401 });
+    expect(parseWebhook({ rawBody: plain, headers: good, bot: { encryptKey: KEY }, now: NOW })).toMatchObject({
+      kind: 'event',
+      eventType: 'im.message.receive_v1',
+    });
+  });
+
   it('400 for malformed input', () => {
     const tokenBot = { verificationToken: TOKEN };
     expect(parseWebhook({ rawBody: 'not json', headers: {}, bot: tokenBot, now: NOW })).toMatchObject({ status: 400 });
     expect(parseWebhook({ rawBody: '{"hello":1}', headers: {}, bot: tokenBot, now: NOW })).toMatchObject({ status: 400 });
     expect(parseWebhook({ rawBody: 'null', headers: {}, bot: tokenBot, now: NOW })).toMatchObject({ status: 400 });
-    // plaintext body for a bot that expects encryption
-    expect(parseWebhook({ rawBody: JSON.stringify(v2Event()), headers: {}, bot: { encryptKey: KEY }, now: NOW })).toMatchObject({
-      status: 400,
-    });
     // encrypted body for a bot without an encryptKey
     const { rawBody } = signed(v2Event());
     expect(parseWebhook({ rawBody, headers: {}, bot: tokenBot, now: NOW })).toMatchObject({ status: 400 });

@@ -1,15 +1,9 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { GatewayError } from '../../../lambdas/core/openai/errors.js';
-import {
-  type HostResolver,
-  fetchImage,
-  imageFetchConfigFromEnv,
-  parseAllowEntry,
-  redactUrl,
-  sniffImageType,
-} from '../../../lambdas/core/net/safe-fetch.js';
+import { overrideConfig } from '../../../lambdas/core/config.js';
+import { GatewayError } from '../../../lambdas/core/errors.js';
+import { type HostResolver, fetchImage, parseAllowEntry, redactUrl } from '../../../lambdas/core/net/safe-fetch.js';
 
 const PNG = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13, 0x49, 0x48, 0x44, 0x52, 1, 2, 3]);
 const JPEG = Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0, 16, 0x4a, 0x46, 0x49, 0x46, 0, 1]);
@@ -89,6 +83,8 @@ const noLookup: HostResolver = async (h) => {
   throw new Error(`unexpected DNS lookup of ${h}`);
 };
 
+/** Undoes the config override a test made (overrideConfig), after each test. */
+let undoConfig: () => void = () => undefined;
 let srv: TestServer;
 let other: TestServer;
 
@@ -106,7 +102,8 @@ afterEach(() => {
   srv.handler = sendImage(PNG);
   other.hits = 0;
   other.handler = sendImage(PNG);
-  vi.unstubAllEnvs();
+  undoConfig();
+  undoConfig = () => undefined;
 });
 
 describe('scheme and URL checks', () => {
@@ -251,13 +248,22 @@ describe('allow-listed fetches', () => {
     expect(srv.requests[0].url).toBe('/a.png?x=1');
   });
 
-  it('honours IMAGE_FETCH_ALLOW_HOSTS from the environment, read per call', async () => {
+  it("honours the operator's allowlist (IMAGE_FETCH_ALLOW_HOSTS, config().imageFetch), read per call", async () => {
     const url = `http://127.0.0.1:${srv.port}/a.png`;
     await expect400(fetchImage(url), /not allowed/);
-    vi.stubEnv('IMAGE_FETCH_ALLOW_HOSTS', ` example.org, 127.0.0.1:${srv.port} `);
+    undoConfig = overrideConfig({
+      imageFetch: { allowHosts: ['example.org', `127.0.0.1:${srv.port}`], timeoutMs: undefined, maxBytes: undefined },
+    });
     const img = await fetchImage(url);
     expect(img.mediaType).toBe('image/png');
     expect(srv.hits).toBe(1);
+  });
+
+  it("honours the operator's byte cap (IMAGE_FETCH_MAX_BYTES); an explicit option wins", async () => {
+    const url = `http://127.0.0.1:${srv.port}/a.png`;
+    undoConfig = overrideConfig({ imageFetch: { allowHosts: [`127.0.0.1:${srv.port}`], timeoutMs: undefined, maxBytes: PNG.length - 1 } });
+    await expect400(fetchImage(url), /larger than the \d+-byte limit/);
+    expect((await fetchImage(url, { maxBytes: PNG.length })).bytes).toHaveLength(PNG.length);
   });
 
   it('host entry without a port allows any port; with a port only that port', async () => {
@@ -494,23 +500,5 @@ describe('helpers', () => {
     expect(parseAllowEntry('host:99999')).toBeNull();
     expect(parseAllowEntry('a:b:c')).toBeNull();
     expect(parseAllowEntry('')).toBeNull();
-  });
-
-  it('reads env config', () => {
-    expect(imageFetchConfigFromEnv({ IMAGE_FETCH_ALLOW_HOSTS: 'a, b:1,,', IMAGE_FETCH_TIMEOUT_MS: '500' })).toEqual({
-      allowHosts: ['a', 'b:1'],
-      timeoutMs: 500,
-      maxBytes: undefined,
-    });
-    expect(imageFetchConfigFromEnv({ IMAGE_FETCH_MAX_BYTES: '-1' }).maxBytes).toBeUndefined();
-  });
-
-  it('sniffs magic bytes', () => {
-    expect(sniffImageType(PNG)).toBe('image/png');
-    expect(sniffImageType(JPEG)).toBe('image/jpeg');
-    expect(sniffImageType(GIF)).toBe('image/gif');
-    expect(sniffImageType(WEBP)).toBe('image/webp');
-    expect(sniffImageType(Buffer.from('RIFF\0\0\0\0WAVE'))).toBeNull();
-    expect(sniffImageType(new Uint8Array())).toBeNull();
   });
 });

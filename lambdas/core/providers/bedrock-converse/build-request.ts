@@ -40,5 +40,13 @@ export function buildConverseRequest(req: ChatRequest, config: ConverseConfig): 
   if (inferenceConfig) input.inferenceConfig = inferenceConfig;
   if (cached.toolConfig) input.toolConfig = cached.toolConfig;
   if (thinking) input.additionalModelRequestFields = thinkingRequestFields(thinking);
+  if (config.guardrail) {
+    const g = config.guardrail;
+    input.guardrailConfig = { guardrailIdentifier: g.identifier, guardrailVersion: g.version, ...(g.trace ? { trace: g.trace } : {}) };
+    // Only ConverseStream reads a processing mode; Converse would reject the field.
+    if (req.stream && g.streamProcessingMode) input.guardrailConfig.streamProcessingMode = g.streamProcessingMode;
+  }
+  if (config.performance) input.performanceConfig = { latency: config.performance };
+  if (config.serviceTier) input.serviceTier = { type: config.serviceTier };
   return { input, structuredToolName: structured?.mode === 'forced-tool' ? structured.tool.name : undefined };
 }

@@ -7,10 +7,22 @@ const cacheTargetsSchema = z.object({
   messages: z.boolean().optional(),
 });
 
+const guardrailSchema = z.object({
+  identifier: z.string().trim().min(1).max(2048),
+  /** A version number or DRAFT. */
+  version: z
+    .string()
+    .trim()
+    .regex(/^(DRAFT|[1-9][0-9]{0,7})$/, 'is a version number or DRAFT'),
+  trace: z.enum(['enabled', 'disabled', 'enabled_full']).optional(),
+  /** Streams only: "async" sends text before the guardrail has seen it (lower latency, weaker guarantee). */
+  streamProcessingMode: z.enum(['sync', 'async']).optional(),
+});
+
 /** A `bedrock-converse` model row's config as admins write it. */
 export const converseConfigSchema = z.object({
   /** Foundation model id, cross-region inference profile (`us.`, `eu.`, `global.`…) or application profile ARN. */
-  modelId: z.string().trim().min(1),
+  modelId: z.string().trim().min(1).max(2048),
   region: z.string().trim().min(1).optional(),
   /** The seed API's name for the same setting; the first entry is used. */
   regions: z.union([z.string().trim().min(1), z.array(z.string().trim().min(1)).min(1)]).optional(),
@@ -19,6 +31,12 @@ export const converseConfigSchema = z.object({
   thinking: z.union([z.boolean(), z.object({ budgetTokens: z.number().int().min(1024).optional() })]).optional(),
   /** true: cache points after system, tools and the last user turn; object form: only the parts set to true. */
   promptCache: z.union([z.boolean(), cacheTargetsSchema]).optional(),
+  /** A Bedrock guardrail applied to every call (an intervention ends the answer with finish reason content_filter). */
+  guardrail: guardrailSchema.optional(),
+  /** "optimized": the latency-optimized version of the model, where Bedrock offers one. */
+  performance: z.enum(['standard', 'optimized']).optional(),
+  /** Bedrock's processing tier for the model's calls. */
+  serviceTier: z.enum(['default', 'priority', 'flex', 'reserved']).optional(),
 });
 
 export interface PromptCacheTargets {
@@ -36,6 +54,9 @@ export interface ConverseConfig {
   /** Thinking budget applied when the request does not ask for (or against) thinking; undefined = off. */
   defaultThinkingBudget: number | undefined;
   promptCache: PromptCacheTargets;
+  guardrail: z.infer<typeof guardrailSchema> | undefined;
+  performance: 'standard' | 'optimized' | undefined;
+  serviceTier: 'default' | 'priority' | 'flex' | 'reserved' | undefined;
 }
 
 /** Budget used when thinking is on but nobody named a budget (same as reasoning_effort "medium"). */
@@ -63,6 +84,9 @@ export function parseConverseConfig(raw: unknown): ConverseConfig {
       ? ((typeof c.thinking === 'object' ? c.thinking.budgetTokens : undefined) ?? DEFAULT_THINKING_BUDGET)
       : undefined,
     promptCache: cacheTargets(c.promptCache),
+    guardrail: c.guardrail,
+    performance: c.performance,
+    serviceTier: c.serviceTier,
   };
 }
 

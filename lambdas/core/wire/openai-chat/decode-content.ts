@@ -10,6 +10,9 @@ import { type DocumentNames, formatFromFilename, isPdf, normalizeDocumentFormat 
 import { checkDocumentBytes, type DocumentFormat } from '../../content/media.js';
 import { errors } from '../../errors.js';
 import { decodeImageUrl, decodeInlineFile, FORMATS_TEXT, unsupportedFormat } from '../inline-content.js';
+
+// Chat's image_url part decodes like every OpenAI-shaped inline image.
+export { decodeImageUrl };
 import type { ChatMessage, ContentPart, DocPart, FilePart } from './types.js';
 
 /** Bedrock rejects text blocks that are empty or only whitespace. */

@@ -5,6 +5,7 @@ import { foldEvents } from '../../chat/fold.js';
 import { type ChatRun, runChat } from '../../chat/pipeline.js';
 import { config } from '../../config.js';
 import { asGatewayError } from '../../errors.js';
+import { rateLimitHeaders } from '../../limits/types.js';
 import { parse } from '../../validate.js';
 import { jsonResponse, type V1Request, type V1Response } from '../http.js';
 import { openAIErrorBody, openAIErrorResponse } from '../openai/errors.js';
@@ -41,13 +42,12 @@ export async function chatCompletions(input: V1Request): Promise<V1Response> {
       created: Math.floor(Date.now() / 1000),
       model: req.model,
     };
-    if (!req.stream) {
-      return jsonResponse(200, encodeChatCompletion(await foldEvents(run.events), meta), { 'x-request-id': input.requestId });
-    }
+    const headers = { 'x-request-id': input.requestId, ...rateLimitHeaders(run.rate) };
+    if (!req.stream) return jsonResponse(200, encodeChatCompletion(await foldEvents(run.events), meta), headers);
     const body = new SseStream(config().sseKeepAliveMs);
     body.onAbort = () => run.abort();
     body.settled = pump(run, body, new OpenAIChatChunkEncoder(meta, req.stream_options?.include_usage === true));
-    return { statusCode: 200, headers: { ...SSE_HEADERS, 'x-request-id': input.requestId }, body };
+    return { statusCode: 200, headers: { ...SSE_HEADERS, ...headers }, body };
   } catch (e) {
     return openAIErrorResponse(asGatewayError(e, input.requestId), input.requestId);
   }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { zModelName } from '../../validate.js';
 import type { ChatCompletionRequest } from './types.js';
 
 /**
@@ -64,7 +65,7 @@ const toolChoice = z.union([
 
 export const chatCompletionSchema = z
   .looseObject({
-    model: z.string().min(1, 'is required'),
+    model: zModelName,
     messages: z.array(message).min(1, 'must contain at least one message'),
     stream: z.boolean().nullish(),
     stream_options: z.object({ include_usage: z.boolean().optional() }).nullish(),

@@ -3,7 +3,8 @@ import { authenticate } from '../../auth/authenticate.js';
 import { resolveModelForKey } from '../../auth/model-access.js';
 import { runEmbeddings } from '../../embeddings/pipeline.js';
 import { asGatewayError, errors } from '../../errors.js';
-import { parse } from '../../validate.js';
+import { rateLimitHeaders } from '../../limits/types.js';
+import { parse, zModelName } from '../../validate.js';
 import { jsonResponse, type V1Request, type V1Response } from '../http.js';
 import { openAIErrorResponse } from '../openai/errors.js';
 import { sessionKeyOf } from '../session.js';
@@ -13,7 +14,7 @@ import { encodeFloat32Base64 } from './encode-base64.js';
 export const MAX_INPUTS = 2048;
 
 export const embeddingsSchema = z.looseObject({
-  model: z.string().min(1, 'is required'),
+  model: zModelName,
   input: z.union([z.string(), z.array(z.string()), z.array(z.number()), z.array(z.array(z.number()))]),
   encoding_format: z.enum(['float', 'base64']).optional(),
   dimensions: z.number().int().positive().optional(),
@@ -45,7 +46,7 @@ export async function embeddings(input: V1Request): Promise<V1Response> {
         model: req.model,
         usage: { prompt_tokens: promptTokens, total_tokens: promptTokens },
       },
-      { 'x-request-id': input.requestId },
+      { 'x-request-id': input.requestId, ...rateLimitHeaders(result.rate) },
     );
   } catch (e) {
     return openAIErrorResponse(asGatewayError(e, input.requestId), input.requestId);

@@ -14,6 +14,7 @@ import { type ChatRun, runChat } from '../../chat/pipeline.js';
 import { config } from '../../config.js';
 import { asGatewayError, errors, GatewayError } from '../../errors.js';
 import type { JsonValue } from '../../json.js';
+import { rateLimitHeaders } from '../../limits/types.js';
 import { logger } from '../../log.js';
 import { sealingKey } from '../../sealing/sealing-key.js';
 import { deleteResponse, getItems, getResponse, putResponse } from '../../store/responses.js';
@@ -164,6 +165,7 @@ async function create(input: V1Request): Promise<V1Response> {
   };
 
   const run = await runChat({ key, model, request: decoded.request, requestId: input.requestId, sessionKey: sessionKeyOf(input.headers) });
+  const headers = { 'x-request-id': input.requestId, ...rateLimitHeaders(run.rate) };
   if (req.stream !== true) {
     encoder.start();
     for await (const ev of run.events) {
@@ -172,12 +174,12 @@ async function create(input: V1Request): Promise<V1Response> {
     }
     const { response } = encoder.end();
     await save(response);
-    return jsonResponse(200, encoder.forClient(response), { 'x-request-id': input.requestId });
+    return jsonResponse(200, encoder.forClient(response), headers);
   }
   const body = new SseStream(config().sseKeepAliveMs);
   body.onAbort = () => run.abort();
   body.settled = pump(run, body, encoder, save);
-  return { statusCode: 200, headers: { ...SSE_HEADERS, 'x-request-id': input.requestId }, body };
+  return { statusCode: 200, headers: { ...SSE_HEADERS, ...headers }, body };
 }
 
 /**

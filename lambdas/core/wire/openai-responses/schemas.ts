@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { MAX_NAME, zModelName } from '../../validate.js';
 import type { ResponsesRequest } from './types.js';
 
 /**
@@ -7,7 +8,7 @@ import type { ResponsesRequest } from './types.js';
  * wrong if ignored (background mode, server-side conversations, prompt templates) is refused instead. Every
  * client-supplied id and name is bounded (CONTRACT: ≤ 256 characters).
  */
-export const MAX_ID_LENGTH = 256;
+export const MAX_ID_LENGTH = MAX_NAME;
 /** Far above any model's limit; bounds the admission estimate (billing/admission.ts). */
 const MAX_OUTPUT_TOKENS = 1_000_000;
 
@@ -147,7 +148,7 @@ const unsupported = (what: string) =>
 
 export const responsesRequestSchema = z
   .looseObject({
-    model: z.string().min(1, 'is required').max(MAX_ID_LENGTH, `must be at most ${MAX_ID_LENGTH} characters`),
+    model: zModelName,
     input: z.union([z.string(), z.array(inputItem)]).optional(),
     instructions: z.string().nullish(),
     tools: z.array(tool).optional(),

@@ -1,4 +1,5 @@
 import { ERROR_TYPE_NAMES, type GatewayError } from '../../errors.js';
+import { rateLimitHeaders } from '../../limits/types.js';
 import { jsonResponse, type V1Response } from '../http.js';
 
 /** OpenAI's error body, as openai-node and openai-python read it. */
@@ -15,7 +16,7 @@ export function openAIErrorBody(e: GatewayError): OpenAIErrorBody {
  * 408/409/429/5xx otherwise), and `retry-after` when the gateway knows how long to wait.
  */
 export function errorHeaders(e: GatewayError): Record<string, string> {
-  const headers: Record<string, string> = {};
+  const headers: Record<string, string> = rateLimitHeaders(e.rateLimit);
   if (e.retryable === false) headers['x-should-retry'] = 'false';
   if (e.retryAfter !== undefined) headers['retry-after'] = String(Math.max(1, Math.ceil(e.retryAfter)));
   return headers;

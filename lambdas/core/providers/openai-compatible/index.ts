@@ -1,0 +1,2 @@
+export { createOpenAICompatibleProvider, openAICompatibleProvider } from './provider.js';
+export { createOpenAICompatibleEmbeddings, openAICompatibleEmbeddings } from './embeddings.js';
