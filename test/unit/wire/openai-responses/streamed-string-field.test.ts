@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { StreamedStringField } from '../../../lambdas/core/wire/openai-responses/streamed-string-field.js';
+import { StreamedStringField } from '../../../../lambdas/core/wire/openai-responses/streamed-string-field.js';
 
 /** Feeds `json` in pieces of `size` characters (code units, so pairs and escapes split anywhere) and joins the output. */
 function streamed(json: string, size: number, field = 'input') {

@@ -1,16 +1,16 @@
 import { readFileSync } from 'node:fs';
 import type { ConverseStreamOutput } from '@aws-sdk/client-bedrock-runtime';
 import { describe, expect, it } from 'vitest';
-import type { ChatEvent } from '../../../lambdas/core/chat/events.js';
-import { GatewayError } from '../../../lambdas/core/errors.js';
-import { ConverseStreamState } from '../../../lambdas/core/providers/bedrock-converse/stream-state.js';
-import { ResponsesEncoder, type ResponseEcho } from '../../../lambdas/core/wire/openai-responses/encode.js';
-import type { SealedReasoning } from '../../../lambdas/core/wire/openai-responses/reasoning-seal.js';
-import type { ResponseEvent } from '../../../lambdas/core/wire/openai-responses/types.js';
+import type { ChatEvent } from '../../../../lambdas/core/chat/events.js';
+import { GatewayError } from '../../../../lambdas/core/errors.js';
+import { ConverseStreamState } from '../../../../lambdas/core/providers/bedrock-converse/stream-state.js';
+import { ResponsesEncoder, type ResponseEcho } from '../../../../lambdas/core/wire/openai-responses/encode.js';
+import type { SealedReasoning } from '../../../../lambdas/core/wire/openai-responses/reasoning-seal.js';
+import type { ResponseEvent } from '../../../../lambdas/core/wire/openai-responses/types.js';
 
 /** The core events the Converse provider makes of test/fixtures/converse/<name>.json. */
 function coreEvents(name: string): ChatEvent[] {
-  const raw: ConverseStreamOutput[] = JSON.parse(readFileSync(new URL(`../../fixtures/converse/${name}.json`, import.meta.url), 'utf8'));
+  const raw: ConverseStreamOutput[] = JSON.parse(readFileSync(new URL(`../../../fixtures/converse/${name}.json`, import.meta.url), 'utf8'));
   const state = new ConverseStreamState(undefined);
   return [...raw.flatMap((e) => state.next(e)), ...state.end()];
 }

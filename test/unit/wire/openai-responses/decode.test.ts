@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { decodeResponses, type PlacedItem } from '../../../lambdas/core/wire/openai-responses/decode.js';
-import { openReasoning, sealReasoning } from '../../../lambdas/core/wire/openai-responses/reasoning-seal.js';
-import { responsesRequestSchema } from '../../../lambdas/core/wire/openai-responses/schemas.js';
-import type { ConversationItem, ResponsesRequest } from '../../../lambdas/core/wire/openai-responses/types.js';
-import { parse } from '../../../lambdas/core/validate.js';
+import { decodeResponses, type PlacedItem } from '../../../../lambdas/core/wire/openai-responses/decode.js';
+import { openReasoning, sealReasoning } from '../../../../lambdas/core/wire/openai-responses/reasoning-seal.js';
+import { responsesRequestSchema } from '../../../../lambdas/core/wire/openai-responses/schemas.js';
+import type { ConversationItem, ResponsesRequest } from '../../../../lambdas/core/wire/openai-responses/types.js';
+import { parse } from '../../../../lambdas/core/validate.js';
 
 const KEY = randomBytes(32);
 const ctx = { openReasoning: (token: string, path: string) => openReasoning(KEY, 7, 'claude', token, path) };
