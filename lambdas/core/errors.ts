@@ -6,6 +6,7 @@
  * /user (http/envelope.ts) — so nothing inside the core knows which wire API it serves.
  */
 import type { RateSnapshot } from './limits/types.js';
+import type { TokenUsage } from './usage.js';
 import { logger } from './log.js';
 
 export type ErrorKind =
@@ -60,6 +61,8 @@ export interface GatewayErrorOptions {
   retryAfter?: number;
   /** A rate-limited key's window state, for the x-ratelimit-* headers of the refusal. */
   rateLimit?: RateSnapshot;
+  /** Tokens the upstream had already used when the call failed (e.g. the finished calls of an embeddings batch): billed. */
+  spent?: TokenUsage;
   cause?: unknown;
 }
 
@@ -71,6 +74,7 @@ export class GatewayError extends Error {
   readonly retryable: boolean | undefined;
   readonly retryAfter: number | undefined;
   readonly rateLimit: RateSnapshot | undefined;
+  readonly spent: TokenUsage | undefined;
 
   constructor(status: number, message: string, opts: GatewayErrorOptions = {}) {
     super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
@@ -82,6 +86,7 @@ export class GatewayError extends Error {
     this.retryable = opts.retryable;
     this.retryAfter = opts.retryAfter;
     this.rateLimit = opts.rateLimit;
+    this.spent = opts.spent;
   }
 }
 

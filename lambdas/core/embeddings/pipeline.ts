@@ -1,6 +1,7 @@
 /**
  * The core path of an embeddings call: admission against the key's money, the provider, and settlement (input
- * tokens only) — the same books as chat. A call that fails is still on record, uncharged.
+ * tokens only) — the same books as chat. A call that fails is still on record, charged for what the upstream had
+ * already spent (the finished calls of a batch), nothing more.
  */
 import { admit } from '../billing/admission.js';
 import { costOf, pricesOf } from '../billing/cost.js';
@@ -56,9 +57,10 @@ export async function runEmbeddings(call: EmbeddingsCall): Promise<EmbeddingsRes
     result = await provider.embed(call.request, call.model, { requestId: call.requestId, signal: abort.signal });
   } catch (e) {
     const err = asGatewayError(e, call.requestId);
+    // What the upstream already spent (the finished calls of a batch) is billed even though the call failed.
     await settleReliably({
       ...base,
-      usage: zeroUsage(),
+      usage: err.spent ? { ...err.spent, outputTokens: 0 } : zeroUsage(),
       status: 'error',
       error: err.message,
       firstByteLatency: null,

@@ -120,6 +120,30 @@ export function cohereBody(texts: string[], inputType: string): Record<string, u
   return { texts, input_type: inputType, embedding_types: ['float'] };
 }
 
+/**
+ * The longest text each family accepts, in characters (Bedrock's documented limits): Titan text 50,000; Cohere Embed
+ * v3 2,048 per text (v4 reads far longer texts and is left to Bedrock). Checked before the first call, so an
+ * oversized input is a 400 that costs nothing instead of a failure after the other inputs were paid for.
+ */
+export function maxInputChars(family: EmbeddingsFamily, modelId: string): number | undefined {
+  if (family === 'titan-text-v2' || family === 'titan-text-v1') return 50_000;
+  if (family === 'cohere' && !/embed-v4/i.test(modelId)) return 2048;
+  return undefined;
+}
+
+function checkInputLengths(family: EmbeddingsFamily, modelId: string, texts: string[], model: ResolvedModel): void {
+  const max = maxInputChars(family, modelId);
+  if (max === undefined) return;
+  const i = texts.findIndex((t) => t.length > max);
+  if (i >= 0) {
+    throw errors.badRequest(
+      `Input ${i} is ${texts[i].length} characters long; model '${model.name}' accepts at most ${max} characters per input.`,
+      'input',
+      'input_too_long',
+    );
+  }
+}
+
 /** Checks the request against the model and returns the InvokeModel calls to make. Throws 400/500 GatewayErrors. */
 export function planEmbeddings(req: EmbeddingsRequest, model: ResolvedModel): EmbeddingsPlan {
   const cfg = parseEmbeddingsModelConfig(model);
@@ -132,6 +156,7 @@ export function planEmbeddings(req: EmbeddingsRequest, model: ResolvedModel): Em
   }
   const texts = req.inputs;
   const dimensions = resolveDimensions(family, req.dimensions, cfg, model);
+  checkInputLengths(family, cfg.modelId, texts, model);
 
   const calls: InvokeCall[] = [];
   if (family === 'cohere') {

@@ -6,6 +6,7 @@
  *   Cohere: X-Amzn-Bedrock-Input-Token-Count header → body `meta.billed_units.input_tokens` → estimate.
  */
 import { InvokeModelCommand, type InvokeModelCommandOutput } from '@aws-sdk/client-bedrock-runtime';
+import { GatewayError, isGatewayError } from '../../errors.js';
 import { zeroUsage } from '../../usage.js';
 import { mapBedrockError } from '../bedrock-errors.js';
 import { bedrockClientFor } from '../bedrock-runtime-client.js';
@@ -30,24 +31,37 @@ export const defaultClientFor = bedrockClientFor;
 
 export const INPUT_TOKEN_HEADER = 'x-amzn-bedrock-input-token-count';
 
-/** Runs `fn` over `items` with at most `limit` in flight; rejects on the first failure (no new work starts after). */
+/**
+ * Runs `fn` over `items` with at most `limit` in flight. After the first failure no new work starts, but the work
+ * already in flight is waited for (Bedrock bills it), and the failure is thrown with the results that completed.
+ */
 export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T, i: number) => Promise<R>): Promise<R[]> {
   const results = new Array<R>(items.length);
   let next = 0;
-  let failed = false;
+  let failure: { error: unknown } | undefined;
   const worker = async () => {
-    while (!failed && next < items.length) {
+    while (!failure && next < items.length) {
       const i = next++;
       try {
         results[i] = await fn(items[i], i);
       } catch (e) {
-        failed = true;
-        throw e;
+        failure ??= { error: e };
       }
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
+  if (failure) throw new PartialFailure(failure.error, results);
   return results;
+}
+
+/** What mapLimit throws: the first failure, and the results of the items that completed (others are holes). */
+export class PartialFailure<R> extends Error {
+  constructor(
+    readonly error: unknown,
+    readonly completed: R[],
+  ) {
+    super('a call of the batch failed', { cause: error });
+  }
 }
 
 interface InvokeResult {
@@ -105,7 +119,7 @@ export function createBedrockEmbeddingsProvider(deps: BedrockEmbeddingsDeps = {}
       const client = clientFor(plan.region);
       const vectors = new Array<number[]>(plan.inputCount);
 
-      const tokenCounts = await mapLimit(plan.calls, concurrency, async (call: InvokeCall) => {
+      const run = mapLimit(plan.calls, concurrency, async (call: InvokeCall) => {
         const { json, headerInputTokens } = await invokeJson(client, plan.modelId, call.body, ctx.signal);
         const parsed = plan.family === 'cohere' ? parseCohereResponse(json, call.indexes.length) : parseTitanResponse(json);
         call.indexes.forEach((inputIndex, k) => {
@@ -114,6 +128,24 @@ export function createBedrockEmbeddingsProvider(deps: BedrockEmbeddingsDeps = {}
         const reported = plan.family === 'cohere' ? (headerInputTokens ?? parsed.inputTokens) : (parsed.inputTokens ?? headerInputTokens);
         return reported ?? estimateTokens(call.texts);
       });
+      let tokenCounts: number[];
+      try {
+        tokenCounts = await run;
+      } catch (e) {
+        if (!(e instanceof PartialFailure)) throw e;
+        // The finished calls were billed by Bedrock: the failure carries their tokens, so the key pays for them.
+        const spent = (e.completed as Array<number | undefined>).reduce<number>((a, b) => a + (b ?? 0), 0);
+        const cause = isGatewayError(e.error) ? e.error : mapBedrockError(e.error);
+        throw new GatewayError(cause.status, cause.message, {
+          kind: cause.kind,
+          code: cause.code,
+          param: cause.param,
+          retryable: cause.retryable,
+          retryAfter: cause.retryAfter,
+          spent: { ...zeroUsage(), inputTokens: spent },
+          cause: e.error,
+        });
+      }
 
       return { vectors, usage: { ...zeroUsage(), inputTokens: tokenCounts.reduce((a, b) => a + b, 0) } };
     },
