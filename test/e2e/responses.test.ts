@@ -662,6 +662,35 @@ describe('endings and failures', () => {
   });
 });
 
+describe('limits', () => {
+  it('a limited key gets the x-ratelimit-* headers, and 429 rate_limit_exceeded with retry-after over its rpm', async () => {
+    const group = (await ctx.admin.post('/admin/group/save', { name: 'responses-limited' })).body.data;
+    await ctx.admin.post('/admin/group/bind-model', {
+      group_id: group.id,
+      model_id: (await ctx.admin.get('/admin/model/list?q=nova-resp')).body.data.items[0].id,
+    });
+    const limited = (
+      await ctx.admin.post('/admin/api-key/apply', {
+        name: 'limited',
+        group_id: group.id,
+        role: 'user',
+        email: '',
+        month_quota: 10,
+        rpm_limit: 1,
+      })
+    ).body.data.api_key;
+    ctx.gw.sim.enqueue(script.text('once'));
+    const ok = await rawStream({ model: NOVA, input: 'x' }, limited);
+    expect(ok.status).toBe(200);
+    expect(ok.headers.get('x-ratelimit-limit-requests')).toBe('1');
+    expect(ok.headers.get('x-ratelimit-remaining-requests')).toBe('0');
+    const refused = await rawStream({ model: NOVA, input: 'x' }, limited);
+    expect(refused.status).toBe(429);
+    expect(JSON.parse(refused.text).error).toMatchObject({ type: 'rate_limit_error', code: 'rate_limit_exceeded' });
+    expect(refused.headers.get('retry-after')).toBeTruthy();
+  });
+});
+
 describe('records and billing', () => {
   it('every call is a thread of the Session-Id / session-id session, billed like chat completions', async () => {
     const before = (await ctx.admin.get(`/admin/api-key/list?name=responder`)).body.data.items[0];
