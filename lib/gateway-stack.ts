@@ -30,6 +30,7 @@ export interface GatewayStackProps extends StackProps {
 export class GatewayStack extends Stack {
   readonly table: GatewayTable;
   readonly adminKeySecret: secretsmanager.Secret;
+  readonly sealingKeySecret: secretsmanager.Secret;
   readonly chat: GatewayFunction;
   readonly admin: GatewayFunction;
   readonly user: GatewayFunction;
@@ -60,6 +61,20 @@ export class GatewayStack extends Stack {
       reason:
         'The bootstrap admin key is an API key, not a credential of another service: it is rotated with ' +
         "the admin API's key reset, which a Secrets Manager rotation Lambda could not do consistently.",
+    });
+
+    // Seals what the gateway hands clients to send back unchanged (Responses reasoning as encrypted_content): only
+    // the chat function reads it.
+    this.sealingKeySecret = new secretsmanager.Secret(this, 'SealingKey', {
+      description: 'Key material that seals Responses API reasoning (encrypted_content) handed to clients',
+      generateSecretString: { passwordLength: 64, excludePunctuation: true, includeSpace: false },
+      removalPolicy,
+    });
+    Validations.of(this.sealingKeySecret).acknowledge({
+      id: 'AwsSolutions-SMG4',
+      reason:
+        'Rotating it would invalidate every reasoning item clients hold (their next turn is a 400 until they start over); ' +
+        'it is replaced by hand if ever exposed, and it protects no credential of another service.',
     });
 
     // Entry, timeout, memory and description of each function come from lambdas/core/topology.ts, which the
@@ -95,7 +110,11 @@ export class GatewayStack extends Stack {
     });
     const withSettleQueue = { SETTLE_QUEUE_URL: this.settleQueue.queueUrl };
 
-    this.chat = gatewayFunction('Chat', FUNCTIONS.chat, { ...withAdminKey, ...withSettleQueue });
+    this.chat = gatewayFunction('Chat', FUNCTIONS.chat, {
+      ...withAdminKey,
+      ...withSettleQueue,
+      SEALING_KEY_SECRET_ARN: this.sealingKeySecret.secretArn,
+    });
     this.admin = gatewayFunction('Admin', FUNCTIONS.admin, withAdminKey);
     this.user = gatewayFunction('User', FUNCTIONS.user, withAdminKey);
     this.feishuWorker = gatewayFunction('FeishuWorker', FUNCTIONS.feishuWorker, { LARK_DOMAIN: larkDomain, ...withSettleQueue });
@@ -113,6 +132,7 @@ export class GatewayStack extends Stack {
       fn.grantTableReadWrite(this.table);
     }
     for (const fn of [this.chat, this.admin, this.user]) this.adminKeySecret.grantRead(fn.role);
+    this.sealingKeySecret.grantRead(this.chat.role);
     this.chat.grantBedrockInvoke();
     this.feishuWorker.grantBedrockInvoke();
 
@@ -153,7 +173,7 @@ export class GatewayStack extends Stack {
       cors: {
         allowedOrigins: browserOrigins,
         allowedHeaders: ['authorization', 'content-type', 'x-api-key', 'session-id'],
-        allowedMethods: [lambda.HttpMethod.GET, lambda.HttpMethod.POST],
+        allowedMethods: [lambda.HttpMethod.GET, lambda.HttpMethod.POST, lambda.HttpMethod.DELETE],
       },
     });
 

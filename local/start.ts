@@ -3,6 +3,7 @@
  * bootstrap admin key, Bedrock (real with AWS credentials, the simulator without), and the local HTTP server
  * running the same handlers the CDK stack deploys.
  */
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -49,6 +50,18 @@ function adminKey(): { key: string; generated: boolean; file?: string } {
   return { key, generated: true, file };
 }
 
+/**
+ * The key material that seals state handed to clients (Responses reasoning): generated once, kept under DATA_DIR,
+ * so that tokens survive a restart of npm start (deployed, the stack keeps it in Secrets Manager).
+ */
+function sealingKey(): string {
+  const file = join(dataDir, 'sealing-key');
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  const key = randomBytes(32).toString('base64url');
+  writeFileSync(file, `${key}\n`, { mode: 0o600 });
+  return key;
+}
+
 async function main(): Promise<void> {
   mkdirSync(dataDir, { recursive: true });
   const stops: Array<() => Promise<void>> = [];
@@ -82,6 +95,7 @@ async function main(): Promise<void> {
   }
   await ensureTable(env.TABLE_NAME!);
 
+  env.SEALING_KEY ||= sealingKey();
   const admin = adminKey();
   env.ADMIN_API_KEY = admin.key;
   const { ensureBootstrapAdmin } = await import('../lambdas/core/auth/bootstrap.js');

@@ -12,6 +12,7 @@ import { listModelsV1 } from '../core/wire/models/route.js';
 import { openAIErrorResponse } from '../core/wire/openai/errors.js';
 import { chatCompletions } from '../core/wire/openai-chat/route.js';
 import { embeddings } from '../core/wire/openai-embeddings/route.js';
+import { responses } from '../core/wire/openai-responses/route.js';
 
 /**
  * /v1/* on a Lambda function URL with response streaming (invoke mode RESPONSE_STREAM). Thin: parse the
@@ -35,6 +36,9 @@ async function route(event: APIGatewayProxyEventV2, context: Context): Promise<V
     if (method === 'POST' && path === '/v1/messages') return await messages(request());
     if (method === 'POST' && path === '/v1/messages/count_tokens') return await countTokens(request());
     if (method === 'POST' && path === '/v1/embeddings') return await embeddings(request());
+    if (path === '/v1/responses' || path.startsWith('/v1/responses/')) {
+      return await responses(method, path, method === 'POST' ? request() : { requestId, headers, query, body: undefined });
+    }
     if (method === 'GET' && (path === '/v1/models' || path.startsWith('/v1/models/'))) {
       const id = path === '/v1/models' ? undefined : safeDecode(path.slice('/v1/models/'.length));
       const input: V1Request = { requestId, headers, query, body: undefined };

@@ -26,6 +26,9 @@
  *   UPSTREAM_STALL_MS             an open upstream stream silent this long is ended with an error (default 90000)
  *   UPSTREAM_DRAIN_MS             after a client leaves mid-stream, how long the upstream is read on for its usage (default 5000)
  *   SETTLE_QUEUE_URL              SQS queue of settlements to retry (deployed; unset: retried in-process)
+ *   SEALING_KEY_SECRET_ARN        Secrets Manager secret whose value seals state handed to clients (deployed)
+ *   SEALING_KEY                   that key material itself (local server: generated once under DATA_DIR)
+ *   RESPONSES_TTL_DAYS            how long a stored /v1/responses response is kept (default 30)
  */
 import { DEFAULT_LARK_DOMAIN } from './topology.js';
 
@@ -54,6 +57,14 @@ export interface RuntimeConfig {
   upstream: UpstreamSettings;
   /** SQS queue of settlements that failed in-line (deployed); unset: retried in-process (the local server). */
   settleQueueUrl: string | undefined;
+  /**
+   * Key material that seals what the gateway hands a client to send back (Responses reasoning): a Secrets Manager
+   * secret (deployed) or the value itself (local server). Neither: a random key for this process only.
+   */
+  sealingKeySecretArn: string | undefined;
+  sealingKey: string | undefined;
+  /** Days a stored Responses API response (and its input) is kept. */
+  responsesTtlDays: number;
 }
 
 /**
@@ -132,6 +143,9 @@ export function config(): RuntimeConfig {
       drainMs: intFrom(env.UPSTREAM_DRAIN_MS, 5000),
     },
     settleQueueUrl: env.SETTLE_QUEUE_URL || undefined,
+    sealingKeySecretArn: env.SEALING_KEY_SECRET_ARN || undefined,
+    sealingKey: env.SEALING_KEY || undefined,
+    responsesTtlDays: intFrom(env.RESPONSES_TTL_DAYS, 30, 1),
   };
   return {
     ...fromEnv,

@@ -21,6 +21,7 @@ import { invokeEmbedding } from './embeddings.js';
 import { ERROR_MESSAGE, ERROR_STATUS, SimulatedBedrockError, errorResponse, validationError } from './errors.js';
 import type { BedrockErrorType } from './errors.js';
 import { encodeEvent, encodeException } from './event-stream.js';
+import { promptScript } from './prompt-scripts.js';
 import { defaultScript, metadataEvent, rawToStreamEvents, renderConverse, renderStreamEvents } from './scenario.js';
 import type { JsonObject, Operation, Script, ScriptRequest, ScriptSource, StreamEvent } from './scenario.js';
 import { validateConverseRequest } from './validate.js';
@@ -111,7 +112,8 @@ export async function startBedrockSimulator(opts: BedrockSimulatorOptions = {}):
 
   const nextScript = (req: ScriptRequest): Script => {
     const source = queue.shift() ?? fallback;
-    if (source === null) return isAnthropicInvoke(req) ? defaultAnthropicScript(req) : defaultScript(req);
+    // Nothing queued: lines starting with `sim:` in the user's message may script the answer (prompt-scripts.ts).
+    if (source === null) return promptScript(req) ?? (isAnthropicInvoke(req) ? defaultAnthropicScript(req) : defaultScript(req));
     return typeof source === 'function' ? source(req) : source;
   };
 

@@ -53,7 +53,7 @@ describe('chat function', () => {
       Cors: {
         // Browsers only from the console's distribution (test/cdk/console-site.test.ts); other clients need no CORS.
         AllowOrigins: [{ 'Fn::Join': ['', ['https://', { 'Fn::GetAtt': [logicalId(stack.consoleSite.distribution), 'DomainName'] }]] }],
-        AllowMethods: Match.arrayWith(['GET', 'POST']),
+        AllowMethods: Match.arrayWith(['GET', 'POST', 'DELETE']),
         AllowHeaders: Match.arrayWith(['authorization', 'content-type', 'x-api-key', 'session-id']),
       },
     });
@@ -92,6 +92,18 @@ describe('all functions', () => {
         LOG_LEVEL: 'INFO',
         NODE_OPTIONS: '--enable-source-maps',
       });
+    }
+  });
+
+  it('give the sealing key secret (Responses reasoning) to the chat function only, read-only', () => {
+    const secretRef = { Ref: logicalId(stack.sealingKeySecret) };
+    const { chat, ...others } = allFunctions();
+    expect(environmentOf(chat).SEALING_KEY_SECRET_ARN).toEqual(secretRef);
+    const onSecret = statementsOf(chat).filter((s) => JSON.stringify(s.Resource).includes(JSON.stringify(secretRef)));
+    expect(onSecret.flatMap((s) => [s.Action].flat()).sort()).toEqual(['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue']);
+    for (const fn of Object.values(others)) {
+      expect(environmentOf(fn)).not.toHaveProperty('SEALING_KEY_SECRET_ARN');
+      expect(statementsOf(fn).some((s) => JSON.stringify(s.Resource).includes(JSON.stringify(secretRef)))).toBe(false);
     }
   });
 

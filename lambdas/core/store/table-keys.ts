@@ -74,6 +74,12 @@ export const itemKeys = {
   /** Exact list totals per key and kind. */
   count: (keyId: number, kind: CountKind): ItemKey => ({ pk: `KEYCOUNT#${keyId}`, sk: kind }),
   bot: (id: number): ItemKey => ({ pk: `BOT#${id}`, sk: 'BOT' }),
+  /** A stored Responses API response: its head item (owner, TTL, part count); its body parts share the partition. */
+  response: (id: string): ItemKey => ({ pk: `RESPONSE#${id}`, sk: 'RESPONSE' }),
+  /** One part of a stored response's compressed body (parts keep every item below DynamoDB's 400 KB). */
+  responsePart: (id: string, n: number): ItemKey => ({ pk: `RESPONSE#${id}`, sk: `PART#${String(n).padStart(4, '0')}` }),
+  /** An output item of a stored response, by its id (what an `item_reference` names). */
+  responseItem: (itemId: string): ItemKey => ({ pk: `RESPONSEITEM#${itemId}`, sk: 'ITEM' }),
   feishuEvent: (botId: number, eventId: string): ItemKey => ({ pk: `FEISHUEVENT#${botId}#${eventId}`, sk: 'EVENT' }),
   feishuChatReset: (botId: number, chatId: string): ItemKey => ({ pk: feishuChatPk(botId, chatId), sk: 'RESET' }),
   feishuChatTurn: (botId: number, chatId: string, at: number, messageId: string): ItemKey => ({

@@ -35,7 +35,7 @@ export class SseStream extends PassThrough {
     this.send(`data: ${typeof payload === 'string' ? payload : JSON.stringify(payload)}\n\n`);
   }
 
-  /** A named event (`event: <name>` + `data: <json>`), as Anthropic's API streams. */
+  /** A named event (`event: <name>` + `data: <json>`), as Anthropic's API and the Responses API stream. */
   event(name: string, payload: unknown): void {
     this.send(`event: ${name}\ndata: ${JSON.stringify(payload)}\n\n`);
   }

@@ -7,8 +7,12 @@
 import type { DocumentBlock, ImageBlock, TextBlock } from '../../chat/request.js';
 import { decodeBase64, isDataUrl, parseDataUrl } from '../../content/data-url.js';
 import { type DocumentNames, formatFromFilename, isPdf, normalizeDocumentFormat } from '../../content/documents.js';
-import { checkDocumentBytes, checkImageBytes, DOCUMENT_FORMATS, type DocumentFormat, isTextDocumentFormat } from '../../content/media.js';
+import { checkDocumentBytes, type DocumentFormat } from '../../content/media.js';
 import { errors } from '../../errors.js';
+import { decodeImageUrl, decodeInlineFile, FORMATS_TEXT, unsupportedFormat } from '../inline-content.js';
+
+// Chat's image_url part decodes like every OpenAI-shaped inline image.
+export { decodeImageUrl };
 import type { ChatMessage, ContentPart, DocPart, FilePart } from './types.js';
 
 /** Bedrock rejects text blocks that are empty or only whitespace. */
@@ -60,31 +64,6 @@ export function textsOf(content: ChatMessage['content'], path: string): string[]
   });
 }
 
-/** An `image_url`: a base64 data: URL or bare base64 (decoded and checked now), or an http(s) URL (fetched later). */
-export function decodeImageUrl(url: string | undefined, path: string): ImageBlock {
-  if (typeof url !== 'string' || url.trim() === '') throw errors.badRequest(`${path}.image_url.url is required.`, path);
-  const u = url.trim();
-  if (/^https?:\/\//i.test(u)) return { type: 'image', source: { type: 'url', url: u }, path };
-  if (isDataUrl(u)) {
-    const inline = parseDataUrl(u);
-    if (!inline) throw errors.badRequest(`${path}: the image data URL is malformed or empty.`, path);
-    if (!inline.base64) {
-      throw errors.badRequest(`${path}: image data URLs must be base64 (data:image/png;base64,...).`, path);
-    }
-    return {
-      type: 'image',
-      source: { type: 'bytes', mediaType: checkImageBytes(inline.bytes, inline.mediaType, path), data: inline.bytes },
-    };
-  }
-  const bytes = decodeBase64(u);
-  if (!bytes || bytes.length === 0) {
-    throw errors.badRequest(`${path}.image_url.url must be a data: URL, an http(s) URL or base64 image bytes.`, path);
-  }
-  return { type: 'image', source: { type: 'bytes', mediaType: checkImageBytes(bytes, '', path), data: bytes } };
-}
-
-const FORMATS_TEXT = DOCUMENT_FORMATS.join(', ');
-
 /**
  * The seed API's `doc` part. `source.bytes` may be an index→byte map (a serialised Uint8Array, as the seed API
  * sends it), a byte array, or a base64 string (or a base64 data: URL).
@@ -107,35 +86,7 @@ export function decodeDocPart(part: DocPart, names: DocumentNames, path: string)
 
 /** OpenAI's `file` part: a data: URL or bare base64; format from the media type, else the filename, else PDF. */
 export function decodeFilePart(part: FilePart, names: DocumentNames, path: string): DocumentBlock {
-  const file = part.file;
-  const data = file?.file_data?.trim();
-  if (!data) {
-    const why = file?.file_id ? 'file_id references are not supported; send file_data' : 'file.file_data is required';
-    throw errors.badRequest(`${path}: ${why}.`, path);
-  }
-  const inline = isDataUrl(data) ? parseDataUrl(data) : bytesOnly(decodeBase64(data));
-  if (!inline) throw errors.badRequest(`${path}.file.file_data is not a valid data URL or base64.`, path);
-  const declared = inline.mediaType && inline.mediaType !== 'application/octet-stream' ? inline.mediaType : undefined;
-  let format: DocumentFormat | undefined;
-  if (declared) {
-    format = normalizeDocumentFormat(declared);
-    if (!format) throw unsupportedFormat(path, declared);
-  } else {
-    format = formatFromFilename(file.filename) ?? 'pdf';
-  }
-  if (!inline.base64 && !isTextDocumentFormat(format)) {
-    throw errors.badRequest(`${path}.file.file_data: a ${format} document must be base64 (data:<type>;base64,...).`, path);
-  }
-  checkDocumentBytes(format, inline.bytes, path);
-  return { type: 'document', format, name: names.claim(file.filename), data: inline.bytes };
-}
-
-function bytesOnly(bytes: Uint8Array | undefined) {
-  return bytes && bytes.length > 0 ? { mediaType: '', bytes, base64: true } : undefined;
-}
-
-function unsupportedFormat(path: string, format: string) {
-  return errors.badRequest(`${path}: unsupported document format '${format.slice(0, 100)}' (use ${FORMATS_TEXT}).`, path);
+  return decodeInlineFile(part.file, names, path, 'file.');
 }
 
 function docBytes(source: DocPart['doc']['source']['bytes'] | undefined, path: string): Uint8Array {

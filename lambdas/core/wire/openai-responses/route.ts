@@ -1,0 +1,351 @@
+/**
+ * The Responses API routes:
+ *   POST   /v1/responses                      create (stream or not), over the core pipeline like every chat call
+ *   GET    /v1/responses/{id}                 a stored response
+ *   DELETE /v1/responses/{id}                 forget it
+ *   GET    /v1/responses/{id}/input_items     the items the model saw (earlier turns of the conversation included)
+ * Same keys, grants, quota, billing and records as chat completions. Everything that can refuse a create — auth,
+ * validation, model, permission, quota, a stored conversation that does not exist, the upstream's first answer —
+ * happens before a status is committed; after `200 text/event-stream` a failure is an `error` + `response.failed`.
+ */
+import { authenticate } from '../../auth/authenticate.js';
+import { resolveModelForKey } from '../../auth/model-access.js';
+import { type ChatRun, runChat } from '../../chat/pipeline.js';
+import { config } from '../../config.js';
+import { asGatewayError, errors, GatewayError } from '../../errors.js';
+import type { JsonValue } from '../../json.js';
+import { rateLimitHeaders } from '../../limits/types.js';
+import { logger } from '../../log.js';
+import { sealingKey } from '../../sealing/sealing-key.js';
+import { deleteResponse, getItems, getResponse, putResponse } from '../../store/responses.js';
+import { parse } from '../../validate.js';
+import { jsonResponse, type V1Request, type V1Response } from '../http.js';
+import { openAIErrorResponse } from '../openai/errors.js';
+import { sessionKeyOf } from '../session.js';
+import { SSE_HEADERS, SseStream } from '../sse.js';
+import { decodeResponses, type PlacedItem } from './decode.js';
+import { newItemId, type ResponseEcho, ResponsesEncoder, withoutEncryptedContent } from './encode.js';
+import { openReasoning, sealReasoning } from './reasoning-seal.js';
+import { inputItemsQuerySchema, MAX_ID_LENGTH, responsesRequestSchema } from './schemas.js';
+import type { ConversationItem, InputItem, OutputItem, ResponseObject, ResponsesRequest } from './types.js';
+
+/** A conversation continued by previous_response_id may be at most this many responses long. */
+const MAX_CHAIN = 1000;
+/** A stored response's own input, as JSON, at most (a /v1 request on Lambda is at most 6 MB anyway). */
+const MAX_STORED_INPUT_BYTES = 6 * 1024 * 1024;
+const ENCRYPTED_REASONING = 'reasoning.encrypted_content';
+
+/** What one stored response keeps (the body of store/responses.ts). */
+interface StoredBody {
+  response: ResponseObject;
+  /** This request's own input items (references resolved, ids assigned). */
+  input: ConversationItem[];
+  /** The responses before it in its conversation, oldest first. */
+  ancestors: string[];
+  includeEncrypted: boolean;
+}
+
+export async function responses(method: string, path: string, input: V1Request): Promise<V1Response> {
+  try {
+    const rest = path.slice('/v1/responses'.length);
+    if (rest === '') {
+      if (method === 'POST') return await create(input);
+      throw errors.notFound(`Unknown route: ${method} ${path}`);
+    }
+    const [raw, sub, ...more] = rest.slice(1).split('/');
+    const id = pathId(raw);
+    if (more.length === 0 && sub === undefined && method === 'GET') return await retrieve(id, input);
+    if (more.length === 0 && sub === undefined && method === 'DELETE') return await remove(id, input);
+    if (more.length === 0 && sub === 'input_items' && method === 'GET') return await listInputItems(id, input);
+    throw errors.notFound(`Unknown route: ${method} ${path}`);
+  } catch (e) {
+    return openAIErrorResponse(asGatewayError(e, input.requestId), input.requestId);
+  }
+}
+
+function pathId(raw: string): string {
+  let id: string;
+  try {
+    id = decodeURIComponent(raw);
+  } catch {
+    throw errors.badRequest('The response id in the path is not valid URL encoding.', 'response_id');
+  }
+  if (id.length === 0 || id.length > MAX_ID_LENGTH) {
+    throw errors.badRequest(`A response id has 1 to ${MAX_ID_LENGTH} characters.`, 'response_id');
+  }
+  return id;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// POST /v1/responses
+// ---------------------------------------------------------------------------------------------------------------
+
+async function create(input: V1Request): Promise<V1Response> {
+  // The key lookup is I/O: validate the body while it is in flight. A bad key still wins over a bad body (401).
+  const keyLookup = authenticate(input.headers);
+  keyLookup.catch(() => undefined);
+  let req: ResponsesRequest;
+  try {
+    req = parse(responsesRequestSchema, input.body);
+  } catch (e) {
+    await keyLookup;
+    throw e;
+  }
+  const key = await keyLookup;
+  const model = await resolveModelForKey(key, req.model);
+  const sealKey = await sealingKey();
+  const store = req.store !== false;
+  const includeEncrypted = req.include?.includes(ENCRYPTED_REASONING) ?? false;
+
+  const previous = req.previous_response_id ? await loadConversation(req.previous_response_id, key.id, 'previous_response_id') : undefined;
+  const own = await resolveReferences(normalizeInput(req.input), key.id, new Set(previous?.items.map((i) => i.id)));
+  if (store && Buffer.byteLength(JSON.stringify(own.map((o) => o.item)), 'utf8') > MAX_STORED_INPUT_BYTES) {
+    throw errors.badRequest(
+      `A stored response's input is limited to ${MAX_STORED_INPUT_BYTES / 1024 / 1024} MiB; send store: false.`,
+      'store',
+    );
+  }
+  if (previous && previous.chain.length >= MAX_CHAIN) {
+    throw errors.badRequest(
+      `previous_response_id continues conversations of up to ${MAX_CHAIN} responses; send the history as input instead.`,
+      'previous_response_id',
+    );
+  }
+  const placed: PlacedItem[] = [...(previous?.items ?? []).map((item) => ({ item, path: 'previous_response_id' })), ...own];
+  const decoded = decodeResponses(req, placed, {
+    openReasoning: (token, path) => openReasoning(sealKey, key.id, req.model, token, path),
+  });
+
+  const echo: ResponseEcho = {
+    id: newItemId('resp'),
+    object: 'response',
+    created_at: Math.floor(Date.now() / 1000),
+    instructions: req.instructions ?? null,
+    max_output_tokens: req.max_output_tokens ?? null,
+    model: req.model,
+    parallel_tool_calls: req.parallel_tool_calls ?? true,
+    previous_response_id: req.previous_response_id ?? null,
+    reasoning: { effort: req.reasoning?.effort ?? null, summary: req.reasoning?.summary ?? null },
+    store,
+    temperature: req.temperature ?? null,
+    text: { format: req.text?.format ?? { type: 'text' } },
+    tool_choice: req.tool_choice ?? 'auto',
+    tools: decoded.offeredTools,
+    top_p: req.top_p ?? null,
+    truncation: 'disabled',
+    metadata: req.metadata ?? {},
+    background: false,
+    ...(decoded.ignoredTools.length > 0 ? { ignored_tools: decoded.ignoredTools } : {}),
+  };
+  const encoder = new ResponsesEncoder({
+    echo,
+    customTools: decoded.customTools,
+    includeEncrypted,
+    seal: (r) => sealReasoning(sealKey, key.id, req.model, r),
+  });
+  const save = async (response: ResponseObject) => {
+    if (!store) return;
+    const body: StoredBody = {
+      response,
+      input: own.map((o) => o.item),
+      ancestors: previous?.chain ?? [],
+      includeEncrypted,
+    };
+    try {
+      const items = response.output.map((item) => ({ id: item.id, value: item as unknown as JsonValue }));
+      await putResponse(
+        { id: response.id, keyId: key.id, createdAt: Date.now(), body: body as unknown as JsonValue },
+        items,
+        config().responsesTtlDays,
+      );
+    } catch (e) {
+      // The answer was delivered and billed; a store that fails now only makes it not retrievable.
+      logger.error('could not store a response', { responseId: response.id, requestId: input.requestId, error: e as Error });
+    }
+  };
+
+  const run = await runChat({ key, model, request: decoded.request, requestId: input.requestId, sessionKey: sessionKeyOf(input.headers) });
+  const headers = { 'x-request-id': input.requestId, ...rateLimitHeaders(run.rate) };
+  if (req.stream !== true) {
+    encoder.start();
+    for await (const ev of run.events) {
+      if (ev.type === 'error') throw ev.error;
+      encoder.encode(ev);
+    }
+    const { response } = encoder.end();
+    await save(response);
+    return jsonResponse(200, encoder.forClient(response), headers);
+  }
+  const body = new SseStream(config().sseKeepAliveMs);
+  body.onAbort = () => run.abort();
+  body.settled = pump(run, body, encoder, save);
+  return { statusCode: 200, headers: { ...SSE_HEADERS, ...headers }, body };
+}
+
+/**
+ * Relays events as they come. The run settles the call before its events end, and the response is stored before
+ * the closing event: a client that retrieves it, or continues from it, right after `response.completed` finds it.
+ */
+async function pump(run: ChatRun, body: SseStream, encoder: ResponsesEncoder, save: (r: ResponseObject) => Promise<void>): Promise<void> {
+  const write = (events: ReturnType<ResponsesEncoder['start']>) => {
+    for (const ev of events) body.event(ev.type, ev);
+  };
+  write(encoder.start());
+  let closing: ReturnType<ResponsesEncoder['end']> | undefined;
+  for await (const ev of run.events) {
+    if (body.destroyed) break;
+    if (ev.type === 'error') {
+      closing = encoder.fail(ev.error);
+      break;
+    }
+    write(encoder.encode(ev));
+  }
+  if (!body.destroyed) {
+    closing ??= encoder.end();
+    await save(closing.response);
+    write(closing.events);
+  }
+  body.close();
+}
+
+/** `input` as items: a string is one user message; every item gets an id (for input_items) if it has none. */
+function normalizeInput(input: ResponsesRequest['input']): Array<{ item: InputItem; path: string }> {
+  if (input === undefined) return [];
+  if (typeof input === 'string') {
+    return [
+      { item: { type: 'message', id: newItemId('msg'), role: 'user', content: [{ type: 'input_text', text: input }] }, path: 'input' },
+    ];
+  }
+  return input.map((item, i) => ({ item: item.id ? item : { ...item, id: newItemId(ID_PREFIX[item.type]) }, path: `input[${i}]` }));
+}
+
+const ID_PREFIX: Record<InputItem['type'], string> = {
+  message: 'msg',
+  function_call: 'fc',
+  custom_tool_call: 'ctc',
+  function_call_output: 'fco',
+  custom_tool_call_output: 'ctco',
+  reasoning: 'rs',
+  item_reference: 'ref',
+};
+
+/**
+ * item_reference → the stored output item it names (this key's, not expired). A reference to an item the continued
+ * conversation already holds is dropped (the item is there once).
+ */
+async function resolveReferences(
+  items: Array<{ item: InputItem; path: string }>,
+  keyId: number,
+  already: Set<string | undefined>,
+): Promise<PlacedItem[]> {
+  const wanted = items.flatMap((p) => (p.item.type === 'item_reference' && !already.has(p.item.id) ? [p.item.id] : []));
+  const found = wanted.length > 0 ? await getItems(wanted, keyId) : new Map<string, JsonValue>();
+  return items.flatMap(({ item, path }): PlacedItem[] => {
+    if (item.type !== 'item_reference') return [{ item, path }];
+    if (already.has(item.id)) return [];
+    const stored = found.get(item.id);
+    if (stored === undefined) throw missing(`${path}: no stored item '${item.id}' for this key.`, `${path}.id`);
+    return [{ item: stored as unknown as ConversationItem, path }];
+  });
+}
+
+/** A stored conversation: the responses of its chain, oldest first, each one's input then its output. */
+async function loadConversation(
+  id: string,
+  keyId: number,
+  param: string,
+): Promise<{ chain: string[]; items: Array<ConversationItem & { id?: string }> }> {
+  const last = await getResponse(id, keyId);
+  if (!last) throw notFound(id, param);
+  const body = last.body as unknown as StoredBody;
+  const chain = [...body.ancestors, id];
+  const bodies = await mapLimit(body.ancestors, 8, async (ancestor) => {
+    const r = await getResponse(ancestor, keyId);
+    if (!r) {
+      throw missing(
+        `An earlier response of the conversation of '${id}' (${ancestor}) is no longer stored; send the history as input.`,
+        param,
+      );
+    }
+    return r.body as unknown as StoredBody;
+  });
+  bodies.push(body);
+  return { chain, items: bodies.flatMap((b) => [...b.input, ...b.response.output]) };
+}
+
+const missing = (message: string, param: string) => new GatewayError(404, message, { kind: 'not_found', code: 'not_found', param });
+const notFound = (id: string, param: string) => missing(`No response with id '${id}' is stored for this key.`, param);
+
+async function mapLimit<T, R>(values: T[], limit: number, fn: (v: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array<R>(values.length);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(limit, values.length) }, async () => {
+      while (next < values.length) {
+        const i = next++;
+        out[i] = await fn(values[i]);
+      }
+    }),
+  );
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// GET / DELETE /v1/responses/{id}, GET /v1/responses/{id}/input_items
+// ---------------------------------------------------------------------------------------------------------------
+
+async function retrieve(id: string, input: V1Request): Promise<V1Response> {
+  const key = await authenticate(input.headers);
+  const stored = await getResponse(id, key.id);
+  if (!stored) throw notFound(id, 'response_id');
+  const body = stored.body as unknown as StoredBody;
+  const include = body.includeEncrypted || (input.query?.['include[]'] ?? input.query?.include ?? '').includes(ENCRYPTED_REASONING);
+  const response = include ? body.response : { ...body.response, output: body.response.output.map(withoutEncryptedContent) };
+  return jsonResponse(200, response, { 'x-request-id': input.requestId });
+}
+
+async function remove(id: string, input: V1Request): Promise<V1Response> {
+  const key = await authenticate(input.headers);
+  const stored = await getResponse(id, key.id);
+  if (!stored) throw notFound(id, 'response_id');
+  const output = (stored.body as unknown as StoredBody).response.output;
+  if (
+    !(await deleteResponse(
+      id,
+      key.id,
+      output.map((o) => o.id),
+    ))
+  )
+    throw notFound(id, 'response_id');
+  return jsonResponse(200, { id, object: 'response', deleted: true }, { 'x-request-id': input.requestId });
+}
+
+async function listInputItems(id: string, input: V1Request): Promise<V1Response> {
+  const key = await authenticate(input.headers);
+  const query = parse(inputItemsQuerySchema, input.query ?? {});
+  const stored = await getResponse(id, key.id);
+  if (!stored) throw notFound(id, 'response_id');
+  const body = stored.body as unknown as StoredBody;
+  const earlier =
+    body.ancestors.length > 0 ? (await loadConversation(body.ancestors[body.ancestors.length - 1], key.id, 'response_id')).items : [];
+  let items = [...earlier, ...body.input].map((item) =>
+    item.type === 'reasoning' && !body.includeEncrypted ? withoutEncryptedContent(item as OutputItem) : item,
+  );
+  if (query.order === 'desc') items = items.reverse();
+  const after = query.after ? items.findIndex((i) => i.id === query.after) : -1;
+  if (after >= 0) items = items.slice(after + 1);
+  const before = query.before ? items.findIndex((i) => i.id === query.before) : -1;
+  if (before >= 0) items = items.slice(0, before);
+  const page = items.slice(0, query.limit);
+  return jsonResponse(
+    200,
+    {
+      object: 'list',
+      data: page,
+      first_id: page[0]?.id ?? null,
+      last_id: page[page.length - 1]?.id ?? null,
+      has_more: items.length > page.length,
+    },
+    { 'x-request-id': input.requestId },
+  );
+}
