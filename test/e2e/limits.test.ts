@@ -52,6 +52,61 @@ const chat = (key: string, body: Record<string, unknown> = {}) =>
     body: JSON.stringify({ model: MODEL, messages: [{ role: 'user', content: 'hi' }], max_tokens: 10, ...body }),
   });
 
+/** One call per wire API (chat completions, embeddings-free: chat models only, messages, responses), raw. */
+const WIRE_CALLS: Array<[string, (key: string) => Promise<Response>]> = [
+  ['/v1/chat/completions', (key) => chat(key)],
+  [
+    '/v1/messages',
+    (key) =>
+      fetch(`${ctx.gw.url}/v1/messages`, {
+        method: 'POST',
+        headers: { 'x-api-key': key, 'anthropic-version': '2023-06-01', 'content-type': 'application/json' },
+        body: JSON.stringify({ model: MODEL, max_tokens: 10, messages: [{ role: 'user', content: 'hi' }] }),
+      }),
+  ],
+  [
+    '/v1/responses',
+    (key) =>
+      fetch(`${ctx.gw.url}/v1/responses`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ model: MODEL, input: 'hi', store: false }),
+      }),
+  ],
+];
+
+describe('every wire API', () => {
+  it.each(WIRE_CALLS)(
+    '%s: a key over its rpm gets 429 in the route’s shape with retry-after and x-ratelimit-* headers',
+    async (_route, call) => {
+      const key = await newKey({ rpm_limit: 1 });
+      const ok = await call(key.api_key);
+      expect(ok.status).toBe(200);
+      expect(ok.headers.get('x-ratelimit-limit-requests')).toBe('1');
+      expect(ok.headers.get('x-ratelimit-remaining-requests')).toBe('0');
+      const refused = await call(key.api_key);
+      expect(refused.status).toBe(429);
+      expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
+      expect(refused.headers.get('x-ratelimit-remaining-requests')).toBe('0');
+      const body = (await refused.json()) as { error: { type: string; code?: string } };
+      expect(body.error.type).toBe('rate_limit_error');
+      if (_route !== '/v1/messages') expect(body.error.code).toBe('rate_limit_exceeded');
+      expect(ctx.gw.sim.requests).toHaveLength(1);
+    },
+  );
+
+  it.each(WIRE_CALLS)('%s: a disabled key is a 401 saying so, in the route’s shape', async (route, call) => {
+    const key = await newKey();
+    await ctx.admin.post('/admin/api-key/disable', { id: key.id });
+    const res = await call(key.api_key);
+    expect(res.status).toBe(401);
+    const body = (await res.json()) as { type?: string; error: { type: string; message: string } };
+    expect(body.error.message).toMatch(/disabled/);
+    expect(body.error.type).toBe(route === '/v1/messages' ? 'authentication_error' : 'invalid_request_error');
+    expect(ctx.gw.sim.requests).toHaveLength(0);
+  });
+});
+
 describe('requests per minute', () => {
   it('N concurrent requests against rpm_limit k admit exactly k; the rest get 429 with retry-after', async () => {
     const key = await newKey({ rpm_limit: 3 });

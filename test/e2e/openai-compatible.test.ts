@@ -6,6 +6,7 @@
  */
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { useTestGateway } from '../support/gateway.js';
@@ -333,6 +334,98 @@ describe('openai-compatible provider', () => {
     await expect(
       client().chat.completions.create({ model: 'local-embed', messages: [{ role: 'user', content: 'x' }] }),
     ).rejects.toMatchObject({ status: 400 });
+  });
+
+  const streamedHello = (): Answer => ({
+    status: 200,
+    chunks: [
+      chunk({ role: 'assistant', content: '' }),
+      chunk({ content: 'Hello' }),
+      chunk({ content: ' there' }),
+      chunk({}, 'stop'),
+      {
+        id: 'c1',
+        object: 'chat.completion.chunk',
+        created: 1,
+        model: 'llama',
+        choices: [],
+        usage: { prompt_tokens: 70, completion_tokens: 30 },
+      },
+    ],
+  });
+
+  it('serves Anthropic Messages clients through the same core stream (stream and not)', async () => {
+    const anthropic = new Anthropic({ apiKey: key, baseURL: ctx.gw.url, maxRetries: 0 });
+    upstream.enqueue(streamedHello());
+    const streamed = await anthropic.messages
+      .stream({ model: 'local-llama', max_tokens: 100, system: 'Be brief.', messages: [{ role: 'user', content: 'Hi' }] })
+      .finalMessage();
+    expect(streamed.content).toEqual([expect.objectContaining({ type: 'text', text: 'Hello there' })]);
+    expect(streamed.stop_reason).toBe('end_turn');
+    expect(streamed.usage).toMatchObject({ input_tokens: 70, output_tokens: 30 });
+    expect(upstream.requests[0].body).toMatchObject({
+      model: 'llama3.1:8b',
+      max_tokens: 100,
+      messages: [{ role: 'system', content: 'Be brief.' }, { role: 'user' }],
+    });
+    expect(await latestThread()).toMatchObject({ tokens_in: 70, tokens_out: 30 });
+
+    upstream.enqueue({
+      status: 200,
+      json: {
+        id: 'n',
+        object: 'chat.completion',
+        created: 1,
+        model: 'l',
+        choices: [{ index: 0, finish_reason: 'length', message: { role: 'assistant', content: 'Cut' } }],
+      },
+    });
+    const whole = await anthropic.messages.create({ model: 'local-llama', max_tokens: 5, messages: [{ role: 'user', content: 'Hi' }] });
+    expect(whole.stop_reason).toBe('max_tokens');
+    expect(whole.content).toEqual([expect.objectContaining({ type: 'text', text: 'Cut' })]);
+  });
+
+  it('serves OpenAI Responses clients through the same core stream (stream and not)', async () => {
+    upstream.enqueue(streamedHello());
+    const stream = client().responses.stream({ model: 'local-llama', instructions: 'Be brief.', input: 'Hi', store: false });
+    const final = await stream.finalResponse();
+    expect(final.output_text).toBe('Hello there');
+    expect(final.usage).toMatchObject({ input_tokens: 70, output_tokens: 30 });
+    expect(upstream.requests[0].body).toMatchObject({
+      stream: true,
+      messages: [{ role: 'system', content: 'Be brief.' }, { role: 'user' }],
+    });
+
+    upstream.enqueue({
+      status: 200,
+      json: {
+        id: 'r',
+        object: 'chat.completion',
+        created: 1,
+        model: 'l',
+        choices: [
+          {
+            index: 0,
+            finish_reason: 'tool_calls',
+            message: {
+              role: 'assistant',
+              content: null,
+              tool_calls: [{ id: 'call_7', type: 'function', function: { name: 'lookup', arguments: '{"q":"x"}' } }],
+            },
+          },
+        ],
+        usage: { prompt_tokens: 9, completion_tokens: 4 },
+      },
+    });
+    const res = await client().responses.create({
+      model: 'local-llama',
+      input: 'Look it up',
+      store: false,
+      tools: [{ type: 'function', name: 'lookup', parameters: { type: 'object', properties: { q: { type: 'string' } } }, strict: false }],
+    });
+    const call = res.output.find((o) => o.type === 'function_call');
+    expect(call).toMatchObject({ type: 'function_call', name: 'lookup', arguments: '{"q":"x"}' });
+    expect(upstream.requests[1].body).toMatchObject({ tools: [{ type: 'function', function: { name: 'lookup' } }] });
   });
 
   it('rejects a config that is not a credential-free http(s) URL', async () => {

@@ -4,6 +4,7 @@
  * and balance used up is 402 billing_error (not worth a retry), a per-key limit or Bedrock throttling 429
  * rate_limit_error with retry-after, Bedrock or the gateway's store unavailable 529 overloaded_error.
  */
+import { rateLimitHeaders } from '../../limits/types.js';
 import type { ErrorKind, GatewayError } from '../../errors.js';
 import { jsonResponse, type V1Response } from '../http.js';
 import type { ErrorBody } from './types.js';
@@ -38,7 +39,7 @@ export function anthropicErrorBody(e: GatewayError, requestId: string): ErrorBod
 
 function anthropicErrorHeaders(e: GatewayError, requestId: string): Record<string, string> {
   const { status } = anthropicErrorType(e);
-  const headers: Record<string, string> = { 'request-id': requestId, 'x-request-id': requestId };
+  const headers: Record<string, string> = { 'request-id': requestId, 'x-request-id': requestId, ...rateLimitHeaders(e.rateLimit) };
   if (e.retryable === false) headers['x-should-retry'] = 'false';
   if (status === 429 || status === 529 || e.retryAfter !== undefined) {
     headers['retry-after'] = String(Math.max(1, Math.ceil(e.retryAfter ?? DEFAULT_RETRY_AFTER_S)));

@@ -7,6 +7,7 @@ import { foldEvents } from '../../chat/fold.js';
 import { type ChatRun, runChat } from '../../chat/pipeline.js';
 import { config } from '../../config.js';
 import { asGatewayError, errors, isGatewayError } from '../../errors.js';
+import { rateLimitHeaders } from '../../limits/types.js';
 import type { ApiKey } from '../../store/keys.js';
 import type { Model } from '../../store/models.js';
 import { parse } from '../../validate.js';
@@ -35,7 +36,7 @@ export async function messages(input: V1Request): Promise<V1Response> {
     const sessionKey = sessionKeyOf(input.headers, SESSION_HEADERS);
     const run = await runChat({ key, model, request, requestId: input.requestId, sessionKey });
     const meta: MessageMeta = { id: `msg_${(input.requestId || randomUUID()).replace(/-/g, '')}`, model: body.model };
-    const headers = { 'request-id': input.requestId, 'x-request-id': input.requestId };
+    const headers = { 'request-id': input.requestId, 'x-request-id': input.requestId, ...rateLimitHeaders(run.rate) };
     if (!request.stream) return jsonResponse(200, encodeAnthropicMessage(await foldEvents(run.events), meta), headers);
     const encoder = new AnthropicStreamEncoder(meta);
     // Anthropic's keep-alive is a ping event; a message_start still held goes out first.
