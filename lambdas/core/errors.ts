@@ -110,8 +110,6 @@ export const errors = {
   invalidApiKey: (message = 'Incorrect API key provided.', code = 'invalid_api_key') =>
     new GatewayError(401, message, { kind: 'authentication', code }),
   forbidden: (message: string, code: string | null = 'forbidden') => new GatewayError(403, message, { kind: 'permission', code }),
-  modelNotPermitted: (model: string) =>
-    new GatewayError(403, `This key may not use model '${model}'.`, { kind: 'permission', code: 'model_not_permitted', param: 'model' }),
   modelNotFound: (model: string) =>
     new GatewayError(404, `The model '${model}' does not exist.`, {
       kind: 'not_found',

@@ -281,7 +281,7 @@ describe('raw SSE', () => {
 });
 
 describe('errors before and after the stream starts', () => {
-  it('401 / 404 / 403 / 400 in OpenAI shape, mapped by the SDK', async () => {
+  it('401 / 404 / 400 in OpenAI shape, mapped by the SDK; a model the key may not use is a 404 like a missing one', async () => {
     const bad = new OpenAI({ apiKey: 'br-nope-nope-nope-nope-nope-nope-nope', baseURL: `${ctx.gw.url}/v1`, maxRetries: 0 });
     await expect(bad.chat.completions.create({ model: MODEL, messages: ask() })).rejects.toBeInstanceOf(OpenAI.AuthenticationError);
     // A bad key wins over a bad body.
@@ -290,9 +290,9 @@ describe('errors before and after the stream starts', () => {
     expect(notFound).toBeInstanceOf(OpenAI.NotFoundError);
     expect(notFound.code).toBe('model_not_found');
     const forbidden = await client.chat.completions.create({ model: 'forbidden-model', messages: ask() }).catch((e) => e);
-    expect(forbidden).toBeInstanceOf(OpenAI.PermissionDeniedError);
-    expect(forbidden.code).toBe('model_not_permitted');
-    expect(forbidden.type).toBe('permission_denied');
+    expect(forbidden).toBeInstanceOf(OpenAI.NotFoundError);
+    // Indistinguishable from a model that does not exist: same status, code, type and wording.
+    expect(forbidden.error).toEqual({ ...notFound.error, message: notFound.error.message.replace('no-such-model', 'forbidden-model') });
     const invalid = await client.chat.completions.create({ model: MODEL, messages: [] }).catch((e) => e);
     expect(invalid).toBeInstanceOf(OpenAI.BadRequestError);
     expect(ctx.gw.sim.requests).toHaveLength(0);

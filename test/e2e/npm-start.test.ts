@@ -572,23 +572,22 @@ describe('npm start (black box)', () => {
     expect(rawBody.data[0].embedding).toEqual(res.data[0].embedding.map((x) => Math.fround(x)));
   });
 
-  it('/v1 errors in OpenAI shape: 401, 403, 404, 429 (x-should-retry: false), 400', async () => {
+  it('/v1 errors in OpenAI shape: 401, 404 (also for a model the key may not use), 429 (x-should-retry: false), 400', async () => {
     const body: OpenAI.ChatCompletionCreateParamsNonStreaming = { model: 'chat-a', messages: [{ role: 'user', content: 'hi' }] };
     // 401
     openAiError(await call(A.url, 'POST', '/v1/chat/completions', `br-${'Z'.repeat(40)}`, body), 401, 'invalid_api_key');
     openAiError(await call(A.url, 'POST', '/v1/chat/completions', undefined, body), 401, 'invalid_api_key');
     const badSdk = new OpenAI({ baseURL: `${A.url}/v1`, apiKey: `br-${'Z'.repeat(40)}`, maxRetries: 0 });
     await expect(badSdk.chat.completions.create(body)).rejects.toMatchObject({ status: 401, code: 'invalid_api_key' });
-    // 403: chat-c is bound to nothing this key has
-    const e403 = openAiError(
+    // 404: chat-c exists but is bound to nothing this key has — indistinguishable from a missing model
+    const hidden = openAiError(
       await call(A.url, 'POST', '/v1/chat/completions', keys.u1.api_key, { ...body, model: 'chat-c' }),
-      403,
-      'model_not_permitted',
-      'permission_denied',
+      404,
+      'model_not_found',
     );
-    expect(e403.message).toBeTruthy();
+    expect(hidden.message).toBe("The model 'chat-c' does not exist.");
     const sdk = new OpenAI({ baseURL: `${A.url}/v1`, apiKey: keys.u1.api_key, maxRetries: 0 });
-    await expect(sdk.chat.completions.create({ ...body, model: 'chat-c' })).rejects.toBeInstanceOf(OpenAI.PermissionDeniedError);
+    await expect(sdk.chat.completions.create({ ...body, model: 'chat-c' })).rejects.toBeInstanceOf(OpenAI.NotFoundError);
     // 404
     openAiError(
       await call(A.url, 'POST', '/v1/chat/completions', keys.u1.api_key, { ...body, model: 'no-such-model' }),

@@ -36,13 +36,16 @@ async function cached<T>(map: Map<string, Cached<T>>, key: string, load: () => P
   return value;
 }
 
-/** The model a request names, if this key may use it: 404 model_not_found / 403 model_not_permitted. */
+/**
+ * The model a request names, if this key may use it. A model the key may not use is the same 404 model_not_found
+ * as one that does not exist, so a key cannot enumerate the models of others (admins see every model anyway).
+ */
 export async function resolveModelForKey(key: ApiKey, name: string): Promise<Model> {
   const model = await cached(modelsByName, name, () => getModelByName(name));
   if (!model) throw errors.modelNotFound(name);
   if (key.role === 'admin') return model;
   const allowed = await cached(grants, `${key.id}|${key.groupId ?? ''}|${model.id}`, () => isGranted(key.id, key.groupId, model.id));
-  if (!allowed) throw errors.modelNotPermitted(name);
+  if (!allowed) throw errors.modelNotFound(name);
   return model;
 }
 

@@ -261,7 +261,7 @@ function describeFailure(e: unknown): { title: string; message: string; log: boo
         log: false,
       };
     }
-    if (e.code === 'model_not_permitted' || e.code === 'model_not_found') {
+    if (e.code === 'model_not_found') {
       return {
         title: 'Model unavailable · 模型不可用',
         message: `${e.message} Ask an administrator to check the bot's model.`,

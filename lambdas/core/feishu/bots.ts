@@ -95,7 +95,7 @@ async function checkModel(key: ApiKey, modelId: string): Promise<void> {
   try {
     await resolveModelForKey(key, modelId);
   } catch (e) {
-    if (isGatewayError(e) && (e.code === 'model_not_found' || e.code === 'model_not_permitted')) {
+    if (isGatewayError(e) && e.code === 'model_not_found') {
       throw errors.badRequest(`Invalid 'config.modelId': ${e.message}`, 'config.modelId');
     }
     throw e;

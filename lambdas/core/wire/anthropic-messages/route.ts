@@ -6,10 +6,9 @@ import { countInputTokens } from '../../chat/count-tokens.js';
 import { foldEvents } from '../../chat/fold.js';
 import { type ChatRun, runChat } from '../../chat/pipeline.js';
 import { config } from '../../config.js';
-import { asGatewayError, errors, isGatewayError } from '../../errors.js';
+import { asGatewayError } from '../../errors.js';
 import { rateLimitHeaders } from '../../limits/types.js';
 import type { ApiKey } from '../../store/keys.js';
-import type { Model } from '../../store/models.js';
 import { parse } from '../../validate.js';
 import { jsonResponse, type V1Request, type V1Response } from '../http.js';
 import { sessionKeyOf } from '../session.js';
@@ -31,7 +30,7 @@ const SESSION_HEADERS = ['session-id', 'x-claude-code-session-id'] as const;
 export async function messages(input: V1Request): Promise<V1Response> {
   try {
     const { key, body } = await authenticated(input, messagesRequestSchema);
-    const model = await permittedModel(key, body.model);
+    const model = await resolveModelForKey(key, body.model);
     const request = decodeMessagesRequest(body, betasOf(input.headers));
     const sessionKey = sessionKeyOf(input.headers, SESSION_HEADERS);
     const run = await runChat({ key, model, request, requestId: input.requestId, sessionKey });
@@ -60,7 +59,7 @@ export async function messages(input: V1Request): Promise<V1Response> {
 export async function countTokens(input: V1Request): Promise<V1Response> {
   try {
     const { key, body } = await authenticated(input, countTokensRequestSchema);
-    const model = await permittedModel(key, body.model);
+    const model = await resolveModelForKey(key, body.model);
     const request = decodeCountTokensRequest(body, betasOf(input.headers));
     const counted = await countInputTokens({ model, request, requestId: input.requestId });
     return jsonResponse(200, { input_tokens: counted.inputTokens }, { 'request-id': input.requestId, 'x-request-id': input.requestId });
@@ -83,15 +82,6 @@ async function authenticated<T>(input: V1Request, schema: z.ZodType<T>): Promise
   return { key: await keyLookup, body };
 }
 
-/** A model the key may not use is a 404 like one that does not exist (CONTRACT): the caller cannot tell them apart. */
-async function permittedModel(key: ApiKey, name: string): Promise<Model> {
-  try {
-    return await resolveModelForKey(key, name);
-  } catch (e) {
-    if (isGatewayError(e) && e.code === 'model_not_permitted') throw errors.modelNotFound(name);
-    throw e;
-  }
-}
 
 /**
  * Relays events as Anthropic SSE as they come. The run settles the call (charged and recorded) before its events

@@ -8,7 +8,8 @@ describe('OpenAI error rendering', () => {
       error: { message: 'bad', type: 'invalid_request_error', param: 'messages', code: 'some_code' },
     });
     expect(openAIErrorBody(errors.insufficientQuota()).error.type).toBe('insufficient_quota');
-    expect(openAIErrorBody(errors.modelNotPermitted('m')).error).toMatchObject({ type: 'permission_denied', param: 'model' });
+    expect(openAIErrorBody(errors.forbidden('no')).error).toMatchObject({ type: 'permission_denied', code: 'forbidden' });
+    expect(openAIErrorBody(errors.modelNotFound('m')).error).toMatchObject({ type: 'invalid_request_error', param: 'model', code: 'model_not_found' });
     expect(openAIErrorBody(new GatewayError(503, 'busy')).error).toMatchObject({ type: 'api_error', param: null, code: null });
   });
 
