@@ -24,6 +24,14 @@ export default tseslint.config(
     },
   },
   {
+    // The console's browser tests and their gateway are type-checked by their own tsconfig (Node, not the
+    // bundler's): lint them with exactly that program. The project service only looks for files named tsconfig.json.
+    files: ['console/e2e/**/*.ts'],
+    languageOptions: {
+      parserOptions: { projectService: false, project: './console/tsconfig.e2e.json', tsconfigRootDir: import.meta.dirname },
+    },
+  },
+  {
     files: ['test/**/*.ts', 'bench/**/*.ts'],
     rules: {
       '@typescript-eslint/no-unsafe-member-access': 'off',

@@ -45,7 +45,7 @@ function dialog(page: Page): Locator {
   return page.getByRole('dialog');
 }
 
-test.beforeEach(async ({ page }) => {
+test.beforeEach(({ page }) => {
   // An uncaught exception in the console is a failure, whatever the page then shows.
   page.on('pageerror', (e) => {
     throw e;
@@ -66,7 +66,9 @@ test('an admin signs in and sees the dashboard', async ({ page }) => {
   await shot(page, '02-dashboard');
 });
 
-test('the admin creates a group, a model and a user key (shown once, copyable), edits it, binds a model, disables it and recharges it', async ({ page }) => {
+test('the admin creates a group, a model and a user key (shown once, copyable), edits it, binds a model, disables it and recharges it', async ({
+  page,
+}) => {
   await signIn(page, ADMIN_KEY());
 
   await nav(page, 'Groups');
@@ -151,7 +153,9 @@ test('the admin creates a group, a model and a user key (shown once, copyable), 
   await dialog(page).getByRole('button', { name: 'Bind' }).click();
   await expect(dialog(page).getByRole('cell', { name: MODEL, exact: true })).toBeVisible();
   await shot(page, '07-key-models');
-  await dialog(page).getByRole('button', { name: `Unbind ${MODEL}` }).click();
+  await dialog(page)
+    .getByRole('button', { name: `Unbind ${MODEL}` })
+    .click();
   await expect(dialog(page).getByText('Nothing here yet.')).toBeVisible();
   await page.keyboard.press('Escape');
 

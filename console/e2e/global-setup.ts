@@ -5,6 +5,12 @@ import { fileURLToPath } from 'node:url';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
+/** The one JSON line gateway.ts prints when it is ready. */
+interface GatewayReady {
+  url: string;
+  adminKey: string;
+}
+
 /**
  * Builds nothing (npm run test:console builds first) but checks that a build exists, then starts the gateway
  * process and hands its URL and admin key to the specs through the environment. Returns the teardown.
@@ -19,17 +25,17 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
     stdio: ['pipe', 'pipe', 'pipe'],
   });
   let output = '';
-  const ready = await new Promise<{ url: string; adminKey: string }>((ok, fail) => {
+  const ready = await new Promise<GatewayReady>((ok, fail) => {
     const timer = setTimeout(() => fail(new Error(`the test gateway did not start within 90 s:\n${output}`)), 90_000);
-    child.stdout!.on('data', (b: Buffer) => {
+    child.stdout.on('data', (b: Buffer) => {
       output += b.toString();
       const line = output.split('\n').find((l) => l.startsWith('{'));
       if (line) {
         clearTimeout(timer);
-        ok(JSON.parse(line));
+        ok(JSON.parse(line) as GatewayReady);
       }
     });
-    child.stderr!.on('data', (b: Buffer) => (output += b.toString()));
+    child.stderr.on('data', (b: Buffer) => (output += b.toString()));
     child.once('exit', (code) => {
       clearTimeout(timer);
       fail(new Error(`the test gateway exited (${code}):\n${output}`));

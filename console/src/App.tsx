@@ -11,20 +11,19 @@ import { NotFound, Refused } from './pages/Refused';
 import { SignInPage } from './pages/SignIn';
 
 // Pages load on first visit: a user key never downloads the admin pages, and the charts come with the pages that draw them.
-const page = <K extends string>(load: () => Promise<Record<K, ComponentType<any>>>, name: K) =>
-  lazy(async () => ({ default: (await load())[name] }));
-const BotsPage = page(() => import('./pages/admin/Bots'), 'BotsPage');
-const DashboardPage = page(() => import('./pages/admin/Dashboard'), 'DashboardPage');
-const GroupsPage = page(() => import('./pages/admin/Groups'), 'GroupsPage');
-const KeysPage = page(() => import('./pages/admin/Keys'), 'KeysPage');
-const ModelsPage = page(() => import('./pages/admin/Models'), 'ModelsPage');
-const PaymentsPage = page(() => import('./pages/admin/Payments'), 'PaymentsPage');
-const PlaygroundPage = page(() => import('./pages/Playground'), 'PlaygroundPage');
-const SessionsPage = page(() => import('./pages/Records'), 'SessionsPage');
-const ThreadsPage = page(() => import('./pages/Records'), 'ThreadsPage');
-const ThreadDetailPage = page(() => import('./pages/Records'), 'ThreadDetailPage');
-const MyKeyPage = page(() => import('./pages/user/Mine'), 'MyKeyPage');
-const MyUsagePage = page(() => import('./pages/user/Mine'), 'MyUsagePage');
+const page = <P extends object>(load: () => Promise<ComponentType<P>>) => lazy(async () => ({ default: await load() }));
+const BotsPage = page(() => import('./pages/admin/Bots').then((m) => m.BotsPage));
+const DashboardPage = page(() => import('./pages/admin/Dashboard').then((m) => m.DashboardPage));
+const GroupsPage = page(() => import('./pages/admin/Groups').then((m) => m.GroupsPage));
+const KeysPage = page(() => import('./pages/admin/Keys').then((m) => m.KeysPage));
+const ModelsPage = page(() => import('./pages/admin/Models').then((m) => m.ModelsPage));
+const PaymentsPage = page(() => import('./pages/admin/Payments').then((m) => m.PaymentsPage));
+const PlaygroundPage = page(() => import('./pages/Playground').then((m) => m.PlaygroundPage));
+const SessionsPage = page(() => import('./pages/Records').then((m) => m.SessionsPage));
+const ThreadsPage = page(() => import('./pages/Records').then((m) => m.ThreadsPage));
+const ThreadDetailPage = page(() => import('./pages/Records').then((m) => m.ThreadDetailPage));
+const MyKeyPage = page(() => import('./pages/user/Mine').then((m) => m.MyKeyPage));
+const MyUsagePage = page(() => import('./pages/user/Mine').then((m) => m.MyUsagePage));
 
 interface NavItem {
   to: string;

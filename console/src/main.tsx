@@ -21,16 +21,16 @@ const queryClient = new QueryClient({
 
 void loadConfig(fetch, `${import.meta.env.BASE_URL}config.json`).then((config) =>
   createRoot(document.getElementById('root')!).render(
-  <StrictMode>
-    <MantineProvider theme={theme} defaultColorScheme="light">
-      <QueryClientProvider client={queryClient}>
-        <I18nProvider>
-          <AuthProvider config={config}>
-            <App />
-          </AuthProvider>
-        </I18nProvider>
-      </QueryClientProvider>
-    </MantineProvider>
-  </StrictMode>,
+    <StrictMode>
+      <MantineProvider theme={theme} defaultColorScheme="light">
+        <QueryClientProvider client={queryClient}>
+          <I18nProvider>
+            <AuthProvider config={config}>
+              <App />
+            </AuthProvider>
+          </I18nProvider>
+        </QueryClientProvider>
+      </MantineProvider>
+    </StrictMode>,
   ),
 );

@@ -5,13 +5,21 @@ import { ApiError, createApiClient, errorFromBody, joinUrl, loadConfig } from '.
 function fakeFetch(answer: (url: string, init: RequestInit) => Response | Promise<Response>) {
   const calls: Array<{ url: string; init: RequestInit }> = [];
   const fn = (async (input: RequestInfo | URL, init: RequestInit = {}) => {
-    calls.push({ url: String(input), init });
-    return answer(String(input), init);
+    const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
+    calls.push({ url, init });
+    return answer(url, init);
   }) as typeof fetch;
   return { fn, calls };
 }
 
-const json = (status: number, body: unknown) => new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
+/** The JSON a recorded request sent: the client sends its bodies as strings. */
+function sentJson(init: RequestInit): unknown {
+  if (typeof init.body !== 'string') throw new Error(`expected a string body, got ${typeof init.body}`);
+  return JSON.parse(init.body);
+}
+
+const json = (status: number, body: unknown) =>
+  new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
 
 function sseResponse(chunks: string[]): Response {
   const enc = new TextEncoder();
@@ -51,18 +59,24 @@ describe('the /admin and /user envelope', () => {
     expect(f.calls[0].url).toBe('https://api.example/admin/group/save');
     expect(f.calls[0].init.method).toBe('POST');
     expect(new Headers(f.calls[0].init.headers).get('content-type')).toBe('application/json');
-    expect(JSON.parse(String(f.calls[0].init.body))).toEqual({ name: 'g' });
+    expect(sentJson(f.calls[0].init)).toEqual({ name: 'g' });
   });
 
   it("turns an error envelope into an ApiError with the backend's message, status and code", async () => {
-    const f = fakeFetch(() => json(403, { success: false, error: { code: 'permission_denied', message: 'This route needs an admin key.' } }));
-    const err = await client(f.fn).get('/admin/api-key/list').catch((e) => e);
+    const f = fakeFetch(() =>
+      json(403, { success: false, error: { code: 'permission_denied', message: 'This route needs an admin key.' } }),
+    );
+    const err = await client(f.fn)
+      .get('/admin/api-key/list')
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ApiError);
     expect(err).toMatchObject({ message: 'This route needs an admin key.', status: 403, code: 'permission_denied' });
   });
 
   it('reports a route the backend does not have yet with its 404 message', async () => {
-    const f = fakeFetch(() => json(404, { success: false, error: { code: 'not_found', message: 'No route POST /admin/api-key/disable.' } }));
+    const f = fakeFetch(() =>
+      json(404, { success: false, error: { code: 'not_found', message: 'No route POST /admin/api-key/disable.' } }),
+    );
     await expect(client(f.fn).post('/admin/api-key/disable', { id: 1 })).rejects.toThrow('No route POST /admin/api-key/disable.');
   });
 
@@ -78,11 +92,15 @@ describe('the /admin and /user envelope', () => {
 
 describe('errorFromBody', () => {
   it('reads OpenAI and Anthropic error shapes as well', () => {
-    expect(errorFromBody(429, JSON.stringify({ error: { message: 'Quota used up.', type: 'insufficient_quota', code: 'insufficient_quota' } }))).toMatchObject({
+    expect(
+      errorFromBody(429, JSON.stringify({ error: { message: 'Quota used up.', type: 'insufficient_quota', code: 'insufficient_quota' } })),
+    ).toMatchObject({
       message: 'Quota used up.',
       code: 'insufficient_quota',
     });
-    expect(errorFromBody(401, JSON.stringify({ type: 'error', error: { type: 'authentication_error', message: 'Invalid key.' } }))).toMatchObject({
+    expect(
+      errorFromBody(401, JSON.stringify({ type: 'error', error: { type: 'authentication_error', message: 'Invalid key.' } })),
+    ).toMatchObject({
       message: 'Invalid key.',
       code: 'authentication_error',
     });
@@ -98,7 +116,11 @@ describe('chatStream', () => {
     chunk({ id: 'chatcmpl-req-1', choices: [{ index: 0, delta: { reasoning_content: 'hmm' } }] }),
     chunk({ id: 'chatcmpl-req-1', choices: [{ index: 0, delta: { content: 'Hel' } }] }),
     chunk({ id: 'chatcmpl-req-1', choices: [{ index: 0, delta: { content: 'lo' }, finish_reason: 'stop' }] }),
-    chunk({ id: 'chatcmpl-req-1', choices: [], usage: { prompt_tokens: 11, completion_tokens: 7, prompt_tokens_details: { cached_tokens: 2 } } }),
+    chunk({
+      id: 'chatcmpl-req-1',
+      choices: [],
+      usage: { prompt_tokens: 11, completion_tokens: 7, prompt_tokens_details: { cached_tokens: 2 } },
+    }),
     'data: [DONE]\n\n',
   ];
 
@@ -115,7 +137,12 @@ describe('chatStream', () => {
     });
     expect(f.calls[0].url).toBe('https://chat.example/v1/chat/completions');
     expect(new Headers(f.calls[0].init.headers).get('session-id')).toBe('s-1');
-    expect(JSON.parse(String(f.calls[0].init.body))).toEqual({ model: 'm', messages: [{ role: 'user', content: 'hi' }], stream: true, stream_options: { include_usage: true } });
+    expect(sentJson(f.calls[0].init)).toEqual({
+      model: 'm',
+      messages: [{ role: 'user', content: 'hi' }],
+      stream: true,
+      stream_options: { include_usage: true },
+    });
     expect(result).toMatchObject({
       id: 'chatcmpl-req-1',
       content: 'Hello',
@@ -129,8 +156,13 @@ describe('chatStream', () => {
   });
 
   it('rejects with the message of an in-band error frame', async () => {
-    const f = fakeFetch(() => sseResponse([stream[1], chunk({ error: { message: 'Upstream stream was cut off.', type: 'api_error', code: 'upstream_error' } })]));
-    await expect(client(f.fn).chatStream({ model: 'm', messages: [] })).rejects.toMatchObject({ message: 'Upstream stream was cut off.', code: 'upstream_error' });
+    const f = fakeFetch(() =>
+      sseResponse([stream[1], chunk({ error: { message: 'Upstream stream was cut off.', type: 'api_error', code: 'upstream_error' } })]),
+    );
+    await expect(client(f.fn).chatStream({ model: 'm', messages: [] })).rejects.toMatchObject({
+      message: 'Upstream stream was cut off.',
+      code: 'upstream_error',
+    });
   });
 
   it('rejects a stream that ends without [DONE]', async () => {
@@ -139,7 +171,9 @@ describe('chatStream', () => {
   });
 
   it('rejects a refusal before the stream with its OpenAI error', async () => {
-    const f = fakeFetch(() => json(404, { error: { message: "The model 'x' does not exist.", type: 'invalid_request_error', code: 'model_not_found' } }));
+    const f = fakeFetch(() =>
+      json(404, { error: { message: "The model 'x' does not exist.", type: 'invalid_request_error', code: 'model_not_found' } }),
+    );
     await expect(client(f.fn).chatStream({ model: 'x', messages: [] })).rejects.toMatchObject({ status: 404, code: 'model_not_found' });
   });
 });
@@ -147,7 +181,10 @@ describe('chatStream', () => {
 describe('loadConfig', () => {
   it('reads the API bases from config.json', async () => {
     const f = fakeFetch(() => json(200, { apiBase: 'https://api.example/', chatBase: 'https://chat.example/' }));
-    await expect(loadConfig(f.fn, '/console/config.json')).resolves.toEqual({ apiBase: 'https://api.example/', chatBase: 'https://chat.example/' });
+    await expect(loadConfig(f.fn, '/console/config.json')).resolves.toEqual({
+      apiBase: 'https://api.example/',
+      chatBase: 'https://chat.example/',
+    });
   });
 
   it('falls back to the same origin without one', async () => {

@@ -78,6 +78,29 @@ export interface ChatMessage {
   content: string | ChatContentPart[];
 }
 
+/**
+ * What the console reads of one `data:` frame of a streamed chat completion: an OpenAI chat.completion.chunk, or
+ * the in-band error frame of a failure after the stream started. Every field may be missing.
+ */
+interface StreamChunk {
+  id?: string;
+  choices?: StreamChoice[];
+  usage?: StreamUsage | null;
+  error?: { message?: string; code?: string | null; type?: string | null };
+}
+
+interface StreamChoice {
+  delta?: { content?: string | null; reasoning_content?: string | null };
+  finish_reason?: string | null;
+}
+
+interface StreamUsage {
+  prompt_tokens?: number;
+  completion_tokens?: number;
+  prompt_tokens_details?: { cached_tokens?: number; cache_write_tokens?: number } | null;
+  cache_creation_input_tokens?: number;
+}
+
 export interface ChatStreamOptions {
   model: string;
   messages: ChatMessage[];
@@ -119,7 +142,7 @@ export function createApiClient(opts: ApiClientOptions) {
     if (!res.ok) throw errorFromBody(res.status, text);
     let parsed: { success?: boolean; data?: T } | undefined;
     try {
-      parsed = JSON.parse(text);
+      parsed = JSON.parse(text) as { success?: boolean; data?: T } | undefined;
     } catch {
       throw new ApiError(`The gateway answered ${path} with something that is not JSON.`, res.status, 'bad_response');
     }
@@ -162,13 +185,16 @@ export function createApiClient(opts: ApiClientOptions) {
         done = true;
         break;
       }
-      let chunk: any;
+      let chunk: StreamChunk;
       try {
-        chunk = JSON.parse(ev.data);
+        chunk = JSON.parse(ev.data) as StreamChunk;
       } catch {
         continue;
       }
-      if (chunk?.error) throw new ApiError(String(chunk.error.message ?? 'The stream failed.'), 200, chunk.error.code ?? chunk.error.type ?? null);
+      if (chunk?.error) {
+        const { message, code, type } = chunk.error;
+        throw new ApiError(String(message ?? 'The stream failed.'), 200, code ?? type ?? null);
+      }
       result.id ??= typeof chunk.id === 'string' ? chunk.id : null;
       for (const choice of chunk.choices ?? []) {
         const delta = choice.delta ?? {};
@@ -199,7 +225,7 @@ export function createApiClient(opts: ApiClientOptions) {
     post: <T>(path: string, body: unknown = {}) => call<T>('POST', path, undefined, body),
     v1,
     chatStream,
-    config: { apiBase: opts.apiBase, chatBase: opts.chatBase } as ApiConfig,
+    config: { apiBase: opts.apiBase, chatBase: opts.chatBase } satisfies ApiConfig,
   };
 }
 
@@ -214,7 +240,10 @@ export async function loadConfig(fetchImpl: typeof fetch = fetch, url = 'config.
     const res = await fetchImpl(url, { cache: 'no-store' });
     if (!res.ok) return { apiBase: '', chatBase: '' };
     const body = (await res.json()) as Partial<ApiConfig>;
-    return { apiBase: typeof body.apiBase === 'string' ? body.apiBase : '', chatBase: typeof body.chatBase === 'string' ? body.chatBase : '' };
+    return {
+      apiBase: typeof body.apiBase === 'string' ? body.apiBase : '',
+      chatBase: typeof body.chatBase === 'string' ? body.chatBase : '',
+    };
   } catch {
     return { apiBase: '', chatBase: '' };
   }

@@ -20,7 +20,10 @@ describe('SseDecoder', () => {
     for (let cut = 1; cut < text.length; cut++) {
       const d = new SseDecoder();
       const events = [...d.push(text.slice(0, cut)), ...d.push(text.slice(cut)), ...d.end()];
-      expect(events.map((e) => e.data), `cut at ${cut}`).toEqual(['{"x":"héllo"}', 'second']);
+      expect(
+        events.map((e) => e.data),
+        `cut at ${cut}`,
+      ).toEqual(['{"x":"héllo"}', 'second']);
     }
   });
 

@@ -45,7 +45,11 @@ export class SseDecoder {
         this.event = '';
         return undefined;
       }
-      const event: SseEvent = { event: this.event || 'message', data: this.data.join('\n'), ...(this.id !== undefined ? { id: this.id } : {}) };
+      const event: SseEvent = {
+        event: this.event || 'message',
+        data: this.data.join('\n'),
+        ...(this.id !== undefined ? { id: this.id } : {}),
+      };
       this.data = [];
       this.event = '';
       return event;

@@ -96,7 +96,7 @@ export function AuthProvider({ config, children }: { config: ApiConfig; children
     () =>
       queryClient.getQueryCache().subscribe((event) => {
         if (event.type !== 'updated' || event.action.type !== 'error') return;
-        const error = event.action.error;
+        const error: unknown = event.action.error;
         if (error instanceof ApiError && error.status === 401 && keyRef.current) {
           keyRef.current = null;
           storeKey(null);

@@ -10,7 +10,13 @@ import { ErrorAlert, QueryState } from './ui';
 /**
  * The models granted to one group or one key: /admin/<group|api-key>/list-model, bind-model, unbind-model.
  */
-export function GrantsModal({ grantee, onClose }: { grantee: { kind: 'group' | 'key'; id: number; name: string } | null; onClose: () => void }) {
+export function GrantsModal({
+  grantee,
+  onClose,
+}: {
+  grantee: { kind: 'group' | 'key'; id: number; name: string } | null;
+  onClose: () => void;
+}) {
   const t = useT();
   return (
     <Modal
@@ -35,7 +41,8 @@ function Grants({ grantee }: { grantee: { kind: 'group' | 'key'; id: number } })
   const models = useModels();
   const [pick, setPick] = useState<string | null>(null);
   const change = useMutation({
-    mutationFn: ({ op, modelId }: { op: 'bind' | 'unbind'; modelId: number }) => api.post(`${prefix}/${op}-model`, { [idField]: grantee.id, model_id: modelId }),
+    mutationFn: ({ op, modelId }: { op: 'bind' | 'unbind'; modelId: number }) =>
+      api.post(`${prefix}/${op}-model`, { [idField]: grantee.id, model_id: modelId }),
     onSuccess: () => {
       setPick(null);
       void qc.invalidateQueries({ queryKey });
@@ -72,7 +79,13 @@ function Grants({ grantee }: { grantee: { kind: 'group' | 'key'; id: number } })
                     <Table.Td>{m.name}</Table.Td>
                     <Table.Td>{m.provider}</Table.Td>
                     <Table.Td>
-                      <Button size="xs" variant="light" color="red" onClick={() => change.mutate({ op: 'unbind', modelId: m.id })} aria-label={`${t('grants.unbind')} ${m.name}`}>
+                      <Button
+                        size="xs"
+                        variant="light"
+                        color="red"
+                        onClick={() => change.mutate({ op: 'unbind', modelId: m.id })}
+                        aria-label={`${t('grants.unbind')} ${m.name}`}
+                      >
                         {t('grants.unbind')}
                       </Button>
                     </Table.Td>
@@ -84,7 +97,15 @@ function Grants({ grantee }: { grantee: { kind: 'group' | 'key'; id: number } })
         }
       </QueryState>
       <Group align="flex-end">
-        <Select label={t('grants.pick')} data={options} value={pick} onChange={setPick} searchable style={{ flex: 1 }} nothingFoundMessage={t('common.empty')} />
+        <Select
+          label={t('grants.pick')}
+          data={options}
+          value={pick}
+          onChange={setPick}
+          searchable
+          style={{ flex: 1 }}
+          nothingFoundMessage={t('common.empty')}
+        />
         <Button disabled={!pick} loading={change.isPending} onClick={() => pick && change.mutate({ op: 'bind', modelId: Number(pick) })}>
           {t('grants.bind')}
         </Button>

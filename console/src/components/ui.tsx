@@ -73,7 +73,17 @@ export function PageHeader({ title, children }: { title: string; children?: Reac
   );
 }
 
-export function Pager({ total, limit, offset, onChange }: { total: number; limit: number; offset: number; onChange: (offset: number) => void }) {
+export function Pager({
+  total,
+  limit,
+  offset,
+  onChange,
+}: {
+  total: number;
+  limit: number;
+  offset: number;
+  onChange: (offset: number) => void;
+}) {
   const t = useT();
   const pages = Math.max(1, Math.ceil(total / limit));
   return (
@@ -106,7 +116,13 @@ export function CopyField({ value, label, testId }: { value: string; label: stri
       <CopyButton value={value} timeout={2000}>
         {({ copied, copy }) => (
           <Tooltip label={copied ? t('common.copied') : t('common.copy')} withArrow>
-            <Button size="xs" variant={copied ? 'filled' : 'light'} color={copied ? 'teal' : undefined} onClick={copy} aria-label={`${t('common.copy')} ${label}`}>
+            <Button
+              size="xs"
+              variant={copied ? 'filled' : 'light'}
+              color={copied ? 'teal' : undefined}
+              onClick={copy}
+              aria-label={`${t('common.copy')} ${label}`}
+            >
               {copied ? t('common.copied') : t('common.copy')}
             </Button>
           </Tooltip>
@@ -155,6 +171,18 @@ export function ConfirmDialog({
     setError(null);
     onClose();
   };
+  const confirm = async () => {
+    setBusy(true);
+    setError(null);
+    try {
+      await onConfirm();
+      close();
+    } catch (e) {
+      setError(e);
+    } finally {
+      setBusy(false);
+    }
+  };
   return (
     <Modal opened={opened} onClose={close} title={title}>
       <Stack>
@@ -164,22 +192,7 @@ export function ConfirmDialog({
           <Button variant="default" onClick={close}>
             {t('common.cancel')}
           </Button>
-          <Button
-            color={color}
-            loading={busy}
-            onClick={async () => {
-              setBusy(true);
-              setError(null);
-              try {
-                await onConfirm();
-                close();
-              } catch (e) {
-                setError(e);
-              } finally {
-                setBusy(false);
-              }
-            }}
-          >
+          <Button color={color} loading={busy} onClick={() => void confirm()}>
             {t('common.confirm')}
           </Button>
         </Group>

@@ -64,9 +64,14 @@ describe('fees from model prices (USD per 1M tokens)', () => {
   });
 
   it('prices cache reads at 10% and writes at 125% of the input price unless set', () => {
-    expect(feeFor({ tokens_in: 0, tokens_out: 0, tokens_cache_read: 1_000_000, tokens_cache_write: 1_000_000 }, { price_in: 3, price_out: 15 })).toBe(0.3 + 3.75);
     expect(
-      feeFor({ tokens_in: 0, tokens_out: 0, tokens_cache_read: 1_000_000 }, { price_in: 3, price_out: 15, price_cache_read: 0.5, price_cache_write: null }),
+      feeFor({ tokens_in: 0, tokens_out: 0, tokens_cache_read: 1_000_000, tokens_cache_write: 1_000_000 }, { price_in: 3, price_out: 15 }),
+    ).toBe(0.3 + 3.75);
+    expect(
+      feeFor(
+        { tokens_in: 0, tokens_out: 0, tokens_cache_read: 1_000_000 },
+        { price_in: 3, price_out: 15, price_cache_read: 0.5, price_cache_write: null },
+      ),
     ).toBe(0.5);
   });
 
@@ -98,7 +103,9 @@ describe('tokens, latencies and dates', () => {
     const iso = '2026-12-01T14:03:09.000Z';
     const d = new Date(iso);
     const pad = (n: number) => String(n).padStart(2, '0');
-    expect(formatDateTime(iso)).toBe(`${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`);
+    expect(formatDateTime(iso)).toBe(
+      `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`,
+    );
     expect(formatDateTime('not a date')).toBe('not a date');
     expect(formatDateTime(null)).toBe('—');
   });

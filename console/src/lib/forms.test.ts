@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isMoneyInput, keyStatus, moneyToInput, parseJsonObject, parseLimitInput } from './forms';
+import { isMoneyInput, jsonValueToInput, keyStatus, moneyToInput, parseJsonObject, parseLimitInput } from './forms';
 
 describe('form values', () => {
   it('accepts money as the gateway does: up to 6 decimals, never negative', () => {
@@ -23,6 +23,16 @@ describe('form values', () => {
   it('puts money back into inputs without exponent notation', () => {
     expect(moneyToInput(1e-7)).toBe('0.0000001');
     expect(moneyToInput(null)).toBe('');
+  });
+
+  it('shows config values in inputs: nothing for null, primitives as written, objects as JSON', () => {
+    expect(jsonValueToInput(undefined)).toBe('');
+    expect(jsonValueToInput(null, '—')).toBe('—');
+    expect(jsonValueToInput('us-east-1')).toBe('us-east-1');
+    expect(jsonValueToInput('', '—')).toBe('');
+    expect(jsonValueToInput(4096)).toBe('4096');
+    expect(jsonValueToInput(false)).toBe('false');
+    expect(jsonValueToInput({ type: 'enabled' })).toBe('{"type":"enabled"}');
   });
 
   it('tells a JSON syntax error from JSON that is not an object', () => {

@@ -26,8 +26,21 @@ export const limitToInput = (v: number | null | undefined) => (v === null || v =
 
 export const moneyToInput = (v: number | null | undefined) => (v === null || v === undefined ? '' : toPlainDecimal(v));
 
+/**
+ * A value of a model's JSON config as a text input or cell shows it: `empty` for null and undefined, strings as
+ * they are, numbers and booleans as String writes them, objects and arrays as JSON.
+ */
+export function jsonValueToInput(v: unknown, empty = ''): string {
+  if (v === null || v === undefined) return empty;
+  if (typeof v === 'string') return v;
+  if (typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint') return String(v);
+  return JSON.stringify(v) ?? empty;
+}
+
 /** Parses a JSON object typed into a text area: the object, or the reason it is not one. */
-export function parseJsonObject(text: string): { ok: true; value: Record<string, unknown> } | { ok: false; reason: 'syntax' | 'not-object'; message: string } {
+export function parseJsonObject(
+  text: string,
+): { ok: true; value: Record<string, unknown> } | { ok: false; reason: 'syntax' | 'not-object'; message: string } {
   let value: unknown;
   try {
     value = JSON.parse(text);

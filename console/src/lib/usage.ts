@@ -19,8 +19,14 @@ export function daysBetween(from: string, to: string): string[] {
 }
 
 /** Daily totals of statistics rows (one row per day, key and model), zero-filled over from..to. */
-export function usagePerDay(rows: Array<Pick<StatRow, 'day' | 'fee' | 'tokens_in' | 'tokens_out' | 'requests'>>, from: string, to: string): DayUsage[] {
-  const byDay = new Map<string, DayUsage>(daysBetween(from, to).map((day) => [day, { day, fee: 0, tokens_in: 0, tokens_out: 0, requests: 0 }]));
+export function usagePerDay(
+  rows: Array<Pick<StatRow, 'day' | 'fee' | 'tokens_in' | 'tokens_out' | 'requests'>>,
+  from: string,
+  to: string,
+): DayUsage[] {
+  const byDay = new Map<string, DayUsage>(
+    daysBetween(from, to).map((day) => [day, { day, fee: 0, tokens_in: 0, tokens_out: 0, requests: 0 }]),
+  );
   for (const r of rows) {
     const d = byDay.get(r.day);
     if (!d) continue;
@@ -34,11 +40,21 @@ export function usagePerDay(rows: Array<Pick<StatRow, 'day' | 'fee' | 'tokens_in
 
 /** The same from a key's own threads (users have no statistics route): one row per thread, by its UTC day. */
 export function threadsAsStats(threads: Thread[]): Array<Pick<StatRow, 'day' | 'fee' | 'tokens_in' | 'tokens_out' | 'requests'>> {
-  return threads.map((t) => ({ day: t.created_at.slice(0, 10), fee: t.fee, tokens_in: t.tokens_in, tokens_out: t.tokens_out, requests: 1 }));
+  return threads.map((t) => ({
+    day: t.created_at.slice(0, 10),
+    fee: t.fee,
+    tokens_in: t.tokens_in,
+    tokens_out: t.tokens_out,
+    requests: 1,
+  }));
 }
 
 /** Totals per key or per model, largest spend first. */
-export function topBy<K extends 'key_id' | 'model'>(rows: StatRow[], field: K, n = 10): Array<{ id: StatRow[K]; fee: number; tokens: number; requests: number }> {
+export function topBy<K extends 'key_id' | 'model'>(
+  rows: StatRow[],
+  field: K,
+  n = 10,
+): Array<{ id: StatRow[K]; fee: number; tokens: number; requests: number }> {
   const acc = new Map<StatRow[K], { id: StatRow[K]; fee: number; tokens: number; requests: number }>();
   for (const r of rows) {
     const a = acc.get(r[field]) ?? { id: r[field], fee: 0, tokens: 0, requests: 0 };

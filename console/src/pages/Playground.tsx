@@ -10,20 +10,19 @@ import { useT } from '../i18n';
 import { answeredTurns, toChatMessages, type Turn } from '../lib/conversation';
 import { feeFor, formatLatency, formatMoney, formatTokens } from '../lib/format';
 
-
 const MAX_IMAGE_BYTES = 5 * 1024 * 1024;
 
 function readAsDataUrl(file: File): Promise<string> {
   return new Promise((ok, fail) => {
     const reader = new FileReader();
-    reader.onload = () => ok(String(reader.result));
+    // readAsDataURL: on load the result is the data: URL, a string.
+    reader.onload = () => (typeof reader.result === 'string' ? ok(reader.result) : fail(new Error('could not read the file')));
     reader.onerror = () => fail(reader.error ?? new Error('could not read the file'));
     reader.readAsDataURL(file);
   });
 }
 
 const newSessionId = () => `console-${crypto.randomUUID()}`;
-
 
 export function PlaygroundPage() {
   const t = useT();
@@ -94,7 +93,11 @@ export function PlaygroundPage() {
       const estimatedFee =
         price && result.usage
           ? feeFor(
-              { tokens_in: result.usage.prompt_tokens - result.usage.cache_read_tokens, tokens_out: result.usage.completion_tokens, tokens_cache_read: result.usage.cache_read_tokens },
+              {
+                tokens_in: result.usage.prompt_tokens - result.usage.cache_read_tokens,
+                tokens_out: result.usage.completion_tokens,
+                tokens_cache_read: result.usage.cache_read_tokens,
+              },
               price,
             )
           : undefined;
@@ -159,13 +162,20 @@ export function PlaygroundPage() {
                   w={{ base: '100%', sm: 320 }}
                 />
               </Group>
-              <Textarea label={t('play.system')} autosize minRows={1} maxRows={6} value={system} onChange={(e) => setSystem(e.currentTarget.value)} />
+              <Textarea
+                label={t('play.system')}
+                autosize
+                minRows={1}
+                maxRows={6}
+                value={system}
+                onChange={(e) => setSystem(e.currentTarget.value)}
+              />
               <Stack gap="sm" aria-live="polite" aria-busy={streaming} data-testid="conversation">
                 {turns.map((turn, i) => (
                   <TurnView key={i} turn={turn} />
                 ))}
               </Stack>
-              <form onSubmit={send}>
+              <form onSubmit={(e) => void send(e)}>
                 <Stack gap="xs">
                   <Textarea
                     label={t('play.message')}
@@ -184,7 +194,13 @@ export function PlaygroundPage() {
                       {images.map((url, i) => (
                         <Stack key={i} gap={2} align="center">
                           <Image src={url} alt="" w={64} h={64} fit="cover" radius="sm" />
-                          <ActionIcon size="sm" variant="light" color="red" aria-label={t('play.removeImage', { n: i + 1 })} onClick={() => setImages(images.filter((_, j) => j !== i))}>
+                          <ActionIcon
+                            size="sm"
+                            variant="light"
+                            color="red"
+                            aria-label={t('play.removeImage', { n: i + 1 })}
+                            onClick={() => setImages(images.filter((_, j) => j !== i))}
+                          >
                             ×
                           </ActionIcon>
                         </Stack>
@@ -258,8 +274,16 @@ function TurnView({ turn }: { turn: Turn }) {
       )}
       {!mine && turn.result && (
         <Group gap="md" mt="xs" data-testid="answer-meta">
-          {usage && <Text size="xs" c="dimmed">{t('play.usage', { in: formatTokens(usage.prompt_tokens), out: formatTokens(usage.completion_tokens) })}</Text>}
-          {turn.result.firstTokenMs !== null && <Text size="xs" c="dimmed">{t('play.firstToken', { ms: formatLatency(turn.result.firstTokenMs) })}</Text>}
+          {usage && (
+            <Text size="xs" c="dimmed">
+              {t('play.usage', { in: formatTokens(usage.prompt_tokens), out: formatTokens(usage.completion_tokens) })}
+            </Text>
+          )}
+          {turn.result.firstTokenMs !== null && (
+            <Text size="xs" c="dimmed">
+              {t('play.firstToken', { ms: formatLatency(turn.result.firstTokenMs) })}
+            </Text>
+          )}
           {turn.recordedFee !== undefined ? (
             <Text size="xs" fw={600} data-testid="answer-fee">
               {t('play.feeRecorded', { fee: formatMoney(turn.recordedFee) })}

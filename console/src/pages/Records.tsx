@@ -65,7 +65,8 @@ export function SessionsPage({ scope }: { scope: Scope }) {
   const [offset, setOffset] = useState(0);
   const sessions = useQuery({
     queryKey: [scope, 'sessions', q, keyId, offset],
-    queryFn: () => api.get<Page<Session>>(`${p.api}/session/list`, { q, key_id: scope === 'admin' ? keyId : undefined, limit: LIMIT, offset }),
+    queryFn: () =>
+      api.get<Page<Session>>(`${p.api}/session/list`, { q, key_id: scope === 'admin' ? keyId : undefined, limit: LIMIT, offset }),
     placeholderData: keepPreviousData,
   });
   return (
@@ -73,7 +74,15 @@ export function SessionsPage({ scope }: { scope: Scope }) {
       <PageHeader title={t(scope === 'admin' ? 'nav.sessions' : 'nav.mySessions')} />
       <Group mb="sm" align="flex-end">
         <SearchInput label={t('common.search')} value={q} onChange={(v) => (setQ(v), setOffset(0))} />
-        {scope === 'admin' && <TextInput label={t('record.keyId')} inputMode="numeric" value={keyId} onChange={(e) => (setKeyId(e.currentTarget.value.trim()), setOffset(0))} w={120} />}
+        {scope === 'admin' && (
+          <TextInput
+            label={t('record.keyId')}
+            inputMode="numeric"
+            value={keyId}
+            onChange={(e) => (setKeyId(e.currentTarget.value.trim()), setOffset(0))}
+            w={120}
+          />
+        )}
       </Group>
       <QueryState query={sessions}>
         {(page) => (
@@ -97,7 +106,7 @@ export function SessionsPage({ scope }: { scope: Scope }) {
                     <Table.Tr key={s.id}>
                       <Table.Td>{s.id}</Table.Td>
                       <Table.Td>
-                        <Anchor component="button" type="button" size="sm" onClick={() => navigate(`${p.threads}?session_id=${s.id}`)}>
+                        <Anchor component="button" type="button" size="sm" onClick={() => void navigate(`${p.threads}?session_id=${s.id}`)}>
                           {s.title || `#${s.id}`}
                         </Anchor>
                       </Table.Td>
@@ -138,7 +147,13 @@ export function ThreadsPage({ scope }: { scope: Scope }) {
   const threads = useQuery({
     queryKey: [scope, 'threads', q, keyId, sessionId, offset],
     queryFn: () =>
-      api.get<Page<Thread>>(`${p.api}/thread/list`, { q, key_id: scope === 'admin' ? keyId : undefined, session_id: sessionId, limit: LIMIT, offset }),
+      api.get<Page<Thread>>(`${p.api}/thread/list`, {
+        q,
+        key_id: scope === 'admin' ? keyId : undefined,
+        session_id: sessionId,
+        limit: LIMIT,
+        offset,
+      }),
     placeholderData: keepPreviousData,
   });
   return (
@@ -146,8 +161,22 @@ export function ThreadsPage({ scope }: { scope: Scope }) {
       <PageHeader title={t(scope === 'admin' ? 'nav.threads' : 'nav.myThreads')} />
       <Group mb="sm" align="flex-end" wrap="wrap">
         <SearchInput label={t('record.search')} value={q} onChange={(v) => (setQ(v), setOffset(0))} />
-        {scope === 'admin' && <TextInput label={t('record.keyId')} inputMode="numeric" value={keyId} onChange={(e) => (setKeyId(e.currentTarget.value.trim()), setOffset(0))} w={120} />}
-        <TextInput label={t('record.sessionId')} inputMode="numeric" value={sessionId} onChange={(e) => (setSessionId(e.currentTarget.value.trim()), setOffset(0))} w={120} />
+        {scope === 'admin' && (
+          <TextInput
+            label={t('record.keyId')}
+            inputMode="numeric"
+            value={keyId}
+            onChange={(e) => (setKeyId(e.currentTarget.value.trim()), setOffset(0))}
+            w={120}
+          />
+        )}
+        <TextInput
+          label={t('record.sessionId')}
+          inputMode="numeric"
+          value={sessionId}
+          onChange={(e) => (setSessionId(e.currentTarget.value.trim()), setOffset(0))}
+          w={120}
+        />
       </Group>
       {/^\d+$/.test(sessionId) && <SessionSummary scope={scope} id={sessionId} />}
       <QueryState query={threads}>
@@ -250,11 +279,14 @@ export function ThreadDetailPage({ scope }: { scope: Scope }) {
   const navigate = useNavigate();
   const { id } = useParams();
   const p = paths(scope);
-  const thread = useQuery({ queryKey: [scope, 'thread', id], queryFn: () => api.get<Thread>(`${p.api}/thread/detail/${encodeURIComponent(id ?? '')}`) });
+  const thread = useQuery({
+    queryKey: [scope, 'thread', id],
+    queryFn: () => api.get<Thread>(`${p.api}/thread/detail/${encodeURIComponent(id ?? '')}`),
+  });
   return (
     <>
       <PageHeader title={t('record.threadTitle', { id: id ?? '' })}>
-        <Button variant="default" size="xs" onClick={() => navigate(-1)}>
+        <Button variant="default" size="xs" onClick={() => void navigate(-1)}>
           {t('common.back')}
         </Button>
       </PageHeader>

@@ -30,7 +30,7 @@ export function SignInPage() {
 
   return (
     <Paper withBorder p="lg" component="main" id="main">
-      <form onSubmit={submit} aria-labelledby="signin-title">
+      <form onSubmit={(e) => void submit(e)} aria-labelledby="signin-title">
         <Stack>
           <Title order={1} size="h3" id="signin-title">
             {t('signin.title')}
@@ -43,7 +43,14 @@ export function SignInPage() {
               {signedOutReason}
             </Alert>
           )}
-          <PasswordInput label={t('signin.key')} value={key} onChange={(e) => setKey(e.currentTarget.value)} autoComplete="off" autoFocus required />
+          <PasswordInput
+            label={t('signin.key')}
+            value={key}
+            onChange={(e) => setKey(e.currentTarget.value)}
+            autoComplete="off"
+            autoFocus
+            required
+          />
           {error !== null && <ErrorAlert error={error} />}
           <Button type="submit" loading={busy}>
             {t('signin.submit')}

@@ -40,7 +40,13 @@ export function BotsPage() {
                     <Button size="xs" variant="light" onClick={() => setEditing(b)} aria-label={`${t('common.edit')} ${b.name}`}>
                       {t('common.edit')}
                     </Button>
-                    <Button size="xs" variant="light" color="red" onClick={() => setDeleting(b)} aria-label={`${t('common.delete')} ${b.name}`}>
+                    <Button
+                      size="xs"
+                      variant="light"
+                      color="red"
+                      onClick={() => setDeleting(b)}
+                      aria-label={`${t('common.delete')} ${b.name}`}
+                    >
                       {t('common.delete')}
                     </Button>
                   </Group>
@@ -58,13 +64,21 @@ export function BotsPage() {
                 <Text size="xs" c="dimmed">
                   {t('bot.webhook')}
                 </Text>
-                <CopyField value={webhookUrl(api.config.apiBase, b.webhook_path, window.location.origin)} label={`${t('bot.webhook')} ${b.name}`} />
+                <CopyField
+                  value={webhookUrl(api.config.apiBase, b.webhook_path, window.location.origin)}
+                  label={`${t('bot.webhook')} ${b.name}`}
+                />
               </Paper>
             ))}
           </Stack>
         )}
       </QueryState>
-      <Modal opened={editing !== null} onClose={() => setEditing(null)} size="lg" title={editing === 'new' ? t('bot.createTitle') : editing ? t('bot.editTitle', { name: editing.name }) : ''}>
+      <Modal
+        opened={editing !== null}
+        onClose={() => setEditing(null)}
+        size="lg"
+        title={editing === 'new' ? t('bot.createTitle') : editing ? t('bot.editTitle', { name: editing.name }) : ''}
+      >
         {editing !== null && (
           <BotForm
             key={editing === 'new' ? 'new' : editing.id}
@@ -126,7 +140,12 @@ function BotForm({ bot, onCancel, onSaved }: { bot?: FeishuBot; onCancel: () => 
   const submit = (e: FormEvent) => {
     e.preventDefault();
     const found: Record<string, string> = {};
-    const needed: Array<'appId' | 'apiKey' | 'modelId' | 'appSecret'> = ['appId', 'apiKey', 'modelId', ...(bot ? [] : (['appSecret'] as const))];
+    const needed: Array<'appId' | 'apiKey' | 'modelId' | 'appSecret'> = [
+      'appId',
+      'apiKey',
+      'modelId',
+      ...(bot ? [] : (['appSecret'] as const)),
+    ];
     for (const f of needed) if (!form[f].trim()) found[f] = t('common.required');
     setErrors(found);
     if (Object.keys(found).length === 0) save.mutate();
@@ -156,8 +175,18 @@ function BotForm({ bot, onCancel, onSaved }: { bot?: FeishuBot; onCancel: () => 
             <div key={f}>{input(f, t(`bot.${f}`), { secret: true })}</div>
           ))}
         </SimpleGrid>
-        <Checkbox label={t('bot.allowUnsigned')} checked={form.allowUnsigned} onChange={(e) => setForm({ ...form, allowUnsigned: e.currentTarget.checked })} />
-        <Textarea label={t('bot.systemPrompt')} autosize minRows={2} value={form.systemPrompt} onChange={(e) => setForm({ ...form, systemPrompt: e.currentTarget.value })} />
+        <Checkbox
+          label={t('bot.allowUnsigned')}
+          checked={form.allowUnsigned}
+          onChange={(e) => setForm({ ...form, allowUnsigned: e.currentTarget.checked })}
+        />
+        <Textarea
+          label={t('bot.systemPrompt')}
+          autosize
+          minRows={2}
+          value={form.systemPrompt}
+          onChange={(e) => setForm({ ...form, systemPrompt: e.currentTarget.value })}
+        />
         {save.isError && <ErrorAlert error={save.error} />}
         <Group justify="flex-end">
           <Button variant="default" onClick={onCancel}>

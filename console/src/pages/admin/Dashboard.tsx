@@ -123,11 +123,7 @@ export function DashboardPage() {
         <Title order={2} size="h5" mb="xs">
           {t('dash.quota')}
         </Title>
-        {keys.isError ? (
-          <ErrorAlert error={keys.error} />
-        ) : (
-          <QuotaTable keys={keys.data?.items ?? []} />
-        )}
+        {keys.isError ? <ErrorAlert error={keys.error} /> : <QuotaTable keys={keys.data?.items ?? []} />}
       </Paper>
     </>
   );
@@ -149,7 +145,12 @@ function QuotaTable({ keys }: { keys: ApiKey[] }) {
             <Text size="sm" w={140} truncate>
               {k.name}
             </Text>
-            <Progress value={pct} style={{ flex: 1 }} color={pct >= 100 ? 'red' : pct >= 80 ? 'orange' : 'indigo'} aria-label={`${k.name}: ${Math.round(pct)}%`} />
+            <Progress
+              value={pct}
+              style={{ flex: 1 }}
+              color={pct >= 100 ? 'red' : pct >= 80 ? 'orange' : 'indigo'}
+              aria-label={`${k.name}: ${Math.round(pct)}%`}
+            />
             <Text size="xs" w={170} ta="right">
               {t('key.quotaUse', { fee: formatMoney(k.month_fee), quota: formatMoney(k.month_quota) })}
             </Text>

@@ -71,13 +71,24 @@ export function GroupsPage() {
                           <Button size="xs" variant="light" onClick={() => setGrants(g)} aria-label={`${t('group.models')} ${g.name}`}>
                             {t('group.models')}
                           </Button>
-                          <Button size="xs" variant="light" onClick={() => navigate(`/keys?group_id=${g.id}`)} aria-label={`${t('group.keys')} ${g.name}`}>
+                          <Button
+                            size="xs"
+                            variant="light"
+                            onClick={() => void navigate(`/keys?group_id=${g.id}`)}
+                            aria-label={`${t('group.keys')} ${g.name}`}
+                          >
                             {t('group.keys')}
                           </Button>
                           <Button size="xs" variant="light" onClick={() => setEditing(g)} aria-label={`${t('common.edit')} ${g.name}`}>
                             {t('common.edit')}
                           </Button>
-                          <Button size="xs" variant="light" color="red" onClick={() => setDeleting(g)} aria-label={`${t('common.delete')} ${g.name}`}>
+                          <Button
+                            size="xs"
+                            variant="light"
+                            color="red"
+                            onClick={() => setDeleting(g)}
+                            aria-label={`${t('common.delete')} ${g.name}`}
+                          >
                             {t('common.delete')}
                           </Button>
                         </Group>
@@ -92,7 +103,11 @@ export function GroupsPage() {
           </>
         )}
       </QueryState>
-      <Modal opened={editing !== null} onClose={() => setEditing(null)} title={editing === 'new' ? t('group.createTitle') : editing ? t('group.editTitle', { name: editing.name }) : ''}>
+      <Modal
+        opened={editing !== null}
+        onClose={() => setEditing(null)}
+        title={editing === 'new' ? t('group.createTitle') : editing ? t('group.editTitle', { name: editing.name }) : ''}
+      >
         {editing !== null && (
           <GroupForm
             key={editing === 'new' ? 'new' : editing.id}
@@ -152,7 +167,14 @@ function GroupForm({ group, onCancel, onSaved }: { group?: GroupRow; onCancel: (
   return (
     <form onSubmit={submit} noValidate>
       <Stack>
-        <TextInput label={t('common.name')} required value={name} onChange={(e) => setName(e.currentTarget.value)} error={errors.name} data-autofocus />
+        <TextInput
+          label={t('common.name')}
+          required
+          value={name}
+          onChange={(e) => setName(e.currentTarget.value)}
+          error={errors.name}
+          data-autofocus
+        />
         <SimpleGrid cols={{ base: 1, sm: 3 }}>
           {LIMIT_FIELDS.map((f) => (
             <TextInput

@@ -159,9 +159,11 @@ export function KeysPage() {
                             <Menu.Item onClick={() => setAction({ kind: 'edit', key: k })}>{t('common.edit')}</Menu.Item>
                             <Menu.Item onClick={() => setAction({ kind: 'recharge', key: k })}>{t('key.recharge')}</Menu.Item>
                             <Menu.Item onClick={() => setAction({ kind: 'models', key: k })}>{t('key.models')}</Menu.Item>
-                            <Menu.Item onClick={() => navigate(`/payments?key_id=${k.id}`)}>{t('key.payments')}</Menu.Item>
-                            <Menu.Item onClick={() => navigate(`/threads?key_id=${k.id}`)}>{t('nav.threads')}</Menu.Item>
-                            <Menu.Item onClick={() => toggle.mutate(k)}>{keyStatus(k) === 'disabled' ? t('key.enable') : t('key.disable')}</Menu.Item>
+                            <Menu.Item onClick={() => void navigate(`/payments?key_id=${k.id}`)}>{t('key.payments')}</Menu.Item>
+                            <Menu.Item onClick={() => void navigate(`/threads?key_id=${k.id}`)}>{t('nav.threads')}</Menu.Item>
+                            <Menu.Item onClick={() => toggle.mutate(k)}>
+                              {keyStatus(k) === 'disabled' ? t('key.enable') : t('key.disable')}
+                            </Menu.Item>
                             <Menu.Divider />
                             <Menu.Item color="orange" onClick={() => setAction({ kind: 'reset', key: k })}>
                               {t('key.reset')}
@@ -190,7 +192,7 @@ export function KeysPage() {
         onSaved={(saved) => {
           setAction(null);
           void refresh();
-          if ('api_key' in saved) setIssued(saved as IssuedKey);
+          if ('api_key' in saved) setIssued(saved);
           else setNotice(t('common.saved'));
         }}
       />
@@ -204,7 +206,10 @@ export function KeysPage() {
           void qc.invalidateQueries({ queryKey: ['payments'] });
         }}
       />
-      <GrantsModal grantee={action?.kind === 'models' ? { kind: 'key', id: action.key.id, name: action.key.name } : null} onClose={() => setAction(null)} />
+      <GrantsModal
+        grantee={action?.kind === 'models' ? { kind: 'key', id: action.key.id, name: action.key.name } : null}
+        onClose={() => setAction(null)}
+      />
       <ConfirmDialog
         opened={action?.kind === 'reset'}
         title={t('key.reset')}
@@ -230,7 +235,11 @@ export function KeysPage() {
           void refresh();
         }}
       />
-      <IssuedKeyModal title={issued ? t('key.issuedTitle', { name: issued.name }) : ''} apiKey={issued?.api_key ?? null} onClose={() => setIssued(null)} />
+      <IssuedKeyModal
+        title={issued ? t('key.issuedTitle', { name: issued.name }) : ''}
+        apiKey={issued?.api_key ?? null}
+        onClose={() => setIssued(null)}
+      />
     </>
   );
 }
@@ -288,8 +297,15 @@ function KeyFormModal({
   const t = useT();
   const editing = action?.kind === 'edit' ? action.key : undefined;
   return (
-    <Modal opened={action !== null} onClose={onClose} size="lg" title={editing ? t('key.editTitle', { name: editing.name }) : t('key.createTitle')}>
-      {action && <KeyFormBody key={editing?.id ?? 'new'} editing={editing} groupOptions={groupOptions} onCancel={onClose} onSaved={onSaved} />}
+    <Modal
+      opened={action !== null}
+      onClose={onClose}
+      size="lg"
+      title={editing ? t('key.editTitle', { name: editing.name }) : t('key.createTitle')}
+    >
+      {action && (
+        <KeyFormBody key={editing?.id ?? 'new'} editing={editing} groupOptions={groupOptions} onCancel={onClose} onSaved={onSaved} />
+      )}
     </Modal>
   );
 }
@@ -346,8 +362,21 @@ function KeyFormBody({
         <SimpleGrid cols={{ base: 1, sm: 2 }}>
           <TextInput label={t('common.name')} required {...text('name')} />
           <TextInput label={t('key.email')} type="email" {...text('email')} />
-          <Select label={t('key.role')} data={['user', 'admin']} value={form.role} onChange={(v) => set('role', (v ?? 'user') as Role)} allowDeselect={false} />
-          <Select label={t('key.group')} data={groupOptions} value={form.group_id} onChange={(v) => set('group_id', v)} clearable placeholder={t('common.none')} />
+          <Select
+            label={t('key.role')}
+            data={['user', 'admin']}
+            value={form.role}
+            onChange={(v) => set('role', (v ?? 'user') as Role)}
+            allowDeselect={false}
+          />
+          <Select
+            label={t('key.group')}
+            data={groupOptions}
+            value={form.group_id}
+            onChange={(v) => set('group_id', v)}
+            clearable
+            placeholder={t('common.none')}
+          />
           <TextInput label={t('key.monthQuota')} inputMode="decimal" {...text('month_quota')} />
           {!editing && <TextInput label={t('key.openingBalance')} inputMode="decimal" {...text('balance')} />}
         </SimpleGrid>
@@ -409,7 +438,14 @@ function RechargeModal({ apiKey, onClose, onDone }: { apiKey: ApiKey | null; onC
               {t('key.balance')}: {formatMoney(apiKey.balance)}
             </Text>
           )}
-          <TextInput label={t('key.amount')} inputMode="decimal" value={amount} onChange={(e) => setAmount(e.currentTarget.value)} error={invalid ? t('common.invalidMoney') : undefined} data-autofocus />
+          <TextInput
+            label={t('key.amount')}
+            inputMode="decimal"
+            value={amount}
+            onChange={(e) => setAmount(e.currentTarget.value)}
+            error={invalid ? t('common.invalidMoney') : undefined}
+            data-autofocus
+          />
           {recharge.isError && <ErrorAlert error={recharge.error} />}
           <Group justify="flex-end">
             <Button variant="default" onClick={close}>

@@ -1,4 +1,19 @@
-import { Button, Checkbox, Group, Modal, MultiSelect, Select, SimpleGrid, Stack, Table, Tabs, Text, Textarea, TextInput, VisuallyHidden } from '@mantine/core';
+import {
+  Button,
+  Checkbox,
+  Group,
+  Modal,
+  MultiSelect,
+  Select,
+  SimpleGrid,
+  Stack,
+  Table,
+  Tabs,
+  Text,
+  Textarea,
+  TextInput,
+  VisuallyHidden,
+} from '@mantine/core';
 import { useDebouncedValue } from '@mantine/hooks';
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
@@ -8,7 +23,7 @@ import { useApi } from '../../auth/session';
 import { ConfirmDialog, ErrorAlert, PageHeader, Pager, QueryState } from '../../components/ui';
 import { useT } from '../../i18n';
 import { formatMoney } from '../../lib/format';
-import { isMoneyInput, moneyToInput, parseJsonObject } from '../../lib/forms';
+import { isMoneyInput, jsonValueToInput, moneyToInput, parseJsonObject } from '../../lib/forms';
 
 const LIMIT = 20;
 type Config = Record<string, unknown>;
@@ -72,7 +87,7 @@ export function ModelsPage() {
                       <Table.Td>{m.provider}</Table.Td>
                       <Table.Td>
                         <Text size="xs" ff="monospace" style={{ wordBreak: 'break-all' }}>
-                          {String(m.config?.modelId ?? '—')}
+                          {jsonValueToInput(m.config?.modelId, '—')}
                         </Text>
                       </Table.Td>
                       <Table.Td>
@@ -84,7 +99,13 @@ export function ModelsPage() {
                           <Button size="xs" variant="light" onClick={() => setEditing(m)} aria-label={`${t('common.edit')} ${m.name}`}>
                             {t('common.edit')}
                           </Button>
-                          <Button size="xs" variant="light" color="red" onClick={() => setDeleting(m)} aria-label={`${t('common.delete')} ${m.name}`}>
+                          <Button
+                            size="xs"
+                            variant="light"
+                            color="red"
+                            onClick={() => setDeleting(m)}
+                            aria-label={`${t('common.delete')} ${m.name}`}
+                          >
                             {t('common.delete')}
                           </Button>
                         </Group>
@@ -218,15 +239,24 @@ function ModelForm({ model, onCancel, onSaved }: { model?: Model; onCancel: () =
     else if (found.json) setTab('json');
   };
 
-  const otherModels = (allModels.data?.items ?? []).filter((m) => m.id !== model?.id && m.provider !== 'bedrock-embeddings').map((m) => m.name);
+  const otherModels = (allModels.data?.items ?? [])
+    .filter((m) => m.id !== model?.id && m.provider !== 'bedrock-embeddings')
+    .map((m) => m.name);
   const fallbacks = Array.isArray(config.fallbacks) ? (config.fallbacks as unknown[]).map(String) : [];
-  const str = (key: string) => (config[key] === undefined || config[key] === null ? '' : String(config[key]));
-  const num = (key: string, text: string) => field(key, text.trim() === '' ? undefined : /^\d+$/.test(text.trim()) ? Number(text.trim()) : text);
+  const str = (key: string) => jsonValueToInput(config[key]);
+  const num = (key: string, text: string) =>
+    field(key, text.trim() === '' ? undefined : /^\d+$/.test(text.trim()) ? Number(text.trim()) : text);
   const thinking = config.thinking;
-  const budget = thinking && typeof thinking === 'object' ? String((thinking as { budgetTokens?: unknown }).budgetTokens ?? '') : '';
+  const budget = thinking && typeof thinking === 'object' ? jsonValueToInput((thinking as { budgetTokens?: unknown }).budgetTokens) : '';
 
   const price = (key: keyof PriceForm, label: string) => (
-    <TextInput label={label} inputMode="decimal" value={prices[key]} onChange={(e) => setPrices({ ...prices, [key]: e.currentTarget.value })} error={errors[key]} />
+    <TextInput
+      label={label}
+      inputMode="decimal"
+      value={prices[key]}
+      onChange={(e) => setPrices({ ...prices, [key]: e.currentTarget.value })}
+      error={errors[key]}
+    />
   );
 
   return (
@@ -234,7 +264,13 @@ function ModelForm({ model, onCancel, onSaved }: { model?: Model; onCancel: () =
       <Stack>
         <SimpleGrid cols={{ base: 1, sm: 2 }}>
           <TextInput label={t('common.name')} required value={name} onChange={(e) => setName(e.currentTarget.value)} error={errors.name} />
-          <Select label={t('model.provider')} data={PROVIDERS} value={provider} onChange={(v) => setProvider(v ?? 'bedrock-converse')} allowDeselect={false} />
+          <Select
+            label={t('model.provider')}
+            data={PROVIDERS}
+            value={provider}
+            onChange={(v) => setProvider(v ?? 'bedrock-converse')}
+            allowDeselect={false}
+          />
           <Select
             label={t('key.group')}
             data={(groups.data?.items ?? []).map((g) => ({ value: String(g.id), label: g.name }))}
@@ -258,17 +294,44 @@ function ModelForm({ model, onCancel, onSaved }: { model?: Model; onCancel: () =
           </Tabs.List>
           <Tabs.Panel value="form" pt="sm">
             <SimpleGrid cols={{ base: 1, sm: 2 }}>
-              {provider === 'openai-compatible' && <TextInput label={t('model.baseUrl')} value={str('baseUrl')} onChange={(e) => field('baseUrl', e.currentTarget.value)} placeholder="http://127.0.0.1:8000/v1" />}
-              <TextInput label={t('model.modelId')} required value={str('modelId')} onChange={(e) => field('modelId', e.currentTarget.value)} error={errors.modelId} />
-              {provider !== 'openai-compatible' && <TextInput label={t('model.region')} value={str('region')} onChange={(e) => field('region', e.currentTarget.value)} placeholder="us-east-1" />}
+              {provider === 'openai-compatible' && (
+                <TextInput
+                  label={t('model.baseUrl')}
+                  value={str('baseUrl')}
+                  onChange={(e) => field('baseUrl', e.currentTarget.value)}
+                  placeholder="http://127.0.0.1:8000/v1"
+                />
+              )}
+              <TextInput
+                label={t('model.modelId')}
+                required
+                value={str('modelId')}
+                onChange={(e) => field('modelId', e.currentTarget.value)}
+                error={errors.modelId}
+              />
+              {provider !== 'openai-compatible' && (
+                <TextInput
+                  label={t('model.region')}
+                  value={str('region')}
+                  onChange={(e) => field('region', e.currentTarget.value)}
+                  placeholder="us-east-1"
+                />
+              )}
               {provider === 'bedrock-converse' && (
                 <>
-                  <TextInput label={t('model.maxTokens')} inputMode="numeric" value={str('maxTokens')} onChange={(e) => num('maxTokens', e.currentTarget.value)} />
+                  <TextInput
+                    label={t('model.maxTokens')}
+                    inputMode="numeric"
+                    value={str('maxTokens')}
+                    onChange={(e) => num('maxTokens', e.currentTarget.value)}
+                  />
                   <Checkbox
                     mt="lg"
                     label={t('model.thinking')}
                     checked={Boolean(thinking)}
-                    onChange={(e) => field('thinking', e.currentTarget.checked ? (budget ? { budgetTokens: Number(budget) } : true) : undefined)}
+                    onChange={(e) =>
+                      field('thinking', e.currentTarget.checked ? (budget ? { budgetTokens: Number(budget) } : true) : undefined)
+                    }
                   />
                   <TextInput
                     label={t('model.budgetTokens')}
@@ -280,19 +343,45 @@ function ModelForm({ model, onCancel, onSaved }: { model?: Model; onCancel: () =
                       field('thinking', v && /^\d+$/.test(v) ? { budgetTokens: Number(v) } : true);
                     }}
                   />
-                  <Checkbox mt="lg" label={t('model.promptCache')} checked={Boolean(config.promptCache)} onChange={(e) => field('promptCache', e.currentTarget.checked ? true : undefined)} />
+                  <Checkbox
+                    mt="lg"
+                    label={t('model.promptCache')}
+                    checked={Boolean(config.promptCache)}
+                    onChange={(e) => field('promptCache', e.currentTarget.checked ? true : undefined)}
+                  />
                 </>
               )}
               {provider === 'bedrock-embeddings' && (
                 <>
-                  <TextInput label={t('model.dimensions')} inputMode="numeric" value={str('dimensions')} onChange={(e) => num('dimensions', e.currentTarget.value)} />
-                  <Select label={t('model.family')} data={['titan', 'cohere']} value={str('family') || null} onChange={(v) => field('family', v ?? undefined)} clearable />
-                  <TextInput label={t('model.inputType')} value={str('inputType')} onChange={(e) => field('inputType', e.currentTarget.value)} placeholder="search_document" />
+                  <TextInput
+                    label={t('model.dimensions')}
+                    inputMode="numeric"
+                    value={str('dimensions')}
+                    onChange={(e) => num('dimensions', e.currentTarget.value)}
+                  />
+                  <Select
+                    label={t('model.family')}
+                    data={['titan', 'cohere']}
+                    value={str('family') || null}
+                    onChange={(v) => field('family', v ?? undefined)}
+                    clearable
+                  />
+                  <TextInput
+                    label={t('model.inputType')}
+                    value={str('inputType')}
+                    onChange={(e) => field('inputType', e.currentTarget.value)}
+                    placeholder="search_document"
+                  />
                 </>
               )}
               {provider === 'openai-compatible' && (
                 <>
-                  <TextInput label={t('model.apiKey')} value={str('apiKey')} onChange={(e) => field('apiKey', e.currentTarget.value)} autoComplete="off" />
+                  <TextInput
+                    label={t('model.apiKey')}
+                    value={str('apiKey')}
+                    onChange={(e) => field('apiKey', e.currentTarget.value)}
+                    autoComplete="off"
+                  />
                   <HeadersInput value={config.headers} onChange={(v) => field('headers', v)} />
                 </>
               )}

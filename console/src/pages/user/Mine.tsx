@@ -50,7 +50,11 @@ export function MyKeyPage() {
                   <Field label={t('key.parallel')}>{limit(k.max_parallel)}</Field>
                   <Field label={t('key.expiresAt')}>{k.expires_at ? formatDateTime(k.expires_at) : t('key.never')}</Field>
                 </SimpleGrid>
-                <Progress mt="md" value={pct} aria-label={t('key.quotaUse', { fee: formatMoney(k.month_fee), quota: formatMoney(k.month_quota) })} />
+                <Progress
+                  mt="md"
+                  value={pct}
+                  aria-label={t('key.quotaUse', { fee: formatMoney(k.month_fee), quota: formatMoney(k.month_quota) })}
+                />
                 <Text size="xs" c="dimmed" mt={4}>
                   {t('key.quotaUse', { fee: formatMoney(k.month_fee), quota: formatMoney(k.month_quota) })}
                 </Text>
