@@ -82,7 +82,6 @@ async function authenticated<T>(input: V1Request, schema: z.ZodType<T>): Promise
   return { key: await keyLookup, body };
 }
 
-
 /**
  * Relays events as Anthropic SSE as they come. The run settles the call (charged and recorded) before its events
  * end, so message_delta and message_stop follow the books: a client that checks its balance or thread right after

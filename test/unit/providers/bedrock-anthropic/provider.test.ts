@@ -35,7 +35,6 @@ function transport(over: Partial<ClaudeTransport>): ClaudeTransport {
   };
 }
 
- 
 async function* frames(list: ResponseStream[], failAfter?: Error): AsyncGenerator<ResponseStream> {
   for (const f of list) yield f;
   if (failAfter) throw failAfter;
@@ -163,7 +162,6 @@ describe('bedrock-converse delegates Anthropic Messages requests for Claude to t
   const model = (config: Record<string, unknown>): ResolvedModel => ({ id: 1, name: 'm', provider: 'bedrock-converse', config });
   const converseStream = vi.fn<ConverseTransport['converseStream']>(() =>
     Promise.resolve({
-       
       stream: (async function* (): AsyncGenerator<ConverseStreamOutput> {
         yield { messageStart: { role: 'assistant' } };
         yield { contentBlockDelta: { contentBlockIndex: 0, delta: { text: 'via converse' } } };

@@ -9,7 +9,11 @@ describe('OpenAI error rendering', () => {
     });
     expect(openAIErrorBody(errors.insufficientQuota()).error.type).toBe('insufficient_quota');
     expect(openAIErrorBody(errors.forbidden('no')).error).toMatchObject({ type: 'permission_denied', code: 'forbidden' });
-    expect(openAIErrorBody(errors.modelNotFound('m')).error).toMatchObject({ type: 'invalid_request_error', param: 'model', code: 'model_not_found' });
+    expect(openAIErrorBody(errors.modelNotFound('m')).error).toMatchObject({
+      type: 'invalid_request_error',
+      param: 'model',
+      code: 'model_not_found',
+    });
     expect(openAIErrorBody(new GatewayError(503, 'busy')).error).toMatchObject({ type: 'api_error', param: null, code: null });
   });
 
