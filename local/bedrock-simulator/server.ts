@@ -51,6 +51,8 @@ export interface BedrockSimulatorOptions {
   host?: string;
   /** Reject Converse requests the real service would reject (alternation, tool ids, names, ...). Default true. */
   validate?: boolean;
+  /** Serve HTTP/2 over TLS with this certificate and key (PEM) instead of cleartext h2c; the URL is then https. */
+  tls?: { cert: string; key: string };
 }
 
 export interface BedrockSimulator {
@@ -59,12 +61,16 @@ export interface BedrockSimulator {
   readonly port: number;
   /** Every request to a known operation, in arrival order. */
   readonly requests: RecordedRequest[];
+  /** HTTP/2 sessions (connections) clients have opened since the start: a client that reuses its sessions opens few. */
+  readonly sessionsOpened: number;
   /** The next call (any operation) uses this script; calls consume queued scripts in FIFO order. */
   enqueue(...scripts: ScriptSource[]): void;
   /** Used when the queue is empty; null restores the built-in echo. */
   setDefault(script: ScriptSource | null): void;
   /** Clears the queue and the recorded requests (not the default). */
   reset(): void;
+  /** Drops every open session without a word (as a load balancer drops idle connections): clients must reconnect. */
+  dropSessions(): void;
   /** Stops in-flight responses, destroys every HTTP/2 session and closes the listener. Idempotent. */
   close(): Promise<void>;
 }
@@ -93,8 +99,10 @@ export async function startBedrockSimulator(opts: BedrockSimulatorOptions = {}):
   // One listener per in-flight request: many concurrent streams (benchmarks) are normal, not a leak.
   setMaxListeners(0, shutdown.signal);
 
-  const server = http2.createServer();
+  let sessionsOpened = 0;
+  const server = opts.tls ? http2.createSecureServer({ cert: opts.tls.cert, key: opts.tls.key }) : http2.createServer();
   server.on('session', (session) => {
+    sessionsOpened++;
     sessions.add(session);
     session.on('close', () => sessions.delete(session));
     // A session torn down by the peer must not become an uncaught 'error'.
@@ -323,9 +331,12 @@ export async function startBedrockSimulator(opts: BedrockSimulatorOptions = {}):
 
   let closing: Promise<void> | undefined;
   return {
-    url: `http://${urlHost}:${port}`,
+    url: `${opts.tls ? 'https' : 'http'}://${urlHost}:${port}`,
     port,
     requests,
+    get sessionsOpened() {
+      return sessionsOpened;
+    },
     enqueue: (...scripts) => {
       queue.push(...scripts);
     },
@@ -335,6 +346,9 @@ export async function startBedrockSimulator(opts: BedrockSimulatorOptions = {}):
     reset: () => {
       queue.length = 0;
       requests.length = 0;
+    },
+    dropSessions: () => {
+      for (const session of sessions) session.destroy();
     },
     close: () => {
       closing ??= new Promise<void>((resolve) => {
