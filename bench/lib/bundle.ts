@@ -68,17 +68,18 @@ function contributors(meta: Metafile): Array<{ name: string; bytes: number }> {
 }
 
 /**
- * Cold import of a bundle in a fresh `node` process: performance.now() around `await import(file)`, with the
+ * Cold import of a bundle in a fresh `node` process: performance.now() around `await import(file)`, and the
+ * process's resident memory afterwards (what a Lambda instance holds before its first call), with the
  * Lambda runtime's `awslambda` global stubbed (middy's streamifyResponse reads it at import) and only the
  * variables a deployed function has. `nodeArgs` e.g. ['--enable-source-maps'] (the stack sets it in NODE_OPTIONS).
  */
-export function coldImportMs(file: string, nodeArgs: string[] = []): Promise<number> {
+export function coldImport(file: string, nodeArgs: string[] = []): Promise<{ ms: number; rss: number }> {
   const code = [
     'globalThis.awslambda ??= { streamifyResponse: (f) => f, HttpResponseStream: { from: (s) => s } };',
     'const t0 = performance.now();',
     'await import(process.env.BENCH_IMPORT_URL);',
     'const t1 = performance.now();',
-    'process.stdout.write(JSON.stringify({ ms: t1 - t0 }));',
+    'process.stdout.write(JSON.stringify({ ms: t1 - t0, rss: process.memoryUsage().rss }));',
     // Exit at once: nothing may keep the process alive, and exiting is not part of the figure.
     'process.exit(0);',
   ].join('\n');
@@ -106,7 +107,7 @@ export function coldImportMs(file: string, nodeArgs: string[] = []): Promise<num
     child.on('exit', (code) => {
       clearTimeout(timer);
       try {
-        ok(JSON.parse(out).ms as number);
+        ok(JSON.parse(out) as { ms: number; rss: number });
       } catch {
         fail(new Error(`cold import failed (exit ${code}): ${err.slice(0, 500)}`));
       }

@@ -1,18 +1,28 @@
 import http from 'node:http';
 import { performance } from 'node:perf_hooks';
-import { BedrockRuntimeClient, ConverseStreamCommand } from '@aws-sdk/client-bedrock-runtime';
-import type { ChatCompletionChunk } from '../../lambdas/core/wire/openai-chat/types.js';
-import type { OpenAIErrorBody } from '../../lambdas/core/wire/openai/errors.js';
+import {
+  BedrockRuntimeClient,
+  ConverseStreamCommand,
+  InvokeModelWithResponseStreamCommand,
+  type BedrockRuntimeClientConfig,
+} from '@aws-sdk/client-bedrock-runtime';
+import { NodeHttp2Handler } from '@smithy/node-http-handler';
 
-/** What one streamed call looked like from the client's side. Times are performance.now() based, in ms. */
+/** What one call looked like from the client's side. Times are performance.now() based, in ms. */
 export interface StreamResult {
   ok: boolean;
   status: number;
   /** performance.now() when the request was started. */
   start: number;
-  /** Time to the first data frame carrying a role or content (gateway) / the first stream event (direct). */
+  /**
+   * Time to the first byte that matters: the first SSE frame with a role or content (chat completions),
+   * `message_start` (messages), `response.created` (responses), the first stream event (direct SDK), the first
+   * body byte (non-streaming).
+   */
   ttfb: number;
-  /** Time until the response ended. */
+  /** Time to the first text token: the first content delta (every wire API, and the direct SDK). */
+  ttft: number;
+  /** Time until the response ended (the last byte). */
   total: number;
   /** Frames / events carrying text. */
   textChunks: number;
@@ -21,27 +31,110 @@ export interface StreamResult {
   error?: string;
 }
 
-/** An SSE data frame: a chunk, or the in-band error that ends a failed stream. */
-type Frame = Partial<ChatCompletionChunk> & Partial<OpenAIErrorBody>;
-
 export const MODEL_ID = 'anthropic.claude-3-haiku-20240307-v1:0';
 
+/** The gateway's wire APIs the bench drives. */
+export type Wire = 'chat' | 'messages' | 'responses';
+
+const PATHS: Record<Wire, string> = { chat: '/v1/chat/completions', messages: '/v1/messages', responses: '/v1/responses' };
+
+export function chatBody(prompt = 'ping', stream = true): Record<string, unknown> {
+  return { model: 'bench', messages: [{ role: 'user', content: prompt }], stream };
+}
+
+export function messagesBody(prompt = 'ping'): Record<string, unknown> {
+  return { model: 'bench', max_tokens: 256, messages: [{ role: 'user', content: prompt }], stream: true };
+}
+
+export function responsesBody(prompt = 'ping'): Record<string, unknown> {
+  return { model: 'bench', input: prompt, stream: true };
+}
+
+/** What an SSE frame means to the timer. */
+type FrameKind = 'first' | 'token' | 'done' | 'error' | 'other';
+
+interface Frame {
+  event?: string;
+  data: string;
+}
+
+/** Chat completions: `data: <chunk>` frames, then `data: [DONE]`. */
+function chatFrame(f: Frame): FrameKind {
+  if (f.data === '[DONE]') return 'done';
+  const parsed = JSON.parse(f.data) as { error?: unknown; choices?: Array<{ delta?: { role?: string; content?: string } }> };
+  if (parsed.error) return 'error';
+  const delta = parsed.choices?.[0]?.delta;
+  if (delta?.content) return 'token';
+  if (delta?.role) return 'first';
+  return 'other';
+}
+
+/** Anthropic Messages: message_start, content_block_start, content_block_delta…, message_delta, message_stop. */
+function messagesFrame(f: Frame): FrameKind {
+  switch (f.event) {
+    case 'message_start':
+      return 'first';
+    case 'content_block_delta': {
+      const d = (JSON.parse(f.data) as { delta?: { type?: string; text?: string } }).delta;
+      return d?.type === 'text_delta' && d.text ? 'token' : 'other';
+    }
+    case 'message_stop':
+      return 'done';
+    case 'error':
+      return 'error';
+    default:
+      return 'other';
+  }
+}
+
+/** OpenAI Responses: response.created, …, response.output_text.delta…, response.completed. */
+function responsesFrame(f: Frame): FrameKind {
+  switch (f.event) {
+    case 'response.created':
+      return 'first';
+    case 'response.output_text.delta':
+      return 'token';
+    case 'response.completed':
+      return 'done';
+    case 'response.failed':
+    case 'error':
+      return 'error';
+    default:
+      return 'other';
+  }
+}
+
+const CLASSIFY: Record<Wire, (f: Frame) => FrameKind> = { chat: chatFrame, messages: messagesFrame, responses: responsesFrame };
+
 /**
- * POST /v1/chat/completions with stream:true through the gateway, read with plain node:http (keep-alive) so
- * that client overhead is as small as it gets; SSE frames are split and parsed as they arrive.
+ * One call through the gateway, read with plain node:http (keep-alive) so that client overhead is as small as it
+ * gets. A streaming body is read as SSE, frames split and classified as they arrive; a non-streaming one is read
+ * whole (first byte = first body byte).
  */
-export function gatewayStream(
+export function gatewayCall(
   baseUrl: string,
+  wire: Wire,
   apiKey: string,
   agent: http.Agent,
-  body: unknown,
-  timeoutMs = 30_000,
+  body: Record<string, unknown>,
+  timeoutMs = 60_000,
 ): Promise<StreamResult> {
   const payload = JSON.stringify(body);
-  const url = new URL('/v1/chat/completions', baseUrl);
+  const url = new URL(PATHS[wire], baseUrl);
+  const streaming = body.stream === true;
+  const classify = CLASSIFY[wire];
   return new Promise((resolve) => {
     const start = performance.now();
-    const r: StreamResult = { ok: false, status: 0, start, ttfb: Number.NaN, total: Number.NaN, textChunks: 0, arrivals: [] };
+    const r: StreamResult = {
+      ok: false,
+      status: 0,
+      start,
+      ttfb: Number.NaN,
+      ttft: Number.NaN,
+      total: Number.NaN,
+      textChunks: 0,
+      arrivals: [],
+    };
     let settled = false;
     const finish = (error?: string) => {
       if (settled) return;
@@ -66,7 +159,8 @@ export function gatewayStream(
           authorization: `Bearer ${apiKey}`,
           'content-type': 'application/json',
           'content-length': Buffer.byteLength(payload),
-          accept: 'text/event-stream',
+          accept: streaming ? 'text/event-stream' : 'application/json',
+          ...(wire === 'messages' ? { 'anthropic-version': '2023-06-01' } : {}),
         },
       },
       (res) => {
@@ -76,35 +170,37 @@ export function gatewayStream(
         let done = false;
         res.on('data', (chunk: string) => {
           const now = performance.now();
-          if (r.status !== 200) {
-            buf += chunk;
+          buf += chunk;
+          if (r.status !== 200) return;
+          if (!streaming) {
+            if (!Number.isFinite(r.ttfb)) r.ttfb = r.ttft = now - start;
             return;
           }
-          buf += chunk;
           let i: number;
           while ((i = buf.indexOf('\n\n')) >= 0) {
-            const frame = buf.slice(0, i);
+            const raw = buf.slice(0, i);
             buf = buf.slice(i + 2);
-            if (!frame.startsWith('data: ')) continue; // keep-alive comments
-            const data = frame.slice(6);
-            if (data === '[DONE]') {
-              done = true;
-              continue;
+            const frame: Frame = { data: '' };
+            for (const line of raw.split('\n')) {
+              if (line.startsWith('event: ')) frame.event = line.slice(7);
+              else if (line.startsWith('data: ')) frame.data += line.slice(6);
             }
-            let parsed: Frame;
+            if (!frame.data) continue; // keep-alive comments
+            let kind: FrameKind;
             try {
-              parsed = JSON.parse(data) as Frame;
+              kind = classify(frame);
             } catch {
               r.error ??= 'unparseable frame';
               continue;
             }
-            if (parsed.error) {
-              r.error ??= `error frame: ${String(parsed.error.message ?? '').slice(0, 120)}`;
+            if (kind === 'error') {
+              r.error ??= `error frame: ${frame.data.slice(0, 160)}`;
               continue;
             }
-            const delta = parsed.choices?.[0]?.delta;
-            if (!Number.isFinite(r.ttfb) && (delta?.role || delta?.content)) r.ttfb = now - start;
-            if (delta?.content) {
+            if (kind === 'done') done = true;
+            if ((kind === 'first' || kind === 'token') && !Number.isFinite(r.ttfb)) r.ttfb = now - start;
+            if (kind === 'token') {
+              if (!Number.isFinite(r.ttft)) r.ttft = now - start;
               r.textChunks++;
               r.arrivals.push(now);
             }
@@ -112,7 +208,14 @@ export function gatewayStream(
         });
         res.on('end', () => {
           if (r.status !== 200) finish(`HTTP ${r.status}: ${buf.slice(0, 160)}`);
-          else finish(done ? undefined : 'stream ended without [DONE]');
+          else if (!streaming) {
+            try {
+              JSON.parse(buf);
+              finish();
+            } catch {
+              finish('unparseable JSON body');
+            }
+          } else finish(done ? undefined : 'stream ended without its last event');
         });
         res.on('error', (e) => finish(e.message));
       },
@@ -122,23 +225,46 @@ export function gatewayStream(
   });
 }
 
-export function chatBody(prompt = 'ping'): Record<string, unknown> {
-  return { model: 'bench', messages: [{ role: 'user', content: prompt }], stream: true };
+/** Chat completions, streaming (the bench's most common call). */
+export const gatewayStream = (baseUrl: string, apiKey: string, agent: http.Agent, body = chatBody()) =>
+  gatewayCall(baseUrl, 'chat', apiKey, agent, body);
+
+/**
+ * The SDK's HTTP/2 handler gives each event-stream call a session of its own (its event streams may be
+ * bidirectional); this one leases pooled, shared sessions for every call, as the gateway's client does.
+ */
+class SharedSessionHttp2Handler extends NodeHttp2Handler {
+  override handle(...[request, options]: Parameters<NodeHttp2Handler['handle']>): ReturnType<NodeHttp2Handler['handle']> {
+    return super.handle(request, { ...options, isEventStream: false });
+  }
 }
 
-export function directClient(simUrl: string): BedrockRuntimeClient {
-  return new BedrockRuntimeClient({
-    endpoint: simUrl,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-    maxAttempts: 1,
-  });
+/**
+ * A direct Bedrock client, as a user would write it: `new BedrockRuntimeClient({ endpoint })` with everything else
+ * default (region and credentials from the environment, default retries, the SDK's own HTTP/2 handler) —
+ * `default`; or the same with sessions kept alive and shared across calls — `shared` (what a tuned direct client
+ * could do: the floor for the gateway).
+ */
+export function directClient(endpoint: string, kind: 'default' | 'shared' = 'default'): BedrockRuntimeClient {
+  const config: BedrockRuntimeClientConfig = { endpoint };
+  if (kind === 'shared') config.requestHandler = new SharedSessionHttp2Handler({ sessionTimeout: 300_000 });
+  return new BedrockRuntimeClient(config);
 }
 
-/** ConverseStream straight at the simulator with the real SDK client: time to the first event (messageStart). */
+const fresh = (): StreamResult => ({
+  ok: false,
+  status: 0,
+  start: performance.now(),
+  ttfb: Number.NaN,
+  ttft: Number.NaN,
+  total: Number.NaN,
+  textChunks: 0,
+  arrivals: [],
+});
+
+/** ConverseStream straight at the simulator: first byte = first event (messageStart), first token = first text delta. */
 export async function directStream(client: BedrockRuntimeClient, prompt = 'ping'): Promise<StreamResult> {
-  const start = performance.now();
-  const r: StreamResult = { ok: false, status: 0, start, ttfb: Number.NaN, total: Number.NaN, textChunks: 0, arrivals: [] };
+  const r = fresh();
   try {
     const res = await client.send(
       new ConverseStreamCommand({ modelId: MODEL_ID, messages: [{ role: 'user', content: [{ text: prompt }] }] }),
@@ -146,8 +272,9 @@ export async function directStream(client: BedrockRuntimeClient, prompt = 'ping'
     r.status = res.$metadata.httpStatusCode ?? 0;
     for await (const ev of res.stream ?? []) {
       const now = performance.now();
-      if (!Number.isFinite(r.ttfb)) r.ttfb = now - start;
+      if (!Number.isFinite(r.ttfb)) r.ttfb = now - r.start;
       if (ev.contentBlockDelta?.delta?.text) {
+        if (!Number.isFinite(r.ttft)) r.ttft = now - r.start;
         r.textChunks++;
         r.arrivals.push(now);
       }
@@ -156,6 +283,43 @@ export async function directStream(client: BedrockRuntimeClient, prompt = 'ping'
   } catch (e) {
     r.error = (e as Error).message;
   }
-  r.total = performance.now() - start;
+  r.total = performance.now() - r.start;
+  return r;
+}
+
+const decoder = new TextDecoder();
+
+/**
+ * InvokeModelWithResponseStream with a Claude Messages body (what the gateway sends for /v1/messages): first byte
+ * = first chunk (message_start), first token = the first content_block_delta with text.
+ */
+export async function directInvokeStream(client: BedrockRuntimeClient, prompt = 'ping'): Promise<StreamResult> {
+  const r = fresh();
+  try {
+    const res = await client.send(
+      new InvokeModelWithResponseStreamCommand({
+        modelId: MODEL_ID,
+        contentType: 'application/json',
+        accept: 'application/json',
+        body: JSON.stringify({ anthropic_version: 'bedrock-2023-05-31', max_tokens: 256, messages: [{ role: 'user', content: prompt }] }),
+      }),
+    );
+    r.status = res.$metadata.httpStatusCode ?? 0;
+    for await (const ev of res.body ?? []) {
+      const now = performance.now();
+      if (!ev.chunk?.bytes) continue;
+      if (!Number.isFinite(r.ttfb)) r.ttfb = now - r.start;
+      const e = JSON.parse(decoder.decode(ev.chunk.bytes)) as { type?: string; delta?: { type?: string; text?: string } };
+      if (e.type === 'content_block_delta' && e.delta?.type === 'text_delta' && e.delta.text) {
+        if (!Number.isFinite(r.ttft)) r.ttft = now - r.start;
+        r.textChunks++;
+        r.arrivals.push(now);
+      }
+    }
+    r.ok = Number.isFinite(r.ttft);
+  } catch (e) {
+    r.error = (e as Error).message;
+  }
+  r.total = performance.now() - r.start;
   return r;
 }
