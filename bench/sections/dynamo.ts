@@ -70,7 +70,16 @@ interface Measured {
 }
 
 export interface DynamoFigures {
-  [keyAndMode: string]: { rcu: number; wcu: number; indexUnits: number; before: string; after: string; late: string; share: string };
+  [keyAndMode: string]: {
+    rcu: number;
+    wcu: number;
+    indexUnits: number;
+    refused: number;
+    before: string;
+    after: string;
+    late: string;
+    share: string;
+  };
 }
 
 const sum = (xs: DdbCall[], f: (x: DdbCall) => number) => xs.reduce((n, x) => n + f(x), 0);
@@ -85,7 +94,18 @@ export async function sectionDynamo(c: Ctx): Promise<DynamoFigures> {
   const inst = c.inst;
   const proxy = inst.proxy;
   const rows: string[][] = [
-    ['key', 'stream', 'before first byte', 'after first byte', 'after last byte', 'RCU/call', 'WCU/call', 'of which index', 'TTFB p50'],
+    [
+      'key',
+      'stream',
+      'before first byte',
+      'after first byte',
+      'after last byte',
+      'RCU/call',
+      'WCU/call',
+      'of which index',
+      'refused/call',
+      'TTFB p50',
+    ],
   ];
   const units: string[] = [];
   const figures: DynamoFigures = {};
@@ -135,6 +155,7 @@ export async function sectionDynamo(c: Ctx): Promise<DynamoFigures> {
       const wcu = mean(measured.map((m) => sum(all3(m), (x) => x.wcu)));
       const indexUnits = mean(measured.map((m) => sum(all3(m), (x) => x.indexUnits)));
       const failed = measured.filter((m) => !m.r.ok).length;
+      const refused = mean(measured.map((m) => all3(m).filter((x) => x.status !== 200).length));
       rows.push([
         label,
         stream ? 'yes' : 'no',
@@ -144,6 +165,7 @@ export async function sectionDynamo(c: Ctx): Promise<DynamoFigures> {
         u(rcu),
         u(wcu),
         u(indexUnits),
+        u(refused),
         ms(median(measured.map((m) => m.r.ttfb))) + (failed ? ` (${failed} failed)` : ''),
       ]);
       const one = all3(like[0]);
@@ -164,6 +186,7 @@ export async function sectionDynamo(c: Ctx): Promise<DynamoFigures> {
         after,
         late,
         share: `${like.length}/${measured.length}`,
+        refused: round(refused, 2),
       };
     }
   }
@@ -173,6 +196,8 @@ export async function sectionDynamo(c: Ctx): Promise<DynamoFigures> {
     '   at twice the rate; a model/grant cache refresh, every 5 s, adds a GetItem now and then); not streaming, the first byte\n   is the first byte of the whole body',
   );
   print(table(rows));
+  print('   refused = DynamoDB calls answered with an error (a failed condition, a cancelled transaction): DynamoDB Local reports');
+  print('   no units for them, DynamoDB bills them (a cancelled transaction its full write units), so units above are a floor');
   print('   units per DynamoDB call of the representative call:');
   for (const l of units) print(l);
   print();
@@ -196,13 +221,16 @@ export async function sectionDynamo(c: Ctx): Promise<DynamoFigures> {
       seg('relay: first event → first SSE write', (b) => b.relay, 'event-stream decode, mapping, write'),
       seg('= inside the gateway', (b) => b.inGateway, ''),
       seg('outside (client ↔ gateway hop)', (b) => b.outside, 'client TTFB − inside: HTTP/1.1 hop, scheduling'),
-      seg('last upstream event → response end', (b) => b.afterStream, 'what the last frame waits for'),
+      seg('last upstream event → response end', (b) => b.afterStream, 'what the last frame waits for (≤ 0: nothing)'),
     ]),
   );
   print();
   c.report.json.dynamo = figures;
 
-  const cell = (k: string) => (figures[k] ? `${u(figures[k].rcu)} R / ${u(figures[k].wcu)} W` : 'n/a');
+  const cell = (k: string) =>
+    figures[k]
+      ? `${u(figures[k].rcu)} R / ${u(figures[k].wcu)} W${figures[k].refused ? ` (+${u(figures[k].refused)} refused)` : ''}`
+      : 'n/a';
   for (const suffix of ['', ', not streaming']) {
     const user = figures[`user${suffix}`];
     c.report.add({

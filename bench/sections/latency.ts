@@ -111,6 +111,7 @@ export async function sectionChat(c: Ctx): Promise<LatencyFigures> {
   const { by, ok } = await rounds(TTFB_N, 0, calls);
   const after = await c.simCounts();
   watch.stop();
+  const cpuPerCall = watch.perCall(2 * TTFB_N); // each gateway served an admin and a user call per round
 
   const figures: LatencyFigures = {};
   const rows: string[][] = [
@@ -167,7 +168,18 @@ export async function sectionChat(c: Ctx): Promise<LatencyFigures> {
   print(table(rows));
   if (failed.length) print(`   failed calls: ${failed.length} (first: ${failed[0]})`);
   print(`   ${watch.line()}`);
+  const cpuMs = (k: string) => (Number.isFinite(cpuPerCall[k]) ? `${cpuPerCall[k].toFixed(2)} ms` : 'n/a');
+  print(
+    `   CPU per gateway call, one at a time: gateway ${cpuMs('gateway')}${c.gwTls ? `, gateway (TLS) ${cpuMs('gateway (TLS)')}` : ''}; ` +
+      `DynamoDB Local ${(cpuPerCall['DynamoDB Local'] / modes.length).toFixed(2)} ms (shared by the ${modes.length} gateways)`,
+  );
   print();
+  c.report.add({
+    rank: 12,
+    figure: 'gateway process CPU per streamed call, one at a time (h2c)',
+    admin: `${cpuMs('gateway')} (admin + user)`,
+    user: '(same process)',
+  });
   c.report.json.chat = figures;
   return figures;
 }
