@@ -22,6 +22,8 @@ export interface LocalGateway {
   url: string;
   port: number;
   server: Server;
+  /** Resolves once every invocation in flight has returned (a call's settlement runs after its last byte). */
+  idle(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -81,24 +83,32 @@ export async function startLocalGateway(opts: LocalGatewayOptions = {}): Promise
     for (const m of MOUNTS) handlers.set(m.prefix, await load(m.entry));
     worker = new AsyncWorker(await load(FEISHU_WORKER.entry), FEISHU_WORKER.timeoutMs);
   } else {
-    // Deployed, the webhook invokes the worker Lambda asynchronously; from sources the same worker runs in this
-    // process (tests wait for it with handoff's idle()).
-    const [{ runWorkerInProcess }, { answerEvent }] = await Promise.all([
+    // Deployed, the webhook invokes the worker Lambda asynchronously; from sources the same worker handler runs in
+    // this process (tests wait for it with handoff's idle()).
+    const [{ runWorkerInProcess }, workerModule] = await Promise.all([
       import('../lambdas/core/feishu/handoff.js'),
-      import('../lambdas/core/feishu/answer.js'),
+      SOURCES[FEISHU_WORKER.entry](),
     ]);
-    runWorkerInProcess(answerEvent);
+    const workerHandler = workerModule.handler as Handler;
+    runWorkerInProcess((job) => workerHandler(job, lambdaContext(FEISHU_WORKER.timeoutMs)));
     for (const m of MOUNTS) handlers.set(m.prefix, (await SOURCES[m.entry]()).handler as Handler);
   }
 
+  const inFlight = new Set<Promise<void>>();
   const server = createServer((req, res) => {
-    void serve(req, res, handlers, worker).catch((e) => {
-      if ((e as Error)?.message === 'client disconnected') return;
-      console.error('local server error', e);
-      if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ error: { message: 'local server error', type: 'api_error', param: null, code: null } }));
-    });
+    const invocation: Promise<void> = serve(req, res, handlers, worker)
+      .catch((e) => {
+        if ((e as Error)?.message === 'client disconnected') return;
+        console.error('local server error', e);
+        if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ error: { message: 'local server error', type: 'api_error', param: null, code: null } }));
+      })
+      .finally(() => inFlight.delete(invocation));
+    inFlight.add(invocation);
   });
+  const idle = async () => {
+    while (inFlight.size > 0) await Promise.all([...inFlight]);
+  };
   server.keepAliveTimeout = 5000;
   await new Promise<void>((ok) => server.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', ok));
   const port = (server.address() as { port: number }).port;
@@ -112,6 +122,7 @@ export async function startLocalGateway(opts: LocalGatewayOptions = {}): Promise
     url,
     port,
     server,
+    idle,
     close: () =>
       new Promise<void>((ok) => {
         server.close(() => ok());

@@ -3,6 +3,7 @@ import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { asGatewayError, errors } from '../core/errors.js';
 import { correlation } from '../core/http/correlation.js';
 import { lowerCase, safeDecode } from '../core/http/router.js';
+import { type Invocation, openInvocation } from '../core/invocation.js';
 import { parseJsonBody } from '../core/validate.js';
 import { anthropicErrorResponse } from '../core/wire/anthropic-messages/errors.js';
 import { anthropicModels } from '../core/wire/anthropic-messages/models.js';
@@ -51,6 +52,19 @@ async function route(event: APIGatewayProxyEventV2, context: Context): Promise<V
   }
 }
 
-export const handler = middy<APIGatewayProxyEventV2, V1Response, Error, Context>({ streamifyResponse: true })
+/** Each invocation's held work (its calls' settlements), by the invocation's context object. */
+const invocations = new WeakMap<Context, Invocation>();
+
+// `requestEnd` runs after the response stream has ended: the client has its last byte while the call's settlement
+// finishes, and the invocation returns only once it has (invocation.ts). A client that leaves early destroys the
+// stream, which waits for the settlement itself (wire/sse.ts).
+export const handler = middy<APIGatewayProxyEventV2, V1Response, Error, Context>({
+  streamifyResponse: true,
+  requestEnd: (request) => invocations.get(request.context)?.done(),
+})
   .use(correlation())
-  .handler(route);
+  .handler((event, context) => {
+    const invocation = openInvocation();
+    invocations.set(context, invocation);
+    return invocation.run(() => route(event, context));
+  });

@@ -96,6 +96,7 @@ const ask = (text = 'ping'): Anthropic.MessageParam[] => [{ role: 'user', conten
 const lastSent = () => gw.sim.requests[gw.sim.requests.length - 1];
 
 async function threads(keyId: number, limit = 5) {
+  await gw.idle(); // a streamed call is settled just after its last byte
   return (await admin.get(`/admin/thread/list?key_id=${keyId}&limit=${limit}`)).body.data.items as Json[];
 }
 
@@ -484,6 +485,7 @@ describe('Claude natively on Bedrock', () => {
       { model: CLAUDE, max_tokens: 50, messages: ask('second'), stream: true },
       { 'x-claude-code-session-id': session },
     );
+    await gw.idle();
     const all = (await admin.get(`/admin/session/list?key_id=${user.id}&limit=100`)).body.data.items;
     const sessions = all.filter((x: Json) => x.session_key === session);
     expect(sessions).toHaveLength(1);

@@ -9,7 +9,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { script, type ScriptRequest } from '../../local/bedrock-simulator/index.js';
 import { fakeSignature, type Script } from '../../local/bedrock-simulator/scenario.js';
 import { claudeBinary, runClaude, tempDir } from '../support/claude-code.js';
@@ -38,8 +38,16 @@ async function setUpKey(admin: ReturnType<typeof api>): Promise<{ id: number; ap
   return key;
 }
 
-const threadsOf = async (admin: ReturnType<typeof api>, keyId: number): Promise<Json[]> =>
-  (await admin.get(`/admin/thread/list?key_id=${keyId}&limit=50`)).body.data.items;
+/** The key's threads once there are `n` (a call is settled just after its last byte, so it can lag the CLI's exit). */
+const threadsOf = (admin: ReturnType<typeof api>, keyId: number, n = 1): Promise<Json[]> =>
+  vi.waitFor(
+    async () => {
+      const items = (await admin.get(`/admin/thread/list?key_id=${keyId}&limit=50`)).body.data.items as Json[];
+      expect(items.length).toBeGreaterThanOrEqual(n);
+      return items;
+    },
+    { timeout: 5000, interval: 20 },
+  );
 
 const explain = (r: { code: number | null; stdout: string; stderr: string }) => `exit ${r.code}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`;
 
@@ -147,7 +155,7 @@ describe('Claude Code against the in-process gateway (scripted simulator)', () =
       expect(replayed.content[0]).toEqual({ type: 'thinking', thinking, signature: fakeSignature(thinking) });
       expect(replayed.content[1]).toMatchObject({ type: 'tool_use', name: 'Write', input: { file_path: file, content: 'hello' } });
 
-      const threads = (await threadsOf(admin, key.id)).slice(0, 2);
+      const threads = (await threadsOf(admin, key.id, 2)).slice(0, 2);
       expect(threads.map((t) => t.status)).toEqual(['ok', 'ok']);
       expect(threads.map((t) => t.completion).sort()).toEqual(['', 'done writing']);
       const toolThread = threads.find((t) => t.completion === '');

@@ -8,7 +8,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { removeCodexDirs, runCodex } from '../support/codex.js';
 import { api } from '../support/gateway.js';
 import { type Instance, startInstance, stopAllInstances } from '../support/npm-start.js';
@@ -62,7 +62,16 @@ interface ThreadRow {
   fee: number;
 }
 /** The key's threads, newest first. */
-const threadsOfKey = async () => (await admin.get(`/admin/thread/list?key_id=${keyId}&limit=100`)).body.data.items as ThreadRow[];
+/** The key's threads, once there are at least `n` (a call is settled just after its last byte: it can lag codex's exit). */
+const threadsOfKey = (n = 0) =>
+  vi.waitFor(
+    async () => {
+      const items = (await admin.get(`/admin/thread/list?key_id=${keyId}&limit=100`)).body.data.items as ThreadRow[];
+      expect(items.length).toBeGreaterThanOrEqual(n);
+      return items;
+    },
+    { timeout: 5000, interval: 20 },
+  );
 const PATCH = '*** Begin Patch\n*** Add File: hello.txt\n+hello from codex\n*** End Patch\n';
 
 describe('codex exec through the gateway', () => {
@@ -73,7 +82,7 @@ describe('codex exec through the gateway', () => {
     expect(run.stdout.trim()).toBe('Hello from the Bedrock gateway.');
     // usage reached Codex through response.completed
     expect(run.stderr).toMatch(/tokens used\s+\d+/);
-    const threads = await threadsOfKey();
+    const threads = await threadsOfKey(before + 1);
     expect(threads.length).toBe(before + 1);
     expect(threads[0]).toMatchObject({ model: MODEL, status: 'ok', completion: 'Hello from the Bedrock gateway.' });
   }, 90_000);
@@ -91,7 +100,8 @@ describe('codex exec through the gateway', () => {
     expect(readFileSync(join(run.cwd, 'hello.txt'), 'utf8')).toBe('hello from codex\n');
     expect(run.stdout.trim()).toBe('Created hello.txt.');
 
-    const threads = (await threadsOfKey()).slice(0, (await threadsOfKey()).length - before).reverse();
+    const all = await threadsOfKey(before + 2);
+    const threads = all.slice(0, all.length - before).reverse();
     expect(threads).toHaveLength(2);
     const [call, answer] = threads;
     expect(call.tool_calls).toEqual([expect.objectContaining({ function: expect.objectContaining({ name: 'apply_patch' }) })]);
@@ -108,6 +118,7 @@ describe('codex exec through the gateway', () => {
   }, 90_000);
 
   it('runs a function tool (exec_command) and feeds its output back', async () => {
+    const before = (await threadsOfKey()).length;
     const run = await runCodex({
       baseUrl: base,
       key,
@@ -119,7 +130,7 @@ describe('codex exec through the gateway', () => {
     expect(existsSync(join(run.cwd, 'out.txt'))).toBe(true);
     expect(readFileSync(join(run.cwd, 'out.txt'), 'utf8')).toBe('ran-by-codex\n');
     expect(run.stdout.trim()).toBe('The command ran.');
-    const [answer, call] = await threadsOfKey();
+    const [answer, call] = await threadsOfKey(before + 2);
     expect(call.tool_calls[0].function.name).toBe('exec_command');
     expect(answer.prompt).toContain('wrote');
   }, 90_000);

@@ -66,6 +66,7 @@ async function burst(keys: NewKeyView[], calls: number): Promise<{ failures: str
       }
     }),
   );
+  await ctx.gw.idle(); // the streamed calls are settled just after their last byte
   return { failures: results.flatMap((r) => (r.status === 'rejected' ? [String(r.reason)] : [])) };
 }
 

@@ -88,7 +88,8 @@ afterAll(async () => {
 beforeEach(() => upstream.reset());
 
 const client = () => new OpenAI({ apiKey: key, baseURL: `${ctx.gw.url}/v1`, maxRetries: 0 });
-const latestThread = async () => (await ctx.admin.get(`/admin/thread/list?key_id=${keyId}&limit=1`)).body.data.items[0];
+const latestThread = async () =>
+  (await ctx.gw.idle(), await ctx.admin.get(`/admin/thread/list?key_id=${keyId}&limit=1`)).body.data.items[0];
 
 describe('openai-compatible provider', () => {
   it('streams the upstream answer and bills the usage it reports', async () => {

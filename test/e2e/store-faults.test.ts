@@ -187,6 +187,61 @@ describe('after the answer: never lost, never twice', () => {
   });
 });
 
+describe('the settlement runs after the last byte', () => {
+  // Below the store's request timeout here (400 ms), so the slow write is not retried.
+  const SLOW = 350;
+  const slowSettlement = () =>
+    proxy.inject({ ops: ['TransactWriteItems'], kind: 'latency', ms: SLOW, times: 1, match: (body) => body.includes('CHARGE#') });
+  const timed = async <T>(fn: () => Promise<T>) => {
+    const t0 = Date.now();
+    const value = await fn();
+    return { value, ms: Date.now() - t0 };
+  };
+
+  it('a stream ends without waiting for its books; the invocation waits, and the call is charged once', async () => {
+    const before = await keyRow(user.id);
+    const threadsBefore = (await threadsOf(user.id)).length;
+    gw.sim.enqueue(script.text('fast end', { usage: { inputTokens: 10, outputTokens: 4 } }));
+    slowSettlement();
+    const { value: raw, ms } = await timed(async () => (await chat(user.api_key, { stream: true })).text());
+    expect(raw).toContain('[DONE]');
+    expect(ms).toBeLessThan(SLOW - 50);
+    // The invocation is still open: it returns only once the settlement is written.
+    const { ms: wait } = await timed(() => gw.idle());
+    expect(wait).toBeGreaterThan(100);
+    const threads = await threadsOf(user.id);
+    expect(threads).toHaveLength(threadsBefore + 1);
+    const fee = (10 * 3 + 4 * 15) / 1e6;
+    expect(threads[0]).toMatchObject({ status: 'ok', completion: 'fast end' });
+    expect((await keyRow(user.id)).total_fee).toBeCloseTo(before.total_fee + fee, 12);
+  });
+
+  it('a whole JSON answer follows its books (a client that checks its balance next sees the call)', async () => {
+    const threadsBefore = (await threadsOf(user.id)).length;
+    gw.sim.enqueue(script.text('json end'));
+    slowSettlement();
+    const { value: res, ms } = await timed(() => chat(user.api_key));
+    expect(res.status).toBe(200);
+    expect(ms).toBeGreaterThanOrEqual(SLOW);
+    expect(await threadsOf(user.id)).toHaveLength(threadsBefore + 1);
+  });
+
+  it('a key with max_parallel gets its slot back before its last byte: its next call is admitted at once', async () => {
+    const limited = (
+      await admin.post('/admin/api-key/apply', { name: 'one-at-a-time', role: 'user', email: '', month_quota: 5, max_parallel: 1 })
+    ).body.data;
+    const model = (await admin.get('/admin/model/list?limit=100')).body.data.items.find((m: { name: string }) => m.name === MODEL)!;
+    await admin.post('/admin/api-key/bind-model', { key_id: limited.id, model_id: model.id });
+    slowSettlement();
+    const { value: raw, ms } = await timed(async () => (await chat(limited.api_key, { stream: true })).text());
+    expect(raw).toContain('[DONE]');
+    expect(ms).toBeGreaterThanOrEqual(SLOW);
+    const next = await chat(limited.api_key, { stream: true });
+    expect(next.status).toBe(200);
+    await next.text();
+  });
+});
+
 describe('a call that died', () => {
   it('holds its reservation only until its lease expires: then the key is admitted again', async () => {
     const poor = (await admin.post('/admin/api-key/apply', { name: 'poor', role: 'user', email: '', month_quota: 0, balance: 0.01 })).body

@@ -92,6 +92,7 @@ describe('a stream that goes silent', () => {
     const raw = await res.text();
     expect(raw).toContain('upstream_stalled');
     expect(raw).not.toContain('[DONE]');
+    await ctx.gw.idle();
     const threads = await ctx.admin.get('/admin/thread/list?limit=5');
     const thread = threads.body.data.items[0];
     expect(thread).toMatchObject({ status: 'error' });

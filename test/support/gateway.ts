@@ -15,6 +15,11 @@ export interface TestGateway {
   url: string;
   sim: BedrockSimulator;
   adminKey: string;
+  /**
+   * Resolves once every invocation in flight has returned. A streamed call is settled (charged and recorded) just
+   * after its last byte: a test that reads the books right after a stream waits for this first.
+   */
+  idle(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -34,6 +39,7 @@ export async function startTestGateway(): Promise<TestGateway> {
     url: gw.url,
     sim,
     adminKey: ADMIN_KEY,
+    idle: () => gw.idle(),
     close: async () => {
       await gw.close();
       await sim.close();

@@ -1,9 +1,10 @@
 /**
  * The core path of every chat call, whatever wire API it came in on (OpenAI chat completions, Anthropic messages,
  * OpenAI responses, the Feishu bot): admission against the key's money, the attachments resolved, the provider
- * started, and its events relayed while they are folded for the books. Iterating the run's events to the end
- * settles the call (charged and recorded exactly once) before the iteration finishes; a consumer that stops early
- * (the client went away) aborts the upstream call and the call is settled as interrupted.
+ * started, and its events relayed while they are folded for the books. When the events end the call is settled
+ * (charged and recorded exactly once) while the caller writes its last frames: `run.settled` resolves once that is
+ * done, and the invocation is held open until then. A consumer that stops early (the client went away) leaves the
+ * upstream read on for its usage within a drain budget, then stopped, and the call is settled as interrupted.
  *
  * Everything that can refuse the call — admission, attachments, the upstream's first answer — happens inside
  * runChat(), before the caller commits a status, so those failures keep their real HTTP status.
@@ -16,6 +17,7 @@ import { config } from '../config.js';
 import { asGatewayError, GatewayError, isGatewayError } from '../errors.js';
 import { limitsFor } from '../limits/effective.js';
 import type { RateSnapshot } from '../limits/types.js';
+import { holdInvocation } from '../invocation.js';
 import { logger } from '../log.js';
 import { fetchImage } from '../net/safe-fetch.js';
 import { resolveModelForKey } from '../auth/model-access.js';
@@ -48,14 +50,21 @@ export interface ChatRun {
   rate?: RateSnapshot;
   /** Stops the upstream call (the client went away); the call is then settled as interrupted. */
   abort(): void;
+  /**
+   * Resolves once the call is settled (charged and recorded). Settlement starts when the events end and runs while
+   * the caller writes its last frames, so the client's last byte does not wait for it; the invocation is held open
+   * until it is done (invocation.ts).
+   */
+  settled: Promise<void>;
 }
 
 export async function runChat(call: ChatCall): Promise<ChatRun> {
   const { key, model, requestId } = call;
   await chatProvider(model.provider); // a model of another kind is a 400 before anything is reserved
   const tokens = estimateChatTokens(call.request, model.config);
+  const limits = await limitsFor(key);
   const reservation = await admit(key, estimateChatCost(call.request, pricesOf(model), model.config), requestId, {
-    limits: await limitsFor(key),
+    limits,
     tokens: tokens.inputTokens + tokens.outputTokens,
   });
   const abort = new AbortController();
@@ -71,10 +80,15 @@ export async function runChat(call: ChatCall): Promise<ChatRun> {
     throw e;
   }
   const leaving = new Leaving(abort);
+  let booked!: (p: Promise<void>) => void;
+  const settled = new Promise<void>((resolve) => (booked = (p) => resolve(p)));
   return {
-    events: relay(stallGuard(upstream, abort), books, abort, leaving, started),
+    // A key with a cap on calls in flight gets its slot back (in the settlement) before its last byte, so that its
+    // next call may start at once; every other call is settled after it.
+    events: relay(stallGuard(upstream, abort), books, abort, leaving, started, booked, limits.maxParallel !== null),
     abort: () => leaving.begin(),
     rate: reservation.rate,
+    settled,
   };
 }
 
@@ -208,6 +222,8 @@ async function* relay(
   abort: AbortController,
   leaving: Leaving,
   started: number,
+  booked: (settlement: Promise<void>) => void,
+  settleFirst: boolean,
 ): AsyncGenerator<ChatEvent> {
   const fold = new ChatFold();
   const it = upstream[Symbol.asyncIterator]();
@@ -250,7 +266,12 @@ async function* relay(
     leaving.end();
     if (!completed) void it.return?.()?.catch(() => undefined);
     const status: UsageRecord['status'] = completed ? 'ok' : failure ? 'error' : 'interrupted';
-    await books.done(fold.result(), status, failure?.message ?? null, firstByte);
+    // Not awaited (unless settleFirst): the consumer writes its last frames meanwhile; the invocation waits for it
+    // (invocation.ts). Books.done never rejects: a settlement the store refuses is deferred.
+    const settlement = books.done(fold.result(), status, failure?.message ?? null, firstByte, Date.now() - started);
+    holdInvocation(settlement);
+    booked(settlement);
+    if (settleFirst) await settlement;
   }
   if (failure) yield { type: 'error', error: failure };
 }
@@ -293,7 +314,13 @@ class Books {
   }
 
   /** A delivered (or partly delivered) answer: settled now or, if the store fails, later — never lost, never an error. */
-  async done(result: ChatResult, status: UsageRecord['status'], error: string | null, firstByte: number | null): Promise<void> {
+  async done(
+    result: ChatResult,
+    status: UsageRecord['status'],
+    error: string | null,
+    firstByte: number | null,
+    total: number,
+  ): Promise<void> {
     await settleReliably({
       ...this.base,
       attempts: this.attempts,
@@ -305,7 +332,7 @@ class Books {
       status,
       error,
       firstByteLatency: firstByte,
-      totalLatency: Date.now() - this.started,
+      totalLatency: total,
     });
   }
 

@@ -36,7 +36,11 @@ export async function messages(input: V1Request): Promise<V1Response> {
     const run = await runChat({ key, model, request, requestId: input.requestId, sessionKey });
     const meta: MessageMeta = { id: `msg_${(input.requestId || randomUUID()).replace(/-/g, '')}`, model: body.model };
     const headers = { 'request-id': input.requestId, 'x-request-id': input.requestId, ...rateLimitHeaders(run.rate) };
-    if (!request.stream) return jsonResponse(200, encodeAnthropicMessage(await foldEvents(run.events), meta), headers);
+    if (!request.stream) {
+      const result = await foldEvents(run.events);
+      await run.settled; // a whole JSON answer follows the books
+      return jsonResponse(200, encodeAnthropicMessage(result, meta), headers);
+    }
     const encoder = new AnthropicStreamEncoder(meta);
     // Anthropic's keep-alive is a ping event; a message_start still held goes out first.
     const stream = new SseStream(config().sseKeepAliveMs, (s) => {
@@ -44,7 +48,7 @@ export async function messages(input: V1Request): Promise<V1Response> {
       s.event('ping', { type: 'ping' });
     });
     stream.onAbort = () => run.abort();
-    stream.settled = pump(run, stream, encoder, input.requestId);
+    stream.settled = pump(run, stream, encoder, input.requestId).finally(() => run.settled);
     return { statusCode: 200, headers: { ...SSE_HEADERS, ...headers }, body: stream };
   } catch (e) {
     return anthropicErrorResponse(asGatewayError(e, input.requestId), input.requestId);
@@ -83,9 +87,8 @@ async function authenticated<T>(input: V1Request, schema: z.ZodType<T>): Promise
 }
 
 /**
- * Relays events as Anthropic SSE as they come. The run settles the call (charged and recorded) before its events
- * end, so message_delta and message_stop follow the books: a client that checks its balance or thread right after
- * sees this call.
+ * Relays events as Anthropic SSE as they come. The call's settlement starts as the events end and runs while
+ * message_delta and message_stop are written: the client's last byte does not wait for the books (invocation.ts).
  */
 async function pump(run: ChatRun, stream: SseStream, encoder: AnthropicStreamEncoder, requestId: string): Promise<void> {
   let failed = false;

@@ -43,10 +43,15 @@ export async function chatCompletions(input: V1Request): Promise<V1Response> {
       model: req.model,
     };
     const headers = { 'x-request-id': input.requestId, ...rateLimitHeaders(run.rate) };
-    if (!req.stream) return jsonResponse(200, encodeChatCompletion(await foldEvents(run.events), meta), headers);
+    if (!req.stream) {
+      const result = await foldEvents(run.events);
+      // A whole JSON answer follows the books: a client that checks its balance or thread next sees this call.
+      await run.settled;
+      return jsonResponse(200, encodeChatCompletion(result, meta), headers);
+    }
     const body = new SseStream(config().sseKeepAliveMs);
     body.onAbort = () => run.abort();
-    body.settled = pump(run, body, new OpenAIChatChunkEncoder(meta, req.stream_options?.include_usage === true));
+    body.settled = pump(run, body, new OpenAIChatChunkEncoder(meta, req.stream_options?.include_usage === true)).finally(() => run.settled);
     return { statusCode: 200, headers: { ...SSE_HEADERS, ...headers }, body };
   } catch (e) {
     return openAIErrorResponse(asGatewayError(e, input.requestId), input.requestId);
@@ -54,8 +59,8 @@ export async function chatCompletions(input: V1Request): Promise<V1Response> {
 }
 
 /**
- * Relays events as chunks as they come. The run settles the call (charged and recorded) before its events end, so
- * the closing `[DONE]` follows the books: a client that checks its balance or thread right after sees this call.
+ * Relays events as chunks as they come. The call's settlement starts as the events end and runs while `[DONE]` is
+ * written: the client's last byte does not wait for the books (the invocation does: invocation.ts).
  */
 async function pump(run: ChatRun, body: SseStream, encoder: OpenAIChatChunkEncoder): Promise<void> {
   let failed = false;

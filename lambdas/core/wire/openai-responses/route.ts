@@ -173,18 +173,18 @@ async function create(input: V1Request): Promise<V1Response> {
       encoder.encode(ev);
     }
     const { response } = encoder.end();
-    await save(response);
+    await Promise.all([save(response), run.settled]); // a whole JSON answer follows the books
     return jsonResponse(200, encoder.forClient(response), headers);
   }
   const body = new SseStream(config().sseKeepAliveMs);
   body.onAbort = () => run.abort();
-  body.settled = pump(run, body, encoder, save);
+  body.settled = pump(run, body, encoder, save).finally(() => run.settled);
   return { statusCode: 200, headers: { ...SSE_HEADERS, ...headers }, body };
 }
 
 /**
- * Relays events as they come. The run settles the call before its events end, and the response is stored before
- * the closing event: a client that retrieves it, or continues from it, right after `response.completed` finds it.
+ * Relays events as they come. The response is stored before the closing event: a client that retrieves it, or
+ * continues from it, right after `response.completed` finds it. The call's settlement runs meanwhile (invocation.ts).
  */
 async function pump(run: ChatRun, body: SseStream, encoder: ResponsesEncoder, save: (r: ResponseObject) => Promise<void>): Promise<void> {
   const write = (events: ReturnType<ResponsesEncoder['start']>) => {

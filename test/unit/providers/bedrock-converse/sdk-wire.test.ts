@@ -52,8 +52,15 @@ interface SeenBody {
 let server: http2.Http2Server;
 const seen: Array<{ path: string; body: SeenBody }> = [];
 
+const sessions = new Set<http2.ServerHttp2Session>();
+
 beforeAll(async () => {
   server = http2.createServer();
+  // The client keeps its sessions open for reuse (bedrock-runtime-client.ts): close() waits for them otherwise.
+  server.on('session', (s) => {
+    sessions.add(s);
+    s.on('close', () => sessions.delete(s));
+  });
   server.on('stream', (stream, headers) => {
     const parts: Buffer[] = [];
     stream.on('data', (c: Buffer) => parts.push(c));
@@ -78,6 +85,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   vi.unstubAllEnvs();
+  for (const s of sessions) s.destroy();
   await new Promise((resolve) => server.close(resolve));
 });
 
