@@ -8,6 +8,8 @@ import { PassThrough } from 'node:stream';
  */
 export class SseStream extends PassThrough {
   private lastWrite = Date.now();
+  /** Frames made in this turn of the event loop, written together at its end (one write, not one per frame). */
+  private pending: string[] = [];
   private readonly timer: NodeJS.Timeout | undefined;
   /** Resolves once the call has been charged and recorded. */
   settled: Promise<unknown> = Promise.resolve();
@@ -46,13 +48,22 @@ export class SseStream extends PassThrough {
 
   close(): void {
     this.stopTimer();
+    this.flush();
     if (!this.destroyed && !this.writableEnded) this.end();
   }
 
   private send(frame: string): void {
     if (this.destroyed || this.writableEnded) return;
     this.lastWrite = Date.now();
-    this.write(frame);
+    // Upstream events that arrive in one read become frames in one turn: they leave in one write, right after it.
+    if (this.pending.push(frame) === 1) process.nextTick(() => this.flush());
+  }
+
+  private flush(): void {
+    if (this.pending.length === 0) return;
+    const frames = this.pending.length === 1 ? this.pending[0] : this.pending.join('');
+    this.pending = [];
+    if (!this.destroyed && !this.writableEnded) this.write(frames);
   }
 
   private stopTimer(): void {
