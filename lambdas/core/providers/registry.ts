@@ -10,6 +10,7 @@ import type { ChatProvider, EmbeddingsProvider, Provider } from './types.js';
  * touches nothing else. Each entry also owns the schema of its model config (validated when a model is saved).
  */
 interface Entry {
+  /** Loads the provider's module on first use (a provider is stateless: its module is shared by every request). */
   provider: () => Promise<Provider>;
   /** Unknown config fields are dropped: only what the provider understands is stored. */
   configSchema: z.ZodType<Record<string, unknown>>;
@@ -34,6 +35,24 @@ const entries: Record<string, Entry> = {
   },
 };
 
+/** Own entries only: a provider named `constructor` or `__proto__` is unknown, not Object's. */
+const entryOf = (provider: string): Entry | undefined => (Object.hasOwn(entries, provider) ? entries[provider] : undefined);
+
+const loaded = new Map<string, Promise<Provider>>();
+
+/** The provider, its module imported once (an import() per call costs a module resolution every time). */
+function load(provider: string): Promise<Provider> | undefined {
+  const entry = entryOf(provider);
+  if (!entry) return undefined;
+  let p = loaded.get(provider);
+  if (!p) {
+    p = entry.provider();
+    p.catch(() => loaded.delete(provider));
+    loaded.set(provider, p);
+  }
+  return p;
+}
+
 export function providerNames(): string[] {
   return Object.keys(entries);
 }
@@ -47,7 +66,7 @@ const commonConfigSchema = z.object({
 });
 
 export function validateModelConfig(provider: string, config: Record<string, unknown>, modelName?: string): Record<string, unknown> {
-  const entry = entries[provider];
+  const entry = entryOf(provider);
   if (!entry) throw errors.badRequest(`Unknown provider '${provider}'.`, 'provider');
   const { fallbacks, ...own } = config;
   const common = commonConfigSchema.safeParse({ fallbacks });
@@ -67,13 +86,13 @@ export function fallbacksOf(config: Record<string, unknown>): string[] {
 }
 
 export async function chatProvider(provider: string): Promise<ChatProvider> {
-  const p = await entries[provider]?.provider();
+  const p = await load(provider);
   if (!p || p.kind !== 'chat') throw errors.badRequest(`This model does not support chat completions.`, 'model');
   return p;
 }
 
 export async function embeddingsProvider(provider: string): Promise<EmbeddingsProvider> {
-  const p = await entries[provider]?.provider();
+  const p = await load(provider);
   if (!p || p.kind !== 'embeddings') throw errors.badRequest(`This model does not support embeddings.`, 'model');
   return p;
 }
