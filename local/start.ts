@@ -61,7 +61,7 @@ function adminKey(): { key: string; generated: boolean; file?: string; persist()
 }
 
 /** Why the gateway could not listen on PORT/HOST, as a StartupError, or the error itself when it is something else. */
-function listenProblem(e: unknown): unknown {
+function listenProblem(e: Error): Error {
   const code = (e as NodeJS.ErrnoException)?.code;
   const other = `set PORT=… to use another one (e.g. PORT=${port + 1} npm start)`;
   if (code === 'EADDRINUSE') return new StartupError(`port ${port} is in use — ${other}`);
@@ -162,7 +162,7 @@ async function main(): Promise<void> {
 
   const { startLocalGateway } = await import('./server.js');
   // GATEWAY_BUNDLES=cdk.out serves the esbuild bundles `npm run synth` packaged, exactly as Lambda runs them.
-  const gw = await startLocalGateway({ port, host, bundles: env.GATEWAY_BUNDLES || undefined }).catch((e: unknown) => {
+  const gw = await startLocalGateway({ port, host, bundles: env.GATEWAY_BUNDLES || undefined }).catch((e: Error) => {
     throw listenProblem(e); // the port was free a moment ago: someone took it meanwhile
   });
   stops.unshift(() => gw.close());
