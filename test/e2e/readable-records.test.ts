@@ -68,7 +68,7 @@ describe('recharge body', () => {
     expect((await ctx.admin.post('/admin/api-key/recharge', { id: k.id, balance: 1, amount: 1 })).body.data.balance_after).toBe(2.75);
     const differ = await ctx.admin.post('/admin/api-key/recharge', { id: k.id, balance: 1, amount: 2 });
     expect(differ.status).toBe(400);
-    expect(differ.body.error.message).toContain('amount');
+    expect(differ.body.error?.message).toContain('amount');
     expect((await ctx.admin.post('/admin/api-key/recharge', { id: k.id })).status).toBe(400);
     expect((await ctx.admin.post('/admin/api-key/recharge', { id: k.id, amount: 0 })).status).toBe(400);
     expect((await ctx.admin.get(`/admin/payment/list?key_id=${k.id}`)).body.data.total).toBe(3);
