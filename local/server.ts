@@ -110,7 +110,14 @@ export async function startLocalGateway(opts: LocalGatewayOptions = {}): Promise
     while (inFlight.size > 0) await Promise.all([...inFlight]);
   };
   server.keepAliveTimeout = 5000;
-  await new Promise<void>((ok) => server.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', ok));
+  // A port in use (EADDRINUSE) or not ours to take (EACCES) rejects here, for the caller to explain.
+  await new Promise<void>((ok, fail) => {
+    server.once('error', fail);
+    server.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', () => {
+      server.off('error', fail);
+      ok();
+    });
+  });
   const port = (server.address() as { port: number }).port;
   const url = `http://127.0.0.1:${port}`;
   if (worker) {

@@ -5,15 +5,18 @@
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { generateApiKey } from '../lambdas/core/key-material.js';
 import { startBedrockSimulator } from './bedrock-simulator/index.js';
-import { startDynamoDbLocal, type DynamoDbLocal } from './dynamodb-local.js';
+import { javaProblem, startDynamoDbLocal, type DynamoDbLocal } from './dynamodb-local.js';
 import { ensureTable } from './table.js';
 
 const env = process.env;
-const port = Number(env.PORT || 8866);
+const DEFAULT_PORT = 8866;
+const portText = env.PORT || String(DEFAULT_PORT);
+const port = Number(portText);
 const host = env.HOST || '127.0.0.1';
 const dataDir = resolve(env.DATA_DIR || '.data');
 env.TABLE_NAME ||= 'bedrock-gateway';
@@ -41,13 +44,50 @@ function hasAwsCredentials(): boolean {
   return files.some((f) => existsSync(f));
 }
 
-function adminKey(): { key: string; generated: boolean; file?: string } {
-  if (env.ADMIN_API_KEY) return { key: env.ADMIN_API_KEY, generated: false };
+/** A start that cannot go on, explained in one line that says what to do (printed without a stack trace). */
+class StartupError extends Error {}
+
+/**
+ * The bootstrap admin key. A generated one is only written to DATA_DIR once the gateway listens (`persist`), so a
+ * start that fails leaves no key behind that it never printed.
+ */
+function adminKey(): { key: string; generated: boolean; file?: string; persist(): void } {
+  const none = () => undefined;
+  if (env.ADMIN_API_KEY) return { key: env.ADMIN_API_KEY, generated: false, persist: none };
   const file = join(dataDir, 'admin-key');
-  if (existsSync(file)) return { key: readFileSync(file, 'utf8').trim(), generated: false, file };
+  if (existsSync(file)) return { key: readFileSync(file, 'utf8').trim(), generated: false, file, persist: none };
   const key = generateApiKey();
-  writeFileSync(file, `${key}\n`, { mode: 0o600 });
-  return { key, generated: true, file };
+  return { key, generated: true, file, persist: () => writeFileSync(file, `${key}\n`, { mode: 0o600 }) };
+}
+
+/** Why the gateway could not listen on PORT/HOST, as a StartupError, or the error itself when it is something else. */
+function listenProblem(e: Error): Error {
+  const code = (e as NodeJS.ErrnoException)?.code;
+  const other = `set PORT=… to use another one (e.g. PORT=${port + 1} npm start)`;
+  if (code === 'EADDRINUSE') return new StartupError(`port ${port} is in use — ${other}`);
+  if (code === 'EACCES') return new StartupError(`port ${port} may not be used by this user — ${other}`);
+  if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND')
+    return new StartupError(`HOST=${host} is not an address of this machine — set HOST=127.0.0.1 (the default) or another local address`);
+  return e;
+}
+
+/** Fails when the gateway could not listen on PORT/HOST, before anything is started or written. */
+async function checkPort(): Promise<void> {
+  if (!/^\d+$/.test(portText) || port > 65535) throw new StartupError(`PORT must be a number from 0 to 65535 (got "${portText}")`);
+  await new Promise<void>((ok, fail) => {
+    const probe = createServer();
+    probe.once('error', (e) => fail(listenProblem(e)));
+    probe.listen(port, host, () => probe.close(() => ok()));
+  });
+}
+
+/** Everything `npm start` needs that it does not bring itself: a free port and, for DynamoDB Local, Java 17+. */
+async function preflight(): Promise<void> {
+  await checkPort();
+  if (!env.AWS_ENDPOINT_URL_DYNAMODB) {
+    const problem = javaProblem();
+    if (problem) throw new StartupError(problem);
+  }
 }
 
 /**
@@ -62,9 +102,28 @@ function sealingKey(): string {
   return key;
 }
 
+// What has been started so far, stopped in this order on shutdown or on a failed start.
+const stops: Array<() => Promise<void>> = [];
+
+async function stopAll(): Promise<void> {
+  for (const stop of stops.splice(0)) await stop().catch((e) => console.error(e));
+}
+
+let stopping = false;
+async function shutdown(signal: string): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  console.log(`\n${signal}: shutting down…`);
+  await stopAll();
+  process.exit(0);
+}
+
 async function main(): Promise<void> {
+  // Ctrl-C while DynamoDB Local is still starting stops it too.
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  await preflight();
   mkdirSync(dataDir, { recursive: true });
-  const stops: Array<() => Promise<void>> = [];
 
   let bedrockNote: string;
   const hasCredentials = hasAwsCredentials();
@@ -103,8 +162,11 @@ async function main(): Promise<void> {
 
   const { startLocalGateway } = await import('./server.js');
   // GATEWAY_BUNDLES=cdk.out serves the esbuild bundles `npm run synth` packaged, exactly as Lambda runs them.
-  const gw = await startLocalGateway({ port, host, bundles: env.GATEWAY_BUNDLES || undefined });
+  const gw = await startLocalGateway({ port, host, bundles: env.GATEWAY_BUNDLES || undefined }).catch((e: Error) => {
+    throw listenProblem(e); // the port was free a moment ago: someone took it meanwhile
+  });
   stops.unshift(() => gw.close());
+  admin.persist();
 
   const base = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${gw.port}`;
   const bar = '='.repeat(78);
@@ -122,20 +184,12 @@ async function main(): Promise<void> {
   console.log(` Try:\n   export ADMIN=${admin.generated || admin.file ? `$(cat ${admin.file})` : '$ADMIN_API_KEY'}`);
   console.log(`   curl -s ${base}/admin/model/list -H "Authorization: Bearer $ADMIN"`);
   console.log(`   (README.md walks through groups, models, user keys and chat)\n${bar}\n`);
-
-  let stopping = false;
-  const shutdown = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    console.log(`\n${signal}: shutting down…`);
-    for (const stop of stops) await stop().catch((e) => console.error(e));
-    process.exit(0);
-  };
-  process.on('SIGINT', () => void shutdown('SIGINT'));
-  process.on('SIGTERM', () => void shutdown('SIGTERM'));
 }
 
-main().catch((e) => {
-  console.error('failed to start:', e);
+main().catch(async (e: unknown) => {
+  // Nothing started stays behind: the simulator, DynamoDB Local (its java process) and the server are stopped.
+  await stopAll();
+  if (e instanceof StartupError) console.error(e.message);
+  else console.error('npm start failed:', e);
   process.exit(1);
 });

@@ -7,12 +7,13 @@ import {
   parseQuery,
   requireSession,
   requireThread,
+  sessionDetail,
   sessionList,
   sessionListSchema,
   threadList,
   threadListSchema,
 } from '../core/http/records.js';
-import { keyViewWithLimits, modelView, sessionView, threadView } from '../core/http/views.js';
+import { keyViewWithLimits, modelView, threadView } from '../core/http/views.js';
 import { limitsFor } from '../core/limits/effective.js';
 
 /**
@@ -49,7 +50,7 @@ export const userRoutes: Route[] = [
   {
     method: 'GET',
     path: '/user/session/detail/:id',
-    run: async ({ caller, params }) => sessionView(await requireSession(parse(idParams, params).id, caller.id)),
+    run: async ({ caller, params }) => sessionDetail(parse(idParams, params).id, caller.id),
   },
   {
     method: 'GET',

@@ -8,7 +8,7 @@
  * the route's `/detail/:id`, and a path that is no known route (or a plain `string`) has `data: unknown`.
  */
 import type { Page } from '../../lambdas/core/http/envelope.js';
-import type { sessionList, threadList, usage } from '../../lambdas/core/http/records.js';
+import type { sessionDetail, sessionList, threadList, usage } from '../../lambdas/core/http/records.js';
 import type {
   botView,
   groupView,
@@ -40,6 +40,8 @@ export type BotView = ReturnType<typeof botView>;
 /** A session or thread list page: a list envelope, plus what a q search read. */
 export type SessionList = Awaited<ReturnType<typeof sessionList>>;
 export type ThreadList = Awaited<ReturnType<typeof threadList>>;
+/** A session with its first threads (`threads`: a list envelope). */
+export type SessionDetail = Awaited<ReturnType<typeof sessionDetail>>;
 export type UsageReport = Awaited<ReturnType<typeof usage>>;
 export interface Deleted {
   id: number;
@@ -64,14 +66,14 @@ export interface GetRoutes {
   '/admin/group/list-model': Page<ModelView>;
   '/admin/bot/feishu/list': Page<BotView>;
   '/admin/session/list': SessionList;
-  '/admin/session/detail/:id': SessionView;
+  '/admin/session/detail/:id': SessionDetail;
   '/admin/thread/list': ThreadList;
   '/admin/thread/detail/:id': ThreadView;
   '/admin/statistics/usage': UsageReport;
   '/user/api-key/mine': OwnKeyView;
   '/user/model/list': Page<UserModelView>;
   '/user/session/list': SessionList;
-  '/user/session/detail/:id': SessionView;
+  '/user/session/detail/:id': SessionDetail;
   '/user/thread/list': ThreadList;
   '/user/thread/detail/:id': ThreadView;
 }

@@ -67,11 +67,17 @@ export function childEnv(port: number, dataDir: string, adminKey?: string, extra
   return { ...env, ...extra };
 }
 
-export async function startInstance(
-  name: string,
-  opts: { adminKey?: string; dataDir?: string; env?: NodeJS.ProcessEnv } = {},
-): Promise<Instance> {
-  const port = await freePort();
+export interface InstanceOptions {
+  adminKey?: string;
+  dataDir?: string;
+  env?: NodeJS.ProcessEnv;
+  /** Default: a free port. */
+  port?: number;
+}
+
+/** npm start's entry as a child, as startInstance, but not waited for: for starts that are meant to fail. */
+export async function spawnInstance(name: string, opts: InstanceOptions = {}): Promise<Instance> {
+  const port = opts.port ?? (await freePort());
   const dataDir = opts.dataDir ?? freshDir(name);
   let out = '';
   const child = spawn(process.execPath, ['--import', 'tsx', 'local/start.ts'], {
@@ -98,17 +104,22 @@ export async function startInstance(
     ),
   };
   instances.push(inst);
+  return inst;
+}
 
+/** npm start's entry as a child process, ready (GET /health 200). */
+export async function startInstance(name: string, opts: InstanceOptions = {}): Promise<Instance> {
+  const inst = await spawnInstance(name, opts);
   const deadline = Date.now() + HEALTH_TIMEOUT_MS;
   for (;;) {
-    if (inst.exitInfo) throw new Error(`${name} exited early (${JSON.stringify(inst.exitInfo)}):\n${out}`);
+    if (inst.exitInfo) throw new Error(`${name} exited early (${JSON.stringify(inst.exitInfo)}):\n${inst.output()}`);
     try {
       const r = await fetch(`${inst.url}/health`, { signal: AbortSignal.timeout(2_000) });
       if (r.status === 200) break;
     } catch {
       /* not listening yet */
     }
-    if (Date.now() > deadline) throw new Error(`${name}: GET /health not 200 within ${HEALTH_TIMEOUT_MS} ms:\n${out}`);
+    if (Date.now() > deadline) throw new Error(`${name}: GET /health not 200 within ${HEALTH_TIMEOUT_MS} ms:\n${inst.output()}`);
     await sleep(200);
   }
   return inst;

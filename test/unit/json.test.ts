@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isJsonObject, jsonDepthExceeds, MAX_JSON_DEPTH } from '../../lambdas/core/json.js';
+import { isJsonObject, jsonDepthExceeds, MAX_JSON_DEPTH, plainNumber, stringifyPlain } from '../../lambdas/core/json.js';
 import { promptTokensOf, zeroUsage } from '../../lambdas/core/usage.js';
 
 describe('json helpers', () => {
@@ -8,6 +8,31 @@ describe('json helpers', () => {
     expect(isJsonObject([])).toBe(false);
     expect(isJsonObject(null)).toBe(false);
     expect(isJsonObject('{}')).toBe(false);
+  });
+
+  it('plainNumber: the shortest digits, never exponent notation, the same value', () => {
+    const cases: Array<[number, string]> = [
+      [2e-8, '0.00000002'],
+      [1.2e-7, '0.00000012'],
+      [-3.4e-9, '-0.0000000034'],
+      [1e-12, '0.000000000001'],
+      [0.000138, '0.000138'],
+      [13.8, '13.8'],
+      [0, '0'],
+      [1e21, '1000000000000000000000'],
+      [1.5e22, '15000000000000000000000'],
+    ];
+    for (const [n, text] of cases) {
+      expect(plainNumber(n)).toBe(text);
+      expect(Number(text)).toBe(n);
+    }
+  });
+
+  it('stringifyPlain: JSON.stringify with plain numbers; strings that look like numbers stay strings', () => {
+    const value = { fee: 2e-8, list: [1.2e-7, '2e-8', '\u0000x'], nested: { n: null, u: undefined, ok: 5 }, text: 'a"b' };
+    const text = stringifyPlain(value);
+    expect(text).toBe('{"fee":0.00000002,"list":[0.00000012,"2e-8","\\u0000x"],"nested":{"n":null,"ok":5},"text":"a\\"b"}');
+    expect(JSON.parse(text)).toEqual(JSON.parse(JSON.stringify(value)));
   });
 
   it('jsonDepthExceeds counts nesting on the raw text, ignoring brackets inside strings', () => {

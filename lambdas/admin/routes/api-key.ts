@@ -54,13 +54,24 @@ const limitsOf = (v: { rpm_limit?: number | null; tpm_limit?: number | null; max
   ...(v.max_parallel === undefined ? {} : { maxParallel: v.max_parallel }),
 });
 
+/**
+ * `balance` is the amount to add (the contract's name); `amount`, the payment row's name for it, is accepted too.
+ * Both at once must agree.
+ */
 const rechargeSchema = z
   .object({
     id: zId.optional(),
     api_key: z.string().min(1).max(MAX_NAME).optional(),
-    balance: zMoney({ decimals: 6, min: 'positive' }),
+    balance: zMoney({ decimals: 6, min: 'positive' }).optional(),
+    amount: zMoney({ decimals: 6, min: 'positive' }).optional(),
   })
-  .refine((v) => v.id !== undefined || v.api_key !== undefined, { message: "one of 'id' or 'api_key' is required", path: ['id'] });
+  .refine((v) => v.id !== undefined || v.api_key !== undefined, { message: "one of 'id' or 'api_key' is required", path: ['id'] })
+  .refine((v) => v.balance !== undefined || v.amount !== undefined, { message: 'is required (the amount to add)', path: ['balance'] })
+  .refine((v) => v.balance === undefined || v.amount === undefined || v.balance === v.amount, {
+    message: "'balance' and 'amount' name the same figure and must not differ",
+    path: ['amount'],
+  })
+  .transform((v) => ({ ...v, balance: (v.balance ?? v.amount)! }));
 
 const listSchema = zPage.extend({
   q: zQuery.optional(),

@@ -3,8 +3,8 @@ import { parse } from '../../core/validate.js';
 import {
   idParams,
   parseQuery,
-  requireSession,
   requireThread,
+  sessionDetail,
   sessionList,
   sessionListSchema,
   threadList,
@@ -12,7 +12,7 @@ import {
   usage,
   usageSchema,
 } from '../../core/http/records.js';
-import { sessionView, threadView } from '../../core/http/views.js';
+import { threadView } from '../../core/http/views.js';
 
 /**
  * /admin/session/*, /admin/thread/*, /admin/statistics/*: every key's records. Lists are GSI queries (never a
@@ -27,7 +27,7 @@ export const recordRoutes: Route[] = [
   {
     method: 'GET',
     path: '/admin/session/detail/:id',
-    run: async ({ params }) => sessionView(await requireSession(parse(idParams, params).id)),
+    run: async ({ params }) => sessionDetail(parse(idParams, params).id),
   },
   {
     method: 'GET',

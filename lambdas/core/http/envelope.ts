@@ -1,5 +1,6 @@
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { ERROR_TYPE_NAMES, type GatewayError } from '../errors.js';
+import { stringifyPlain } from '../json.js';
 
 /** /admin and /user envelopes: `{success:true, data}` / `{success:false, error:{code, message}}`. */
 export function ok(data: unknown, status = 200): APIGatewayProxyStructuredResultV2 {
@@ -27,6 +28,7 @@ export function json(status: number, body: unknown, headers: Record<string, stri
   return {
     statusCode: status,
     headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', ...headers },
-    body: JSON.stringify(body),
+    // Money reads as money: 0.00000002, never 2e-8 (JSON.stringify's form for numbers below 1e-6).
+    body: stringifyPlain(body),
   };
 }

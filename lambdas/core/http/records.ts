@@ -50,6 +50,22 @@ export async function threadList(q: z.output<typeof threadListSchema>) {
   return envelope(page, (t: Thread) => threadView(t, { previewChars: LIST_TEXT_CHARS }), limit, q.offset);
 }
 
+/** How many of its threads a session's detail view carries (the rest: thread/list?session_id=&offset=). */
+export const SESSION_DETAIL_THREADS = 50;
+
+/**
+ * A session with its first SESSION_DETAIL_THREADS threads (oldest first, texts shortened as in lists) as a list
+ * envelope, so `threads.total` tells whether `thread/list?session_id=` has more. `ownerKeyId` as in requireSession.
+ */
+export async function sessionDetail(id: number, ownerKeyId?: number) {
+  const session = await requireSession(id, ownerKeyId);
+  const threads = await listThreads({ sessionId: session.id, offset: 0, limit: SESSION_DETAIL_THREADS });
+  return {
+    ...sessionView(session),
+    threads: envelope(threads, (t: Thread) => threadView(t, { previewChars: LIST_TEXT_CHARS }), SESSION_DETAIL_THREADS, 0),
+  };
+}
+
 /** A session by id; with `ownerKeyId`, anything not owned by that key is indistinguishable from missing (404). */
 export async function requireSession(id: number, ownerKeyId?: number): Promise<Session> {
   const s = await getSession(id);
