@@ -747,3 +747,21 @@ describe('npm start (black box)', () => {
     await expect(fetch(`${A.url}/health`, { signal: AbortSignal.timeout(2_000) })).rejects.toThrow();
   }, 30_000);
 });
+
+describe('npm start with DYNAMODB_IN_MEMORY=1', () => {
+  afterAll(() => stopAllInstances());
+
+  it('keeps the table in memory: it says so, writes no DynamoDB files, serves calls, and a restart starts empty', async () => {
+    const key = `br-${randomBytes(20).toString('hex')}`;
+    const first = await startInstance('in-memory', { adminKey: key, env: { DYNAMODB_IN_MEMORY: '1' } });
+    expect(first.output()).toMatch(/DynamoDB Local http:\/\/127\.0\.0\.1:\d+ \(IN MEMORY/);
+    const admin = client(first.url, key);
+    expect((await admin.post('/admin/group/save', { name: 'kept-in-memory' })).status).toBe(200);
+    expect(okList(await admin.get('/admin/group/list')).map((g) => g.name)).toEqual(['kept-in-memory']);
+    expect(existsSync(`${first.dataDir}/dynamodb`)).toBe(false);
+    await sigtermAndCheck(first);
+    const again = await startInstance('in-memory-again', { adminKey: key, dataDir: first.dataDir, env: { DYNAMODB_IN_MEMORY: '1' } });
+    expect(okList(await client(again.url, key).get('/admin/group/list'))).toEqual([]);
+    await sigtermAndCheck(again);
+  }, 90_000);
+});
