@@ -71,11 +71,12 @@ async function load(
   await Promise.all(Array.from({ length: CONCURRENCY }, worker));
   watch.stop();
   r.seconds = (performance.now() - start) / 1000; // includes the tail of calls started before the deadline
-  r.cpu = watch.perCall(r.completed);
+  // No completed call: no per-call figure (the CPU went into failures).
+  r.cpu = r.completed ? watch.perCall(r.completed) : {};
   r.cpuLine = watch.line();
   if (sim && before) {
     const after = await c.simCounts();
-    r.sessionsPerCall = ((after[sim]?.sessions ?? 0) - (before[sim]?.sessions ?? 0)) / Math.max(1, r.completed);
+    if (r.completed) r.sessionsPerCall = ((after[sim]?.sessions ?? 0) - (before[sim]?.sessions ?? 0)) / r.completed;
   }
   return r;
 }
