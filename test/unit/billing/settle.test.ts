@@ -116,7 +116,9 @@ describe('settle', () => {
       spy.mockRestore();
     }
     expect(calls.filter((c) => c === 'TransactWriteCommand')).toHaveLength(1);
-    expect(calls.filter((c) => c === 'UpdateCommand').length).toBe(1 + 1); // the thread-id counter + one admission
+    // One admission, and the thread-id counter only when this instance's block of ids ran out (store/counters.ts).
+    expect(calls.filter((c) => c === 'UpdateCommand').length).toBeGreaterThanOrEqual(1);
+    expect(calls.filter((c) => c === 'UpdateCommand').length).toBeLessThanOrEqual(2);
     const after = (await getKeyById(stale.id))!;
     expect(formatMoney(after.totalFee)).toBe('0.000414');
     expect(formatMoney(after.reserved)).toBe('0.0002');
