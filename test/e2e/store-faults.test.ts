@@ -242,6 +242,35 @@ describe('the settlement runs after the last byte', () => {
   });
 });
 
+describe('what a call costs the store', () => {
+  it('a user-key call is one key read, one admission write and one settlement transaction, none refused', async () => {
+    // Warm: the model and grant lookups are cached per instance, and thread ids come in blocks.
+    gw.sim.enqueue(script.text('warm'));
+    expect((await chat(user.api_key)).status).toBe(200);
+    await gw.idle();
+    for (const stream of [false, true]) {
+      proxy.calls.length = 0;
+      proxy.recording = true;
+      gw.sim.enqueue(script.text('counted'));
+      const res = await chat(user.api_key, { stream });
+      await res.text();
+      await gw.idle();
+      proxy.recording = false;
+      const ops = proxy.calls.map((c) => `${c.op} ${c.status}`);
+      const updates = ops.filter((o) => o.startsWith('UpdateItem')).length;
+      expect(
+        ops.filter((o) => o.startsWith('TransactWriteItems')),
+        `stream ${stream}: ${ops.join(', ')}`,
+      ).toEqual(['TransactWriteItems 200']);
+      expect(ops.filter((o) => o.startsWith('GetItem'))).toEqual(['GetItem 200']);
+      // The admission, and at most one thread-id block every 16 calls.
+      expect(updates).toBeGreaterThanOrEqual(1);
+      expect(updates).toBeLessThanOrEqual(2);
+      expect(ops.every((o) => o.endsWith(' 200'))).toBe(true);
+    }
+  });
+});
+
 describe('a call that died', () => {
   it('holds its reservation only until its lease expires: then the key is admitted again', async () => {
     const poor = (await admin.post('/admin/api-key/apply', { name: 'poor', role: 'user', email: '', month_quota: 0, balance: 0.01 })).body

@@ -89,7 +89,7 @@ export async function settle(rec: UsageRecord): Promise<{ threadId: number; fee:
     createdAt: now,
   };
 
-  let key: ApiKey | undefined = rec.key;
+  let key: ApiKey | undefined = rec.key && asAdmitted(rec.key, rec.reservation);
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
     const month = currentMonth();
     const items: NonNullable<TransactWriteCommandInput['TransactItems']> = [
@@ -162,6 +162,21 @@ export async function settle(rec: UsageRecord): Promise<{ threadId: number; fee:
     }
   }
   throw new Error(`could not settle request ${rec.requestId} after ${MAX_ATTEMPTS} attempts`);
+}
+
+/**
+ * The key as this call's admission left it. The call carries the key as authentication read it, before its own
+ * admission wrote the lease and (for a limited key) counted it in the window; a first attempt built on that would
+ * always fail its condition (no lease expected, one there) and cost a refused transaction and a second one. When
+ * the lease is gone meanwhile (swept as expired by a much later admission), the condition fails, the key is read
+ * again, and the charge is rebuilt on what is really there.
+ */
+function asAdmitted(key: ApiKey, reservation: Reservation): ApiKey {
+  if (!reservation.leased || key.leases.has(reservation.requestId)) return key;
+  const leases = new Map(key.leases).set(reservation.requestId, { amount: reservation.amount, at: 0 });
+  const rate =
+    reservation.window !== undefined && key.rate.window !== reservation.window ? { ...key.rate, window: reservation.window } : key.rate;
+  return { ...key, leases, rate };
 }
 
 /**
