@@ -3,7 +3,7 @@ import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { asGatewayError, errors } from '../core/errors.js';
 import { correlation } from '../core/http/correlation.js';
 import { lowerCase, safeDecode } from '../core/http/router.js';
-import { type Invocation, openInvocation } from '../core/invocation.js';
+import { Invocation } from '../core/invocation.js';
 import { parseJsonBody } from '../core/validate.js';
 import { anthropicErrorResponse } from '../core/wire/anthropic-messages/errors.js';
 import { anthropicModels } from '../core/wire/anthropic-messages/models.js';
@@ -19,13 +19,13 @@ import { responses } from '../core/wire/openai-responses/route.js';
  * /v1/* on a Lambda function URL with response streaming (invoke mode RESPONSE_STREAM). Thin: parse the
  * event, dispatch by path to the wire API's route, hand back status, headers and a string or a stream of frames.
  */
-async function route(event: APIGatewayProxyEventV2, context: Context): Promise<V1Response> {
+async function route(event: APIGatewayProxyEventV2, context: Context, invocation: Invocation): Promise<V1Response> {
   const method = event.requestContext?.http?.method?.toUpperCase() ?? 'GET';
   const path = (event.rawPath ?? '/').replace(/\/+$/, '') || '/';
   const requestId = context.awsRequestId || event.requestContext?.requestId || crypto.randomUUID();
   const headers = lowerCase(event.headers);
   const query = event.queryStringParameters ?? {};
-  const request = (): V1Request => ({ requestId, headers, query, body: parseJsonBody(event.body, event.isBase64Encoded) });
+  const request = (): V1Request => ({ requestId, headers, query, invocation, body: parseJsonBody(event.body, event.isBase64Encoded) });
   // Anthropic clients (Claude Code, the Anthropic SDKs) get Anthropic's shapes, errors included.
   const anthropic =
     path === '/v1/messages' || path.startsWith('/v1/messages/') || (path.startsWith('/v1/models') && !!headers['anthropic-version']);
@@ -64,7 +64,7 @@ export const handler = middy<APIGatewayProxyEventV2, V1Response, Error, Context>
 })
   .use(correlation())
   .handler((event, context) => {
-    const invocation = openInvocation();
+    const invocation = new Invocation();
     invocations.set(context, invocation);
-    return invocation.run(() => route(event, context));
+    return route(event, context, invocation);
   });

@@ -2,7 +2,7 @@ import middy from '@middy/core';
 import { answerEvent, type AnswerOutcome } from '../core/feishu/answer.js';
 import { WorkerJobSchema } from '../core/feishu/handoff.js';
 import { correlation } from '../core/http/correlation.js';
-import { openInvocation } from '../core/invocation.js';
+import { Invocation } from '../core/invocation.js';
 import { logger } from '../core/log.js';
 
 /**
@@ -15,8 +15,8 @@ async function work(event: unknown): Promise<{ outcome: AnswerOutcome | 'bad-job
     logger.error('feishu worker got a malformed job', { issues: job.error.issues.slice(0, 3) });
     return { outcome: 'bad-job' };
   }
-  const invocation = openInvocation();
-  const outcome = await invocation.run(() => answerEvent(job.data));
+  const invocation = new Invocation();
+  const outcome = await answerEvent(job.data, invocation);
   // The answer's settlement runs while the final card is written; the invocation must not end before it.
   await invocation.done();
   logger.info('feishu event handled', { botId: job.data.botId, eventId: job.data.eventId, outcome });

@@ -17,7 +17,7 @@ import { config } from '../config.js';
 import { asGatewayError, GatewayError, isGatewayError } from '../errors.js';
 import { limitsFor } from '../limits/effective.js';
 import type { RateSnapshot } from '../limits/types.js';
-import { holdInvocation } from '../invocation.js';
+import type { Invocation } from '../invocation.js';
 import { logger } from '../log.js';
 import { fetchImage } from '../net/safe-fetch.js';
 import { resolveModelForKey } from '../auth/model-access.js';
@@ -41,6 +41,8 @@ export interface ChatCall {
   sessionKey?: string;
   /** Image URL fetches (default: the SSRF-guarded fetch). */
   fetchImage?: ImageFetcher;
+  /** The invocation the call runs in: it is held open until the call is settled (without one, await `settled`). */
+  invocation?: Invocation;
 }
 
 export interface ChatRun {
@@ -85,7 +87,18 @@ export async function runChat(call: ChatCall): Promise<ChatRun> {
   return {
     // A key with a cap on calls in flight gets its slot back (in the settlement) before its last byte, so that its
     // next call may start at once; every other call is settled after it.
-    events: relay(stallGuard(upstream, abort), books, abort, leaving, started, booked, limits.maxParallel !== null),
+    events: relay(
+      stallGuard(upstream, abort),
+      books,
+      abort,
+      leaving,
+      started,
+      (settlement) => {
+        call.invocation?.hold(settlement);
+        booked(settlement);
+      },
+      limits.maxParallel !== null,
+    ),
     abort: () => leaving.begin(),
     rate: reservation.rate,
     settled,
@@ -269,7 +282,6 @@ async function* relay(
     // Not awaited (unless settleFirst): the consumer writes its last frames meanwhile; the invocation waits for it
     // (invocation.ts). Books.done never rejects: a settlement the store refuses is deferred.
     const settlement = books.done(fold.result(), status, failure?.message ?? null, firstByte, Date.now() - started);
-    holdInvocation(settlement);
     booked(settlement);
     if (settleFirst) await settlement;
   }

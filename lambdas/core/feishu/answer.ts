@@ -18,6 +18,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { assertUsable } from '../auth/authenticate.js';
 import { resolveModelForKey } from '../auth/model-access.js';
+import type { Invocation } from '../invocation.js';
 import { runChat } from '../chat/pipeline.js';
 import type { ChatRequest, Message } from '../chat/request.js';
 import { config } from '../config.js';
@@ -37,7 +38,7 @@ import { type BotIdentity, type FeishuMessage, FeishuMessageError, parseCommand,
 
 export type AnswerOutcome = 'answered' | 'failed' | 'help' | 'reset' | 'unsupported' | 'ignored' | 'duplicate' | 'no-bot' | 'reply-failed';
 
-export async function answerEvent(job: WorkerJob): Promise<AnswerOutcome> {
+export async function answerEvent(job: WorkerJob, invocation?: Invocation): Promise<AnswerOutcome> {
   const bot = await getBot(job.botId);
   if (!bot) return 'no-bot';
   if (!(await claimEvent(bot.id, job.eventId))) {
@@ -46,7 +47,7 @@ export async function answerEvent(job: WorkerJob): Promise<AnswerOutcome> {
   }
   let outcome: AnswerOutcome = 'failed';
   try {
-    outcome = await respond(bot, job);
+    outcome = await respond(bot, job, invocation);
     return outcome;
   } finally {
     await finishEvent(bot.id, job.eventId, outcome).catch((e: unknown) =>
@@ -91,7 +92,7 @@ export function replyUuid(botId: number, messageId: string): string {
   return `ans-${createHash('sha256').update(`${botId}\n${messageId}`).digest('hex').slice(0, 40)}`;
 }
 
-async function respond(bot: FeishuBot, job: WorkerJob): Promise<AnswerOutcome> {
+async function respond(bot: FeishuBot, job: WorkerJob, invocation: Invocation | undefined): Promise<AnswerOutcome> {
   const lark = createLarkClient({ appId: bot.appId, appSecret: bot.appSecret, ...(bot.domain ? { domain: bot.domain } : {}) });
   const identity = await botIdentity(lark);
   let msg: FeishuMessage;
@@ -116,7 +117,7 @@ async function respond(bot: FeishuBot, job: WorkerJob): Promise<AnswerOutcome> {
   };
 
   try {
-    return await respondTo(bot, lark, msg, reply);
+    return await respondTo(bot, lark, msg, reply, invocation);
   } catch (e) {
     // Failures before the answer card exists (memory reset, ...) still end in a card, never in silence.
     const problem = describeFailure(e);
@@ -130,6 +131,7 @@ async function respondTo(
   lark: LarkClient,
   msg: FeishuMessage,
   reply: (card: Card) => Promise<string | undefined>,
+  invocation: Invocation | undefined,
 ): Promise<AnswerOutcome> {
   const hasAttachments = msg.images.length > 0 || msg.files.length > 0;
   const command = hasAttachments ? null : parseCommand(msg.text);
@@ -155,12 +157,18 @@ async function respondTo(
 
   const cardId = await reply(thinkingCard(bot.modelId));
   if (!cardId) return 'reply-failed';
-  return streamAnswer(bot, lark, msg, cardId);
+  return streamAnswer(bot, lark, msg, cardId, invocation);
 }
 
 type View = { kind: 'answer'; state: AnswerCardState } | { kind: 'error'; title: string; message: string };
 
-async function streamAnswer(bot: FeishuBot, lark: LarkClient, msg: FeishuMessage, cardId: string): Promise<AnswerOutcome> {
+async function streamAnswer(
+  bot: FeishuBot,
+  lark: LarkClient,
+  msg: FeishuMessage,
+  cardId: string,
+  invocation: Invocation | undefined,
+): Promise<AnswerOutcome> {
   const settings = config().feishu;
   const streamer = createCardStreamer<View>({
     patch: (v) => lark.patchCard(cardId, v.kind === 'answer' ? answerCard(v.state) : errorCard(v)),
@@ -196,7 +204,7 @@ async function streamAnswer(bot: FeishuBot, lark: LarkClient, msg: FeishuMessage
     };
 
     // The same core path as every wire API (auth done above; admission, billing, records), events read directly.
-    const run = await runChat({ key, model, request, requestId: `feishu-${randomUUID()}`, sessionKey: msg.chatId });
+    const run = await runChat({ key, model, request, requestId: `feishu-${randomUUID()}`, sessionKey: msg.chatId, invocation });
     let finish: string | null = null;
     for await (const ev of run.events) {
       if (ev.type === 'error') throw ev.error;

@@ -1,4 +1,5 @@
 import type { Readable } from 'node:stream';
+import type { Invocation } from '../invocation.js';
 
 /**
  * A response of the chat function (the /v1 function URL) before it is written: a status, headers, and either
@@ -21,4 +22,6 @@ export interface V1Request {
   body: unknown;
   /** The query string's parameters (e.g. `?beta=true`), when the route reads any. */
   query?: Record<string, string | undefined>;
+  /** The invocation serving the request: a call's settlement after its last byte keeps it open (invocation.ts). */
+  invocation?: Invocation;
 }

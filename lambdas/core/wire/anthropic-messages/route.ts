@@ -33,7 +33,7 @@ export async function messages(input: V1Request): Promise<V1Response> {
     const model = await resolveModelForKey(key, body.model);
     const request = decodeMessagesRequest(body, betasOf(input.headers));
     const sessionKey = sessionKeyOf(input.headers, SESSION_HEADERS);
-    const run = await runChat({ key, model, request, requestId: input.requestId, sessionKey });
+    const run = await runChat({ key, model, request, requestId: input.requestId, invocation: input.invocation, sessionKey });
     const meta: MessageMeta = { id: `msg_${(input.requestId || randomUUID()).replace(/-/g, '')}`, model: body.model };
     const headers = { 'request-id': input.requestId, 'x-request-id': input.requestId, ...rateLimitHeaders(run.rate) };
     if (!request.stream) {

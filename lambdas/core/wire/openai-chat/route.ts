@@ -36,7 +36,14 @@ export async function chatCompletions(input: V1Request): Promise<V1Response> {
     const key = await keyLookup;
     const model = await resolveModelForKey(key, req.model);
     const request = decodeChatCompletion(req);
-    const run = await runChat({ key, model, request, requestId: input.requestId, sessionKey: sessionKeyOf(input.headers) });
+    const run = await runChat({
+      key,
+      model,
+      request,
+      requestId: input.requestId,
+      invocation: input.invocation,
+      sessionKey: sessionKeyOf(input.headers),
+    });
     const meta: CompletionMeta = {
       id: `chatcmpl-${input.requestId || randomUUID()}`,
       created: Math.floor(Date.now() / 1000),

@@ -164,7 +164,14 @@ async function create(input: V1Request): Promise<V1Response> {
     }
   };
 
-  const run = await runChat({ key, model, request: decoded.request, requestId: input.requestId, sessionKey: sessionKeyOf(input.headers) });
+  const run = await runChat({
+    key,
+    model,
+    request: decoded.request,
+    requestId: input.requestId,
+    invocation: input.invocation,
+    sessionKey: sessionKeyOf(input.headers),
+  });
   const headers = { 'x-request-id': input.requestId, ...rateLimitHeaders(run.rate) };
   if (req.stream !== true) {
     encoder.start();
