@@ -10,6 +10,9 @@
  *
  * TLS: NODE_EXTRA_CA_CERTS is read when a process starts, so the bench makes a self-signed certificate and runs
  * itself again with the variable set (the gateways inherit it); the direct TLS client is the SDK's default one.
+ *
+ * `BENCH_SECTIONS=faults,bundles` (comma-separated names of ORDER below) runs only those sections, and starts only
+ * what they need: `faults` alone starts one DynamoDB Local and its own gateway process; chat and wires run together.
  */
 import { spawn } from 'node:child_process';
 import http from 'node:http';
@@ -29,6 +32,7 @@ import { table } from './lib/stats.js';
 import { makeSelfSignedCert } from './lib/tls.js';
 import { printBundles, sectionBundles } from './sections/bundles.js';
 import { sectionDynamo } from './sections/dynamo.js';
+import { sectionFaults } from './sections/faults.js';
 import { sectionChat, sectionLimits, sectionWires, summarizeLatency } from './sections/latency.js';
 import { sectionLoad } from './sections/load.js';
 import { sectionMemory } from './sections/memory.js';
@@ -48,26 +52,83 @@ async function cleanup(): Promise<void> {
 }
 
 /** The printed order of the report's sections. */
-const ORDER = ['chat', 'wires', 'limits', 'load', 'dynamo', 'spacing', 'memory', 'bundles'];
+const ORDER = ['chat', 'wires', 'limits', 'load', 'dynamo', 'spacing', 'memory', 'faults', 'bundles'];
+
+/** BENCH_SECTIONS: the sections to run (all when unset). */
+const SELECTED = process.env.BENCH_SECTIONS?.split(',')
+  .map((s) => s.trim())
+  .filter(Boolean);
+const unknown = SELECTED?.filter((s) => !ORDER.includes(s)) ?? [];
+if (unknown.length) throw new Error(`BENCH_SECTIONS: no section ${unknown.join(', ')} (sections: ${ORDER.join(', ')})`);
+const want = (section: string) => !SELECTED || SELECTED.includes(section);
+/** Sections that use the shared simulator, gateways and direct clients (Ctx). */
+const CTX_SECTIONS = ['chat', 'wires', 'limits', 'load', 'dynamo', 'spacing', 'memory'];
+
+/** Helper processes whose stderr the report's tail shows. */
+const children: Array<{ name: string; child: Gateway['child'] }> = [];
 
 async function main(report: Report): Promise<void> {
   const t0 = performance.now();
   const print = report.section('head');
   if (QUICK) print('QUICK RUN (BENCH_QUICK / --quick): tiny counts, the figures are not meaningful');
+  if (SELECTED) print(`BENCH_SECTIONS: only ${SELECTED.join(', ')}`);
   if (Number(load1()) > cpus().length) {
     print(`NOTE: the machine is busy before the bench starts (load average ${load1()} on ${cpus().length} CPUs): tail latencies`);
     print('      include other work; each section prints the CPU taken by processes outside the bench ("others").');
   }
   print();
   // Bundles first, while nothing else runs (cold-import timings want a quiet machine).
-  const bundles = await sectionBundles();
+  const bundles = want('bundles') ? await sectionBundles() : undefined;
 
-  progress('starting DynamoDB Local (in memory and on disk), the simulator and the gateways');
-  const javaBefore = new Set(childPids(process.pid, 'java'));
-  const newJava = () => childPids(process.pid, 'java').find((p) => !javaBefore.has(p) && (javaBefore.add(p), true));
-  const dynamo = await startDynamoDbLocal();
-  cleanups.push(() => dynamo.stop());
-  const dynamoPid = newJava();
+  const env = process.env;
+  if (CTX_SECTIONS.some(want) || want('faults')) {
+    Object.assign(env, {
+      TABLE_NAME: `bench-${process.pid}`,
+      AWS_REGION: 'us-east-1',
+      AWS_ACCESS_KEY_ID: 'test',
+      AWS_SECRET_ACCESS_KEY: 'test',
+      AWS_EC2_METADATA_DISABLED: 'true',
+      ADMIN_API_KEY: ADMIN_KEY,
+      POWERTOOLS_LOG_LEVEL: 'SILENT',
+    });
+    delete env.AWS_PROFILE;
+    delete env.ADMIN_KEY_SECRET_ARN;
+    progress('starting DynamoDB Local (in memory)');
+    const javaBefore = new Set(childPids(process.pid, 'java'));
+    const newJava = () => childPids(process.pid, 'java').find((p) => !javaBefore.has(p) && (javaBefore.add(p), true));
+    const dynamo = await startDynamoDbLocal();
+    cleanups.push(() => dynamo.stop());
+    const dynamoPid = newJava();
+    if (CTX_SECTIONS.some(want)) await gatewaySections(report, { endpoint: dynamo.endpoint, pid: dynamoPid }, newJava);
+    if (want('faults')) await sectionFaults(report, env, dynamo.endpoint);
+  }
+  if (bundles) printBundles(report, bundles);
+
+  const tail = report.section('tail');
+  for (const { name, child } of children) {
+    if (child.stderrLines === 0) continue;
+    tail(`${name} stderr: ${child.stderrLines} line(s); first ones:`);
+    for (const l of child.stderr.slice(0, 4)) tail(`  ${l}`);
+    tail();
+  }
+  const seconds = (performance.now() - t0) / 1000;
+  tail("== Side by side: direct SDK and the gateway, same run (goals: README's performance goals, from issue 12) ==");
+  tail(table([['figure', 'direct SDK', 'gateway, admin key', 'gateway, user key', 'goal', ''], ...report.summary]));
+  tail();
+  tail(
+    `bench wall time ${seconds.toFixed(1)} s${QUICK ? ' (quick)' : ''}; node ${process.version}; ${cpus().length} CPUs; load average now ${load1()}`,
+  );
+  report.json.wallSeconds = Number(seconds.toFixed(1));
+}
+
+/** The sections that share the simulator, the gateways and the direct clients (each only if BENCH_SECTIONS wants it). */
+async function gatewaySections(
+  report: Report,
+  dynamo: { endpoint: string; pid: number | undefined },
+  newJava: () => number | undefined,
+): Promise<void> {
+  const dynamoPid = dynamo.pid;
+  progress('starting DynamoDB Local on disk, the simulator and the gateways');
   const dataDir = mkdtempSync(join(tmpdir(), 'bench-ddb-'));
   cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
   const dynamoDisk = await startDynamoDbLocal({ dataDir });
@@ -75,17 +136,6 @@ async function main(report: Report): Promise<void> {
   const dynamoDiskPid = newJava();
 
   const env = process.env;
-  Object.assign(env, {
-    TABLE_NAME: `bench-${process.pid}`,
-    AWS_REGION: 'us-east-1',
-    AWS_ACCESS_KEY_ID: 'test',
-    AWS_SECRET_ACCESS_KEY: 'test',
-    AWS_EC2_METADATA_DISABLED: 'true',
-    ADMIN_API_KEY: ADMIN_KEY,
-    POWERTOOLS_LOG_LEVEL: 'SILENT',
-  });
-  delete env.AWS_PROFILE;
-  delete env.ADMIN_KEY_SECRET_ARN;
   for (const endpoint of [dynamoDisk.endpoint, dynamo.endpoint]) {
     env.AWS_ENDPOINT_URL_DYNAMODB = endpoint;
     await ensureTable(env.TABLE_NAME!);
@@ -97,7 +147,7 @@ async function main(report: Report): Promise<void> {
   cleanups.push(() => sim.stop());
   const simUrl = (name: string, secure = false) => sim.call<string>({ type: 'start', name, tls: secure });
 
-  const children: Array<{ name: string; child: Gateway['child'] }> = [{ name: 'simulator', child: sim }];
+  children.push({ name: 'simulator', child: sim });
   const startGateway = async (name: string, simName: string, extra: NodeJS.ProcessEnv, keys?: Keys, pid?: number): Promise<Gateway> => {
     const url = await simUrl(simName, simName.endsWith('-tls'));
     const child = await startChild('gateway-child.ts', { ...env, AWS_ENDPOINT_URL_BEDROCK_RUNTIME: url, ...extra }, `gateway (${name})`);
@@ -161,36 +211,23 @@ async function main(report: Report): Promise<void> {
     startGateway: (name) => startGateway(name, 'gw', mem, gw.keys),
   };
 
-  const chat = await sectionChat(ctx);
-  const wires = await sectionWires(ctx);
-  summarizeLatency(ctx, chat, wires);
-  const limits = await sectionLimits(ctx);
-  report.add({
-    rank: 70,
-    figure: 'cost of limits, one at a time: added TTFB p50 / p99',
-    user: `${limits.limitedMinusUser.p50.toFixed(2)} / ${limits.limitedMinusUser.p99.toFixed(2)} ms (limited − unlimited key)`,
-  });
-  await sectionLoad(ctx);
-  await sectionDynamo(ctx);
-  await sectionSpacing(ctx);
-  await sectionMemory(ctx);
-  printBundles(report, bundles);
-
-  const tail = report.section('tail');
-  for (const { name, child } of children) {
-    if (child.stderrLines === 0) continue;
-    tail(`${name} stderr: ${child.stderrLines} line(s); first ones:`);
-    for (const l of child.stderr.slice(0, 4)) tail(`  ${l}`);
-    tail();
+  if (want('chat') || want('wires')) {
+    const chat = await sectionChat(ctx);
+    const wires = await sectionWires(ctx);
+    summarizeLatency(ctx, chat, wires);
   }
-  const seconds = (performance.now() - t0) / 1000;
-  tail("== Side by side: direct SDK and the gateway, same run (goals: README's performance goals, from issue 12) ==");
-  tail(table([['figure', 'direct SDK', 'gateway, admin key', 'gateway, user key', 'goal', ''], ...report.summary]));
-  tail();
-  tail(
-    `bench wall time ${seconds.toFixed(1)} s${QUICK ? ' (quick)' : ''}; node ${process.version}; ${cpus().length} CPUs; load average now ${load1()}`,
-  );
-  report.json.wallSeconds = Number(seconds.toFixed(1));
+  if (want('limits')) {
+    const limits = await sectionLimits(ctx);
+    report.add({
+      rank: 70,
+      figure: 'cost of limits, one at a time: added TTFB p50 / p99',
+      user: `${limits.limitedMinusUser.p50.toFixed(2)} / ${limits.limitedMinusUser.p99.toFixed(2)} ms (limited − unlimited key)`,
+    });
+  }
+  if (want('load')) await sectionLoad(ctx);
+  if (want('dynamo')) await sectionDynamo(ctx);
+  if (want('spacing')) await sectionSpacing(ctx);
+  if (want('memory')) await sectionMemory(ctx);
 }
 
 /** Makes the certificate and runs this script again with NODE_EXTRA_CA_CERTS; its exit code, or undefined to run here. */

@@ -34,6 +34,8 @@ export const N = {
   spacingStreams: n('BENCH_SPACING_N', 5, 1),
   /** Text chunks of the long stream of the memory section. */
   longStreamChunks: n('BENCH_LONG_CHUNKS', 4000, 300),
+  /** Calls of the faults run (16 at a time, with DynamoDB and Bedrock faults injected). */
+  faults: n('BENCH_FAULTS_N', 200, 40),
 };
 
 export const CONCURRENCY = 64;
