@@ -65,6 +65,12 @@ export interface RuntimeConfig {
   sealingKey: string | undefined;
   /** Days a stored Responses API response (and its input) is kept. */
   responsesTtlDays: number;
+  /**
+   * A streamed answer's last frame goes out before its settlement is written (the invocation still waits for it):
+   * the whole answer arrives sooner, but a balance or record read in the same instant may miss the call. Off by
+   * default: every answer follows its books.
+   */
+  settleAfterLastByte: boolean;
 }
 
 /**
@@ -146,6 +152,7 @@ export function config(): RuntimeConfig {
     sealingKeySecretArn: env.SEALING_KEY_SECRET_ARN || undefined,
     sealingKey: env.SEALING_KEY || undefined,
     responsesTtlDays: intFrom(env.RESPONSES_TTL_DAYS, 30, 1),
+    settleAfterLastByte: /^(1|true)$/i.test(env.SETTLE_AFTER_LAST_BYTE ?? ''),
   };
   return {
     ...fromEnv,

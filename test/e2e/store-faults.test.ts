@@ -9,7 +9,7 @@
  * - GET /health says 503 while the store is unreachable.
  */
 import OpenAI from 'openai';
-import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, inject, it, onTestFinished } from 'vitest';
 import { admit, LEASE_SECONDS } from '../../lambdas/core/billing/admission.js';
 import { localRetrier } from '../../lambdas/core/billing/deferred.js';
 import { setClockOffsetForTests } from '../../lambdas/core/clock.js';
@@ -187,7 +187,7 @@ describe('after the answer: never lost, never twice', () => {
   });
 });
 
-describe('the settlement runs after the last byte', () => {
+describe('when the books are written', () => {
   // Below the store's request timeout here (400 ms), so the slow write is not retried.
   const SLOW = 350;
   const slowSettlement = () =>
@@ -198,7 +198,18 @@ describe('the settlement runs after the last byte', () => {
     return { value, ms: Date.now() - t0 };
   };
 
-  it('a stream ends without waiting for its books; the invocation waits, and the call is charged once', async () => {
+  it("by default a stream's last frame follows its books", async () => {
+    const threadsBefore = (await threadsOf(user.id)).length;
+    gw.sim.enqueue(script.text('books first'));
+    slowSettlement();
+    const { value: raw, ms } = await timed(async () => (await chat(user.api_key, { stream: true })).text());
+    expect(raw).toContain('[DONE]');
+    expect(ms).toBeGreaterThanOrEqual(SLOW);
+    expect(await threadsOf(user.id)).toHaveLength(threadsBefore + 1);
+  });
+
+  it('SETTLE_AFTER_LAST_BYTE: a stream ends without waiting for its books; the invocation waits, and the call is charged once', async () => {
+    onTestFinished(overrideConfig({ settleAfterLastByte: true }));
     const before = await keyRow(user.id);
     const threadsBefore = (await threadsOf(user.id)).length;
     gw.sim.enqueue(script.text('fast end', { usage: { inputTokens: 10, outputTokens: 4 } }));
@@ -226,7 +237,8 @@ describe('the settlement runs after the last byte', () => {
     expect(await threadsOf(user.id)).toHaveLength(threadsBefore + 1);
   });
 
-  it('a key with max_parallel gets its slot back before its last byte: its next call is admitted at once', async () => {
+  it('SETTLE_AFTER_LAST_BYTE still gives a max_parallel key its slot back before its last byte: its next call is admitted at once', async () => {
+    onTestFinished(overrideConfig({ settleAfterLastByte: true }));
     const limited = (
       await admin.post('/admin/api-key/apply', { name: 'one-at-a-time', role: 'user', email: '', month_quota: 5, max_parallel: 1 })
     ).body.data;

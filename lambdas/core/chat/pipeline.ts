@@ -2,8 +2,8 @@
  * The core path of every chat call, whatever wire API it came in on (OpenAI chat completions, Anthropic messages,
  * OpenAI responses, the Feishu bot): admission against the key's money, the attachments resolved, the provider
  * started, and its events relayed while they are folded for the books. When the events end the call is settled
- * (charged and recorded exactly once) while the caller writes its last frames: `run.settled` resolves once that is
- * done, and the invocation is held open until then. A consumer that stops early (the client went away) leaves the
+ * (charged and recorded exactly once) before the iteration finishes — or, with SETTLE_AFTER_LAST_BYTE, while the
+ * caller writes its last frames, the invocation held open until it is done. `run.settled` resolves once it is. A consumer that stops early (the client went away) leaves the
  * upstream read on for its usage within a drain budget, then stopped, and the call is settled as interrupted.
  *
  * Everything that can refuse the call — admission, attachments, the upstream's first answer — happens inside
@@ -85,8 +85,9 @@ export async function runChat(call: ChatCall): Promise<ChatRun> {
   let booked!: (p: Promise<void>) => void;
   const settled = new Promise<void>((resolve) => (booked = (p) => resolve(p)));
   return {
-    // A key with a cap on calls in flight gets its slot back (in the settlement) before its last byte, so that its
-    // next call may start at once; every other call is settled after it.
+    // Settled before the last frame (a client that reads its books next sees the call), unless the deployment chose
+    // SETTLE_AFTER_LAST_BYTE; a key with a cap on calls in flight gets its slot back (in the settlement) before its
+    // last byte even then, so that its next call may start at once.
     events: relay(
       stallGuard(upstream, abort),
       books,
@@ -97,7 +98,7 @@ export async function runChat(call: ChatCall): Promise<ChatRun> {
         call.invocation?.hold(settlement);
         booked(settlement);
       },
-      limits.maxParallel !== null,
+      !config().settleAfterLastByte || limits.maxParallel !== null,
     ),
     abort: () => leaving.begin(),
     rate: reservation.rate,

@@ -87,8 +87,8 @@ async function authenticated<T>(input: V1Request, schema: z.ZodType<T>): Promise
 }
 
 /**
- * Relays events as Anthropic SSE as they come. The call's settlement starts as the events end and runs while
- * message_delta and message_stop are written: the client's last byte does not wait for the books (invocation.ts).
+ * Relays events as Anthropic SSE as they come. The run settles the call before its events end, so message_delta
+ * and message_stop follow the books — unless SETTLE_AFTER_LAST_BYTE (see config.ts).
  */
 async function pump(run: ChatRun, stream: SseStream, encoder: AnthropicStreamEncoder, requestId: string): Promise<void> {
   let failed = false;

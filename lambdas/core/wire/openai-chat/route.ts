@@ -66,8 +66,9 @@ export async function chatCompletions(input: V1Request): Promise<V1Response> {
 }
 
 /**
- * Relays events as chunks as they come. The call's settlement starts as the events end and runs while `[DONE]` is
- * written: the client's last byte does not wait for the books (the invocation does: invocation.ts).
+ * Relays events as chunks as they come. The run settles the call before its events end, so the closing `[DONE]`
+ * follows the books — unless SETTLE_AFTER_LAST_BYTE, when the settlement runs while it is written (the invocation
+ * waits for it: invocation.ts).
  */
 async function pump(run: ChatRun, body: SseStream, encoder: OpenAIChatChunkEncoder): Promise<void> {
   let failed = false;

@@ -191,7 +191,8 @@ async function create(input: V1Request): Promise<V1Response> {
 
 /**
  * Relays events as they come. The response is stored before the closing event: a client that retrieves it, or
- * continues from it, right after `response.completed` finds it. The call's settlement runs meanwhile (invocation.ts).
+ * continues from it, right after `response.completed` finds it; the call is settled before it too, unless
+ * SETTLE_AFTER_LAST_BYTE (see config.ts).
  */
 async function pump(run: ChatRun, body: SseStream, encoder: ResponsesEncoder, save: (r: ResponseObject) => Promise<void>): Promise<void> {
   const write = (events: ReturnType<ResponsesEncoder['start']>) => {
