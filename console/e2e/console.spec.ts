@@ -312,6 +312,9 @@ test('the admin adds a Feishu bot: secrets come back masked, the webhook URL can
   await form.getByLabel('Gateway API key of the bot').fill(state.userKey!);
   await form.getByLabel(/^Model/).fill(MODEL);
   await form.getByLabel('Encrypt key', { exact: true }).fill('encrypt-key-e2e-0123456789abcdef');
+  // Token-only verification is opt-in, and the form says what it costs.
+  await expect(form.getByLabel('Allow unsigned events (no encrypt key)')).not.toBeChecked();
+  await expect(form.getByText(/anyone who learns the verification token can forge messages/)).toBeVisible();
   await form.getByRole('button', { name: 'Create' }).click();
   await expect(page.getByRole('heading', { name: 'e2e bot' })).toBeVisible();
   await expect(page.getByText('••••cdef')).toHaveCount(2);

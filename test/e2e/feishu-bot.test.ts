@@ -67,8 +67,8 @@ beforeAll(async () => {
   };
   const base = { ...APP, apiKey: userKey.api_key, modelId: MODEL };
   encBot = await save('enc', { ...base, verificationToken: TOKEN, encryptKey: ENCRYPT_KEY });
-  tokenBot = await save('token', { ...base, verificationToken: TOKEN });
-  brokeBot = await save('broke', { ...base, apiKey: brokeKey.api_key, verificationToken: TOKEN });
+  tokenBot = await save('token', { ...base, verificationToken: TOKEN, allowUnsigned: true });
+  brokeBot = await save('broke', { ...base, apiKey: brokeKey.api_key, verificationToken: TOKEN, allowUnsigned: true });
 });
 
 afterAll(async () => {
@@ -253,7 +253,7 @@ describe('admin routes /admin/bot/feishu/*', () => {
     const other = (
       await ctx.admin.post('/admin/model/save', { name: 'not-granted', config: { modelId: 'x.y-v1:0' }, provider: 'bedrock-converse' })
     ).body.data;
-    const base = { ...APP, apiKey: userKey.api_key, modelId: MODEL, verificationToken: TOKEN };
+    const base = { ...APP, apiKey: userKey.api_key, modelId: MODEL, verificationToken: TOKEN, allowUnsigned: true };
     const bad = async (config: Record<string, unknown>, param: string) => {
       const res = await ctx.admin.post('/admin/bot/feishu/save', { name: 'x', config });
       expect(res.status, JSON.stringify(res.body)).toBe(400);
@@ -275,6 +275,55 @@ describe('admin routes /admin/bot/feishu/*', () => {
     expect(res.status).toBe(400);
     // a user key is not an admin
     expect((await api(ctx.gw.url, userKey.api_key).get('/admin/bot/feishu/list')).status).toBe(403);
+  });
+});
+
+describe('bots without an encrypt key (no signatures)', () => {
+  const base = () => ({ ...APP, apiKey: userKey.api_key, modelId: MODEL, verificationToken: TOKEN });
+
+  it('are saved only with allowUnsigned: true, which list shows; clearing the encrypt key of a signed bot needs it too', async () => {
+    const refused = await ctx.admin.post('/admin/bot/feishu/save', { name: 'unsigned?', config: base() });
+    expect(refused.status, JSON.stringify(refused.body)).toBe(400);
+    expect(refused.body.error?.message).toContain('config.encryptKey');
+    expect(refused.body.error?.message).toContain('allowUnsigned');
+    expect((await ctx.admin.get('/admin/bot/feishu/list?q=unsigned%3F')).body.data.total).toBe(0);
+    // allowUnsigned without a token would accept nothing at all
+    const noToken = await ctx.admin.post('/admin/bot/feishu/save', {
+      name: 'no token',
+      config: { ...base(), verificationToken: undefined, allowUnsigned: true },
+    });
+    expect(noToken.status).toBe(400);
+    expect(noToken.body.error?.message).toContain('config.verificationToken');
+
+    const signed = await ctx.admin.post('/admin/bot/feishu/save', { name: 'signed', config: { ...base(), encryptKey: ENCRYPT_KEY } });
+    expect(signed.status).toBe(200);
+    expect(signed.body.data.config.allowUnsigned).toBe(false);
+    const id = signed.body.data.id;
+    const cleared = await ctx.admin.post('/admin/bot/feishu/save', { id, config: { encryptKey: null } });
+    expect(cleared.status).toBe(400);
+    expect(cleared.body.error?.message).toContain('allowUnsigned');
+    const allowed = await ctx.admin.post('/admin/bot/feishu/save', { id, config: { encryptKey: null, allowUnsigned: true } });
+    expect(allowed.status, JSON.stringify(allowed.body)).toBe(200);
+    expect(allowed.body.data.config).toMatchObject({ encryptKey: null, allowUnsigned: true });
+    const listed = (await ctx.admin.get('/admin/bot/feishu/list')).body.data.items.find((b) => b.id === id)!;
+    expect(listed.config.allowUnsigned).toBe(true);
+    // now token-only: a plain event with the token is accepted
+    expect((await sendPlain(id, { type: 'url_verification', challenge: 'now-unsigned', token: TOKEN })).body).toEqual({
+      challenge: 'now-unsigned',
+    });
+    // switching the flag off again needs an encrypt key back
+    expect((await ctx.admin.post('/admin/bot/feishu/save', { id, config: { allowUnsigned: false } })).status).toBe(400);
+    await ctx.admin.post('/admin/bot/feishu/delete', { id });
+  });
+
+  it('a signed bot never accepts a token-only request, whatever its token', async () => {
+    const res = await sendPlain(encBot, { type: 'url_verification', challenge: 'x', token: TOKEN });
+    expect(res.status).toBe(401);
+    const event = await sendPlain(encBot, messageEvent({ text: 'token only' }));
+    expect(event.status).toBe(401);
+    await idle();
+    expect(fake.calls).toEqual([]);
+    expect(ctx.gw.sim.requests).toEqual([]);
   });
 });
 
@@ -619,7 +668,7 @@ describe('answering', () => {
     await ctx.admin.post('/admin/api-key/bind-model', { key_id: k.id, model_id: models[0].id });
     const saved = await ctx.admin.post('/admin/bot/feishu/save', {
       name: 'reset-bot',
-      config: { ...APP, apiKey: k.api_key, modelId: MODEL, verificationToken: TOKEN },
+      config: { ...APP, apiKey: k.api_key, modelId: MODEL, verificationToken: TOKEN, allowUnsigned: true },
     });
     expect(saved.status).toBe(200);
     expect((await ctx.admin.post('/admin/api-key/reset', { id: k.id })).status).toBe(200);
@@ -660,7 +709,7 @@ describe('answering', () => {
     try {
       const res = await ctx.admin.post('/admin/bot/feishu/save', {
         name: 'lark bot',
-        config: { ...APP, apiKey: userKey.api_key, modelId: MODEL, verificationToken: TOKEN, domain: lark.url },
+        config: { ...APP, apiKey: userKey.api_key, modelId: MODEL, verificationToken: TOKEN, allowUnsigned: true, domain: lark.url },
       });
       expect(res.body.data.config.domain).toBe(lark.url);
       ctx.gw.sim.enqueue(script.text('hello from lark'));

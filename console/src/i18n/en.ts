@@ -212,6 +212,9 @@ export const en = {
   'bot.verificationToken': 'Verification token',
   'bot.encryptKey': 'Encrypt key',
   'bot.allowUnsigned': 'Allow unsigned events (no encrypt key)',
+  'bot.allowUnsignedWarning':
+    'Not recommended: without an encrypt key Feishu does not sign its requests, so anyone who learns the verification token can forge messages to this bot and spend its key. Set an encrypt key instead whenever you can.',
+  'bot.unsigned': 'Unsigned events allowed: requests are checked by the verification token only.',
   'bot.domain': 'Open platform (feishu, lark or a URL)',
   'bot.systemPrompt': 'System prompt',
   'bot.webhook': 'Webhook URL',

@@ -214,6 +214,9 @@ export const zh: Record<MessageKey, string> = {
   'bot.verificationToken': 'Verification Token',
   'bot.encryptKey': 'Encrypt Key',
   'bot.allowUnsigned': '允许未签名的事件（无 Encrypt Key）',
+  'bot.allowUnsignedWarning':
+    '不建议：没有 Encrypt Key 时飞书不会对请求签名，任何知道 Verification Token 的人都能伪造发给该机器人的消息并消耗其密钥额度。请尽量设置 Encrypt Key。',
+  'bot.unsigned': '已允许未签名的事件：请求仅凭 Verification Token 校验。',
   'bot.domain': '开放平台（feishu、lark 或 URL）',
   'bot.systemPrompt': '系统提示词',
   'bot.webhook': 'Webhook 地址',

@@ -168,6 +168,7 @@ export function botView(b: FeishuBot) {
       modelId: b.modelId,
       verificationToken: maskSecret(b.verificationToken),
       encryptKey: maskSecret(b.encryptKey),
+      allowUnsigned: b.allowUnsigned,
       domain: b.domain,
       systemPrompt: b.systemPrompt,
     },

@@ -22,6 +22,11 @@ export interface FeishuBot {
   appSecret: string;
   verificationToken: string | null;
   encryptKey: string | null;
+  /**
+   * Token-only verification accepted (no encryptKey, so no signature): an explicit admin choice at save. Rows written
+   * before the flag existed and that have no encrypt key read as true, so that they keep working as they did.
+   */
+  allowUnsigned: boolean;
   apiKeyHash: string;
   apiKeyHint: string;
   /** The key's public id when the bot was saved (for finding its sessions); the hash is what authenticates. */
@@ -46,6 +51,7 @@ function fromItem(item: Record<string, unknown>): FeishuBot {
     appSecret: str(item.app_secret),
     verificationToken: strOrNull(item.verification_token),
     encryptKey: strOrNull(item.encrypt_key),
+    allowUnsigned: typeof item.allow_unsigned === 'boolean' ? item.allow_unsigned : !strOrNull(item.encrypt_key),
     apiKeyHash: str(item.api_key_hash),
     apiKeyHint: str(item.api_key_hint),
     apiKeyId: Number(item.api_key_id ?? 0),
@@ -68,6 +74,7 @@ function toItem(b: FeishuBot): Record<string, unknown> {
     app_secret: b.appSecret,
     verification_token: b.verificationToken,
     encrypt_key: b.encryptKey,
+    allow_unsigned: b.allowUnsigned,
     api_key_hash: b.apiKeyHash,
     api_key_hint: b.apiKeyHint,
     api_key_id: b.apiKeyId,
