@@ -86,6 +86,10 @@ test('the admin creates a group, a model and a user key (shown once, copyable), 
   await expect(form.getByRole('textbox', { name: 'Provider' })).toHaveValue('bedrock-converse');
   await pick(form, 'Group', GROUP);
   await form.getByLabel('Model id').fill('us.anthropic.claude-3-5-haiku-20241022-v1:0');
+  // No price is not a free model: the form asks for prices unless "Free model" is ticked.
+  await expect(form.getByLabel('Free model (calls are not charged)')).not.toBeChecked();
+  await form.getByRole('button', { name: 'Create' }).click();
+  await expect(form.getByText(/Required \(greater than 0\)/)).toHaveCount(2);
   await form.getByLabel('Input price').fill('0.8');
   await form.getByLabel('Output price').fill('4');
   // The raw JSON editor shows what the form built, and refuses what is not a JSON object.

@@ -251,7 +251,12 @@ describe('admin routes /admin/bot/feishu/*', () => {
 
   it('refuses an unknown key, a model the key may not use, missing fields; 404 on unknown id', async () => {
     const other = (
-      await ctx.admin.post('/admin/model/save', { name: 'not-granted', config: { modelId: 'x.y-v1:0' }, provider: 'bedrock-converse' })
+      await ctx.admin.post('/admin/model/save', {
+        name: 'not-granted',
+        config: { modelId: 'x.y-v1:0' },
+        provider: 'bedrock-converse',
+        free: true,
+      })
     ).body.data;
     const base = { ...APP, apiKey: userKey.api_key, modelId: MODEL, verificationToken: TOKEN, allowUnsigned: true };
     const bad = async (config: Record<string, unknown>, param: string) => {

@@ -55,6 +55,7 @@ export function modelView(m: Model) {
     price_out: moneyToJson(m.priceOut),
     price_cache_read: m.priceCacheRead === undefined ? null : moneyToJson(m.priceCacheRead),
     price_cache_write: m.priceCacheWrite === undefined ? null : moneyToJson(m.priceCacheWrite),
+    free: m.free,
     created_at: m.createdAt,
     updated_at: m.updatedAt,
   };
