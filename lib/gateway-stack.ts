@@ -9,7 +9,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { ConsoleSite } from './constructs/console-site.js';
 import { GatewayFunction } from './constructs/gateway-function.js';
-import { GatewayHttpApi } from './constructs/gateway-http-api.js';
+import { GatewayHttpApi, type RouteThrottle } from './constructs/gateway-http-api.js';
 import { GatewayTable } from './constructs/gateway-table.js';
 import { DEFAULT_LARK_DOMAIN, FUNCTIONS, type FunctionSpec } from '../lambdas/core/topology.js';
 
@@ -25,7 +25,38 @@ export interface GatewayStackProps extends StackProps {
    * @default https://open.feishu.cn
    */
   readonly larkDomain?: string;
+  /**
+   * Lambda concurrency reserved for (and capping) the admin, user and Feishu webhook functions, so that a flood of
+   * chat streams cannot take the account's whole concurrency and lock the admins out; `false` reserves none (for an
+   * account whose concurrency quota is too small to reserve from). See docs/quotas.md.
+   * @default DEFAULT_RESERVED_CONCURRENCY
+   */
+  readonly reservedConcurrency?: Partial<ReservedConcurrency> | false;
+  /** Per-route throttles of the HTTP API (admin, user and webhook routes separately). @default DEFAULT_ROUTE_THROTTLES */
+  readonly routeThrottles?: Partial<RouteThrottles>;
 }
+
+export interface ReservedConcurrency {
+  readonly admin: number;
+  readonly user: number;
+  readonly feishuWebhook: number;
+}
+
+export interface RouteThrottles {
+  readonly admin: RouteThrottle;
+  readonly user: RouteThrottle;
+  readonly feishuWebhook: RouteThrottle;
+}
+
+/** 40 of an account's default 1,000 concurrent executions; the rest stays unreserved for chat and the others. */
+export const DEFAULT_RESERVED_CONCURRENCY: ReservedConcurrency = { admin: 10, user: 20, feishuWebhook: 10 };
+
+/** Requests per second (steady, burst): far below API Gateway's account-wide 10,000 / 5,000 per region. */
+export const DEFAULT_ROUTE_THROTTLES: RouteThrottles = {
+  admin: { rateLimit: 20, burstLimit: 40 },
+  user: { rateLimit: 50, burstLimit: 100 },
+  feishuWebhook: { rateLimit: 50, burstLimit: 100 },
+};
 
 export class GatewayStack extends Stack {
   readonly table: GatewayTable;
@@ -48,6 +79,8 @@ export class GatewayStack extends Stack {
 
     const removalPolicy = props.destroyOnRemoval ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN;
     const larkDomain = props.larkDomain ?? DEFAULT_LARK_DOMAIN;
+    const reserved = props.reservedConcurrency === false ? undefined : { ...DEFAULT_RESERVED_CONCURRENCY, ...props.reservedConcurrency };
+    const throttles = { ...DEFAULT_ROUTE_THROTTLES, ...props.routeThrottles };
 
     this.table = new GatewayTable(this, 'Table', { removalPolicy });
 
@@ -79,8 +112,14 @@ export class GatewayStack extends Stack {
 
     // Entry, timeout, memory and description of each function come from lambdas/core/topology.ts, which the
     // local server mounts too.
-    const gatewayFunction = (id: string, spec: FunctionSpec, environment: Record<string, string> = {}) =>
+    const gatewayFunction = (
+      id: string,
+      spec: FunctionSpec,
+      environment: Record<string, string> = {},
+      reservedConcurrentExecutions?: number,
+    ) =>
       new GatewayFunction(this, id, {
+        reservedConcurrentExecutions,
         entry: spec.entry,
         memorySize: spec.memoryMb,
         timeout: Duration.seconds(spec.timeoutSeconds),
@@ -115,16 +154,21 @@ export class GatewayStack extends Stack {
       ...withSettleQueue,
       SEALING_KEY_SECRET_ARN: this.sealingKeySecret.secretArn,
     });
-    this.admin = gatewayFunction('Admin', FUNCTIONS.admin, withAdminKey);
-    this.user = gatewayFunction('User', FUNCTIONS.user, withAdminKey);
+    this.admin = gatewayFunction('Admin', FUNCTIONS.admin, withAdminKey, reserved?.admin);
+    this.user = gatewayFunction('User', FUNCTIONS.user, withAdminKey, reserved?.user);
     this.feishuWorker = gatewayFunction('FeishuWorker', FUNCTIONS.feishuWorker, { LARK_DOMAIN: larkDomain, ...withSettleQueue });
     this.settle = gatewayFunction('Settle', FUNCTIONS.settle);
     this.settle.function.addEventSource(new SqsEventSource(this.settleQueue, { batchSize: 10, reportBatchItemFailures: true }));
     for (const fn of [this.chat, this.feishuWorker]) this.settleQueue.grantSendMessages(fn.role);
-    this.feishuWebhook = gatewayFunction('FeishuWebhook', FUNCTIONS.feishuWebhook, {
-      LARK_DOMAIN: larkDomain,
-      FEISHU_WORKER_FUNCTION_NAME: this.feishuWorker.function.functionName,
-    });
+    this.feishuWebhook = gatewayFunction(
+      'FeishuWebhook',
+      FUNCTIONS.feishuWebhook,
+      {
+        LARK_DOMAIN: larkDomain,
+        FEISHU_WORKER_FUNCTION_NAME: this.feishuWorker.function.functionName,
+      },
+      reserved?.feishuWebhook,
+    );
 
     // The user API's routes only read, but the shared authentication path writes: it creates the
     // bootstrap admin key row when this function happens to serve the first request after a deploy.
@@ -178,9 +222,15 @@ export class GatewayStack extends Stack {
     });
 
     this.httpApi = new GatewayHttpApi(this, 'HttpApi', { removalPolicy, allowOrigins: browserOrigins });
-    this.httpApi.addLambdaRoute('Admin', HttpMethod.ANY, '/admin/{proxy+}', this.admin.function);
-    this.httpApi.addLambdaRoute('User', HttpMethod.ANY, '/user/{proxy+}', this.user.function);
-    this.httpApi.addLambdaRoute('FeishuWebhook', HttpMethod.POST, '/bot/feishu/{id}/webhook', this.feishuWebhook.function);
+    this.httpApi.addLambdaRoute('Admin', HttpMethod.ANY, '/admin/{proxy+}', this.admin.function, throttles.admin);
+    this.httpApi.addLambdaRoute('User', HttpMethod.ANY, '/user/{proxy+}', this.user.function, throttles.user);
+    this.httpApi.addLambdaRoute(
+      'FeishuWebhook',
+      HttpMethod.POST,
+      '/bot/feishu/{id}/webhook',
+      this.feishuWebhook.function,
+      throttles.feishuWebhook,
+    );
 
     this.consoleSite.publish({ apiBase: this.httpApi.url, chatBase: this.chatUrl.url });
 

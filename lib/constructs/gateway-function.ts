@@ -40,6 +40,11 @@ export interface GatewayFunctionProps {
   readonly environment: Record<string, string>;
   /** Applies to the function's log group. */
   readonly removalPolicy: RemovalPolicy;
+  /**
+   * Concurrency reserved for (and capping) this function, so that a flood of another function's calls cannot take
+   * all of the account's concurrency. @default none (the account's unreserved pool)
+   */
+  readonly reservedConcurrentExecutions?: number;
 }
 
 /**
@@ -78,6 +83,7 @@ export class GatewayFunction extends Construct {
       timeout: props.timeout,
       role: this.role,
       logGroup,
+      reservedConcurrentExecutions: props.reservedConcurrentExecutions,
       environment: {
         POWERTOOLS_SERVICE_NAME: 'bedrock-gateway',
         LOG_LEVEL: 'INFO',

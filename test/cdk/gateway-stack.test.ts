@@ -5,7 +5,7 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { GatewayFunction } from '../../lib/constructs/gateway-function.js';
-import { GatewayStack } from '../../lib/gateway-stack.js';
+import { DEFAULT_RESERVED_CONCURRENCY, DEFAULT_ROUTE_THROTTLES, GatewayStack } from '../../lib/gateway-stack.js';
 
 // The feature flags `cdk synth` runs with, so the template under test is the deployed one.
 const cdkJsonContext = JSON.parse(readFileSync(new URL('../../cdk.json', import.meta.url), 'utf8')).context;
@@ -181,6 +181,55 @@ describe('HTTP API', () => {
       AccessLogSettings: { DestinationArn: Match.anyValue(), Format: Match.stringLikeRegexp('requestId') },
       DefaultRouteSettings: { ThrottlingBurstLimit: 200, ThrottlingRateLimit: 100 },
     });
+  });
+});
+
+describe('isolation between functions', () => {
+  const reservedOf = (t: Template, fn: GatewayFunction) =>
+    t.toJSON().Resources[logicalId(fn.function)].Properties.ReservedConcurrentExecutions as number | undefined;
+
+  it('reserves concurrency for the admin, user and webhook functions, leaving chat and the rest to the unreserved pool', () => {
+    expect(reservedOf(template, stack.admin)).toBe(DEFAULT_RESERVED_CONCURRENCY.admin);
+    expect(reservedOf(template, stack.user)).toBe(DEFAULT_RESERVED_CONCURRENCY.user);
+    expect(reservedOf(template, stack.feishuWebhook)).toBe(DEFAULT_RESERVED_CONCURRENCY.feishuWebhook);
+    for (const fn of [stack.chat, stack.feishuWorker, stack.settle]) expect(reservedOf(template, fn)).toBeUndefined();
+    // what docs/quotas.md assumes: well under the default account quota of 1,000, keeping 900+ unreserved
+    expect(Object.values(DEFAULT_RESERVED_CONCURRENCY).reduce((a, b) => a + b, 0)).toBeLessThanOrEqual(100);
+  });
+
+  it('throttles the admin, user and webhook routes separately, each under the stage default', () => {
+    const stage = Object.values(template.findResources('AWS::ApiGatewayV2::Stage'))[0];
+    expect(stage.Properties.RouteSettings).toEqual({
+      'ANY /admin/{proxy+}': { ThrottlingRateLimit: 20, ThrottlingBurstLimit: 40 },
+      'ANY /user/{proxy+}': { ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100 },
+      'POST /bot/feishu/{id}/webhook': { ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100 },
+    });
+    expect(DEFAULT_ROUTE_THROTTLES.admin.rateLimit).toBe(20);
+    // the routes exist before the stage that names them
+    const routeIds = Object.keys(template.findResources('AWS::ApiGatewayV2::Route'));
+    expect(stage.DependsOn).toEqual(expect.arrayContaining(routeIds));
+  });
+
+  it('takes other values, or no reservation, from the stack props (cdk context)', () => {
+    const app = new App({ context: { ...cdkJsonContext, 'aws:cdk:bundling-stacks': [] } });
+    const custom = new GatewayStack(app, 'Custom', {
+      reservedConcurrency: { admin: 3 },
+      routeThrottles: { feishuWebhook: { rateLimit: 5, burstLimit: 7 } },
+    });
+    const t = Template.fromStack(custom);
+    const id = (c: IConstruct) => custom.getLogicalId(c.node.defaultChild as CfnElement);
+    const reserved = (fn: GatewayFunction) => t.toJSON().Resources[id(fn.function)].Properties.ReservedConcurrentExecutions;
+    expect([reserved(custom.admin), reserved(custom.user), reserved(custom.feishuWebhook)]).toEqual([3, 20, 10]);
+    const routeSettings = Object.values(t.findResources('AWS::ApiGatewayV2::Stage'))[0].Properties.RouteSettings;
+    expect(routeSettings['POST /bot/feishu/{id}/webhook']).toEqual({ ThrottlingRateLimit: 5, ThrottlingBurstLimit: 7 });
+    expect(routeSettings['ANY /admin/{proxy+}']).toEqual({ ThrottlingRateLimit: 20, ThrottlingBurstLimit: 40 });
+
+    const none = new GatewayStack(new App({ context: { ...cdkJsonContext, 'aws:cdk:bundling-stacks': [] } }), 'None', {
+      reservedConcurrency: false,
+    });
+    for (const fn of Object.values(Template.fromStack(none).findResources('AWS::Lambda::Function'))) {
+      expect(fn.Properties.ReservedConcurrentExecutions).toBeUndefined();
+    }
   });
 });
 
