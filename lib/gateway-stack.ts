@@ -1,6 +1,7 @@
 import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import { HttpMethod } from 'aws-cdk-lib/aws-apigatewayv2';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
@@ -11,7 +12,7 @@ import { ConsoleSite } from './constructs/console-site.js';
 import { GatewayFunction } from './constructs/gateway-function.js';
 import { GatewayHttpApi, type RouteThrottle } from './constructs/gateway-http-api.js';
 import { GatewayTable } from './constructs/gateway-table.js';
-import { DEFAULT_LARK_DOMAIN, FUNCTIONS, type FunctionSpec } from '../lambdas/core/topology.js';
+import { BOT_SECRET_PURPOSE, DEFAULT_LARK_DOMAIN, FUNCTIONS, type FunctionSpec } from '../lambdas/core/topology.js';
 
 export interface GatewayStackProps extends StackProps {
   /**
@@ -62,6 +63,7 @@ export class GatewayStack extends Stack {
   readonly table: GatewayTable;
   readonly adminKeySecret: secretsmanager.Secret;
   readonly sealingKeySecret: secretsmanager.Secret;
+  readonly botSecretsKey: kms.Key;
   readonly chat: GatewayFunction;
   readonly admin: GatewayFunction;
   readonly user: GatewayFunction;
@@ -110,6 +112,15 @@ export class GatewayStack extends Stack {
         'it is replaced by hand if ever exposed, and it protects no credential of another service.',
     });
 
+    // Envelope-encrypts the Feishu bots' secrets in the table (core/store/secret-envelope.ts): the admin function
+    // seals them (GenerateDataKey) and cannot open them; only the webhook and the worker may decrypt.
+    this.botSecretsKey = new kms.Key(this, 'BotSecretsKey', {
+      description: 'Envelope encryption of Feishu bot secrets (appSecret, encryptKey, verificationToken) in the gateway table',
+      enableKeyRotation: true,
+      removalPolicy,
+    });
+    const withSecretsKey = { SECRETS_KMS_KEY_ID: this.botSecretsKey.keyArn };
+
     // Entry, timeout, memory and description of each function come from lambdas/core/topology.ts, which the
     // local server mounts too.
     const gatewayFunction = (
@@ -154,9 +165,13 @@ export class GatewayStack extends Stack {
       ...withSettleQueue,
       SEALING_KEY_SECRET_ARN: this.sealingKeySecret.secretArn,
     });
-    this.admin = gatewayFunction('Admin', FUNCTIONS.admin, withAdminKey, reserved?.admin);
+    this.admin = gatewayFunction('Admin', FUNCTIONS.admin, { ...withAdminKey, ...withSecretsKey }, reserved?.admin);
     this.user = gatewayFunction('User', FUNCTIONS.user, withAdminKey, reserved?.user);
-    this.feishuWorker = gatewayFunction('FeishuWorker', FUNCTIONS.feishuWorker, { LARK_DOMAIN: larkDomain, ...withSettleQueue });
+    this.feishuWorker = gatewayFunction('FeishuWorker', FUNCTIONS.feishuWorker, {
+      LARK_DOMAIN: larkDomain,
+      ...withSettleQueue,
+      ...withSecretsKey,
+    });
     this.settle = gatewayFunction('Settle', FUNCTIONS.settle);
     this.settle.function.addEventSource(new SqsEventSource(this.settleQueue, { batchSize: 10, reportBatchItemFailures: true }));
     for (const fn of [this.chat, this.feishuWorker]) this.settleQueue.grantSendMessages(fn.role);
@@ -166,6 +181,7 @@ export class GatewayStack extends Stack {
       {
         LARK_DOMAIN: larkDomain,
         FEISHU_WORKER_FUNCTION_NAME: this.feishuWorker.function.functionName,
+        ...withSecretsKey,
       },
       reserved?.feishuWebhook,
     );
@@ -177,6 +193,17 @@ export class GatewayStack extends Stack {
     }
     for (const fn of [this.chat, this.admin, this.user]) this.adminKeySecret.grantRead(fn.role);
     this.sealingKeySecret.grantRead(this.chat.role);
+    // Only for data keys of bot secrets (the encryption context every sealed secret carries).
+    const botSecretsUse = (role: iam.IRole, action: string) =>
+      role.addToPrincipalPolicy(
+        new iam.PolicyStatement({
+          actions: [action],
+          resources: [this.botSecretsKey.keyArn],
+          conditions: { StringEquals: { 'kms:EncryptionContext:purpose': BOT_SECRET_PURPOSE } },
+        }),
+      );
+    botSecretsUse(this.admin.role, 'kms:GenerateDataKey');
+    for (const fn of [this.feishuWebhook, this.feishuWorker]) botSecretsUse(fn.role, 'kms:Decrypt');
     this.chat.grantBedrockInvoke();
     this.feishuWorker.grantBedrockInvoke();
 

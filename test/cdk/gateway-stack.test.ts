@@ -107,6 +107,35 @@ describe('all functions', () => {
     }
   });
 
+  it('let only the Feishu webhook and worker decrypt bot secrets; the admin function may only seal them', () => {
+    const keyArn = { 'Fn::GetAtt': [logicalId(stack.botSecretsKey), 'Arn'] };
+    template.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true });
+    const kmsStatements = (fn: GatewayFunction) => statementsOf(fn).filter((s) => [s.Action].flat().some((a) => a.startsWith('kms:')));
+    const only = (action: string) => [
+      {
+        Effect: 'Allow',
+        Action: action,
+        Resource: keyArn,
+        Condition: { StringEquals: { 'kms:EncryptionContext:purpose': 'feishu-bot-secret' } },
+      },
+    ];
+    const { admin, feishuWebhook, feishuWorker, ...others } = allFunctions();
+    for (const fn of [feishuWebhook, feishuWorker]) expect(kmsStatements(fn)).toEqual(only('kms:Decrypt'));
+    expect(kmsStatements(admin)).toEqual(only('kms:GenerateDataKey'));
+    for (const fn of [admin, feishuWebhook, feishuWorker]) expect(environmentOf(fn).SECRETS_KMS_KEY_ID).toEqual(keyArn);
+    for (const fn of Object.values(others)) {
+      expect(kmsStatements(fn)).toEqual([]);
+      expect(environmentOf(fn)).not.toHaveProperty('SECRETS_KMS_KEY_ID');
+    }
+    // and nobody else in the template holds kms:Decrypt on it through a role policy
+    const decrypters = Object.values(template.findResources('AWS::IAM::Policy')).filter((p) =>
+      JSON.stringify(p.Properties.PolicyDocument).includes('kms:Decrypt'),
+    );
+    expect(
+      decrypters.flatMap((p) => p.Properties.Roles).sort((a: { Ref: string }, b: { Ref: string }) => a.Ref.localeCompare(b.Ref)),
+    ).toEqual([feishuWebhook, feishuWorker].map((fn) => ({ Ref: logicalId(fn.role) })).sort((a, b) => a.Ref.localeCompare(b.Ref)));
+  });
+
   it('give the admin key secret only to chat, admin and user', () => {
     const secretRef = { Ref: logicalId(stack.adminKeySecret) };
     const { chat, admin, user, ...others } = allFunctions();

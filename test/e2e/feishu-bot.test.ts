@@ -5,10 +5,13 @@
 import { randomBytes } from 'node:crypto';
 import { inspect } from 'node:util';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { overrideConfig } from '../../lambdas/core/config.js';
 import { encryptEvent, signBody } from '../../lambdas/core/feishu/crypto.js';
 import { answerCard, type Card, type CardElement, helpCard, thinkingCard } from '../../lambdas/core/feishu/cards.js';
 import { idle } from '../../lambdas/core/feishu/handoff.js';
+import { db, tableName } from '../../lambdas/core/store/table.js';
+import { indexKeys, itemKeys } from '../../lambdas/core/store/table-keys.js';
 import { script } from '../../local/bedrock-simulator/index.js';
 import { type FakeFeishu, type FakeFeishuCall, startFakeFeishu } from '../fakes/feishu-open-platform.js';
 import type { NewKeyView } from '../support/api.js';
@@ -329,6 +332,58 @@ describe('bots without an encrypt key (no signatures)', () => {
     await idle();
     expect(fake.calls).toEqual([]);
     expect(ctx.gw.sim.requests).toEqual([]);
+  });
+});
+
+describe('secrets at rest', () => {
+  const rawItem = async (id: number) =>
+    (await db().send(new GetCommand({ TableName: tableName(), Key: itemKeys.bot(id), ConsistentRead: true }))).Item!;
+  const SECRETS = [APP.appSecret, ENCRYPT_KEY, TOKEN];
+
+  it('the stored bot item holds the app secret, encrypt key and token only sealed; the admin sees them masked', async () => {
+    const item = await rawItem(encBot);
+    const text = JSON.stringify(item);
+    for (const secret of SECRETS) expect(text).not.toContain(secret);
+    for (const attribute of ['app_secret', 'encrypt_key', 'verification_token']) {
+      expect(String(item[attribute])).toMatch(/^env1:local:/);
+    }
+    expect(item).toMatchObject({ app_secret_hint: 'cdef', encrypt_key_hint: 'ghij', verification_token_hint: '89ab' });
+    const listed = (await ctx.admin.get('/admin/bot/feishu/list')).body.data.items.find((b) => b.id === encBot)!;
+    expect(listed.config).toMatchObject({ appSecret: '••••cdef', encryptKey: '••••ghij', verificationToken: '••••89ab' });
+    // an update that sends the masked values back keeps the sealed ones untouched
+    await ctx.admin.post('/admin/bot/feishu/save', {
+      id: encBot,
+      config: { ...listed.config, apiKey: undefined, systemPrompt: 'be brief' },
+    });
+    const after = await rawItem(encBot);
+    expect(after.app_secret).toBe(item.app_secret);
+    expect(after.encrypt_key).toBe(item.encrypt_key);
+    await ctx.admin.post('/admin/bot/feishu/save', { id: encBot, config: { systemPrompt: null } });
+  });
+
+  it('a bot saved in clear by an older version keeps working, and is sealed by the next admin list', async () => {
+    const id = 900_001;
+    const legacy: Record<string, unknown> = {
+      ...(await rawItem(encBot)),
+      ...itemKeys.bot(id),
+      ...indexKeys.bot(id),
+      id,
+      name: 'legacy-bot',
+    };
+    for (const attribute of ['app_secret', 'encrypt_key', 'verification_token']) delete legacy[`${attribute}_hint`];
+    Object.assign(legacy, { app_secret: APP.appSecret, encrypt_key: ENCRYPT_KEY, verification_token: TOKEN });
+    delete legacy.allow_unsigned;
+    await db().send(new PutCommand({ TableName: tableName(), Item: legacy }));
+    const challenge = (c: string) =>
+      JSON.stringify({ encrypt: encryptEvent({ type: 'url_verification', challenge: c, token: TOKEN }, ENCRYPT_KEY) });
+    expect(await post(id, challenge('legacy-plain'))).toEqual({ status: 200, body: { challenge: 'legacy-plain' } });
+
+    const listed = (await ctx.admin.get('/admin/bot/feishu/list')).body.data.items.find((b) => b.id === id)!;
+    expect(listed.config).toMatchObject({ appSecret: '••••cdef', encryptKey: '••••ghij', allowUnsigned: false });
+    const text = JSON.stringify(await rawItem(id));
+    for (const secret of SECRETS) expect(text).not.toContain(secret);
+    expect(await post(id, challenge('legacy-sealed'))).toEqual({ status: 200, body: { challenge: 'legacy-sealed' } });
+    await ctx.admin.post('/admin/bot/feishu/delete', { id });
   });
 });
 

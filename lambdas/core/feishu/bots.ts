@@ -8,7 +8,7 @@ import { hashApiKey, keyHint } from '../key-material.js';
 import { resolveModelForKey } from '../auth/model-access.js';
 import { errors, isGatewayError } from '../errors.js';
 import { MAX_NAME, parse, zId, zJsonObject } from '../validate.js';
-import { createBot, type FeishuBot, replaceBot, requireBot } from '../store/bots.js';
+import { type BotInput, createBot, type FeishuBot, replaceBot, requireBot } from '../store/bots.js';
 import { type ApiKey, getKeyByHash } from '../store/keys.js';
 
 /** The prefix of a secret shown masked (`••••wxyz`); a masked value sent back on update keeps the stored one. */
@@ -114,7 +114,7 @@ const required = (v: string | null | undefined, field: string): string => {
  * requests, so whoever learns the token can forge events (and spend the bot's key). Such a bot is saved only when the
  * admin says so with `allowUnsigned: true`; with neither an encryptKey nor a token it could accept nothing at all.
  */
-function checkVerification(b: Pick<FeishuBot, 'encryptKey' | 'verificationToken' | 'allowUnsigned'>): void {
+function checkVerification(b: Pick<BotInput, 'encryptKey' | 'verificationToken' | 'allowUnsigned'>): void {
   if (b.encryptKey) return;
   if (!b.allowUnsigned) {
     throw errors.badRequest(
@@ -129,7 +129,7 @@ function checkVerification(b: Pick<FeishuBot, 'encryptKey' | 'verificationToken'
 }
 
 /** An optional field on update: omitted, empty or masked keeps the stored value; null clears it. */
-const keep = (given: string | null | undefined, stored: string | null): string | null =>
+const keep = <T>(given: string | null | undefined, stored: T): string | null | T =>
   given === undefined || isMasked(given ?? undefined) ? stored : given;
 
 /**

@@ -8,7 +8,7 @@ import type { Session } from '../records/sessions.js';
 import type { StatRow } from '../records/stats.js';
 import type { Thread } from '../records/threads.js';
 import { MASK } from '../feishu/bots.js';
-import type { FeishuBot } from '../store/bots.js';
+import type { BotSecret, FeishuBot } from '../store/bots.js';
 import { capJson } from '../records/limits.js';
 
 /** What the admin and user APIs show of each record (money as decimal numbers in USD; never a key or its hash). */
@@ -157,6 +157,9 @@ export function maskSecret(s: string | null): string | null {
   return s.length >= 16 ? `${MASK}${s.slice(-4)}` : MASK;
 }
 
+/** A bot secret shown as its stored hint (the admin function cannot open the sealed value, and need not). */
+const maskBotSecret = (s: BotSecret | null): string | null => (s ? `${MASK}${s.hint}` : null);
+
 export function botView(b: FeishuBot) {
   return {
     id: b.id,
@@ -164,11 +167,11 @@ export function botView(b: FeishuBot) {
     provider: b.provider,
     config: {
       appId: b.appId,
-      appSecret: maskSecret(b.appSecret),
+      appSecret: maskBotSecret(b.appSecret),
       apiKey: b.apiKeyHint,
       modelId: b.modelId,
-      verificationToken: maskSecret(b.verificationToken),
-      encryptKey: maskSecret(b.encryptKey),
+      verificationToken: maskBotSecret(b.verificationToken),
+      encryptKey: maskBotSecret(b.encryptKey),
       allowUnsigned: b.allowUnsigned,
       domain: b.domain,
       systemPrompt: b.systemPrompt,
