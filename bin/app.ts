@@ -22,6 +22,9 @@ new GatewayStack(app, 'BedrockGateway', {
   // -c routeThrottles='{"user":{"rateLimit":100,"burstLimit":200}}' — docs/quotas.md
   reservedConcurrency: contextObject<GatewayStackProps['reservedConcurrency']>('reservedConcurrency'),
   routeThrottles: contextObject<GatewayStackProps['routeThrottles']>('routeThrottles'),
+  // e.g. -c bedrockRegions='["us-east-1","us-west-2"]' -c bedrockModelFamilies='["anthropic","amazon"]'
+  bedrockRegions: contextObject<string[]>('bedrockRegions'),
+  bedrockModelFamilies: contextObject<string[]>('bedrockModelFamilies'),
 });
 
 Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }));

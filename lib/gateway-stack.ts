@@ -12,6 +12,7 @@ import { ConsoleSite } from './constructs/console-site.js';
 import { GatewayFunction } from './constructs/gateway-function.js';
 import { GatewayHttpApi, type RouteThrottle } from './constructs/gateway-http-api.js';
 import { GatewayTable } from './constructs/gateway-table.js';
+import { TABLE_ACCESS } from '../lambdas/core/store/table-access.js';
 import { BOT_SECRET_PURPOSE, DEFAULT_LARK_DOMAIN, FUNCTIONS, type FunctionSpec } from '../lambdas/core/topology.js';
 
 export interface GatewayStackProps extends StackProps {
@@ -33,6 +34,13 @@ export interface GatewayStackProps extends StackProps {
    * @default DEFAULT_RESERVED_CONCURRENCY
    */
   readonly reservedConcurrency?: Partial<ReservedConcurrency> | false;
+  /**
+   * Regions the chat and Feishu worker functions may call Bedrock in (include every region the cross-region inference
+   * profiles in use route to). @default every region
+   */
+  readonly bedrockRegions?: string[];
+  /** Model families (id prefix before the first dot: anthropic, amazon, cohere, meta, …) they may call. @default every family */
+  readonly bedrockModelFamilies?: string[];
   /** Per-route throttles of the HTTP API (admin, user and webhook routes separately). @default DEFAULT_ROUTE_THROTTLES */
   readonly routeThrottles?: Partial<RouteThrottles>;
 }
@@ -186,11 +194,16 @@ export class GatewayStack extends Stack {
       reserved?.feishuWebhook,
     );
 
-    // The user API's routes only read, but the shared authentication path writes: it creates the
-    // bootstrap admin key row when this function happens to serve the first request after a deploy.
-    for (const fn of [this.chat, this.admin, this.user, this.feishuWebhook, this.feishuWorker, this.settle]) {
-      fn.grantTableReadWrite(this.table);
-    }
+    // Each function only the item actions and key prefixes its code needs (core/store/table-access.ts).
+    const byName = {
+      chat: this.chat,
+      admin: this.admin,
+      user: this.user,
+      feishuWebhook: this.feishuWebhook,
+      feishuWorker: this.feishuWorker,
+      settle: this.settle,
+    } satisfies Record<keyof typeof TABLE_ACCESS, GatewayFunction>;
+    for (const [name, fn] of Object.entries(byName)) fn.grantTableAccess(this.table, TABLE_ACCESS[name as keyof typeof TABLE_ACCESS]);
     for (const fn of [this.chat, this.admin, this.user]) this.adminKeySecret.grantRead(fn.role);
     this.sealingKeySecret.grantRead(this.chat.role);
     // Only for data keys of bot secrets (the encryption context every sealed secret carries).
@@ -204,8 +217,9 @@ export class GatewayStack extends Stack {
       );
     botSecretsUse(this.admin.role, 'kms:GenerateDataKey');
     for (const fn of [this.feishuWebhook, this.feishuWorker]) botSecretsUse(fn.role, 'kms:Decrypt');
-    this.chat.grantBedrockInvoke();
-    this.feishuWorker.grantBedrockInvoke();
+    const bedrock = { regions: props.bedrockRegions, families: props.bedrockModelFamilies };
+    this.chat.grantBedrockInvoke(bedrock);
+    this.feishuWorker.grantBedrockInvoke(bedrock);
 
     // Asynchronous hand-off. No retries on errors: the worker should tell the user in the chat when
     // it fails, and a retry a minute later would post a second, late answer. (Its idempotency by

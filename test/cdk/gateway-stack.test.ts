@@ -181,9 +181,48 @@ describe('table', () => {
     template.hasResource('AWS::SecretsManager::Secret', { DeletionPolicy: 'Retain' });
   });
 
-  it('is read and written by every function', () => {
+  it('is reached by each function only through the item actions and key prefixes it needs (pinned statements)', () => {
+    const tableArn = { 'Fn::GetAtt': [logicalId(stack.table), 'Arn'] };
+    const leading = (patterns: string[]) => ({ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': patterns } });
+    const read = (patterns?: string[]) => ({
+      Sid: 'ReadItems',
+      Effect: 'Allow',
+      Action: ['dynamodb:BatchGetItem', 'dynamodb:ConditionCheckItem', 'dynamodb:GetItem'],
+      Resource: tableArn,
+      ...(patterns ? { Condition: leading(patterns) } : {}),
+    });
+    const write = (patterns?: string[]) => ({
+      Sid: 'WriteItems',
+      Effect: 'Allow',
+      Action: ['dynamodb:BatchWriteItem', 'dynamodb:DeleteItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+      Resource: tableArn,
+      ...(patterns ? { Condition: leading(patterns) } : {}),
+    });
+    const query = {
+      Sid: 'Query',
+      Effect: 'Allow',
+      Action: 'dynamodb:Query',
+      Resource: [tableArn, { 'Fn::Join': ['', [tableArn, '/index/*']] }],
+    };
+    const bootstrap = ['APIKEY#*', 'BOOTSTRAP', 'COUNTER#*', 'KEYID#*'];
+    const settlement = ['APIKEY#*', 'CHARGE#*', 'COUNTER#*', 'KEYCOUNT#*', 'SESSION#*', 'SESSIONKEY#*', 'STAT#*', 'THREAD#*'];
+    const expected: Record<keyof ReturnType<typeof allFunctions>, unknown[]> = {
+      admin: [read(), write(), query],
+      chat: [read(), write([...new Set([...bootstrap, ...settlement, 'RESPONSE#*', 'RESPONSEITEM#*'])].sort()), query],
+      user: [read(), write(bootstrap), query],
+      feishuWebhook: [read(['BOT#*', 'FEISHUEVENT#*']), write(['FEISHUEVENT#*'])],
+      feishuWorker: [read(), write([...settlement, 'FEISHUCHAT#*', 'FEISHUEVENT#*'].sort()), query],
+      settle: [read(), write(settlement)],
+    };
+    for (const [name, fn] of Object.entries(allFunctions()) as Array<[keyof typeof expected, GatewayFunction]>) {
+      const onTable = statementsOf(fn).filter((s) => [s.Action].flat().some((a) => a.startsWith('dynamodb:')));
+      expect(onTable, name).toEqual(expected[name]);
+    }
+    // No function may scan, read streams, or touch the table's configuration.
     for (const fn of Object.values(allFunctions())) {
-      expect(actionsOf(fn)).toEqual(expect.arrayContaining(['dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem']));
+      expect(
+        actionsOf(fn).filter((a) => /^dynamodb:(Scan|DescribeTable|GetRecords|GetShardIterator|DescribeStream|ListStreams|\*)/.test(a)),
+      ).toEqual([]);
     }
   });
 });
@@ -263,6 +302,29 @@ describe('isolation between functions', () => {
 });
 
 describe('Bedrock permissions', () => {
+  it('narrow to the configured regions and model families (stack props / cdk context)', () => {
+    const app = new App({ context: { ...cdkJsonContext, 'aws:cdk:bundling-stacks': [] } });
+    const narrow = new GatewayStack(app, 'Narrow', { bedrockRegions: ['us-east-1', 'us-west-2'], bedrockModelFamilies: ['anthropic'] });
+    const t = Template.fromStack(narrow);
+    const roleRef = JSON.stringify({ Ref: narrow.getLogicalId(narrow.chat.role.node.defaultChild as CfnElement) });
+    const statements = Object.values(t.findResources('AWS::IAM::Policy'))
+      .filter((p) => JSON.stringify(p.Properties.Roles).includes(roleRef))
+      .flatMap((p) => p.Properties.PolicyDocument.Statement as Statement[]);
+    const bedrock = statements.find((s) => [s.Action].flat().includes('bedrock:InvokeModel'))!;
+    const arns = (bedrock.Resource as Array<{ 'Fn::Join': [string, unknown[]] }>)
+      .map((r) => r['Fn::Join'][1].map((p) => (typeof p === 'string' ? p : '<ref>')).join(''))
+      .sort();
+    expect(arns).toEqual(
+      ['us-east-1', 'us-west-2']
+        .flatMap((r) => [
+          `arn:<ref>:bedrock:${r}:<ref>:application-inference-profile/*`,
+          `arn:<ref>:bedrock:${r}:<ref>:inference-profile/*.anthropic.*`,
+          `arn:<ref>:bedrock:${r}::foundation-model/anthropic.*`,
+        ])
+        .sort(),
+    );
+  });
+
   it('are granted to the chat and Feishu worker roles only', () => {
     const { chat, feishuWorker, ...others } = allFunctions();
     for (const fn of [chat, feishuWorker]) {
