@@ -63,7 +63,7 @@ function record(name: string, input: Record<string, unknown>): void {
     case 'DeleteCommand':
       return add('write', pkOf(input.Key as Item));
     case 'QueryCommand':
-      return add('query', String(input.IndexName ?? 'table'));
+      return add('query', typeof input.IndexName === 'string' ? input.IndexName : 'table');
     case 'BatchGetCommand':
       for (const t of Object.values(input.RequestItems as Record<string, { Keys: Item[] }>)) for (const k of t.Keys) add('read', pkOf(k));
       return;
@@ -201,7 +201,8 @@ describe('table access by function', () => {
   it('every function the flows reach was seen', () => {
     const seen = new Set(accesses.map((a) => a.fn));
     for (const fn of ['admin', 'chat', 'user', 'feishuWebhook', 'feishuWorker'] as const) expect(seen, fn).toContain(fn);
-    const written = (fn: FunctionName) => [...new Set(accesses.filter((a) => a.fn === fn && a.op === 'write').map((a) => a.pk.replace(/#.*/, '#')))].sort();
+    const written = (fn: FunctionName) =>
+      [...new Set(accesses.filter((a) => a.fn === fn && a.op === 'write').map((a) => a.pk.replace(/#.*/, '#')))].sort();
     // the flows did reach the writes that matter
     expect(written('feishuWebhook')).toEqual(['FEISHUEVENT#']);
     expect(written('feishuWorker')).toEqual(expect.arrayContaining(['FEISHUEVENT#', 'FEISHUCHAT#', 'THREAD#', 'CHARGE#']));

@@ -80,14 +80,15 @@ export function localKeyProvider(masterKey: Buffer): KeyProvider {
   if (masterKey.length !== 32) throw new Error('the local secrets key must be 32 bytes');
   return {
     name: 'local',
-    async generateDataKey(context) {
-      const plaintext = randomBytes(32);
-      const { iv, sealed } = gcmSeal(masterKey, plaintext, aad(context));
-      return { plaintext, wrapped: Buffer.concat([iv, sealed]) };
-    },
-    async unwrapDataKey(wrapped, context) {
-      return gcmOpen(masterKey, wrapped.subarray(0, 12), wrapped.subarray(12), aad(context));
-    },
+    // Synchronous work behind the provider's async interface (a throw becomes a rejection).
+    generateDataKey: (context) =>
+      Promise.resolve().then(() => {
+        const plaintext = randomBytes(32);
+        const { iv, sealed } = gcmSeal(masterKey, plaintext, aad(context));
+        return { plaintext, wrapped: Buffer.concat([iv, sealed]) };
+      }),
+    unwrapDataKey: (wrapped, context) =>
+      Promise.resolve().then(() => gcmOpen(masterKey, wrapped.subarray(0, 12), wrapped.subarray(12), aad(context))),
   };
 }
 
