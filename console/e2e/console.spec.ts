@@ -109,6 +109,7 @@ test('the admin creates a group, a model and a user key (shown once, copyable), 
   await page.getByRole('button', { name: 'New model' }).click();
   await dialog(page).getByLabel('Name').fill(MODEL);
   await dialog(page).getByLabel('Model id').fill('amazon.nova-lite-v1:0');
+  await dialog(page).getByLabel('Free model (calls are not charged)').check();
   await dialog(page).getByRole('button', { name: 'Create' }).click();
   await expect(dialog(page).getByTestId('error-message')).toBeVisible();
   await dialog(page).getByRole('button', { name: 'Cancel' }).click();
