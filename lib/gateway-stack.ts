@@ -1,6 +1,7 @@
 import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import { HttpMethod } from 'aws-cdk-lib/aws-apigatewayv2';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
@@ -9,9 +10,10 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { ConsoleSite } from './constructs/console-site.js';
 import { GatewayFunction } from './constructs/gateway-function.js';
-import { GatewayHttpApi } from './constructs/gateway-http-api.js';
+import { GatewayHttpApi, type RouteThrottle } from './constructs/gateway-http-api.js';
 import { GatewayTable } from './constructs/gateway-table.js';
-import { DEFAULT_LARK_DOMAIN, FUNCTIONS, type FunctionSpec } from '../lambdas/core/topology.js';
+import { TABLE_ACCESS } from '../lambdas/core/store/table-access.js';
+import { BOT_SECRET_PURPOSE, DEFAULT_LARK_DOMAIN, FUNCTIONS, type FunctionSpec } from '../lambdas/core/topology.js';
 
 export interface GatewayStackProps extends StackProps {
   /**
@@ -25,12 +27,51 @@ export interface GatewayStackProps extends StackProps {
    * @default https://open.feishu.cn
    */
   readonly larkDomain?: string;
+  /**
+   * Lambda concurrency reserved for (and capping) the admin, user and Feishu webhook functions, so that a flood of
+   * chat streams cannot take the account's whole concurrency and lock the admins out; `false` reserves none (for an
+   * account whose concurrency quota is too small to reserve from). See docs/quotas.md.
+   * @default DEFAULT_RESERVED_CONCURRENCY
+   */
+  readonly reservedConcurrency?: Partial<ReservedConcurrency> | false;
+  /**
+   * Regions the chat and Feishu worker functions may call Bedrock in (include every region the cross-region inference
+   * profiles in use route to). @default every region
+   */
+  readonly bedrockRegions?: string[];
+  /** Model families (id prefix before the first dot: anthropic, amazon, cohere, meta, …) they may call. @default every family */
+  readonly bedrockModelFamilies?: string[];
+  /** Per-route throttles of the HTTP API (admin, user and webhook routes separately). @default DEFAULT_ROUTE_THROTTLES */
+  readonly routeThrottles?: Partial<RouteThrottles>;
 }
+
+export interface ReservedConcurrency {
+  readonly admin: number;
+  readonly user: number;
+  readonly feishuWebhook: number;
+}
+
+export interface RouteThrottles {
+  readonly admin: RouteThrottle;
+  readonly user: RouteThrottle;
+  readonly feishuWebhook: RouteThrottle;
+}
+
+/** 40 of an account's default 1,000 concurrent executions; the rest stays unreserved for chat and the others. */
+export const DEFAULT_RESERVED_CONCURRENCY: ReservedConcurrency = { admin: 10, user: 20, feishuWebhook: 10 };
+
+/** Requests per second (steady, burst): far below API Gateway's account-wide 10,000 / 5,000 per region. */
+export const DEFAULT_ROUTE_THROTTLES: RouteThrottles = {
+  admin: { rateLimit: 20, burstLimit: 40 },
+  user: { rateLimit: 50, burstLimit: 100 },
+  feishuWebhook: { rateLimit: 50, burstLimit: 100 },
+};
 
 export class GatewayStack extends Stack {
   readonly table: GatewayTable;
   readonly adminKeySecret: secretsmanager.Secret;
   readonly sealingKeySecret: secretsmanager.Secret;
+  readonly botSecretsKey: kms.Key;
   readonly chat: GatewayFunction;
   readonly admin: GatewayFunction;
   readonly user: GatewayFunction;
@@ -48,6 +89,8 @@ export class GatewayStack extends Stack {
 
     const removalPolicy = props.destroyOnRemoval ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN;
     const larkDomain = props.larkDomain ?? DEFAULT_LARK_DOMAIN;
+    const reserved = props.reservedConcurrency === false ? undefined : { ...DEFAULT_RESERVED_CONCURRENCY, ...props.reservedConcurrency };
+    const throttles = { ...DEFAULT_ROUTE_THROTTLES, ...props.routeThrottles };
 
     this.table = new GatewayTable(this, 'Table', { removalPolicy });
 
@@ -77,10 +120,25 @@ export class GatewayStack extends Stack {
         'it is replaced by hand if ever exposed, and it protects no credential of another service.',
     });
 
+    // Envelope-encrypts the Feishu bots' secrets in the table (core/store/secret-envelope.ts): the admin function
+    // seals them (GenerateDataKey) and cannot open them; only the webhook and the worker may decrypt.
+    this.botSecretsKey = new kms.Key(this, 'BotSecretsKey', {
+      description: 'Envelope encryption of Feishu bot secrets (appSecret, encryptKey, verificationToken) in the gateway table',
+      enableKeyRotation: true,
+      removalPolicy,
+    });
+    const withSecretsKey = { SECRETS_KMS_KEY_ID: this.botSecretsKey.keyArn };
+
     // Entry, timeout, memory and description of each function come from lambdas/core/topology.ts, which the
     // local server mounts too.
-    const gatewayFunction = (id: string, spec: FunctionSpec, environment: Record<string, string> = {}) =>
+    const gatewayFunction = (
+      id: string,
+      spec: FunctionSpec,
+      environment: Record<string, string> = {},
+      reservedConcurrentExecutions?: number,
+    ) =>
       new GatewayFunction(this, id, {
+        reservedConcurrentExecutions,
         entry: spec.entry,
         memorySize: spec.memoryMb,
         timeout: Duration.seconds(spec.timeoutSeconds),
@@ -115,26 +173,53 @@ export class GatewayStack extends Stack {
       ...withSettleQueue,
       SEALING_KEY_SECRET_ARN: this.sealingKeySecret.secretArn,
     });
-    this.admin = gatewayFunction('Admin', FUNCTIONS.admin, withAdminKey);
-    this.user = gatewayFunction('User', FUNCTIONS.user, withAdminKey);
-    this.feishuWorker = gatewayFunction('FeishuWorker', FUNCTIONS.feishuWorker, { LARK_DOMAIN: larkDomain, ...withSettleQueue });
+    this.admin = gatewayFunction('Admin', FUNCTIONS.admin, { ...withAdminKey, ...withSecretsKey }, reserved?.admin);
+    this.user = gatewayFunction('User', FUNCTIONS.user, withAdminKey, reserved?.user);
+    this.feishuWorker = gatewayFunction('FeishuWorker', FUNCTIONS.feishuWorker, {
+      LARK_DOMAIN: larkDomain,
+      ...withSettleQueue,
+      ...withSecretsKey,
+    });
     this.settle = gatewayFunction('Settle', FUNCTIONS.settle);
     this.settle.function.addEventSource(new SqsEventSource(this.settleQueue, { batchSize: 10, reportBatchItemFailures: true }));
     for (const fn of [this.chat, this.feishuWorker]) this.settleQueue.grantSendMessages(fn.role);
-    this.feishuWebhook = gatewayFunction('FeishuWebhook', FUNCTIONS.feishuWebhook, {
-      LARK_DOMAIN: larkDomain,
-      FEISHU_WORKER_FUNCTION_NAME: this.feishuWorker.function.functionName,
-    });
+    this.feishuWebhook = gatewayFunction(
+      'FeishuWebhook',
+      FUNCTIONS.feishuWebhook,
+      {
+        LARK_DOMAIN: larkDomain,
+        FEISHU_WORKER_FUNCTION_NAME: this.feishuWorker.function.functionName,
+        ...withSecretsKey,
+      },
+      reserved?.feishuWebhook,
+    );
 
-    // The user API's routes only read, but the shared authentication path writes: it creates the
-    // bootstrap admin key row when this function happens to serve the first request after a deploy.
-    for (const fn of [this.chat, this.admin, this.user, this.feishuWebhook, this.feishuWorker, this.settle]) {
-      fn.grantTableReadWrite(this.table);
-    }
+    // Each function only the item actions and key prefixes its code needs (core/store/table-access.ts).
+    const byName = {
+      chat: this.chat,
+      admin: this.admin,
+      user: this.user,
+      feishuWebhook: this.feishuWebhook,
+      feishuWorker: this.feishuWorker,
+      settle: this.settle,
+    } satisfies Record<keyof typeof TABLE_ACCESS, GatewayFunction>;
+    for (const [name, fn] of Object.entries(byName)) fn.grantTableAccess(this.table, TABLE_ACCESS[name as keyof typeof TABLE_ACCESS]);
     for (const fn of [this.chat, this.admin, this.user]) this.adminKeySecret.grantRead(fn.role);
     this.sealingKeySecret.grantRead(this.chat.role);
-    this.chat.grantBedrockInvoke();
-    this.feishuWorker.grantBedrockInvoke();
+    // Only for data keys of bot secrets (the encryption context every sealed secret carries).
+    const botSecretsUse = (role: iam.IRole, action: string) =>
+      role.addToPrincipalPolicy(
+        new iam.PolicyStatement({
+          actions: [action],
+          resources: [this.botSecretsKey.keyArn],
+          conditions: { StringEquals: { 'kms:EncryptionContext:purpose': BOT_SECRET_PURPOSE } },
+        }),
+      );
+    botSecretsUse(this.admin.role, 'kms:GenerateDataKey');
+    for (const fn of [this.feishuWebhook, this.feishuWorker]) botSecretsUse(fn.role, 'kms:Decrypt');
+    const bedrock = { regions: props.bedrockRegions, families: props.bedrockModelFamilies };
+    this.chat.grantBedrockInvoke(bedrock);
+    this.feishuWorker.grantBedrockInvoke(bedrock);
 
     // Asynchronous hand-off. No retries on errors: the worker should tell the user in the chat when
     // it fails, and a retry a minute later would post a second, late answer. (Its idempotency by
@@ -178,9 +263,15 @@ export class GatewayStack extends Stack {
     });
 
     this.httpApi = new GatewayHttpApi(this, 'HttpApi', { removalPolicy, allowOrigins: browserOrigins });
-    this.httpApi.addLambdaRoute('Admin', HttpMethod.ANY, '/admin/{proxy+}', this.admin.function);
-    this.httpApi.addLambdaRoute('User', HttpMethod.ANY, '/user/{proxy+}', this.user.function);
-    this.httpApi.addLambdaRoute('FeishuWebhook', HttpMethod.POST, '/bot/feishu/{id}/webhook', this.feishuWebhook.function);
+    this.httpApi.addLambdaRoute('Admin', HttpMethod.ANY, '/admin/{proxy+}', this.admin.function, throttles.admin);
+    this.httpApi.addLambdaRoute('User', HttpMethod.ANY, '/user/{proxy+}', this.user.function, throttles.user);
+    this.httpApi.addLambdaRoute(
+      'FeishuWebhook',
+      HttpMethod.POST,
+      '/bot/feishu/{id}/webhook',
+      this.feishuWebhook.function,
+      throttles.feishuWebhook,
+    );
 
     this.consoleSite.publish({ apiBase: this.httpApi.url, chatBase: this.chatUrl.url });
 

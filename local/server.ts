@@ -1,10 +1,11 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { storeReachable } from '../lambdas/core/store/health.js';
-import { FUNCTIONS } from '../lambdas/core/topology.js';
+import { FUNCTIONS, type FunctionName } from '../lambdas/core/topology.js';
 import { bundleFor, lambdaBundles } from './bundles.js';
 import { isConsolePath, serveConsole } from './console-static.js';
 import { installLambdaShim, isStreamingHandler, LocalResponseStream, type ResponsePrelude } from './lambda-shim.js';
@@ -27,7 +28,23 @@ export interface LocalGateway {
   close(): Promise<void>;
 }
 
+/**
+ * The deployed function whose code is running now (the mount that took the request, the worker of a hand-off). Tests
+ * use it to attribute each table access to a function (test/e2e/table-access.test.ts: the IAM prefixes cover them).
+ */
+export const servingFunction = new AsyncLocalStorage<FunctionName>();
+let tagging = false;
+
+/** Attribute work to the function serving it (off by default: async context costs every promise of every call). */
+export function tagServingFunctions(): void {
+  tagging = true;
+}
+
+const asFunction = <T>(fn: FunctionName, work: () => T): T => (tagging ? servingFunction.run(fn, work) : work());
+
 interface Mount {
+  /** The function deployed for the prefix. */
+  fn: FunctionName;
   prefix: string;
   /** The Lambda entry point serving the prefix (its source file, and the key of its bundle). */
   entry: string;
@@ -36,8 +53,8 @@ interface Mount {
 }
 
 // The same entries under the same prefixes as the stack (lambdas/core/topology.ts).
-const MOUNTS: Mount[] = Object.values(FUNCTIONS).flatMap((f) =>
-  f.prefixes.map((prefix) => ({ prefix, entry: f.entry, timeoutMs: f.timeoutSeconds * 1000 })),
+const MOUNTS: Mount[] = (Object.entries(FUNCTIONS) as Array<[FunctionName, (typeof FUNCTIONS)[FunctionName]]>).flatMap(([fn, f]) =>
+  f.prefixes.map((prefix) => ({ fn, prefix, entry: f.entry, timeoutMs: f.timeoutSeconds * 1000 })),
 );
 // The chat function URL serves every path when deployed; clients such as Claude Code probe its root (HEAD /).
 const ROOT_MOUNT: Mount = MOUNTS.find((m) => m.entry === FUNCTIONS.chat.entry)!;
@@ -90,7 +107,7 @@ export async function startLocalGateway(opts: LocalGatewayOptions = {}): Promise
       SOURCES[FEISHU_WORKER.entry](),
     ]);
     const workerHandler = workerModule.handler as Handler;
-    runWorkerInProcess((job) => workerHandler(job, lambdaContext(FEISHU_WORKER.timeoutMs)));
+    runWorkerInProcess((job) => asFunction('feishuWorker', () => workerHandler(job, lambdaContext(FEISHU_WORKER.timeoutMs))));
     for (const m of MOUNTS) handlers.set(m.prefix, (await SOURCES[m.entry]()).handler as Handler);
   }
 
@@ -150,7 +167,9 @@ class AsyncWorker {
 
   invoke(payload: Buffer): void {
     const event: unknown = JSON.parse(payload.toString('utf8') || 'null');
-    this.handler(event, lambdaContext(this.timeoutMs)).catch((e: unknown) => console.error('feishu worker bundle failed', e));
+    asFunction('feishuWorker', () => this.handler(event, lambdaContext(this.timeoutMs))).catch((e: unknown) =>
+      console.error('feishu worker bundle failed', e),
+    );
   }
 }
 
@@ -191,6 +210,16 @@ async function serve(
     res.end(JSON.stringify({ success: false, error: { code: 'not_found', message: `No route ${req.method} ${url.pathname}` } }));
     return;
   }
+  return asFunction(mount.fn, () => serveMount(req, res, url, mount, handlers));
+}
+
+async function serveMount(
+  req: IncomingMessage,
+  res: ServerResponse,
+  url: URL,
+  mount: Mount,
+  handlers: Map<string, Handler>,
+): Promise<void> {
   const body = await readBody(req);
   if (body === undefined) {
     res.writeHead(413, { 'content-type': 'application/json' });

@@ -104,6 +104,15 @@ function sealingKey(): string {
   return key;
 }
 
+/** The local stand-in for the KMS key that envelope-encrypts bot secrets in the table (store/secret-envelope.ts). */
+function secretsKey(): string {
+  const file = join(dataDir, 'secrets-key');
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  const key = randomBytes(32).toString('base64url');
+  writeFileSync(file, `${key}\n`, { mode: 0o600 });
+  return key;
+}
+
 // What has been started so far, stopped in this order on shutdown or on a failed start.
 const stops: Array<() => Promise<void>> = [];
 
@@ -157,10 +166,15 @@ async function main(): Promise<void> {
   await ensureTable(env.TABLE_NAME!);
 
   env.SEALING_KEY ||= sealingKey();
+  if (!env.SECRETS_KMS_KEY_ID) env.SECRETS_KEY ||= secretsKey();
   const admin = adminKey();
   env.ADMIN_API_KEY = admin.key;
   const { ensureBootstrapAdmin } = await import('../lambdas/core/auth/bootstrap.js');
   await ensureBootstrapAdmin();
+  // Bots saved by an older version kept their secrets in clear: sealed once here.
+  const { sealLegacyBotSecrets } = await import('../lambdas/core/store/bots.js');
+  const sealed = await sealLegacyBotSecrets();
+  if (sealed) console.log(`Sealed the secrets of ${sealed} Feishu bot(s) saved in clear by an older version.`);
 
   const { startLocalGateway } = await import('./server.js');
   // GATEWAY_BUNDLES=cdk.out serves the esbuild bundles `npm run synth` packaged, exactly as Lambda runs them.

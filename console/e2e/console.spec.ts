@@ -86,6 +86,10 @@ test('the admin creates a group, a model and a user key (shown once, copyable), 
   await expect(form.getByRole('textbox', { name: 'Provider' })).toHaveValue('bedrock-converse');
   await pick(form, 'Group', GROUP);
   await form.getByLabel('Model id').fill('us.anthropic.claude-3-5-haiku-20241022-v1:0');
+  // No price is not a free model: the form asks for prices unless "Free model" is ticked.
+  await expect(form.getByLabel('Free model (calls are not charged)')).not.toBeChecked();
+  await form.getByRole('button', { name: 'Create' }).click();
+  await expect(form.getByText(/Required \(greater than 0\)/)).toHaveCount(2);
   await form.getByLabel('Input price').fill('0.8');
   await form.getByLabel('Output price').fill('4');
   // The raw JSON editor shows what the form built, and refuses what is not a JSON object.
@@ -105,6 +109,7 @@ test('the admin creates a group, a model and a user key (shown once, copyable), 
   await page.getByRole('button', { name: 'New model' }).click();
   await dialog(page).getByLabel('Name').fill(MODEL);
   await dialog(page).getByLabel('Model id').fill('amazon.nova-lite-v1:0');
+  await dialog(page).getByLabel('Free model (calls are not charged)').check();
   await dialog(page).getByRole('button', { name: 'Create' }).click();
   await expect(dialog(page).getByTestId('error-message')).toBeVisible();
   await dialog(page).getByRole('button', { name: 'Cancel' }).click();
@@ -312,6 +317,9 @@ test('the admin adds a Feishu bot: secrets come back masked, the webhook URL can
   await form.getByLabel('Gateway API key of the bot').fill(state.userKey!);
   await form.getByLabel(/^Model/).fill(MODEL);
   await form.getByLabel('Encrypt key', { exact: true }).fill('encrypt-key-e2e-0123456789abcdef');
+  // Token-only verification is opt-in, and the form says what it costs.
+  await expect(form.getByLabel('Allow unsigned events (no encrypt key)')).not.toBeChecked();
+  await expect(form.getByText(/anyone who learns the verification token can forge messages/)).toBeVisible();
   await form.getByRole('button', { name: 'Create' }).click();
   await expect(page.getByRole('heading', { name: 'e2e bot' })).toBeVisible();
   await expect(page.getByText('••••cdef')).toHaveCount(2);

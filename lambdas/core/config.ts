@@ -28,6 +28,8 @@
  *   SETTLE_QUEUE_URL              SQS queue of settlements to retry (deployed; unset: retried in-process)
  *   SEALING_KEY_SECRET_ARN        Secrets Manager secret whose value seals state handed to clients (deployed)
  *   SEALING_KEY                   that key material itself (local server: generated once under DATA_DIR)
+ *   SECRETS_KMS_KEY_ID            KMS key that envelope-encrypts Feishu bot secrets in the table (deployed)
+ *   SECRETS_KEY                   a local 256-bit key (base64url) doing the same (npm start: a file under DATA_DIR)
  *   RESPONSES_TTL_DAYS            how long a stored /v1/responses response is kept (default 30)
  */
 import { DEFAULT_LARK_DOMAIN } from './topology.js';
@@ -63,6 +65,9 @@ export interface RuntimeConfig {
    */
   sealingKeySecretArn: string | undefined;
   sealingKey: string | undefined;
+  /** Envelope encryption of bot secrets (store/secret-envelope.ts): a KMS key (deployed) or a local key (npm start). */
+  secretsKmsKeyId: string | undefined;
+  secretsKey: string | undefined;
   /** Days a stored Responses API response (and its input) is kept. */
   responsesTtlDays: number;
   /**
@@ -151,6 +156,8 @@ export function config(): RuntimeConfig {
     settleQueueUrl: env.SETTLE_QUEUE_URL || undefined,
     sealingKeySecretArn: env.SEALING_KEY_SECRET_ARN || undefined,
     sealingKey: env.SEALING_KEY || undefined,
+    secretsKmsKeyId: env.SECRETS_KMS_KEY_ID || undefined,
+    secretsKey: env.SECRETS_KEY || undefined,
     responsesTtlDays: intFrom(env.RESPONSES_TTL_DAYS, 30, 1),
     settleAfterLastByte: /^(1|true)$/i.test(env.SETTLE_AFTER_LAST_BYTE ?? ''),
   };

@@ -67,3 +67,6 @@ export type FunctionName = keyof typeof FUNCTIONS;
 
 /** The longest any call may run: a reservation or lease older than this belongs to a call that died. */
 export const MAX_CALL_SECONDS = Math.max(...Object.values(FUNCTIONS).map((f) => f.timeoutSeconds));
+
+/** The encryption context `purpose` of every sealed bot secret; the stack's KMS grants are limited to it. */
+export const BOT_SECRET_PURPOSE = 'feishu-bot-secret';

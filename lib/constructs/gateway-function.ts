@@ -7,6 +7,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat, SourceMapMode } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { leadingKeyPatterns, type TableAccess } from '../../lambdas/core/store/table-access.js';
 
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -30,6 +31,14 @@ export const ESM_COMMONJS_BANNER = [
 /** Template metadata naming a function's entry file, so tooling can find a function's bundle by its source. */
 export const ENTRY_METADATA_KEY = 'gateway:entry';
 
+/** Where the chat functions may call Bedrock (stack props `bedrockRegions`, `bedrockModelFamilies`). */
+export interface BedrockScope {
+  /** e.g. ['us-east-1', 'us-west-2']; default every region. */
+  readonly regions?: readonly string[];
+  /** Model id prefixes before the first dot, e.g. ['anthropic', 'amazon', 'cohere']; default every family. */
+  readonly families?: readonly string[];
+}
+
 export interface GatewayFunctionProps {
   /** Handler file relative to the repository root, exporting `handler`. */
   readonly entry: string;
@@ -40,6 +49,11 @@ export interface GatewayFunctionProps {
   readonly environment: Record<string, string>;
   /** Applies to the function's log group. */
   readonly removalPolicy: RemovalPolicy;
+  /**
+   * Concurrency reserved for (and capping) this function, so that a flood of another function's calls cannot take
+   * all of the account's concurrency. @default none (the account's unreserved pool)
+   */
+  readonly reservedConcurrentExecutions?: number;
 }
 
 /**
@@ -78,6 +92,7 @@ export class GatewayFunction extends Construct {
       timeout: props.timeout,
       role: this.role,
       logGroup,
+      reservedConcurrentExecutions: props.reservedConcurrentExecutions,
       environment: {
         POWERTOOLS_SERVICE_NAME: 'bedrock-gateway',
         LOG_LEVEL: 'INFO',
@@ -106,42 +121,77 @@ export class GatewayFunction extends Construct {
     });
   }
 
-  /** Converse/ConverseStream/InvokeModel on any foundation model or inference profile. */
-  grantBedrockInvoke(): void {
+  /**
+   * Converse/ConverseStream/InvokeModel (the two invoke actions) on foundation models and this account's inference
+   * profiles, in `regions` (default every region) and of the model `families` (default every family: a model's id is
+   * configured at run time in the table, so the stack cannot know it; a deployment that knows its providers narrows
+   * both with the stack props). Cross-region inference profiles route a call to a foundation model in another region
+   * of their geography, so `regions` must include every region the profiles in use route to.
+   */
+  grantBedrockInvoke(scope: BedrockScope = {}): void {
     const { partition, account } = Stack.of(this);
-    const resources = [
-      `arn:${partition}:bedrock:*::foundation-model/*`,
-      `arn:${partition}:bedrock:*:${account}:inference-profile/*`,
-      `arn:${partition}:bedrock:*:${account}:application-inference-profile/*`,
-    ];
+    const regions = scope.regions?.length ? scope.regions : ['*'];
+    // A profile's id is its geography prefix (us., eu., apac., global.) before the model id, e.g. us.anthropic.claude-…
+    const families = scope.families?.length ? scope.families : undefined;
+    const resources = regions.flatMap((region) => [
+      ...(families ?? ['*']).map((f) => `arn:${partition}:bedrock:${region}::foundation-model/${f === '*' ? '*' : `${f}.*`}`),
+      ...(families ?? ['*']).map((f) => `arn:${partition}:bedrock:${region}:${account}:inference-profile/${f === '*' ? '*' : `*.${f}.*`}`),
+      // Application inference profiles have opaque ids: which model they wrap is not in the ARN.
+      `arn:${partition}:bedrock:${region}:${account}:application-inference-profile/*`,
+    ]);
     this.role.addToPrincipalPolicy(
       new iam.PolicyStatement({
+        sid: 'InvokeBedrock',
         actions: ['bedrock:InvokeModel', 'bedrock:InvokeModelWithResponseStream'],
         resources,
       }),
     );
+    const nagName = (arn: string) =>
+      arn.replace(`arn:${partition}:`, 'arn:<AWS::Partition>:').replace(`:${account}:`, ':<AWS::AccountId>:');
     Validations.of(this.role).acknowledge(
-      ...[
-        'arn:<AWS::Partition>:bedrock:*::foundation-model/*',
-        'arn:<AWS::Partition>:bedrock:*:<AWS::AccountId>:inference-profile/*',
-        'arn:<AWS::Partition>:bedrock:*:<AWS::AccountId>:application-inference-profile/*',
-      ].map((resource) => ({
-        id: `AwsSolutions-IAM5[Resource::${resource}]`,
+      ...resources.map((resource) => ({
+        id: `AwsSolutions-IAM5[Resource::${nagName(resource)}]`,
         reason:
           'Which Bedrock models a key may call is configured at run time (model rows in the table) and ' +
-          'cross-region inference profiles route to any region, so the grant covers every model and ' +
-          "profile; it is limited to the two invoke actions and to this account's profiles.",
+          'cross-region inference profiles route to any region of their geography, so the grant covers the models and ' +
+          "profiles of the configured regions and families (all by default); it is limited to the two invoke actions and to this account's profiles.",
       })),
     );
   }
 
-  /** Data-plane read/write on the table and, necessarily, on all of its indexes. */
-  grantTableReadWrite(table: dynamodb.Table): void {
-    table.grantReadWriteData(this.role);
-    const tableLogicalId = Stack.of(table).getLogicalId(table.node.defaultChild as CfnElement);
-    Validations.of(this.role).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::<${tableLogicalId}.Arn>/index/*]`,
-      reason: "Queries go through the GSIs of the gateway table; `index/*` names only that table's own indexes.",
-    });
+  /**
+   * Only the item actions this function's code uses (core/store/table-access.ts): reads and writes on the table,
+   * limited by `dynamodb:LeadingKeys` to the partition-key prefixes it needs, and queries on the table and its indexes
+   * when it lists anything. No Scan, no stream or control-plane actions.
+   */
+  grantTableAccess(table: dynamodb.Table, access: TableAccess): void {
+    const leadingKeys = (entities: TableAccess['reads']) =>
+      entities === 'all' ? undefined : { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': leadingKeyPatterns(entities) } };
+    this.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'ReadItems',
+        actions: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:ConditionCheckItem'],
+        resources: [table.tableArn],
+        conditions: leadingKeys(access.reads),
+      }),
+    );
+    this.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'WriteItems',
+        actions: ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem'],
+        resources: [table.tableArn],
+        conditions: leadingKeys(access.writes),
+      }),
+    );
+    if (access.queries) {
+      this.role.addToPrincipalPolicy(
+        new iam.PolicyStatement({ sid: 'Query', actions: ['dynamodb:Query'], resources: [table.tableArn, `${table.tableArn}/index/*`] }),
+      );
+      const tableLogicalId = Stack.of(table).getLogicalId(table.node.defaultChild as CfnElement);
+      Validations.of(this.role).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::<${tableLogicalId}.Arn>/index/*]`,
+        reason: "Queries go through the GSIs of the gateway table; `index/*` names only that table's own indexes.",
+      });
+    }
   }
 }

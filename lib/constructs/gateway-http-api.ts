@@ -6,11 +6,19 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 
+/** Steady-state requests per second and burst of one route (API Gateway's token bucket). */
+export interface RouteThrottle {
+  readonly rateLimit: number;
+  readonly burstLimit: number;
+}
+
 export interface GatewayHttpApiProps {
   /** Applies to the access log group. */
   readonly removalPolicy: RemovalPolicy;
   /** Browser origins admitted by CORS. @default ['*'] */
   readonly allowOrigins?: string[];
+  /** The stage-wide default, for any route without its own throttle. @default 100 rps, burst 200 */
+  readonly defaultThrottle?: RouteThrottle;
 }
 
 /** HTTP API context variables recorded per request (HTTP APIs accept only a single-line format). */
@@ -60,7 +68,7 @@ export class GatewayHttpApi extends Construct {
     this.stage = this.api.addStage('DefaultStage', {
       stageName: '$default',
       autoDeploy: true,
-      throttle: { rateLimit: 100, burstLimit: 200 },
+      throttle: props.defaultThrottle ?? { rateLimit: 100, burstLimit: 200 },
       accessLogSettings: {
         destination: new apigw.LogGroupLogDestination(accessLogs),
         format: AccessLogFormat.custom(JSON.stringify(ACCESS_LOG_FIELDS)),
@@ -73,14 +81,26 @@ export class GatewayHttpApi extends Construct {
     return this.stage.url;
   }
 
-  /** Routes `method path` to `handler`; `name` identifies the integration within the API. */
-  addLambdaRoute(name: string, method: apigw.HttpMethod, path: string, handler: lambda.IFunction): void {
+  /**
+   * Routes `method path` to `handler`; `name` identifies the integration within the API. With `throttle`, the route
+   * has its own token bucket (a stage route setting), so a flood on one route does not use up the others' share.
+   */
+  addLambdaRoute(name: string, method: apigw.HttpMethod, path: string, handler: lambda.IFunction, throttle?: RouteThrottle): void {
     const routes = this.api.addRoutes({
       path,
       methods: [method],
       integration: new HttpLambdaIntegration(`${name}Integration`, handler),
     });
     for (const route of routes) {
+      if (throttle) {
+        const cfnStage = this.stage.node.defaultChild as apigw.CfnStage;
+        cfnStage.addPropertyOverride(`RouteSettings.${method} ${path}`, {
+          ThrottlingRateLimit: throttle.rateLimit,
+          ThrottlingBurstLimit: throttle.burstLimit,
+        });
+        // A stage's route settings name routes that must already exist when the stage is created or updated.
+        this.stage.node.addDependency(route);
+      }
       Validations.of(route).acknowledge({
         id: 'AwsSolutions-APIG4',
         reason:

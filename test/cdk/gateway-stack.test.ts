@@ -5,7 +5,7 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { GatewayFunction } from '../../lib/constructs/gateway-function.js';
-import { GatewayStack } from '../../lib/gateway-stack.js';
+import { DEFAULT_RESERVED_CONCURRENCY, DEFAULT_ROUTE_THROTTLES, GatewayStack } from '../../lib/gateway-stack.js';
 
 // The feature flags `cdk synth` runs with, so the template under test is the deployed one.
 const cdkJsonContext = JSON.parse(readFileSync(new URL('../../cdk.json', import.meta.url), 'utf8')).context;
@@ -107,6 +107,35 @@ describe('all functions', () => {
     }
   });
 
+  it('let only the Feishu webhook and worker decrypt bot secrets; the admin function may only seal them', () => {
+    const keyArn = { 'Fn::GetAtt': [logicalId(stack.botSecretsKey), 'Arn'] };
+    template.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true });
+    const kmsStatements = (fn: GatewayFunction) => statementsOf(fn).filter((s) => [s.Action].flat().some((a) => a.startsWith('kms:')));
+    const only = (action: string) => [
+      {
+        Effect: 'Allow',
+        Action: action,
+        Resource: keyArn,
+        Condition: { StringEquals: { 'kms:EncryptionContext:purpose': 'feishu-bot-secret' } },
+      },
+    ];
+    const { admin, feishuWebhook, feishuWorker, ...others } = allFunctions();
+    for (const fn of [feishuWebhook, feishuWorker]) expect(kmsStatements(fn)).toEqual(only('kms:Decrypt'));
+    expect(kmsStatements(admin)).toEqual(only('kms:GenerateDataKey'));
+    for (const fn of [admin, feishuWebhook, feishuWorker]) expect(environmentOf(fn).SECRETS_KMS_KEY_ID).toEqual(keyArn);
+    for (const fn of Object.values(others)) {
+      expect(kmsStatements(fn)).toEqual([]);
+      expect(environmentOf(fn)).not.toHaveProperty('SECRETS_KMS_KEY_ID');
+    }
+    // and nobody else in the template holds kms:Decrypt on it through a role policy
+    const decrypters = Object.values(template.findResources('AWS::IAM::Policy')).filter((p) =>
+      JSON.stringify(p.Properties.PolicyDocument).includes('kms:Decrypt'),
+    );
+    expect(
+      decrypters.flatMap((p) => p.Properties.Roles).sort((a: { Ref: string }, b: { Ref: string }) => a.Ref.localeCompare(b.Ref)),
+    ).toEqual([feishuWebhook, feishuWorker].map((fn) => ({ Ref: logicalId(fn.role) })).sort((a, b) => a.Ref.localeCompare(b.Ref)));
+  });
+
   it('give the admin key secret only to chat, admin and user', () => {
     const secretRef = { Ref: logicalId(stack.adminKeySecret) };
     const { chat, admin, user, ...others } = allFunctions();
@@ -152,9 +181,48 @@ describe('table', () => {
     template.hasResource('AWS::SecretsManager::Secret', { DeletionPolicy: 'Retain' });
   });
 
-  it('is read and written by every function', () => {
+  it('is reached by each function only through the item actions and key prefixes it needs (pinned statements)', () => {
+    const tableArn = { 'Fn::GetAtt': [logicalId(stack.table), 'Arn'] };
+    const leading = (patterns: string[]) => ({ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': patterns } });
+    const read = (patterns?: string[]) => ({
+      Sid: 'ReadItems',
+      Effect: 'Allow',
+      Action: ['dynamodb:BatchGetItem', 'dynamodb:ConditionCheckItem', 'dynamodb:GetItem'],
+      Resource: tableArn,
+      ...(patterns ? { Condition: leading(patterns) } : {}),
+    });
+    const write = (patterns?: string[]) => ({
+      Sid: 'WriteItems',
+      Effect: 'Allow',
+      Action: ['dynamodb:BatchWriteItem', 'dynamodb:DeleteItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+      Resource: tableArn,
+      ...(patterns ? { Condition: leading(patterns) } : {}),
+    });
+    const query = {
+      Sid: 'Query',
+      Effect: 'Allow',
+      Action: 'dynamodb:Query',
+      Resource: [tableArn, { 'Fn::Join': ['', [tableArn, '/index/*']] }],
+    };
+    const bootstrap = ['APIKEY#*', 'BOOTSTRAP', 'COUNTER#*', 'KEYID#*'];
+    const settlement = ['APIKEY#*', 'CHARGE#*', 'COUNTER#*', 'KEYCOUNT#*', 'SESSION#*', 'SESSIONKEY#*', 'STAT#*', 'THREAD#*'];
+    const expected: Record<keyof ReturnType<typeof allFunctions>, unknown[]> = {
+      admin: [read(), write(), query],
+      chat: [read(), write([...new Set([...bootstrap, ...settlement, 'RESPONSE#*', 'RESPONSEITEM#*'])].sort()), query],
+      user: [read(), write(bootstrap), query],
+      feishuWebhook: [read(['BOT#*', 'FEISHUEVENT#*']), write(['FEISHUEVENT#*'])],
+      feishuWorker: [read(), write([...settlement, 'FEISHUCHAT#*', 'FEISHUEVENT#*'].sort()), query],
+      settle: [read(), write(settlement)],
+    };
+    for (const [name, fn] of Object.entries(allFunctions()) as Array<[keyof typeof expected, GatewayFunction]>) {
+      const onTable = statementsOf(fn).filter((s) => [s.Action].flat().some((a) => a.startsWith('dynamodb:')));
+      expect(onTable, name).toEqual(expected[name]);
+    }
+    // No function may scan, read streams, or touch the table's configuration.
     for (const fn of Object.values(allFunctions())) {
-      expect(actionsOf(fn)).toEqual(expect.arrayContaining(['dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem']));
+      expect(
+        actionsOf(fn).filter((a) => /^dynamodb:(Scan|DescribeTable|GetRecords|GetShardIterator|DescribeStream|ListStreams|\*)/.test(a)),
+      ).toEqual([]);
     }
   });
 });
@@ -184,7 +252,79 @@ describe('HTTP API', () => {
   });
 });
 
+describe('isolation between functions', () => {
+  const reservedOf = (t: Template, fn: GatewayFunction) =>
+    t.toJSON().Resources[logicalId(fn.function)].Properties.ReservedConcurrentExecutions as number | undefined;
+
+  it('reserves concurrency for the admin, user and webhook functions, leaving chat and the rest to the unreserved pool', () => {
+    expect(reservedOf(template, stack.admin)).toBe(DEFAULT_RESERVED_CONCURRENCY.admin);
+    expect(reservedOf(template, stack.user)).toBe(DEFAULT_RESERVED_CONCURRENCY.user);
+    expect(reservedOf(template, stack.feishuWebhook)).toBe(DEFAULT_RESERVED_CONCURRENCY.feishuWebhook);
+    for (const fn of [stack.chat, stack.feishuWorker, stack.settle]) expect(reservedOf(template, fn)).toBeUndefined();
+    // what docs/quotas.md assumes: well under the default account quota of 1,000, keeping 900+ unreserved
+    expect(Object.values(DEFAULT_RESERVED_CONCURRENCY).reduce((a, b) => a + b, 0)).toBeLessThanOrEqual(100);
+  });
+
+  it('throttles the admin, user and webhook routes separately, each under the stage default', () => {
+    const stage = Object.values(template.findResources('AWS::ApiGatewayV2::Stage'))[0];
+    expect(stage.Properties.RouteSettings).toEqual({
+      'ANY /admin/{proxy+}': { ThrottlingRateLimit: 20, ThrottlingBurstLimit: 40 },
+      'ANY /user/{proxy+}': { ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100 },
+      'POST /bot/feishu/{id}/webhook': { ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100 },
+    });
+    expect(DEFAULT_ROUTE_THROTTLES.admin.rateLimit).toBe(20);
+    // the routes exist before the stage that names them
+    const routeIds = Object.keys(template.findResources('AWS::ApiGatewayV2::Route'));
+    expect(stage.DependsOn).toEqual(expect.arrayContaining(routeIds));
+  });
+
+  it('takes other values, or no reservation, from the stack props (cdk context)', () => {
+    const app = new App({ context: { ...cdkJsonContext, 'aws:cdk:bundling-stacks': [] } });
+    const custom = new GatewayStack(app, 'Custom', {
+      reservedConcurrency: { admin: 3 },
+      routeThrottles: { feishuWebhook: { rateLimit: 5, burstLimit: 7 } },
+    });
+    const t = Template.fromStack(custom);
+    const id = (c: IConstruct) => custom.getLogicalId(c.node.defaultChild as CfnElement);
+    const reserved = (fn: GatewayFunction) => t.toJSON().Resources[id(fn.function)].Properties.ReservedConcurrentExecutions;
+    expect([reserved(custom.admin), reserved(custom.user), reserved(custom.feishuWebhook)]).toEqual([3, 20, 10]);
+    const routeSettings = Object.values(t.findResources('AWS::ApiGatewayV2::Stage'))[0].Properties.RouteSettings;
+    expect(routeSettings['POST /bot/feishu/{id}/webhook']).toEqual({ ThrottlingRateLimit: 5, ThrottlingBurstLimit: 7 });
+    expect(routeSettings['ANY /admin/{proxy+}']).toEqual({ ThrottlingRateLimit: 20, ThrottlingBurstLimit: 40 });
+
+    const none = new GatewayStack(new App({ context: { ...cdkJsonContext, 'aws:cdk:bundling-stacks': [] } }), 'None', {
+      reservedConcurrency: false,
+    });
+    for (const fn of Object.values(Template.fromStack(none).findResources('AWS::Lambda::Function'))) {
+      expect(fn.Properties.ReservedConcurrentExecutions).toBeUndefined();
+    }
+  });
+});
+
 describe('Bedrock permissions', () => {
+  it('narrow to the configured regions and model families (stack props / cdk context)', () => {
+    const app = new App({ context: { ...cdkJsonContext, 'aws:cdk:bundling-stacks': [] } });
+    const narrow = new GatewayStack(app, 'Narrow', { bedrockRegions: ['us-east-1', 'us-west-2'], bedrockModelFamilies: ['anthropic'] });
+    const t = Template.fromStack(narrow);
+    const roleRef = JSON.stringify({ Ref: narrow.getLogicalId(narrow.chat.role.node.defaultChild as CfnElement) });
+    const statements = Object.values(t.findResources('AWS::IAM::Policy'))
+      .filter((p) => JSON.stringify(p.Properties.Roles).includes(roleRef))
+      .flatMap((p) => p.Properties.PolicyDocument.Statement as Statement[]);
+    const bedrock = statements.find((s) => [s.Action].flat().includes('bedrock:InvokeModel'))!;
+    const arns = (bedrock.Resource as Array<{ 'Fn::Join': [string, unknown[]] }>)
+      .map((r) => r['Fn::Join'][1].map((p) => (typeof p === 'string' ? p : '<ref>')).join(''))
+      .sort();
+    expect(arns).toEqual(
+      ['us-east-1', 'us-west-2']
+        .flatMap((r) => [
+          `arn:<ref>:bedrock:${r}:<ref>:application-inference-profile/*`,
+          `arn:<ref>:bedrock:${r}:<ref>:inference-profile/*.anthropic.*`,
+          `arn:<ref>:bedrock:${r}::foundation-model/anthropic.*`,
+        ])
+        .sort(),
+    );
+  });
+
   it('are granted to the chat and Feishu worker roles only', () => {
     const { chat, feishuWorker, ...others } = allFunctions();
     for (const fn of [chat, feishuWorker]) {

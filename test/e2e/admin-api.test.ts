@@ -142,6 +142,51 @@ describe('api keys', () => {
 });
 
 describe('models', () => {
+  it('a zero or missing price is a 400 unless the model is saved free: true (an explicit choice, shown in the list)', async () => {
+    const { price_in: _in, price_out: _out, ...unpriced } = MODEL('unpriced');
+    for (const [body, param] of [
+      [unpriced, 'price_in'],
+      [{ ...unpriced, price_in: 3 }, 'price_out'],
+      [{ ...unpriced, price_in: 0, price_out: 15 }, 'price_in'],
+      [{ ...unpriced, price_in: '0.000000', price_out: 15 }, 'price_in'],
+      [{ ...unpriced, price_in: 3, price_out: 0 }, 'price_out'],
+      [{ ...unpriced, free: false }, 'price_in'],
+      [{ ...unpriced, free: true, price_in: 3 }, 'price_in'],
+      [{ ...unpriced, free: true, price_cache_read: 1 }, 'price_cache_read'],
+    ] as const) {
+      const res = await ctx.admin.post('/admin/model/save', body);
+      expect(res.status, JSON.stringify(body)).toBe(400);
+      expect(res.body.error?.message, JSON.stringify(body)).toContain(`'${param}'`);
+    }
+    expect((await ctx.admin.post('/admin/model/save', unpriced)).body.error?.message).toContain("'free': true");
+    expect((await ctx.admin.get('/admin/model/list?q=unpriced')).body.data.total).toBe(0);
+
+    const free = await ctx.admin.post('/admin/model/save', { ...unpriced, name: 'free-model', free: true });
+    expect(free.status, JSON.stringify(free.body)).toBe(200);
+    expect(free.body.data).toMatchObject({ free: true, price_in: 0, price_out: 0, price_cache_read: null, price_cache_write: null });
+    // explicit zeros with the flag are the same choice
+    const zeros = await ctx.admin.post('/admin/model/save', { ...MODEL('free-zeros'), price_in: 0, price_out: 0, free: true });
+    expect(zeros.body.data).toMatchObject({ free: true, price_in: 0 });
+    // an update that omits the flag keeps it; turning it off needs prices
+    const renamed = await ctx.admin.post('/admin/model/save', { ...unpriced, id: free.body.data.id, name: 'free-model-2' });
+    expect(renamed.body.data).toMatchObject({ free: true, price_in: 0 });
+    expect((await ctx.admin.post('/admin/model/save', { ...unpriced, id: free.body.data.id, free: false })).status).toBe(400);
+    const priced = await ctx.admin.post('/admin/model/save', { ...MODEL('free-model-2'), id: free.body.data.id, free: false });
+    expect(priced.body.data).toMatchObject({ free: false, price_in: 3, price_out: 15 });
+    // an update that omits the prices keeps them (never a silent 0)
+    const kept = await ctx.admin.post('/admin/model/save', { ...unpriced, id: free.body.data.id, name: 'free-model-3' });
+    expect(kept.body.data).toMatchObject({ free: false, price_in: 3, price_out: 15 });
+    const listed = (await ctx.admin.get('/admin/model/list?q=free-zeros')).body.data.items;
+    expect(listed.map((m) => m.free)).toEqual([true]);
+    // Embeddings bill input tokens only: no output price is needed, an input price is.
+    const embed = { name: 'embed-priced', provider: 'bedrock-embeddings', config: { modelId: 'amazon.titan-embed-text-v2:0' } };
+    expect((await ctx.admin.post('/admin/model/save', embed)).status).toBe(400);
+    const embedded = await ctx.admin.post('/admin/model/save', { ...embed, price_in: 0.02 });
+    expect(embedded.status, JSON.stringify(embedded.body)).toBe(200);
+    expect(embedded.body.data).toMatchObject({ free: false, price_in: 0.02, price_out: 0 });
+    for (const id of [free.body.data.id, zeros.body.data.id, embedded.body.data.id]) await ctx.admin.post('/admin/model/delete', { id });
+  });
+
   it('save creates and updates; config as string or object; unique names → 409', async () => {
     const created = await ctx.admin.post('/admin/model/save', MODEL('claude-3-sonnet'));
     expect(created.status).toBe(200);

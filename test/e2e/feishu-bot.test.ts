@@ -5,10 +5,13 @@
 import { randomBytes } from 'node:crypto';
 import { inspect } from 'node:util';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { overrideConfig } from '../../lambdas/core/config.js';
 import { encryptEvent, signBody } from '../../lambdas/core/feishu/crypto.js';
 import { answerCard, type Card, type CardElement, helpCard, thinkingCard } from '../../lambdas/core/feishu/cards.js';
 import { idle } from '../../lambdas/core/feishu/handoff.js';
+import { db, tableName } from '../../lambdas/core/store/table.js';
+import { indexKeys, itemKeys } from '../../lambdas/core/store/table-keys.js';
 import { script } from '../../local/bedrock-simulator/index.js';
 import { type FakeFeishu, type FakeFeishuCall, startFakeFeishu } from '../fakes/feishu-open-platform.js';
 import type { NewKeyView } from '../support/api.js';
@@ -67,8 +70,8 @@ beforeAll(async () => {
   };
   const base = { ...APP, apiKey: userKey.api_key, modelId: MODEL };
   encBot = await save('enc', { ...base, verificationToken: TOKEN, encryptKey: ENCRYPT_KEY });
-  tokenBot = await save('token', { ...base, verificationToken: TOKEN });
-  brokeBot = await save('broke', { ...base, apiKey: brokeKey.api_key, verificationToken: TOKEN });
+  tokenBot = await save('token', { ...base, verificationToken: TOKEN, allowUnsigned: true });
+  brokeBot = await save('broke', { ...base, apiKey: brokeKey.api_key, verificationToken: TOKEN, allowUnsigned: true });
 });
 
 afterAll(async () => {
@@ -251,9 +254,14 @@ describe('admin routes /admin/bot/feishu/*', () => {
 
   it('refuses an unknown key, a model the key may not use, missing fields; 404 on unknown id', async () => {
     const other = (
-      await ctx.admin.post('/admin/model/save', { name: 'not-granted', config: { modelId: 'x.y-v1:0' }, provider: 'bedrock-converse' })
+      await ctx.admin.post('/admin/model/save', {
+        name: 'not-granted',
+        config: { modelId: 'x.y-v1:0' },
+        provider: 'bedrock-converse',
+        free: true,
+      })
     ).body.data;
-    const base = { ...APP, apiKey: userKey.api_key, modelId: MODEL, verificationToken: TOKEN };
+    const base = { ...APP, apiKey: userKey.api_key, modelId: MODEL, verificationToken: TOKEN, allowUnsigned: true };
     const bad = async (config: Record<string, unknown>, param: string) => {
       const res = await ctx.admin.post('/admin/bot/feishu/save', { name: 'x', config });
       expect(res.status, JSON.stringify(res.body)).toBe(400);
@@ -275,6 +283,107 @@ describe('admin routes /admin/bot/feishu/*', () => {
     expect(res.status).toBe(400);
     // a user key is not an admin
     expect((await api(ctx.gw.url, userKey.api_key).get('/admin/bot/feishu/list')).status).toBe(403);
+  });
+});
+
+describe('bots without an encrypt key (no signatures)', () => {
+  const base = () => ({ ...APP, apiKey: userKey.api_key, modelId: MODEL, verificationToken: TOKEN });
+
+  it('are saved only with allowUnsigned: true, which list shows; clearing the encrypt key of a signed bot needs it too', async () => {
+    const refused = await ctx.admin.post('/admin/bot/feishu/save', { name: 'unsigned?', config: base() });
+    expect(refused.status, JSON.stringify(refused.body)).toBe(400);
+    expect(refused.body.error?.message).toContain('config.encryptKey');
+    expect(refused.body.error?.message).toContain('allowUnsigned');
+    expect((await ctx.admin.get('/admin/bot/feishu/list?q=unsigned%3F')).body.data.total).toBe(0);
+    // allowUnsigned without a token would accept nothing at all
+    const noToken = await ctx.admin.post('/admin/bot/feishu/save', {
+      name: 'no token',
+      config: { ...base(), verificationToken: undefined, allowUnsigned: true },
+    });
+    expect(noToken.status).toBe(400);
+    expect(noToken.body.error?.message).toContain('config.verificationToken');
+
+    const signed = await ctx.admin.post('/admin/bot/feishu/save', { name: 'signed', config: { ...base(), encryptKey: ENCRYPT_KEY } });
+    expect(signed.status).toBe(200);
+    expect(signed.body.data.config.allowUnsigned).toBe(false);
+    const id = signed.body.data.id;
+    const cleared = await ctx.admin.post('/admin/bot/feishu/save', { id, config: { encryptKey: null } });
+    expect(cleared.status).toBe(400);
+    expect(cleared.body.error?.message).toContain('allowUnsigned');
+    const allowed = await ctx.admin.post('/admin/bot/feishu/save', { id, config: { encryptKey: null, allowUnsigned: true } });
+    expect(allowed.status, JSON.stringify(allowed.body)).toBe(200);
+    expect(allowed.body.data.config).toMatchObject({ encryptKey: null, allowUnsigned: true });
+    const listed = (await ctx.admin.get('/admin/bot/feishu/list')).body.data.items.find((b) => b.id === id)!;
+    expect(listed.config.allowUnsigned).toBe(true);
+    // now token-only: a plain event with the token is accepted
+    expect((await sendPlain(id, { type: 'url_verification', challenge: 'now-unsigned', token: TOKEN })).body).toEqual({
+      challenge: 'now-unsigned',
+    });
+    // switching the flag off again needs an encrypt key back
+    expect((await ctx.admin.post('/admin/bot/feishu/save', { id, config: { allowUnsigned: false } })).status).toBe(400);
+    await ctx.admin.post('/admin/bot/feishu/delete', { id });
+  });
+
+  it('a signed bot never accepts a token-only request, whatever its token', async () => {
+    const res = await sendPlain(encBot, { type: 'url_verification', challenge: 'x', token: TOKEN });
+    expect(res.status).toBe(401);
+    const event = await sendPlain(encBot, messageEvent({ text: 'token only' }));
+    expect(event.status).toBe(401);
+    await idle();
+    expect(fake.calls).toEqual([]);
+    expect(ctx.gw.sim.requests).toEqual([]);
+  });
+});
+
+describe('secrets at rest', () => {
+  const rawItem = async (id: number) =>
+    (await db().send(new GetCommand({ TableName: tableName(), Key: itemKeys.bot(id), ConsistentRead: true }))).Item!;
+  const SECRETS = [APP.appSecret, ENCRYPT_KEY, TOKEN];
+
+  it('the stored bot item holds the app secret, encrypt key and token only sealed; the admin sees them masked', async () => {
+    const item = await rawItem(encBot);
+    const text = JSON.stringify(item);
+    for (const secret of SECRETS) expect(text).not.toContain(secret);
+    for (const attribute of ['app_secret', 'encrypt_key', 'verification_token']) {
+      expect(String(item[attribute])).toMatch(/^env1:local:/);
+    }
+    expect(item).toMatchObject({ app_secret_hint: 'cdef', encrypt_key_hint: 'ghij', verification_token_hint: '89ab' });
+    const listed = (await ctx.admin.get('/admin/bot/feishu/list')).body.data.items.find((b) => b.id === encBot)!;
+    expect(listed.config).toMatchObject({ appSecret: '••••cdef', encryptKey: '••••ghij', verificationToken: '••••89ab' });
+    // an update that sends the masked values back keeps the sealed ones untouched
+    await ctx.admin.post('/admin/bot/feishu/save', {
+      id: encBot,
+      config: { ...listed.config, apiKey: undefined, systemPrompt: 'be brief' },
+    });
+    const after = await rawItem(encBot);
+    expect(after.app_secret).toBe(item.app_secret);
+    expect(after.encrypt_key).toBe(item.encrypt_key);
+    await ctx.admin.post('/admin/bot/feishu/save', { id: encBot, config: { systemPrompt: null } });
+  });
+
+  it('a bot saved in clear by an older version keeps working, and is sealed by the next admin list', async () => {
+    const id = 900_001;
+    const legacy: Record<string, unknown> = {
+      ...(await rawItem(encBot)),
+      ...itemKeys.bot(id),
+      ...indexKeys.bot(id),
+      id,
+      name: 'legacy-bot',
+    };
+    for (const attribute of ['app_secret', 'encrypt_key', 'verification_token']) delete legacy[`${attribute}_hint`];
+    Object.assign(legacy, { app_secret: APP.appSecret, encrypt_key: ENCRYPT_KEY, verification_token: TOKEN });
+    delete legacy.allow_unsigned;
+    await db().send(new PutCommand({ TableName: tableName(), Item: legacy }));
+    const challenge = (c: string) =>
+      JSON.stringify({ encrypt: encryptEvent({ type: 'url_verification', challenge: c, token: TOKEN }, ENCRYPT_KEY) });
+    expect(await post(id, challenge('legacy-plain'))).toEqual({ status: 200, body: { challenge: 'legacy-plain' } });
+
+    const listed = (await ctx.admin.get('/admin/bot/feishu/list')).body.data.items.find((b) => b.id === id)!;
+    expect(listed.config).toMatchObject({ appSecret: '••••cdef', encryptKey: '••••ghij', allowUnsigned: false });
+    const text = JSON.stringify(await rawItem(id));
+    for (const secret of SECRETS) expect(text).not.toContain(secret);
+    expect(await post(id, challenge('legacy-sealed'))).toEqual({ status: 200, body: { challenge: 'legacy-sealed' } });
+    await ctx.admin.post('/admin/bot/feishu/delete', { id });
   });
 });
 
@@ -619,7 +728,7 @@ describe('answering', () => {
     await ctx.admin.post('/admin/api-key/bind-model', { key_id: k.id, model_id: models[0].id });
     const saved = await ctx.admin.post('/admin/bot/feishu/save', {
       name: 'reset-bot',
-      config: { ...APP, apiKey: k.api_key, modelId: MODEL, verificationToken: TOKEN },
+      config: { ...APP, apiKey: k.api_key, modelId: MODEL, verificationToken: TOKEN, allowUnsigned: true },
     });
     expect(saved.status).toBe(200);
     expect((await ctx.admin.post('/admin/api-key/reset', { id: k.id })).status).toBe(200);
@@ -660,7 +769,7 @@ describe('answering', () => {
     try {
       const res = await ctx.admin.post('/admin/bot/feishu/save', {
         name: 'lark bot',
-        config: { ...APP, apiKey: userKey.api_key, modelId: MODEL, verificationToken: TOKEN, domain: lark.url },
+        config: { ...APP, apiKey: userKey.api_key, modelId: MODEL, verificationToken: TOKEN, allowUnsigned: true, domain: lark.url },
       });
       expect(res.body.data.config.domain).toBe(lark.url);
       ctx.gw.sim.enqueue(script.text('hello from lark'));

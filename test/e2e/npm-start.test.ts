@@ -642,7 +642,14 @@ describe('npm start (black box)', () => {
   });
 
   it('Feishu bots: save (seed shape), update, list, delete', async () => {
-    const cfg = { appId: 'cli_e2e', apiKey: keys.u1.api_key, modelId: 'chat-a', appSecret: 'secret-e2e', verificationToken: 'vt-e2e' };
+    const cfg = {
+      appId: 'cli_e2e',
+      apiKey: keys.u1.api_key,
+      modelId: 'chat-a',
+      appSecret: 'secret-e2e',
+      verificationToken: 'vt-e2e',
+      encryptKey: 'ek-e2e',
+    };
     const bot = ok(
       await admin.post('/admin/bot/feishu/save', { name: 'e2e-bot', config: JSON.stringify(cfg), provider: 'bedrock-converse' }),
     );

@@ -61,6 +61,8 @@ export interface Model {
   price_out: number;
   price_cache_read: number | null;
   price_cache_write: number | null;
+  /** Calls are not charged (an explicit admin choice); absent in /user/model/list. */
+  free?: boolean;
   created_at: string;
   updated_at: string;
 }

@@ -2,9 +2,9 @@ import { z } from 'zod';
 import { type Route, searchListRoute } from '../../core/http/router.js';
 import { parse, zId, zJsonObject, zMoney, zName } from '../../core/validate.js';
 import { errors } from '../../core/errors.js';
-import { providerNames, validateModelConfig } from '../../core/providers/registry.js';
+import { billsOutput, providerNames, validateModelConfig } from '../../core/providers/registry.js';
 import { bindModel } from '../../core/store/grants.js';
-import { deleteModel, listModels, requireModel, saveModel } from '../../core/store/models.js';
+import { deleteModel, listModels, type Model, requireModel, saveModel } from '../../core/store/models.js';
 import { MASK } from '../../core/feishu/bots.js';
 import { modelView } from '../../core/http/views.js';
 
@@ -19,11 +19,47 @@ const saveSchema = z.object({
   multiple: z.boolean().optional().default(false),
   config: zJsonObject,
   provider: z.string().trim().max(100).default('bedrock-converse'),
-  price_in: zPrice.default(0n),
-  price_out: zPrice.default(0n),
+  price_in: zPrice.optional(),
+  price_out: zPrice.optional(),
   price_cache_read: zPrice.optional(),
   price_cache_write: zPrice.optional(),
+  /** Calls are not charged: the only way to save a model with zero or no prices. Omitted on update: unchanged. */
+  free: z.boolean().optional(),
 });
+
+type SaveInput = z.infer<typeof saveSchema>;
+
+/**
+ * The prices a save stores. A zero or missing price is never a default: it is either the admin's explicit
+ * `free: true` (then every given price must be 0) or a 400, so that a typo cannot give a model away. On update,
+ * omitted prices and `free` keep the stored ones. Embeddings models bill input only and need no output price.
+ */
+function pricesOf(input: SaveInput, existing: Model | undefined) {
+  const free = input.free ?? existing?.free ?? false;
+  const priceIn = input.price_in ?? existing?.priceIn;
+  const priceOut = input.price_out ?? existing?.priceOut ?? (billsOutput(input.provider) ? undefined : 0n);
+  if (free) {
+    const charged = (['price_in', 'price_out', 'price_cache_read', 'price_cache_write'] as const).find((f) => (input[f] ?? 0n) !== 0n);
+    if (charged)
+      throw errors.badRequest(`Invalid '${charged}': a model saved with 'free': true has no prices (send 0 or omit it).`, charged);
+    return { free, priceIn: 0n, priceOut: 0n, priceCacheRead: undefined, priceCacheWrite: undefined };
+  }
+  const zeroOrMissing = (v: bigint | undefined) => v === undefined || v === 0n;
+  const missing = zeroOrMissing(priceIn) ? 'price_in' : billsOutput(input.provider) && zeroOrMissing(priceOut) ? 'price_out' : undefined;
+  if (missing) {
+    throw errors.badRequest(
+      `Invalid '${missing}': is required and must be greater than 0 (USD per 1M tokens). To record a model whose calls are not charged, send 'free': true.`,
+      missing,
+    );
+  }
+  return {
+    free,
+    priceIn: priceIn!,
+    priceOut: priceOut ?? 0n,
+    priceCacheRead: input.price_cache_read,
+    priceCacheWrite: input.price_cache_write,
+  };
+}
 
 export const modelRoutes: Route[] = [
   searchListRoute('/admin/model/list', listModels, modelView),
@@ -35,10 +71,11 @@ export const modelRoutes: Route[] = [
       if (!providerNames().includes(input.provider)) {
         throw errors.badRequest(`Unknown provider '${input.provider}'; expected one of: ${providerNames().join(', ')}.`, 'provider');
       }
+      const existing = input.id === undefined ? undefined : await requireModel(input.id);
       // A masked upstream API key sent back (as the list shows it) keeps the stored one.
       const given = input.config;
-      if (typeof given.apiKey === 'string' && given.apiKey.startsWith(MASK) && input.id !== undefined) {
-        const stored = (await requireModel(input.id)).config.apiKey;
+      if (typeof given.apiKey === 'string' && given.apiKey.startsWith(MASK) && existing) {
+        const stored = existing.config.apiKey;
         if (typeof stored === 'string') given.apiKey = stored;
       }
       const config = validateModelConfig(input.provider, given, input.name);
@@ -49,10 +86,7 @@ export const modelRoutes: Route[] = [
         multiple: input.multiple,
         provider: input.provider,
         config,
-        priceIn: input.price_in,
-        priceOut: input.price_out,
-        priceCacheRead: input.price_cache_read,
-        priceCacheWrite: input.price_cache_write,
+        ...pricesOf(input, existing),
       });
       // Naming a group on save also authorizes the model for that group (the seed API's shortcut).
       if (model.groupId !== null) await bindModel({ kind: 'group', id: model.groupId }, model.id);

@@ -25,7 +25,7 @@ import { config } from '../config.js';
 import { isGatewayError } from '../errors.js';
 import { logger } from '../log.js';
 import { promptTokensOf } from '../usage.js';
-import { type FeishuBot, getBot } from '../store/bots.js';
+import { type FeishuBot, getBot, openBotSecret } from '../store/bots.js';
 import { getKeyByHash, getKeyById } from '../store/keys.js';
 import { createCardStreamer } from './card-streamer.js';
 import { type AnswerCardState, answerCard, type Card, errorCard, helpCard, noticeCard, thinkingCard } from './cards.js';
@@ -93,7 +93,8 @@ export function replyUuid(botId: number, messageId: string): string {
 }
 
 async function respond(bot: FeishuBot, job: WorkerJob, invocation: Invocation | undefined): Promise<AnswerOutcome> {
-  const lark = createLarkClient({ appId: bot.appId, appSecret: bot.appSecret, ...(bot.domain ? { domain: bot.domain } : {}) });
+  const appSecret = (await openBotSecret(bot, 'appSecret')) ?? '';
+  const lark = createLarkClient({ appId: bot.appId, appSecret, ...(bot.domain ? { domain: bot.domain } : {}) });
   const identity = await botIdentity(lark);
   let msg: FeishuMessage;
   try {

@@ -8,7 +8,7 @@ import { hashApiKey, keyHint } from '../key-material.js';
 import { resolveModelForKey } from '../auth/model-access.js';
 import { errors, isGatewayError } from '../errors.js';
 import { MAX_NAME, parse, zId, zJsonObject } from '../validate.js';
-import { createBot, type FeishuBot, replaceBot, requireBot } from '../store/bots.js';
+import { type BotInput, createBot, type FeishuBot, replaceBot, requireBot } from '../store/bots.js';
 import { type ApiKey, getKeyByHash } from '../store/keys.js';
 
 /** The prefix of a secret shown masked (`••••wxyz`); a masked value sent back on update keeps the stored one. */
@@ -67,6 +67,8 @@ const configSchema = z.object({
   encryptKey: text(500),
   domain: zDomain,
   systemPrompt: z.string().max(20_000).nullish(),
+  /** Accept token-only verification (no encryptKey → no signature, no timestamp). Omitted on update: unchanged. */
+  allowUnsigned: z.boolean().nullish(),
 });
 
 const CONFIG_FIELDS = Object.keys(configSchema.shape);
@@ -107,8 +109,27 @@ const required = (v: string | null | undefined, field: string): string => {
   return v;
 };
 
+/**
+ * A bot without an encryptKey is verified by its plaintext token alone: Feishu neither signs nor timestamps its
+ * requests, so whoever learns the token can forge events (and spend the bot's key). Such a bot is saved only when the
+ * admin says so with `allowUnsigned: true`; with neither an encryptKey nor a token it could accept nothing at all.
+ */
+function checkVerification(b: Pick<BotInput, 'encryptKey' | 'verificationToken' | 'allowUnsigned'>): void {
+  if (b.encryptKey) return;
+  if (!b.allowUnsigned) {
+    throw errors.badRequest(
+      "Invalid 'config.encryptKey': is required, so that the webhook can check Feishu's signatures. A bot verified by its " +
+        "verification token alone can be forged by anyone who learns the token; to save one anyway, send 'allowUnsigned': true.",
+      'config.encryptKey',
+    );
+  }
+  if (!b.verificationToken) {
+    throw errors.badRequest("Invalid 'config.verificationToken': is required for a bot without an encryptKey.", 'config.verificationToken');
+  }
+}
+
 /** An optional field on update: omitted, empty or masked keeps the stored value; null clears it. */
-const keep = (given: string | null | undefined, stored: string | null): string | null =>
+const keep = <T>(given: string | null | undefined, stored: T): string | null | T =>
   given === undefined || isMasked(given ?? undefined) ? stored : given;
 
 /**
@@ -126,6 +147,12 @@ export async function saveBot(body: unknown): Promise<FeishuBot> {
     const modelId = required(cfg.modelId, 'modelId');
     const appId = required(cfg.appId, 'appId');
     const appSecret = required(cfg.appSecret, 'appSecret');
+    const verification = {
+      verificationToken: cfg.verificationToken ?? null,
+      encryptKey: cfg.encryptKey ?? null,
+      allowUnsigned: cfg.allowUnsigned ?? false,
+    };
+    checkVerification(verification);
     const key = await keyFor(apiKey);
     await checkModel(key, modelId);
     return createBot({
@@ -133,8 +160,7 @@ export async function saveBot(body: unknown): Promise<FeishuBot> {
       provider: input.provider || 'bedrock-converse',
       appId,
       appSecret,
-      verificationToken: cfg.verificationToken ?? null,
-      encryptKey: cfg.encryptKey ?? null,
+      ...verification,
       apiKeyHash: key.hash,
       apiKeyHint: keyHint(apiKey),
       apiKeyId: key.id,
@@ -145,6 +171,12 @@ export async function saveBot(body: unknown): Promise<FeishuBot> {
   }
 
   const existing = await requireBot(input.id);
+  const verification = {
+    verificationToken: keep(cfg.verificationToken, existing.verificationToken),
+    encryptKey: keep(cfg.encryptKey, existing.encryptKey),
+    allowUnsigned: cfg.allowUnsigned ?? existing.allowUnsigned,
+  };
+  checkVerification(verification);
   let key: ApiKey | undefined;
   let apiKeyHash = existing.apiKeyHash;
   let apiKeyHint = existing.apiKeyHint;
@@ -166,8 +198,7 @@ export async function saveBot(body: unknown): Promise<FeishuBot> {
     provider: input.provider || existing.provider,
     appId: cfg.appId ?? existing.appId,
     appSecret: keep(cfg.appSecret ?? undefined, existing.appSecret)!,
-    verificationToken: keep(cfg.verificationToken, existing.verificationToken),
-    encryptKey: keep(cfg.encryptKey, existing.encryptKey),
+    ...verification,
     apiKeyHash,
     apiKeyHint,
     apiKeyId,

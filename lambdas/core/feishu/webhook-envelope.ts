@@ -11,8 +11,10 @@
  *   SDK's own dispatcher accepts it). An unsigned request is accepted only as the encrypted url_verification
  *   challenge (which Feishu does not sign); every event REQUIRES a signature. A payload that does not decrypt with
  *   the key is refused with 401. A `verificationToken`, when also configured, is checked too.
- * - Without an `encryptKey`, the plaintext token (v2 `header.token`, v1 / challenge `token`) must equal
- *   `verificationToken`, compared in constant time.
+ * - Without an `encryptKey`, a request carries no signature and no timestamp: whoever knows the verification token can
+ *   forge events. Such a bot accepts anything only when it was saved with `allowUnsigned: true` (an explicit admin
+ *   choice, see core/feishu/bots.ts); then the plaintext token (v2 `header.token`, v1 / challenge `token`) must equal
+ *   `verificationToken`, compared in constant time. Without the flag every request is a 401.
  * - Schema 2.0 events and the legacy v1 `{uuid, token, type: "event_callback", event}` shape are supported.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
@@ -64,6 +66,8 @@ export type WebhookHeaders = Record<string, string | string[] | undefined>;
 export interface WebhookBotSecrets {
   verificationToken?: string | null;
   encryptKey?: string | null;
+  /** Token-only verification (no encryptKey, so no signature) is accepted only with this set. */
+  allowUnsigned?: boolean;
 }
 
 export interface ParseWebhookInput {
@@ -122,6 +126,9 @@ export function parseWebhook(input: ParseWebhookInput): WebhookResult {
   const verificationToken = input.bot.verificationToken || undefined;
   if (!encryptKey && !verificationToken) {
     return reject(401, 'bot has neither verificationToken nor encryptKey configured; refusing unverifiable events');
+  }
+  if (!encryptKey && !input.bot.allowUnsigned) {
+    return reject(401, 'bot has no encryptKey and does not allow unsigned events; refusing unsigned requests');
   }
 
   // The signature covers the raw bytes: it is checked before anything is read from them.

@@ -12,7 +12,7 @@
  *      removed and Feishu gets a 500, so its retry can succeed.
  */
 import { logger } from '../log.js';
-import { getBot } from '../store/bots.js';
+import { getBot, openBotSecret } from '../store/bots.js';
 import { forgetEvent, recordEvent } from './event-ledger.js';
 import { handOff } from './handoff.js';
 import { FeishuMessageError, parseMessageEvent, shouldAnswer } from './message.js';
@@ -56,7 +56,14 @@ export async function handleWebhook(req: WebhookRequest, now = Date.now()): Prom
   const bot = Number.isSafeInteger(botId) && botId > 0 ? await getBot(botId) : undefined;
   if (!bot) return refuse(404, 'not_found', 'No such bot.');
 
-  const result = parseWebhook({ rawBody: req.rawBody, headers: req.headers, bot, now });
+  // The verification secrets are opened (kms:Decrypt, cached per instance) only by the webhook and the worker.
+  const [verificationToken, encryptKey] = await Promise.all([openBotSecret(bot, 'verificationToken'), openBotSecret(bot, 'encryptKey')]);
+  const result = parseWebhook({
+    rawBody: req.rawBody,
+    headers: req.headers,
+    bot: { verificationToken, encryptKey, allowUnsigned: bot.allowUnsigned },
+    now,
+  });
   if (result.kind === 'rejected') {
     logger.warn('feishu webhook rejected', { botId, status: result.status, reason: result.reason });
     return result.status === 401

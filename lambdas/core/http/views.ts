@@ -8,7 +8,7 @@ import type { Session } from '../records/sessions.js';
 import type { StatRow } from '../records/stats.js';
 import type { Thread } from '../records/threads.js';
 import { MASK } from '../feishu/bots.js';
-import type { FeishuBot } from '../store/bots.js';
+import type { BotSecret, FeishuBot } from '../store/bots.js';
 import { capJson } from '../records/limits.js';
 
 /** What the admin and user APIs show of each record (money as decimal numbers in USD; never a key or its hash). */
@@ -55,6 +55,7 @@ export function modelView(m: Model) {
     price_out: moneyToJson(m.priceOut),
     price_cache_read: m.priceCacheRead === undefined ? null : moneyToJson(m.priceCacheRead),
     price_cache_write: m.priceCacheWrite === undefined ? null : moneyToJson(m.priceCacheWrite),
+    free: m.free,
     created_at: m.createdAt,
     updated_at: m.updatedAt,
   };
@@ -156,6 +157,9 @@ export function maskSecret(s: string | null): string | null {
   return s.length >= 16 ? `${MASK}${s.slice(-4)}` : MASK;
 }
 
+/** A bot secret shown as its stored hint (the admin function cannot open the sealed value, and need not). */
+const maskBotSecret = (s: BotSecret | null): string | null => (s ? `${MASK}${s.hint}` : null);
+
 export function botView(b: FeishuBot) {
   return {
     id: b.id,
@@ -163,11 +167,12 @@ export function botView(b: FeishuBot) {
     provider: b.provider,
     config: {
       appId: b.appId,
-      appSecret: maskSecret(b.appSecret),
+      appSecret: maskBotSecret(b.appSecret),
       apiKey: b.apiKeyHint,
       modelId: b.modelId,
-      verificationToken: maskSecret(b.verificationToken),
-      encryptKey: maskSecret(b.encryptKey),
+      verificationToken: maskBotSecret(b.verificationToken),
+      encryptKey: maskBotSecret(b.encryptKey),
+      allowUnsigned: b.allowUnsigned,
       domain: b.domain,
       systemPrompt: b.systemPrompt,
     },

@@ -14,6 +14,8 @@ interface Entry {
   provider: () => Promise<Provider>;
   /** Unknown config fields are dropped: only what the provider understands is stored. */
   configSchema: z.ZodType<Record<string, unknown>>;
+  /** Embeddings bill input tokens only: their models need no output price. */
+  embeddings?: true;
 }
 
 const entries: Record<string, Entry> = {
@@ -24,6 +26,7 @@ const entries: Record<string, Entry> = {
   'bedrock-embeddings': {
     provider: async () => (await import('./bedrock-embeddings/index.js')).bedrockEmbeddingsProvider,
     configSchema: embeddingsModelConfigSchema,
+    embeddings: true,
   },
   'openai-compatible': {
     provider: async () => (await import('./openai-compatible/index.js')).openAICompatibleProvider,
@@ -32,6 +35,7 @@ const entries: Record<string, Entry> = {
   'openai-compatible-embeddings': {
     provider: async () => (await import('./openai-compatible/index.js')).openAICompatibleEmbeddings,
     configSchema: openAICompatibleConfigSchema,
+    embeddings: true,
   },
 };
 
@@ -55,6 +59,11 @@ function load(provider: string): Promise<Provider> | undefined {
 
 export function providerNames(): string[] {
   return Object.keys(entries);
+}
+
+/** Whether the provider's calls are billed for output tokens (chat) or input only (embeddings). */
+export function billsOutput(provider: string): boolean {
+  return !entries[provider]?.embeddings;
 }
 
 /**

@@ -21,6 +21,12 @@ export interface Model {
   /** Explicit cache prices; undefined → derived from priceIn (see billing/cost.ts). */
   priceCacheRead: Money | undefined;
   priceCacheWrite: Money | undefined;
+  /**
+   * The admin's explicit choice that calls are not charged (prices all 0). Saving a model with a zero or missing price
+   * without it is a 400 (admin/routes/model.ts), so a typo never makes a model free. Rows saved before the flag
+   * existed read as free when both prices are 0, which is what they billed.
+   */
+  free: boolean;
   createdAt: string;
   updatedAt: string;
 }
@@ -37,6 +43,7 @@ function fromItem(item: Record<string, unknown>): Model {
     priceOut: money(item.price_out),
     priceCacheRead: item.price_cache_read === undefined || item.price_cache_read === null ? undefined : money(item.price_cache_read),
     priceCacheWrite: item.price_cache_write === undefined || item.price_cache_write === null ? undefined : money(item.price_cache_write),
+    free: typeof item.free === 'boolean' ? item.free : money(item.price_in) === 0n && money(item.price_out) === 0n,
     createdAt: String(item.created_at),
     updatedAt: String(item.updated_at),
   };
@@ -56,6 +63,7 @@ function toItem(m: Model): Record<string, unknown> {
     price_out: moneyAttr(m.priceOut),
     price_cache_read: m.priceCacheRead === undefined ? undefined : moneyAttr(m.priceCacheRead),
     price_cache_write: m.priceCacheWrite === undefined ? undefined : moneyAttr(m.priceCacheWrite),
+    free: m.free,
     created_at: m.createdAt,
     updated_at: m.updatedAt,
     ...indexKeys.model(m.id),
@@ -113,6 +121,7 @@ export async function saveModel(input: ModelInput): Promise<Model> {
     priceOut: input.priceOut,
     priceCacheRead: input.priceCacheRead ?? existing?.priceCacheRead,
     priceCacheWrite: input.priceCacheWrite ?? existing?.priceCacheWrite,
+    free: input.free,
     createdAt: existing?.createdAt ?? now,
     updatedAt: now,
   };

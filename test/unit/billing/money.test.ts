@@ -29,6 +29,7 @@ function model(priceIn: string, priceOut: string, extra: Partial<Model> = {}): M
     priceOut: money(priceOut),
     priceCacheRead: undefined,
     priceCacheWrite: undefined,
+    free: false,
     createdAt: '',
     updatedAt: '',
     ...extra,

@@ -21,6 +21,7 @@ const model: Model = {
   priceOut: money('15'),
   priceCacheRead: undefined,
   priceCacheWrite: undefined,
+  free: false,
   createdAt: '',
   updatedAt: '',
 };

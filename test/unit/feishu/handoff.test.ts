@@ -58,6 +58,7 @@ beforeAll(async () => {
       appSecret: 's',
       verificationToken: TOKEN,
       encryptKey: null,
+      allowUnsigned: true,
       apiKeyHash: 'h',
       apiKeyHint: 'br-…',
       apiKeyId: 1,

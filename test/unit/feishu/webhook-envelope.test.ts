@@ -35,7 +35,7 @@ function signed(payload: unknown, key = KEY, opts: { ts?: string; nonce?: string
 describe('parseWebhook', () => {
   it('answers a plain url_verification challenge when the token matches', () => {
     const rawBody = JSON.stringify({ challenge: 'ch-1', token: TOKEN, type: 'url_verification' });
-    expect(parseWebhook({ rawBody, headers: {}, bot: { verificationToken: TOKEN }, now: NOW })).toEqual({
+    expect(parseWebhook({ rawBody, headers: {}, bot: { verificationToken: TOKEN, allowUnsigned: true }, now: NOW })).toEqual({
       kind: 'challenge',
       challenge: 'ch-1',
     });
@@ -43,7 +43,7 @@ describe('parseWebhook', () => {
 
   it('refuses a plain challenge with a bad token (401)', () => {
     const rawBody = JSON.stringify({ challenge: 'ch-1', token: 'nope', type: 'url_verification' });
-    expect(parseWebhook({ rawBody, headers: {}, bot: { verificationToken: TOKEN }, now: NOW })).toMatchObject({
+    expect(parseWebhook({ rawBody, headers: {}, bot: { verificationToken: TOKEN, allowUnsigned: true }, now: NOW })).toMatchObject({
       kind: 'rejected',
       status: 401,
     });
@@ -144,8 +144,8 @@ describe('parseWebhook', () => {
     expect(parseWebhook({ rawBody, headers, bot: { encryptKey: KEY }, now: NOW })).toMatchObject({ kind: 'event' });
   });
 
-  it('plaintext events: the token must match (v2 header.token and v1 token)', () => {
-    const bot = { verificationToken: TOKEN };
+  it('plaintext events of a bot that allows unsigned events: the token must match (v2 header.token and v1 token)', () => {
+    const bot = { verificationToken: TOKEN, allowUnsigned: true };
     expect(parseWebhook({ rawBody: JSON.stringify(v2Event()), headers: {}, bot, now: NOW })).toMatchObject({
       kind: 'event',
       eventId: 'ev_1',
@@ -182,8 +182,32 @@ describe('parseWebhook', () => {
     });
   });
 
+  it('a token-only bot without allowUnsigned refuses everything, even with the right token (401): nothing is signed', () => {
+    const bot = { verificationToken: TOKEN };
+    const v1 = { uuid: 'uuid-1', token: TOKEN, type: 'event_callback', event: { type: 'message' } };
+    for (const body of [v2Event(), v1, { challenge: 'c', token: TOKEN, type: 'url_verification' }]) {
+      expect(parseWebhook({ rawBody: JSON.stringify(body), headers: {}, bot, now: NOW })).toMatchObject({
+        kind: 'rejected',
+        status: 401,
+        reason: expect.stringContaining('does not allow unsigned'),
+      });
+      expect(parseWebhook({ rawBody: JSON.stringify(body), headers: {}, bot: { ...bot, allowUnsigned: false }, now: NOW })).toMatchObject({
+        status: 401,
+      });
+    }
+    // The same bot with the flag accepts the genuine token, and still refuses a wrong one.
+    expect(parseWebhook({ rawBody: JSON.stringify(v2Event()), headers: {}, bot: { ...bot, allowUnsigned: true }, now: NOW })).toMatchObject(
+      {
+        kind: 'event',
+      },
+    );
+    expect(
+      parseWebhook({ rawBody: JSON.stringify(v2Event('forged')), headers: {}, bot: { ...bot, allowUnsigned: true }, now: NOW }),
+    ).toMatchObject({ status: 401 });
+  });
+
   it('refuses everything when the bot has no secret at all (401)', () => {
-    for (const bot of [{}, { verificationToken: '', encryptKey: '' }, { verificationToken: null, encryptKey: null }]) {
+    for (const bot of [{}, { verificationToken: '', encryptKey: '', allowUnsigned: true }, { verificationToken: null, encryptKey: null }]) {
       for (const body of [v2Event(), { challenge: 'c', token: TOKEN, type: 'url_verification' }]) {
         expect(parseWebhook({ rawBody: JSON.stringify(body), headers: {}, bot, now: NOW })).toMatchObject({
           kind: 'rejected',
@@ -214,7 +238,7 @@ describe('parseWebhook', () => {
   });
 
   it('400 for malformed input', () => {
-    const tokenBot = { verificationToken: TOKEN };
+    const tokenBot = { verificationToken: TOKEN, allowUnsigned: true };
     expect(parseWebhook({ rawBody: 'not json', headers: {}, bot: tokenBot, now: NOW })).toMatchObject({ status: 400 });
     expect(parseWebhook({ rawBody: '{"hello":1}', headers: {}, bot: tokenBot, now: NOW })).toMatchObject({ status: 400 });
     expect(parseWebhook({ rawBody: 'null', headers: {}, bot: tokenBot, now: NOW })).toMatchObject({ status: 400 });

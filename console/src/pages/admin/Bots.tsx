@@ -61,6 +61,11 @@ export function BotsPage() {
                   <Field label={t('bot.domain')}>{b.config.domain ?? 'feishu'}</Field>
                   <Field label={t('common.updated')}>{formatDateTime(b.updated_at)}</Field>
                 </SimpleGrid>
+                {b.config.allowUnsigned && !b.config.encryptKey && (
+                  <Text size="sm" c="red" mb="xs">
+                    {t('bot.unsigned')}
+                  </Text>
+                )}
                 <Text size="xs" c="dimmed">
                   {t('bot.webhook')}
                 </Text>
@@ -132,7 +137,8 @@ function BotForm({ bot, onCancel, onSaved }: { bot?: FeishuBot; onCancel: () => 
         ...(bot ? { id: bot.id } : {}),
         name: name.trim(),
         provider: bot?.provider ?? 'bedrock-converse',
-        config: { ...config, ...(allowUnsigned ? { allowUnsigned: true } : {}) },
+        // Always sent, so that unticking it on an edit turns signatures back on (the API then needs an encrypt key).
+        config: { ...config, allowUnsigned },
       });
     },
     onSuccess: onSaved,
@@ -177,6 +183,8 @@ function BotForm({ bot, onCancel, onSaved }: { bot?: FeishuBot; onCancel: () => 
         </SimpleGrid>
         <Checkbox
           label={t('bot.allowUnsigned')}
+          description={t('bot.allowUnsignedWarning')}
+          color="red"
           checked={form.allowUnsigned}
           onChange={(e) => setForm({ ...form, allowUnsigned: e.currentTarget.checked })}
         />

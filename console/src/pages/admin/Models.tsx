@@ -90,9 +90,7 @@ export function ModelsPage() {
                           {jsonValueToInput(m.config?.modelId, '—')}
                         </Text>
                       </Table.Td>
-                      <Table.Td>
-                        {formatMoney(m.price_in)} / {formatMoney(m.price_out)}
-                      </Table.Td>
+                      <Table.Td>{m.free ? t('model.freeBadge') : `${formatMoney(m.price_in)} / ${formatMoney(m.price_out)}`}</Table.Td>
                       <Table.Td>{groupName(groups.data?.items, m.group_id)}</Table.Td>
                       <Table.Td>
                         <Group gap={4} wrap="nowrap">
@@ -182,9 +180,11 @@ function ModelForm({ model, onCancel, onSaved }: { model?: Model; onCancel: () =
   const [jsonText, setJsonText] = useState(JSON.stringify(model?.config ?? {}, null, 2));
   const [jsonError, setJsonError] = useState<string | null>(null);
   const [tab, setTab] = useState<string | null>('form');
+  // A new model starts with no prices: a zero price is never a default, only the explicit "free" choice.
+  const [free, setFree] = useState(model?.free ?? false);
   const [prices, setPrices] = useState<PriceForm>({
-    price_in: moneyToInput(model?.price_in ?? 0),
-    price_out: moneyToInput(model?.price_out ?? 0),
+    price_in: model?.free ? '' : moneyToInput(model?.price_in),
+    price_out: model?.free ? '' : moneyToInput(model?.price_out),
     price_cache_read: moneyToInput(model?.price_cache_read),
     price_cache_write: moneyToInput(model?.price_cache_write),
   });
@@ -214,11 +214,13 @@ function ModelForm({ model, onCancel, onSaved }: { model?: Model; onCancel: () =
         group_id: groupId ? Number(groupId) : null,
         multiple,
         config,
-        price_in: prices.price_in.trim() || '0',
-        price_out: prices.price_out.trim() || '0',
+        free,
       };
-      if (prices.price_cache_read.trim()) body.price_cache_read = prices.price_cache_read.trim();
-      if (prices.price_cache_write.trim()) body.price_cache_write = prices.price_cache_write.trim();
+      if (!free) {
+        for (const key of ['price_in', 'price_out', 'price_cache_read', 'price_cache_write'] as const) {
+          if (prices[key].trim()) body[key] = prices[key].trim();
+        }
+      }
       return api.post<Model>('/admin/model/save', body);
     },
     onSuccess: onSaved,
@@ -228,8 +230,11 @@ function ModelForm({ model, onCancel, onSaved }: { model?: Model; onCancel: () =
     e.preventDefault();
     const found: Record<string, string> = {};
     if (!name.trim()) found.name = t('common.required');
+    const needed = (v: string) => !free && (v.trim() === '' || Number(v) === 0);
     if (!isMoneyInput(prices.price_in, { optional: true })) found.price_in = t('common.invalidMoney');
+    else if (needed(prices.price_in)) found.price_in = t('model.priceRequired');
     if (!isMoneyInput(prices.price_out, { optional: true })) found.price_out = t('common.invalidMoney');
+    else if (needed(prices.price_out) && !provider.endsWith('embeddings')) found.price_out = t('model.priceRequired');
     if (!isMoneyInput(prices.price_cache_read, { optional: true })) found.price_cache_read = t('common.invalidMoney');
     if (!isMoneyInput(prices.price_cache_write, { optional: true })) found.price_cache_write = t('common.invalidMoney');
     if (jsonError) found.json = jsonError;
@@ -254,6 +259,7 @@ function ModelForm({ model, onCancel, onSaved }: { model?: Model; onCancel: () =
       label={label}
       inputMode="decimal"
       value={prices[key]}
+      disabled={free}
       onChange={(e) => setPrices({ ...prices, [key]: e.currentTarget.value })}
       error={errors[key]}
     />
@@ -420,6 +426,12 @@ function ModelForm({ model, onCancel, onSaved }: { model?: Model; onCancel: () =
         <Text size="xs" c="dimmed">
           {t('model.pricesHelp')}
         </Text>
+        <Checkbox
+          label={t('model.free')}
+          description={t('model.freeHelp')}
+          checked={free}
+          onChange={(e) => setFree(e.currentTarget.checked)}
+        />
         <SimpleGrid cols={{ base: 1, xs: 2, md: 4 }}>
           {price('price_in', t('model.priceIn'))}
           {price('price_out', t('model.priceOut'))}
