@@ -18,6 +18,7 @@ new GatewayStack(app, 'BedrockGateway', {
   description: 'OpenAI-compatible LLM gateway for Amazon Bedrock',
   destroyOnRemoval: contextFlag('destroyOnRemoval'),
   larkDomain: (app.node.tryGetContext('larkDomain') as string | undefined) ?? undefined,
+  settleAfterLastByte: contextFlag('settleAfterLastByte'),
   // e.g. -c reservedConcurrency='{"admin":5,"user":10,"feishuWebhook":5}' (or false), and
   // -c routeThrottles='{"user":{"rateLimit":100,"burstLimit":200}}' — docs/quotas.md
   reservedConcurrency: contextObject<GatewayStackProps['reservedConcurrency']>('reservedConcurrency'),

@@ -95,6 +95,19 @@ describe('all functions', () => {
     }
   });
 
+  it('settle before the last frame unless the stack asks otherwise (settleAfterLastByte → SETTLE_AFTER_LAST_BYTE on chat only)', () => {
+    for (const fn of Object.values(allFunctions())) expect(environmentOf(fn)).not.toHaveProperty('SETTLE_AFTER_LAST_BYTE');
+    const app = new App({ context: { ...cdkJsonContext, 'aws:cdk:bundling-stacks': [] } });
+    const after = new GatewayStack(app, 'After', { settleAfterLastByte: true });
+    const t = Template.fromStack(after);
+    const env = (fn: GatewayFunction) =>
+      (t.toJSON().Resources[after.getLogicalId(fn.function.node.defaultChild as CfnElement)].Properties.Environment?.Variables ??
+        {}) as Record<string, unknown>;
+    expect(env(after.chat).SETTLE_AFTER_LAST_BYTE).toBe('1');
+    for (const fn of [after.admin, after.user, after.feishuWorker, after.settle])
+      expect(env(fn)).not.toHaveProperty('SETTLE_AFTER_LAST_BYTE');
+  });
+
   it('give the sealing key secret (Responses reasoning) to the chat function only, read-only', () => {
     const secretRef = { Ref: logicalId(stack.sealingKeySecret) };
     const { chat, ...others } = allFunctions();
