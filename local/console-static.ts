@@ -12,7 +12,7 @@ import { CONSOLE_SECURITY_HEADERS, consoleCsp } from '../console/security-header
  * with its API URLs) says "same origin" here unless the build has one. Without a build, a short page says how to
  * make one.
  */
-export const CONSOLE_PREFIX = '/console';
+const CONSOLE_PREFIX = '/console';
 const DEFAULT_DIST = fileURLToPath(new URL('../console/dist/', import.meta.url));
 
 const CONTENT_TYPES: Record<string, string> = {

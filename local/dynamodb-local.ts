@@ -12,7 +12,7 @@ export interface DynamoDbLocal {
 }
 
 /** A free loopback port (the OS picks it), so several instances can run side by side. */
-export function freePort(): Promise<number> {
+function freePort(): Promise<number> {
   return new Promise((ok, fail) => {
     const srv = createServer();
     srv.unref();

@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 
 /** One DynamoDB call seen by the proxy (times: performance.now() of this process). */
-export interface DdbCall {
+interface DdbCall {
   /** `GetItem`, `UpdateItem`, `TransactWriteItems`, ... (the X-Amz-Target operation). */
   op: string;
   start: number;

@@ -6,7 +6,7 @@ import { Writable } from 'node:stream';
  * local node:http server chunk by chunk. Install it before importing a streaming handler (middy reads it at
  * construction time).
  */
-export const STREAMING = Symbol.for('bedrock-gateway.streaming');
+const STREAMING = Symbol.for('bedrock-gateway.streaming');
 
 export interface ResponsePrelude {
   statusCode?: number;

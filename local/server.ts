@@ -316,7 +316,7 @@ function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
 const TEXT_TYPES = /^(application\/(json|x-www-form-urlencoded|xml)|text\/)/i;
 
 /** An API Gateway v2 / function URL (payload 2.0) event, as AWS builds it. */
-export function toEvent(req: IncomingMessage, url: URL, body: Buffer): APIGatewayProxyEventV2 {
+function toEvent(req: IncomingMessage, url: URL, body: Buffer): APIGatewayProxyEventV2 {
   const headers: Record<string, string> = {};
   for (const [k, v] of Object.entries(req.headers)) {
     if (v === undefined) continue;

@@ -133,7 +133,7 @@ export interface Gateway {
 
 export type Mark = [time: number, kind: string, detail?: string];
 
-export interface Instrumented extends Gateway {
+interface Instrumented extends Gateway {
   proxy: CountingProxy;
   /** The gateway's trace since the last call (its own performance.now() clock). */
   trace: () => Promise<Mark[]>;

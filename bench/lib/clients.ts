@@ -31,7 +31,7 @@ export interface StreamResult {
   error?: string;
 }
 
-export const MODEL_ID = 'anthropic.claude-3-haiku-20240307-v1:0';
+const MODEL_ID = 'anthropic.claude-3-haiku-20240307-v1:0';
 
 /** The gateway's wire APIs the bench drives. */
 export type Wire = 'chat' | 'messages' | 'responses';

@@ -37,9 +37,6 @@ export const ms = (v: number, digits = 2): string => (Number.isFinite(v) ? `${v.
 
 export const round = (v: number, digits = 3): number => (Number.isFinite(v) ? Number(v.toFixed(digits)) : v);
 
-/** PASS / MISS for an "at most" target. */
-export const verdict = (value: number, max: number): 'PASS' | 'MISS' => (Number.isFinite(value) && value <= max ? 'PASS' : 'MISS');
-
 /** A plain text table: first row is the header, columns padded; numbers-ish cells right-aligned. */
 export function table(rows: ReadonlyArray<ReadonlyArray<string | number>>): string {
   const cells = rows.map((r) => r.map((c) => String(c)));

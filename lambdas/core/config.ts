@@ -34,7 +34,7 @@
  */
 import { DEFAULT_LARK_DOMAIN } from './topology.js';
 
-export interface FeishuSettings {
+interface FeishuSettings {
   memoryTurns: number;
   memoryWindowMs: number;
   patchIntervalMs: number;
@@ -83,7 +83,7 @@ export interface RuntimeConfig {
  * retries a retryable refusal before the first byte itself, within a time budget, so that the retries are counted,
  * bounded and logged, and so that a fallback model can take over (see chat/pipeline.ts).
  */
-export interface UpstreamSettings {
+interface UpstreamSettings {
   /** Attempts per model before the first byte, the first included (default 3). */
   maxAttempts: number;
   /** Time all attempts of one call may take before the first byte (default 8000 ms). */
@@ -97,7 +97,7 @@ export interface UpstreamSettings {
   drainMs: number;
 }
 
-export interface StoreSettings {
+interface StoreSettings {
   /** DynamoDB endpoint (AWS_ENDPOINT_URL_DYNAMODB; unset: the regional endpoint). */
   endpoint: string | undefined;
   /** SDK attempts per DynamoDB call, the first included (default 3). */

@@ -7,14 +7,14 @@ import { NumberValue } from '@aws-sdk/lib-dynamodb';
  */
 export type Money = bigint;
 
-export const SCALE_DIGITS = 12;
+const SCALE_DIGITS = 12;
 const SCALE = 10n ** BigInt(SCALE_DIGITS);
 const DECIMAL = /^([+-])?(\d+)(?:\.(\d+))?$/;
 
 export class MoneyFormatError extends Error {}
 
 /** Amounts are refused beyond this (1e12 USD): far past any real figure, well inside DynamoDB's 38 digits. */
-export const MAX_ABS_UNITS = 10n ** 24n;
+const MAX_ABS_UNITS = 10n ** 24n;
 
 /**
  * Parses a decimal number (number, plain decimal string, or a DynamoDB NumberValue) into pico-dollars, exactly.

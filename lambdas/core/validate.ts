@@ -34,9 +34,9 @@ export function parseJsonBody(body: string | undefined, isBase64: boolean | unde
  * (a 2 MB key is a ValidationException there, which would be a 500 here).
  */
 export const MAX_NAME = 256;
-export const MAX_QUERY = 200;
+const MAX_QUERY = 200;
 /** Largest model or bot `config` object, as JSON (they live inside one table item, whose limit is 400 KB). */
-export const MAX_CONFIG_BYTES = 32 * 1024;
+const MAX_CONFIG_BYTES = 32 * 1024;
 
 /** A name or id a client chose: trimmed, non-empty, at most MAX_NAME characters. */
 export const zName = z.string().trim().min(1, 'is required').max(MAX_NAME, `must be at most ${MAX_NAME} characters`);
@@ -80,7 +80,7 @@ export function zMoney(opts: { decimals?: number; min?: 'nonnegative' | 'positiv
 }
 
 /** Offsets are capped: deep pages of record lists use `cursor` instead (see docs/data-model.md). */
-export const MAX_OFFSET = 10_000;
+const MAX_OFFSET = 10_000;
 
 export const zPage = z.object({
   limit: z.coerce.number().int().min(1).max(1000).default(20),

@@ -19,7 +19,7 @@ const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
  * node_modules to ship, and the same output format for every function. The aliases keep the banner's own
  * imports from clashing with names inside the bundle.
  */
-export const ESM_COMMONJS_BANNER = [
+const ESM_COMMONJS_BANNER = [
   "import { createRequire as __gwCreateRequire } from 'node:module';",
   "import { fileURLToPath as __gwFileURLToPath } from 'node:url';",
   "import { dirname as __gwDirname } from 'node:path';",
@@ -29,7 +29,7 @@ export const ESM_COMMONJS_BANNER = [
 ].join(' ');
 
 /** Template metadata naming a function's entry file, so tooling can find a function's bundle by its source. */
-export const ENTRY_METADATA_KEY = 'gateway:entry';
+const ENTRY_METADATA_KEY = 'gateway:entry';
 
 /** Where the chat functions may call Bedrock (stack props `bedrockRegions`, `bedrockModelFamilies`). */
 export interface BedrockScope {

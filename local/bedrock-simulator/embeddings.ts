@@ -21,7 +21,7 @@ type EmbeddingFamily = 'titan-v1' | 'titan-v2' | 'cohere-v3' | 'cohere-v4';
  * Which embedding API a model id speaks. Foundation ids and foundation-model ARNs are recognised by name; an
  * application inference profile ARN is opaque, so there the body's shape decides.
  */
-export function embeddingFamily(modelId: string, body: JsonObject): EmbeddingFamily | undefined {
+function embeddingFamily(modelId: string, body: JsonObject): EmbeddingFamily | undefined {
   const id = modelId.toLowerCase();
   if (id.includes('amazon.titan-embed-text-v2')) return 'titan-v2';
   if (id.includes('amazon.titan-embed-text-v1') || id.includes('amazon.titan-embed-g1-text')) return 'titan-v1';

@@ -8,23 +8,8 @@
  *   await sim.close();
  */
 export { startBedrockSimulator } from './server.js';
-export type { BedrockSimulator, BedrockSimulatorOptions, RecordedRequest } from './server.js';
+export type { BedrockSimulator, RecordedRequest } from './server.js';
 export { script, defaultScript } from './scenario.js';
-export type {
-  FailAfterEvents,
-  FailBefore,
-  JsonObject,
-  Operation,
-  RawEvent,
-  Script,
-  ScriptBlock,
-  ScriptOptions,
-  ScriptRequest,
-  ScriptSource,
-  ScriptUsage,
-  ToolCallSpec,
-} from './scenario.js';
-export { ERROR_STATUS } from './errors.js';
-export type { BedrockErrorType, StreamExceptionType } from './errors.js';
-export { decodeEventStream, encodeEvent, encodeException } from './event-stream.js';
+export type { JsonObject, Script, ScriptRequest } from './scenario.js';
+export { decodeEventStream } from './event-stream.js';
 export { embed } from './embeddings.js';

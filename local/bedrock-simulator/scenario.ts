@@ -17,7 +17,7 @@ export type ScriptBlock =
   | { reasoning: { text: string; signature?: string } }
   | { reasoning: { redactedContent: string | Uint8Array } };
 
-export interface ScriptUsage {
+interface ScriptUsage {
   inputTokens: number;
   outputTokens: number;
   totalTokens: number;
@@ -36,7 +36,7 @@ export interface FailBefore {
 }
 
 /** An exception frame sent in the middle of an event stream, after `count` events. The stream then ends. */
-export interface FailAfterEvents {
+interface FailAfterEvents {
   count: number;
   exception: StreamExceptionType | (string & {});
   message?: string;
@@ -206,7 +206,7 @@ function describeLastUserTurn(body: JsonObject): string {
 // ---------------------------------------------------------------------------------------------------------------
 
 /** A Bedrock-looking tool use id: `tooluse_` + 22 url-safe characters. */
-export const newToolUseId = (): string => `tooluse_${randomBytes(16).toString('base64url')}`;
+const newToolUseId = (): string => `tooluse_${randomBytes(16).toString('base64url')}`;
 
 /** A stand-in for Claude's opaque thinking signature (deterministic, base64). */
 export const fakeSignature = (text: string): string =>
@@ -226,7 +226,7 @@ export function chunk(text: string, size: number): string[] {
 const estimateTokens = (chars: number): number => Math.max(1, Math.ceil(chars / 4));
 
 /** Rough count of the characters a Converse request sends the model. */
-export function requestChars(body: JsonObject): number {
+function requestChars(body: JsonObject): number {
   let chars = 0;
   const visit = (value: unknown): void => {
     if (typeof value === 'string') chars += value.length;
@@ -263,7 +263,7 @@ function outputChars(blocks: ScriptBlock[]): number {
   return chars;
 }
 
-export function usageFor(s: Script, blocks: ScriptBlock[], req: ScriptRequest): ScriptUsage {
+function usageFor(s: Script, blocks: ScriptBlock[], req: ScriptRequest): ScriptUsage {
   const u = s.usage ?? {};
   const inputTokens = u.inputTokens ?? estimateTokens(requestChars(req.body));
   const outputTokens = u.outputTokens ?? estimateTokens(outputChars(blocks));

@@ -29,7 +29,7 @@ export interface FakeFeishuCall {
   at: number;
 }
 
-export interface FakeFeishuMessage {
+interface FakeFeishuMessage {
   messageId: string;
   chatId: string;
   msgType: string;
@@ -42,7 +42,7 @@ export interface FakeFeishuMessage {
   uuid?: string;
 }
 
-export interface FailSpec {
+interface FailSpec {
   status?: number;
   code?: number;
   msg?: string;

@@ -17,7 +17,6 @@ import type {
   modelView,
   paymentView,
   sessionView,
-  statView,
   threadView,
 } from '../../lambdas/core/http/views.js';
 
@@ -25,33 +24,32 @@ export type { Page };
 
 export type KeyView = ReturnType<typeof keyView>;
 /** What a key sees of itself (/user/api-key/mine): its view and the limits that apply to it. */
-export type OwnKeyView = ReturnType<typeof keyViewWithLimits>;
+type OwnKeyView = ReturnType<typeof keyViewWithLimits>;
 /** What apply and reset answer: the key's view and, this once, its plaintext. */
 export type NewKeyView = KeyView & { api_key: string };
-export type ModelView = ReturnType<typeof modelView>;
+type ModelView = ReturnType<typeof modelView>;
 /** /user/model/list shows what a key may call and what it costs, not the upstream configuration. */
-export type UserModelView = Omit<ModelView, 'config'>;
-export type GroupView = ReturnType<typeof groupView>;
+type UserModelView = Omit<ModelView, 'config'>;
+type GroupView = ReturnType<typeof groupView>;
 export type PaymentView = ReturnType<typeof paymentView>;
 export type SessionView = ReturnType<typeof sessionView>;
 export type ThreadView = ReturnType<typeof threadView>;
-export type StatView = ReturnType<typeof statView>;
-export type BotView = ReturnType<typeof botView>;
+type BotView = ReturnType<typeof botView>;
 /** A session or thread list page: a list envelope, plus what a q search read. */
-export type SessionList = Awaited<ReturnType<typeof sessionList>>;
-export type ThreadList = Awaited<ReturnType<typeof threadList>>;
+type SessionList = Awaited<ReturnType<typeof sessionList>>;
+type ThreadList = Awaited<ReturnType<typeof threadList>>;
 /** A session with its first threads (`threads`: a list envelope). */
-export type SessionDetail = Awaited<ReturnType<typeof sessionDetail>>;
-export type UsageReport = Awaited<ReturnType<typeof usage>>;
-export interface Deleted {
+type SessionDetail = Awaited<ReturnType<typeof sessionDetail>>;
+type UsageReport = Awaited<ReturnType<typeof usage>>;
+interface Deleted {
   id: number;
   deleted: boolean;
 }
-export interface KeyGrant {
+interface KeyGrant {
   key_id: number;
   model_id: number;
 }
-export interface GroupGrant {
+interface GroupGrant {
   group_id: number;
   model_id: number;
 }

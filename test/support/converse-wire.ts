@@ -15,12 +15,12 @@ export interface ConverseBody {
   additionalModelRequestFields?: Record<string, unknown>;
 }
 
-export interface ConverseMessage {
+interface ConverseMessage {
   role: 'user' | 'assistant';
   content: ConverseBlock[];
 }
 
-export interface ConverseBlock {
+interface ConverseBlock {
   text?: string;
   image?: { format: string; source: { bytes: string } };
   document?: { format: string; name: string; source: { bytes: string } };

@@ -9,7 +9,7 @@ export { api, type ApiClient, type Envelope } from './api.js';
 export const ADMIN_KEY = 'br-test-admin-key-0123456789abcdefghij';
 
 /** Gateway settings a test file changes (lambdas/core/config.ts), applied before its gateway starts. */
-export type ConfigOverrides = Parameters<typeof overrideConfig>[0];
+type ConfigOverrides = Parameters<typeof overrideConfig>[0];
 
 export interface TestGateway {
   url: string;

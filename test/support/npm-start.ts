@@ -40,14 +40,14 @@ export function freePort(): Promise<number> {
   });
 }
 
-export function freshDir(tag: string): string {
+function freshDir(tag: string): string {
   const dir = mkdtempSync(join(tmpdir(), `gw-npm-start-${tag}-`));
   tempDirs.push(dir);
   return dir;
 }
 
 /** The environment of a user who has no AWS credentials at all (the vitest worker's own AWS settings removed). */
-export function childEnv(port: number, dataDir: string, adminKey?: string, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+function childEnv(port: number, dataDir: string, adminKey?: string, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) {
     if (k.startsWith('AWS_') || k.startsWith('VITEST') || k.startsWith('POWERTOOLS_')) continue;
@@ -134,7 +134,7 @@ export interface Proc {
   cmd: string;
 }
 
-export function procTable(): Map<number, Proc> {
+function procTable(): Map<number, Proc> {
   const table = new Map<number, Proc>();
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;

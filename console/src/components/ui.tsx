@@ -1,24 +1,9 @@
-import {
-  ActionIcon,
-  Alert,
-  Button,
-  Center,
-  Code,
-  CopyButton,
-  Group,
-  Loader,
-  Modal,
-  Pagination,
-  Stack,
-  Text,
-  Title,
-  Tooltip,
-} from '@mantine/core';
+import { Alert, Button, Center, Code, CopyButton, Group, Loader, Modal, Pagination, Stack, Text, Title, Tooltip } from '@mantine/core';
 import type { UseQueryResult } from '@tanstack/react-query';
 import { type ReactNode, useState } from 'react';
 import { useT } from '../i18n';
 
-export function errorMessage(error: unknown): string {
+function errorMessage(error: unknown): string {
   if (error instanceof Error) return error.message;
   return String(error);
 }
@@ -198,37 +183,6 @@ export function ConfirmDialog({
         </Group>
       </Stack>
     </Modal>
-  );
-}
-
-/** A button that asks first. */
-export function ConfirmButton({
-  label,
-  message,
-  onConfirm,
-  color = 'red',
-}: {
-  label: string;
-  message: string;
-  onConfirm: () => Promise<unknown>;
-  color?: string;
-}) {
-  const [open, setOpen] = useState(false);
-  return (
-    <>
-      <Button size="xs" variant="light" color={color} onClick={() => setOpen(true)}>
-        {label}
-      </Button>
-      <ConfirmDialog opened={open} title={label} message={message} onConfirm={onConfirm} onClose={() => setOpen(false)} color={color} />
-    </>
-  );
-}
-
-export function IconButton({ label, onClick, children }: { label: string; onClick: () => void; children: ReactNode }) {
-  return (
-    <ActionIcon variant="subtle" aria-label={label} onClick={onClick}>
-      {children}
-    </ActionIcon>
   );
 }
 

@@ -10,12 +10,12 @@ const STORAGE_KEY = 'bedrock-gateway-console.lang';
 export type Translate = (key: MessageKey, vars?: Record<string, string | number>) => string;
 
 /** `{name}` placeholders filled from vars; a missing var stays visible rather than vanishing. */
-export function translate(lang: Lang, key: MessageKey, vars?: Record<string, string | number>): string {
+function translate(lang: Lang, key: MessageKey, vars?: Record<string, string | number>): string {
   const text = DICTIONARIES[lang][key] ?? en[key] ?? key;
   return vars ? text.replace(/\{(\w+)\}/g, (m, name: string) => (name in vars ? String(vars[name]) : m)) : text;
 }
 
-export function initialLang(): Lang {
+function initialLang(): Lang {
   try {
     const saved = localStorage.getItem(STORAGE_KEY);
     if (saved === 'en' || saved === 'zh') return saved;

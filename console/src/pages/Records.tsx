@@ -38,7 +38,7 @@ function useUrlFilter(name: string): [string, (v: string) => void] {
   return [value, set];
 }
 
-export function StatusBadge({ status }: { status: string }) {
+function StatusBadge({ status }: { status: string }) {
   return (
     <Badge variant="light" color={status === 'ok' ? 'green' : status === 'error' || status === 'failed' ? 'red' : 'gray'}>
       {status}

@@ -37,7 +37,7 @@ export interface SettlementJob {
   };
 }
 
-export function toJob(rec: UsageRecord): SettlementJob {
+function toJob(rec: UsageRecord): SettlementJob {
   const { key: _key, model, reservation, ...rest } = rec;
   return {
     v: 1,

@@ -191,7 +191,7 @@ function asAdmitted(key: ApiKey, reservation: Reservation): ApiKey {
  *                                                    if fee_month = the old month
  * All of them also require month_quota unchanged. total_fee, reserved and rev are plain ADDs.
  */
-export function chargeKeyUpdate(key: ApiKey, fee: Money, month: string, reservation: Reservation, tokensUsed?: number) {
+function chargeKeyUpdate(key: ApiKey, fee: Money, month: string, reservation: Reservation, tokensUsed?: number) {
   // The call's lease is removed, and its amount and its parallel slot released, only if it is still there: a lease
   // swept as expired (the settlement came very late) already left `reserved` and `parallel`.
   const leased = key.leases.has(reservation.requestId);

@@ -8,9 +8,9 @@ const TOKENS_PER_IMAGE = 1600;
  * Output reserved when neither the request nor the model config bounds it. The upstream then applies the model's
  * own maximum, which this covers for current models; set the model's `config.maxTokens` to bound it exactly.
  */
-export const DEFAULT_OUTPUT_ESTIMATE = 32768;
+const DEFAULT_OUTPUT_ESTIMATE = 32768;
 /** Upper bound of a thinking budget the request does not state (reasoning effort high is 16384). */
-export const THINKING_ESTIMATE = 16384;
+const THINKING_ESTIMATE = 16384;
 
 /**
  * A deliberately generous estimate of a call's cost, held in reserve while it runs (see billing/admission.ts):

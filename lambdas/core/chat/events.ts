@@ -52,5 +52,3 @@ export type ChatEvent =
   | { type: 'finish'; reason: FinishReason; /** The stop sequence that ended the answer, when one did. */ stopSequence?: string }
   /** Only from the pipeline: the call failed after it started; nothing follows. */
   | { type: 'error'; error: GatewayError };
-
-export type ChatEventOf<T extends ChatEvent['type']> = Extract<ChatEvent, { type: T }>;

@@ -8,7 +8,7 @@ export type ResultBlock =
   | { type: 'redacted_reasoning'; data: string }
   | { type: 'tool_use'; id: string; name: string; toolIndex: number; /** The input JSON as streamed. */ json: string };
 
-export interface ToolCallResult {
+interface ToolCallResult {
   id: string;
   name: string;
   /** JSON text of the input, as the model produced it. */

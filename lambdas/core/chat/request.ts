@@ -37,7 +37,7 @@ export interface ChatRequest {
 }
 
 /** Fields of the Anthropic Messages body that have no neutral meaning (context_management, output_config, ...). */
-export interface AnthropicExtensions {
+interface AnthropicExtensions {
   /** The request's `anthropic-beta` values (filtered by the provider to what Bedrock accepts). */
   betas: string[];
   /** Top-level body fields passed through to InvokeModel as they came. */
@@ -80,7 +80,7 @@ export interface DocumentBlock {
   anthropic?: JsonObject;
 }
 
-export interface ToolUseBlock {
+interface ToolUseBlock {
   type: 'tool_use';
   id: string;
   name: string;
@@ -92,7 +92,7 @@ export type ToolResultContent =
   /** `cache`: a mark on the block inside the result (Anthropic clients); Converse joins result texts and drops it. */
   { type: 'text'; text: string; cache?: CacheMark } | { type: 'image'; mediaType: ImageMediaType; data: Uint8Array; cache?: CacheMark };
 
-export interface ToolResultBlock {
+interface ToolResultBlock {
   type: 'tool_result';
   toolUseId: string;
   content: ToolResultContent[];

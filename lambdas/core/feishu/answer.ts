@@ -80,15 +80,10 @@ async function botIdentity(lark: LarkClient): Promise<BotIdentity> {
   return value;
 }
 
-/** Tests: forget learned identities. */
-export function clearBotIdentities(): void {
-  identities.clear();
-}
-
 // -------------------------------------------------------------------------------------------------------------
 
 /** Feishu de-duplicates sends with the same uuid (≤ 50 chars) for an hour: one answer per (bot, message). */
-export function replyUuid(botId: number, messageId: string): string {
+function replyUuid(botId: number, messageId: string): string {
   return `ans-${createHash('sha256').update(`${botId}\n${messageId}`).digest('hex').slice(0, 40)}`;
 }
 

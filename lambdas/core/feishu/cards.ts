@@ -11,7 +11,7 @@
  *   and every card is kept ≤ MAX_CARD_BYTES, truncating the answer with a visible marker.
  */
 
-export interface CardText {
+interface CardText {
   tag: 'plain_text' | 'lark_md';
   content: string;
 }
@@ -24,7 +24,7 @@ export interface Card {
   elements: CardElement[];
 }
 
-export interface CardUsage {
+interface CardUsage {
   promptTokens?: number;
   completionTokens?: number;
   /** USD. */
@@ -41,7 +41,7 @@ export interface AnswerCardState {
 
 /** Budget for the whole card, measured by cardRequestBytes (Feishu's limit is about 30 KB for the request body). */
 export const MAX_CARD_BYTES = 28_000;
-export const REASONING_MAX_BYTES = 4_000;
+const REASONING_MAX_BYTES = 4_000;
 const TITLE_MAX_BYTES = 300;
 const MODEL_MAX_BYTES = 200;
 const TRUNCATED = '\n\n…(truncated — too long for a card)';
@@ -146,7 +146,7 @@ function fmtFee(fee: number): string {
   return `$${fee.toPrecision(2)}`;
 }
 
-export function footerText(model: string, opts: { done: boolean; usage?: CardUsage }): string {
+function footerText(model: string, opts: { done: boolean; usage?: CardUsage }): string {
   const parts = [truncateEncoded(model, MODEL_MAX_BYTES, '…')];
   const u = opts.usage;
   if (u) {

@@ -25,13 +25,13 @@ import * as lark from '@larksuiteoapi/node-sdk';
 import { logger as appLogger } from '../log.js';
 import { cardContent, type Card } from './cards.js';
 
-export const FEISHU_DOMAIN = DEFAULT_LARK_DOMAIN;
-export const LARK_DOMAIN = 'https://open.larksuite.com';
+const FEISHU_DOMAIN = DEFAULT_LARK_DOMAIN;
+const LARK_DOMAIN = 'https://open.larksuite.com';
 
 const MAX_MESSAGE_CHARS = 300;
 
 /** Masks anything that looks like a credential in a string about to be logged, and keeps it short. */
-export function redactLarkText(s: string): string {
+function redactLarkText(s: string): string {
   const t = s
     .replace(/(bearer\s+)[^\s"',;]+/gi, '$1[redacted]')
     .replace(
@@ -76,7 +76,7 @@ export interface LarkResource {
   fileName: string | undefined;
 }
 
-export interface SendOptions {
+interface SendOptions {
   /** Idempotency key (Feishu de-duplicates sends with the same uuid for one hour); ≤ 50 chars. */
   uuid?: string;
 }
@@ -240,7 +240,7 @@ const powertoolsSdkLogger: lark.Logger = {
 };
 
 /** Wraps a logger so that every argument is scrubbed before it sees it. */
-export function scrubbingLarkLogger(target: lark.Logger = powertoolsSdkLogger): lark.Logger {
+function scrubbingLarkLogger(target: lark.Logger = powertoolsSdkLogger): lark.Logger {
   const wrap =
     (fn: (...a: unknown[]) => unknown) =>
     (...a: unknown[]) => {

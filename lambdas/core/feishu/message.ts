@@ -20,7 +20,7 @@ const MentionSchema = z.looseObject({
   name: z.string().optional(),
 });
 
-export const MessageReceiveEventSchema = z.looseObject({
+const MessageReceiveEventSchema = z.looseObject({
   sender: z.looseObject({
     sender_id: z
       .looseObject({ open_id: z.string().optional(), user_id: z.string().optional(), union_id: z.string().optional() })
@@ -42,13 +42,12 @@ export const MessageReceiveEventSchema = z.looseObject({
   }),
 });
 
-export type MessageReceiveEvent = z.infer<typeof MessageReceiveEventSchema>;
 type Mention = z.infer<typeof MentionSchema>;
 
-export interface FeishuImageRef {
+interface FeishuImageRef {
   imageKey: string;
 }
-export interface FeishuFileRef {
+interface FeishuFileRef {
   fileKey: string;
   fileName: string;
 }

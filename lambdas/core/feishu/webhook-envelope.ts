@@ -28,15 +28,15 @@ import {
   type TimestampWindow,
 } from './crypto.js';
 
-export const EncryptedBodySchema = z.object({ encrypt: z.string().min(1) });
+const EncryptedBodySchema = z.object({ encrypt: z.string().min(1) });
 
-export const ChallengeSchema = z.object({
+const ChallengeSchema = z.object({
   type: z.literal('url_verification'),
   challenge: z.string(),
   token: z.string().optional(),
 });
 
-export const V2EventSchema = z.object({
+const V2EventSchema = z.object({
   schema: z.literal('2.0'),
   header: z.object({
     event_id: z.string().min(1).max(256),
@@ -49,7 +49,7 @@ export const V2EventSchema = z.object({
   event: z.unknown(),
 });
 
-export const V1EventSchema = z.object({
+const V1EventSchema = z.object({
   uuid: z.string().min(1).max(256),
   token: z.string().optional(),
   ts: z.string().optional(),
@@ -63,7 +63,7 @@ export const V1EventSchema = z.object({
 
 export type WebhookHeaders = Record<string, string | string[] | undefined>;
 
-export interface WebhookBotSecrets {
+interface WebhookBotSecrets {
   verificationToken?: string | null;
   encryptKey?: string | null;
   /** Token-only verification (no encryptKey, so no signature) is accepted only with this set. */
@@ -95,14 +95,14 @@ export type WebhookResult =
     }
   | { kind: 'rejected'; status: 400 | 401; reason: string };
 
-export const LARK_HEADERS = {
+const LARK_HEADERS = {
   signature: 'x-lark-signature',
   timestamp: 'x-lark-request-timestamp',
   nonce: 'x-lark-request-nonce',
 } as const;
 
 /** Case-insensitive header lookup; the first value of a repeated header. */
-export function getHeader(headers: WebhookHeaders, name: string): string | undefined {
+function getHeader(headers: WebhookHeaders, name: string): string | undefined {
   const lower = name.toLowerCase();
   for (const [key, value] of Object.entries(headers)) {
     if (key.toLowerCase() !== lower || value === undefined) continue;
@@ -112,7 +112,7 @@ export function getHeader(headers: WebhookHeaders, name: string): string | undef
 }
 
 /** Constant-time string equality (hashing first so lengths never leak through timingSafeEqual's length check). */
-export function safeEqual(a: string | undefined, b: string): boolean {
+function safeEqual(a: string | undefined, b: string): boolean {
   if (typeof a !== 'string') return false;
   const ha = createHash('sha256').update(a, 'utf8').digest();
   const hb = createHash('sha256').update(b, 'utf8').digest();

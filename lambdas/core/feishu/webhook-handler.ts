@@ -18,9 +18,9 @@ import { handOff } from './handoff.js';
 import { FeishuMessageError, parseMessageEvent, shouldAnswer } from './message.js';
 import { parseWebhook, type WebhookHeaders } from './webhook-envelope.js';
 
-export const MESSAGE_EVENT = 'im.message.receive_v1';
+const MESSAGE_EVENT = 'im.message.receive_v1';
 /** Older events are not answered even if their event_id is new (Feishu stops retrying after ≈7.1 h). */
-export const STALE_EVENT_MS = 12 * 3600_000;
+const STALE_EVENT_MS = 12 * 3600_000;
 
 export interface WebhookRequest {
   botId: string;

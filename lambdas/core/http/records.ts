@@ -16,7 +16,7 @@ import { getThread, listThreads, type RecordPage, type Thread } from '../records
  */
 
 /** Thread lists are capped per page: items can be large, and a response must stay far below Lambda's 6 MB. */
-export const MAX_THREAD_PAGE = 200;
+const MAX_THREAD_PAGE = 200;
 
 const zQ = z.string().trim().max(200, 'must be at most 200 characters').optional();
 
@@ -51,7 +51,7 @@ export async function threadList(q: z.output<typeof threadListSchema>) {
 }
 
 /** How many of its threads a session's detail view carries (the rest: thread/list?session_id=&offset=). */
-export const SESSION_DETAIL_THREADS = 50;
+const SESSION_DETAIL_THREADS = 50;
 
 /**
  * A session with its first SESSION_DETAIL_THREADS threads (oldest first, texts shortened as in lists) as a list
@@ -83,7 +83,7 @@ export async function requireThread(id: number, ownerKeyId?: number): Promise<Th
 // Statistics
 // ---------------------------------------------------------------------------------------------------------------
 
-export const MAX_STATS_DAYS = 366;
+const MAX_STATS_DAYS = 366;
 
 const zDay = z
   .string()
@@ -102,7 +102,7 @@ export const usageSchema = z.object({
 });
 
 /** The days of the current UTC month: first to last. */
-export function currentMonthRange(month = currentMonth()): { from: string; to: string } {
+function currentMonthRange(month = currentMonth()): { from: string; to: string } {
   const [y, m] = month.split('-').map(Number);
   const last = new Date(Date.UTC(y, m, 0)).getUTCDate();
   return { from: `${month}-01`, to: `${month}-${String(last).padStart(2, '0')}` };

@@ -6,7 +6,7 @@ import type { ApiKey } from '../store/keys.js';
 import { fail, ok, page } from './envelope.js';
 import { dropEmpty, parse, parseJsonBody, zSearchPage } from '../validate.js';
 
-export interface RouteInput {
+interface RouteInput {
   caller: ApiKey;
   body: unknown;
   query: Record<string, string | undefined>;
@@ -15,7 +15,7 @@ export interface RouteInput {
 }
 
 /** A route returns the `data` of the success envelope. */
-export type RouteFn = (input: RouteInput) => Promise<unknown>;
+type RouteFn = (input: RouteInput) => Promise<unknown>;
 
 export interface Route {
   method: 'GET' | 'POST';

@@ -152,7 +152,7 @@ export function statView(r: StatRow) {
 }
 
 /** `••••wxyz` for long secrets, `••••` for short ones (too little to show any of it). */
-export function maskSecret(s: string | null): string | null {
+function maskSecret(s: string | null): string | null {
   if (!s) return null;
   return s.length >= 16 ? `${MASK}${s.slice(-4)}` : MASK;
 }

@@ -8,7 +8,7 @@
  */
 import { isIP } from 'node:net';
 
-export type AddressCategory =
+type AddressCategory =
   | 'invalid'
   | 'unspecified'
   | 'loopback'
@@ -43,7 +43,7 @@ export function parseIPv4(s: string): number | null {
   return n >>> 0;
 }
 
-export function formatIPv4(n: number): string {
+function formatIPv4(n: number): string {
   return [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.');
 }
 
@@ -222,10 +222,6 @@ export function checkAddress(ip: string): AddressVerdict {
   const b = parseIPv6(ip);
   if (b !== null) return checkV6(b);
   return { allowed: false, category: 'invalid' };
-}
-
-export function isAddressAllowed(ip: string): boolean {
-  return checkAddress(ip).allowed;
 }
 
 /** Is this string an IP literal (v4 dotted quad, or v6 with optional brackets)? Returns 4, 6 or 0. */

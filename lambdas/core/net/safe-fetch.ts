@@ -30,7 +30,7 @@ export interface FetchedImage {
   mediaType: string;
 }
 
-export interface ResolvedAddress {
+interface ResolvedAddress {
   address: string;
   family: 4 | 6;
 }
@@ -53,9 +53,9 @@ export interface SafeFetchOptions {
   signal?: AbortSignal;
 }
 
-export const DEFAULT_TIMEOUT_MS = 10_000;
-export const DEFAULT_MAX_BYTES = 10 * 1024 * 1024;
-export const DEFAULT_MAX_REDIRECTS = 3;
+const DEFAULT_TIMEOUT_MS = 10_000;
+const DEFAULT_MAX_BYTES = 10 * 1024 * 1024;
+const DEFAULT_MAX_REDIRECTS = 3;
 const MAX_URL_LENGTH = 8192;
 const USER_AGENT = 'bedrock-gateway-image-fetch/1.0';
 
@@ -259,7 +259,7 @@ const TYPE_ALIASES: Record<string, string> = {
 const GENERIC_TYPES = new Set(['', 'application/octet-stream', 'binary/octet-stream']);
 
 /** Content-Type essence, lower-case, aliases folded; '' when absent. */
-export function declaredMediaType(contentType: string | undefined): string {
+function declaredMediaType(contentType: string | undefined): string {
   const essence = (contentType ?? '').split(';')[0].trim().toLowerCase();
   return TYPE_ALIASES[essence] ?? essence;
 }
@@ -276,7 +276,7 @@ function checkDeclaredType(declared: string): void {
  * Final media type: the declared type must be an allowed image type or generic (absent / octet-stream), and the
  * bytes must carry a png/jpeg/gif/webp signature; the sniffed type wins over a mislabelled declared one.
  */
-export function decideMediaType(declared: string, bytes: Uint8Array): string {
+function decideMediaType(declared: string, bytes: Uint8Array): string {
   checkDeclaredType(declared);
   const sniffed = sniffImageType(bytes);
   if (sniffed === null) throw bad('image URL did not return a png, jpeg, gif or webp image');

@@ -2,8 +2,8 @@
  * Records must always fit DynamoDB's 400 KB item limit. Long texts are cut with a visible marker; binary parts
  * never reach a record at all (they are described, e.g. "[image/png, 34 KB]").
  */
-export const MAX_TEXT_BYTES = 64 * 1024;
-export const MAX_TOOL_CALLS_BYTES = 48 * 1024;
+const MAX_TEXT_BYTES = 64 * 1024;
+const MAX_TOOL_CALLS_BYTES = 48 * 1024;
 
 export function capText(text: string, maxBytes = MAX_TEXT_BYTES): string {
   if (Buffer.byteLength(text, 'utf8') <= maxBytes) return text;

@@ -1,7 +1,7 @@
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { config } from '../config.js';
 import { db, tableName } from '../store/table.js';
-import { type IndexName, type IndexPartition, pad } from '../store/table-keys.js';
+import { type IndexPartition, pad } from '../store/table-keys.js';
 
 /**
  * Reading records a page at a time from GSI partitions (never a Scan). A source is one partition (a key's or a
@@ -17,7 +17,6 @@ import { type IndexName, type IndexPartition, pad } from '../store/table-keys.js
  *
  * Sort keys of record indexes are pad(id), so an id cursor is a key condition, not a filter.
  */
-export type Index = IndexName;
 
 export interface Partition {
   /** One partition, or the shards of one list. */

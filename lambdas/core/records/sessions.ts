@@ -22,7 +22,7 @@ export interface Session {
   updatedAt: string;
 }
 
-export function sessionFromItem(item: Record<string, unknown>): Session {
+function sessionFromItem(item: Record<string, unknown>): Session {
   return {
     id: Number(item.id),
     keyId: Number(item.key_id),

@@ -74,7 +74,7 @@ export function threadItem(t: Thread): Record<string, unknown> {
   };
 }
 
-export function threadFromItem(item: Record<string, unknown>): Thread {
+function threadFromItem(item: Record<string, unknown>): Thread {
   return {
     id: Number(item.id),
     requestId: str(item.request_id),
@@ -110,9 +110,9 @@ export async function getThread(id: number): Promise<Thread | undefined> {
 }
 
 /** Characters of prompt and of completion that q search sees (each; the `search` attribute is ≤ 2 × this). */
-export const SEARCH_CHARS = 4000;
+const SEARCH_CHARS = 4000;
 
-export function searchText(prompt: string, completion: string): string {
+function searchText(prompt: string, completion: string): string {
   return `${prompt.slice(0, SEARCH_CHARS)}\n${completion.slice(0, SEARCH_CHARS)}`.toLowerCase();
 }
 

@@ -11,8 +11,8 @@ import { currentMonth } from '../clock.js';
 import { str } from './attributes.js';
 import { type Limits, NO_LIMITS } from '../limits/types.js';
 
-export type Role = 'admin' | 'user';
-export type KeyStatus = 'active' | 'disabled';
+type Role = 'admin' | 'user';
+type KeyStatus = 'active' | 'disabled';
 
 /**
  * An API key. The item is keyed by the SHA-256 of the plaintext so that authentication is one strongly
@@ -51,7 +51,7 @@ export interface ApiKey {
   rev: number;
 }
 
-export interface Lease {
+interface Lease {
   amount: Money;
   /** Epoch seconds when the request was admitted. */
   at: number;
@@ -61,7 +61,7 @@ export interface Lease {
  * Leases are top-level attributes `lease#<request id>` = {a: amount, t: epoch seconds}, so admission and settlement
  * can add and remove one with a single SET / REMOVE (no parent map to create first, no migration of old items).
  */
-export const LEASE_PREFIX = 'lease#';
+const LEASE_PREFIX = 'lease#';
 export const leaseAttribute = (requestId: string) => `${LEASE_PREFIX}${requestId}`;
 
 /** A whole number attribute, or null when it is absent or null. */
@@ -147,7 +147,7 @@ export async function getKeyByHash(hash: string): Promise<ApiKey | undefined> {
   return out.Item ? fromItem(out.Item) : undefined;
 }
 
-export async function getKeyHashById(id: number): Promise<string | undefined> {
+async function getKeyHashById(id: number): Promise<string | undefined> {
   const out = await db().send(new GetCommand({ TableName: tableName(), Key: itemKeys.keyId(id), ConsistentRead: true }));
   return out.Item ? String(out.Item.hash) : undefined;
 }
@@ -193,7 +193,7 @@ function createItems(key: ApiKey): NonNullable<TransactWriteCommandInput['Transa
   return items;
 }
 
-export function groupExists(groupId: number) {
+function groupExists(groupId: number) {
   return {
     ConditionCheck: {
       TableName: tableName(),

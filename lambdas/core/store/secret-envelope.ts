@@ -96,7 +96,7 @@ let provided: { source: string; provider: KeyProvider } | undefined;
 let override: KeyProvider | undefined;
 
 /** The configured provider: KMS (deployed), the local key (npm start), else a random key for this process only. */
-export function keyProvider(): KeyProvider {
+function keyProvider(): KeyProvider {
   if (override) return override;
   const { secretsKmsKeyId: kmsKey, secretsKey: localKey } = config();
   const source = kmsKey ? `kms:${kmsKey}` : localKey ? `local:${localKey}` : 'ephemeral';

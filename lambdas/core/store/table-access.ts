@@ -8,7 +8,7 @@ import type { FunctionName } from '../topology.js';
 import { type ItemKey, itemKeys } from './table-keys.js';
 
 /** A partition key's prefix: up to and including its first '#', or the whole key when it has none (a singleton). */
-export function pkPrefix(key: ItemKey | string): string {
+function pkPrefix(key: ItemKey | string): string {
   const pk = typeof key === 'string' ? key : key.pk;
   const i = pk.indexOf('#');
   return i < 0 ? pk : pk.slice(0, i + 1);

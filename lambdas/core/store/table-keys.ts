@@ -8,7 +8,7 @@ export interface ItemKey {
   sk: string;
 }
 
-export type IndexName = 'gsi1' | 'gsi2' | 'gsi3';
+type IndexName = 'gsi1' | 'gsi2' | 'gsi3';
 
 /** An index partition, as a list reads it. */
 export interface IndexPartition {
@@ -26,7 +26,7 @@ export function pad(n: number): string {
  * takes the whole gateway's write rate: thread and session lists, daily statistics and record counters. A list over
  * everything reads all shards and merges them (docs/data-model.md, "Capacity").
  */
-export const LIST_SHARDS = 8;
+const LIST_SHARDS = 8;
 const shard = (id: number) => id % LIST_SHARDS;
 const shards = <T>(f: (s: number) => T): T[] => Array.from({ length: LIST_SHARDS }, (_, s) => f(s));
 

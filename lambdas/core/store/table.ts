@@ -134,7 +134,7 @@ const NETWORK_CODES = new Set([
 ]);
 
 /** A DynamoDB failure that says nothing about the request itself: the store is not available right now. */
-export function isStoreFault(e: unknown): boolean {
+function isStoreFault(e: unknown): boolean {
   const err = e as {
     name?: string;
     code?: string;

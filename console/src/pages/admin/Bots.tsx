@@ -9,7 +9,7 @@ import { useT } from '../../i18n';
 import { formatDateTime } from '../../lib/format';
 
 /** Where Feishu must send events: the HTTP API base (or this origin, locally) + the bot's webhook path. */
-export function webhookUrl(apiBase: string, path: string, origin: string): string {
+function webhookUrl(apiBase: string, path: string, origin: string): string {
   return joinUrl(apiBase || origin, path);
 }
 

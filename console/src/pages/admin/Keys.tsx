@@ -16,7 +16,7 @@ const LIMIT = 20;
 
 type Action = { kind: 'edit' | 'recharge' | 'models' | 'reset' | 'delete'; key: ApiKey } | { kind: 'create' } | null;
 
-export function StatusBadge({ k }: { k: ApiKey }) {
+function StatusBadge({ k }: { k: ApiKey }) {
   const t = useT();
   const status = keyStatus(k);
   const color = status === 'active' ? 'green' : status === 'disabled' ? 'gray' : 'orange';

@@ -160,7 +160,7 @@ interface PriceForm {
 }
 
 /** Sets or (for '', undefined, false, []) removes one field of a config object, keeping every other field. */
-export function withField(config: Config, key: string, value: unknown): Config {
+function withField(config: Config, key: string, value: unknown): Config {
   const next = { ...config };
   if (value === undefined || value === '' || value === false || (Array.isArray(value) && value.length === 0)) delete next[key];
   else next[key] = value;

@@ -145,7 +145,7 @@ function parseMessage(bytes: Uint8Array) {
 }
 
 /** Bedrock marks a body (or stream chunk) its guardrail intervened in with `amazon-bedrock-guardrailAction`. */
-export const guardrailIntervened = (json: unknown) =>
+const guardrailIntervened = (json: unknown) =>
   typeof json === 'object' && json !== null && (json as Record<string, unknown>)['amazon-bedrock-guardrailAction'] === 'INTERVENED';
 
 const EXCEPTION_MEMBERS = [

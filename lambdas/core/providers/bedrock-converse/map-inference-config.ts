@@ -4,7 +4,7 @@ import type { ConverseConfig } from './config.js';
 import type { ThinkingPlan } from './map-reasoning.js';
 
 /** Room left for the answer when thinking raises maxTokens above the budget and nobody named a limit. */
-export const ANSWER_TOKENS_WITH_THINKING = 4096;
+const ANSWER_TOKENS_WITH_THINKING = 4096;
 
 /** temperature / top_p / stop / max tokens → inferenceConfig (undefined when nothing is set). */
 export function mapInferenceConfig(

@@ -2,8 +2,8 @@ import type { ChatRequest } from '../../chat/request.js';
 import { type ConverseConfig, DEFAULT_THINKING_BUDGET } from './config.js';
 
 /** Claude's thinking budget per reasoning effort (1024 is Claude's minimum budget). */
-export const BUDGET_BY_EFFORT = { minimal: 1024, low: 2048, medium: DEFAULT_THINKING_BUDGET, high: 16384 } as const;
-export const MIN_THINKING_BUDGET = 1024;
+const BUDGET_BY_EFFORT = { minimal: 1024, low: 2048, medium: DEFAULT_THINKING_BUDGET, high: 16384 } as const;
+const MIN_THINKING_BUDGET = 1024;
 
 export interface ThinkingPlan {
   budgetTokens: number;

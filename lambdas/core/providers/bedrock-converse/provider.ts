@@ -29,7 +29,7 @@ export interface ConverseTransport {
   ): Promise<{ stream?: AsyncIterable<ConverseStreamOutput> }>;
 }
 
-export const sdkTransport: ConverseTransport = {
+const sdkTransport: ConverseTransport = {
   converse: (input, region, signal) => clientFor(region).send(new ConverseCommand(input), { abortSignal: signal }),
   converseStream: (input, region, signal) => clientFor(region).send(new ConverseStreamCommand(input), { abortSignal: signal }),
 };

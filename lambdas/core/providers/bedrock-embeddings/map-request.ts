@@ -15,7 +15,7 @@ import { z } from 'zod';
 import { errors, GatewayError } from '../../errors.js';
 import type { EmbeddingsRequest, ResolvedModel } from '../types.js';
 
-export const EMBEDDINGS_FAMILIES = ['titan-text-v2', 'titan-text-v1', 'titan-multimodal', 'cohere'] as const;
+const EMBEDDINGS_FAMILIES = ['titan-text-v2', 'titan-text-v1', 'titan-multimodal', 'cohere'] as const;
 export type EmbeddingsFamily = (typeof EMBEDDINGS_FAMILIES)[number];
 
 export const COHERE_BATCH_SIZE = 96;
@@ -30,7 +30,7 @@ export const embeddingsModelConfigSchema = z.object({
   /** Cohere input_type (the wire APIs have no such field). Default 'search_document'. */
   inputType: z.enum(['search_document', 'search_query', 'classification', 'clustering']).optional(),
 });
-export type EmbeddingsModelConfig = z.infer<typeof embeddingsModelConfigSchema>;
+type EmbeddingsModelConfig = z.infer<typeof embeddingsModelConfigSchema>;
 
 export interface InvokeCall {
   /** JSON body for InvokeModel. */
@@ -55,7 +55,7 @@ const misconfigured = (model: ResolvedModel, detail: string) =>
     code: 'model_misconfigured',
   });
 
-export function parseEmbeddingsModelConfig(model: ResolvedModel): EmbeddingsModelConfig {
+function parseEmbeddingsModelConfig(model: ResolvedModel): EmbeddingsModelConfig {
   const parsed = embeddingsModelConfigSchema.safeParse(model.config);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
@@ -82,7 +82,7 @@ const ALLOWED_DIMENSIONS: Record<EmbeddingsFamily, readonly number[]> = {
 };
 
 /** The output dimensions to request, or undefined for the model default. */
-export function resolveDimensions(
+function resolveDimensions(
   family: EmbeddingsFamily,
   requested: unknown,
   cfg: EmbeddingsModelConfig,
@@ -105,7 +105,7 @@ export function resolveDimensions(
   return undefined;
 }
 
-export function titanBody(family: EmbeddingsFamily, text: string, dimensions: number | undefined): Record<string, unknown> {
+function titanBody(family: EmbeddingsFamily, text: string, dimensions: number | undefined): Record<string, unknown> {
   switch (family) {
     case 'titan-text-v1':
       return { inputText: text };
@@ -116,7 +116,7 @@ export function titanBody(family: EmbeddingsFamily, text: string, dimensions: nu
   }
 }
 
-export function cohereBody(texts: string[], inputType: string): Record<string, unknown> {
+function cohereBody(texts: string[], inputType: string): Record<string, unknown> {
   return { texts, input_type: inputType, embedding_types: ['float'] };
 }
 
@@ -125,7 +125,7 @@ export function cohereBody(texts: string[], inputType: string): Record<string, u
  * v3 2,048 per text (v4 reads far longer texts and is left to Bedrock). Checked before the first call, so an
  * oversized input is a 400 that costs nothing instead of a failure after the other inputs were paid for.
  */
-export function maxInputChars(family: EmbeddingsFamily, modelId: string): number | undefined {
+function maxInputChars(family: EmbeddingsFamily, modelId: string): number | undefined {
   if (family === 'titan-text-v2' || family === 'titan-text-v1') return 50_000;
   if (family === 'cohere' && !/embed-v4/i.test(modelId)) return 2048;
   return undefined;

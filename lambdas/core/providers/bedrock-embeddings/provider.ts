@@ -27,9 +27,9 @@ export interface BedrockEmbeddingsDeps {
 }
 
 /** The shared per-region client (see ../bedrock-runtime-client.ts). */
-export const defaultClientFor = bedrockClientFor;
+const defaultClientFor = bedrockClientFor;
 
-export const INPUT_TOKEN_HEADER = 'x-amzn-bedrock-input-token-count';
+const INPUT_TOKEN_HEADER = 'x-amzn-bedrock-input-token-count';
 
 /**
  * Runs `fn` over `items` with at most `limit` in flight. After the first failure no new work starts, but the work
@@ -55,7 +55,7 @@ export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (it
 }
 
 /** What mapLimit throws: the first failure, and the results of the items that completed (others are holes). */
-export class PartialFailure<R> extends Error {
+class PartialFailure<R> extends Error {
   constructor(
     readonly error: unknown,
     readonly completed: R[],

@@ -25,7 +25,7 @@ type Part =
   | { type: 'image_url'; image_url: { url: string } }
   | { type: 'file'; file: { filename: string; file_data: string } };
 
-export type UpstreamMessage =
+type UpstreamMessage =
   | { role: 'system'; content: string }
   | { role: 'user'; content: Part[] }
   | {

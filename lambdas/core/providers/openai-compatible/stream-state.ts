@@ -19,7 +19,7 @@ const toolDelta = z.object({
   function: z.object({ name: z.string().optional(), arguments: z.string().optional() }).optional(),
 });
 
-export const chunkSchema = z.object({
+const chunkSchema = z.object({
   choices: z
     .array(
       z.object({
@@ -38,7 +38,7 @@ export const chunkSchema = z.object({
   usage: usageSchema,
 });
 
-export const completionSchema = z.object({
+const completionSchema = z.object({
   choices: z
     .array(
       z.object({
@@ -56,7 +56,7 @@ export const completionSchema = z.object({
   usage: usageSchema,
 });
 
-export function toUsage(u: z.infer<typeof usageSchema>): TokenUsage {
+function toUsage(u: z.infer<typeof usageSchema>): TokenUsage {
   if (!u) return zeroUsage();
   const cached = u.prompt_tokens_details?.cached_tokens ?? 0;
   return {
@@ -75,7 +75,7 @@ const FINISH: Record<string, FinishReason> = {
   function_call: 'tool_use',
   content_filter: 'content_filter',
 };
-export const mapFinish = (reason: string | null | undefined): FinishReason => FINISH[reason ?? ''] ?? 'end_turn';
+const mapFinish = (reason: string | null | undefined): FinishReason => FINISH[reason ?? ''] ?? 'end_turn';
 
 const badUpstream = (detail: string) =>
   new GatewayError(502, `Unexpected answer from the OpenAI-compatible upstream: ${detail}.`, { kind: 'upstream', code: 'upstream_error' });

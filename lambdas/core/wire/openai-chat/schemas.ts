@@ -7,8 +7,8 @@ import type { ChatCompletionRequest } from './types.js';
  * ignored, as OpenAI-compatible servers do; fields we would have to silently get wrong are refused instead.
  */
 /** Far above any model's limit; they bound the admission estimate (billing/admission.ts). */
-export const MAX_OUTPUT_TOKENS = 1_000_000;
-export const MAX_THINKING_BUDGET = 128_000;
+const MAX_OUTPUT_TOKENS = 1_000_000;
+const MAX_THINKING_BUDGET = 128_000;
 
 const textPart = z.object({ type: z.literal('text'), text: z.string() });
 const imagePart = z.object({

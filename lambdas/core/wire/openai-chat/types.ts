@@ -3,13 +3,13 @@
  * Requests are validated with zod in ./schemas.ts; these are the shapes after validation.
  */
 
-export type Role = 'system' | 'developer' | 'user' | 'assistant' | 'tool';
+type Role = 'system' | 'developer' | 'user' | 'assistant' | 'tool';
 
-export interface TextPart {
+interface TextPart {
   type: 'text';
   text: string;
 }
-export interface ImageUrlPart {
+interface ImageUrlPart {
   type: 'image_url';
   image_url: { url: string; detail?: string };
 }
@@ -106,7 +106,7 @@ export interface ChatCompletion {
   usage: Usage;
 }
 
-export interface ChunkToolCallDelta {
+interface ChunkToolCallDelta {
   index: number;
   id?: string;
   type?: 'function';

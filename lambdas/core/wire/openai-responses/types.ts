@@ -9,17 +9,17 @@ import type { JsonObject, JsonValue } from '../../json.js';
 // Items
 // ---------------------------------------------------------------------------------------------------------------
 
-export interface InputTextPart {
+interface InputTextPart {
   type: 'input_text';
   text: string;
 }
-export interface InputImagePart {
+interface InputImagePart {
   type: 'input_image';
   image_url?: string | null;
   file_id?: string | null;
   detail?: string;
 }
-export interface InputFilePart {
+interface InputFilePart {
   type: 'input_file';
   file_data?: string;
   file_id?: string | null;
@@ -32,15 +32,15 @@ export interface OutputTextPart {
   annotations: JsonValue[];
   logprobs?: JsonValue[];
 }
-export interface RefusalPart {
+interface RefusalPart {
   type: 'refusal';
   refusal: string;
 }
 export type ContentPart = InputTextPart | InputImagePart | InputFilePart | OutputTextPart | RefusalPart;
 
-export type MessageRole = 'user' | 'assistant' | 'system' | 'developer';
+type MessageRole = 'user' | 'assistant' | 'system' | 'developer';
 
-export interface MessageItem {
+interface MessageItem {
   type: 'message';
   id?: string;
   role: MessageRole;
@@ -48,9 +48,9 @@ export interface MessageItem {
   status?: ItemStatus;
 }
 
-export type ItemStatus = 'in_progress' | 'completed' | 'incomplete';
+type ItemStatus = 'in_progress' | 'completed' | 'incomplete';
 
-export interface FunctionCallItem {
+interface FunctionCallItem {
   type: 'function_call';
   id?: string;
   call_id: string;
@@ -60,7 +60,7 @@ export interface FunctionCallItem {
 }
 
 /** A call of a free-form (`custom`) tool: `input` is the raw text the model wrote, not JSON. */
-export interface CustomToolCallItem {
+interface CustomToolCallItem {
   type: 'custom_tool_call';
   id?: string;
   call_id: string;
@@ -72,7 +72,7 @@ export interface CustomToolCallItem {
 /** What a tool answered: text, or parts (text, images, files). */
 export type ToolOutput = string | Array<InputTextPart | InputImagePart | InputFilePart>;
 
-export interface FunctionCallOutputItem {
+interface FunctionCallOutputItem {
   type: 'function_call_output';
   id?: string;
   call_id: string;
@@ -80,20 +80,20 @@ export interface FunctionCallOutputItem {
   status?: ItemStatus;
 }
 
-export interface CustomToolCallOutputItem {
+interface CustomToolCallOutputItem {
   type: 'custom_tool_call_output';
   id?: string;
   call_id: string;
   output: ToolOutput;
 }
 
-export interface SummaryText {
+interface SummaryText {
   type: 'summary_text';
   text: string;
 }
 
 /** Reasoning; `encrypted_content` is this gateway's sealed copy of the upstream's reasoning (see reasoning-seal.ts). */
-export interface ReasoningItem {
+interface ReasoningItem {
   type: 'reasoning';
   id?: string;
   summary: SummaryText[];
@@ -103,7 +103,7 @@ export interface ReasoningItem {
 }
 
 /** A reference to an output item of a stored response (the Vercel AI SDK sends these when `store` is on). */
-export interface ItemReference {
+interface ItemReference {
   type: 'item_reference';
   id: string;
 }
@@ -141,7 +141,7 @@ export interface CustomTool {
 }
 
 /** Any other tool type (hosted, client-executed search, namespaces): this gateway cannot offer it to a model. */
-export interface OtherTool {
+interface OtherTool {
   type: string;
   name?: string;
 }
@@ -157,7 +157,7 @@ export type ToolChoice =
   | { type: 'allowed_tools'; mode: 'auto' | 'required'; tools: Array<{ type: string; name?: string }> }
   | { type: string; name?: string };
 
-export type ReasoningEffortParam = 'none' | 'minimal' | 'low' | 'medium' | 'high' | 'xhigh';
+type ReasoningEffortParam = 'none' | 'minimal' | 'low' | 'medium' | 'high' | 'xhigh';
 
 export type TextFormat =
   | { type: 'text' }
@@ -197,7 +197,7 @@ export interface ResponseUsage {
   total_tokens: number;
 }
 
-export type ResponseStatus = 'in_progress' | 'completed' | 'incomplete' | 'failed';
+type ResponseStatus = 'in_progress' | 'completed' | 'incomplete' | 'failed';
 
 /** A tool of the request this gateway could not offer to the model (see README "Hosted tools"). */
 export interface IgnoredTool {

@@ -43,7 +43,7 @@ export interface Replay {
  * Converse events → ConverseStreamState → core events → OpenAIChatChunkEncoder → chunks, the path a streamed
  * /v1/chat/completions answer takes. After a failure the encoder is not closed (the route sends an error frame).
  */
-export function replayEvents(source: readonly ConverseStreamOutput[], opts: ReplayOptions = {}): Replay {
+function replayEvents(source: readonly ConverseStreamOutput[], opts: ReplayOptions = {}): Replay {
   const state = new ConverseStreamState(opts.structuredToolName);
   const encoder = new OpenAIChatChunkEncoder(META, opts.includeUsage ?? false);
   const events: ChatEvent[] = [];
