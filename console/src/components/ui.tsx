@@ -1,6 +1,6 @@
 import { Alert, Button, Center, Code, CopyButton, Group, Loader, Modal, Pagination, Stack, Text, Title, Tooltip } from '@mantine/core';
 import type { UseQueryResult } from '@tanstack/react-query';
-import { type ReactNode, useState } from 'react';
+import { Fragment, type ReactNode, useState } from 'react';
 import { useT } from '../i18n';
 
 function errorMessage(error: unknown): string {
@@ -183,6 +183,87 @@ export function ConfirmDialog({
         </Group>
       </Stack>
     </Modal>
+  );
+}
+
+/** Deletes a named row after asking; `item` null keeps the dialog closed. */
+export function ConfirmDelete<T extends { name: string }>({
+  item,
+  onClose,
+  onDelete,
+}: {
+  item: T | null;
+  onClose: () => void;
+  onDelete: (item: T) => Promise<unknown>;
+}) {
+  const t = useT();
+  return (
+    <ConfirmDialog
+      opened={item !== null}
+      title={t('common.delete')}
+      message={item ? t('common.confirmDelete', { what: item.name }) : ''}
+      onClose={onClose}
+      onConfirm={async () => {
+        if (!item) return;
+        await onDelete(item);
+      }}
+    />
+  );
+}
+
+/** The modal that creates (`'new'`) or edits a row; its form is mounted afresh for each row. */
+export function EditModal<T extends { id: number; name: string }>({
+  editing,
+  onClose,
+  size,
+  createTitle,
+  editTitle,
+  children,
+}: {
+  editing: T | 'new' | null;
+  onClose: () => void;
+  size?: string;
+  createTitle: string;
+  editTitle: (item: T) => string;
+  children: (item: T | undefined) => ReactNode;
+}) {
+  return (
+    <Modal
+      opened={editing !== null}
+      onClose={onClose}
+      size={size}
+      title={editing === 'new' ? createTitle : editing ? editTitle(editing) : ''}
+    >
+      {editing !== null && (
+        <Fragment key={editing === 'new' ? 'new' : editing.id}>{children(editing === 'new' ? undefined : editing)}</Fragment>
+      )}
+    </Modal>
+  );
+}
+
+/** The end of a modal form: the save's error, then Cancel and the submit button. */
+export function FormFooter({
+  mutation,
+  onCancel,
+  submitLabel,
+}: {
+  mutation: { isError: boolean; error: unknown; isPending: boolean };
+  onCancel: () => void;
+  submitLabel: string;
+}) {
+  const t = useT();
+  return (
+    <>
+      {mutation.isError && <ErrorAlert error={mutation.error} />}
+      <Group justify="flex-end">
+        <Button variant="default" onClick={onCancel}>
+          {t('common.cancel')}
+        </Button>
+        <Button type="submit" loading={mutation.isPending}>
+          {submitLabel}
+        </Button>
+      </Group>
+    </>
   );
 }
 

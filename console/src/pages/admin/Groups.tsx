@@ -1,17 +1,16 @@
-import { Button, Group, Modal, SimpleGrid, Stack, Table, Text, TextInput, VisuallyHidden } from '@mantine/core';
-import { useDebouncedValue } from '@mantine/hooks';
-import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { Button, SimpleGrid, Stack, Table, Text, TextInput } from '@mantine/core';
+import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
 import { useNavigate } from 'react-router';
-import type { Group as GroupRow, Page } from '../../api/types';
+import type { Group as GroupRow } from '../../api/types';
 import { useApi } from '../../auth/session';
 import { GrantsModal } from '../../components/GrantsModal';
-import { ConfirmDialog, ErrorAlert, PageHeader, Pager, QueryState } from '../../components/ui';
+import { EditDeleteButtons, PagedTable, RowButton, usePage, useSearch } from '../../components/lists';
+import { ConfirmDelete, EditModal, FormFooter, PageHeader } from '../../components/ui';
 import { useT } from '../../i18n';
 import { formatDateTime } from '../../lib/format';
 import { limitToInput, parseLimitInput } from '../../lib/forms';
 
-const LIMIT = 20;
 const LIMIT_FIELDS = ['rpm_limit', 'tpm_limit', 'max_parallel'] as const;
 
 export function GroupsPage() {
@@ -19,17 +18,11 @@ export function GroupsPage() {
   const api = useApi();
   const qc = useQueryClient();
   const navigate = useNavigate();
-  const [q, setQ] = useState('');
-  const [debouncedQ] = useDebouncedValue(q, 300);
-  const [offset, setOffset] = useState(0);
+  const { debouncedQ, offset, setOffset, searchProps } = useSearch();
   const [editing, setEditing] = useState<GroupRow | 'new' | null>(null);
   const [deleting, setDeleting] = useState<GroupRow | null>(null);
   const [grants, setGrants] = useState<GroupRow | null>(null);
-  const groups = useQuery({
-    queryKey: ['groups', debouncedQ, offset],
-    queryFn: () => api.get<Page<GroupRow>>('/admin/group/list', { q: debouncedQ, limit: LIMIT, offset }),
-    placeholderData: keepPreviousData,
-  });
+  const groups = usePage<GroupRow>(['groups', debouncedQ], '/admin/group/list', { q: debouncedQ }, offset);
   const refresh = () => qc.invalidateQueries({ queryKey: ['groups'] });
   const limit = (v: number | null | undefined) => (v === null || v === undefined ? t('common.unlimited') : String(v));
 
@@ -38,80 +31,43 @@ export function GroupsPage() {
       <PageHeader title={t('nav.groups')}>
         <Button onClick={() => setEditing('new')}>{t('group.create')}</Button>
       </PageHeader>
-      <TextInput mb="sm" maw={320} label={t('common.search')} value={q} onChange={(e) => (setQ(e.currentTarget.value), setOffset(0))} />
-      <QueryState query={groups}>
-        {(page) => (
-          <>
-            <Table.ScrollContainer minWidth={700}>
-              <Table striped highlightOnHover>
-                <Table.Thead>
-                  <Table.Tr>
-                    <Table.Th>{t('common.id')}</Table.Th>
-                    <Table.Th>{t('common.name')}</Table.Th>
-                    <Table.Th>{t('key.limits')}</Table.Th>
-                    <Table.Th>{t('common.created')}</Table.Th>
-                    <Table.Th>
-                      <VisuallyHidden>{t('common.actions')}</VisuallyHidden>
-                    </Table.Th>
-                  </Table.Tr>
-                </Table.Thead>
-                <Table.Tbody>
-                  {page.items.map((g) => (
-                    <Table.Tr key={g.id}>
-                      <Table.Td>{g.id}</Table.Td>
-                      <Table.Td fw={500}>{g.name}</Table.Td>
-                      <Table.Td>
-                        <Text size="xs">
-                          rpm {limit(g.rpm_limit)} · tpm {limit(g.tpm_limit)} · ∥ {limit(g.max_parallel)}
-                        </Text>
-                      </Table.Td>
-                      <Table.Td>{formatDateTime(g.created_at)}</Table.Td>
-                      <Table.Td>
-                        <Group gap={4} wrap="nowrap">
-                          <Button size="xs" variant="light" onClick={() => setGrants(g)} aria-label={`${t('group.models')} ${g.name}`}>
-                            {t('group.models')}
-                          </Button>
-                          <Button
-                            size="xs"
-                            variant="light"
-                            onClick={() => void navigate(`/keys?group_id=${g.id}`)}
-                            aria-label={`${t('group.keys')} ${g.name}`}
-                          >
-                            {t('group.keys')}
-                          </Button>
-                          <Button size="xs" variant="light" onClick={() => setEditing(g)} aria-label={`${t('common.edit')} ${g.name}`}>
-                            {t('common.edit')}
-                          </Button>
-                          <Button
-                            size="xs"
-                            variant="light"
-                            color="red"
-                            onClick={() => setDeleting(g)}
-                            aria-label={`${t('common.delete')} ${g.name}`}
-                          >
-                            {t('common.delete')}
-                          </Button>
-                        </Group>
-                      </Table.Td>
-                    </Table.Tr>
-                  ))}
-                </Table.Tbody>
-              </Table>
-            </Table.ScrollContainer>
-            {page.items.length === 0 && <Text p="md">{t('common.empty')}</Text>}
-            <Pager total={page.total} limit={LIMIT} offset={offset} onChange={setOffset} />
-          </>
-        )}
-      </QueryState>
-      <Modal
-        opened={editing !== null}
-        onClose={() => setEditing(null)}
-        title={editing === 'new' ? t('group.createTitle') : editing ? t('group.editTitle', { name: editing.name }) : ''}
+      <TextInput mb="sm" maw={320} {...searchProps} />
+      <PagedTable
+        query={groups}
+        minWidth={700}
+        columns={[t('common.id'), t('common.name'), t('key.limits'), t('common.created')]}
+        actions
+        offset={offset}
+        onOffset={setOffset}
       >
-        {editing !== null && (
+        {(g) => (
+          <Table.Tr key={g.id}>
+            <Table.Td>{g.id}</Table.Td>
+            <Table.Td fw={500}>{g.name}</Table.Td>
+            <Table.Td>
+              <Text size="xs">
+                rpm {limit(g.rpm_limit)} · tpm {limit(g.tpm_limit)} · ∥ {limit(g.max_parallel)}
+              </Text>
+            </Table.Td>
+            <Table.Td>{formatDateTime(g.created_at)}</Table.Td>
+            <Table.Td>
+              <EditDeleteButtons name={g.name} onEdit={() => setEditing(g)} onDelete={() => setDeleting(g)}>
+                <RowButton label={t('group.models')} name={g.name} onClick={() => setGrants(g)} />
+                <RowButton label={t('group.keys')} name={g.name} onClick={() => void navigate(`/keys?group_id=${g.id}`)} />
+              </EditDeleteButtons>
+            </Table.Td>
+          </Table.Tr>
+        )}
+      </PagedTable>
+      <EditModal
+        editing={editing}
+        onClose={() => setEditing(null)}
+        createTitle={t('group.createTitle')}
+        editTitle={(g) => t('group.editTitle', { name: g.name })}
+      >
+        {(group) => (
           <GroupForm
-            key={editing === 'new' ? 'new' : editing.id}
-            group={editing === 'new' ? undefined : editing}
+            group={group}
             onCancel={() => setEditing(null)}
             onSaved={() => {
               setEditing(null);
@@ -119,16 +75,13 @@ export function GroupsPage() {
             }}
           />
         )}
-      </Modal>
+      </EditModal>
       <GrantsModal grantee={grants ? { kind: 'group', id: grants.id, name: grants.name } : null} onClose={() => setGrants(null)} />
-      <ConfirmDialog
-        opened={deleting !== null}
-        title={t('common.delete')}
-        message={deleting ? t('common.confirmDelete', { what: deleting.name }) : ''}
+      <ConfirmDelete
+        item={deleting}
         onClose={() => setDeleting(null)}
-        onConfirm={async () => {
-          if (!deleting) return;
-          await api.post('/admin/group/delete', { id: deleting.id });
+        onDelete={async (g) => {
+          await api.post('/admin/group/delete', { id: g.id });
           void refresh();
         }}
       />
@@ -188,15 +141,7 @@ function GroupForm({ group, onCancel, onSaved }: { group?: GroupRow; onCancel: (
             />
           ))}
         </SimpleGrid>
-        {save.isError && <ErrorAlert error={save.error} />}
-        <Group justify="flex-end">
-          <Button variant="default" onClick={onCancel}>
-            {t('common.cancel')}
-          </Button>
-          <Button type="submit" loading={save.isPending}>
-            {group ? t('common.save') : t('common.create')}
-          </Button>
-        </Group>
+        <FormFooter mutation={save} onCancel={onCancel} submitLabel={group ? t('common.save') : t('common.create')} />
       </Stack>
     </form>
   );

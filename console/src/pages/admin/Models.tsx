@@ -1,31 +1,15 @@
-import {
-  Button,
-  Checkbox,
-  Group,
-  Modal,
-  MultiSelect,
-  Select,
-  SimpleGrid,
-  Stack,
-  Table,
-  Tabs,
-  Text,
-  Textarea,
-  TextInput,
-  VisuallyHidden,
-} from '@mantine/core';
-import { useDebouncedValue } from '@mantine/hooks';
-import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { Button, Checkbox, MultiSelect, Select, SimpleGrid, Stack, Table, Tabs, Text, Textarea, TextInput } from '@mantine/core';
+import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
 import { groupName, useGroups, useModels } from '../../api/hooks';
-import { type Model, type Page, PROVIDERS } from '../../api/types';
+import { type Model, PROVIDERS } from '../../api/types';
 import { useApi } from '../../auth/session';
-import { ConfirmDialog, ErrorAlert, PageHeader, Pager, QueryState } from '../../components/ui';
+import { EditDeleteButtons, PagedTable, usePage, useSearch } from '../../components/lists';
+import { ConfirmDelete, EditModal, FormFooter, PageHeader } from '../../components/ui';
 import { useT } from '../../i18n';
 import { formatMoney } from '../../lib/format';
 import { isMoneyInput, jsonValueToInput, moneyToInput, parseJsonObject } from '../../lib/forms';
 
-const LIMIT = 20;
 type Config = Record<string, unknown>;
 
 export function ModelsPage() {
@@ -33,16 +17,10 @@ export function ModelsPage() {
   const api = useApi();
   const qc = useQueryClient();
   const groups = useGroups();
-  const [q, setQ] = useState('');
-  const [debouncedQ] = useDebouncedValue(q, 300);
-  const [offset, setOffset] = useState(0);
+  const { debouncedQ, offset, setOffset, searchProps } = useSearch();
   const [editing, setEditing] = useState<Model | 'new' | null>(null);
   const [deleting, setDeleting] = useState<Model | null>(null);
-  const models = useQuery({
-    queryKey: ['models', debouncedQ, offset],
-    queryFn: () => api.get<Page<Model>>('/admin/model/list', { q: debouncedQ, limit: LIMIT, offset }),
-    placeholderData: keepPreviousData,
-  });
+  const models = usePage<Model>(['models', debouncedQ], '/admin/model/list', { q: debouncedQ }, offset);
   const refresh = () => qc.invalidateQueries({ queryKey: ['models'] });
 
   return (
@@ -50,84 +28,43 @@ export function ModelsPage() {
       <PageHeader title={t('nav.models')}>
         <Button onClick={() => setEditing('new')}>{t('model.create')}</Button>
       </PageHeader>
-      <TextInput
-        mb="sm"
-        maw={320}
-        label={t('common.search')}
-        placeholder={t('model.searchPlaceholder')}
-        value={q}
-        onChange={(e) => {
-          setQ(e.currentTarget.value);
-          setOffset(0);
-        }}
-      />
-      <QueryState query={models}>
-        {(page) => (
-          <>
-            <Table.ScrollContainer minWidth={800}>
-              <Table striped highlightOnHover>
-                <Table.Thead>
-                  <Table.Tr>
-                    <Table.Th>{t('common.id')}</Table.Th>
-                    <Table.Th>{t('common.name')}</Table.Th>
-                    <Table.Th>{t('model.provider')}</Table.Th>
-                    <Table.Th>{t('model.modelId')}</Table.Th>
-                    <Table.Th>{t('model.prices')}</Table.Th>
-                    <Table.Th>{t('key.group')}</Table.Th>
-                    <Table.Th>
-                      <VisuallyHidden>{t('common.actions')}</VisuallyHidden>
-                    </Table.Th>
-                  </Table.Tr>
-                </Table.Thead>
-                <Table.Tbody>
-                  {page.items.map((m) => (
-                    <Table.Tr key={m.id}>
-                      <Table.Td>{m.id}</Table.Td>
-                      <Table.Td fw={500}>{m.name}</Table.Td>
-                      <Table.Td>{m.provider}</Table.Td>
-                      <Table.Td>
-                        <Text size="xs" ff="monospace" style={{ wordBreak: 'break-all' }}>
-                          {jsonValueToInput(m.config?.modelId, '—')}
-                        </Text>
-                      </Table.Td>
-                      <Table.Td>{m.free ? t('model.freeBadge') : `${formatMoney(m.price_in)} / ${formatMoney(m.price_out)}`}</Table.Td>
-                      <Table.Td>{groupName(groups.data?.items, m.group_id)}</Table.Td>
-                      <Table.Td>
-                        <Group gap={4} wrap="nowrap">
-                          <Button size="xs" variant="light" onClick={() => setEditing(m)} aria-label={`${t('common.edit')} ${m.name}`}>
-                            {t('common.edit')}
-                          </Button>
-                          <Button
-                            size="xs"
-                            variant="light"
-                            color="red"
-                            onClick={() => setDeleting(m)}
-                            aria-label={`${t('common.delete')} ${m.name}`}
-                          >
-                            {t('common.delete')}
-                          </Button>
-                        </Group>
-                      </Table.Td>
-                    </Table.Tr>
-                  ))}
-                </Table.Tbody>
-              </Table>
-            </Table.ScrollContainer>
-            {page.items.length === 0 && <Text p="md">{t('common.empty')}</Text>}
-            <Pager total={page.total} limit={LIMIT} offset={offset} onChange={setOffset} />
-          </>
+      <TextInput mb="sm" maw={320} placeholder={t('model.searchPlaceholder')} {...searchProps} />
+      <PagedTable
+        query={models}
+        minWidth={800}
+        columns={[t('common.id'), t('common.name'), t('model.provider'), t('model.modelId'), t('model.prices'), t('key.group')]}
+        actions
+        offset={offset}
+        onOffset={setOffset}
+      >
+        {(m) => (
+          <Table.Tr key={m.id}>
+            <Table.Td>{m.id}</Table.Td>
+            <Table.Td fw={500}>{m.name}</Table.Td>
+            <Table.Td>{m.provider}</Table.Td>
+            <Table.Td>
+              <Text size="xs" ff="monospace" style={{ wordBreak: 'break-all' }}>
+                {jsonValueToInput(m.config?.modelId, '—')}
+              </Text>
+            </Table.Td>
+            <Table.Td>{m.free ? t('model.freeBadge') : `${formatMoney(m.price_in)} / ${formatMoney(m.price_out)}`}</Table.Td>
+            <Table.Td>{groupName(groups.data?.items, m.group_id)}</Table.Td>
+            <Table.Td>
+              <EditDeleteButtons name={m.name} onEdit={() => setEditing(m)} onDelete={() => setDeleting(m)} />
+            </Table.Td>
+          </Table.Tr>
         )}
-      </QueryState>
-      <Modal
-        opened={editing !== null}
+      </PagedTable>
+      <EditModal
+        editing={editing}
         onClose={() => setEditing(null)}
         size="xl"
-        title={editing === 'new' ? t('model.createTitle') : editing ? t('model.editTitle', { name: editing.name }) : ''}
+        createTitle={t('model.createTitle')}
+        editTitle={(m) => t('model.editTitle', { name: m.name })}
       >
-        {editing !== null && (
+        {(model) => (
           <ModelForm
-            key={editing === 'new' ? 'new' : editing.id}
-            model={editing === 'new' ? undefined : editing}
+            model={model}
             onCancel={() => setEditing(null)}
             onSaved={() => {
               setEditing(null);
@@ -136,15 +73,12 @@ export function ModelsPage() {
             }}
           />
         )}
-      </Modal>
-      <ConfirmDialog
-        opened={deleting !== null}
-        title={t('common.delete')}
-        message={deleting ? t('common.confirmDelete', { what: deleting.name }) : ''}
+      </EditModal>
+      <ConfirmDelete
+        item={deleting}
         onClose={() => setDeleting(null)}
-        onConfirm={async () => {
-          if (!deleting) return;
-          await api.post('/admin/model/delete', { id: deleting.id });
+        onDelete={async (m) => {
+          await api.post('/admin/model/delete', { id: m.id });
           void refresh();
         }}
       />
@@ -438,15 +372,7 @@ function ModelForm({ model, onCancel, onSaved }: { model?: Model; onCancel: () =
           {price('price_cache_read', t('model.priceCacheRead'))}
           {price('price_cache_write', t('model.priceCacheWrite'))}
         </SimpleGrid>
-        {save.isError && <ErrorAlert error={save.error} />}
-        <Group justify="flex-end">
-          <Button variant="default" onClick={onCancel}>
-            {t('common.cancel')}
-          </Button>
-          <Button type="submit" loading={save.isPending}>
-            {model ? t('common.save') : t('common.create')}
-          </Button>
-        </Group>
+        <FormFooter mutation={save} onCancel={onCancel} submitLabel={model ? t('common.save') : t('common.create')} />
       </Stack>
     </form>
   );
