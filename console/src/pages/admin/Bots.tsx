@@ -1,10 +1,11 @@
-import { Button, Checkbox, Group, Modal, Paper, SimpleGrid, Stack, Text, Textarea, TextInput, Title } from '@mantine/core';
+import { Button, Checkbox, Group, Paper, SimpleGrid, Stack, Text, Textarea, TextInput, Title } from '@mantine/core';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
 import { joinUrl } from '../../api/client';
 import type { FeishuBot, Page } from '../../api/types';
 import { useApi } from '../../auth/session';
-import { ConfirmDialog, CopyField, ErrorAlert, Field, PageHeader, QueryState } from '../../components/ui';
+import { EditDeleteButtons } from '../../components/lists';
+import { ConfirmDelete, CopyField, EditModal, Field, FormFooter, PageHeader, QueryState } from '../../components/ui';
 import { useT } from '../../i18n';
 import { formatDateTime } from '../../lib/format';
 
@@ -36,20 +37,7 @@ export function BotsPage() {
                   <Title order={2} size="h4">
                     {b.name}
                   </Title>
-                  <Group gap={4}>
-                    <Button size="xs" variant="light" onClick={() => setEditing(b)} aria-label={`${t('common.edit')} ${b.name}`}>
-                      {t('common.edit')}
-                    </Button>
-                    <Button
-                      size="xs"
-                      variant="light"
-                      color="red"
-                      onClick={() => setDeleting(b)}
-                      aria-label={`${t('common.delete')} ${b.name}`}
-                    >
-                      {t('common.delete')}
-                    </Button>
-                  </Group>
+                  <EditDeleteButtons name={b.name} onEdit={() => setEditing(b)} onDelete={() => setDeleting(b)} wrap="wrap" />
                 </Group>
                 <SimpleGrid cols={{ base: 1, sm: 2, md: 4 }} component="dl" m={0} mb="xs">
                   <Field label={t('bot.appId')}>{b.config.appId}</Field>
@@ -78,16 +66,16 @@ export function BotsPage() {
           </Stack>
         )}
       </QueryState>
-      <Modal
-        opened={editing !== null}
+      <EditModal
+        editing={editing}
         onClose={() => setEditing(null)}
         size="lg"
-        title={editing === 'new' ? t('bot.createTitle') : editing ? t('bot.editTitle', { name: editing.name }) : ''}
+        createTitle={t('bot.createTitle')}
+        editTitle={(b) => t('bot.editTitle', { name: b.name })}
       >
-        {editing !== null && (
+        {(bot) => (
           <BotForm
-            key={editing === 'new' ? 'new' : editing.id}
-            bot={editing === 'new' ? undefined : editing}
+            bot={bot}
             onCancel={() => setEditing(null)}
             onSaved={() => {
               setEditing(null);
@@ -95,15 +83,12 @@ export function BotsPage() {
             }}
           />
         )}
-      </Modal>
-      <ConfirmDialog
-        opened={deleting !== null}
-        title={t('common.delete')}
-        message={deleting ? t('common.confirmDelete', { what: deleting.name }) : ''}
+      </EditModal>
+      <ConfirmDelete
+        item={deleting}
         onClose={() => setDeleting(null)}
-        onConfirm={async () => {
-          if (!deleting) return;
-          await api.post('/admin/bot/feishu/delete', { id: deleting.id });
+        onDelete={async (b) => {
+          await api.post('/admin/bot/feishu/delete', { id: b.id });
           void refresh();
         }}
       />
@@ -195,15 +180,7 @@ function BotForm({ bot, onCancel, onSaved }: { bot?: FeishuBot; onCancel: () => 
           value={form.systemPrompt}
           onChange={(e) => setForm({ ...form, systemPrompt: e.currentTarget.value })}
         />
-        {save.isError && <ErrorAlert error={save.error} />}
-        <Group justify="flex-end">
-          <Button variant="default" onClick={onCancel}>
-            {t('common.cancel')}
-          </Button>
-          <Button type="submit" loading={save.isPending}>
-            {bot ? t('common.save') : t('common.create')}
-          </Button>
-        </Group>
+        <FormFooter mutation={save} onCancel={onCancel} submitLabel={bot ? t('common.save') : t('common.create')} />
       </Stack>
     </form>
   );

@@ -1,18 +1,16 @@
-import { Badge, Button, Group, Menu, Modal, Select, SimpleGrid, Stack, Table, Text, TextInput, VisuallyHidden } from '@mantine/core';
-import { useDebouncedValue } from '@mantine/hooks';
-import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { Badge, Button, Group, Menu, Modal, Select, SimpleGrid, Stack, Table, Text, TextInput } from '@mantine/core';
+import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
 import { useNavigate, useSearchParams } from 'react-router';
 import { groupName, useGroups } from '../../api/hooks';
-import type { ApiKey, IssuedKey, Page, Payment, Role } from '../../api/types';
+import type { ApiKey, IssuedKey, Payment, Role } from '../../api/types';
 import { useApi } from '../../auth/session';
 import { GrantsModal } from '../../components/GrantsModal';
-import { ConfirmDialog, ErrorAlert, IssuedKeyModal, PageHeader, Pager, QueryState } from '../../components/ui';
+import { PagedTable, usePage, useSearch } from '../../components/lists';
+import { ConfirmDelete, ConfirmDialog, ErrorAlert, FormFooter, IssuedKeyModal, PageHeader } from '../../components/ui';
 import { type Translate, useT } from '../../i18n';
 import { formatMoney, isoToLocalInput, localInputToIso } from '../../lib/format';
 import { isMoneyInput, keyStatus, limitToInput, moneyToInput, parseLimitInput } from '../../lib/forms';
-
-const LIMIT = 20;
 
 type Action = { kind: 'edit' | 'recharge' | 'models' | 'reset' | 'delete'; key: ApiKey } | { kind: 'create' } | null;
 
@@ -33,22 +31,21 @@ export function KeysPage() {
   const qc = useQueryClient();
   const navigate = useNavigate();
   const groups = useGroups();
-  const [q, setQ] = useState('');
-  const [debouncedQ] = useDebouncedValue(q, 300);
+  const { debouncedQ, offset, setOffset, searchProps } = useSearch();
   const [params] = useSearchParams();
   const [groupId, setGroupId] = useState<string | null>(params.get('group_id'));
   const [role, setRole] = useState<string | null>(null);
-  const [offset, setOffset] = useState(0);
   const [action, setAction] = useState<Action>(null);
   const [issued, setIssued] = useState<IssuedKey | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
   const [rowError, setRowError] = useState<unknown>(null);
 
-  const keys = useQuery({
-    queryKey: ['keys', debouncedQ, groupId, role, offset],
-    queryFn: () => api.get<Page<ApiKey>>('/admin/api-key/list', { q: debouncedQ, group_id: groupId, role, limit: LIMIT, offset }),
-    placeholderData: keepPreviousData,
-  });
+  const keys = usePage<ApiKey>(
+    ['keys', debouncedQ, groupId, role],
+    '/admin/api-key/list',
+    { q: debouncedQ, group_id: groupId, role },
+    offset,
+  );
   const refresh = () => qc.invalidateQueries({ queryKey: ['keys'] });
 
   const toggle = useMutation({
@@ -66,15 +63,7 @@ export function KeysPage() {
         <Button onClick={() => setAction({ kind: 'create' })}>{t('key.create')}</Button>
       </PageHeader>
       <Group mb="sm" align="flex-end" wrap="wrap">
-        <TextInput
-          label={t('common.search')}
-          placeholder={t('key.searchPlaceholder')}
-          value={q}
-          onChange={(e) => {
-            setQ(e.currentTarget.value);
-            setOffset(0);
-          }}
-        />
+        <TextInput placeholder={t('key.searchPlaceholder')} {...searchProps} />
         <Select
           label={t('key.group')}
           data={groupOptions}
@@ -104,86 +93,73 @@ export function KeysPage() {
         </Text>
       )}
       {rowError !== null && <ErrorAlert error={rowError} />}
-      <QueryState query={keys}>
-        {(page) => (
-          <>
-            <Table.ScrollContainer minWidth={900}>
-              <Table striped highlightOnHover>
-                <Table.Thead>
-                  <Table.Tr>
-                    <Table.Th>{t('common.id')}</Table.Th>
-                    <Table.Th>{t('common.name')}</Table.Th>
-                    <Table.Th>{t('key.role')}</Table.Th>
-                    <Table.Th>{t('key.group')}</Table.Th>
-                    <Table.Th>{t('key.hint')}</Table.Th>
-                    <Table.Th>{t('key.status')}</Table.Th>
-                    <Table.Th>{t('key.monthFee')}</Table.Th>
-                    <Table.Th>{t('key.balance')}</Table.Th>
-                    <Table.Th>
-                      <VisuallyHidden>{t('common.actions')}</VisuallyHidden>
-                    </Table.Th>
-                  </Table.Tr>
-                </Table.Thead>
-                <Table.Tbody>
-                  {page.items.map((k) => (
-                    <Table.Tr key={k.id} data-testid={`key-row-${k.id}`}>
-                      <Table.Td>{k.id}</Table.Td>
-                      <Table.Td>
-                        <Text size="sm" fw={500}>
-                          {k.name}
-                        </Text>
-                        <Text size="xs" c="dimmed">
-                          {k.email}
-                        </Text>
-                      </Table.Td>
-                      <Table.Td>{k.role}</Table.Td>
-                      <Table.Td>{groupName(groups.data?.items, k.group_id)}</Table.Td>
-                      <Table.Td>
-                        <Text size="xs" ff="monospace">
-                          {k.key_hint}
-                        </Text>
-                      </Table.Td>
-                      <Table.Td>
-                        <StatusBadge k={k} />
-                      </Table.Td>
-                      <Table.Td>{t('key.quotaUse', { fee: formatMoney(k.month_fee), quota: formatMoney(k.month_quota) })}</Table.Td>
-                      <Table.Td data-testid={`key-balance-${k.id}`}>{formatMoney(k.balance)}</Table.Td>
-                      <Table.Td>
-                        <Menu position="bottom-end" withinPortal>
-                          <Menu.Target>
-                            <Button size="xs" variant="light" aria-label={`${t('common.actions')}: ${k.name}`}>
-                              {t('common.actions')}
-                            </Button>
-                          </Menu.Target>
-                          <Menu.Dropdown>
-                            <Menu.Item onClick={() => setAction({ kind: 'edit', key: k })}>{t('common.edit')}</Menu.Item>
-                            <Menu.Item onClick={() => setAction({ kind: 'recharge', key: k })}>{t('key.recharge')}</Menu.Item>
-                            <Menu.Item onClick={() => setAction({ kind: 'models', key: k })}>{t('key.models')}</Menu.Item>
-                            <Menu.Item onClick={() => void navigate(`/payments?key_id=${k.id}`)}>{t('key.payments')}</Menu.Item>
-                            <Menu.Item onClick={() => void navigate(`/threads?key_id=${k.id}`)}>{t('nav.threads')}</Menu.Item>
-                            <Menu.Item onClick={() => toggle.mutate(k)}>
-                              {keyStatus(k) === 'disabled' ? t('key.enable') : t('key.disable')}
-                            </Menu.Item>
-                            <Menu.Divider />
-                            <Menu.Item color="orange" onClick={() => setAction({ kind: 'reset', key: k })}>
-                              {t('key.reset')}
-                            </Menu.Item>
-                            <Menu.Item color="red" onClick={() => setAction({ kind: 'delete', key: k })}>
-                              {t('common.delete')}
-                            </Menu.Item>
-                          </Menu.Dropdown>
-                        </Menu>
-                      </Table.Td>
-                    </Table.Tr>
-                  ))}
-                </Table.Tbody>
-              </Table>
-            </Table.ScrollContainer>
-            {page.items.length === 0 && <Text p="md">{t('common.empty')}</Text>}
-            <Pager total={page.total} limit={LIMIT} offset={offset} onChange={setOffset} />
-          </>
+      <PagedTable
+        query={keys}
+        minWidth={900}
+        columns={[
+          t('common.id'),
+          t('common.name'),
+          t('key.role'),
+          t('key.group'),
+          t('key.hint'),
+          t('key.status'),
+          t('key.monthFee'),
+          t('key.balance'),
+        ]}
+        actions
+        offset={offset}
+        onOffset={setOffset}
+      >
+        {(k) => (
+          <Table.Tr key={k.id} data-testid={`key-row-${k.id}`}>
+            <Table.Td>{k.id}</Table.Td>
+            <Table.Td>
+              <Text size="sm" fw={500}>
+                {k.name}
+              </Text>
+              <Text size="xs" c="dimmed">
+                {k.email}
+              </Text>
+            </Table.Td>
+            <Table.Td>{k.role}</Table.Td>
+            <Table.Td>{groupName(groups.data?.items, k.group_id)}</Table.Td>
+            <Table.Td>
+              <Text size="xs" ff="monospace">
+                {k.key_hint}
+              </Text>
+            </Table.Td>
+            <Table.Td>
+              <StatusBadge k={k} />
+            </Table.Td>
+            <Table.Td>{t('key.quotaUse', { fee: formatMoney(k.month_fee), quota: formatMoney(k.month_quota) })}</Table.Td>
+            <Table.Td data-testid={`key-balance-${k.id}`}>{formatMoney(k.balance)}</Table.Td>
+            <Table.Td>
+              <Menu position="bottom-end" withinPortal>
+                <Menu.Target>
+                  <Button size="xs" variant="light" aria-label={`${t('common.actions')}: ${k.name}`}>
+                    {t('common.actions')}
+                  </Button>
+                </Menu.Target>
+                <Menu.Dropdown>
+                  <Menu.Item onClick={() => setAction({ kind: 'edit', key: k })}>{t('common.edit')}</Menu.Item>
+                  <Menu.Item onClick={() => setAction({ kind: 'recharge', key: k })}>{t('key.recharge')}</Menu.Item>
+                  <Menu.Item onClick={() => setAction({ kind: 'models', key: k })}>{t('key.models')}</Menu.Item>
+                  <Menu.Item onClick={() => void navigate(`/payments?key_id=${k.id}`)}>{t('key.payments')}</Menu.Item>
+                  <Menu.Item onClick={() => void navigate(`/threads?key_id=${k.id}`)}>{t('nav.threads')}</Menu.Item>
+                  <Menu.Item onClick={() => toggle.mutate(k)}>{keyStatus(k) === 'disabled' ? t('key.enable') : t('key.disable')}</Menu.Item>
+                  <Menu.Divider />
+                  <Menu.Item color="orange" onClick={() => setAction({ kind: 'reset', key: k })}>
+                    {t('key.reset')}
+                  </Menu.Item>
+                  <Menu.Item color="red" onClick={() => setAction({ kind: 'delete', key: k })}>
+                    {t('common.delete')}
+                  </Menu.Item>
+                </Menu.Dropdown>
+              </Menu>
+            </Table.Td>
+          </Table.Tr>
         )}
-      </QueryState>
+      </PagedTable>
 
       <KeyFormModal
         action={action?.kind === 'create' ? action : action?.kind === 'edit' ? { kind: 'edit', key: action.key } : null}
@@ -223,14 +199,11 @@ export function KeysPage() {
           void refresh();
         }}
       />
-      <ConfirmDialog
-        opened={action?.kind === 'delete'}
-        title={t('common.delete')}
-        message={action?.kind === 'delete' ? t('common.confirmDelete', { what: action.key.name }) : ''}
+      <ConfirmDelete
+        item={action?.kind === 'delete' ? action.key : null}
         onClose={() => setAction(null)}
-        onConfirm={async () => {
-          if (action?.kind !== 'delete') return;
-          await api.post('/admin/api-key/delete', { id: action.key.id });
+        onDelete={async (k) => {
+          await api.post('/admin/api-key/delete', { id: k.id });
           setNotice(t('common.deleted'));
           void refresh();
         }}
@@ -389,15 +362,7 @@ function KeyFormBody({
           <TextInput label={t('key.parallel')} inputMode="numeric" placeholder={t('common.unlimited')} {...text('max_parallel')} />
         </SimpleGrid>
         <TextInput label={t('key.expiresAt')} type="datetime-local" description={t('key.never')} {...text('expires_at')} />
-        {save.isError && <ErrorAlert error={save.error} />}
-        <Group justify="flex-end">
-          <Button variant="default" onClick={onCancel}>
-            {t('common.cancel')}
-          </Button>
-          <Button type="submit" loading={save.isPending}>
-            {editing ? t('common.save') : t('common.create')}
-          </Button>
-        </Group>
+        <FormFooter mutation={save} onCancel={onCancel} submitLabel={editing ? t('common.save') : t('common.create')} />
       </Stack>
     </form>
   );
@@ -446,15 +411,7 @@ function RechargeModal({ apiKey, onClose, onDone }: { apiKey: ApiKey | null; onC
             error={invalid ? t('common.invalidMoney') : undefined}
             data-autofocus
           />
-          {recharge.isError && <ErrorAlert error={recharge.error} />}
-          <Group justify="flex-end">
-            <Button variant="default" onClick={close}>
-              {t('common.cancel')}
-            </Button>
-            <Button type="submit" loading={recharge.isPending}>
-              {t('key.recharge')}
-            </Button>
-          </Group>
+          <FormFooter mutation={recharge} onCancel={close} submitLabel={t('key.recharge')} />
         </Stack>
       </form>
     </Modal>
