@@ -1,11 +1,12 @@
 import { Anchor, Badge, Button, Code, Group, Paper, SimpleGrid, Stack, Table, Text, TextInput, Title } from '@mantine/core';
 import { useDebouncedValue } from '@mantine/hooks';
-import { keepPreviousData, useQuery } from '@tanstack/react-query';
+import { useQuery } from '@tanstack/react-query';
 import { useEffect, useState } from 'react';
 import { Link, useNavigate, useParams, useSearchParams } from 'react-router';
-import type { Page, Session, Thread } from '../api/types';
+import type { Session, Thread } from '../api/types';
 import { useApi } from '../auth/session';
-import { Field, PageHeader, Pager, QueryState } from '../components/ui';
+import { PagedTable, usePage } from '../components/lists';
+import { Field, PageHeader, QueryState } from '../components/ui';
 import { useT } from '../i18n';
 import { formatDateTime, formatLatency, formatMoney, formatTokens } from '../lib/format';
 
@@ -14,7 +15,6 @@ import { formatDateTime, formatLatency, formatMoney, formatTokens } from '../lib
  * (/user/session|thread/*, where the key filter is the caller and cannot be chosen).
  */
 type Scope = 'admin' | 'user';
-const LIMIT = 20;
 
 const paths = (scope: Scope) =>
   scope === 'admin'
@@ -55,182 +55,139 @@ function SearchInput({ value, onChange, label }: { value: string; onChange: (v: 
   return <TextInput label={label} value={text} onChange={(e) => setText(e.currentTarget.value)} />;
 }
 
+/** A numeric id to filter by (key, session), trimmed as typed. */
+function IdFilter({ label, value, onChange }: { label: string; value: string; onChange: (v: string) => void }) {
+  return <TextInput label={label} inputMode="numeric" value={value} onChange={(e) => onChange(e.currentTarget.value.trim())} w={120} />;
+}
+
 export function SessionsPage({ scope }: { scope: Scope }) {
   const t = useT();
-  const api = useApi();
   const navigate = useNavigate();
   const p = paths(scope);
   const [q, setQ] = useUrlFilter('q');
   const [keyId, setKeyId] = useUrlFilter('key_id');
   const [offset, setOffset] = useState(0);
-  const sessions = useQuery({
-    queryKey: [scope, 'sessions', q, keyId, offset],
-    queryFn: () =>
-      api.get<Page<Session>>(`${p.api}/session/list`, { q, key_id: scope === 'admin' ? keyId : undefined, limit: LIMIT, offset }),
-    placeholderData: keepPreviousData,
-  });
+  const sessions = usePage<Session>(
+    [scope, 'sessions', q, keyId],
+    `${p.api}/session/list`,
+    { q, key_id: scope === 'admin' ? keyId : undefined },
+    offset,
+  );
   return (
     <>
       <PageHeader title={t(scope === 'admin' ? 'nav.sessions' : 'nav.mySessions')} />
       <Group mb="sm" align="flex-end">
         <SearchInput label={t('common.search')} value={q} onChange={(v) => (setQ(v), setOffset(0))} />
-        {scope === 'admin' && (
-          <TextInput
-            label={t('record.keyId')}
-            inputMode="numeric"
-            value={keyId}
-            onChange={(e) => (setKeyId(e.currentTarget.value.trim()), setOffset(0))}
-            w={120}
-          />
-        )}
+        {scope === 'admin' && <IdFilter label={t('record.keyId')} value={keyId} onChange={(v) => (setKeyId(v), setOffset(0))} />}
       </Group>
-      <QueryState query={sessions}>
-        {(page) => (
-          <>
-            <Table.ScrollContainer minWidth={700}>
-              <Table striped highlightOnHover>
-                <Table.Thead>
-                  <Table.Tr>
-                    <Table.Th>{t('common.id')}</Table.Th>
-                    <Table.Th>{t('record.title')}</Table.Th>
-                    {scope === 'admin' && <Table.Th>{t('record.key')}</Table.Th>}
-                    <Table.Th>{t('record.sessionKey')}</Table.Th>
-                    <Table.Th>{t('record.threads')}</Table.Th>
-                    <Table.Th>{t('record.tokens')}</Table.Th>
-                    <Table.Th>{t('record.fee')}</Table.Th>
-                    <Table.Th>{t('common.updated')}</Table.Th>
-                  </Table.Tr>
-                </Table.Thead>
-                <Table.Tbody>
-                  {page.items.map((s) => (
-                    <Table.Tr key={s.id}>
-                      <Table.Td>{s.id}</Table.Td>
-                      <Table.Td>
-                        <Anchor component="button" type="button" size="sm" onClick={() => void navigate(`${p.threads}?session_id=${s.id}`)}>
-                          {s.title || `#${s.id}`}
-                        </Anchor>
-                      </Table.Td>
-                      {scope === 'admin' && <Table.Td>#{s.key_id}</Table.Td>}
-                      <Table.Td>
-                        <Text size="xs" ff="monospace">
-                          {s.session_key}
-                        </Text>
-                      </Table.Td>
-                      <Table.Td>{s.thread_count ?? '—'}</Table.Td>
-                      <Table.Td>
-                        {formatTokens(s.tokens_in)} / {formatTokens(s.tokens_out)}
-                      </Table.Td>
-                      <Table.Td>{formatMoney(s.fee)}</Table.Td>
-                      <Table.Td>{formatDateTime(s.updated_at)}</Table.Td>
-                    </Table.Tr>
-                  ))}
-                </Table.Tbody>
-              </Table>
-            </Table.ScrollContainer>
-            {page.items.length === 0 && <Text p="md">{t('common.empty')}</Text>}
-            <Pager total={page.total} limit={LIMIT} offset={offset} onChange={setOffset} />
-          </>
+      <PagedTable
+        query={sessions}
+        minWidth={700}
+        columns={[
+          t('common.id'),
+          t('record.title'),
+          scope === 'admin' && t('record.key'),
+          t('record.sessionKey'),
+          t('record.threads'),
+          t('record.tokens'),
+          t('record.fee'),
+          t('common.updated'),
+        ]}
+        offset={offset}
+        onOffset={setOffset}
+      >
+        {(s) => (
+          <Table.Tr key={s.id}>
+            <Table.Td>{s.id}</Table.Td>
+            <Table.Td>
+              <Anchor component="button" type="button" size="sm" onClick={() => void navigate(`${p.threads}?session_id=${s.id}`)}>
+                {s.title || `#${s.id}`}
+              </Anchor>
+            </Table.Td>
+            {scope === 'admin' && <Table.Td>#{s.key_id}</Table.Td>}
+            <Table.Td>
+              <Text size="xs" ff="monospace">
+                {s.session_key}
+              </Text>
+            </Table.Td>
+            <Table.Td>{s.thread_count ?? '—'}</Table.Td>
+            <Table.Td>
+              {formatTokens(s.tokens_in)} / {formatTokens(s.tokens_out)}
+            </Table.Td>
+            <Table.Td>{formatMoney(s.fee)}</Table.Td>
+            <Table.Td>{formatDateTime(s.updated_at)}</Table.Td>
+          </Table.Tr>
         )}
-      </QueryState>
+      </PagedTable>
     </>
   );
 }
 
 export function ThreadsPage({ scope }: { scope: Scope }) {
   const t = useT();
-  const api = useApi();
   const p = paths(scope);
   const [q, setQ] = useUrlFilter('q');
   const [keyId, setKeyId] = useUrlFilter('key_id');
   const [sessionId, setSessionId] = useUrlFilter('session_id');
   const [offset, setOffset] = useState(0);
-  const threads = useQuery({
-    queryKey: [scope, 'threads', q, keyId, sessionId, offset],
-    queryFn: () =>
-      api.get<Page<Thread>>(`${p.api}/thread/list`, {
-        q,
-        key_id: scope === 'admin' ? keyId : undefined,
-        session_id: sessionId,
-        limit: LIMIT,
-        offset,
-      }),
-    placeholderData: keepPreviousData,
-  });
+  const threads = usePage<Thread>(
+    [scope, 'threads', q, keyId, sessionId],
+    `${p.api}/thread/list`,
+    { q, key_id: scope === 'admin' ? keyId : undefined, session_id: sessionId },
+    offset,
+  );
   return (
     <>
       <PageHeader title={t(scope === 'admin' ? 'nav.threads' : 'nav.myThreads')} />
       <Group mb="sm" align="flex-end" wrap="wrap">
         <SearchInput label={t('record.search')} value={q} onChange={(v) => (setQ(v), setOffset(0))} />
-        {scope === 'admin' && (
-          <TextInput
-            label={t('record.keyId')}
-            inputMode="numeric"
-            value={keyId}
-            onChange={(e) => (setKeyId(e.currentTarget.value.trim()), setOffset(0))}
-            w={120}
-          />
-        )}
-        <TextInput
-          label={t('record.sessionId')}
-          inputMode="numeric"
-          value={sessionId}
-          onChange={(e) => (setSessionId(e.currentTarget.value.trim()), setOffset(0))}
-          w={120}
-        />
+        {scope === 'admin' && <IdFilter label={t('record.keyId')} value={keyId} onChange={(v) => (setKeyId(v), setOffset(0))} />}
+        <IdFilter label={t('record.sessionId')} value={sessionId} onChange={(v) => (setSessionId(v), setOffset(0))} />
       </Group>
       {/^\d+$/.test(sessionId) && <SessionSummary scope={scope} id={sessionId} />}
-      <QueryState query={threads}>
-        {(page) => (
-          <>
-            <Table.ScrollContainer minWidth={900}>
-              <Table striped highlightOnHover>
-                <Table.Thead>
-                  <Table.Tr>
-                    <Table.Th>{t('common.id')}</Table.Th>
-                    <Table.Th>{t('common.created')}</Table.Th>
-                    {scope === 'admin' && <Table.Th>{t('record.key')}</Table.Th>}
-                    <Table.Th>{t('record.model')}</Table.Th>
-                    <Table.Th>{t('record.prompt')}</Table.Th>
-                    <Table.Th>{t('record.tokens')}</Table.Th>
-                    <Table.Th>{t('record.fee')}</Table.Th>
-                    <Table.Th>{t('record.totalLatency')}</Table.Th>
-                    <Table.Th>{t('record.status')}</Table.Th>
-                  </Table.Tr>
-                </Table.Thead>
-                <Table.Tbody>
-                  {page.items.map((th) => (
-                    <Table.Tr key={th.id} data-testid={`thread-row-${th.id}`}>
-                      <Table.Td>
-                        <Anchor component={Link} to={`${p.threads}/${th.id}`} size="sm">
-                          {th.id}
-                        </Anchor>
-                      </Table.Td>
-                      <Table.Td>{formatDateTime(th.created_at)}</Table.Td>
-                      {scope === 'admin' && <Table.Td>#{th.key_id}</Table.Td>}
-                      <Table.Td>{th.model}</Table.Td>
-                      <Table.Td maw={320}>
-                        <Text size="sm" lineClamp={2}>
-                          {th.prompt}
-                        </Text>
-                      </Table.Td>
-                      <Table.Td>
-                        {formatTokens(th.tokens_in)} / {formatTokens(th.tokens_out)}
-                      </Table.Td>
-                      <Table.Td data-testid={`thread-fee-${th.id}`}>{formatMoney(th.fee)}</Table.Td>
-                      <Table.Td>{formatLatency(th.total_latency)}</Table.Td>
-                      <Table.Td>
-                        <StatusBadge status={th.status} />
-                      </Table.Td>
-                    </Table.Tr>
-                  ))}
-                </Table.Tbody>
-              </Table>
-            </Table.ScrollContainer>
-            {page.items.length === 0 && <Text p="md">{t('common.empty')}</Text>}
-            <Pager total={page.total} limit={LIMIT} offset={offset} onChange={setOffset} />
-          </>
+      <PagedTable
+        query={threads}
+        minWidth={900}
+        columns={[
+          t('common.id'),
+          t('common.created'),
+          scope === 'admin' && t('record.key'),
+          t('record.model'),
+          t('record.prompt'),
+          t('record.tokens'),
+          t('record.fee'),
+          t('record.totalLatency'),
+          t('record.status'),
+        ]}
+        offset={offset}
+        onOffset={setOffset}
+      >
+        {(th) => (
+          <Table.Tr key={th.id} data-testid={`thread-row-${th.id}`}>
+            <Table.Td>
+              <Anchor component={Link} to={`${p.threads}/${th.id}`} size="sm">
+                {th.id}
+              </Anchor>
+            </Table.Td>
+            <Table.Td>{formatDateTime(th.created_at)}</Table.Td>
+            {scope === 'admin' && <Table.Td>#{th.key_id}</Table.Td>}
+            <Table.Td>{th.model}</Table.Td>
+            <Table.Td maw={320}>
+              <Text size="sm" lineClamp={2}>
+                {th.prompt}
+              </Text>
+            </Table.Td>
+            <Table.Td>
+              {formatTokens(th.tokens_in)} / {formatTokens(th.tokens_out)}
+            </Table.Td>
+            <Table.Td data-testid={`thread-fee-${th.id}`}>{formatMoney(th.fee)}</Table.Td>
+            <Table.Td>{formatLatency(th.total_latency)}</Table.Td>
+            <Table.Td>
+              <StatusBadge status={th.status} />
+            </Table.Td>
+          </Table.Tr>
         )}
-      </QueryState>
+      </PagedTable>
     </>
   );
 }
