@@ -6,7 +6,7 @@ import type { Query } from '../api/client';
 import type { Page } from '../api/types';
 import { useApi } from '../auth/session';
 import { useT } from '../i18n';
-import { Pager, QueryState } from './ui';
+import { ConfirmDelete, EditModal, Pager, QueryState } from './ui';
 
 /** Rows per page of every paged list. */
 const PAGE_SIZE = 20;
@@ -120,5 +120,59 @@ export function EditDeleteButtons({
       <RowButton label={t('common.edit')} name={name} onClick={onEdit} />
       <RowButton label={t('common.delete')} name={name} onClick={onDelete} color="red" />
     </Group>
+  );
+}
+
+/** Which row's form is open (`'new'` for a new row) and which row waits for its delete to be confirmed. */
+export function useRowDialogs<T>() {
+  const [editing, setEditing] = useState<T | 'new' | null>(null);
+  const [deleting, setDeleting] = useState<T | null>(null);
+  return { editing, setEditing, deleting, setDeleting };
+}
+
+/** A list's create/edit modal and its confirm-delete dialog; `deletePath` is posted the row's id. */
+export function RowDialogs<T extends { id: number; name: string }>({
+  rows,
+  size,
+  createTitle,
+  editTitle,
+  deletePath,
+  onSaved,
+  onDeleted,
+  children,
+}: {
+  rows: ReturnType<typeof useRowDialogs<T>>;
+  size?: string;
+  createTitle: string;
+  editTitle: (item: T) => string;
+  deletePath: string;
+  onSaved: () => unknown;
+  onDeleted: () => unknown;
+  children: (item: T | undefined, form: { onCancel: () => void; onSaved: () => void }) => ReactNode;
+}) {
+  const api = useApi();
+  const close = () => rows.setEditing(null);
+  return (
+    <>
+      <EditModal editing={rows.editing} onClose={close} size={size} createTitle={createTitle} editTitle={editTitle}>
+        {(item) =>
+          children(item, {
+            onCancel: close,
+            onSaved: () => {
+              close();
+              void onSaved();
+            },
+          })
+        }
+      </EditModal>
+      <ConfirmDelete
+        item={rows.deleting}
+        onClose={() => rows.setDeleting(null)}
+        onDelete={async (item) => {
+          await api.post(deletePath, { id: item.id });
+          void onDeleted();
+        }}
+      />
+    </>
   );
 }

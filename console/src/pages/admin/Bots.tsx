@@ -4,8 +4,8 @@ import { type FormEvent, useState } from 'react';
 import { joinUrl } from '../../api/client';
 import type { FeishuBot, Page } from '../../api/types';
 import { useApi } from '../../auth/session';
-import { EditDeleteButtons } from '../../components/lists';
-import { ConfirmDelete, CopyField, EditModal, Field, FormFooter, PageHeader, QueryState } from '../../components/ui';
+import { EditDeleteButtons, RowDialogs, useRowDialogs } from '../../components/lists';
+import { CopyField, Field, FormFooter, PageHeader, QueryState } from '../../components/ui';
 import { useT } from '../../i18n';
 import { formatDateTime } from '../../lib/format';
 
@@ -18,14 +18,13 @@ export function BotsPage() {
   const t = useT();
   const api = useApi();
   const qc = useQueryClient();
-  const [editing, setEditing] = useState<FeishuBot | 'new' | null>(null);
-  const [deleting, setDeleting] = useState<FeishuBot | null>(null);
+  const rows = useRowDialogs<FeishuBot>();
   const bots = useQuery({ queryKey: ['bots'], queryFn: () => api.get<Page<FeishuBot>>('/admin/bot/feishu/list', { limit: 1000 }) });
   const refresh = () => qc.invalidateQueries({ queryKey: ['bots'] });
   return (
     <>
       <PageHeader title={t('nav.bots')}>
-        <Button onClick={() => setEditing('new')}>{t('bot.create')}</Button>
+        <Button onClick={() => rows.setEditing('new')}>{t('bot.create')}</Button>
       </PageHeader>
       <QueryState query={bots}>
         {(page) => (
@@ -37,7 +36,7 @@ export function BotsPage() {
                   <Title order={2} size="h4">
                     {b.name}
                   </Title>
-                  <EditDeleteButtons name={b.name} onEdit={() => setEditing(b)} onDelete={() => setDeleting(b)} wrap="wrap" />
+                  <EditDeleteButtons name={b.name} onEdit={() => rows.setEditing(b)} onDelete={() => rows.setDeleting(b)} wrap="wrap" />
                 </Group>
                 <SimpleGrid cols={{ base: 1, sm: 2, md: 4 }} component="dl" m={0} mb="xs">
                   <Field label={t('bot.appId')}>{b.config.appId}</Field>
@@ -66,32 +65,17 @@ export function BotsPage() {
           </Stack>
         )}
       </QueryState>
-      <EditModal
-        editing={editing}
-        onClose={() => setEditing(null)}
+      <RowDialogs
+        rows={rows}
         size="lg"
         createTitle={t('bot.createTitle')}
         editTitle={(b) => t('bot.editTitle', { name: b.name })}
+        deletePath="/admin/bot/feishu/delete"
+        onSaved={refresh}
+        onDeleted={refresh}
       >
-        {(bot) => (
-          <BotForm
-            bot={bot}
-            onCancel={() => setEditing(null)}
-            onSaved={() => {
-              setEditing(null);
-              void refresh();
-            }}
-          />
-        )}
-      </EditModal>
-      <ConfirmDelete
-        item={deleting}
-        onClose={() => setDeleting(null)}
-        onDelete={async (b) => {
-          await api.post('/admin/bot/feishu/delete', { id: b.id });
-          void refresh();
-        }}
-      />
+        {(bot, form) => <BotForm bot={bot} {...form} />}
+      </RowDialogs>
     </>
   );
 }

@@ -5,8 +5,8 @@ import { useNavigate } from 'react-router';
 import type { Group as GroupRow } from '../../api/types';
 import { useApi } from '../../auth/session';
 import { GrantsModal } from '../../components/GrantsModal';
-import { EditDeleteButtons, PagedTable, RowButton, usePage, useSearch } from '../../components/lists';
-import { ConfirmDelete, EditModal, FormFooter, PageHeader } from '../../components/ui';
+import { EditDeleteButtons, PagedTable, RowButton, RowDialogs, usePage, useRowDialogs, useSearch } from '../../components/lists';
+import { FormFooter, PageHeader } from '../../components/ui';
 import { useT } from '../../i18n';
 import { formatDateTime } from '../../lib/format';
 import { limitToInput, parseLimitInput } from '../../lib/forms';
@@ -15,12 +15,10 @@ const LIMIT_FIELDS = ['rpm_limit', 'tpm_limit', 'max_parallel'] as const;
 
 export function GroupsPage() {
   const t = useT();
-  const api = useApi();
   const qc = useQueryClient();
   const navigate = useNavigate();
   const { debouncedQ, offset, setOffset, searchProps } = useSearch();
-  const [editing, setEditing] = useState<GroupRow | 'new' | null>(null);
-  const [deleting, setDeleting] = useState<GroupRow | null>(null);
+  const rows = useRowDialogs<GroupRow>();
   const [grants, setGrants] = useState<GroupRow | null>(null);
   const groups = usePage<GroupRow>(['groups', debouncedQ], '/admin/group/list', { q: debouncedQ }, offset);
   const refresh = () => qc.invalidateQueries({ queryKey: ['groups'] });
@@ -29,7 +27,7 @@ export function GroupsPage() {
   return (
     <>
       <PageHeader title={t('nav.groups')}>
-        <Button onClick={() => setEditing('new')}>{t('group.create')}</Button>
+        <Button onClick={() => rows.setEditing('new')}>{t('group.create')}</Button>
       </PageHeader>
       <TextInput mb="sm" maw={320} {...searchProps} />
       <PagedTable
@@ -51,7 +49,7 @@ export function GroupsPage() {
             </Table.Td>
             <Table.Td>{formatDateTime(g.created_at)}</Table.Td>
             <Table.Td>
-              <EditDeleteButtons name={g.name} onEdit={() => setEditing(g)} onDelete={() => setDeleting(g)}>
+              <EditDeleteButtons name={g.name} onEdit={() => rows.setEditing(g)} onDelete={() => rows.setDeleting(g)}>
                 <RowButton label={t('group.models')} name={g.name} onClick={() => setGrants(g)} />
                 <RowButton label={t('group.keys')} name={g.name} onClick={() => void navigate(`/keys?group_id=${g.id}`)} />
               </EditDeleteButtons>
@@ -59,32 +57,17 @@ export function GroupsPage() {
           </Table.Tr>
         )}
       </PagedTable>
-      <EditModal
-        editing={editing}
-        onClose={() => setEditing(null)}
+      <RowDialogs
+        rows={rows}
         createTitle={t('group.createTitle')}
         editTitle={(g) => t('group.editTitle', { name: g.name })}
+        deletePath="/admin/group/delete"
+        onSaved={refresh}
+        onDeleted={refresh}
       >
-        {(group) => (
-          <GroupForm
-            group={group}
-            onCancel={() => setEditing(null)}
-            onSaved={() => {
-              setEditing(null);
-              void refresh();
-            }}
-          />
-        )}
-      </EditModal>
+        {(group, form) => <GroupForm group={group} {...form} />}
+      </RowDialogs>
       <GrantsModal grantee={grants ? { kind: 'group', id: grants.id, name: grants.name } : null} onClose={() => setGrants(null)} />
-      <ConfirmDelete
-        item={deleting}
-        onClose={() => setDeleting(null)}
-        onDelete={async (g) => {
-          await api.post('/admin/group/delete', { id: g.id });
-          void refresh();
-        }}
-      />
     </>
   );
 }

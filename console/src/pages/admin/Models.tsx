@@ -4,8 +4,8 @@ import { type FormEvent, useState } from 'react';
 import { groupName, useGroups, useModels } from '../../api/hooks';
 import { type Model, PROVIDERS } from '../../api/types';
 import { useApi } from '../../auth/session';
-import { EditDeleteButtons, PagedTable, usePage, useSearch } from '../../components/lists';
-import { ConfirmDelete, EditModal, FormFooter, PageHeader } from '../../components/ui';
+import { EditDeleteButtons, PagedTable, RowDialogs, usePage, useRowDialogs, useSearch } from '../../components/lists';
+import { FormFooter, PageHeader } from '../../components/ui';
 import { useT } from '../../i18n';
 import { formatMoney } from '../../lib/format';
 import { isMoneyInput, jsonValueToInput, moneyToInput, parseJsonObject } from '../../lib/forms';
@@ -14,19 +14,17 @@ type Config = Record<string, unknown>;
 
 export function ModelsPage() {
   const t = useT();
-  const api = useApi();
   const qc = useQueryClient();
   const groups = useGroups();
   const { debouncedQ, offset, setOffset, searchProps } = useSearch();
-  const [editing, setEditing] = useState<Model | 'new' | null>(null);
-  const [deleting, setDeleting] = useState<Model | null>(null);
+  const rows = useRowDialogs<Model>();
   const models = usePage<Model>(['models', debouncedQ], '/admin/model/list', { q: debouncedQ }, offset);
   const refresh = () => qc.invalidateQueries({ queryKey: ['models'] });
 
   return (
     <>
       <PageHeader title={t('nav.models')}>
-        <Button onClick={() => setEditing('new')}>{t('model.create')}</Button>
+        <Button onClick={() => rows.setEditing('new')}>{t('model.create')}</Button>
       </PageHeader>
       <TextInput mb="sm" maw={320} placeholder={t('model.searchPlaceholder')} {...searchProps} />
       <PagedTable
@@ -50,38 +48,25 @@ export function ModelsPage() {
             <Table.Td>{m.free ? t('model.freeBadge') : `${formatMoney(m.price_in)} / ${formatMoney(m.price_out)}`}</Table.Td>
             <Table.Td>{groupName(groups.data?.items, m.group_id)}</Table.Td>
             <Table.Td>
-              <EditDeleteButtons name={m.name} onEdit={() => setEditing(m)} onDelete={() => setDeleting(m)} />
+              <EditDeleteButtons name={m.name} onEdit={() => rows.setEditing(m)} onDelete={() => rows.setDeleting(m)} />
             </Table.Td>
           </Table.Tr>
         )}
       </PagedTable>
-      <EditModal
-        editing={editing}
-        onClose={() => setEditing(null)}
+      <RowDialogs
+        rows={rows}
         size="xl"
         createTitle={t('model.createTitle')}
         editTitle={(m) => t('model.editTitle', { name: m.name })}
-      >
-        {(model) => (
-          <ModelForm
-            model={model}
-            onCancel={() => setEditing(null)}
-            onSaved={() => {
-              setEditing(null);
-              void refresh();
-              void qc.invalidateQueries({ queryKey: ['grants'] });
-            }}
-          />
-        )}
-      </EditModal>
-      <ConfirmDelete
-        item={deleting}
-        onClose={() => setDeleting(null)}
-        onDelete={async (m) => {
-          await api.post('/admin/model/delete', { id: m.id });
+        deletePath="/admin/model/delete"
+        onSaved={() => {
           void refresh();
+          void qc.invalidateQueries({ queryKey: ['grants'] });
         }}
-      />
+        onDeleted={refresh}
+      >
+        {(model, form) => <ModelForm model={model} {...form} />}
+      </RowDialogs>
     </>
   );
 }
