@@ -65,6 +65,16 @@ const chunk = (delta: Record<string, unknown>, finish: string | null = null) => 
   model: 'llama',
   choices: [{ index: 0, delta, finish_reason: finish }],
 });
+/** A streamed text answer: the role, one chunk per text, stop, then a chunk with only the usage. */
+const streamedText = (texts: string[], usage: { prompt_tokens: number; completion_tokens: number }): Answer => ({
+  status: 200,
+  chunks: [
+    chunk({ role: 'assistant', content: '' }),
+    ...texts.map((content) => chunk({ content })),
+    chunk({}, 'stop'),
+    { id: 'c1', object: 'chat.completion.chunk', created: 1, model: 'llama', choices: [], usage },
+  ],
+});
 
 beforeAll(async () => {
   await upstream.start();
@@ -93,23 +103,7 @@ const latestThread = async () =>
 
 describe('openai-compatible provider', () => {
   it('streams the upstream answer and bills the usage it reports', async () => {
-    upstream.enqueue({
-      status: 200,
-      chunks: [
-        chunk({ role: 'assistant', content: '' }),
-        chunk({ content: 'Hello' }),
-        chunk({ content: ', world' }),
-        chunk({}, 'stop'),
-        {
-          id: 'c1',
-          object: 'chat.completion.chunk',
-          created: 1,
-          model: 'llama',
-          choices: [],
-          usage: { prompt_tokens: 1000, completion_tokens: 500 },
-        },
-      ],
-    });
+    upstream.enqueue(streamedText(['Hello', ', world'], { prompt_tokens: 1000, completion_tokens: 500 }));
     const stream = await client().chat.completions.create({
       model: 'local-llama',
       messages: [
@@ -337,23 +331,7 @@ describe('openai-compatible provider', () => {
     ).rejects.toMatchObject({ status: 400 });
   });
 
-  const streamedHello = (): Answer => ({
-    status: 200,
-    chunks: [
-      chunk({ role: 'assistant', content: '' }),
-      chunk({ content: 'Hello' }),
-      chunk({ content: ' there' }),
-      chunk({}, 'stop'),
-      {
-        id: 'c1',
-        object: 'chat.completion.chunk',
-        created: 1,
-        model: 'llama',
-        choices: [],
-        usage: { prompt_tokens: 70, completion_tokens: 30 },
-      },
-    ],
-  });
+  const streamedHello = () => streamedText(['Hello', ' there'], { prompt_tokens: 70, completion_tokens: 30 });
 
   it('serves Anthropic Messages clients through the same core stream (stream and not)', async () => {
     const anthropic = new Anthropic({ apiKey: key, baseURL: ctx.gw.url, maxRetries: 0 });
