@@ -75,6 +75,31 @@ const streamedText = (texts: string[], usage: { prompt_tokens: number; completio
     { id: 'c1', object: 'chat.completion.chunk', created: 1, model: 'llama', choices: [], usage },
   ],
 });
+/** A non-streamed answer that is one tool call. */
+const toolCallAnswer = (
+  call: { id: string; name: string; arguments: string },
+  usage: { prompt_tokens: number; completion_tokens: number },
+): Answer => ({
+  status: 200,
+  json: {
+    id: 'x',
+    object: 'chat.completion',
+    created: 1,
+    model: 'llama',
+    choices: [
+      {
+        index: 0,
+        finish_reason: 'tool_calls',
+        message: {
+          role: 'assistant',
+          content: null,
+          tool_calls: [{ id: call.id, type: 'function', function: { name: call.name, arguments: call.arguments } }],
+        },
+      },
+    ],
+    usage,
+  },
+});
 
 beforeAll(async () => {
   await upstream.start();
@@ -146,27 +171,9 @@ describe('openai-compatible provider', () => {
   });
 
   it('answers non-streaming requests, tool calls included, and sends tool results back in OpenAI form', async () => {
-    upstream.enqueue({
-      status: 200,
-      json: {
-        id: 'x',
-        object: 'chat.completion',
-        created: 1,
-        model: 'llama',
-        choices: [
-          {
-            index: 0,
-            finish_reason: 'tool_calls',
-            message: {
-              role: 'assistant',
-              content: null,
-              tool_calls: [{ id: 'call_1', type: 'function', function: { name: 'weather', arguments: '{"city":"Oslo"}' } }],
-            },
-          },
-        ],
-        usage: { prompt_tokens: 20, completion_tokens: 8 },
-      },
-    });
+    upstream.enqueue(
+      toolCallAnswer({ id: 'call_1', name: 'weather', arguments: '{"city":"Oslo"}' }, { prompt_tokens: 20, completion_tokens: 8 }),
+    );
     const tools: OpenAI.ChatCompletionTool[] = [
       {
         type: 'function',
@@ -375,27 +382,7 @@ describe('openai-compatible provider', () => {
       messages: [{ role: 'system', content: 'Be brief.' }, { role: 'user' }],
     });
 
-    upstream.enqueue({
-      status: 200,
-      json: {
-        id: 'r',
-        object: 'chat.completion',
-        created: 1,
-        model: 'l',
-        choices: [
-          {
-            index: 0,
-            finish_reason: 'tool_calls',
-            message: {
-              role: 'assistant',
-              content: null,
-              tool_calls: [{ id: 'call_7', type: 'function', function: { name: 'lookup', arguments: '{"q":"x"}' } }],
-            },
-          },
-        ],
-        usage: { prompt_tokens: 9, completion_tokens: 4 },
-      },
-    });
+    upstream.enqueue(toolCallAnswer({ id: 'call_7', name: 'lookup', arguments: '{"q":"x"}' }, { prompt_tokens: 9, completion_tokens: 4 }));
     const res = await client().responses.create({
       model: 'local-llama',
       input: 'Look it up',
