@@ -129,6 +129,12 @@ export const errors = {
       retryAfter: 2,
       cause,
     }),
+  /** An upstream stream that ended before the model's finish: it was cut off (a dropped connection looks the same). */
+  streamIncomplete: () =>
+    new GatewayError(502, 'The upstream stream ended before the model finished its answer.', {
+      kind: 'upstream',
+      code: 'upstream_stream_incomplete',
+    }),
   internal: (message = 'Internal error.') => new GatewayError(500, message, { kind: 'internal', code: 'internal_error' }),
 };
 

@@ -9,10 +9,10 @@
 import { randomBytes } from 'node:crypto';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { encryptEvent, signBody } from '../../lambdas/core/feishu/crypto.js';
 import { type FakeFeishu, startFakeFeishu } from '../fakes/feishu-open-platform.js';
 import { cloudAssembly } from '../support/bundles.js';
 import type { NewKeyView } from '../support/api.js';
+import { postEncryptedEvent } from '../support/feishu.js';
 import { ADMIN_KEY, api, type ApiClient } from '../support/gateway.js';
 import { type Instance, sleep, startInstance, stopAllInstances } from '../support/npm-start.js';
 
@@ -118,19 +118,7 @@ describe('the bundled functions, through the local server', () => {
         },
       },
     };
-    const rawBody = JSON.stringify({ encrypt: encryptEvent(event, ENCRYPT_KEY) });
-    const timestamp = String(Math.floor(Date.now() / 1000));
-    const nonce = randomBytes(8).toString('hex');
-    const res = await fetch(`${gw.url}/bot/feishu/${bot.body.data.id}/webhook`, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        'x-lark-request-timestamp': timestamp,
-        'x-lark-request-nonce': nonce,
-        'x-lark-signature': signBody({ timestamp, nonce, encryptKey: ENCRYPT_KEY, rawBody }),
-      },
-      body: rawBody,
-    });
+    const res = await postEncryptedEvent(gw.url, bot.body.data.id, event, ENCRYPT_KEY);
     expect(res.status).toBe(200);
     // The worker runs after the webhook answered: wait for its final card.
     const finished = () => [...fake.messages.values()].find((m) => m.parentId === messageId && m.content.includes('[simulated Bedrock]'));

@@ -72,12 +72,14 @@ const threadsOfKey = (n = 0) =>
     },
     { timeout: 5000, interval: 20 },
   );
+/** Codex run as this file's key on MODEL; `write` lets it write in its working directory. */
+const codex = (prompt: string, opts: { write?: boolean } = {}) => runCodex({ baseUrl: base, key, model: MODEL, prompt, ...opts });
 const PATCH = '*** Begin Patch\n*** Add File: hello.txt\n+hello from codex\n*** End Patch\n';
 
 describe('codex exec through the gateway', () => {
   it('answers a prompt', async () => {
     const before = (await threadsOfKey()).length;
-    const run = await runCodex({ baseUrl: base, key, model: MODEL, prompt: 'Greet me.\nsim:say Hello from the Bedrock gateway.' });
+    const run = await codex('Greet me.\nsim:say Hello from the Bedrock gateway.');
     expect(run.code, run.stderr).toBe(0);
     expect(run.stdout.trim()).toBe('Hello from the Bedrock gateway.');
     // usage reached Codex through response.completed
@@ -89,12 +91,8 @@ describe('codex exec through the gateway', () => {
 
   it('applies a patch with the free-form apply_patch tool, then answers (reasoning sent back between the turns)', async () => {
     const before = (await threadsOfKey()).length;
-    const run = await runCodex({
-      baseUrl: base,
-      key,
-      model: MODEL,
+    const run = await codex(`Create hello.txt.\nsim:tool apply_patch ${JSON.stringify(PATCH)}\nsim:say Created hello.txt.`, {
       write: true,
-      prompt: `Create hello.txt.\nsim:tool apply_patch ${JSON.stringify(PATCH)}\nsim:say Created hello.txt.`,
     });
     expect(run.code, run.stderr).toBe(0);
     expect(readFileSync(join(run.cwd, 'hello.txt'), 'utf8')).toBe('hello from codex\n');
@@ -119,13 +117,10 @@ describe('codex exec through the gateway', () => {
 
   it('runs a function tool (exec_command) and feeds its output back', async () => {
     const before = (await threadsOfKey()).length;
-    const run = await runCodex({
-      baseUrl: base,
-      key,
-      model: MODEL,
-      write: true,
-      prompt: `Write a file.\nsim:tool exec_command {"cmd":"echo ran-by-codex > out.txt && echo wrote"}\nsim:say The command ran.`,
-    });
+    const run = await codex(
+      `Write a file.\nsim:tool exec_command {"cmd":"echo ran-by-codex > out.txt && echo wrote"}\nsim:say The command ran.`,
+      { write: true },
+    );
     expect(run.code, run.stderr).toBe(0);
     expect(existsSync(join(run.cwd, 'out.txt'))).toBe(true);
     expect(readFileSync(join(run.cwd, 'out.txt'), 'utf8')).toBe('ran-by-codex\n');

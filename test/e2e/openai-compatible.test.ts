@@ -65,6 +65,41 @@ const chunk = (delta: Record<string, unknown>, finish: string | null = null) => 
   model: 'llama',
   choices: [{ index: 0, delta, finish_reason: finish }],
 });
+/** A streamed text answer: the role, one chunk per text, stop, then a chunk with only the usage. */
+const streamedText = (texts: string[], usage: { prompt_tokens: number; completion_tokens: number }): Answer => ({
+  status: 200,
+  chunks: [
+    chunk({ role: 'assistant', content: '' }),
+    ...texts.map((content) => chunk({ content })),
+    chunk({}, 'stop'),
+    { id: 'c1', object: 'chat.completion.chunk', created: 1, model: 'llama', choices: [], usage },
+  ],
+});
+/** A non-streamed answer that is one tool call. */
+const toolCallAnswer = (
+  call: { id: string; name: string; arguments: string },
+  usage: { prompt_tokens: number; completion_tokens: number },
+): Answer => ({
+  status: 200,
+  json: {
+    id: 'x',
+    object: 'chat.completion',
+    created: 1,
+    model: 'llama',
+    choices: [
+      {
+        index: 0,
+        finish_reason: 'tool_calls',
+        message: {
+          role: 'assistant',
+          content: null,
+          tool_calls: [{ id: call.id, type: 'function', function: { name: call.name, arguments: call.arguments } }],
+        },
+      },
+    ],
+    usage,
+  },
+});
 
 beforeAll(async () => {
   await upstream.start();
@@ -93,23 +128,7 @@ const latestThread = async () =>
 
 describe('openai-compatible provider', () => {
   it('streams the upstream answer and bills the usage it reports', async () => {
-    upstream.enqueue({
-      status: 200,
-      chunks: [
-        chunk({ role: 'assistant', content: '' }),
-        chunk({ content: 'Hello' }),
-        chunk({ content: ', world' }),
-        chunk({}, 'stop'),
-        {
-          id: 'c1',
-          object: 'chat.completion.chunk',
-          created: 1,
-          model: 'llama',
-          choices: [],
-          usage: { prompt_tokens: 1000, completion_tokens: 500 },
-        },
-      ],
-    });
+    upstream.enqueue(streamedText(['Hello', ', world'], { prompt_tokens: 1000, completion_tokens: 500 }));
     const stream = await client().chat.completions.create({
       model: 'local-llama',
       messages: [
@@ -152,27 +171,9 @@ describe('openai-compatible provider', () => {
   });
 
   it('answers non-streaming requests, tool calls included, and sends tool results back in OpenAI form', async () => {
-    upstream.enqueue({
-      status: 200,
-      json: {
-        id: 'x',
-        object: 'chat.completion',
-        created: 1,
-        model: 'llama',
-        choices: [
-          {
-            index: 0,
-            finish_reason: 'tool_calls',
-            message: {
-              role: 'assistant',
-              content: null,
-              tool_calls: [{ id: 'call_1', type: 'function', function: { name: 'weather', arguments: '{"city":"Oslo"}' } }],
-            },
-          },
-        ],
-        usage: { prompt_tokens: 20, completion_tokens: 8 },
-      },
-    });
+    upstream.enqueue(
+      toolCallAnswer({ id: 'call_1', name: 'weather', arguments: '{"city":"Oslo"}' }, { prompt_tokens: 20, completion_tokens: 8 }),
+    );
     const tools: OpenAI.ChatCompletionTool[] = [
       {
         type: 'function',
@@ -337,23 +338,7 @@ describe('openai-compatible provider', () => {
     ).rejects.toMatchObject({ status: 400 });
   });
 
-  const streamedHello = (): Answer => ({
-    status: 200,
-    chunks: [
-      chunk({ role: 'assistant', content: '' }),
-      chunk({ content: 'Hello' }),
-      chunk({ content: ' there' }),
-      chunk({}, 'stop'),
-      {
-        id: 'c1',
-        object: 'chat.completion.chunk',
-        created: 1,
-        model: 'llama',
-        choices: [],
-        usage: { prompt_tokens: 70, completion_tokens: 30 },
-      },
-    ],
-  });
+  const streamedHello = () => streamedText(['Hello', ' there'], { prompt_tokens: 70, completion_tokens: 30 });
 
   it('serves Anthropic Messages clients through the same core stream (stream and not)', async () => {
     const anthropic = new Anthropic({ apiKey: key, baseURL: ctx.gw.url, maxRetries: 0 });
@@ -397,27 +382,7 @@ describe('openai-compatible provider', () => {
       messages: [{ role: 'system', content: 'Be brief.' }, { role: 'user' }],
     });
 
-    upstream.enqueue({
-      status: 200,
-      json: {
-        id: 'r',
-        object: 'chat.completion',
-        created: 1,
-        model: 'l',
-        choices: [
-          {
-            index: 0,
-            finish_reason: 'tool_calls',
-            message: {
-              role: 'assistant',
-              content: null,
-              tool_calls: [{ id: 'call_7', type: 'function', function: { name: 'lookup', arguments: '{"q":"x"}' } }],
-            },
-          },
-        ],
-        usage: { prompt_tokens: 9, completion_tokens: 4 },
-      },
-    });
+    upstream.enqueue(toolCallAnswer({ id: 'call_7', name: 'lookup', arguments: '{"q":"x"}' }, { prompt_tokens: 9, completion_tokens: 4 }));
     const res = await client().responses.create({
       model: 'local-llama',
       input: 'Look it up',

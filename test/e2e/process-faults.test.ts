@@ -11,7 +11,7 @@ import { setClockOffsetForTests } from '../../lambdas/core/clock.js';
 import { money } from '../../lambdas/core/money.js';
 import { getKeyById } from '../../lambdas/core/store/keys.js';
 import { script, startBedrockSimulator, type BedrockSimulator } from '../../local/bedrock-simulator/index.js';
-import { api } from '../support/gateway.js';
+import { api, userKeyOnConverseModel } from '../support/gateway.js';
 import { type Instance, sleep, startInstance, stopAllInstances } from '../support/npm-start.js';
 
 const ADMIN = `br-local-admin-${randomBytes(12).toString('hex')}`;
@@ -42,17 +42,7 @@ describe('SIGKILL during a burst', () => {
   it('leaves exact books behind: finished calls settled once, cut-off calls only leased, leases swept later', async () => {
     const first = await startServer('killed');
     const admin = api(first.url, ADMIN);
-    const model = (
-      await admin.post('/admin/model/save', {
-        name: MODEL,
-        provider: 'bedrock-converse',
-        config: { modelId: 'amazon.nova-lite-v1:0' },
-        price_in: 3,
-        price_out: 15,
-      })
-    ).body.data;
-    const key = (await admin.post('/admin/api-key/apply', { name: 'burst', role: 'user', email: '', month_quota: 5 })).body.data;
-    await admin.post('/admin/api-key/bind-model', { key_id: key.id, model_id: model.id });
+    const key = await userKeyOnConverseModel(admin, MODEL, 'burst');
 
     // Quick calls finish before the kill; slow streams are cut off in the middle.
     let n = 0;

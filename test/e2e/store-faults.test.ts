@@ -19,7 +19,7 @@ import { resetStoreClient } from '../../lambdas/core/store/table.js';
 import { script } from '../../local/bedrock-simulator/index.js';
 import { type DynamoDbProxy, startDynamoDbProxy } from '../../local/dynamodb-proxy.js';
 import type { KeyView, NewKeyView, ThreadView } from '../support/api.js';
-import { api, type ApiClient, startTestGateway, type TestGateway } from '../support/gateway.js';
+import { api, type ApiClient, startTestGateway, type TestGateway, userKeyOnConverseModel } from '../support/gateway.js';
 
 let proxy: DynamoDbProxy;
 let gw: TestGateway;
@@ -35,17 +35,7 @@ beforeAll(async () => {
   resetStoreClient();
   gw = await startTestGateway();
   admin = api(gw.url, gw.adminKey);
-  const model = (
-    await admin.post('/admin/model/save', {
-      name: MODEL,
-      provider: 'bedrock-converse',
-      config: { modelId: 'amazon.nova-lite-v1:0' },
-      price_in: 3,
-      price_out: 15,
-    })
-  ).body.data;
-  user = (await admin.post('/admin/api-key/apply', { name: 'faults', role: 'user', email: '', month_quota: 5 })).body.data;
-  await admin.post('/admin/api-key/bind-model', { key_id: user.id, model_id: model.id });
+  user = await userKeyOnConverseModel(admin, MODEL, 'faults');
 });
 
 afterAll(async () => {

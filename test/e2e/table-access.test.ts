@@ -7,7 +7,6 @@
  */
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { encryptEvent, signBody } from '../../lambdas/core/feishu/crypto.js';
 import { idle } from '../../lambdas/core/feishu/handoff.js';
 import { leadingKeyPatterns, PK_PREFIX, TABLE_ACCESS } from '../../lambdas/core/store/table-access.js';
 import { db } from '../../lambdas/core/store/table.js';
@@ -15,6 +14,7 @@ import type { FunctionName } from '../../lambdas/core/topology.js';
 import { script } from '../../local/bedrock-simulator/index.js';
 import { servingFunction, tagServingFunctions } from '../../local/server.js';
 import { type FakeFeishu, startFakeFeishu } from '../fakes/feishu-open-platform.js';
+import { postEncryptedEvent } from '../support/feishu.js';
 import { api, useTestGateway } from '../support/gateway.js';
 
 type Access = { fn: FunctionName | undefined; op: 'read' | 'write' | 'query'; pk: string; command: string };
@@ -171,19 +171,7 @@ async function exercise(): Promise<void> {
       },
     },
   };
-  const rawBody = JSON.stringify({ encrypt: encryptEvent(payload, ENCRYPT_KEY) });
-  const timestamp = String(Math.floor(Date.now() / 1000));
-  const nonce = randomBytes(8).toString('hex');
-  const res = await fetch(`${ctx.gw.url}/bot/feishu/${bot.id}/webhook`, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/json',
-      'x-lark-request-timestamp': timestamp,
-      'x-lark-request-nonce': nonce,
-      'x-lark-signature': signBody({ timestamp, nonce, encryptKey: ENCRYPT_KEY, rawBody }),
-    },
-    body: rawBody,
-  });
+  const res = await postEncryptedEvent(ctx.gw.url, bot.id, payload, ENCRYPT_KEY);
   expect(res.status).toBe(200);
   await idle();
   expect(fake.calls.some((c) => c.path.includes('/im/v1/messages'))).toBe(true);

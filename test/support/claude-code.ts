@@ -4,10 +4,10 @@
  * no proxies), the quiet settings of REFERENCE §5 so it contacts nothing but the gateway, its own retries capped,
  * and its whole process group killed when it ends or times out.
  */
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { runCliProcess } from './cli-process.js';
 import { ROOT } from './npm-start.js';
 
 /** The platform package's binary: present whether or not npm ran the wrapper's postinstall. */
@@ -55,7 +55,7 @@ export interface ClaudeOptions {
   timeoutMs?: number;
 }
 
-export function runClaude(opts: ClaudeOptions): Promise<ClaudeRun> {
+export async function runClaude(opts: ClaudeOptions): Promise<ClaudeRun> {
   const home = tempDir('gw-cc-home-');
   const cwd = opts.cwd ?? tempDir('gw-cc-cwd-');
   const env: NodeJS.ProcessEnv = {
@@ -75,40 +75,16 @@ export function runClaude(opts: ClaudeOptions): Promise<ClaudeRun> {
     CLAUDE_CODE_MAX_RETRIES: '0',
     API_TIMEOUT_MS: '30000',
   };
-  const timeoutMs = opts.timeoutMs ?? 60_000;
-  return new Promise((resolve) => {
-    const child = spawn(claudeBinary(), ['-p', opts.prompt, '--output-format', 'json', ...(opts.args ?? [])], {
-      cwd,
-      env,
-      detached: true, // its own process group, killed whole below
-      stdio: ['ignore', 'pipe', 'pipe'], // stdin is /dev/null: an open stdin makes the CLI wait
-    });
-    let stdout = '';
-    let stderr = '';
-    let timedOut = false;
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const killGroup = () => {
-      try {
-        process.kill(-child.pid!, 'SIGKILL');
-      } catch {
-        /* the group is gone */
-      }
-    };
-    const timer = setTimeout(() => {
-      timedOut = true;
-      killGroup();
-    }, timeoutMs);
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      killGroup(); // whatever it left behind
-      let json: ClaudeRun['json'] = null;
-      try {
-        json = JSON.parse(stdout) as ClaudeRun['json'];
-      } catch {
-        /* not JSON: the assertions show stdout and stderr */
-      }
-      resolve({ code, signal, timedOut, stdout, stderr, json, home, cwd });
-    });
+  const run = await runCliProcess(claudeBinary(), ['-p', opts.prompt, '--output-format', 'json', ...(opts.args ?? [])], {
+    cwd,
+    env,
+    timeoutMs: opts.timeoutMs ?? 60_000,
   });
+  let json: ClaudeRun['json'] = null;
+  try {
+    json = JSON.parse(run.stdout) as ClaudeRun['json'];
+  } catch {
+    /* not JSON: the assertions show stdout and stderr */
+  }
+  return { ...run, json, home, cwd };
 }

@@ -4,9 +4,9 @@
  * config.toml of the README's "Use with Codex" (no web search, analytics or plugins; no retries), stdin on
  * /dev/null (an open stdin makes it wait), a timeout, and its whole process group killed afterwards.
  */
-import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { runCliProcess } from './cli-process.js';
 import { ROOT } from './npm-start.js';
 
 const CODEX_BIN = join(ROOT, 'node_modules', '.bin', 'codex');
@@ -80,46 +80,23 @@ export async function runCodex(opts: {
   return { ...run, cwd, sandbox: opts.write ? 'workspace-write' : 'read-only' };
 }
 
-function exec(
+async function exec(
   flags: string[],
   opts: { key: string; prompt: string; timeoutMs?: number },
   home: string,
   cwd: string,
 ): Promise<Omit<CodexRun, 'cwd' | 'sandbox'>> {
-  return new Promise((resolve) => {
-    const child = spawn(CODEX_BIN, ['exec', '--skip-git-repo-check', ...flags, opts.prompt], {
-      cwd,
-      // A minimal environment: nothing of the caller's OpenAI settings or proxies.
-      env: {
-        PATH: `${join(ROOT, 'node_modules', '.bin')}:/usr/local/bin:/usr/bin:/bin`,
-        HOME: home,
-        TERM: 'dumb',
-        LANG: 'C.UTF-8',
-        GW_KEY: opts.key,
-      },
-      detached: true,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    let timedOut = false;
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const killGroup = () => {
-      try {
-        process.kill(-child.pid!, 'SIGKILL');
-      } catch {
-        /* the group is gone */
-      }
-    };
-    const timer = setTimeout(() => {
-      timedOut = true;
-      killGroup();
-    }, opts.timeoutMs ?? 60_000);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      killGroup();
-      resolve({ code, timedOut, stdout, stderr });
-    });
+  const { code, timedOut, stdout, stderr } = await runCliProcess(CODEX_BIN, ['exec', '--skip-git-repo-check', ...flags, opts.prompt], {
+    cwd,
+    // A minimal environment: nothing of the caller's OpenAI settings or proxies.
+    env: {
+      PATH: `${join(ROOT, 'node_modules', '.bin')}:/usr/local/bin:/usr/bin:/bin`,
+      HOME: home,
+      TERM: 'dumb',
+      LANG: 'C.UTF-8',
+      GW_KEY: opts.key,
+    },
+    timeoutMs: opts.timeoutMs ?? 60_000,
   });
+  return { code, timedOut, stdout, stderr };
 }

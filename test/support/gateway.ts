@@ -83,3 +83,22 @@ export function useTestGateway(opts: TestGatewayOptions = {}): TestGatewayContex
   });
   return ctx;
 }
+
+/**
+ * A Converse model row named `model` (Nova Lite, 3 in / 15 out) and a new user key named `keyName` (month quota 5)
+ * bound to it: the key, with its secret.
+ */
+export async function userKeyOnConverseModel(admin: ApiClient, model: string, keyName: string) {
+  const saved = (
+    await admin.post('/admin/model/save', {
+      name: model,
+      provider: 'bedrock-converse',
+      config: { modelId: 'amazon.nova-lite-v1:0' },
+      price_in: 3,
+      price_out: 15,
+    })
+  ).body.data;
+  const key = (await admin.post('/admin/api-key/apply', { name: keyName, role: 'user', email: '', month_quota: 5 })).body.data;
+  await admin.post('/admin/api-key/bind-model', { key_id: key.id, model_id: saved.id });
+  return key;
+}

@@ -1,5 +1,5 @@
 import type { ChatEvent } from '../../chat/events.js';
-import { GatewayError } from '../../errors.js';
+import { errors, GatewayError } from '../../errors.js';
 import { mapBedrockError } from '../bedrock-errors.js';
 import { mapStopReason } from './map-stop-reason.js';
 import { UsageTracker } from './map-usage.js';
@@ -105,12 +105,7 @@ export class ClaudeStreamState {
    * connection looks exactly like that): a failure, not a complete answer.
    */
   end(): ChatEvent[] {
-    if (!this.finished) {
-      throw new GatewayError(502, 'The upstream stream ended before the model finished its answer.', {
-        kind: 'upstream',
-        code: 'upstream_stream_incomplete',
-      });
-    }
+    if (!this.finished) throw errors.streamIncomplete();
     return this.opening();
   }
 

@@ -1,6 +1,6 @@
 import type { ContentBlockDeltaEvent, ContentBlockStartEvent, ConverseStreamOutput } from '@aws-sdk/client-bedrock-runtime';
 import type { ChatEvent } from '../../chat/events.js';
-import { GatewayError } from '../../errors.js';
+import { errors } from '../../errors.js';
 import { mapBedrockError } from '../bedrock-errors.js';
 import { mapFinishReason } from './map-finish-reason.js';
 import { toTokenUsage } from './map-usage.js';
@@ -59,12 +59,7 @@ export class ConverseStreamState {
    * looks exactly like that): it is a failure, not a complete answer.
    */
   end(): ChatEvent[] {
-    if (!this.finished) {
-      throw new GatewayError(502, 'The upstream stream ended before the model finished its answer.', {
-        kind: 'upstream',
-        code: 'upstream_stream_incomplete',
-      });
-    }
+    if (!this.finished) throw errors.streamIncomplete();
     return this.opening();
   }
 

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { ChatEvent, FinishReason } from '../../chat/events.js';
-import { GatewayError } from '../../errors.js';
+import { errors, GatewayError } from '../../errors.js';
 import { type TokenUsage, zeroUsage } from '../../usage.js';
 
 /** What an OpenAI-compatible server streams (and answers, non-streaming), the fields read here. */
@@ -128,11 +128,7 @@ export class OpenAIChunkState {
 
   /** After the last chunk: close the open block, finish, usage. A stream that never finished was cut off. */
   end(): ChatEvent[] {
-    if (this.finish === undefined)
-      throw new GatewayError(502, 'The upstream stream ended before the model finished its answer.', {
-        kind: 'upstream',
-        code: 'upstream_stream_incomplete',
-      });
+    if (this.finish === undefined) throw errors.streamIncomplete();
     const out: ChatEvent[] = this.opening();
     this.closeOpen(out);
     if (!this.finished) {

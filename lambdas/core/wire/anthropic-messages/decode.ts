@@ -127,31 +127,41 @@ export function foldSystemMessages(
   return { system: blocks, messages: rest };
 }
 
-function userMessage(m: MessageParam, path: string, names: DocumentNames): Message {
-  const content: UserContent[] = [];
+/**
+ * A message's blocks, in order: text blocks alike for both roles (blank text left out), every other block by
+ * `decode` (the role's own kinds; it throws for a block of the other role).
+ */
+function messageContent<C>(
+  m: MessageParam,
+  path: string,
+  decode: (b: Exclude<ContentBlockParam, { type: 'text' }>, at: string) => C,
+): Array<C | TextBlock> {
+  const content: Array<C | TextBlock> = [];
   m.content.forEach((b, j) => {
-    const at = `${path}.content[${j}]`;
+    if (b.type !== 'text') content.push(decode(b, `${path}.content[${j}]`));
+    else {
+      const t = textBlock(b);
+      if (t) content.push(t);
+    }
+  });
+  return content;
+}
+
+function userMessage(m: MessageParam, path: string, names: DocumentNames): Message {
+  const content = messageContent(m, path, (b, at): UserContent => {
     switch (b.type) {
-      case 'text': {
-        const t = textBlock(b);
-        if (t) content.push(t);
-        break;
-      }
       case 'image':
-        content.push(imageBlock(b, at));
-        break;
+        return imageBlock(b, at);
       case 'document':
-        content.push(documentBlock(b, at, names));
-        break;
+        return documentBlock(b, at, names);
       case 'tool_result':
-        content.push({
+        return {
           type: 'tool_result',
           toolUseId: b.tool_use_id,
           content: toolResultContent(b.content, at),
           ...(b.is_error ? { isError: true } : {}),
           ...cacheOf(b.cache_control),
-        });
-        break;
+        };
       default:
         throw errors.badRequest(`${at}: a ${b.type} block belongs in an assistant message.`, at);
     }
@@ -160,25 +170,15 @@ function userMessage(m: MessageParam, path: string, names: DocumentNames): Messa
 }
 
 function assistantMessage(m: MessageParam, path: string): Message {
-  const content: AssistantContent[] = [];
-  m.content.forEach((b, j) => {
-    const at = `${path}.content[${j}]`;
+  const content = messageContent(m, path, (b, at): AssistantContent => {
     switch (b.type) {
-      case 'text': {
-        const t = textBlock(b);
-        if (t) content.push(t);
-        break;
-      }
       case 'tool_use':
-        content.push({ type: 'tool_use', id: b.id, name: b.name, input: b.input as JsonObject, ...cacheOf(b.cache_control) });
-        break;
+        return { type: 'tool_use', id: b.id, name: b.name, input: b.input as JsonObject, ...cacheOf(b.cache_control) };
       case 'thinking':
         // Kept exactly (Claude verifies the signature); an empty signature is none.
-        content.push({ type: 'reasoning', text: b.thinking, ...(b.signature ? { signature: b.signature } : {}) });
-        break;
+        return { type: 'reasoning', text: b.thinking, ...(b.signature ? { signature: b.signature } : {}) };
       case 'redacted_thinking':
-        content.push({ type: 'redacted_reasoning', data: b.data });
-        break;
+        return { type: 'redacted_reasoning', data: b.data };
       default:
         throw errors.badRequest(`${at}: a ${b.type} block belongs in a user message.`, at);
     }
