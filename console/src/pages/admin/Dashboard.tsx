@@ -64,56 +64,8 @@ export function DashboardPage() {
               {u.items.length === 0 && <Text c="dimmed">{t('dash.noUsage')}</Text>}
               <UsageCharts days={days} />
               <SimpleGrid cols={{ base: 1, md: 2 }}>
-                <Paper withBorder p="sm">
-                  <Title order={2} size="h5" mb="xs">
-                    {t('dash.topKeys')}
-                  </Title>
-                  <Table>
-                    <Table.Thead>
-                      <Table.Tr>
-                        <Table.Th>{t('record.key')}</Table.Th>
-                        <Table.Th>{t('dash.requests')}</Table.Th>
-                        <Table.Th>{t('dash.tokens')}</Table.Th>
-                        <Table.Th>{t('dash.spend')}</Table.Th>
-                      </Table.Tr>
-                    </Table.Thead>
-                    <Table.Tbody>
-                      {topKeys.map((k) => (
-                        <Table.Tr key={k.id}>
-                          <Table.Td>{keyName(k.id)}</Table.Td>
-                          <Table.Td>{formatTokens(k.requests)}</Table.Td>
-                          <Table.Td>{formatTokens(k.tokens)}</Table.Td>
-                          <Table.Td>{formatMoney(k.fee)}</Table.Td>
-                        </Table.Tr>
-                      ))}
-                    </Table.Tbody>
-                  </Table>
-                </Paper>
-                <Paper withBorder p="sm">
-                  <Title order={2} size="h5" mb="xs">
-                    {t('dash.topModels')}
-                  </Title>
-                  <Table>
-                    <Table.Thead>
-                      <Table.Tr>
-                        <Table.Th>{t('record.model')}</Table.Th>
-                        <Table.Th>{t('dash.requests')}</Table.Th>
-                        <Table.Th>{t('dash.tokens')}</Table.Th>
-                        <Table.Th>{t('dash.spend')}</Table.Th>
-                      </Table.Tr>
-                    </Table.Thead>
-                    <Table.Tbody>
-                      {topModels.map((m) => (
-                        <Table.Tr key={m.id}>
-                          <Table.Td>{m.id}</Table.Td>
-                          <Table.Td>{formatTokens(m.requests)}</Table.Td>
-                          <Table.Td>{formatTokens(m.tokens)}</Table.Td>
-                          <Table.Td>{formatMoney(m.fee)}</Table.Td>
-                        </Table.Tr>
-                      ))}
-                    </Table.Tbody>
-                  </Table>
-                </Paper>
+                <TopTable title={t('dash.topKeys')} nameHeader={t('record.key')} rows={topKeys} name={(id) => keyName(id)} />
+                <TopTable title={t('dash.topModels')} nameHeader={t('record.model')} rows={topModels} name={(id) => id} />
               </SimpleGrid>
             </Stack>
           );
@@ -126,6 +78,48 @@ export function DashboardPage() {
         {keys.isError ? <ErrorAlert error={keys.error} /> : <QuotaTable keys={keys.data?.items ?? []} />}
       </Paper>
     </>
+  );
+}
+
+/** The largest spenders of the period (keys or models): requests, tokens and spend of each. */
+function TopTable<Id extends string | number>({
+  title,
+  nameHeader,
+  rows,
+  name,
+}: {
+  title: string;
+  nameHeader: string;
+  rows: Array<{ id: Id; requests: number; tokens: number; fee: number }>;
+  name: (id: Id) => string;
+}) {
+  const t = useT();
+  return (
+    <Paper withBorder p="sm">
+      <Title order={2} size="h5" mb="xs">
+        {title}
+      </Title>
+      <Table>
+        <Table.Thead>
+          <Table.Tr>
+            <Table.Th>{nameHeader}</Table.Th>
+            <Table.Th>{t('dash.requests')}</Table.Th>
+            <Table.Th>{t('dash.tokens')}</Table.Th>
+            <Table.Th>{t('dash.spend')}</Table.Th>
+          </Table.Tr>
+        </Table.Thead>
+        <Table.Tbody>
+          {rows.map((r) => (
+            <Table.Tr key={r.id}>
+              <Table.Td>{name(r.id)}</Table.Td>
+              <Table.Td>{formatTokens(r.requests)}</Table.Td>
+              <Table.Td>{formatTokens(r.tokens)}</Table.Td>
+              <Table.Td>{formatMoney(r.fee)}</Table.Td>
+            </Table.Tr>
+          ))}
+        </Table.Tbody>
+      </Table>
+    </Paper>
   );
 }
 
