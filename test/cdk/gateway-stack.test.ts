@@ -218,7 +218,17 @@ describe('table', () => {
       Resource: [tableArn, { 'Fn::Join': ['', [tableArn, '/index/*']] }],
     };
     const bootstrap = ['APIKEY#*', 'BOOTSTRAP', 'COUNTER#*', 'KEYID#*'];
-    const settlement = ['APIKEY#*', 'CHARGE#*', 'COUNTER#*', 'KEYCOUNT#*', 'SESSION#*', 'SESSIONKEY#*', 'STAT#*', 'THREAD#*'];
+    const settlement = [
+      'APIKEY#*',
+      'CHARGE#*',
+      'COUNTER#*',
+      'SESSIONCOUNTS#*',
+      'SESSIONKEY#*',
+      'SESSIONS#*',
+      'STATS#*',
+      'THREADCOUNTS#*',
+      'THREADS#*',
+    ];
     const expected: Record<keyof ReturnType<typeof allFunctions>, unknown[]> = {
       admin: [read(), write(), query],
       chat: [read(), write([...new Set([...bootstrap, ...settlement, 'RESPONSE#*', 'RESPONSEITEM#*'])].sort()), query],

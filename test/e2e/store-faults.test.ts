@@ -137,7 +137,10 @@ describe('after the answer: never lost, never twice', () => {
     const res = await client.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: 'hi' }] });
     expect(res.choices[0].message.content).toBe('delivered anyway');
     expect(localRetrier.size).toBe(1);
-    expect(await threadsOf(user.id)).toHaveLength(threadsBefore);
+    // The thread is a write of its own beside the charging transaction (settle.ts): the call is on record at once,
+    // its charge waits for the store.
+    expect(await threadsOf(user.id)).toHaveLength(threadsBefore + 1);
+    expect((await keyRow(user.id)).total_fee).toBe(before.total_fee);
 
     proxy.clear();
     await localRetrier.flush();
@@ -245,12 +248,20 @@ describe('when the books are written', () => {
 });
 
 describe('what a call costs the store', () => {
-  it('a user-key call is one key read, one admission write and one settlement transaction, none refused', async () => {
+  it('a user-key call is one key read, one admission write, one settlement transaction of small items and the thread, none refused', async () => {
     // Warm: the model and grant lookups are cached per instance, and thread ids come in blocks.
     gw.sim.enqueue(script.text('warm'));
     expect((await chat(user.api_key)).status).toBe(200);
     await gw.idle();
+    // What the writes carry: a rule that hits nothing sees every body.
+    const bodies: string[] = [];
+    proxy.inject({ ops: ['TransactWriteItems', 'PutItem'], kind: 'latency', ms: 0, match: (b) => (bodies.push(b), false) });
+    onTestFinished(() => proxy.clear());
+    type Wire = Record<string, { S?: string }>;
+    const pkPrefix = (item: Wire) => /^[A-Z]+#?/.exec(item.pk?.S ?? '')?.[0];
+    const indexed = (item: Wire) => Object.keys(item).filter((a) => a.startsWith('gsi'));
     for (const stream of [false, true]) {
+      bodies.length = 0;
       proxy.calls.length = 0;
       proxy.recording = true;
       gw.sim.enqueue(script.text('counted'));
@@ -265,10 +276,25 @@ describe('what a call costs the store', () => {
         `stream ${stream}: ${ops.join(', ')}`,
       ).toEqual(['TransactWriteItems 200']);
       expect(ops.filter((o) => o.startsWith('GetItem'))).toEqual(['GetItem 200']);
+      expect(ops.filter((o) => o.startsWith('PutItem'))).toEqual(['PutItem 200']);
       // The admission, and at most one thread-id block every 16 calls.
       expect(updates).toBeGreaterThanOrEqual(1);
       expect(updates).toBeLessThanOrEqual(2);
       expect(ops.every((o) => o.endsWith(' 200'))).toBe(true);
+
+      // The transaction: the charge marker, the day's statistics, the thread count and the key; no item of it is
+      // in an index. The thread (most of the bytes, billed twice inside a transaction) is the PutItem beside it,
+      // keyed into the all-threads shard, in the key's index only.
+      const parsed = bodies.map(
+        (b) => JSON.parse(b) as { TransactItems?: Array<Record<string, { Item?: Wire; Key?: Wire }>>; Item?: Wire },
+      );
+      const txn = parsed.find((b) => b.TransactItems)!.TransactItems!.map((t) => Object.values(t)[0]);
+      expect(txn.map((t) => pkPrefix(t.Item ?? t.Key!)).sort()).toEqual(['APIKEY#', 'CHARGE#', 'STATS#', 'THREADCOUNTS#']);
+      expect(txn.flatMap((t) => indexed(t.Item ?? {}))).toEqual([]);
+      expect(JSON.stringify(txn)).not.toContain('gsi');
+      const thread = parsed.find((b) => b.Item)!.Item!;
+      expect(pkPrefix(thread)).toBe('THREADS#');
+      expect(indexed(thread).sort()).toEqual(['gsi2pk', 'gsi2sk']);
     }
   });
 });

@@ -194,8 +194,8 @@ describe('table access by function', () => {
       [...new Set(accesses.filter((a) => a.fn === fn && a.op === 'write').map((a) => a.pk.replace(/#.*/, '#')))].sort();
     // the flows did reach the writes that matter
     expect(written('feishuWebhook')).toEqual(['FEISHUEVENT#']);
-    expect(written('feishuWorker')).toEqual(expect.arrayContaining(['FEISHUEVENT#', 'FEISHUCHAT#', 'THREAD#', 'CHARGE#']));
-    expect(written('chat')).toEqual(expect.arrayContaining(['APIKEY#', 'RESPONSE#', 'THREAD#', 'SESSION#', 'CHARGE#']));
+    expect(written('feishuWorker')).toEqual(expect.arrayContaining(['FEISHUEVENT#', 'FEISHUCHAT#', 'THREADS#', 'CHARGE#']));
+    expect(written('chat')).toEqual(expect.arrayContaining(['APIKEY#', 'RESPONSE#', 'THREADS#', 'SESSIONS#', 'CHARGE#']));
   });
 
   it.each(['admin', 'chat', 'user', 'feishuWebhook', 'feishuWorker'] as const)(

@@ -14,6 +14,7 @@ import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { config } from '../config.js';
 import { logger } from '../log.js';
 import { formatMoney, money } from '../money.js';
+import { nextId } from '../store/counters.js';
 import { getKeyById } from '../store/keys.js';
 import type { Model } from '../store/models.js';
 import { nowIso } from '../store/table.js';
@@ -75,11 +76,15 @@ export async function fromJob(job: SettlementJob): Promise<UsageRecord> {
 
 export type SettleOutcome = 'settled' | 'deferred';
 
-/** Settles now if the store lets it, else hands the settlement to the durable retry path. Never throws. */
+/**
+ * Settles now if the store lets it, else hands the settlement to the durable retry path. Never throws. The call's
+ * time and thread id are fixed before the first attempt, so every attempt, deferred ones too, writes the same thread.
+ */
 export async function settleReliably(rec: UsageRecord): Promise<SettleOutcome> {
-  const timed: UsageRecord = { ...rec, at: rec.at ?? nowIso() };
+  let timed: UsageRecord = { ...rec, at: rec.at ?? nowIso() };
   for (let attempt = 0; ; attempt++) {
     try {
+      if (timed.threadId === undefined) timed = { ...timed, threadId: await nextId('thread') };
       await settle(timed);
       return 'settled';
     } catch (e) {

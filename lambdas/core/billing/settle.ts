@@ -1,4 +1,4 @@
-import { GetCommand, TransactWriteCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, TransactWriteCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
 import { currentDay, currentMonth } from '../clock.js';
 import { logger } from '../log.js';
 import { emitCallMetrics } from '../metrics.js';
@@ -42,24 +42,33 @@ export interface UsageRecord {
   at?: string;
   /** Models tried (or skipped) before the one that answered, with why. */
   attempts?: Array<{ model: string; error: string }>;
+  /**
+   * The thread's id, chosen once per call (settleReliably) so that every attempt of its settlement, deferred ones
+   * included, writes the same thread. Without one, settle() picks one and writes the thread after the charge.
+   */
+  threadId?: number;
 }
 
 const CHARGE_MARKER_TTL_S = 7 * 24 * 3600;
 const MAX_ATTEMPTS = 40;
 
 /**
- * Charges a call exactly once and records it: the key's money (and the release of the call's lease), the thread,
- * the session totals and the daily statistics are written in ONE transaction, together with a marker item named by
- * the request id, so a retried settlement can never charge twice — even when an earlier attempt's transaction
- * committed and only its response was lost. The quota/balance split is computed from the key as read and guarded by
- * conditions on those very figures; a concurrent charge makes us re-read and try again. A store fault is thrown:
- * see settleReliably() for what happens then.
+ * Charges a call exactly once and records it. The key's money (and the release of the call's lease), the session
+ * totals, the daily statistics and the thread count are written in ONE transaction of small items, together with a
+ * marker item named by the request id, so a retried settlement can never charge twice — even when an earlier
+ * attempt's transaction committed and only its response was lost. The thread itself (the call's prompt and answer,
+ * often many KB) is written beside the transaction, by a plain PutItem of its own id, which every attempt may repeat:
+ * a transaction bills every item twice, and the thread is most of the bytes (docs/data-model.md, "Capacity"). With a
+ * thread id chosen up front the two writes go in parallel; without one the marker of the attempt that charged names
+ * the thread's id, so a retry never leaves two threads behind. The quota/balance split is computed from the key as
+ * read and guarded by conditions on those very figures; a concurrent charge makes us re-read and try again. A store
+ * fault is thrown: see settleReliably() for what happens then.
  */
 export async function settle(rec: UsageRecord): Promise<{ threadId: number; fee: Money }> {
   const prices = pricesOf(rec.model);
   const fee = costOf(rec.usage, prices);
   const sessionId = rec.sessionKey ? await sessionIdFor(rec.keyId, rec.sessionKey, rec.prompt) : null;
-  const threadId = await nextId('thread');
+  const threadId = rec.threadId ?? (await nextId('thread'));
   const now = rec.at ?? nowIso();
   const thread: Thread = {
     id: threadId,
@@ -88,7 +97,27 @@ export async function settle(rec: UsageRecord): Promise<{ threadId: number; fee:
     attempts: rec.attempts ?? [],
     createdAt: now,
   };
+  const putThread = (id: number) =>
+    db().send(new PutCommand({ TableName: tableName(), Item: threadItem(id === thread.id ? thread : { ...thread, id }) }));
+  // If either write fails, the settlement fails (once both are done) and is retried whole: both are idempotent.
+  const early = rec.threadId === undefined ? undefined : putThread(threadId);
+  let charged: { threadId: number };
+  try {
+    charged = await charge(rec, { threadId, fee, sessionId, now, promptTokens: promptTokensOf(rec.usage) });
+  } catch (e) {
+    await early?.catch(() => undefined);
+    throw e;
+  }
+  await (early ?? putThread(charged.threadId));
+  return { threadId: charged.threadId, fee };
+}
 
+/** The transaction of settle(): marker, statistics, count, session totals and the key's money. */
+async function charge(
+  rec: UsageRecord,
+  c: { threadId: number; fee: Money; sessionId: number | null; now: string; promptTokens: number },
+): Promise<{ threadId: number }> {
+  const { threadId, fee, sessionId, now } = c;
   let key: ApiKey | undefined = rec.key && asAdmitted(rec.key, rec.reservation);
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
     const month = currentMonth();
@@ -105,7 +134,6 @@ export async function settle(rec: UsageRecord): Promise<{ threadId: number; fee:
           ConditionExpression: 'attribute_not_exists(pk)',
         },
       },
-      { Put: { TableName: tableName(), Item: threadItem(thread), ConditionExpression: 'attribute_not_exists(pk)' } },
       statsUpdate({ day: rec.at ? rec.at.slice(0, 10) : currentDay(), keyId: rec.keyId, model: rec.model.name, usage: rec.usage, fee }),
       // Exact list totals without counting items (records/counts.ts).
       countUpdate('THREADS', rec.keyId),
@@ -123,7 +151,7 @@ export async function settle(rec: UsageRecord): Promise<{ threadId: number; fee:
       });
     }
     const keyIndex = items.length;
-    if (key) items.push(chargeKeyUpdate(key, fee, month, rec.reservation, promptTokensOf(rec.usage) + rec.usage.outputTokens));
+    if (key) items.push(chargeKeyUpdate(key, fee, month, rec.reservation, c.promptTokens + rec.usage.outputTokens));
     try {
       await db().send(new TransactWriteCommand({ TransactItems: items }));
       emitCallMetrics({
@@ -135,7 +163,7 @@ export async function settle(rec: UsageRecord): Promise<{ threadId: number; fee:
         firstByteLatency: rec.firstByteLatency,
         totalLatency: rec.totalLatency,
       });
-      return { threadId, fee };
+      return { threadId };
     } catch (e) {
       const codes = cancellationCodes(e);
       if (!codes) throw e;
@@ -144,7 +172,7 @@ export async function settle(rec: UsageRecord): Promise<{ threadId: number; fee:
         const marker = await db().send(
           new GetCommand({ TableName: tableName(), Key: itemKeys.charge(rec.requestId), ConsistentRead: true }),
         );
-        return { threadId: Number(marker.Item?.thread_id ?? threadId), fee };
+        return { threadId: Number(marker.Item?.thread_id ?? threadId) };
       }
       if (codes[keyIndex] === 'ConditionalCheckFailed' && key) {
         const reasons = (e as { CancellationReasons?: Array<{ Item?: Record<string, unknown> }> }).CancellationReasons ?? [];

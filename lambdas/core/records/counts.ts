@@ -1,28 +1,28 @@
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
-import { db, queryAll, tableName } from '../store/table.js';
-import { type CountKind, indexKeys, itemKeys, partitions } from '../store/table-keys.js';
+import { db, queryIndex, tableName } from '../store/table.js';
+import { type CountKind, itemKeys, partitions } from '../store/table-keys.js';
 
 /**
  * Exact list totals without counting items: one small counter item per key and kind, written in the same
  * transaction as the record it counts (threads: settle's charge transaction; sessions: session creation).
  *
- *   pk KEYCOUNT#<keyId>  sk THREADS | SESSIONS   n   gsi1 (THREADCOUNTS#<shard> | SESSIONCOUNTS#<shard>, pad(keyId))
+ *   pk THREADCOUNTS#<keyId mod 8> | SESSIONCOUNTS#<keyId mod 8>   sk pad(keyId)   n
  *
- * A key's total is one GetItem; the total over all keys is one Query per shard of the small gsi1 partitions (one
- * item per key that ever recorded anything). Counter items survive key deletion, as the records they count do.
+ * A key's total is one GetItem; the total over all keys is one Query per shard of these small partitions (one item
+ * per key that ever recorded anything), and writing one costs no index write. Counter items survive key deletion,
+ * as the records they count do.
  */
 export type { CountKind } from '../store/table-keys.js';
 
 /** The transaction item that adds one record of `kind` for `keyId`. */
 export function countUpdate(kind: CountKind, keyId: number) {
-  const index = indexKeys.count(keyId, kind);
   return {
     Update: {
       TableName: tableName(),
       Key: itemKeys.count(keyId, kind),
-      UpdateExpression: 'SET #type = :type, key_id = :k, gsi1pk = :gp, gsi1sk = :gs ADD n :one',
+      UpdateExpression: 'SET #type = :type, key_id = :k ADD n :one',
       ExpressionAttributeNames: { '#type': 'type' },
-      ExpressionAttributeValues: { ':type': 'count', ':k': keyId, ':gp': index.gsi1pk, ':gs': index.gsi1sk, ':one': 1 },
+      ExpressionAttributeValues: { ':type': 'count', ':k': keyId, ':one': 1 },
     },
   };
 }
@@ -33,15 +33,6 @@ export async function countForKey(kind: CountKind, keyId: number): Promise<numbe
 }
 
 export async function countAll(kind: CountKind): Promise<number> {
-  const shards = await Promise.all(
-    partitions.counts(kind).map((p) =>
-      queryAll<{ n?: number }>({
-        IndexName: p.index,
-        KeyConditionExpression: `${p.index}pk = :p`,
-        ExpressionAttributeValues: { ':p': p.pk },
-        ProjectionExpression: 'n',
-      }),
-    ),
-  );
+  const shards = await Promise.all(partitions.counts(kind).map((p) => queryIndex<{ n?: number }>(p)));
   return shards.flat().reduce((sum, i) => sum + Number(i.n ?? 0), 0);
 }

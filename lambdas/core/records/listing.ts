@@ -1,10 +1,10 @@
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { config } from '../config.js';
-import { db, tableName } from '../store/table.js';
-import { type IndexPartition, pad } from '../store/table-keys.js';
+import { db, indexNameOf, tableName } from '../store/table.js';
+import { type IndexPartition, keyNames, pad } from '../store/table-keys.js';
 
 /**
- * Reading records a page at a time from GSI partitions (never a Scan). A source is one partition (a key's or a
+ * Reading records a page at a time from table or index partitions (never a Scan). A source is one partition (a key's or a
  * session's records) or the shards of a global list (every thread, every session: see LIST_SHARDS), which are
  * read alike and merged by id. Two modes:
  *
@@ -15,7 +15,7 @@ import { type IndexPartition, pad } from '../store/table-keys.js';
  *   holds. `total` counts the matches inside the window; `complete` says whether the window reached the end of the
  *   source; `nextCursor` continues the search past the window.
  *
- * Sort keys of record indexes are pad(id), so an id cursor is a key condition, not a filter.
+ * Sort keys of record partitions are pad(id), so an id cursor is a key condition, not a filter.
  */
 
 export interface Partition {
@@ -62,8 +62,7 @@ export interface Window<T> {
 type Item = Record<string, unknown>;
 
 function keyCondition(p: IndexPartition, ascending: boolean, cursor: number | undefined) {
-  const pkName = `${p.index}pk`;
-  const skName = `${p.index}sk`;
+  const { pk: pkName, sk: skName } = keyNames(p.index);
   const values: Item = { ':pk': p.pk };
   let expression = `${pkName} = :pk`;
   if (cursor !== undefined) {
@@ -92,7 +91,7 @@ async function firstItems(p: IndexPartition, ascending: boolean, want: number): 
     const page = await db().send(
       new QueryCommand({
         TableName: tableName(),
-        IndexName: p.index,
+        IndexName: indexNameOf(p),
         KeyConditionExpression: kc.expression,
         ExpressionAttributeValues: kc.values,
         ScanIndexForward: ascending,
@@ -109,7 +108,7 @@ async function firstItems(p: IndexPartition, ascending: boolean, want: number): 
 export async function listPage(src: Partition, offset: number, limit: number): Promise<Item[]> {
   const want = offset + limit;
   const lists = await Promise.all(src.parts.map((p) => firstItems(p, src.ascending, want)));
-  const skName = `${src.parts[0].index}sk`;
+  const skName = keyNames(src.parts[0].index).sk;
   return (lists.length === 1 ? lists[0] : merged(lists, skName, src.ascending)).slice(offset, want);
 }
 
@@ -136,7 +135,7 @@ async function windowOf(
     const page = await db().send(
       new QueryCommand({
         TableName: tableName(),
-        IndexName: p.index,
+        IndexName: indexNameOf(p),
         KeyConditionExpression: kc.expression,
         FilterExpression: filter.expression,
         ExpressionAttributeNames: filter.names,
@@ -166,7 +165,7 @@ export async function searchWindow(
     pages: Math.max(1, Math.ceil(opts.budget.pages / n)),
   };
   const windows = await Promise.all(src.parts.map((p) => windowOf(p, src.ascending, filter, share, opts.cursor)));
-  const skName = `${src.parts[0].index}sk`;
+  const skName = keyNames(src.parts[0].index).sk;
   // Across shards the window is complete only up to the nearest point where a shard stopped reading: matches past
   // it in other shards are left for the next window (the cursor), so every match is counted exactly once.
   const stops = windows.flatMap((w) => (w.stoppedAt === undefined ? [] : [w.stoppedAt]));

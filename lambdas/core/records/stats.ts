@@ -1,27 +1,25 @@
 import { money, moneyAttr, type Money } from '../money.js';
 import type { TokenUsage } from '../usage.js';
-import { queryAll, tableName } from '../store/table.js';
-import { indexKeys, itemKeys, partitions } from '../store/table-keys.js';
+import { indexNameOf, queryAll, tableName } from '../store/table.js';
+import { itemKeys, keyNames, partitions } from '../store/table-keys.js';
 
 /**
  * Daily usage aggregates, one item per (day, key, model), updated inside the charging transaction so that
- * statistics never need to scan threads. Listed by day range through gsi1 (`STATS`, `<day>#…`).
+ * statistics never need to scan threads. They live in the key's statistics shard (`STATS#<kid mod 8>`), ordered by
+ * `<day>#…`, so a day range is one Query per shard and writing one costs no index write.
  */
 export function statsUpdate(a: { day: string; keyId: number; model: string; usage: TokenUsage; fee: Money }) {
-  const index = indexKeys.stat(a.day, a.keyId, a.model);
   return {
     Update: {
       TableName: tableName(),
       Key: itemKeys.stat(a.day, a.keyId, a.model),
       UpdateExpression:
-        'SET #day = :day, key_id = :k, model = :m, gsi1pk = :gp, gsi1sk = :gs, #type = :type ADD requests :one, tokens_in :i, tokens_out :o, tokens_cache_read :cr, tokens_cache_write :cw, fee :f',
+        'SET #day = :day, key_id = :k, model = :m, #type = :type ADD requests :one, tokens_in :i, tokens_out :o, tokens_cache_read :cr, tokens_cache_write :cw, fee :f',
       ExpressionAttributeNames: { '#day': 'day', '#type': 'type' },
       ExpressionAttributeValues: {
         ':day': a.day,
         ':k': a.keyId,
         ':m': a.model,
-        ':gp': index.gsi1pk,
-        ':gs': index.gsi1sk,
         ':type': 'stat',
         ':one': 1,
         ':i': a.usage.inputTokens,
@@ -61,7 +59,7 @@ function statFromItem(item: Record<string, unknown>): StatRow {
 }
 
 /**
- * Aggregates of the days from..to (inclusive, YYYY-MM-DD): one Query per shard of gsi1 `STATS#<shard>` between
+ * Aggregates of the days from..to (inclusive, YYYY-MM-DD): one Query per statistics shard `STATS#<shard>` between
  * `<from>#` and `<to>#~`. Reads one small item per (day, key, model) that saw traffic — never a thread.
  */
 export async function listStats(range: { from: string; to: string }): Promise<StatRow[]> {
@@ -69,8 +67,8 @@ export async function listStats(range: { from: string; to: string }): Promise<St
   const shards = await Promise.all(
     partitions.stats.map((p) =>
       queryAll<Record<string, unknown>>({
-        IndexName: p.index,
-        KeyConditionExpression: `${p.index}pk = :p AND ${p.index}sk BETWEEN :from AND :to`,
+        IndexName: indexNameOf(p),
+        KeyConditionExpression: `${keyNames(p.index).pk} = :p AND ${keyNames(p.index).sk} BETWEEN :from AND :to`,
         ExpressionAttributeValues: { ':p': p.pk, ':from': r.from, ':to': r.to },
       }),
     ),

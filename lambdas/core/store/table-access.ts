@@ -31,7 +31,8 @@ export const PK_PREFIX = {
   thread: pkPrefix(itemKeys.thread(1)),
   charge: pkPrefix(itemKeys.charge('x')),
   stat: pkPrefix(itemKeys.stat('d', 1, 'm')),
-  count: pkPrefix(itemKeys.count(1, 'THREADS')),
+  threadCount: pkPrefix(itemKeys.count(1, 'THREADS')),
+  sessionCount: pkPrefix(itemKeys.count(1, 'SESSIONS')),
   bot: pkPrefix(itemKeys.bot(1)),
   response: pkPrefix(itemKeys.response('x')),
   responseItem: pkPrefix(itemKeys.responseItem('x')),
@@ -65,7 +66,8 @@ const SETTLEMENT_WRITES = [
   'session',
   'sessionPointer',
   'stat',
-  'count',
+  'threadCount',
+  'sessionCount',
 ] as const satisfies readonly Entity[];
 
 export const TABLE_ACCESS: Record<FunctionName, TableAccess> = {

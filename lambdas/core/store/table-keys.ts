@@ -10,10 +10,19 @@ export interface ItemKey {
 
 type IndexName = 'gsi1' | 'gsi2' | 'gsi3';
 
-/** An index partition, as a list reads it. */
+/**
+ * A partition a list reads: of an index, or of the table itself (`table`: its pk/sk). Items every call writes
+ * (threads, statistics, counters, sessions) are keyed straight into the sharded partitions the global lists read,
+ * so writing one costs no index write for that list (docs/data-model.md, "Capacity").
+ */
 export interface IndexPartition {
-  index: IndexName;
+  index: IndexName | 'table';
   pk: string;
+}
+
+/** The key attributes of a partition's items: `pk`/`sk` for the table, `gsiNpk`/`gsiNsk` for an index. */
+export function keyNames(index: IndexPartition['index']): { pk: string; sk: string } {
+  return index === 'table' ? { pk: 'pk', sk: 'sk' } : { pk: `${index}pk`, sk: `${index}sk` };
 }
 
 /** Zero-padded decimal so that string order is numeric order in sort keys. */
@@ -22,9 +31,9 @@ export function pad(n: number): string {
 }
 
 /**
- * Index partitions every call writes to are split over this many shards (by id), so no single index partition
- * takes the whole gateway's write rate: thread and session lists, daily statistics and record counters. A list over
- * everything reads all shards and merges them (docs/data-model.md, "Capacity").
+ * Partitions every call writes to are split over this many shards (by id), so no single partition takes the whole
+ * gateway's write rate: threads, sessions, daily statistics and record counters, each keyed straight into its shard.
+ * A list over everything reads all shards and merges them (docs/data-model.md, "Capacity").
  */
 const LIST_SHARDS = 8;
 const shard = (id: number) => id % LIST_SHARDS;
@@ -32,6 +41,7 @@ const shards = <T>(f: (s: number) => T): T[] => Array.from({ length: LIST_SHARDS
 
 export type Grantee = { kind: 'group'; id: number } | { kind: 'key'; id: number };
 export type CountKind = 'THREADS' | 'SESSIONS';
+const countsPartition = (kind: CountKind) => `${kind.slice(0, -1)}COUNTS`;
 
 /** Prefix of a grantee partition's grant items (`GRANT#MODEL#<model id>`). */
 export const GRANT_SK_PREFIX = 'GRANT#MODEL#';
@@ -63,16 +73,21 @@ export const itemKeys = {
     sk: `${GRANTEE_SK_PREFIX}${g.kind === 'group' ? 'GROUP' : 'KEY'}#${pad(g.id)}`,
   }),
   payment: (id: number): ItemKey => ({ pk: `PAYMENT#${id}`, sk: 'PAYMENT' }),
-  session: (id: number): ItemKey => ({ pk: `SESSION#${id}`, sk: 'SESSION' }),
+  /** In the shard the list of every session reads (`SESSIONS#<id mod 8>`), by id. */
+  session: (id: number): ItemKey => ({ pk: `SESSIONS#${shard(id)}`, sk: pad(id) }),
   /** (key, client session id) → session id. */
   sessionPointer: (keyId: number, sessionKey: string): ItemKey => ({ pk: `SESSIONKEY#${keyId}#${sessionKey}`, sk: 'SESSIONKEY' }),
-  thread: (id: number): ItemKey => ({ pk: `THREAD#${id}`, sk: 'THREAD' }),
+  /** In the shard the list of every thread reads (`THREADS#<id mod 8>`), by id. */
+  thread: (id: number): ItemKey => ({ pk: `THREADS#${shard(id)}`, sk: pad(id) }),
   /** Makes a settlement idempotent (TTL). */
   charge: (requestId: string): ItemKey => ({ pk: `CHARGE#${requestId}`, sk: 'CHARGE' }),
-  /** Daily usage aggregate of one key and model. */
-  stat: (day: string, keyId: number, model: string): ItemKey => ({ pk: `STAT#${day}`, sk: `KEY#${keyId}#MODEL#${model}` }),
-  /** Exact list totals per key and kind. */
-  count: (keyId: number, kind: CountKind): ItemKey => ({ pk: `KEYCOUNT#${keyId}`, sk: kind }),
+  /** Daily usage aggregate of one key and model, in the key's statistics shard, ordered by day. */
+  stat: (day: string, keyId: number, model: string): ItemKey => ({
+    pk: `STATS#${shard(keyId)}`,
+    sk: `${day}#KEY#${keyId}#MODEL#${model}`,
+  }),
+  /** Exact list totals per key and kind, in the kind's shard of all keys' counters. */
+  count: (keyId: number, kind: CountKind): ItemKey => ({ pk: `${countsPartition(kind)}#${shard(keyId)}`, sk: pad(keyId) }),
   bot: (id: number): ItemKey => ({ pk: `BOT#${id}`, sk: 'BOT' }),
   /** A stored Responses API response: its head item (owner, TTL, part count); its body parts share the partition. */
   response: (id: string): ItemKey => ({ pk: `RESPONSE#${id}`, sk: 'RESPONSE' }),
@@ -104,27 +119,13 @@ export const indexKeys = {
   model: (id: number) => ({ gsi1pk: 'MODELS', gsi1sk: pad(id) }),
   bot: (id: number) => ({ gsi1pk: 'BOTS', gsi1sk: pad(id) }),
   payment: (id: number, keyId: number) => ({ gsi1pk: 'PAYMENTS', gsi1sk: pad(id), gsi2pk: `PAYMENTS#KEY#${keyId}`, gsi2sk: pad(id) }),
-  session: (id: number, keyId: number) => ({
-    gsi1pk: `SESSIONS#${shard(id)}`,
-    gsi1sk: pad(id),
-    gsi2pk: `SESSIONS#KEY#${keyId}`,
-    gsi2sk: pad(id),
-  }),
+  session: (id: number, keyId: number) => ({ gsi2pk: `SESSIONS#KEY#${keyId}`, gsi2sk: pad(id) }),
   thread: (id: number, keyId: number, sessionId: number | null) => ({
-    gsi1pk: `THREADS#${shard(id)}`,
-    gsi1sk: pad(id),
     gsi2pk: `THREADS#KEY#${keyId}`,
     gsi2sk: pad(id),
     ...(sessionId === null ? {} : { gsi3pk: `THREADS#SESSION#${sessionId}`, gsi3sk: pad(id) }),
   }),
-  stat: (day: string, keyId: number, model: string) => ({
-    gsi1pk: `STATS#${shard(keyId)}`,
-    gsi1sk: `${day}#${itemKeys.stat(day, keyId, model).sk}`,
-  }),
-  count: (keyId: number, kind: CountKind) => ({ gsi1pk: `${countsPartition(kind)}#${shard(keyId)}`, gsi1sk: pad(keyId) }),
 };
-
-const countsPartition = (kind: CountKind) => `${kind.slice(0, -1)}COUNTS`;
 
 /** The index partitions lists read (each the partition the matching indexKeys builder writes). */
 export const partitions = {
@@ -135,14 +136,14 @@ export const partitions = {
   payments: { index: 'gsi1', pk: 'PAYMENTS' },
   paymentsOfKey: (keyId: number): IndexPartition => ({ index: 'gsi2', pk: `PAYMENTS#KEY#${keyId}` }),
   /** Every session, newest first: the merge of the shards. */
-  sessions: shards((s): IndexPartition => ({ index: 'gsi1', pk: `SESSIONS#${s}` })),
+  sessions: shards((s): IndexPartition => ({ index: 'table', pk: `SESSIONS#${s}` })),
   sessionsOfKey: (keyId: number): IndexPartition => ({ index: 'gsi2', pk: `SESSIONS#KEY#${keyId}` }),
   /** Every thread, newest first: the merge of the shards. */
-  threads: shards((s): IndexPartition => ({ index: 'gsi1', pk: `THREADS#${s}` })),
+  threads: shards((s): IndexPartition => ({ index: 'table', pk: `THREADS#${s}` })),
   threadsOfKey: (keyId: number): IndexPartition => ({ index: 'gsi2', pk: `THREADS#KEY#${keyId}` }),
   threadsOfSession: (sessionId: number): IndexPartition => ({ index: 'gsi3', pk: `THREADS#SESSION#${sessionId}` }),
-  stats: shards((s): IndexPartition => ({ index: 'gsi1', pk: `STATS#${s}` })),
+  stats: shards((s): IndexPartition => ({ index: 'table', pk: `STATS#${s}` })),
   /** The sort-key range of the days from..to (inclusive) in the stats partition. */
   statsRange: (from: string, to: string) => ({ from: `${from}#`, to: `${to}#~` }),
-  counts: (kind: CountKind): IndexPartition[] => shards((s) => ({ index: 'gsi1', pk: `${countsPartition(kind)}#${s}` })),
+  counts: (kind: CountKind): IndexPartition[] => shards((s) => ({ index: 'table', pk: `${countsPartition(kind)}#${s}` })),
 } as const satisfies Record<string, IndexPartition | IndexPartition[] | ((...args: never[]) => unknown)>;

@@ -7,7 +7,7 @@ import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { now } from '../clock.js';
 import { config } from '../config.js';
 import { errors } from '../errors.js';
-import type { IndexPartition } from './table-keys.js';
+import { type IndexPartition, keyNames } from './table-keys.js';
 
 /**
  * The single table. Every entity lives here; the key layout is documented in docs/data-model.md.
@@ -98,11 +98,14 @@ export async function queryAll<T>(input: Omit<QueryCommandInput, 'TableName'>): 
   return out;
 }
 
-/** Every item of one index partition (admin-sized lists), optionally filtered on the server. */
+/** The IndexName of a partition's Query (none for the table's own partitions). */
+export const indexNameOf = (p: IndexPartition): string | undefined => (p.index === 'table' ? undefined : p.index);
+
+/** Every item of one partition (admin-sized lists), optionally filtered on the server. */
 export function queryIndex<T>(p: IndexPartition, filter?: { expression: string; values: Record<string, unknown> }): Promise<T[]> {
   return queryAll<T>({
-    IndexName: p.index,
-    KeyConditionExpression: `${p.index}pk = :p`,
+    IndexName: indexNameOf(p),
+    KeyConditionExpression: `${keyNames(p.index).pk} = :p`,
     ...(filter ? { FilterExpression: filter.expression } : {}),
     ExpressionAttributeValues: { ':p': p.pk, ...filter?.values },
   });

@@ -2,11 +2,12 @@ import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { admit } from '../../../lambdas/core/billing/admission.js';
 import { settle, type UsageRecord } from '../../../lambdas/core/billing/settle.js';
 import { formatMoney, money, type Money } from '../../../lambdas/core/money.js';
-import { listThreads } from '../../../lambdas/core/records/threads.js';
+import { getThread, listThreads } from '../../../lambdas/core/records/threads.js';
 import { listStats } from '../../../lambdas/core/records/stats.js';
 import { currentDay } from '../../../lambdas/core/clock.js';
 import { createKey, getKeyById, type ApiKey } from '../../../lambdas/core/store/keys.js';
 import type { Model } from '../../../lambdas/core/store/models.js';
+import { nextId } from '../../../lambdas/core/store/counters.js';
 import { db } from '../../../lambdas/core/store/table.js';
 import { ensureTable } from '../../../local/table.js';
 
@@ -158,5 +159,37 @@ describe('settlement failures', () => {
     expect(settled.reserved).toBe(0n);
     expect(settled.leases.size).toBe(0);
     expect(formatMoney(settled.totalFee)).toBe('0.000138');
+  });
+
+  it('with its thread id fixed up front, a settlement whose transaction failed after its thread landed leaves one thread, charged once', async () => {
+    const { key } = await createKey({ name: 'fixed-id', role: 'user', monthQuota: money('1') });
+    const reservation = await admit(key, money('0.05'), 'req-fixed');
+    const threadId = await nextId('thread');
+    const client = db();
+    const original = client.send.bind(client);
+    // eslint-disable-next-line @typescript-eslint/no-misused-promises -- send's callback overloads return void; the promise one is mocked
+    const spy = vi.spyOn(client, 'send').mockImplementation(((cmd: { constructor: { name: string }; input: unknown }, ...rest: []) => {
+      if (cmd.constructor.name === 'TransactWriteCommand' && JSON.stringify(cmd.input).includes('CHARGE#req-fixed')) {
+        return Promise.reject(Object.assign(new Error('injected'), { name: 'InternalServerError' }));
+      }
+      return original(cmd as never, ...rest);
+    }) as typeof client.send);
+    try {
+      await expect(settle({ ...record(key, 'req-fixed'), reservation, threadId })).rejects.toThrow('injected');
+    } finally {
+      spy.mockRestore();
+    }
+    // The thread is on record (its write is beside the transaction); the money is not charged yet.
+    expect((await getThread(threadId))?.requestId).toBe('req-fixed');
+    expect((await getKeyById(key.id))!.totalFee).toBe(0n);
+
+    const held = (await getKeyById(key.id))!;
+    for (let i = 0; i < 2; i++) expect((await settle({ ...record(held, 'req-fixed'), reservation, threadId })).threadId).toBe(threadId);
+    const threads = await listThreads({ keyId: key.id, offset: 0, limit: 10 });
+    expect(threads.items.map((t) => t.id)).toEqual([threadId]);
+    expect(threads.total).toBe(1);
+    const settled = (await getKeyById(key.id))!;
+    expect(formatMoney(settled.totalFee)).toBe('0.000138');
+    expect(settled.leases.size).toBe(0);
   });
 });
