@@ -4,7 +4,7 @@
  * retry-after, the x-ratelimit-* headers on every response of a limited key; disabled and expired keys refused with
  * 401 saying why.
  */
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { admit, LEASE_SECONDS } from '../../lambdas/core/billing/admission.js';
 import { setClockOffsetForTests } from '../../lambdas/core/clock.js';
 import { getKeyById } from '../../lambdas/core/store/keys.js';
@@ -108,6 +108,13 @@ describe('every wire API', () => {
 });
 
 describe('requests per minute', () => {
+  // Each test starts one second into a fresh minute window, so no wall-clock minute ends between its calls.
+  let atWindowStart = 0;
+  beforeEach(() => {
+    atWindowStart = 61_000 - (Date.now() % 60_000);
+    setClockOffsetForTests(atWindowStart);
+  });
+
   it('N concurrent requests against rpm_limit k admit exactly k; the rest get 429 with retry-after', async () => {
     const key = await newKey({ rpm_limit: 3 });
     const results = await Promise.all(Array.from({ length: 10 }, () => chat(key.api_key)));
@@ -142,7 +149,7 @@ describe('requests per minute', () => {
     const key = await newKey({ rpm_limit: 1 });
     expect((await chat(key.api_key)).status).toBe(200);
     expect((await chat(key.api_key)).status).toBe(429);
-    setClockOffsetForTests(61_000);
+    setClockOffsetForTests(atWindowStart + 60_000);
     expect((await chat(key.api_key)).status).toBe(200);
   });
 });
