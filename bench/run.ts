@@ -34,6 +34,7 @@ import { printBundles, sectionBundles } from './sections/bundles.js';
 import { sectionDynamo } from './sections/dynamo.js';
 import { sectionFaults } from './sections/faults.js';
 import { sectionChat, sectionLimits, sectionWires, summarizeLatency } from './sections/latency.js';
+import { sectionCeiling } from './sections/ceiling.js';
 import { sectionLoad } from './sections/load.js';
 import { sectionMemory } from './sections/memory.js';
 import { sectionSpacing } from './sections/spacing.js';
@@ -52,7 +53,7 @@ async function cleanup(): Promise<void> {
 }
 
 /** The printed order of the report's sections. */
-const ORDER = ['chat', 'wires', 'limits', 'load', 'dynamo', 'spacing', 'memory', 'faults', 'bundles'];
+const ORDER = ['chat', 'wires', 'limits', 'load', 'ceiling', 'dynamo', 'spacing', 'memory', 'faults', 'bundles'];
 
 /** BENCH_SECTIONS: the sections to run (all when unset). */
 const SELECTED = process.env.BENCH_SECTIONS?.split(',')
@@ -62,7 +63,7 @@ const unknown = SELECTED?.filter((s) => !ORDER.includes(s)) ?? [];
 if (unknown.length) throw new Error(`BENCH_SECTIONS: no section ${unknown.join(', ')} (sections: ${ORDER.join(', ')})`);
 const want = (section: string) => !SELECTED || SELECTED.includes(section);
 /** Sections that use the shared simulator, gateways and direct clients (Ctx). */
-const CTX_SECTIONS = ['chat', 'wires', 'limits', 'load', 'dynamo', 'spacing', 'memory'];
+const CTX_SECTIONS = ['chat', 'wires', 'limits', 'load', 'ceiling', 'dynamo', 'spacing', 'memory'];
 
 /** Helper processes whose stderr the report's tail shows. */
 const children: Array<{ name: string; child: Gateway['child'] }> = [];
@@ -201,6 +202,7 @@ async function gatewaySections(
     setScript: (s: Script) => sim.call({ type: 'setDefault', script: s }),
     simCounts: () => sim.call<SimCounts>({ type: 'counts' }),
     simPid: sim.proc.pid,
+    dynamoEndpoint: dynamo.endpoint,
     gw,
     gwTls,
     gwDisk,
@@ -225,6 +227,7 @@ async function gatewaySections(
     });
   }
   if (want('load')) await sectionLoad(ctx);
+  if (want('ceiling')) await sectionCeiling(ctx);
   if (want('dynamo')) await sectionDynamo(ctx);
   if (want('spacing')) await sectionSpacing(ctx);
   if (want('memory')) await sectionMemory(ctx);

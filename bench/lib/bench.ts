@@ -155,6 +155,8 @@ export interface Ctx {
   setScript: (s: Script) => Promise<unknown>;
   simCounts: () => Promise<SimCounts>;
   simPid: number | undefined;
+  /** The in-memory DynamoDB Local the main gateways use. */
+  dynamoEndpoint: string;
   /** h2c simulator, in-memory DynamoDB Local: the main subject. */
   gw: Gateway;
   /** The same calling the TLS simulator (undefined when TLS could not be set up). */
