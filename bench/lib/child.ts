@@ -27,7 +27,10 @@ interface Message {
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 export async function startChild(file: string, env: NodeJS.ProcessEnv, name: string): Promise<Child> {
-  const proc = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL(`../${file}`, import.meta.url))], {
+  // BENCH_CPU_PROF=<dir>: each gateway process writes a V8 CPU profile there when it stops (open it in Chrome DevTools).
+  const prof =
+    process.env.BENCH_CPU_PROF && file === 'gateway-child.ts' ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
+  const proc = spawn(process.execPath, [...prof, '--import', 'tsx', fileURLToPath(new URL(`../${file}`, import.meta.url))], {
     cwd: REPO_ROOT,
     env,
     stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
