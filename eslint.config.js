@@ -32,6 +32,15 @@ export default tseslint.config(
     },
   },
   {
+    // Plain Node scripts run without tsx (the bench's one-Lambda-instance child): no type information to lint with.
+    files: ['bench/*.mjs'],
+    ...tseslint.configs.disableTypeChecked,
+    languageOptions: {
+      ...tseslint.configs.disableTypeChecked.languageOptions,
+      globals: { process: 'readonly', performance: 'readonly', globalThis: 'readonly', setInterval: 'readonly', clearInterval: 'readonly' },
+    },
+  },
+  {
     files: ['test/**/*.ts', 'bench/**/*.ts'],
     rules: {
       '@typescript-eslint/no-unsafe-member-access': 'off',

@@ -203,6 +203,7 @@ async function gatewaySections(
     simCounts: () => sim.call<SimCounts>({ type: 'counts' }),
     simPid: sim.proc.pid,
     dynamoEndpoint: dynamo.endpoint,
+    simUrl: (name) => simUrl(name),
     gw,
     gwTls,
     gwDisk,

@@ -157,6 +157,8 @@ export interface Ctx {
   simPid: number | undefined;
   /** The in-memory DynamoDB Local the main gateways use. */
   dynamoEndpoint: string;
+  /** The URL of a (new) named h2c simulator instance, playing the default script. */
+  simUrl: (name: string) => Promise<string>;
   /** h2c simulator, in-memory DynamoDB Local: the main subject. */
   gw: Gateway;
   /** The same calling the TLS simulator (undefined when TLS could not be set up). */

@@ -3,9 +3,15 @@
  * Lambda instance), resident memory from /proc/<pid>/status (VmRSS; peak = VmHWM, reset after start-up with
  * /proc/<pid>/clear_refs so that it covers the stream only, and sampled every 20 ms as well).
  */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { script } from '../../local/bedrock-simulator/index.js';
 import { N, progress, type Ctx } from '../lib/bench.js';
-import { gatewayStream } from '../lib/clients.js';
+import { bundle } from '../lib/bundle.js';
+import { chatBody, gatewayStream } from '../lib/clients.js';
 import { mb, resetPeakRss, rss } from '../lib/memory.js';
 import { ms, table } from '../lib/stats.js';
 
@@ -14,6 +20,56 @@ export interface MemoryFigures {
   streamPeakRss: number;
   afterRss: number;
   loadPeakRss: number;
+  /** One chat function instance (the chat bundle alone in a fresh node process) serving the same stream. */
+  instance?: { ready: number; peak: number; after: number; bytes: number; ms: number };
+}
+
+interface InstanceRun {
+  ready: number;
+  peak: number;
+  after: number;
+  bytes: number;
+  ms: number;
+  reset: boolean;
+}
+
+const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+/** The chat bundle, alone in a fresh `node` (no tsx, no other handler), serving one streaming call: a Lambda instance. */
+async function chatInstance(c: Ctx, key: string): Promise<InstanceRun> {
+  const simUrl = await c.simUrl('instance');
+  const dir = mkdtempSync(join(tmpdir(), 'bench-instance-'));
+  try {
+    const built = await bundle(REPO_ROOT, 'lambdas/chat/index.ts', dir);
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      AWS_ENDPOINT_URL_DYNAMODB: c.dynamoEndpoint,
+      AWS_ENDPOINT_URL_BEDROCK_RUNTIME: simUrl,
+      BENCH_BUNDLE: built.outfile,
+      BENCH_KEY: key,
+      BENCH_BODY: JSON.stringify(chatBody('a long answer', true)),
+      BENCH_OUT: join(dir, 'result.json'),
+      POWERTOOLS_LOG_LEVEL: 'SILENT',
+    };
+    const file = fileURLToPath(new URL('../chat-instance-child.mjs', import.meta.url));
+    return await new Promise<InstanceRun>((ok, fail) => {
+      const child = spawn(process.execPath, ['--enable-source-maps', file], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+      let err = '';
+      child.stderr.on('data', (d) => (err += d));
+      const timer = setTimeout(() => child.kill('SIGKILL'), 120_000);
+      // 'close', not 'exit': the child's output may still be in the pipe when it exits.
+      child.on('close', (code) => {
+        clearTimeout(timer);
+        try {
+          ok(JSON.parse(readFileSync(env.BENCH_OUT!, 'utf8')) as InstanceRun);
+        } catch {
+          fail(new Error(`the chat instance failed (exit ${code}): ${err.slice(0, 500)}`));
+        }
+      });
+    });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 export async function sectionMemory(c: Ctx): Promise<MemoryFigures> {
@@ -51,15 +107,49 @@ export async function sectionMemory(c: Ctx): Promise<MemoryFigures> {
         ['the long-running gateway: peak since start (after the 64-client runs)', mb(loadPeakRss)],
       ]),
     );
-    print('   a Lambda instance runs the chat bundle alone (see Bundles: RSS after import); this process also holds tsx and');
-    print('   every other handler, so its figures are an upper bound');
+    print('   this process also holds tsx and every other handler, so its figures are an upper bound; a Lambda instance:');
+    progress('memory: one chat function instance (the chat bundle alone) serving the same stream');
+    let instance: InstanceRun | undefined;
+    try {
+      instance = await chatInstance(c, g.keys.user);
+    } catch (e) {
+      print(`   one chat function instance: FAILED: ${(e as Error).message}`);
+    }
+    if (instance) {
+      print(
+        table([
+          ['one chat function instance: the chat bundle alone in a fresh node, its handler invoked', 'resident memory'],
+          ['ready (after the import, before its first call)', mb(instance.ready)],
+          [
+            `peak while serving the stream (${instance.reset ? 'VmHWM reset after the import, and sampled' : 'sampled every 10 ms'})`,
+            mb(instance.peak),
+          ],
+          ['after the stream', mb(instance.after)],
+          [`the stream: ${(instance.bytes / 1024).toFixed(0)} KB of SSE in ${ms(instance.ms, 0)}`, ''],
+        ]),
+      );
+    }
     print();
-    const figures = { readyRss: ready.now, streamPeakRss: streamPeak, afterRss: after.now, loadPeakRss };
+    const figures: MemoryFigures = {
+      readyRss: ready.now,
+      streamPeakRss: streamPeak,
+      afterRss: after.now,
+      loadPeakRss,
+      ...(instance
+        ? { instance: { ready: instance.ready, peak: instance.peak, after: instance.after, bytes: instance.bytes, ms: instance.ms } }
+        : {}),
+    };
     c.report.json.memory = figures;
     c.report.add({
       rank: 80,
-      figure: 'peak RSS, one fresh gateway serving one long stream',
+      figure: 'peak RSS, one fresh gateway serving one long stream (all handlers, from sources)',
       user: `${mb(streamPeak)} (ready ${mb(ready.now)})`,
+      goal: '(an upper bound)',
+    });
+    c.report.add({
+      rank: 81,
+      figure: 'peak RSS, one chat function instance (the bundle alone) serving one long stream',
+      user: instance ? `${mb(instance.peak)} (ready ${mb(instance.ready)})` : 'n/a',
       goal: '(sizes the Lambda)',
     });
     return figures;
