@@ -113,7 +113,7 @@ export interface SessionQuery {
   cursor?: number;
 }
 
-/** Sessions newest first, of one key (gsi2) or of everyone (gsi1). */
+/** Sessions newest first, of one key (gsi2) or of everyone (the table's SESSIONS#<n> shards). */
 export async function listSessions(query: SessionQuery): Promise<RecordPage<Session>> {
   const partition: Partition =
     query.keyId === undefined ? source(partitions.sessions, false) : source(partitions.sessionsOfKey(query.keyId), false);

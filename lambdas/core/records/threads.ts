@@ -128,8 +128,9 @@ export interface ThreadQuery {
 }
 
 /**
- * Threads of one session (oldest first), of one key, or of everyone (newest first), always from a GSI partition:
- * session → gsi3, key → gsi2, all → gsi1. Totals come from counters (see counts.ts), q totals from the window.
+ * Threads of one session (oldest first), of one key, or of everyone (newest first), each from one partition (never a
+ * Scan): session → gsi3, key → gsi2, all → the table's THREADS#<n> shards. Totals come from counters (see counts.ts),
+ * q totals from the window.
  */
 export async function listThreads(query: ThreadQuery): Promise<RecordPage<Thread>> {
   let partition: Partition;
