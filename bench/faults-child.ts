@@ -6,7 +6,7 @@
  *
  * Each call gets a scenario (a fixed mix, shuffled with a fixed seed) and carries a marker `fault-call-<n>` in its
  * prompt, so the simulator and the proxy can fail that very call, and its thread can be found in the books after:
- * - settlement faults: proxy rules on TransactWriteItems whose body holds `CHARGE#` and the call's marker;
+ * - settlement faults: proxy rules on TransactWriteItems whose body holds `CHARGE#` and the call's input tokens;
  * - faults before the upstream (key lookup, admission): proxy rules on the item of a key used by that scenario only
  *   (its hash is in the GetItem / UpdateItem body);
  * - upstream faults: the simulator's script for the marker (ThrottlingException / ServiceUnavailableException
@@ -275,8 +275,10 @@ localRetrier.add = (job) => {
 /** The proxy rules of call `n`'s scenario, injected as the call starts. */
 function arm(n: number, key: BenchKey): void {
   const s = SCENARIOS[scenarioOfCall[n]];
-  const marker = markerOf(n);
-  if (s.settle) proxy.inject({ ...s.settle, ops: ['TransactWriteItems'], match: (b) => b.includes('CHARGE#') && b.includes(marker) });
+  // The settlement transaction holds no prompt (the thread is written beside it): it is told by the call's input
+  // tokens, which its script makes unique (100 + n), in the statistics update.
+  const tokensIn = `":i":{"N":"${100 + n}"}`;
+  if (s.settle) proxy.inject({ ...s.settle, ops: ['TransactWriteItems'], match: (b) => b.includes('CHARGE#') && b.includes(tokensIn) });
   if (s.key) {
     const hash = hashApiKey(key.secret);
     proxy.inject({ ...s.key, match: (b) => b.includes(hash) });
