@@ -13,7 +13,13 @@ import { GatewayFunction } from './constructs/gateway-function.js';
 import { GatewayHttpApi, type RouteThrottle } from './constructs/gateway-http-api.js';
 import { GatewayTable } from './constructs/gateway-table.js';
 import { TABLE_ACCESS } from '../lambdas/core/store/table-access.js';
-import { BOT_SECRET_PURPOSE, DEFAULT_LARK_DOMAIN, FUNCTIONS, type FunctionSpec } from '../lambdas/core/topology.js';
+import {
+  BOT_SECRET_PURPOSE,
+  DEFAULT_LARK_DOMAIN,
+  FUNCTIONS,
+  type FunctionSpec,
+  SETTLE_QUEUE_RETENTION_DAYS,
+} from '../lambdas/core/topology.js';
 
 export interface GatewayStackProps extends StackProps {
   /**
@@ -159,7 +165,7 @@ export class GatewayStack extends Stack {
     this.settleDeadLetters = new sqs.Queue(this, 'SettleDeadLetters', {
       encryption: sqs.QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
-      retentionPeriod: Duration.days(14),
+      retentionPeriod: Duration.days(SETTLE_QUEUE_RETENTION_DAYS),
     });
     Validations.of(this.settleDeadLetters).acknowledge({
       id: 'AwsSolutions-SQS3',
@@ -168,7 +174,7 @@ export class GatewayStack extends Stack {
     this.settleQueue = new sqs.Queue(this, 'SettleQueue', {
       encryption: sqs.QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
-      retentionPeriod: Duration.days(14),
+      retentionPeriod: Duration.days(SETTLE_QUEUE_RETENTION_DAYS),
       visibilityTimeout: Duration.seconds(FUNCTIONS.settle.timeoutSeconds * 2),
       deadLetterQueue: { queue: this.settleDeadLetters, maxReceiveCount: 100 },
     });

@@ -68,5 +68,11 @@ export type FunctionName = keyof typeof FUNCTIONS;
 /** The longest any call may run: a reservation or lease older than this belongs to a call that died. */
 export const MAX_CALL_SECONDS = Math.max(...Object.values(FUNCTIONS).map((f) => f.timeoutSeconds));
 
+/**
+ * How long the settle queue and its dead-letter queue keep a deferred settlement (SQS counts from the first enqueue,
+ * also after a redrive). A settlement's charge marker must outlive it, or a late redelivery would charge twice.
+ */
+export const SETTLE_QUEUE_RETENTION_DAYS = 14;
+
 /** The encryption context `purpose` of every sealed bot secret; the stack's KMS grants are limited to it. */
 export const BOT_SECRET_PURPOSE = 'feishu-bot-secret';

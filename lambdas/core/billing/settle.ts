@@ -3,6 +3,7 @@ import { currentDay, currentMonth } from '../clock.js';
 import { logger } from '../log.js';
 import { emitCallMetrics } from '../metrics.js';
 import { moneyAttr, type Money } from '../money.js';
+import { SETTLE_QUEUE_RETENTION_DAYS } from '../topology.js';
 import { promptTokensOf, type TokenUsage } from '../usage.js';
 import { type ApiKey, fromItem, getKeyByHash, getKeyById, leaseAttribute } from '../store/keys.js';
 import { itemKeys } from '../store/table-keys.js';
@@ -49,7 +50,8 @@ export interface UsageRecord {
   threadId?: number;
 }
 
-const CHARGE_MARKER_TTL_S = 7 * 24 * 3600;
+/** Longer than a deferred settlement can wait in the settle queues, so a late redelivery still finds its marker. */
+const CHARGE_MARKER_TTL_S = (SETTLE_QUEUE_RETENTION_DAYS + 1) * 24 * 3600;
 const MAX_ATTEMPTS = 40;
 
 /**
@@ -101,6 +103,8 @@ export async function settle(rec: UsageRecord): Promise<{ threadId: number; fee:
     db().send(new PutCommand({ TableName: tableName(), Item: threadItem(id === thread.id ? thread : { ...thread, id }) }));
   // If either write fails, the settlement fails (once both are done) and is retried whole: both are idempotent.
   const early = rec.threadId === undefined ? undefined : putThread(threadId);
+  // Awaited below; a handler now, so that a failure arriving while the transaction still runs is not unhandled.
+  early?.catch(() => undefined);
   let charged: { threadId: number };
   try {
     charged = await charge(rec, { threadId, fee, sessionId, now, promptTokens: promptTokensOf(rec.usage) });
@@ -145,8 +149,20 @@ async function charge(
         Update: {
           TableName: tableName(),
           Key: itemKeys.session(sessionId),
-          UpdateExpression: 'ADD tokens_in :i, tokens_out :o, fee :f, thread_count :one SET updated_at = :now',
-          ExpressionAttributeValues: { ':i': promptTokens, ':o': rec.usage.outputTokens, ':f': moneyAttr(fee), ':now': now, ':one': 1 },
+          // The owner too, if missing: a session of the first layout not yet migrated is otherwise born ownerless here.
+          UpdateExpression:
+            'ADD tokens_in :i, tokens_out :o, fee :f, thread_count :one SET updated_at = :now, id = if_not_exists(id, :sid), key_id = if_not_exists(key_id, :k), #type = if_not_exists(#type, :type)',
+          ExpressionAttributeNames: { '#type': 'type' },
+          ExpressionAttributeValues: {
+            ':i': promptTokens,
+            ':o': rec.usage.outputTokens,
+            ':f': moneyAttr(fee),
+            ':now': now,
+            ':one': 1,
+            ':sid': sessionId,
+            ':k': rec.keyId,
+            ':type': 'session',
+          },
         },
       });
     }

@@ -1,4 +1,4 @@
-import { ScanCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, ScanCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { cancellationCodes, db, tableName } from './table.js';
 import { itemKeys, type ItemKey } from './table-keys.js';
 
@@ -8,8 +8,9 @@ import { itemKeys, type ItemKey } from './table-keys.js';
  * gsi1 entries for the global lists; they now sit in the sharded partitions those lists read (table-keys.ts), so
  * every call writes no gsi1 entry at all. Run once after deploying (`npm run migrate`; docs/data-model.md,
  * "Migrations"); it may run while the gateway serves, and again: every moved item is one transaction (write the new
- * item, delete the old one if still there), and what the new code already wrote under a new key is merged, not
- * overwritten — running totals (statistics, counters, session totals) are added, other attributes kept.
+ * item, delete the old one if it still holds the totals read), and what the new code already wrote under a new key is
+ * merged, not overwritten — running totals (statistics, counters, session totals) are added, other attributes kept;
+ * a thread under both keys is one call, kept as it is.
  *
  * This is the one place that Scans the table.
  */
@@ -62,12 +63,20 @@ function newKeyOf(item: Item): { kind: Kind; key: ItemKey } | undefined {
   }
 }
 
-/** Write `item` under `key` (merged into what is there) and delete the old item, in one transaction. */
-async function move(old: Item, key: ItemKey): Promise<void> {
+const isNumber = (v: unknown) => typeof v === 'number' || (typeof v === 'object' && v !== null && 'value' in v);
+
+/**
+ * Write `old` under `key` (merged into what is there) and delete the old item, in one transaction. The delete is
+ * conditioned on the old item's running totals being what was read, so an ADD that old code still running made
+ * in between fails the move (it is read again and retried) instead of being lost.
+ */
+async function move(kind: Kind, old: Item, key: ItemKey): Promise<void> {
   const names: Record<string, string> = {};
   const values: Record<string, unknown> = {};
   const set: string[] = [];
   const add: string[] = [];
+  // The delete's condition: the item is there, with the running totals read (its own names and values).
+  const check = { expression: ['attribute_exists(pk)'], names: {} as Record<string, string>, values: {} as Record<string, unknown> };
   let i = 0;
   for (const [attr, value] of Object.entries(old)) {
     // The old gsi1 entry named the global list's shard: the item's own key does that now.
@@ -77,32 +86,38 @@ async function move(old: Item, key: ItemKey): Promise<void> {
     i++;
     names[n] = attr;
     values[v] = value;
-    if (RUNNING_TOTALS.has(attr) && (typeof value === 'number' || (typeof value === 'object' && value !== null && 'value' in value)))
+    // A thread is written whole, once: what exists under its new key already is the same call (never added to).
+    if (kind !== 'thread' && RUNNING_TOTALS.has(attr) && isNumber(value)) {
       add.push(`${n} ${v}`);
-    else set.push(`${n} = if_not_exists(${n}, ${v})`);
+      check.expression.push(`${n} = ${v}`);
+      check.names[n] = attr;
+      check.values[v] = value;
+    } else set.push(`${n} = if_not_exists(${n}, ${v})`);
   }
-  await db().send(
-    new TransactWriteCommand({
-      TransactItems: [
+  const expression = [set.length ? `SET ${set.join(', ')}` : '', add.length ? `ADD ${add.join(', ')}` : ''].join(' ').trim();
+  const del = {
+    Delete: {
+      TableName: tableName(),
+      Key: { pk: old.pk, sk: old.sk },
+      ConditionExpression: check.expression.join(' AND '),
+      ...(add.length ? { ExpressionAttributeNames: check.names, ExpressionAttributeValues: check.values } : {}),
+    },
+  };
+  // An item of nothing but keys (never written so) has nothing to move: it is only deleted.
+  const update = expression
+    ? [
         {
           Update: {
             TableName: tableName(),
             Key: key,
-            UpdateExpression: [set.length ? `SET ${set.join(', ')}` : '', add.length ? `ADD ${add.join(', ')}` : ''].join(' ').trim(),
+            UpdateExpression: expression,
             ExpressionAttributeNames: names,
             ExpressionAttributeValues: values,
           },
         },
-        {
-          Delete: {
-            TableName: tableName(),
-            Key: { pk: old.pk, sk: old.sk },
-            ConditionExpression: 'attribute_exists(pk)',
-          },
-        },
-      ],
-    }),
-  );
+      ]
+    : [];
+  await db().send(new TransactWriteCommand({ TransactItems: [...update, del] }));
 }
 
 export async function migrateRecordLayout(onProgress?: (r: MigrationReport) => void): Promise<MigrationReport> {
@@ -121,17 +136,25 @@ export async function migrateRecordLayout(onProgress?: (r: MigrationReport) => v
     for (const item of (page.Items ?? []) as Item[]) {
       const target = newKeyOf(item);
       if (!target) continue;
-      for (let attempt = 0; ; attempt++) {
+      let current: Item | undefined = item;
+      for (let attempt = 0; current; attempt++) {
         try {
-          await move(item, target.key);
+          await move(target.kind, current, target.key);
           report.moved[target.kind]++;
           break;
         } catch (e) {
           const codes = cancellationCodes(e);
-          // Moved by a concurrent run meanwhile (the old item is gone): nothing to do.
-          if (codes?.[1] === 'ConditionalCheckFailed') break;
+          if (!codes || attempt >= 20) throw e;
+          // The old item changed since the Scan (old code still running added to it) or is gone (a concurrent run
+          // moved it): read it again, consistently, and move what is there now, if anything.
+          if (codes.at(-1) === 'ConditionalCheckFailed') {
+            const oldKey = { pk: current.pk, sk: current.sk };
+            const again: { Item?: Item } = await db().send(new GetCommand({ TableName: tableName(), Key: oldKey, ConsistentRead: true }));
+            current = again.Item;
+            continue;
+          }
           // A settlement wrote the new item at the same moment: try again.
-          if (codes?.includes('TransactionConflict') && attempt < 20) {
+          if (codes.includes('TransactionConflict')) {
             await new Promise((r) => setTimeout(r, 20 * (attempt + 1)));
             continue;
           }

@@ -192,4 +192,46 @@ describe('settlement failures', () => {
     expect(formatMoney(settled.totalFee)).toBe('0.000138');
     expect(settled.leases.size).toBe(0);
   });
+
+  it('a thread write that fails while the transaction still runs fails the settlement (to be retried), and nothing crashes', async () => {
+    const { key } = await createKey({ name: 'early-put', role: 'user', monthQuota: money('1') });
+    const reservation = await admit(key, money('0.05'), 'req-early-put');
+    const threadId = await nextId('thread');
+    const client = db();
+    const original = client.send.bind(client);
+    // Replaced by hand, not with vi.spyOn: a spy attaches its own handlers to the promises it returns (to record how
+    // they settled), which would hide the very unhandled rejection this test is about.
+    type Send = (cmd: { constructor: { name: string }; input: unknown }, ...rest: []) => Promise<unknown>;
+    const patched = client as unknown as { send: Send };
+    patched.send = (cmd, ...rest) => {
+      const body = JSON.stringify(cmd.input);
+      if (cmd.constructor.name === 'PutCommand' && body.includes('req-early-put')) {
+        return Promise.reject(Object.assign(new Error('thread write refused'), { name: 'ProvisionedThroughputExceededException' }));
+      }
+      if (cmd.constructor.name === 'TransactWriteCommand' && body.includes('CHARGE#req-early-put')) {
+        // The transaction is slow: the thread's failure arrives while it runs.
+        return new Promise((r) => setTimeout(r, 50)).then(() => original(cmd as never, ...rest));
+      }
+      return original(cmd as never, ...rest);
+    };
+    // In Lambda an unhandled rejection ends the process (here the test runner would only note it): watch for one.
+    const unhandled: unknown[] = [];
+    const watch = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', watch);
+    try {
+      await expect(settle({ ...record(key, 'req-early-put'), reservation, threadId })).rejects.toThrow('thread write refused');
+    } finally {
+      // The prototype's send again (the replacement was an own property).
+      delete (client as unknown as { send?: Send }).send;
+      expect(typeof client.send).toBe('function');
+      process.off('unhandledRejection', watch);
+    }
+    expect(unhandled).toEqual([]);
+    // The retry finds the charge made and writes the thread: one thread, charged once.
+    const held = (await getKeyById(key.id))!;
+    expect(formatMoney(held.totalFee)).toBe('0.000138');
+    await settle({ ...record(held, 'req-early-put'), reservation, threadId });
+    expect((await listThreads({ keyId: key.id, offset: 0, limit: 10 })).items.map((t) => t.id)).toEqual([threadId]);
+    expect(formatMoney((await getKeyById(key.id))!.totalFee)).toBe('0.000138');
+  });
 });

@@ -137,4 +137,74 @@ describe('migrating records of the first layout', () => {
     expect((await getSession(SESSION))!.threadCount).toBe(2);
     expect(await countForKey('THREADS', KEY)).toBe(3);
   });
+
+  it('never adds a thread to itself, and loses no total that old code adds while the move runs', async () => {
+    const KEY2 = 880_002;
+    const THREAD2 = 880_124;
+    const DAY2 = '2026-11-21';
+    const threadFields = {
+      type: 'thread',
+      id: THREAD2,
+      key_id: KEY2,
+      prompt: 'p',
+      completion: 'c',
+      tokens_in: 5,
+      tokens_out: 6,
+      fee: NumberValue.from('0.5'),
+    };
+    // The same call under both keys (the new code replayed an old deferred job): it must stay as it is.
+    await put({
+      pk: `THREAD#${THREAD2}`,
+      sk: 'THREAD',
+      ...threadFields,
+      gsi2pk: `THREADS#KEY#${KEY2}`,
+      gsi2sk: String(THREAD2).padStart(12, '0'),
+    });
+    await put({ ...itemKeys.thread(THREAD2), ...threadFields, gsi2pk: `THREADS#KEY#${KEY2}`, gsi2sk: String(THREAD2).padStart(12, '0') });
+    await put({
+      pk: `STAT#${DAY2}`,
+      sk: `KEY#${KEY2}#MODEL#m`,
+      type: 'stat',
+      day: DAY2,
+      key_id: KEY2,
+      model: 'm',
+      requests: 3,
+      fee: NumberValue.from('0.3'),
+    });
+
+    // Old code still running charges a call of that day just as the migration moves the item.
+    const client = db();
+    const original = client.send.bind(client);
+    type Send = (cmd: { constructor: { name: string }; input: unknown }, ...rest: []) => Promise<unknown>;
+    let raced = false;
+    (client as unknown as { send: Send }).send = async (cmd, ...rest) => {
+      if (!raced && cmd.constructor.name === 'TransactWriteCommand' && JSON.stringify(cmd.input).includes(`STAT#${DAY2}`)) {
+        raced = true;
+        await original(
+          new UpdateCommand({
+            TableName: tableName(),
+            Key: { pk: `STAT#${DAY2}`, sk: `KEY#${KEY2}#MODEL#m` },
+            UpdateExpression: 'ADD requests :one, fee :f',
+            ExpressionAttributeValues: { ':one': 1, ':f': NumberValue.from('0.1') },
+          }) as never,
+        );
+      }
+      return original(cmd as never, ...rest);
+    };
+    try {
+      await migrateRecordLayout();
+    } finally {
+      delete (client as unknown as { send?: Send }).send;
+    }
+    expect(raced).toBe(true);
+
+    const thread = (await getThread(THREAD2))!;
+    expect(thread).toMatchObject({ tokensIn: 5, tokensOut: 6 });
+    expect(formatMoney(thread.fee)).toBe('0.5');
+    const stat = (await listStats({ from: DAY2, to: DAY2 })).find((x) => x.keyId === KEY2)!;
+    expect(stat.requests).toBe(4);
+    expect(formatMoney(stat.fee)).toBe('0.4');
+    expect((await old(`STAT#${DAY2}`, `KEY#${KEY2}#MODEL#m`)).Item).toBeUndefined();
+    expect((await old(`THREAD#${THREAD2}`, 'THREAD')).Item).toBeUndefined();
+  });
 });
