@@ -163,7 +163,15 @@ async function main(): Promise<void> {
     env.AWS_ENDPOINT_URL_DYNAMODB = dynamo.endpoint;
     stops.push(() => dynamo!.stop());
   }
-  await ensureTable(env.TABLE_NAME!);
+  const table = await ensureTable(env.TABLE_NAME!);
+  if (dynamo && table === 'existed') {
+    // Records kept on disk by an older version are moved to the present layout once (docs/data-model.md,
+    // "Migrations"); a table elsewhere is migrated with `npm run migrate`.
+    const { migrateRecordLayout } = await import('../lambdas/core/store/migrate-layout.js');
+    const { moved } = await migrateRecordLayout();
+    const n = Object.values(moved).reduce((a, b) => a + b, 0);
+    if (n) console.log(`Moved ${n} record(s) kept by an older version to the present layout (${JSON.stringify(moved)}).`);
+  }
 
   env.SEALING_KEY ||= sealingKey();
   if (!env.SECRETS_KMS_KEY_ID) env.SECRETS_KEY ||= secretsKey();

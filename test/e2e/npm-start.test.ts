@@ -6,6 +6,8 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -739,12 +741,42 @@ describe('npm start (black box)', () => {
     expect(cb.model).toBe('side');
   });
 
-  it('SIGTERM: the generated-key instance exits within 10 s and leaves no DynamoDB Local behind; a restart on the same DATA_DIR keeps key and data', async () => {
+  it('SIGTERM: the generated-key instance exits within 10 s and leaves no DynamoDB Local behind; a restart on the same DATA_DIR keeps key and data, and moves records of an older layout', async () => {
+    // A thread as an older version kept it (its own partition, a gsi1 entry), written into B's DynamoDB Local.
+    const endpoint = /DynamoDB Local (http:\/\/127\.0\.0\.1:\d+)/.exec(B.output())![1];
+    const old = DynamoDBDocumentClient.from(
+      new DynamoDBClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }),
+    );
+    const oldThread = 777_001;
+    await old.send(
+      new PutCommand({
+        TableName: 'bedrock-gateway',
+        Item: {
+          pk: `THREAD#${oldThread}`,
+          sk: 'THREAD',
+          type: 'thread',
+          id: oldThread,
+          key_id: 1,
+          kind: 'chat',
+          model: 'old',
+          prompt: 'kept by an older version',
+          completion: '',
+          status: 'ok',
+          created_at: '2026-11-01T00:00:00.000Z',
+          gsi1pk: `THREADS#${oldThread % 8}`,
+          gsi1sk: String(oldThread).padStart(12, '0'),
+        },
+      }),
+    );
+    old.destroy();
     await sigtermAndCheck(B);
     const B2 = await startInstance('generated-admin-key-restart', { dataDir: B.dataDir });
     expect(readFileSync(bKeyFile, 'utf8').trim()).toBe(bKey);
     const b = client(B2.url, bKey);
     expect(okList(await b.get('/admin/group/list')).map((g) => g.name)).toEqual(['only-on-b']);
+    expect(B2.output()).toMatch(/Moved 1 record\(s\) kept by an older version/);
+    const threads = okList<{ id: number; prompt: string }>(await b.get('/admin/thread/list?limit=200'), 200);
+    expect(threads.find((t) => t.id === oldThread)).toMatchObject({ prompt: 'kept by an older version' });
     await sigtermAndCheck(B2);
   }, 90_000);
 
