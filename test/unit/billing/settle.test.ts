@@ -127,25 +127,32 @@ describe('settle', () => {
   });
 });
 
+/** Runs `fn` while the store refuses the settlement transaction of `requestId` (a server error). */
+async function whileTransactionFails<T>(requestId: string, fn: () => Promise<T>): Promise<T> {
+  const client = db();
+  const original = client.send.bind(client);
+  // eslint-disable-next-line @typescript-eslint/no-misused-promises -- send's callback overloads return void; the promise one is mocked
+  const spy = vi.spyOn(client, 'send').mockImplementation(((cmd: { constructor: { name: string }; input: unknown }, ...rest: []) => {
+    if (cmd.constructor.name === 'TransactWriteCommand' && JSON.stringify(cmd.input).includes(`CHARGE#${requestId}`)) {
+      return Promise.reject(Object.assign(new Error('injected'), { name: 'InternalServerError' }));
+    }
+    return original(cmd as never, ...rest);
+  }) as typeof client.send);
+  try {
+    return await fn();
+  } finally {
+    spy.mockRestore();
+  }
+}
+
 describe('settlement failures', () => {
   it("a failed settlement keeps the call's lease; its retry charges and releases exactly once", async () => {
     const { key } = await createKey({ name: 'fails', role: 'user', monthQuota: money('1') });
     const reservation = await admit(key, money('0.05'), 'req-fails');
     expect((await getKeyById(key.id))!.reserved).toBe(money('0.05'));
-    const client = db();
-    const original = client.send.bind(client);
-    // eslint-disable-next-line @typescript-eslint/no-misused-promises -- send's callback overloads return void; the promise one is mocked
-    const spy = vi.spyOn(client, 'send').mockImplementation(((cmd: { constructor: { name: string }; input: unknown }, ...rest: []) => {
-      if (cmd.constructor.name === 'TransactWriteCommand' && JSON.stringify(cmd.input).includes('CHARGE#req-fails')) {
-        return Promise.reject(Object.assign(new Error('injected'), { name: 'InternalServerError' }));
-      }
-      return original(cmd as never, ...rest);
-    }) as typeof client.send);
-    try {
-      await expect(settle({ ...record(key, 'req-fails'), reservation })).rejects.toThrow('injected');
-    } finally {
-      spy.mockRestore();
-    }
+    await expect(whileTransactionFails('req-fails', () => settle({ ...record(key, 'req-fails'), reservation }))).rejects.toThrow(
+      'injected',
+    );
     // Nothing charged, and the reservation still held by its lease (a deferred retry will settle it).
     const held = (await getKeyById(key.id))!;
     expect(held.reserved).toBe(money('0.05'));
@@ -165,20 +172,9 @@ describe('settlement failures', () => {
     const { key } = await createKey({ name: 'fixed-id', role: 'user', monthQuota: money('1') });
     const reservation = await admit(key, money('0.05'), 'req-fixed');
     const threadId = await nextId('thread');
-    const client = db();
-    const original = client.send.bind(client);
-    // eslint-disable-next-line @typescript-eslint/no-misused-promises -- send's callback overloads return void; the promise one is mocked
-    const spy = vi.spyOn(client, 'send').mockImplementation(((cmd: { constructor: { name: string }; input: unknown }, ...rest: []) => {
-      if (cmd.constructor.name === 'TransactWriteCommand' && JSON.stringify(cmd.input).includes('CHARGE#req-fixed')) {
-        return Promise.reject(Object.assign(new Error('injected'), { name: 'InternalServerError' }));
-      }
-      return original(cmd as never, ...rest);
-    }) as typeof client.send);
-    try {
-      await expect(settle({ ...record(key, 'req-fixed'), reservation, threadId })).rejects.toThrow('injected');
-    } finally {
-      spy.mockRestore();
-    }
+    await expect(whileTransactionFails('req-fixed', () => settle({ ...record(key, 'req-fixed'), reservation, threadId }))).rejects.toThrow(
+      'injected',
+    );
     // The thread is on record (its write is beside the transaction); the money is not charged yet.
     expect((await getThread(threadId))?.requestId).toBe('req-fixed');
     expect((await getKeyById(key.id))!.totalFee).toBe(0n);
