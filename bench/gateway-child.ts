@@ -102,9 +102,9 @@ if (tracing) {
         },
     );
   const { BedrockRuntimeClient } = await import('@aws-sdk/client-bedrock-runtime');
-  const { DynamoDBDocumentClient } = await import('@aws-sdk/lib-dynamodb');
+  const { DocumentClient } = await import('../lambdas/core/store/document-client.js');
   patchSend(BedrockRuntimeClient, 'br');
-  patchSend(DynamoDBDocumentClient, 'ddb');
+  patchSend(DocumentClient, 'ddb');
 }
 
 const { startLocalGateway } = await import('../local/server.js');

@@ -2,11 +2,12 @@ import http from 'node:http';
 import https from 'node:https';
 import { type AttributeValue, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import { DynamoDBDocumentClient, NumberValue, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import { NumberValue, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { now } from '../clock.js';
 import { config } from '../config.js';
 import { errors } from '../errors.js';
+import { DocumentClient } from './document-client.js';
 import { type IndexPartition, keyNames } from './table-keys.js';
 
 /**
@@ -18,14 +19,16 @@ import { type IndexPartition, keyNames } from './table-keys.js';
  * answers 500 for it or carries on as if the write had happened. Expected answers (a failed condition, a cancelled
  * transaction) pass through unchanged: the code decides on them.
  */
-let client: DynamoDBDocumentClient | undefined;
+let client: DocumentClient | undefined;
 
-export function db(): DynamoDBDocumentClient {
+export function db(): DocumentClient {
   if (!client) {
     const c = config().store;
     const base = new DynamoDBClient({
       ...(c.endpoint ? { endpoint: c.endpoint } : {}),
       maxAttempts: c.maxAttempts,
+      // One resolved middleware stack per command class, not one per call (document-client.ts says why it can be).
+      cacheMiddleware: true,
       // Keep-alive sockets, enough of them for the local server's many concurrent calls (a Lambda instance serves
       // one call at a time); a stuck call is an error after the timeout, not a warning.
       requestHandler: new NodeHttpHandler({
@@ -46,7 +49,7 @@ export function db(): DynamoDBDocumentClient {
       },
       { step: 'initialize', name: 'storeFaultsFailClosed' },
     );
-    client = DynamoDBDocumentClient.from(base, {
+    client = new DocumentClient(base, {
       marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false },
       unmarshallOptions: { wrapNumbers: exactNumber },
     });
