@@ -44,6 +44,24 @@ describe('call metrics (CloudWatch EMF via Powertools)', () => {
     });
   });
 
+  it('calls one after another never mix: each line has only its own dimensions and metrics', () => {
+    vi.stubEnv('POWERTOOLS_METRICS_DISABLED', 'false');
+    const lines: string[] = [];
+    vi.spyOn(console, 'log').mockImplementation((...args: unknown[]) => void lines.push(args.join(' ')));
+    vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => (lines.push(String(chunk)), true));
+    const usage = { inputTokens: 1, outputTokens: 2, cacheReadTokens: 0, cacheWriteTokens: 0, reasoningTokens: 0 };
+    emitCallMetrics({ kind: 'chat', model: 'a', status: 'ok', usage, fee: 0n, firstByteLatency: 5, totalLatency: 9 });
+    emitCallMetrics({ kind: 'embeddings', model: 'b', status: 'error', usage, fee: 0n, firstByteLatency: null, totalLatency: 3 });
+    const emf = lines
+      .map((l) => l.trim())
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(emf).toHaveLength(2);
+    expect(emf[0]).toMatchObject({ model: 'a', status: 'ok', kind: 'chat', Calls: 1, FirstByteLatency: 5, TotalLatency: 9 });
+    expect(emf[1]).toMatchObject({ model: 'b', status: 'error', kind: 'embeddings', Calls: 1, TotalLatency: 3 });
+    expect(emf[1]).not.toHaveProperty('FirstByteLatency');
+  });
+
   it('emits nothing when disabled', () => {
     vi.stubEnv('POWERTOOLS_METRICS_DISABLED', 'true');
     const spy = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
