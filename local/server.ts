@@ -4,6 +4,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { reloadConfig } from '../lambdas/core/config.js';
 import { storeReachable } from '../lambdas/core/store/health.js';
 import { FUNCTIONS, type FunctionName } from '../lambdas/core/topology.js';
 import { bundleFor, lambdaBundles } from './bundles.js';
@@ -87,6 +88,10 @@ export interface LocalGatewayOptions {
 }
 
 export async function startLocalGateway(opts: LocalGatewayOptions = {}): Promise<LocalGateway> {
+  // What the stack gives the webhook function: the worker's name (with bundles, the webhook invokes it as deployed).
+  if (opts.bundles) process.env.FEISHU_WORKER_FUNCTION_NAME = FEISHU_WORKER.functionName;
+  // The handlers run with the environment as the caller left it (config() keeps what it read first).
+  reloadConfig();
   const handlers = new Map<string, Handler>();
   let worker: AsyncWorker | undefined;
   if (opts.bundles) {
@@ -137,11 +142,8 @@ export async function startLocalGateway(opts: LocalGatewayOptions = {}): Promise
   });
   const port = (server.address() as { port: number }).port;
   const url = `http://127.0.0.1:${port}`;
-  if (worker) {
-    // What the stack gives the webhook function: the worker's name, and here an endpoint that stands in for Lambda.
-    process.env.FEISHU_WORKER_FUNCTION_NAME = FEISHU_WORKER.functionName;
-    process.env.AWS_ENDPOINT_URL_LAMBDA = url;
-  }
+  // Here an endpoint that stands in for Lambda's Invoke API (the SDK reads it when the webhook makes its client).
+  if (worker) process.env.AWS_ENDPOINT_URL_LAMBDA = url;
   return {
     url,
     port,

@@ -1,7 +1,8 @@
 /**
- * The one place runtime configuration is read from the environment. Read per call (it is a handful of lookups), so
- * the local server can set variables before first use; tests change values with overrideConfig(), never by writing
- * process.env. Every integer goes through one parser.
+ * The one place runtime configuration is read from the environment. Read once and kept (every DynamoDB call and
+ * every stage of a chat call asks for it, and reading ~30 variables each time was a measurable share of a call's
+ * CPU): whoever sets variables after first use calls reloadConfig() — the local server does when it starts. Tests
+ * change values with overrideConfig(), never by writing process.env. Every integer goes through one parser.
  *
  *   TABLE_NAME                    the single table (default bedrock-gateway)
  *   ADMIN_KEY_SECRET_ARN          Secrets Manager secret of the bootstrap admin key (deployed)
@@ -114,8 +115,19 @@ type Overrides = Partial<Omit<RuntimeConfig, 'feishu' | 'store' | 'upstream'>> &
 };
 
 let overrides: Overrides = {};
+/** The configuration in force: the environment as last read, with the overrides over it. */
+let current: RuntimeConfig | undefined;
 
 export function config(): RuntimeConfig {
+  return (current ??= read());
+}
+
+/** Reads the environment again (for whoever changed it after first use: the local server, config's own tests). */
+export function reloadConfig(): void {
+  current = undefined;
+}
+
+function read(): RuntimeConfig {
   const env = process.env;
   const fromEnv: RuntimeConfig = {
     tableName: env.TABLE_NAME || 'bedrock-gateway',
@@ -161,13 +173,19 @@ export function config(): RuntimeConfig {
     responsesTtlDays: intFrom(env.RESPONSES_TTL_DAYS, 30, 1),
     settleAfterLastByte: /^(1|true)$/i.test(env.SETTLE_AFTER_LAST_BYTE ?? ''),
   };
-  return {
+  // Frozen: every caller shares this object, so none may change it for the others.
+  return Object.freeze({
     ...fromEnv,
     ...overrides,
-    feishu: { ...fromEnv.feishu, ...overrides.feishu },
-    store: { ...fromEnv.store, ...overrides.store },
-    upstream: { ...fromEnv.upstream, ...overrides.upstream },
-  };
+    imageFetch: frozenImageFetch(overrides.imageFetch ?? fromEnv.imageFetch),
+    feishu: Object.freeze({ ...fromEnv.feishu, ...overrides.feishu }),
+    store: Object.freeze({ ...fromEnv.store, ...overrides.store }),
+    upstream: Object.freeze({ ...fromEnv.upstream, ...overrides.upstream }),
+  });
+}
+
+function frozenImageFetch(f: RuntimeConfig['imageFetch']): RuntimeConfig['imageFetch'] {
+  return Object.freeze({ ...f, allowHosts: Object.freeze([...f.allowHosts]) as string[] });
 }
 
 /**
@@ -183,8 +201,10 @@ export function overrideConfig(values: Overrides): () => void {
     store: { ...overrides.store, ...values.store },
     upstream: { ...overrides.upstream, ...values.upstream },
   };
+  current = undefined;
   return () => {
     overrides = before;
+    current = undefined;
   };
 }
 
