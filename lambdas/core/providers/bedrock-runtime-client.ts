@@ -1,7 +1,19 @@
 import { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
 import { NodeHttp2Handler } from '@smithy/node-http-handler';
 
-const clients = new Map<string, BedrockRuntimeClient>();
+/**
+ * Each chat call's abort signal, by its command's input and then by the signed HTTP request made from it. The chat
+ * clients resolve their middleware once per command class (the SDK's `cacheMiddleware`), which takes no per-call
+ * options: a call's signal travels with its input instead (withSignal), and the request handler finds it.
+ */
+const signalOfInput = new WeakMap<object, AbortSignal>();
+const signalOfRequest = new WeakMap<object, AbortSignal>();
+
+/** Marks a command for a chat client: the call is aborted with `signal` (instead of `send(command, { abortSignal })`). */
+export function withSignal<C extends { input: object }>(command: C, signal: AbortSignal | undefined): C {
+  if (signal) signalOfInput.set(command.input, signal);
+  return command;
+}
 
 /**
  * Streams on Bedrock (ConverseStream, InvokeModelWithResponseStream) are server-to-client only: the request body
@@ -11,7 +23,8 @@ const clients = new Map<string, BedrockRuntimeClient>();
  */
 class SharedSessionHttp2Handler extends NodeHttp2Handler {
   override handle(...[request, options]: Parameters<NodeHttp2Handler['handle']>): ReturnType<NodeHttp2Handler['handle']> {
-    return super.handle(request, { ...options, isEventStream: false });
+    const abortSignal = options?.abortSignal ?? signalOfRequest.get(request);
+    return super.handle(request, { ...options, abortSignal, isEventStream: false });
   }
 }
 
@@ -21,21 +34,41 @@ const SESSION_IDLE_MS = 5 * 60_000;
 const STREAMS_PER_SESSION = 100;
 
 /**
- * One BedrockRuntimeClient per region, shared by every Bedrock provider (module scope is fine: clients hold no
- * per-request state), over HTTP/2 sessions kept alive and shared across calls and invocations of the instance.
- * `new BedrockRuntimeClient({})` honours AWS_ENDPOINT_URL_BEDROCK_RUNTIME and AWS_REGION. The SDK makes one attempt
- * per call: the pipeline retries retryable refusals itself, within a time budget (see UpstreamSettings in
- * config.ts) — including a call that met a session the far end had closed while the instance was frozen.
+ * What a client is for. `chat`: the chat providers' calls, the hot path — middleware resolved once per command
+ * class, each call's signal passed with withSignal(). `embeddings`: calls that add middleware of their own to a
+ * command (a response header read in the deserialize step), which a cached stack would not run; a client of its own,
+ * since one call with per-call options on a caching client drops that client's cache.
  */
-export function bedrockClientFor(region: string | undefined): BedrockRuntimeClient {
-  const key = region ?? '';
+type Purpose = 'chat' | 'embeddings';
+
+const clients = new Map<string, BedrockRuntimeClient>();
+
+/**
+ * One BedrockRuntimeClient per region and purpose, shared by the Bedrock providers (module scope is fine: clients
+ * hold no per-request state), over HTTP/2 sessions kept alive and shared across calls and invocations of the
+ * instance. `new BedrockRuntimeClient({})` honours AWS_ENDPOINT_URL_BEDROCK_RUNTIME and AWS_REGION. The SDK makes
+ * one attempt per call: the pipeline retries retryable refusals itself, within a time budget (see UpstreamSettings
+ * in config.ts) — including a call that met a session the far end had closed while the instance was frozen.
+ */
+export function bedrockClientFor(region: string | undefined, purpose: Purpose = 'chat'): BedrockRuntimeClient {
+  const key = `${purpose}|${region ?? ''}`;
   let c = clients.get(key);
   if (!c) {
     c = new BedrockRuntimeClient({
       ...(region ? { region } : {}),
       maxAttempts: 1,
+      cacheMiddleware: purpose === 'chat',
       requestHandler: new SharedSessionHttp2Handler({ sessionTimeout: SESSION_IDLE_MS, maxConcurrentStreams: STREAMS_PER_SESSION }),
     });
+    // Innermost: the request this sees is the signed one the handler gets.
+    c.middlewareStack.add(
+      (next) => (args) => {
+        const signal = signalOfInput.get(args.input);
+        if (signal) signalOfRequest.set(args.request as object, signal);
+        return next(args);
+      },
+      { step: 'deserialize', priority: 'low', name: 'callSignal' },
+    );
     clients.set(key, c);
   }
   return c;

@@ -8,7 +8,7 @@ import {
 import type { ChatEvent } from '../../chat/events.js';
 import { GatewayError } from '../../errors.js';
 // One cached client per region, shared with the other Bedrock providers (clients hold no per-request state).
-import { bedrockClientFor as clientFor } from '../bedrock-runtime-client.js';
+import { bedrockClientFor as clientFor, withSignal } from '../bedrock-runtime-client.js';
 import { mapBedrockError } from '../bedrock-errors.js';
 import { type ClaudeOnBedrock, claudeOnBedrock } from '../bedrock-anthropic/provider.js';
 import type { ClaudeTarget } from '../bedrock-anthropic/build-request.js';
@@ -30,8 +30,8 @@ export interface ConverseTransport {
 }
 
 const sdkTransport: ConverseTransport = {
-  converse: (input, region, signal) => clientFor(region).send(new ConverseCommand(input), { abortSignal: signal }),
-  converseStream: (input, region, signal) => clientFor(region).send(new ConverseStreamCommand(input), { abortSignal: signal }),
+  converse: (input, region, signal) => clientFor(region).send(withSignal(new ConverseCommand(input), signal)),
+  converseStream: (input, region, signal) => clientFor(region).send(withSignal(new ConverseStreamCommand(input), signal)),
 };
 
 /**

@@ -26,8 +26,8 @@ export interface BedrockEmbeddingsDeps {
   concurrency?: number;
 }
 
-/** The shared per-region client (see ../bedrock-runtime-client.ts). */
-const defaultClientFor = bedrockClientFor;
+/** The shared per-region client for embeddings (see ../bedrock-runtime-client.ts: it runs per-command middleware). */
+const defaultClientFor = (region: string | undefined) => bedrockClientFor(region, 'embeddings');
 
 const INPUT_TOKEN_HEADER = 'x-amzn-bedrock-input-token-count';
 
