@@ -20,6 +20,30 @@ export async function authenticate(headers: Record<string, string | undefined>):
   return key;
 }
 
+/**
+ * authenticate() and a validation of the request at once: the key lookup is I/O, so the body is checked while the
+ * GetItem is on the wire. It is checked one turn of the event loop later, once that request has been written (the
+ * SDK gets there in microtasks and ticks): checked at once, it would hold the request back by its own time, which
+ * for a large prompt (Claude Code sends tens of KB) is a good part of a millisecond. A bad key still wins over a
+ * bad body (401).
+ */
+export async function authenticateWhile<T>(
+  headers: Record<string, string | undefined>,
+  validate: () => T,
+): Promise<{ key: ApiKey; value: T }> {
+  const keyLookup = authenticate(headers);
+  keyLookup.catch(() => undefined);
+  await new Promise<void>((resolve) => setImmediate(resolve));
+  let value: T;
+  try {
+    value = validate();
+  } catch (e) {
+    await keyLookup;
+    throw e;
+  }
+  return { key: await keyLookup, value };
+}
+
 /** A disabled or expired key may do nothing (every route, the Feishu bot too): 401 saying why. */
 export function assertUsable(key: ApiKey): void {
   if (key.status === 'disabled')

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { z } from 'zod';
-import { authenticate } from '../../auth/authenticate.js';
+import { authenticateWhile } from '../../auth/authenticate.js';
 import { resolveModelForKey } from '../../auth/model-access.js';
 import { countInputTokens } from '../../chat/count-tokens.js';
 import { foldEvents } from '../../chat/fold.js';
@@ -74,16 +74,8 @@ export async function countTokens(input: V1Request): Promise<V1Response> {
 
 /** The key is looked up while the body is validated; a bad key still wins over a bad body (401). */
 async function authenticated<T>(input: V1Request, schema: z.ZodType<T>): Promise<{ key: ApiKey; body: T }> {
-  const keyLookup = authenticate(input.headers);
-  keyLookup.catch(() => undefined);
-  let body: T;
-  try {
-    body = parse(schema, input.body);
-  } catch (e) {
-    await keyLookup;
-    throw e;
-  }
-  return { key: await keyLookup, body };
+  const { key, value } = await authenticateWhile(input.headers, () => parse(schema, input.body));
+  return { key, body: value };
 }
 
 /**

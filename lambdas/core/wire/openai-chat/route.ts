@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { authenticate } from '../../auth/authenticate.js';
+import { authenticateWhile } from '../../auth/authenticate.js';
 import { resolveModelForKey } from '../../auth/model-access.js';
 import { foldEvents } from '../../chat/fold.js';
 import { type ChatRun, runChat } from '../../chat/pipeline.js';
@@ -14,7 +14,6 @@ import { SSE_HEADERS, SseStream } from '../sse.js';
 import { decodeChatCompletion } from './decode.js';
 import { type CompletionMeta, encodeChatCompletion, OpenAIChatChunkEncoder } from './encode.js';
 import { chatCompletionSchema } from './schemas.js';
-import type { ChatCompletionRequest } from './types.js';
 
 /**
  * POST /v1/chat/completions. Everything that can refuse the call — auth, validation, model, permission, quota,
@@ -23,17 +22,8 @@ import type { ChatCompletionRequest } from './types.js';
  */
 export async function chatCompletions(input: V1Request): Promise<V1Response> {
   try {
-    // The key lookup is I/O: validate the body while it is in flight. A bad key still wins over a bad body (401).
-    const keyLookup = authenticate(input.headers);
-    keyLookup.catch(() => undefined);
-    let req: ChatCompletionRequest;
-    try {
-      req = parse(chatCompletionSchema, input.body);
-    } catch (e) {
-      await keyLookup;
-      throw e;
-    }
-    const key = await keyLookup;
+    // The key is looked up while the body is validated; a bad key still wins over a bad body (401).
+    const { key, value: req } = await authenticateWhile(input.headers, () => parse(chatCompletionSchema, input.body));
     const model = await resolveModelForKey(key, req.model);
     const request = decodeChatCompletion(req);
     const run = await runChat({

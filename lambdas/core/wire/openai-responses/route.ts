@@ -8,7 +8,7 @@
  * validation, model, permission, quota, a stored conversation that does not exist, the upstream's first answer —
  * happens before a status is committed; after `200 text/event-stream` a failure is an `error` + `response.failed`.
  */
-import { authenticate } from '../../auth/authenticate.js';
+import { authenticate, authenticateWhile } from '../../auth/authenticate.js';
 import { resolveModelForKey } from '../../auth/model-access.js';
 import { type ChatRun, runChat } from '../../chat/pipeline.js';
 import { config } from '../../config.js';
@@ -81,17 +81,8 @@ function pathId(raw: string): string {
 // ---------------------------------------------------------------------------------------------------------------
 
 async function create(input: V1Request): Promise<V1Response> {
-  // The key lookup is I/O: validate the body while it is in flight. A bad key still wins over a bad body (401).
-  const keyLookup = authenticate(input.headers);
-  keyLookup.catch(() => undefined);
-  let req: ResponsesRequest;
-  try {
-    req = parse(responsesRequestSchema, input.body);
-  } catch (e) {
-    await keyLookup;
-    throw e;
-  }
-  const key = await keyLookup;
+  // The key is looked up while the body is validated; a bad key still wins over a bad body (401).
+  const { key, value: req } = await authenticateWhile(input.headers, () => parse(responsesRequestSchema, input.body));
   const model = await resolveModelForKey(key, req.model);
   const sealKey = await sealingKey();
   const store = req.store !== false;
