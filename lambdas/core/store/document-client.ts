@@ -49,9 +49,26 @@ export class DocumentClient {
     this.unmarshallOptions = { convertWithoutMapWrapper: true, ...options.unmarshallOptions };
   }
 
-  /** The base client's middleware (tests observe or fault the wire calls there). */
+  /**
+   * The base client's middleware (tests observe or fault the wire calls there). A middleware added after the first
+   * calls applies to the next ones: adding one drops the handlers the base client has cached (its `handlers` field,
+   * where the SDK keeps them; test/unit/store/document-client.test.ts fails if that ever stops working).
+   */
   get middlewareStack(): DynamoDBClient['middlewareStack'] {
-    return this.base.middlewareStack;
+    const stack = this.base.middlewareStack;
+    const base = this.base as unknown as { handlers?: unknown };
+    const dropCache =
+      <A extends unknown[], R>(fn: (...a: A) => R) =>
+      (...a: A): R => {
+        delete base.handlers;
+        return fn(...a);
+      };
+    return Object.assign(Object.create(stack) as typeof stack, {
+      add: dropCache(stack.add.bind(stack)),
+      addRelativeTo: dropCache(stack.addRelativeTo.bind(stack)),
+      use: dropCache(stack.use.bind(stack)),
+      remove: dropCache(stack.remove.bind(stack)),
+    });
   }
 
   async send<C extends DocumentCommand>(command: C): Promise<OutputOf<C>> {

@@ -203,6 +203,28 @@ describe('the store’s document layer', () => {
     },
   );
 
+  it('a middleware added after the first calls applies to the next ones (the cached handlers are dropped)', async () => {
+    const { base } = stubbed((t) => answers[t], true);
+    const layer = new DocumentClient(base, OPTIONS);
+    const get = () => layer.send(new GetCommand({ TableName: 't', Key: key }));
+    await get();
+    await get();
+    const seen: string[] = [];
+    layer.middlewareStack.add(
+      (next, context) => (args) => {
+        seen.push(String(context.commandName));
+        return next(args);
+      },
+      { step: 'initialize', name: 'lateObserver' },
+    );
+    await get();
+    await layer.send(new PutCommand({ TableName: 't', Item: { pk: 'a', sk: 'b' } }));
+    expect(seen).toEqual(['GetItemCommand', 'PutItemCommand']);
+    layer.middlewareStack.remove('lateObserver');
+    await get();
+    expect(seen).toHaveLength(2);
+  });
+
   it('passes errors through unchanged (a failed condition keeps its item in wire form, as the SDK gives it)', async () => {
     const base = new DynamoDBClient({
       region: 'us-east-1',
