@@ -177,6 +177,9 @@ async function main(): Promise<void> {
   if (!env.SECRETS_KMS_KEY_ID) env.SECRETS_KEY ||= secretsKey();
   const admin = adminKey();
   env.ADMIN_API_KEY = admin.key;
+  // The migration above may have read the configuration already: the keys just set must be in it.
+  const { reloadConfig } = await import('../lambdas/core/config.js');
+  reloadConfig();
   const { ensureBootstrapAdmin } = await import('../lambdas/core/auth/bootstrap.js');
   await ensureBootstrapAdmin();
   // Bots saved by an older version kept their secrets in clear: sealed once here.

@@ -5,7 +5,7 @@
  * HTTP on 127.0.0.1 with plain fetch and the official `openai` SDK. Nothing of the product is imported.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import OpenAI from 'openai';
@@ -778,7 +778,15 @@ describe('npm start (black box)', () => {
     const threads = okList<{ id: number; prompt: string }>(await b.get('/admin/thread/list?limit=200'), 200);
     expect(threads.find((t) => t.id === oldThread)).toMatchObject({ prompt: 'kept by an older version' });
     await sigtermAndCheck(B2);
-  }, 90_000);
+    // The key file deleted (a rotation): the next start on the same table generates a key, and that key works.
+    rmSync(bKeyFile);
+    const B3 = await startInstance('generated-admin-key-rotated', { dataDir: B.dataDir });
+    const rotated = readFileSync(bKeyFile, 'utf8').trim();
+    expect(rotated).not.toBe(bKey);
+    expect(B3.output()).toContain(rotated);
+    expect(okList(await client(B3.url, rotated).get('/admin/group/list')).map((g) => g.name)).toEqual(['only-on-b']);
+    await sigtermAndCheck(B3);
+  }, 120_000);
 
   it('SIGTERM: the ADMIN_API_KEY instance exits within 10 s and leaves no DynamoDB Local behind', async () => {
     await sigtermAndCheck(A);
