@@ -1,3 +1,5 @@
+// node:timers' own setImmediate: a test's fake timers replace the global one, which would stall every call here.
+import { setImmediate } from 'node:timers';
 import { now } from '../clock.js';
 import { errors } from '../errors.js';
 import { type ApiKey, getKeyByHash } from '../store/keys.js';

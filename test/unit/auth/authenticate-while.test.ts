@@ -2,7 +2,7 @@
  * authenticateWhile(): the key's GetItem is on its way to DynamoDB before the body is validated, so a large body's
  * validation overlaps the lookup instead of delaying it; a bad key still wins over a bad body.
  */
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { authenticateWhile } from '../../../lambdas/core/auth/authenticate.js';
 import { overrideConfig } from '../../../lambdas/core/config.js';
 import { db, tableName } from '../../../lambdas/core/store/table.js';
@@ -56,5 +56,17 @@ describe('authenticateWhile', () => {
       (e: unknown) => e as Error,
     );
     expect(err?.message).toBe('bad body');
+  });
+});
+
+describe('authenticateWhile under fake timers', () => {
+  it('does not wait for a faked timer turn (a test that fakes timers still gets its answer)', async () => {
+    vi.useFakeTimers();
+    try {
+      const { value } = await authenticateWhile({ authorization: `Bearer ${ADMIN}` }, () => 'ok');
+      expect(value).toBe('ok');
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
