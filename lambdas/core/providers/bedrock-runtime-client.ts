@@ -16,6 +16,23 @@ export function withSignal<C extends { input: object }>(command: C, signal: Abor
 }
 
 /**
+ * `send` of a chat client, marked with the call's signal; once Bedrock has answered (for a stream: its headers), the
+ * command lets go of its input. A client that caches its middleware keeps the first command of each class for as long
+ * as it lives (the SDK's handler context holds it), and that input is someone's prompt, images included.
+ */
+export async function sendChat<C extends { input: object }, R>(
+  command: C,
+  signal: AbortSignal | undefined,
+  send: (command: C) => Promise<R>,
+): Promise<R> {
+  try {
+    return await send(withSignal(command, signal));
+  } finally {
+    (command as { input: object }).input = {};
+  }
+}
+
+/**
  * Streams on Bedrock (ConverseStream, InvokeModelWithResponseStream) are server-to-client only: the request body
  * is sent whole, then the answer streams back. The SDK nevertheless gives every event-stream call an HTTP/2 session
  * of its own (a new TCP connection and, against real Bedrock, a TLS handshake per call), because its event streams

@@ -75,7 +75,14 @@ export class DocumentClient {
     const parts = command as unknown as CommandParts;
     const Wire = parts.clientCommand.constructor;
     const input = pick(parts.input, parts.inputKeyNodes as Record<string, KeyNodes>, (v) => marshall(v, this.marshallOptions));
-    const output = await this.base.send(new Wire(input as object) as Parameters<DynamoDBClient['send']>[0]);
+    const wire = new Wire(input as object) as Parameters<DynamoDBClient['send']>[0];
+    let output: object;
+    try {
+      output = await this.base.send(wire);
+    } finally {
+      // The base client keeps the first command of each class with its cached handler: it lets go of its item.
+      (wire as { input: object }).input = {};
+    }
     return pick(output, parts.outputKeyNodes as Record<string, KeyNodes>, (v) => unmarshall(v as never, this.unmarshallOptions));
   }
 

@@ -6,8 +6,11 @@
  */
 import { ConverseStreamCommand, InvokeModelWithResponseStreamCommand } from '@aws-sdk/client-bedrock-runtime';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bedrockClientFor, withSignal } from '../../../lambdas/core/providers/bedrock-runtime-client.js';
+import { bedrockClientFor, sendChat, withSignal } from '../../../lambdas/core/providers/bedrock-runtime-client.js';
 import { type BedrockSimulator, script, startBedrockSimulator } from '../../../local/bedrock-simulator/index.js';
+
+/** Where the SDK keeps a call's context, the command among it (@smithy/types' SMITHY_CONTEXT_KEY). */
+const SMITHY_CONTEXT_KEY = '__smithy_context';
 
 let sim: BedrockSimulator;
 // A region of its own: this file's client is not shared with anything else in the process.
@@ -51,6 +54,30 @@ describe('the shared Bedrock chat client', () => {
     expect(byPrompt('call 1')?.aborted).toBe(true);
     expect(byPrompt('call 0')?.aborted).toBe(false);
     expect(byPrompt('call 2')?.aborted).toBe(false);
+  });
+
+  it('the command the cached handler keeps (the first of its class) lets go of its prompt once answered', async () => {
+    const kept: Array<{ input: object }> = [];
+    const client = bedrockClientFor('ap-south-2'); // a client of its own: its first ConverseStream is ours
+    client.middlewareStack.add(
+      (next, context) => (args) => {
+        const instance = (context as Record<string, { commandInstance?: { input: object } }>)[SMITHY_CONTEXT_KEY]?.commandInstance;
+        if (instance) kept.push(instance);
+        return next(args);
+      },
+      { step: 'initialize', name: 'keptCommand' },
+    );
+    const call = (text: string) =>
+      sendChat(
+        new ConverseStreamCommand({ modelId: 'amazon.nova-lite-v1:0', messages: [{ role: 'user', content: [{ text }] }] }),
+        undefined,
+        (c) => client.send(c),
+      );
+    await drain((await call('a private prompt')).stream);
+    await drain((await call('another')).stream);
+    expect(kept).toHaveLength(2);
+    expect(kept[1]).toBe(kept[0]);
+    expect(JSON.stringify(kept[0].input)).not.toContain('a private prompt');
   });
 
   it('a signal aborted before the call refuses it without a request; the next call without one is unaffected', async () => {

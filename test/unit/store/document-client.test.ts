@@ -17,6 +17,9 @@ import {
 import { describe, expect, it } from 'vitest';
 import { DocumentClient } from '../../../lambdas/core/store/document-client.js';
 
+/** Where the SDK keeps a call's context, the command among it (@smithy/types' SMITHY_CONTEXT_KEY). */
+const SMITHY_CONTEXT_KEY = '__smithy_context';
+
 /**
  * Our document layer (store/document-client.ts) against lib-dynamodb's DynamoDBDocumentClient, both over a stub
  * HTTP handler: for each command the store sends, the two must put the same JSON on the wire and hand back the same
@@ -223,6 +226,25 @@ describe('the store’s document layer', () => {
     layer.middlewareStack.remove('lateObserver');
     await get();
     expect(seen).toHaveLength(2);
+  });
+
+  it('the command the cached handler keeps (the first of its class) lets go of its item once answered', async () => {
+    const { base } = stubbed((t) => answers[t], true);
+    const layer = new DocumentClient(base, OPTIONS);
+    const kept: Array<{ input: object }> = [];
+    layer.middlewareStack.add(
+      (next, context) => (args) => {
+        const instance = (context as Record<string, { commandInstance?: { input: object } }>)[SMITHY_CONTEXT_KEY]?.commandInstance;
+        if (instance) kept.push(instance);
+        return next(args);
+      },
+      { step: 'initialize', name: 'keptCommand' },
+    );
+    await layer.send(new PutCommand({ TableName: 't', Item: { pk: 'secret-prompt', sk: 'S', prompt: 'private words' } }));
+    await layer.send(new PutCommand({ TableName: 't', Item: { pk: 'second', sk: 'S' } }));
+    expect(kept).toHaveLength(2);
+    expect(kept[1]).toBe(kept[0]); // the cached context's command: the first one
+    expect(JSON.stringify(kept[0].input)).not.toContain('private words');
   });
 
   it('passes errors through unchanged (a failed condition keeps its item in wire form, as the SDK gives it)', async () => {

@@ -11,7 +11,7 @@ import type { JsonObject } from '../../json.js';
 import { logger } from '../../log.js';
 import { mapBedrockError } from '../bedrock-errors.js';
 // One cached client per region, shared with the other Bedrock providers (clients hold no per-request state).
-import { bedrockClientFor as clientFor, withSignal } from '../bedrock-runtime-client.js';
+import { bedrockClientFor as clientFor, sendChat } from '../bedrock-runtime-client.js';
 import type { ProviderContext } from '../types.js';
 import { buildInvokeBody, type ClaudeInvokeOptions, type ClaudeTarget } from './build-request.js';
 import { claudeMessageEvents } from './map-response.js';
@@ -42,32 +42,22 @@ export interface ClaudeTransport {
 
 const sdkClaudeTransport: ClaudeTransport = {
   invoke: async (modelId, body, region, signal, options) => {
-    const res = await clientFor(region).send(
-      withSignal(
-        new InvokeModelCommand({ modelId, body, contentType: 'application/json', accept: 'application/json', ...options }),
-        signal,
-      ),
-    );
-    return res.body;
+    const command = new InvokeModelCommand({ modelId, body, contentType: 'application/json', accept: 'application/json', ...options });
+    return (await sendChat(command, signal, (c) => clientFor(region).send(c))).body;
   },
   invokeStream: async (modelId, body, region, signal, options) => {
-    const res = await clientFor(region).send(
-      withSignal(
-        new InvokeModelWithResponseStreamCommand({
-          modelId,
-          body,
-          contentType: 'application/json',
-          accept: 'application/json',
-          ...options,
-        }),
-        signal,
-      ),
-    );
-    return res.body;
+    const command = new InvokeModelWithResponseStreamCommand({
+      modelId,
+      body,
+      contentType: 'application/json',
+      accept: 'application/json',
+      ...options,
+    });
+    return (await sendChat(command, signal, (c) => clientFor(region).send(c))).body;
   },
   countTokens: async (modelId, body, region, signal) => {
-    const res = await clientFor(region).send(withSignal(new CountTokensCommand({ modelId, input: { invokeModel: { body } } }), signal));
-    return res.inputTokens;
+    const command = new CountTokensCommand({ modelId, input: { invokeModel: { body } } });
+    return (await sendChat(command, signal, (c) => clientFor(region).send(c))).inputTokens;
   },
 };
 

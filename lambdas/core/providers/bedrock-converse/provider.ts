@@ -8,7 +8,7 @@ import {
 import type { ChatEvent } from '../../chat/events.js';
 import { GatewayError } from '../../errors.js';
 // One cached client per region, shared with the other Bedrock providers (clients hold no per-request state).
-import { bedrockClientFor as clientFor, withSignal } from '../bedrock-runtime-client.js';
+import { bedrockClientFor as clientFor, sendChat } from '../bedrock-runtime-client.js';
 import { mapBedrockError } from '../bedrock-errors.js';
 import { type ClaudeOnBedrock, claudeOnBedrock } from '../bedrock-anthropic/provider.js';
 import type { ClaudeTarget } from '../bedrock-anthropic/build-request.js';
@@ -30,8 +30,8 @@ export interface ConverseTransport {
 }
 
 const sdkTransport: ConverseTransport = {
-  converse: (input, region, signal) => clientFor(region).send(withSignal(new ConverseCommand(input), signal)),
-  converseStream: (input, region, signal) => clientFor(region).send(withSignal(new ConverseStreamCommand(input), signal)),
+  converse: (input, region, signal) => sendChat(new ConverseCommand(input), signal, (c) => clientFor(region).send(c)),
+  converseStream: (input, region, signal) => sendChat(new ConverseStreamCommand(input), signal, (c) => clientFor(region).send(c)),
 };
 
 /**
