@@ -8,9 +8,7 @@ import { ConverseStreamCommand, InvokeModelWithResponseStreamCommand } from '@aw
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bedrockClientFor, sendChat, withSignal } from '../../../lambdas/core/providers/bedrock-runtime-client.js';
 import { type BedrockSimulator, script, startBedrockSimulator } from '../../../local/bedrock-simulator/index.js';
-
-/** Where the SDK keeps a call's context, the command among it (@smithy/types' SMITHY_CONTEXT_KEY). */
-const SMITHY_CONTEXT_KEY = '__smithy_context';
+import { keptCommands } from '../../support/sdk-context.js';
 
 let sim: BedrockSimulator;
 // A region of its own: this file's client is not shared with anything else in the process.
@@ -57,16 +55,8 @@ describe('the shared Bedrock chat client', () => {
   });
 
   it('the command the cached handler keeps (the first of its class) lets go of its prompt once answered', async () => {
-    const kept: Array<{ input: object }> = [];
     const client = bedrockClientFor('ap-south-2'); // a client of its own: its first ConverseStream is ours
-    client.middlewareStack.add(
-      (next, context) => (args) => {
-        const instance = (context as Record<string, { commandInstance?: { input: object } }>)[SMITHY_CONTEXT_KEY]?.commandInstance;
-        if (instance) kept.push(instance);
-        return next(args);
-      },
-      { step: 'initialize', name: 'keptCommand' },
-    );
+    const kept = keptCommands(client.middlewareStack);
     const call = (text: string) =>
       sendChat(
         new ConverseStreamCommand({ modelId: 'amazon.nova-lite-v1:0', messages: [{ role: 'user', content: [{ text }] }] }),

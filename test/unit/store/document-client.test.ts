@@ -16,9 +16,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { DocumentClient } from '../../../lambdas/core/store/document-client.js';
-
-/** Where the SDK keeps a call's context, the command among it (@smithy/types' SMITHY_CONTEXT_KEY). */
-const SMITHY_CONTEXT_KEY = '__smithy_context';
+import { keptCommands } from '../../support/sdk-context.js';
 
 /**
  * Our document layer (store/document-client.ts) against lib-dynamodb's DynamoDBDocumentClient, both over a stub
@@ -231,15 +229,7 @@ describe('the store’s document layer', () => {
   it('the command the cached handler keeps (the first of its class) lets go of its item once answered', async () => {
     const { base } = stubbed((t) => answers[t], true);
     const layer = new DocumentClient(base, OPTIONS);
-    const kept: Array<{ input: object }> = [];
-    layer.middlewareStack.add(
-      (next, context) => (args) => {
-        const instance = (context as Record<string, { commandInstance?: { input: object } }>)[SMITHY_CONTEXT_KEY]?.commandInstance;
-        if (instance) kept.push(instance);
-        return next(args);
-      },
-      { step: 'initialize', name: 'keptCommand' },
-    );
+    const kept = keptCommands(layer.middlewareStack);
     await layer.send(new PutCommand({ TableName: 't', Item: { pk: 'secret-prompt', sk: 'S', prompt: 'private words' } }));
     await layer.send(new PutCommand({ TableName: 't', Item: { pk: 'second', sk: 'S' } }));
     expect(kept).toHaveLength(2);
