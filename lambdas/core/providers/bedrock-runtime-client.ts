@@ -4,7 +4,8 @@ import { NodeHttp2Handler } from '@smithy/node-http-handler';
 /**
  * Each chat call's abort signal, by its command's input and then by the signed HTTP request made from it. The chat
  * clients resolve their middleware once per command class (the SDK's `cacheMiddleware`), which takes no per-call
- * options: a call's signal travels with its input instead (withSignal), and the request handler finds it.
+ * options: a call's signal travels with its input instead (withSignal, through sendChat), and the request handler
+ * finds it.
  */
 const signalOfInput = new WeakMap<object, AbortSignal>();
 const signalOfRequest = new WeakMap<object, AbortSignal>();
@@ -52,7 +53,7 @@ const STREAMS_PER_SESSION = 100;
 
 /**
  * What a client is for. `chat`: the chat providers' calls, the hot path — middleware resolved once per command
- * class, each call's signal passed with withSignal(). `embeddings`: calls that add middleware of their own to a
+ * class, each call sent with sendChat(). `embeddings`: calls that add middleware of their own to a
  * command (a response header read in the deserialize step), which a cached stack would not run; a client of its own,
  * since one call with per-call options on a caching client drops that client's cache.
  */
