@@ -40,13 +40,15 @@ const SHA256_WITH_RSA = seq(oid('1.2.840.113549.1.1.11'), Buffer.from([0x05, 0x0
  * serve, so a handshake costs about what a real one does; valid one day; basicConstraints CA so that it can be its
  * own trust anchor). Returns a reason instead when it cannot: the bench then skips its TLS rows and says why.
  */
-export function makeSelfSignedCert(): BenchCert | { error: string } {
+export function makeSelfSignedCert(random: (n: number) => Buffer = randomBytes): BenchCert | { error: string } {
   const dir = mkdtempSync(join(tmpdir(), 'bench-tls-'));
   const remove = () => rmSync(dir, { recursive: true, force: true });
   try {
     const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-    const serial = randomBytes(16);
-    serial[0] &= 0x7f; // positive
+    // A DER INTEGER is minimal and this one positive: the first byte in 0x40–0x7f, never a leading zero (a random
+    // serial starting 0x00 0x00–0x7f is "illegal padding" to OpenSSL, about one run in 256).
+    const serial = random(16);
+    serial[0] = (serial[0] & 0x3f) | 0x40;
     const now = Date.now();
     const subjectAltName = seq(tlv(0x87, Buffer.from([127, 0, 0, 1])), tlv(0x82, Buffer.from('localhost')));
     const basicConstraints = seq(tlv(0x01, Buffer.from([0xff])));
