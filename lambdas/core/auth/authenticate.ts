@@ -1,7 +1,8 @@
 // node:timers' own setImmediate: a test's fake timers replace the global one, which would stall every call here.
 import { setImmediate } from 'node:timers';
 import { now } from '../clock.js';
-import { errors } from '../errors.js';
+import { errors, isGatewayError } from '../errors.js';
+import { isUnconfirmed, recallKey, rememberKey } from '../store/key-cache.js';
 import { type ApiKey, getKeyByHash } from '../store/keys.js';
 import { hashApiKey } from '../key-material.js';
 import { presentedKey } from './api-key.js';
@@ -18,6 +19,7 @@ export async function authenticate(headers: Record<string, string | undefined>):
   if (!presented) throw errors.invalidApiKey();
   const key = await getKeyByHash(hashApiKey(presented));
   if (!key) throw errors.invalidApiKey();
+  rememberKey(key);
   assertUsable(key);
   return key;
 }
@@ -44,6 +46,48 @@ export async function authenticateWhile<T>(
     throw e;
   }
   return { key: await keyLookup, value };
+}
+
+/**
+ * For the chat routes, whose admission writes a user key's item anyway: `serve` runs first on the key as this
+ * instance last saw it (store/key-cache.ts) with no read at all, and that admission write confirms it — same item,
+ * same terms — in the same round trip. If anything refuses the call before the key is confirmed (the write's
+ * condition, a bad body, a model the remembered key may not use, a quota decided on the remembered copy), nothing
+ * has been written or sent, and the call starts over exactly as without the memory: authenticateWhile() reads the
+ * key, strongly consistent, so every answer — 401 for a key deleted, reset or disabled a moment ago — is the one
+ * that read gives. A store fault is not retried (it is the answer either way). Admin keys are always read: their
+ * calls write nothing to admit.
+ */
+export async function servePresented<T, R>(
+  headers: Record<string, string | undefined>,
+  validate: () => T,
+  serve: (key: ApiKey, value: T) => Promise<R>,
+): Promise<R> {
+  const presented = presentedKey(headers);
+  const recalled = presented ? recallKey(hashApiKey(presented)) : undefined;
+  if (recalled && recalled.role === 'user' && isUsable(recalled)) {
+    let served: R | undefined;
+    try {
+      served = await serve(recalled, validate());
+    } catch (e) {
+      if (!isUnconfirmed(recalled) || (isGatewayError(e) && e.code === 'service_unavailable')) throw e;
+    }
+    if (served !== undefined) {
+      if (isUnconfirmed(recalled)) throw new Error('a call was served on a recalled key that no admission confirmed');
+      return served;
+    }
+  }
+  const { key, value } = await authenticateWhile(headers, validate);
+  return serve(key, value);
+}
+
+function isUsable(key: ApiKey): boolean {
+  try {
+    assertUsable(key);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** A disabled or expired key may do nothing (every route, the Feishu bot too): 401 saying why. */

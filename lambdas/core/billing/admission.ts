@@ -3,6 +3,7 @@ import { currentMonth, now } from '../clock.js';
 import { errors, GatewayError } from '../errors.js';
 import { hasLimits, type Limits, NO_LIMITS, type RateSnapshot, WINDOW_SECONDS, windowOf } from '../limits/types.js';
 import { moneyAttr, type Money } from '../money.js';
+import { confirmKey, isUnconfirmed, rememberKey } from '../store/key-cache.js';
 import { type ApiKey, fromItem, getKeyById, leaseAttribute } from '../store/keys.js';
 import { db, fromWireItem, isConditionFailure, tableName } from '../store/table.js';
 import { itemKeys } from '../store/table-keys.js';
@@ -24,6 +25,11 @@ import { spendable } from './allowance.js';
  * (longer than any function may run) and the next admission of the key sweeps expired leases in its own update,
  * conditioned on their still being there, so a crashed call cannot lock a key out and nothing is given back twice.
  * However many requests race, the key overspends by at most one request's estimate and no limit is exceeded.
+ *
+ * A key recalled from this instance's memory instead of read (unconfirmed, store/key-cache.ts) is confirmed by this
+ * same write: it is conditioned on the item still being there under the same terms revision, and reads the item
+ * back. Anything else — the item gone, its terms changed, a refusal decided on the remembered copy — leaves the key
+ * unconfirmed and the call is started over on a fresh read (auth/authenticate.ts servePresented).
  */
 export interface Reservation {
   keyId: number;
@@ -68,9 +74,22 @@ export async function admit(
   requestId: string,
   ask: AdmissionAsk = { limits: NO_LIMITS, tokens: 0 },
 ): Promise<Reservation> {
+  return (await admitKey(key, estimate, requestId, ask)).reservation;
+}
+
+/** admit(), and the key as the admission found it: read back by its write when the key was recalled, else `key`. */
+export async function admitKey(
+  key: ApiKey,
+  estimate: Money,
+  requestId: string,
+  ask: AdmissionAsk = { limits: NO_LIMITS, tokens: 0 },
+): Promise<{ reservation: Reservation; key: ApiKey }> {
   const limited = hasLimits(ask.limits);
   const chargesMoney = key.role !== 'admin'; // admin keys are costed and recorded, never refused for money
-  if (!chargesMoney && !limited) return { keyId: key.id, requestId, amount: 0n };
+  if (!chargesMoney && !limited) {
+    if (isUnconfirmed(key)) throw new Error('a recalled key reached an admission that writes nothing'); // never recalled
+    return { reservation: { keyId: key.id, requestId, amount: 0n }, key };
+  }
   const amount = chargesMoney ? estimate : 0n;
   const { rpm, tpm, maxParallel } = ask.limits;
   let current: ApiKey | undefined = key;
@@ -163,6 +182,13 @@ export async function admit(
       conditions.push('(attribute_not_exists(inflight) OR inflight < :maxPar)');
       values[':maxPar'] = maxParallel + expired.length;
     }
+    // A recalled key: the write confirms it — the same item (by hash), under the same terms — and reads it back.
+    const confirming = isUnconfirmed(current);
+    if (confirming) {
+      names['#terms'] = 'terms_rev';
+      values[':terms'] = current.termsRev;
+      conditions.push(current.termsRev === 0 ? '(attribute_not_exists(#terms) OR #terms = :terms)' : '#terms = :terms');
+    }
     try {
       const out = await db().send(
         new UpdateCommand({
@@ -172,12 +198,18 @@ export async function admit(
           ConditionExpression: conditions.join(' AND '),
           ExpressionAttributeNames: names,
           ExpressionAttributeValues: values,
-          ReturnValues: 'UPDATED_NEW',
+          ReturnValues: confirming ? 'ALL_NEW' : 'UPDATED_NEW',
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
       );
       const after = out.Attributes ?? {};
-      return {
+      let admitted = current;
+      if (confirming) {
+        confirmKey(current);
+        admitted = fromItem(after);
+        rememberKey(admitted);
+      }
+      const reservation: Reservation = {
         keyId: current.id,
         requestId,
         amount,
@@ -190,15 +222,25 @@ export async function admit(
             }
           : {}),
       };
+      return { reservation, key: admitted };
     } catch (e) {
       if (!isConditionFailure(e)) throw e;
       const old = (e as { Item?: Record<string, never> }).Item;
-      // The item is gone (deleted or reset meanwhile): follow the id, or refuse as an unknown key.
-      current = old ? fromItem(fromWireItem(old)) : await getKeyById(current.id);
-      if (!current) throw errors.invalidApiKey();
+      if (confirming) {
+        // A recalled key whose item is gone or whose terms changed: not confirmed; the call starts over on a read.
+        const fresh = old ? fromItem(fromWireItem(old)) : undefined;
+        if (!fresh || fresh.termsRev !== current.termsRev) throw errors.invalidApiKey();
+        confirmKey(current); // the item as it is now (a consistent read), under the terms the call was decided on
+        rememberKey(fresh);
+        current = fresh;
+      } else {
+        // The item is gone (deleted or reset meanwhile): follow the id, or refuse as an unknown key.
+        current = old ? fromItem(fromWireItem(old)) : await getKeyById(current.id);
+        if (!current) throw errors.invalidApiKey();
+      }
       // Our own earlier attempt landed (its response was lost and the SDK retried): the request is admitted.
       const mine = current.leases.get(requestId);
-      if (mine) return { keyId: current.id, requestId, amount: mine.amount, leased: true };
+      if (mine) return { reservation: { keyId: current.id, requestId, amount: mine.amount, leased: true }, key: current };
       if (attempt > 3) await jitter(attempt);
     }
   }

@@ -9,7 +9,7 @@
  * Everything that can refuse the call — admission, attachments, the upstream's first answer — happens inside
  * runChat(), before the caller commits a status, so those failures keep their real HTTP status.
  */
-import { admit, type Reservation } from '../billing/admission.js';
+import { admitKey, type Reservation } from '../billing/admission.js';
 import { pricesOf } from '../billing/cost.js';
 import { settleReliably } from '../billing/deferred.js';
 import type { UsageRecord } from '../billing/settle.js';
@@ -60,15 +60,18 @@ export interface ChatRun {
   settled: Promise<void>;
 }
 
-export async function runChat(call: ChatCall): Promise<ChatRun> {
-  const { key, model, requestId } = call;
+export async function runChat(asked: ChatCall): Promise<ChatRun> {
+  const { key, model, requestId } = asked;
   await chatProvider(model.provider); // a model of another kind is a 400 before anything is reserved
-  const tokens = estimateChatTokens(call.request, model.config);
+  const tokens = estimateChatTokens(asked.request, model.config);
   const limits = await limitsFor(key);
-  const reservation = await admit(key, estimateChatCost(call.request, pricesOf(model), model.config), requestId, {
+  const admitted = await admitKey(key, estimateChatCost(asked.request, pricesOf(model), model.config), requestId, {
     limits,
     tokens: tokens.inputTokens + tokens.outputTokens,
   });
+  const reservation = admitted.reservation;
+  // From here on, the key as the admission found it (a recalled key was read back by its write).
+  const call: ChatCall = { ...asked, key: admitted.key };
   const abort = new AbortController();
   const started = Date.now();
   const books = new Books(call, reservation, started);

@@ -1,5 +1,5 @@
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { listKeys } from './keys.js';
+import { listKeys, TERMS_REV_BUMP } from './keys.js';
 import { db, isConditionFailure, nowIso, queryIndex, tableName } from './table.js';
 import { type ItemKey, itemKeys, partitions } from './table-keys.js';
 
@@ -18,11 +18,11 @@ export async function detachGroup(groupId: number): Promise<void> {
             TableName: tableName(),
             Key,
             UpdateExpression: isKey
-              ? 'SET group_id = :null, updated_at = :now, rev = rev + :one'
+              ? `SET group_id = :null, updated_at = :now, rev = rev + :one, ${TERMS_REV_BUMP}`
               : 'SET group_id = :null, updated_at = :now',
             ConditionExpression: 'attribute_exists(pk) AND group_id = :g',
             ExpressionAttributeValues: isKey
-              ? { ':null': null, ':now': nowIso(), ':g': groupId, ':one': 1 }
+              ? { ':null': null, ':now': nowIso(), ':g': groupId, ':one': 1, ':zero': 0 }
               : { ':null': null, ':now': nowIso(), ':g': groupId },
           }),
         );

@@ -49,6 +49,12 @@ export interface ApiKey {
   createdAt: string;
   updatedAt: string;
   rev: number;
+  /**
+   * The revision of the key's terms — role, group, limits, status, expiry, quota: every write that changes one of
+   * them adds one (money and rate counters do not). A call that admits itself on this instance's remembered copy of
+   * the key conditions its write on it (store/key-cache.ts), so it never runs on terms that have changed.
+   */
+  termsRev: number;
 }
 
 interface Lease {
@@ -63,6 +69,9 @@ interface Lease {
  */
 const LEASE_PREFIX = 'lease#';
 export const leaseAttribute = (requestId: string) => `${LEASE_PREFIX}${requestId}`;
+
+/** The SET clause that counts a change of a key's terms (with `:zero` and `:one` among the values). */
+export const TERMS_REV_BUMP = 'terms_rev = if_not_exists(terms_rev, :zero) + :one';
 
 /** A whole number attribute, or null when it is absent or null. */
 const optInt = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
@@ -101,6 +110,7 @@ export function fromItem(item: Record<string, unknown>): ApiKey {
     createdAt: str(item.created_at),
     updatedAt: str(item.updated_at),
     rev: Number(item.rev ?? 0),
+    termsRev: Number(item.terms_rev ?? 0),
   };
 }
 
@@ -129,6 +139,7 @@ function toItem(key: ApiKey): Record<string, unknown> {
     created_at: key.createdAt,
     updated_at: key.updatedAt,
     rev: key.rev,
+    terms_rev: key.termsRev,
     rpm_limit: key.limits.rpm,
     tpm_limit: key.limits.tpm,
     max_parallel: key.limits.maxParallel,
@@ -237,6 +248,7 @@ export async function createKey(
     createdAt: now,
     updatedAt: now,
     rev: 0,
+    termsRev: 0,
   };
   const items = [...createItems(key), ...(opts.extra?.(key) ?? [])];
   try {
@@ -332,8 +344,8 @@ export interface KeyPatch {
 
 export async function updateKey(id: number, patch: KeyPatch): Promise<ApiKey> {
   const key = await requireKeyById(id);
-  const sets: string[] = ['updated_at = :now', 'rev = rev + :one'];
-  const values: Record<string, unknown> = { ':now': nowIso(), ':one': 1 };
+  const sets: string[] = ['updated_at = :now', 'rev = rev + :one', TERMS_REV_BUMP];
+  const values: Record<string, unknown> = { ':now': nowIso(), ':one': 1, ':zero': 0 };
   const names: Record<string, string> = {};
   const set = (attr: string, value: unknown) => {
     names[`#${attr}`] = attr;
@@ -382,7 +394,14 @@ export async function resetKey(id: number): Promise<{ key: ApiKey; plaintext: st
   for (let attempt = 0; attempt < 5; attempt++) {
     const old = await requireKeyById(id);
     const plaintext = generateApiKey();
-    const moved: ApiKey = { ...old, hash: hashApiKey(plaintext), keyHint: keyHint(plaintext), updatedAt: nowIso(), rev: old.rev + 1 };
+    const moved: ApiKey = {
+      ...old,
+      hash: hashApiKey(plaintext),
+      keyHint: keyHint(plaintext),
+      updatedAt: nowIso(),
+      rev: old.rev + 1,
+      termsRev: old.termsRev + 1,
+    };
     try {
       await db().send(
         new TransactWriteCommand({

@@ -60,6 +60,7 @@ function key(p: Partial<ApiKey>): ApiKey {
     createdAt: '',
     updatedAt: '',
     rev: 0,
+    termsRev: 0,
     ...p,
   };
 }

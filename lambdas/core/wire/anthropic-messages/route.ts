@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { z } from 'zod';
-import { authenticateWhile } from '../../auth/authenticate.js';
+import { authenticateWhile, servePresented } from '../../auth/authenticate.js';
 import { resolveModelForKey } from '../../auth/model-access.js';
 import { countInputTokens } from '../../chat/count-tokens.js';
 import { foldEvents } from '../../chat/fold.js';
@@ -29,30 +29,38 @@ const SESSION_HEADERS = ['session-id', 'x-claude-code-session-id'] as const;
  */
 export async function messages(input: V1Request): Promise<V1Response> {
   try {
-    const { key, body } = await authenticated(input, messagesRequestSchema);
-    const model = await resolveModelForKey(key, body.model);
-    const request = decodeMessagesRequest(body, betasOf(input.headers));
-    const sessionKey = sessionKeyOf(input.headers, SESSION_HEADERS);
-    const run = await runChat({ key, model, request, requestId: input.requestId, invocation: input.invocation, sessionKey });
-    const meta: MessageMeta = { id: `msg_${(input.requestId || randomUUID()).replace(/-/g, '')}`, model: body.model };
-    const headers = { 'request-id': input.requestId, 'x-request-id': input.requestId, ...rateLimitHeaders(run.rate) };
-    if (!request.stream) {
-      const result = await foldEvents(run.events);
-      await run.settled; // a whole JSON answer follows the books
-      return jsonResponse(200, encodeAnthropicMessage(result, meta), headers);
-    }
-    const encoder = new AnthropicStreamEncoder(meta);
-    // Anthropic's keep-alive is a ping event; a message_start still held goes out first.
-    const stream = new SseStream(config().sseKeepAliveMs, (s) => {
-      for (const out of encoder.flush()) s.event(out.type, out);
-      s.event('ping', { type: 'ping' });
-    });
-    stream.onAbort = () => run.abort();
-    stream.settled = pump(run, stream, encoder, input.requestId).finally(() => run.settled);
-    return { statusCode: 200, headers: { ...SSE_HEADERS, ...headers }, body: stream };
+    // The key is looked up while the body is validated (or recalled, and confirmed by the admission: servePresented).
+    return await servePresented(
+      input.headers,
+      () => parse(messagesRequestSchema, input.body),
+      (key, body) => serve(input, key, body),
+    );
   } catch (e) {
     return anthropicErrorResponse(asGatewayError(e, input.requestId), input.requestId);
   }
+}
+
+async function serve(input: V1Request, key: ApiKey, body: z.infer<typeof messagesRequestSchema>): Promise<V1Response> {
+  const model = await resolveModelForKey(key, body.model);
+  const request = decodeMessagesRequest(body, betasOf(input.headers));
+  const sessionKey = sessionKeyOf(input.headers, SESSION_HEADERS);
+  const run = await runChat({ key, model, request, requestId: input.requestId, invocation: input.invocation, sessionKey });
+  const meta: MessageMeta = { id: `msg_${(input.requestId || randomUUID()).replace(/-/g, '')}`, model: body.model };
+  const headers = { 'request-id': input.requestId, 'x-request-id': input.requestId, ...rateLimitHeaders(run.rate) };
+  if (!request.stream) {
+    const result = await foldEvents(run.events);
+    await run.settled; // a whole JSON answer follows the books
+    return jsonResponse(200, encodeAnthropicMessage(result, meta), headers);
+  }
+  const encoder = new AnthropicStreamEncoder(meta);
+  // Anthropic's keep-alive is a ping event; a message_start still held goes out first.
+  const stream = new SseStream(config().sseKeepAliveMs, (s) => {
+    for (const out of encoder.flush()) s.event(out.type, out);
+    s.event('ping', { type: 'ping' });
+  });
+  stream.onAbort = () => run.abort();
+  stream.settled = pump(run, stream, encoder, input.requestId).finally(() => run.settled);
+  return { statusCode: 200, headers: { ...SSE_HEADERS, ...headers }, body: stream };
 }
 
 /**

@@ -8,7 +8,7 @@
  * validation, model, permission, quota, a stored conversation that does not exist, the upstream's first answer —
  * happens before a status is committed; after `200 text/event-stream` a failure is an `error` + `response.failed`.
  */
-import { authenticate, authenticateWhile } from '../../auth/authenticate.js';
+import { authenticate, servePresented } from '../../auth/authenticate.js';
 import { resolveModelForKey } from '../../auth/model-access.js';
 import { type ChatRun, runChat } from '../../chat/pipeline.js';
 import { config } from '../../config.js';
@@ -17,6 +17,7 @@ import type { JsonValue } from '../../json.js';
 import { rateLimitHeaders } from '../../limits/types.js';
 import { logger } from '../../log.js';
 import { sealingKey } from '../../sealing/sealing-key.js';
+import type { ApiKey } from '../../store/keys.js';
 import { deleteResponse, getItems, getResponse, putResponse } from '../../store/responses.js';
 import { parse } from '../../validate.js';
 import { jsonResponse, type V1Request, type V1Response } from '../http.js';
@@ -80,9 +81,19 @@ function pathId(raw: string): string {
 // POST /v1/responses
 // ---------------------------------------------------------------------------------------------------------------
 
-async function create(input: V1Request): Promise<V1Response> {
-  // The key is looked up while the body is validated; a bad key still wins over a bad body (401).
-  const { key, value: req } = await authenticateWhile(input.headers, () => parse(responsesRequestSchema, input.body));
+/**
+ * The key is looked up while the body is validated (or recalled, and confirmed by the admission: servePresented);
+ * a bad key still wins over a bad body (401).
+ */
+function create(input: V1Request): Promise<V1Response> {
+  return servePresented(
+    input.headers,
+    () => parse(responsesRequestSchema, input.body),
+    (key, req) => createFor(input, key, req),
+  );
+}
+
+async function createFor(input: V1Request, key: ApiKey, req: ResponsesRequest): Promise<V1Response> {
   const model = await resolveModelForKey(key, req.model);
   const sealKey = await sealingKey();
   const store = req.store !== false;
