@@ -9,6 +9,8 @@
  * Everything that can refuse the call — admission, attachments, the upstream's first answer — happens inside
  * runChat(), before the caller commits a status, so those failures keep their real HTTP status.
  */
+// node:timers' own setImmediate: a test's fake timers replace the global one.
+import { setImmediate } from 'node:timers';
 import { admitKey, type Reservation } from '../billing/admission.js';
 import { pricesOf } from '../billing/cost.js';
 import { settleReliably } from '../billing/deferred.js';
@@ -283,9 +285,12 @@ async function* relay(
     leaving.end();
     if (!completed) void it.return?.()?.catch(() => undefined);
     const status: UsageRecord['status'] = completed ? 'ok' : failure ? 'error' : 'interrupted';
-    // Not awaited (unless settleFirst): the consumer writes its last frames meanwhile; the invocation waits for it
+    // Not awaited (unless settleFirst): the consumer writes its last frames meanwhile — first: the settlement starts
+    // on the next turn of the event loop, so none of its work runs ahead of them — and the invocation waits for it
     // (invocation.ts). Books.done never rejects: a settlement the store refuses is deferred.
-    const settlement = books.done(fold.result(), status, failure?.message ?? null, firstByte, Date.now() - started);
+    const done = () => books.done(fold.result(), status, failure?.message ?? null, firstByte, total);
+    const total = Date.now() - started;
+    const settlement = settleFirst ? done() : new Promise<void>((resolve) => setImmediate(resolve)).then(done);
     booked(settlement);
     if (settleFirst) await settlement;
   }
