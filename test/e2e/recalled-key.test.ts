@@ -145,6 +145,11 @@ describe('a recalled user key', () => {
     ctx.gw.sim.reset();
     expect((await call(key.api_key)).status).toBe(401);
     expect(ctx.gw.sim.requests).toHaveLength(0);
+    // Forgotten once refused: the next attempt is the plain read, no conditional write on the hot item.
+    recording = true;
+    expect((await call(key.api_key)).status).toBe(401);
+    recording = false;
+    expect(keyCalls.map((c) => c.command)).toEqual(['GetItemCommand']);
   });
 
   it.each(WIRES)('%s: reset since: the old secret is refused (401), the new one is served', async (_, call) => {

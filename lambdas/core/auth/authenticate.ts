@@ -2,7 +2,7 @@
 import { setImmediate } from 'node:timers';
 import { now } from '../clock.js';
 import { errors, isGatewayError } from '../errors.js';
-import { isUnconfirmed, recallKey, rememberKey } from '../store/key-cache.js';
+import { forgetKey, isUnconfirmed, recallKey, rememberKey } from '../store/key-cache.js';
 import { type ApiKey, getKeyByHash } from '../store/keys.js';
 import { hashApiKey } from '../key-material.js';
 import { presentedKey } from './api-key.js';
@@ -17,8 +17,12 @@ export async function authenticate(headers: Record<string, string | undefined>):
   await ensureBootstrapAdmin();
   const presented = presentedKey(headers);
   if (!presented) throw errors.invalidApiKey();
-  const key = await getKeyByHash(hashApiKey(presented));
-  if (!key) throw errors.invalidApiKey();
+  const hash = hashApiKey(presented);
+  const key = await getKeyByHash(hash);
+  if (!key) {
+    forgetKey(hash);
+    throw errors.invalidApiKey();
+  }
   rememberKey(key);
   assertUsable(key);
   return key;

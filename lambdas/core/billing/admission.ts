@@ -3,7 +3,7 @@ import { currentMonth, now } from '../clock.js';
 import { errors, GatewayError } from '../errors.js';
 import { hasLimits, type Limits, NO_LIMITS, type RateSnapshot, WINDOW_SECONDS, windowOf } from '../limits/types.js';
 import { moneyAttr, type Money } from '../money.js';
-import { confirmKey, isUnconfirmed, rememberKey } from '../store/key-cache.js';
+import { confirmKey, forgetKey, isUnconfirmed, rememberKey } from '../store/key-cache.js';
 import { type ApiKey, fromItem, getKeyById, leaseAttribute } from '../store/keys.js';
 import { db, fromWireItem, isConditionFailure, tableName } from '../store/table.js';
 import { itemKeys } from '../store/table-keys.js';
@@ -187,7 +187,8 @@ export async function admitKey(
     if (confirming) {
       names['#terms'] = 'terms_rev';
       values[':terms'] = current.termsRev;
-      conditions.push(current.termsRev === 0 ? '(attribute_not_exists(#terms) OR #terms = :terms)' : '#terms = :terms');
+      values[':id'] = current.id;
+      conditions.push('id = :id', current.termsRev === 0 ? '(attribute_not_exists(#terms) OR #terms = :terms)' : '#terms = :terms');
     }
     try {
       const out = await db().send(
@@ -229,7 +230,16 @@ export async function admitKey(
       if (confirming) {
         // A recalled key whose item is gone or whose terms changed: not confirmed; the call starts over on a read.
         const fresh = old ? fromItem(fromWireItem(old)) : undefined;
-        if (!fresh || fresh.termsRev !== current.termsRev) throw errors.invalidApiKey();
+        // Our own write landed (its reply was lost and the SDK retried): its condition held then, so it confirmed.
+        const landed = fresh?.id === current.id && fresh.leases.get(requestId);
+        if (fresh && landed) {
+          confirmKey(current);
+          return { reservation: { keyId: fresh.id, requestId, amount: landed.amount, leased: true }, key: fresh };
+        }
+        if (!fresh || fresh.id !== current.id || fresh.termsRev !== current.termsRev) {
+          forgetKey(current.hash);
+          throw errors.invalidApiKey();
+        }
         confirmKey(current); // the item as it is now (a consistent read), under the terms the call was decided on
         rememberKey(fresh);
         current = fresh;

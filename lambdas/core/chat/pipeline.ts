@@ -24,6 +24,7 @@ import { logger } from '../log.js';
 import { fetchImage } from '../net/safe-fetch.js';
 import { resolveModelForKey } from '../auth/model-access.js';
 import { chatProvider, fallbacksOf } from '../providers/registry.js';
+import { isUnconfirmed } from '../store/key-cache.js';
 import type { ApiKey } from '../store/keys.js';
 import type { Model } from '../store/models.js';
 import { type TokenUsage, zeroUsage } from '../usage.js';
@@ -71,6 +72,8 @@ export async function runChat(asked: ChatCall): Promise<ChatRun> {
     limits,
     tokens: tokens.inputTokens + tokens.outputTokens,
   });
+  // A key recalled from memory (store/key-cache.ts) must have been confirmed by its admission before anything goes out.
+  if (isUnconfirmed(key)) throw new Error('a recalled key passed an admission that did not confirm it');
   const reservation = admitted.reservation;
   // From here on, the key as the admission found it (a recalled key was read back by its write).
   const call: ChatCall = { ...asked, key: admitted.key };
@@ -285,9 +288,10 @@ async function* relay(
     leaving.end();
     if (!completed) void it.return?.()?.catch(() => undefined);
     const status: UsageRecord['status'] = completed ? 'ok' : failure ? 'error' : 'interrupted';
-    // Not awaited (unless settleFirst): the consumer writes its last frames meanwhile — first: the settlement starts
-    // on the next turn of the event loop, so none of its work runs ahead of them — and the invocation waits for it
-    // (invocation.ts). Books.done never rejects: a settlement the store refuses is deferred.
+    // Not awaited (unless settleFirst): the consumer writes its last frames meanwhile, and the invocation waits for
+    // it (invocation.ts). It starts on the next turn of the event loop, so none of its work runs ahead of frames the
+    // consumer writes at once (/v1/responses saves its stored response first, and the settlement runs beside that).
+    // Books.done never rejects: a settlement the store refuses is deferred.
     const done = () => books.done(fold.result(), status, failure?.message ?? null, firstByte, total);
     const total = Date.now() - started;
     const settlement = settleFirst ? done() : new Promise<void>((resolve) => setImmediate(resolve)).then(done);

@@ -22,6 +22,11 @@ export function rememberKey(key: ApiKey): void {
   remembered.set(key.hash, { key, at: Date.now() });
 }
 
+/** The key item is gone or changed: a copy of it is no longer worth a guess. */
+export function forgetKey(hash: string): void {
+  remembered.delete(hash);
+}
+
 /** The key last seen with this hash, as an unconfirmed copy (see isUnconfirmed), or undefined. */
 export function recallKey(hash: string): ApiKey | undefined {
   const hit = remembered.get(hash);

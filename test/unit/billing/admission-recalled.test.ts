@@ -5,7 +5,7 @@
  * gone or its terms changed, and never written through to another item.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { admitKey } from '../../../lambdas/core/billing/admission.js';
+import { admit, admitKey } from '../../../lambdas/core/billing/admission.js';
 import { money } from '../../../lambdas/core/money.js';
 import { isUnconfirmed, recallKey, rememberKey } from '../../../lambdas/core/store/key-cache.js';
 import { createKey, getKeyById, resetKey, updateKey, type ApiKey } from '../../../lambdas/core/store/keys.js';
@@ -58,6 +58,18 @@ describe('admitKey on a recalled key', () => {
     await expect(admitKey(copy, money('0.01'), 'req-recalled-reset')).rejects.toMatchObject({ status: 401 });
     expect(isUnconfirmed(copy)).toBe(true);
     expect((await getKeyById(id))!.leases.size).toBe(0);
+  });
+
+  it('its own write landed (reply lost, SDK retried) and the terms changed just after: admitted once, on that lease', async () => {
+    const { id, copy } = await recalled('recalled-landed');
+    await admit((await getKeyById(id))!, money('0.02'), 'req-recalled-landed'); // the write that landed
+    await updateKey(id, { name: 'renamed-after' });
+    const { reservation } = await admitKey(copy, money('0.02'), 'req-recalled-landed');
+    expect(isUnconfirmed(copy)).toBe(false);
+    expect(reservation.amount).toBe(money('0.02'));
+    const now = (await getKeyById(id))!;
+    expect(now.reserved).toBe(money('0.02'));
+    expect(now.leases.size).toBe(1);
   });
 
   it('a recalled copy is a copy: confirming one leaves the next recall unconfirmed', async () => {
