@@ -6,6 +6,7 @@
  * quota — gives exactly the answer a fresh read would, on every wire API, with no upstream call when refused.
  */
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { config, overrideConfig } from '../../lambdas/core/config.js';
 import { getKeyById } from '../../lambdas/core/store/keys.js';
 import { db } from '../../lambdas/core/store/table.js';
 import type { NewKeyView } from '../support/api.js';
@@ -18,6 +19,9 @@ let modelId = 0;
 /** Every DynamoDB call on an API key item while `recording`: the command and, for updates, its condition. */
 const keyCalls: Array<{ command: string; condition?: string }> = [];
 let recording = false;
+/** Delays each key GetItem by this much (its answer), and records when the answer came. */
+let keyReadDelayMs = 0;
+const keyReadsDone: number[] = [];
 
 beforeAll(async () => {
   const m = await ctx.admin.post('/admin/model/save', {
@@ -43,6 +47,14 @@ beforeAll(async () => {
         );
         keyCalls.push({ command: String(context.commandName), condition });
       }
+      if (keyReadDelayMs > 0 && context.commandName === 'GetItemCommand' && input.Key?.pk?.S?.startsWith('APIKEY#')) {
+        const delay = keyReadDelayMs;
+        return next(args).then(async (out) => {
+          await new Promise((r) => setTimeout(r, delay));
+          keyReadsDone.push(Date.now());
+          return out;
+        });
+      }
       return next(args);
     },
     { step: 'initialize', name: 'recordKeyItemCalls' },
@@ -50,6 +62,8 @@ beforeAll(async () => {
 });
 afterEach(() => {
   recording = false;
+  keyReadDelayMs = 0;
+  keyReadsDone.length = 0;
   keyCalls.length = 0;
   ctx.gw.sim.reset();
 });
@@ -247,5 +261,96 @@ describe('a recalled user key', () => {
     expect(after.totalFee).toBe(before.totalFee + 20n * one);
     expect(after.reserved).toBe(0n);
     expect(after.parallel).toBe(0);
+  });
+});
+
+describe('a recalled admin key', () => {
+  async function adminKey(): Promise<NewKeyView> {
+    const res = await ctx.admin.post('/admin/api-key/apply', { name: `a-${Math.random()}`, role: 'admin' });
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    return res.body.data;
+  }
+
+  it.each(WIRES)('%s: confirmed by one key read, and the Bedrock request leaves only once that read has answered', async (_, call) => {
+    const key = await adminKey();
+    await ok(await call(key.api_key));
+    await ctx.gw.idle();
+    ctx.gw.sim.reset();
+    keyReadDelayMs = 150;
+    recording = true;
+    await ok(await call(key.api_key));
+    await ctx.gw.idle();
+    recording = false;
+    expect(keyCalls.filter((c) => c.command === 'GetItemCommand')).toHaveLength(1);
+    expect(keyReadsDone).toHaveLength(1);
+    expect(ctx.gw.sim.requests).toHaveLength(1);
+    expect(ctx.gw.sim.requests[0].time).toBeGreaterThanOrEqual(keyReadsDone[0]);
+  });
+
+  it.each(WIRES)('%s: disabled since: 401 saying so, no upstream call, nothing recorded', async (_, call) => {
+    const key = await adminKey();
+    await ok(await call(key.api_key));
+    await ctx.gw.idle();
+    const threads = async () => (await ctx.admin.get(`/admin/thread/list?key_id=${key.id}`)).body.data.total;
+    const before = await threads();
+    await ctx.admin.post('/admin/api-key/disable', { id: key.id });
+    ctx.gw.sim.reset();
+    keyReadDelayMs = 50; // the call's own work runs ahead of the read: the gate must hold it
+    const res = await call(key.api_key);
+    expect(res.status).toBe(401);
+    expect(await res.text()).toContain('disabled');
+    await ctx.gw.idle();
+    expect(ctx.gw.sim.requests).toHaveLength(0);
+    expect(await threads()).toBe(before);
+  });
+
+  it('deleted since: 401, no upstream call; reset since: the old secret 401, the new one served', async () => {
+    const [, call] = WIRES[0];
+    const gone = await adminKey();
+    await ok(await call(gone.api_key));
+    await ctx.gw.idle();
+    await ctx.admin.post('/admin/api-key/delete', { id: gone.id });
+    const moved = await adminKey();
+    await ok(await call(moved.api_key));
+    await ctx.gw.idle();
+    const reset = await ctx.admin.post('/admin/api-key/reset', { id: moved.id });
+    ctx.gw.sim.reset();
+    expect((await call(gone.api_key)).status).toBe(401);
+    expect((await call(moved.api_key)).status).toBe(401);
+    expect(ctx.gw.sim.requests).toHaveLength(0);
+    await ok(await call(reset.body.data.api_key));
+  });
+
+  it('an image URL waits for the confirming read too: a key refused meanwhile fetches nothing', async () => {
+    const [, call] = WIRES[0];
+    const key = await adminKey();
+    await ok(await call(key.api_key));
+    await ctx.gw.idle();
+    await ctx.admin.post('/admin/api-key/disable', { id: key.id });
+    let fetched = 0;
+    const server = (await import('node:http')).createServer((_req, res) => {
+      fetched++;
+      res.end();
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    const port = (server.address() as { port: number }).port;
+    const undo = overrideConfig({ imageFetch: { ...config().imageFetch, allowHosts: [`127.0.0.1:${port}`] } });
+    try {
+      const withImage = {
+        messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url: `http://127.0.0.1:${port}/cat.png` } }] }],
+      };
+      const other = await adminKey(); // the control: a key that stays active does fetch
+      await ok(await call(other.api_key));
+      await ctx.gw.idle();
+      keyReadDelayMs = 50;
+      await (await call(other.api_key, withImage)).text();
+      expect(fetched).toBe(1);
+      const res = await call(key.api_key, withImage);
+      expect(res.status).toBe(401);
+      expect(fetched).toBe(1);
+    } finally {
+      undo();
+      server.close();
+    }
   });
 });

@@ -2,7 +2,7 @@
 import { setImmediate } from 'node:timers';
 import { now } from '../clock.js';
 import { errors, isGatewayError } from '../errors.js';
-import { forgetKey, isUnconfirmed, recallKey, rememberKey } from '../store/key-cache.js';
+import { confirmByRead, forgetKey, isUnconfirmed, recallKey, rememberKey } from '../store/key-cache.js';
 import { type ApiKey, getKeyByHash } from '../store/keys.js';
 import { hashApiKey } from '../key-material.js';
 import { presentedKey } from './api-key.js';
@@ -53,14 +53,16 @@ export async function authenticateWhile<T>(
 }
 
 /**
- * For the chat routes, whose admission writes a user key's item anyway: `serve` runs first on the key as this
+ * For the chat routes. A user key's admission writes its item anyway: `serve` runs first on the key as this
  * instance last saw it (store/key-cache.ts) with no read at all, and that admission write confirms it — same item,
  * same terms — in the same round trip. If anything refuses the call before the key is confirmed (the write's
  * condition, a bad body, a model the remembered key may not use, a quota decided on the remembered copy), nothing
  * has been written or sent, and the call starts over exactly as without the memory: authenticateWhile() reads the
  * key, strongly consistent, so every answer — 401 for a key deleted, reset or disabled a moment ago — is the one
- * that read gives. A store fault is not retried (it is the answer either way). Admin keys are always read: their
- * calls write nothing to admit.
+ * that read gives. A store fault is not retried (it is the answer either way). An admin key's call writes nothing
+ * to admit it, so it is confirmed by that read instead — started at once, the call's own work (the route, the
+ * provider building and signing its request) running beside it, and its upstream request held until the read
+ * confirms the key (upstream-gate.ts).
  */
 export async function servePresented<T, R>(
   headers: Record<string, string | undefined>,
@@ -69,7 +71,9 @@ export async function servePresented<T, R>(
 ): Promise<R> {
   const presented = presentedKey(headers);
   const recalled = presented ? recallKey(hashApiKey(presented)) : undefined;
-  if (recalled && recalled.role === 'user' && isUsable(recalled)) {
+  if (recalled && isUsable(recalled)) {
+    // An admin key's call writes nothing to admit it: a read confirms it, overlapping the call's own work.
+    if (recalled.role === 'admin') confirmByRead(recalled, isUsable, () => errors.invalidApiKey());
     let served: R | undefined;
     try {
       served = await serve(recalled, validate());

@@ -3,7 +3,7 @@ import { currentMonth, now } from '../clock.js';
 import { errors, GatewayError } from '../errors.js';
 import { hasLimits, type Limits, NO_LIMITS, type RateSnapshot, WINDOW_SECONDS, windowOf } from '../limits/types.js';
 import { moneyAttr, type Money } from '../money.js';
-import { confirmKey, forgetKey, isUnconfirmed, rememberKey } from '../store/key-cache.js';
+import { confirmationOf, confirmKey, forgetKey, isUnconfirmed, rememberKey } from '../store/key-cache.js';
 import { type ApiKey, fromItem, getKeyById, leaseAttribute } from '../store/keys.js';
 import { db, fromWireItem, isConditionFailure, tableName } from '../store/table.js';
 import { itemKeys } from '../store/table-keys.js';
@@ -77,18 +77,26 @@ export async function admit(
   return (await admitKey(key, estimate, requestId, ask)).reservation;
 }
 
-/** admit(), and the key as the admission found it: read back by its write when the key was recalled, else `key`. */
+/**
+ * admit(), and the key as the admission found it: read back by its write when the key was recalled, else `key`. A
+ * recalled key whose admission writes nothing comes back still unconfirmed, with the read that will confirm it:
+ * nothing may go upstream before that resolves.
+ */
 export async function admitKey(
   key: ApiKey,
   estimate: Money,
   requestId: string,
   ask: AdmissionAsk = { limits: NO_LIMITS, tokens: 0 },
-): Promise<{ reservation: Reservation; key: ApiKey }> {
+): Promise<{ reservation: Reservation; key: ApiKey; confirmation?: Promise<ApiKey> }> {
   const limited = hasLimits(ask.limits);
   const chargesMoney = key.role !== 'admin'; // admin keys are costed and recorded, never refused for money
   if (!chargesMoney && !limited) {
-    if (isUnconfirmed(key)) throw new Error('a recalled key reached an admission that writes nothing'); // never recalled
-    return { reservation: { keyId: key.id, requestId, amount: 0n }, key };
+    const reservation: Reservation = { keyId: key.id, requestId, amount: 0n };
+    if (!isUnconfirmed(key)) return { reservation, key };
+    // Nothing to write: a recalled key is confirmed by the read started for it, which the upstream call waits for.
+    const confirmation = confirmationOf(key);
+    if (!confirmation) throw new Error('a recalled key reached an admission that writes nothing, with no read to confirm it');
+    return { reservation, key, confirmation };
   }
   const amount = chargesMoney ? estimate : 0n;
   const { rpm, tpm, maxParallel } = ask.limits;

@@ -25,6 +25,7 @@ import { fetchImage } from '../net/safe-fetch.js';
 import { resolveModelForKey } from '../auth/model-access.js';
 import { chatProvider, fallbacksOf } from '../providers/registry.js';
 import { isUnconfirmed } from '../store/key-cache.js';
+import { gateSignal } from '../upstream-gate.js';
 import type { ApiKey } from '../store/keys.js';
 import type { Model } from '../store/models.js';
 import { type TokenUsage, zeroUsage } from '../usage.js';
@@ -72,20 +73,40 @@ export async function runChat(asked: ChatCall): Promise<ChatRun> {
     limits,
     tokens: tokens.inputTokens + tokens.outputTokens,
   });
-  // A key recalled from memory (store/key-cache.ts) must have been confirmed by its admission before anything goes out.
-  if (isUnconfirmed(key)) throw new Error('a recalled key passed an admission that did not confirm it');
+  // A key recalled from memory (store/key-cache.ts) is confirmed by its admission's write, or else by the read its
+  // admission handed back: until that read resolves, nothing goes out (the upstream gate, the image fetches).
+  const confirmation = admitted.confirmation;
+  if (isUnconfirmed(key) && !confirmation) throw new Error('a recalled key passed an admission that did not confirm it');
   const reservation = admitted.reservation;
   // From here on, the key as the admission found it (a recalled key was read back by its write).
   const call: ChatCall = { ...asked, key: admitted.key };
   const abort = new AbortController();
   const started = Date.now();
   const books = new Books(call, reservation, started);
+  let fetchImage = call.fetchImage ?? defaultFetchImage;
+  if (confirmation) {
+    gateSignal(abort.signal, confirmation);
+    confirmation.catch(() => abort.abort()); // a key refused: no retry, no fallback, nothing more
+    const ungated = fetchImage;
+    fetchImage = (url, signal) => confirmation.then(() => ungated(url, signal));
+  }
 
   let upstream: AsyncIterable<ChatEvent>;
   try {
-    const request = await resolveAttachments(call.request, call.fetchImage ?? defaultFetchImage, abort.signal);
+    const request = await resolveAttachments(call.request, fetchImage, abort.signal);
     upstream = await startWithFallbacks(call, request, abort.signal, books);
+    // The upstream accepted the call, so the gate had opened: the books take the key as that read found it.
+    if (confirmation) books.keyIs(await confirmation);
   } catch (e) {
+    if (confirmation) {
+      const read = await confirmation.then(
+        (fresh) => ({ fresh }),
+        (refusal: unknown) => ({ refusal }),
+      );
+      // A key never confirmed has nothing on the books: the caller starts over on a fresh read (servePresented).
+      if ('refusal' in read) throw read.refusal;
+      books.keyIs(read.fresh);
+    }
     await books.refused(e);
     throw e;
   }
@@ -313,6 +334,11 @@ class Books {
   attempted(model: string, error: string, refusal?: unknown): void {
     this.attempts.push({ model, error });
     if (refusal !== undefined) this.lastRefusal = refusal;
+  }
+
+  /** The caller's key as its confirming read found it (a recalled key): the settlement starts from it. */
+  keyIs(key: ApiKey): void {
+    this.base.key = key;
   }
 
   /** The model that answered: its name and prices go into the books. */

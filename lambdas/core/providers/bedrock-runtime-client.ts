@@ -1,5 +1,6 @@
 import { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
 import { NodeHttp2Handler } from '@smithy/node-http-handler';
+import { passGate } from '../upstream-gate.js';
 
 /**
  * Each chat call's abort signal, by its command's input and then by the signed HTTP request made from it. The chat
@@ -40,8 +41,10 @@ export async function sendChat<C extends { input: object }, R>(
  * may also be bidirectional. For ours that isolation buys nothing, so every call leases a shared, pooled session.
  */
 class SharedSessionHttp2Handler extends NodeHttp2Handler {
-  override handle(...[request, options]: Parameters<NodeHttp2Handler['handle']>): ReturnType<NodeHttp2Handler['handle']> {
+  override async handle(...[request, options]: Parameters<NodeHttp2Handler['handle']>): ReturnType<NodeHttp2Handler['handle']> {
     const abortSignal = options?.abortSignal ?? signalOfRequest.get(request);
+    // The request is built and signed by now; it leaves only once the call's gate opens (upstream-gate.ts).
+    await passGate(abortSignal as AbortSignal | undefined);
     return super.handle(request, { ...options, abortSignal, isEventStream: false });
   }
 }

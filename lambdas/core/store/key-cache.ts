@@ -1,4 +1,4 @@
-import type { ApiKey } from './keys.js';
+import { type ApiKey, getKeyByHash } from './keys.js';
 
 /**
  * The keys this instance has seen lately, by hash — so that a user key's chat call can skip its key read: its
@@ -11,6 +11,7 @@ import type { ApiKey } from './keys.js';
  */
 const remembered = new Map<string, { key: ApiKey; at: number }>();
 const unconfirmed = new WeakSet<ApiKey>();
+const confirmations = new WeakMap<ApiKey, Promise<ApiKey>>();
 
 /** How long a remembered key is worth a guess (its terms are checked by the write whatever its age). */
 const KEEP_MS = 5 * 60_000;
@@ -48,4 +49,29 @@ export function isUnconfirmed(key: ApiKey): boolean {
 /** The store has just shown this key to be as recalled (same item, same terms). */
 export function confirmKey(key: ApiKey): void {
   unconfirmed.delete(key);
+}
+
+/**
+ * For a recalled key whose call writes nothing before its upstream call (an admin key without limits): the
+ * strongly consistent read that confirms it, started now, so that the call's own work overlaps it. It resolves with
+ * the item as read once it shows the same key under the same terms, still `usable`, and rejects with `refusal` (and
+ * forgets the key) otherwise; the call's upstream request waits for it (upstream-gate.ts).
+ */
+export function confirmByRead(key: ApiKey, usable: (fresh: ApiKey) => boolean, refusal: () => Error): void {
+  const read = getKeyByHash(key.hash).then((fresh) => {
+    if (!fresh || fresh.id !== key.id || fresh.termsRev !== key.termsRev || !usable(fresh)) {
+      remembered.delete(key.hash);
+      throw refusal();
+    }
+    rememberKey(fresh);
+    confirmKey(key);
+    return fresh;
+  });
+  read.catch(() => undefined); // met by the call's gate, or by nobody if the call was refused before it
+  confirmations.set(key, read);
+}
+
+/** The confirming read started for this recalled key, if any. */
+export function confirmationOf(key: ApiKey): Promise<ApiKey> | undefined {
+  return confirmations.get(key);
 }

@@ -8,6 +8,7 @@ import { ConverseStreamCommand, InvokeModelWithResponseStreamCommand } from '@aw
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bedrockClientFor, sendChat, withSignal } from '../../../lambdas/core/providers/bedrock-runtime-client.js';
 import { type BedrockSimulator, script, startBedrockSimulator } from '../../../local/bedrock-simulator/index.js';
+import { gateSignal } from '../../../lambdas/core/upstream-gate.js';
 import { keptCommands } from '../../support/sdk-context.js';
 
 let sim: BedrockSimulator;
@@ -109,5 +110,26 @@ describe('the shared Bedrock chat client', () => {
     expect(Date.now() - t0).toBeLessThan(1500);
     await new Promise((r) => setTimeout(r, 50));
     expect(sim.requests[0]?.aborted).toBe(true);
+  });
+
+  it('a gated call is built and signed, but nothing reaches Bedrock until its gate opens; a failed gate sends nothing', async () => {
+    await drain((await converse('warm the gate client')).stream);
+    sim.reset();
+    let open!: () => void;
+    const opened = new AbortController();
+    gateSignal(opened.signal, new Promise<void>((r) => (open = r)));
+    const call = converse('gated, then opened', opened.signal);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(sim.requests).toHaveLength(0);
+    open();
+    expect(await drain((await call).stream)).toBeGreaterThan(0);
+    expect(sim.requests).toHaveLength(1);
+
+    const refused = new AbortController();
+    const refusal = Object.assign(new Error('the key was refused'), { status: 401 });
+    gateSignal(refused.signal, Promise.reject(refusal));
+    await expect(converse('gated, then refused', refused.signal)).rejects.toBe(refusal);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(sim.requests).toHaveLength(1);
   });
 });

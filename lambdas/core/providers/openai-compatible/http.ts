@@ -1,4 +1,5 @@
 import { GatewayError } from '../../errors.js';
+import { passGate } from '../../upstream-gate.js';
 import { sanitizeUpstreamMessage } from '../sanitize-upstream-message.js';
 import type { ProviderContext } from '../types.js';
 import type { OpenAICompatibleConfig } from './config.js';
@@ -25,6 +26,7 @@ export async function post(
   };
   if (config.apiKey) headers.authorization = `Bearer ${config.apiKey}`;
   const timeout = AbortSignal.timeout(config.timeoutMs ?? 60_000);
+  await passGate(ctx.signal); // nothing goes upstream before the call's gate opens (upstream-gate.ts)
   let res: Response;
   try {
     res = await fetchFn(`${config.baseUrl.replace(/\/+$/, '')}${path}`, {
