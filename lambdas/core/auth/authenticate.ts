@@ -73,7 +73,10 @@ export async function servePresented<T, R>(
   const recalled = presented ? recallKey(hashApiKey(presented)) : undefined;
   if (recalled && isUsable(recalled)) {
     // An admin key's call writes nothing to admit it: a read confirms it, overlapping the call's own work.
-    if (recalled.role === 'admin') confirmByRead(recalled, isUsable, () => errors.invalidApiKey());
+    if (recalled.role === 'admin') {
+      confirmByRead(recalled, isUsable, () => errors.invalidApiKey());
+      await new Promise<void>((resolve) => setImmediate(resolve)); // the read on the wire first (authenticateWhile)
+    }
     let served: R | undefined;
     try {
       served = await serve(recalled, validate());
