@@ -3,7 +3,8 @@
  * validation overlaps the lookup instead of delaying it; a bad key still wins over a bad body.
  */
 import { beforeAll, describe, expect, it, vi } from 'vitest';
-import { authenticateWhile } from '../../../lambdas/core/auth/authenticate.js';
+import { authenticateWhile, servePresented } from '../../../lambdas/core/auth/authenticate.js';
+import { confirmationOf, isUnconfirmed } from '../../../lambdas/core/store/key-cache.js';
 import { overrideConfig } from '../../../lambdas/core/config.js';
 import { db, tableName } from '../../../lambdas/core/store/table.js';
 import { ensureTable } from '../../../local/table.js';
@@ -68,5 +69,24 @@ describe('authenticateWhile under fake timers', () => {
     } finally {
       vi.useRealTimers();
     }
+  });
+
+  it('a recalled admin key: its confirming read is handed to the HTTP layer before the call is served on it', async () => {
+    await authenticateWhile({ authorization: `Bearer ${ADMIN}` }, () => 1); // seen: remembered
+    const before = handed;
+    let seenAtServe = -1;
+    const served = await servePresented(
+      { authorization: `Bearer ${ADMIN}` },
+      () => 'body',
+      async (key, body) => {
+        seenAtServe = handed - before;
+        expect(isUnconfirmed(key)).toBe(true);
+        await confirmationOf(key); // what the call's upstream gate waits for
+        expect(isUnconfirmed(key)).toBe(false);
+        return `${key.role} ${body}`;
+      },
+    );
+    expect(seenAtServe).toBe(1);
+    expect(served).toBe('admin body');
   });
 });
