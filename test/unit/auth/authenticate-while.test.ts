@@ -70,7 +70,9 @@ describe('authenticateWhile under fake timers', () => {
       vi.useRealTimers();
     }
   });
+});
 
+describe('servePresented', () => {
   it('a recalled admin key: its confirming read is handed to the HTTP layer before the call is served on it', async () => {
     await authenticateWhile({ authorization: `Bearer ${ADMIN}` }, () => 1); // seen: remembered
     const before = handed;
