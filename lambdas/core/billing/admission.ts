@@ -27,8 +27,7 @@ import { spendable } from './allowance.js';
  * However many requests race, the key overspends by at most one request's estimate and no limit is exceeded.
  *
  * A key recalled from this instance's memory instead of read (unconfirmed, store/key-cache.ts) is confirmed by this
- * same write: it is conditioned on the item still being there under the same terms revision, and reads the item
- * back. Anything else — the item gone, its terms changed, a refusal decided on the remembered copy — leaves the key
+ * same write: it is conditioned on the item still being there (same id) under the same terms revision. Anything else — the item gone, its terms changed, a refusal decided on the remembered copy — leaves the key
  * unconfirmed and the call is started over on a fresh read (auth/authenticate.ts servePresented).
  */
 export interface Reservation {
@@ -78,7 +77,7 @@ export async function admit(
 }
 
 /**
- * admit(), and the key as the admission found it: read back by its write when the key was recalled, else `key`. A
+ * admit(), and the key as the admission found it (a fresher copy when a failed condition read it back). A
  * recalled key whose admission writes nothing comes back still unconfirmed, with the read that will confirm it:
  * nothing may go upstream before that resolves.
  */
@@ -207,17 +206,14 @@ export async function admitKey(
           ConditionExpression: conditions.join(' AND '),
           ExpressionAttributeNames: names,
           ExpressionAttributeValues: values,
-          ReturnValues: confirming ? 'ALL_NEW' : 'UPDATED_NEW',
+          ReturnValues: 'UPDATED_NEW',
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
       );
       const after = out.Attributes ?? {};
-      let admitted = current;
-      if (confirming) {
-        confirmKey(current);
-        admitted = fromItem(after);
-        rememberKey(admitted);
-      }
+      // A recalled key is confirmed. Its copy's money may be older than a read's would be; the settlement's conditions
+      // are bounds (a copy of any age settles right, re-reading only near a quota's edge), as its lease list is.
+      if (confirming) confirmKey(current);
       const reservation: Reservation = {
         keyId: current.id,
         requestId,
@@ -231,7 +227,7 @@ export async function admitKey(
             }
           : {}),
       };
-      return { reservation, key: admitted };
+      return { reservation, key: current };
     } catch (e) {
       if (!isConditionFailure(e)) throw e;
       const old = (e as { Item?: Record<string, never> }).Item;

@@ -78,7 +78,7 @@ export async function runChat(asked: ChatCall): Promise<ChatRun> {
   const confirmation = admitted.confirmation;
   if (isUnconfirmed(key) && !confirmation) throw new Error('a recalled key passed an admission that did not confirm it');
   const reservation = admitted.reservation;
-  // From here on, the key as the admission found it (a recalled key was read back by its write).
+  // From here on, the key as the admission found it (a fresher copy, when a failed condition read it back).
   const call: ChatCall = { ...asked, key: admitted.key };
   const abort = new AbortController();
   const started = Date.now();
