@@ -7,6 +7,7 @@
  * (The Bedrock clients' request handler and the OpenAI-compatible provider's fetch do; a new provider must too.)
  */
 const gates = new WeakMap<AbortSignal, Promise<unknown>>();
+const passed = new WeakSet<AbortSignal>();
 
 /** Holds every upstream request sent on `signal` until `gate` resolves. */
 export function gateSignal(signal: AbortSignal, gate: Promise<unknown>): void {
@@ -17,5 +18,12 @@ export function gateSignal(signal: AbortSignal, gate: Promise<unknown>): void {
 /** Resolves once a request on `signal` may go upstream; throws the gate's error if it may not. */
 export async function passGate(signal: AbortSignal | undefined): Promise<void> {
   const gate = signal && gates.get(signal);
-  if (gate) await gate;
+  if (!gate) return;
+  await gate;
+  passed.add(signal);
+}
+
+/** Whether a request on this gated signal went through passGate(): the pipeline checks it (a provider must not skip it). */
+export function passedGate(signal: AbortSignal): boolean {
+  return passed.has(signal);
 }

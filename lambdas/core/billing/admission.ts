@@ -73,7 +73,10 @@ export async function admit(
   requestId: string,
   ask: AdmissionAsk = { limits: NO_LIMITS, tokens: 0 },
 ): Promise<Reservation> {
-  return (await admitKey(key, estimate, requestId, ask)).reservation;
+  const admitted = await admitKey(key, estimate, requestId, ask);
+  // A key still to be confirmed by a read needs its caller to hold the upstream call for it (runChat does).
+  if (admitted.confirmation) throw new Error('admit() was given a recalled key that only a read can confirm');
+  return admitted.reservation;
 }
 
 /**
@@ -189,7 +192,7 @@ export async function admitKey(
       conditions.push('(attribute_not_exists(inflight) OR inflight < :maxPar)');
       values[':maxPar'] = maxParallel + expired.length;
     }
-    // A recalled key: the write confirms it — the same item (by hash), under the same terms — and reads it back.
+    // A recalled key: the write confirms it — the same item (by hash and id), under the same terms.
     const confirming = isUnconfirmed(current);
     if (confirming) {
       names['#terms'] = 'terms_rev';

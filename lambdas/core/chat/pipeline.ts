@@ -25,7 +25,7 @@ import { fetchImage } from '../net/safe-fetch.js';
 import { resolveModelForKey } from '../auth/model-access.js';
 import { chatProvider, fallbacksOf } from '../providers/registry.js';
 import { isUnconfirmed } from '../store/key-cache.js';
-import { gateSignal } from '../upstream-gate.js';
+import { gateSignal, passedGate } from '../upstream-gate.js';
 import type { ApiKey } from '../store/keys.js';
 import type { Model } from '../store/models.js';
 import { type TokenUsage, zeroUsage } from '../usage.js';
@@ -95,8 +95,14 @@ export async function runChat(asked: ChatCall): Promise<ChatRun> {
   try {
     const request = await resolveAttachments(call.request, fetchImage, abort.signal);
     upstream = await startWithFallbacks(call, request, abort.signal, books);
-    // The upstream accepted the call, so the gate had opened: the books take the key as that read found it.
-    if (confirmation) books.keyIs(await confirmation);
+    if (confirmation) {
+      // The upstream accepted the call, so its request went through the open gate — unless a provider skipped it.
+      if (!passedGate(abort.signal)) {
+        abort.abort();
+        throw new Error('a provider answered a gated call without passing its upstream gate');
+      }
+      books.keyIs(await confirmation); // the key as the confirming read found it
+    }
   } catch (e) {
     if (confirmation) {
       const read = await confirmation.then(

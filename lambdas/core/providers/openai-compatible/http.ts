@@ -25,8 +25,8 @@ export async function post(
     ...config.headers,
   };
   if (config.apiKey) headers.authorization = `Bearer ${config.apiKey}`;
-  const timeout = AbortSignal.timeout(config.timeoutMs ?? 60_000);
   await passGate(ctx.signal); // nothing goes upstream before the call's gate opens (upstream-gate.ts)
+  const timeout = AbortSignal.timeout(config.timeoutMs ?? 60_000);
   let res: Response;
   try {
     res = await fetchFn(`${config.baseUrl.replace(/\/+$/, '')}${path}`, {
