@@ -321,6 +321,22 @@ describe('a recalled admin key', () => {
     await ok(await call(reset.body.data.api_key));
   });
 
+  it('with limits of its own: confirmed by its admission write (which counts them), no read', async () => {
+    const [, call] = WIRES[0];
+    const res = await ctx.admin.post('/admin/api-key/apply', { name: `al-${Math.random()}`, role: 'admin', rpm_limit: 1000 });
+    const key = res.body.data;
+    await ok(await call(key.api_key));
+    await ctx.gw.idle();
+    recording = true;
+    await ok(await call(key.api_key));
+    await ctx.gw.idle();
+    recording = false;
+    expect(keyCalls.filter((c) => c.command === 'GetItemCommand')).toEqual([]);
+    const admission = keyCalls.filter((c) => c.command === 'UpdateItemCommand');
+    expect(admission).toHaveLength(1);
+    expect(admission[0].condition).toMatch(/terms_rev = :terms/);
+  });
+
   it('an image URL waits for the confirming read too: a key refused meanwhile fetches nothing', async () => {
     const [, call] = WIRES[0];
     const key = await adminKey();

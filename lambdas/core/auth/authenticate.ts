@@ -2,6 +2,7 @@
 import { setImmediate } from 'node:timers';
 import { now } from '../clock.js';
 import { errors, isGatewayError } from '../errors.js';
+import { hasLimits } from '../limits/types.js';
 import { confirmByRead, forgetKey, isUnconfirmed, recallKey, rememberKey } from '../store/key-cache.js';
 import { type ApiKey, getKeyByHash } from '../store/keys.js';
 import { hashApiKey } from '../key-material.js';
@@ -72,8 +73,9 @@ export async function servePresented<T, R>(
   const presented = presentedKey(headers);
   const recalled = presented ? recallKey(hashApiKey(presented)) : undefined;
   if (recalled && isUsable(recalled)) {
-    // An admin key's call writes nothing to admit it: a read confirms it, overlapping the call's own work.
-    if (recalled.role === 'admin') {
+    // An admin key's call writes nothing to admit it (unless it has limits of its own, counted in that write): a
+    // read confirms it, overlapping the call's own work.
+    if (recalled.role === 'admin' && !hasLimits(recalled.limits)) {
       confirmByRead(recalled, isUsable, () => errors.invalidApiKey());
       await new Promise<void>((resolve) => setImmediate(resolve)); // the read on the wire first (authenticateWhile)
     }

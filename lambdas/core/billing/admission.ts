@@ -2,7 +2,7 @@ import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { currentMonth, now } from '../clock.js';
 import { errors, GatewayError } from '../errors.js';
 import { hasLimits, type Limits, NO_LIMITS, type RateSnapshot, WINDOW_SECONDS, windowOf } from '../limits/types.js';
-import { moneyAttr, type Money } from '../money.js';
+import { money, moneyAttr, type Money } from '../money.js';
 import { confirmationOf, confirmKey, forgetKey, isUnconfirmed, rememberKey } from '../store/key-cache.js';
 import { type ApiKey, fromItem, getKeyById, leaseAttribute } from '../store/keys.js';
 import { db, fromWireItem, isConditionFailure, tableName } from '../store/table.js';
@@ -217,6 +217,9 @@ export async function admitKey(
       // A recalled key is confirmed. Its copy's money may be older than a read's would be; the settlement's conditions
       // are bounds (a copy of any age settles right, re-reading only near a quota's edge), as its lease list is.
       if (confirming) confirmKey(current);
+      // What this write changed, remembered for the key's next call (its rate window above all, which a stale copy
+      // would get wrong once per call).
+      rememberKey(admittedCopy(current, after));
       const reservation: Reservation = {
         keyId: current.id,
         requestId,
@@ -262,6 +265,24 @@ export async function admitKey(
     }
   }
   throw errors.insufficientQuota('Could not reserve quota for this request under heavy contention; retry shortly.');
+}
+
+/** The key as it stands after an admission, from its copy and the attributes the write returned (UPDATED_NEW). */
+function admittedCopy(key: ApiKey, after: Record<string, unknown>): ApiKey {
+  const counted = after.rl_requests !== undefined;
+  return {
+    ...key,
+    reserved: after.reserved === undefined ? key.reserved : money(after.reserved),
+    parallel: after.inflight === undefined ? key.parallel : Number(after.inflight),
+    rev: after.rev === undefined ? key.rev : Number(after.rev),
+    rate: counted
+      ? {
+          window: after.rl_window === undefined ? key.rate.window : Number(after.rl_window),
+          requests: Number(after.rl_requests),
+          tokens: Number(after.rl_tokens ?? 0),
+        }
+      : key.rate,
+  };
 }
 
 function jitter(attempt: number): Promise<void> {
