@@ -108,6 +108,25 @@ const WIRES: Array<[string, (key: string, body?: Record<string, unknown>) => Pro
   ],
 ];
 
+/** One call served (200), with the key item's DynamoDB calls recorded until its settlement is done. */
+async function servedRecorded(send: () => Promise<Response>): Promise<void> {
+  recording = true;
+  try {
+    await ok(await send());
+    await ctx.gw.idle();
+  } finally {
+    recording = false;
+  }
+}
+
+/** The recorded call read no key item and made one admission write, conditioned on the remembered terms. */
+function expectConfirmedByAdmission(): void {
+  expect(keyCalls.filter((c) => c.command === 'GetItemCommand')).toEqual([]);
+  const admission = keyCalls.filter((c) => c.command === 'UpdateItemCommand');
+  expect(admission).toHaveLength(1);
+  expect(admission[0].condition).toMatch(/terms_rev = :terms/);
+}
+
 async function ok(res: Response): Promise<void> {
   const text = await res.text();
   expect(res.status, text).toBe(200);
@@ -122,15 +141,9 @@ describe('a recalled user key', () => {
       await ctx.gw.idle();
       const before = (await getKeyById(key.id))!;
 
-      recording = true;
-      await ok(await call(key.api_key));
-      await ctx.gw.idle();
-      recording = false;
+      await servedRecorded(() => call(key.api_key));
 
-      expect(keyCalls.filter((c) => c.command === 'GetItemCommand')).toEqual([]);
-      const admission = keyCalls.filter((c) => c.command === 'UpdateItemCommand');
-      expect(admission).toHaveLength(1);
-      expect(admission[0].condition).toMatch(/terms_rev = :terms/);
+      expectConfirmedByAdmission();
       const after = (await getKeyById(key.id))!;
       expect(after.totalFee).toBeGreaterThan(before.totalFee);
       expect(after.reserved).toBe(0n);
@@ -231,10 +244,7 @@ describe('a recalled user key', () => {
     await ok(await call(key.api_key));
     await ctx.gw.idle();
     await ctx.admin.post('/admin/api-key/recharge', { id: key.id, balance: 5 });
-    recording = true;
-    await ok(await call(key.api_key));
-    await ctx.gw.idle();
-    recording = false;
+    await servedRecorded(() => call(key.api_key));
     expect(keyCalls.filter((c) => c.command === 'GetItemCommand')).toEqual([]);
   });
 
@@ -277,10 +287,7 @@ describe('a recalled admin key', () => {
     await ctx.gw.idle();
     ctx.gw.sim.reset();
     keyReadDelayMs = 150;
-    recording = true;
-    await ok(await call(key.api_key));
-    await ctx.gw.idle();
-    recording = false;
+    await servedRecorded(() => call(key.api_key));
     expect(keyCalls.filter((c) => c.command === 'GetItemCommand')).toHaveLength(1);
     expect(keyReadsDone).toHaveLength(1);
     expect(ctx.gw.sim.requests).toHaveLength(1);
@@ -327,14 +334,8 @@ describe('a recalled admin key', () => {
     const key = res.body.data;
     await ok(await call(key.api_key));
     await ctx.gw.idle();
-    recording = true;
-    await ok(await call(key.api_key));
-    await ctx.gw.idle();
-    recording = false;
-    expect(keyCalls.filter((c) => c.command === 'GetItemCommand')).toEqual([]);
-    const admission = keyCalls.filter((c) => c.command === 'UpdateItemCommand');
-    expect(admission).toHaveLength(1);
-    expect(admission[0].condition).toMatch(/terms_rev = :terms/);
+    await servedRecorded(() => call(key.api_key));
+    expectConfirmedByAdmission();
   });
 
   it('an image URL waits for the confirming read too: a key refused meanwhile fetches nothing', async () => {

@@ -60,7 +60,7 @@ export function confirmKey(key: ApiKey): void {
 export function confirmByRead(key: ApiKey, usable: (fresh: ApiKey) => boolean, refusal: () => Error): void {
   const read = getKeyByHash(key.hash).then((fresh) => {
     if (!fresh || fresh.id !== key.id || fresh.termsRev !== key.termsRev || !usable(fresh)) {
-      remembered.delete(key.hash);
+      forgetKey(key.hash);
       throw refusal();
     }
     rememberKey(fresh);
