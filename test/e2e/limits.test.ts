@@ -7,6 +7,7 @@
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { admit, LEASE_SECONDS } from '../../lambdas/core/billing/admission.js';
 import { setClockOffsetForTests } from '../../lambdas/core/clock.js';
+import { startInFreshRateWindow } from '../support/clock.js';
 import { getKeyById } from '../../lambdas/core/store/keys.js';
 import { script } from '../../local/bedrock-simulator/index.js';
 import type { NewKeyView } from '../support/api.js';
@@ -79,6 +80,7 @@ describe('every wire API', () => {
   it.each(WIRE_CALLS)(
     '%s: a key over its rpm gets 429 in the route’s shape with retry-after and x-ratelimit-* headers',
     async (_route, call) => {
+      startInFreshRateWindow();
       const key = await newKey({ rpm_limit: 1 });
       const ok = await call(key.api_key);
       expect(ok.status).toBe(200);
@@ -156,6 +158,7 @@ describe('requests per minute', () => {
 
 describe('tokens per minute', () => {
   it('admits on the estimate, then corrects the window by the real usage at settlement', async () => {
+    startInFreshRateWindow();
     const key = await newKey({ tpm_limit: 100_000 });
     ctx.gw.sim.enqueue(script.text('ok', { usage: { inputTokens: 7, outputTokens: 3 } }));
     const res = await chat(key.api_key, { max_tokens: 5000 });
@@ -166,6 +169,7 @@ describe('tokens per minute', () => {
   });
 
   it('refuses once the window holds the limit', async () => {
+    startInFreshRateWindow();
     const key = await newKey({ tpm_limit: 1000 });
     expect((await chat(key.api_key, { max_tokens: 2000 })).status).toBe(200); // admitted while below the limit
     ctx.gw.sim.enqueue(script.text('x', { usage: { inputTokens: 900, outputTokens: 900 } }));
@@ -202,6 +206,7 @@ describe('calls in flight', () => {
 
 describe('group defaults', () => {
   it("a group's limits apply to its keys; a key's own value wins", async () => {
+    startInFreshRateWindow();
     const group = (await ctx.admin.post('/admin/group/save', { name: `limited-${Math.random()}`, rpm_limit: 1 })).body.data;
     expect(group.rpm_limit).toBe(1);
     const inherits = await newKey({ group_id: group.id });

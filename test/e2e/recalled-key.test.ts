@@ -10,6 +10,7 @@ import { config, overrideConfig } from '../../lambdas/core/config.js';
 import { getKeyById } from '../../lambdas/core/store/keys.js';
 import { db } from '../../lambdas/core/store/table.js';
 import type { NewKeyView } from '../support/api.js';
+import { startInFreshRateWindow } from '../support/clock.js';
 import { useTestGateway } from '../support/gateway.js';
 
 const ctx = useTestGateway();
@@ -218,6 +219,7 @@ describe('a recalled user key', () => {
   });
 
   it('a limit set since applies to the very next call (429 with retry-after)', async () => {
+    startInFreshRateWindow();
     const key = await newKey();
     const [, call] = WIRES[0];
     await ok(await call(key.api_key));

@@ -8,6 +8,7 @@ import OpenAI from 'openai';
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type JsonObject, type Script, script } from '../../local/bedrock-simulator/index.js';
 import { overrideConfig } from '../../lambdas/core/config.js';
+import { startInFreshRateWindow } from '../support/clock.js';
 import { useTestGateway } from '../support/gateway.js';
 
 const ctx = useTestGateway();
@@ -664,6 +665,7 @@ describe('endings and failures', () => {
 
 describe('limits', () => {
   it('a limited key gets the x-ratelimit-* headers, and 429 rate_limit_exceeded with retry-after over its rpm', async () => {
+    startInFreshRateWindow();
     const group = (await ctx.admin.post('/admin/group/save', { name: 'responses-limited' })).body.data;
     await ctx.admin.post('/admin/group/bind-model', {
       group_id: group.id,
