@@ -131,7 +131,6 @@ describe('settle', () => {
 async function whileTransactionFails<T>(requestId: string, fn: () => Promise<T>): Promise<T> {
   const client = db();
   const original = client.send.bind(client);
-  // eslint-disable-next-line @typescript-eslint/no-misused-promises -- send's callback overloads return void; the promise one is mocked
   const spy = vi.spyOn(client, 'send').mockImplementation(((cmd: { constructor: { name: string }; input: unknown }, ...rest: []) => {
     if (cmd.constructor.name === 'TransactWriteCommand' && JSON.stringify(cmd.input).includes(`CHARGE#${requestId}`)) {
       return Promise.reject(Object.assign(new Error('injected'), { name: 'InternalServerError' }));
