@@ -113,8 +113,7 @@ describe('requests per minute', () => {
   // Each test starts one second into a fresh minute window, so no wall-clock minute ends between its calls.
   let atWindowStart = 0;
   beforeEach(() => {
-    atWindowStart = 61_000 - (Date.now() % 60_000);
-    setClockOffsetForTests(atWindowStart);
+    atWindowStart = startInFreshRateWindow();
   });
 
   it('N concurrent requests against rpm_limit k admit exactly k; the rest get 429 with retry-after', async () => {
