@@ -80,6 +80,14 @@ export async function admit(
 }
 
 /**
+ * Whether admitting this key writes to the store (it reserves money, or counts the call against its limits); an
+ * admin key without limits is admitted in memory.
+ */
+export function admissionWrites(key: ApiKey, limits: Limits): boolean {
+  return key.role !== 'admin' || hasLimits(limits);
+}
+
+/**
  * admit(), and the key as the admission found it (a fresher copy when a failed condition read it back). A
  * recalled key whose admission writes nothing comes back still unconfirmed, with the read that will confirm it:
  * nothing may go upstream before that resolves.
@@ -90,9 +98,8 @@ export async function admitKey(
   requestId: string,
   ask: AdmissionAsk = { limits: NO_LIMITS, tokens: 0 },
 ): Promise<{ reservation: Reservation; key: ApiKey; confirmation?: Promise<ApiKey> }> {
-  const limited = hasLimits(ask.limits);
   const chargesMoney = key.role !== 'admin'; // admin keys are costed and recorded, never refused for money
-  if (!chargesMoney && !limited) {
+  if (!admissionWrites(key, ask.limits)) {
     const reservation: Reservation = { keyId: key.id, requestId, amount: 0n };
     if (!isUnconfirmed(key)) return { reservation, key };
     // Nothing to write: a recalled key is confirmed by the read started for it, which the upstream call waits for.

@@ -11,7 +11,7 @@
  */
 // node:timers' own setImmediate: a test's fake timers replace the global one.
 import { setImmediate } from 'node:timers';
-import { admitKey, type Reservation } from '../billing/admission.js';
+import { admissionWrites, admitKey, type Reservation } from '../billing/admission.js';
 import { pricesOf } from '../billing/cost.js';
 import { settleReliably } from '../billing/deferred.js';
 import type { UsageRecord } from '../billing/settle.js';
@@ -69,50 +69,66 @@ export async function runChat(asked: ChatCall): Promise<ChatRun> {
   await chatProvider(model.provider); // a model of another kind is a 400 before anything is reserved
   const tokens = estimateChatTokens(asked.request, model.config);
   const limits = await limitsFor(key);
-  const admitted = await admitKey(key, estimateChatCost(asked.request, pricesOf(model), model.config), requestId, {
+  const admission = admitKey(key, estimateChatCost(asked.request, pricesOf(model), model.config), requestId, {
     limits,
     tokens: tokens.inputTokens + tokens.outputTokens,
   });
-  // A key recalled from memory (store/key-cache.ts) is confirmed by its admission's write, or else by the read its
-  // admission handed back: until that read resolves, nothing goes out (the upstream gate, the image fetches).
-  const confirmation = admitted.confirmation;
-  if (isUnconfirmed(key) && !confirmation) throw new Error('a recalled key passed an admission that did not confirm it');
-  const reservation = admitted.reservation;
-  // From here on, the key as the admission found it (a fresher copy, when a failed condition read it back).
-  const call: ChatCall = { ...asked, key: admitted.key };
+  // The call may go upstream once its admission's write has landed (it reserves the money, counts the limits and
+  // confirms a key recalled from memory, store/key-cache.ts) — or, for a recalled key whose admission writes nothing,
+  // once the read its admission handed back confirms it. While that write or read is on the wire, the provider
+  // already builds and signs its request, held at the call's upstream gate (upstream-gate.ts), and image fetches
+  // wait for it too. An admin key without limits is admitted in memory: nothing to overlap, no gate.
+  const overlapped = admissionWrites(key, limits) || isUnconfirmed(key);
+  // The write on the wire first (its SDK steps are microtasks), then the provider's work beside it — not before it.
+  // A refusal decided on the key as read (no money, a limit reached) comes before any write: it is the answer at once,
+  // and no request is built for it.
+  let refusedAtOnce: { refusal: unknown } | undefined;
+  if (overlapped) {
+    admission.catch((refusal: unknown) => (refusedAtOnce = { refusal }));
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    if (refusedAtOnce) throw refusedAtOnce.refusal;
+  }
+  const inMemory = overlapped ? undefined : await admission;
+  const cleared: Promise<ApiKey> | undefined = inMemory
+    ? inMemory.confirmation
+    : admission.then((a) => {
+        if (isUnconfirmed(key) && !a.confirmation) throw new Error('a recalled key passed an admission that did not confirm it');
+        return a.confirmation ?? a.key;
+      });
   const abort = new AbortController();
   const started = Date.now();
-  const books = new Books(call, reservation, started);
-  let fetchImage = call.fetchImage ?? defaultFetchImage;
-  if (confirmation) {
-    gateSignal(abort.signal, confirmation);
-    confirmation.catch(() => abort.abort()); // a key refused: no retry, no fallback, nothing more
+  const books = new Books(asked, started);
+  let fetchImage = asked.fetchImage ?? defaultFetchImage;
+  if (cleared) {
+    gateSignal(abort.signal, cleared);
+    cleared.catch(() => abort.abort()); // refused (or the key not confirmed): no retry, no fallback, nothing more
     const ungated = fetchImage;
-    fetchImage = (url, signal) => confirmation.then(() => ungated(url, signal));
+    fetchImage = (url, signal) => cleared.then(() => ungated(url, signal));
   }
 
   let upstream: AsyncIterable<ChatEvent>;
+  let reservation: Reservation;
   try {
-    const request = await resolveAttachments(call.request, fetchImage, abort.signal);
-    upstream = await startWithFallbacks(call, request, abort.signal, books);
-    if (confirmation) {
+    const request = await resolveAttachments(asked.request, fetchImage, abort.signal);
+    upstream = await startWithFallbacks(asked, request, abort.signal, books);
+    if (cleared && !passedGate(abort.signal)) {
       // The upstream accepted the call, so its request went through the open gate — unless a provider skipped it.
-      if (!passedGate(abort.signal)) {
-        abort.abort();
-        throw new Error('a provider answered a gated call without passing its upstream gate');
-      }
-      books.keyIs(await confirmation); // the key as the confirming read found it
+      abort.abort();
+      throw new Error('a provider answered a gated call without passing its upstream gate');
     }
+    // From here on, the key as the admission (or the confirming read) found it: the settlement starts from it.
+    reservation = (await admission).reservation;
+    books.admitted(reservation, await (cleared ?? admission.then((a) => a.key)));
   } catch (e) {
-    if (confirmation) {
-      const read = await confirmation.then(
-        (fresh) => ({ fresh }),
-        (refusal: unknown) => ({ refusal }),
-      );
-      // A key never confirmed has nothing on the books: the caller starts over on a fresh read (servePresented).
-      if ('refusal' in read) throw read.refusal;
-      books.keyIs(read.fresh);
-    }
+    // A call its admission refused (or whose recalled key was not confirmed) has nothing on the books: that refusal
+    // is the answer (the caller starts over on a fresh read for an unconfirmed key, servePresented).
+    const outcome = await (cleared ?? admission).then(
+      () => undefined,
+      (refusal: unknown) => ({ refusal }),
+    );
+    if (outcome) throw outcome.refusal;
+    const admitted = await admission;
+    books.admitted(admitted.reservation, await (cleared ?? admitted.key));
     await books.refused(e);
     throw e;
   }
@@ -130,7 +146,7 @@ export async function runChat(asked: ChatCall): Promise<ChatRun> {
       leaving,
       started,
       (settlement) => {
-        call.invocation?.hold(settlement);
+        asked.invocation?.hold(settlement);
         booked(settlement);
       },
       !config().settleAfterLastByte || limits.maxParallel !== null,
@@ -335,6 +351,13 @@ class Books {
   private readonly attempts: NonNullable<UsageRecord['attempts']> = [];
   /** The refusal of the last model tried, when fallbacks ran out. */
   lastRefusal: unknown;
+  private admission: Reservation | undefined;
+
+  /** What is settled: the call's record so far, once its admission is known. */
+  private admittedBase(): typeof this.base {
+    if (!this.admission) throw new Error(`request ${this.requestId} reached its settlement before its admission was known`);
+    return this.base;
+  }
 
   /** A model tried before the one that answered (or skipped), for the thread record. */
   attempted(model: string, error: string, refusal?: unknown): void {
@@ -342,8 +365,13 @@ class Books {
     if (refusal !== undefined) this.lastRefusal = refusal;
   }
 
-  /** The caller's key as its confirming read found it (a recalled key): the settlement starts from it. */
-  keyIs(key: ApiKey): void {
+  /**
+   * The call's admission: its reservation, and the key as the admission (or, for a recalled key, its confirming
+   * read) found it — the settlement starts from them. Known before anything is settled.
+   */
+  admitted(reservation: Reservation, key: ApiKey): void {
+    this.admission = reservation;
+    this.base.reservation = reservation;
     this.base.key = key;
   }
 
@@ -354,7 +382,6 @@ class Books {
 
   constructor(
     private readonly call: ChatCall,
-    reservation: Reservation,
     private readonly started: number,
   ) {
     this.requestId = call.requestId;
@@ -366,7 +393,8 @@ class Books {
       model: call.model,
       sessionKey: call.sessionKey,
       prompt: lastUserPrompt(call.request),
-      reservation,
+      // Set by admitted() before anything is settled (a call its admission refused is never settled).
+      reservation: { keyId: call.key.id, requestId: call.requestId, amount: 0n },
     };
   }
 
@@ -379,7 +407,7 @@ class Books {
     total: number,
   ): Promise<void> {
     await settleReliably({
-      ...this.base,
+      ...this.admittedBase(),
       attempts: this.attempts,
       completion: result.text,
       reasoning: result.reasoning,
@@ -396,7 +424,7 @@ class Books {
   /** Refused before any token was produced: nothing is charged, the call is still on record. */
   async refused(e: unknown): Promise<void> {
     await settleReliably({
-      ...this.base,
+      ...this.admittedBase(),
       attempts: this.attempts,
       completion: '',
       reasoning: '',

@@ -1,0 +1,156 @@
+/**
+ * A user key's call builds its upstream request while its admission write is on the wire, and sends it only once
+ * that write has landed: the provider starts at once, but nothing leaves before the gate opens. An admission that
+ * refuses (no money left) or fails (the store is down) sends nothing and answers with its own error.
+ */
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import type { ChatEvent } from '../../../lambdas/core/chat/events.js';
+import { runChat } from '../../../lambdas/core/chat/pipeline.js';
+import type { ChatRequest } from '../../../lambdas/core/chat/request.js';
+import { errors } from '../../../lambdas/core/errors.js';
+import { money } from '../../../lambdas/core/money.js';
+import type * as Registry from '../../../lambdas/core/providers/registry.js';
+import { passGate } from '../../../lambdas/core/upstream-gate.js';
+import { zeroUsage } from '../../../lambdas/core/usage.js';
+import { createKey, getKeyById } from '../../../lambdas/core/store/keys.js';
+import type { Model } from '../../../lambdas/core/store/models.js';
+import { db, tableName } from '../../../lambdas/core/store/table.js';
+import { ensureTable } from '../../../local/table.js';
+
+/** What the fake provider saw, in order: 'built' when chat() was called, 'sent' once its request passed the gate. */
+const seen: string[] = [];
+vi.mock('../../../lambdas/core/providers/registry.js', async (importOriginal) => {
+  const real = await importOriginal<typeof Registry>();
+  return {
+    ...real,
+    // Like the Bedrock clients: the request is built at once and leaves only through passGate(signal).
+    chatProvider: () =>
+      Promise.resolve({
+        kind: 'chat',
+        chat: async (_req: unknown, _model: unknown, ctx: { signal?: AbortSignal }) => {
+          seen.push('built');
+          await passGate(ctx.signal);
+          seen.push('sent');
+          return (async function* (): AsyncGenerator<ChatEvent> {
+            yield { type: 'message_start' };
+            yield { type: 'block_start', index: 0, block: { type: 'text' } };
+            yield { type: 'text_delta', index: 0, text: 'hi' };
+            yield { type: 'block_stop', index: 0 };
+            yield { type: 'usage', usage: { ...zeroUsage(), inputTokens: 1000, outputTokens: 1000 } };
+            yield { type: 'finish', reason: 'end_turn' };
+          })();
+        },
+      }),
+  };
+});
+
+const model: Model = {
+  id: 1,
+  name: 'overlap',
+  groupId: null,
+  multiple: false,
+  provider: 'bedrock-converse',
+  config: {},
+  priceIn: money('0.001'),
+  priceOut: money('0.001'),
+  priceCacheRead: undefined,
+  priceCacheWrite: undefined,
+  free: false,
+  createdAt: '',
+  updatedAt: '',
+};
+
+const request: ChatRequest = {
+  system: [],
+  messages: [{ role: 'user', content: [{ type: 'text', text: 'hi' }] }],
+  tools: [],
+  stream: true,
+};
+
+/** UpdateItem calls (the admission's write) wait for `hold` before they go on to the store, or fail with `fail`. */
+let hold: Promise<void> | undefined;
+let fail: Error | undefined;
+let held = 0;
+
+beforeAll(async () => {
+  await ensureTable(tableName());
+  db().middlewareStack.add(
+    (next, context) => async (args) => {
+      if (context.commandName === 'UpdateItemCommand') {
+        // As a real fault does: after a round trip, while the provider is at work.
+        if (fail) {
+          const error = fail;
+          await new Promise((r) => setTimeout(r, 10));
+          throw error;
+        }
+        if (hold) {
+          held++;
+          await hold;
+        }
+      }
+      return next(args);
+    },
+    { step: 'finalizeRequest', name: 'holdAdmissionWrites' },
+  );
+});
+
+afterEach(() => {
+  hold = undefined;
+  fail = undefined;
+  held = 0;
+  seen.length = 0;
+});
+
+const drain = async (events: AsyncIterable<ChatEvent>) => {
+  for await (const _ of events) void _;
+};
+
+describe('a user key: the upstream request is built beside its admission write', () => {
+  it('is built while the admission write is held, and sent only once it has landed', async () => {
+    const { key } = await createKey({ name: 'overlap-user', role: 'user', balance: money('10') });
+    let release!: () => void;
+    hold = new Promise((r) => (release = r));
+    const running = runChat({ key, model, request, requestId: 'req-overlap-1' });
+    await vi.waitFor(() => expect(held).toBe(1));
+    await vi.waitFor(() => expect(seen).toEqual(['built']));
+    // The request waits at the gate for as long as the write does.
+    await new Promise((r) => setTimeout(r, 20));
+    expect(seen).toEqual(['built']);
+    release();
+    const run = await running;
+    expect(seen).toEqual(['built', 'sent']);
+    await drain(run.events);
+    await run.settled;
+    const after = await getKeyById(key.id);
+    expect(after?.reserved).toBe(0n);
+    expect(after?.leases.size).toBe(0);
+    expect(after!.totalFee > 0n).toBe(true);
+  });
+
+  it('an admission that refuses for money: nothing is built or sent, the answer is the refusal (429 insufficient_quota)', async () => {
+    const { key } = await createKey({ name: 'overlap-broke', role: 'user' });
+    const err = await runChat({ key, model, request, requestId: 'req-overlap-2' }).then(
+      () => undefined,
+      (e: unknown) => e as { status?: number; code?: string },
+    );
+    expect(err?.status).toBe(429);
+    expect(err?.code).toBe('insufficient_quota');
+    // Decided on the key as read, before any write: no request was even built.
+    expect(seen).toEqual([]);
+  });
+
+  it('an admission write that fails in the store: nothing is sent, 503, nothing reserved', async () => {
+    const { key } = await createKey({ name: 'overlap-fault', role: 'user', balance: money('10') });
+    fail = errors.storeUnavailable(new Error('injected'));
+    const err = await runChat({ key, model, request, requestId: 'req-overlap-3' }).then(
+      () => undefined,
+      (e: unknown) => e as { status?: number },
+    );
+    expect(err?.status).toBe(503);
+    expect(seen).toEqual(['built']);
+    fail = undefined;
+    const after = await getKeyById(key.id);
+    expect(after?.reserved).toBe(0n);
+    expect(after?.totalFee).toBe(0n);
+  });
+});
