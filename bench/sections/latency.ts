@@ -2,6 +2,8 @@
  * Latency, one call at a time, paired: every round runs the direct SDK call(s) and the gateway call(s) back to
  * back, so each gateway call is compared with a direct call made a few milliseconds earlier on the same machine.
  */
+import { performance } from 'node:perf_hooks';
+import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { script, type Script } from '../../local/bedrock-simulator/index.js';
 import { GOAL, LIMITS, N, all, atMost, cpuWatch, progress, type Ctx, type Direct, type Gateway } from '../lib/bench.js';
 import type { SimCounts } from '../sim-child.js';
@@ -113,6 +115,8 @@ export async function sectionChat(c: Ctx): Promise<LatencyFigures> {
   watch.stop();
   const cpuPerCall = watch.perCall(2 * TTFB_N); // each gateway served an admin and a user call per round
 
+  const hop = await quietRoundTrips(c.dynamoEndpoint);
+
   const figures: LatencyFigures = {};
   const rows: string[][] = [
     ['Bedrock', 'client', 'TTFB p50', 'TTFB p99', 'TTFT p50', 'TTFT p99', 'last byte p50', 'last byte p99', 'new sessions/call'],
@@ -168,6 +172,13 @@ export async function sectionChat(c: Ctx): Promise<LatencyFigures> {
   print(table(rows));
   if (failed.length) print(`   failed calls: ${failed.length} (first: ${failed[0]})`);
   print(`   ${watch.line()}`);
+  print(
+    `   the machine's share: a GetItem from this process to this DynamoDB Local takes ${ms(hop.busy)} (p50) back to back and ` +
+      `${ms(hop.quiet)} after ${QUIET_MS} ms of quiet;`,
+  );
+  print(
+    "   each gateway call here follows other clients' calls, so its key read or admission write meets a DynamoDB Local woken from idle",
+  );
   const cpuMs = (k: string) => (Number.isFinite(cpuPerCall[k]) ? `${cpuPerCall[k].toFixed(2)} ms` : 'n/a');
   print(
     `   CPU per gateway call, one at a time: gateway ${cpuMs('gateway')}${c.gwTls ? `, gateway (TLS) ${cpuMs('gateway (TLS)')}` : ''}; ` +
@@ -181,7 +192,37 @@ export async function sectionChat(c: Ctx): Promise<LatencyFigures> {
     user: '(same process)',
   });
   c.report.json.chat = figures;
+  c.report.json.dynamoRoundTrip = { busyP50: round(hop.busy), quietP50: round(hop.quiet) };
   return figures;
+}
+
+const QUIET_MS = 40;
+
+/**
+ * One GetItem's round trip from this process to DynamoDB Local, p50, back to back and after QUIET_MS of nothing: how
+ * much of a gateway call's added time on this machine is processes waking up rather than work.
+ */
+async function quietRoundTrips(endpoint: string): Promise<{ busy: number; quiet: number }> {
+  const client = new DynamoDBClient({ endpoint });
+  const get = new GetItemCommand({ TableName: process.env.TABLE_NAME, Key: { pk: { S: 'BENCH#none' }, sk: { S: 'BENCH#none' } } });
+  const once = async () => {
+    const t0 = performance.now();
+    await client.send(get);
+    return performance.now() - t0;
+  };
+  try {
+    for (let i = 0; i < 50; i++) await once();
+    const busy: number[] = [];
+    for (let i = 0; i < 200; i++) busy.push(await once());
+    const quiet: number[] = [];
+    for (let i = 0; i < (N.ttfb >= 100 ? 100 : 10); i++) {
+      await new Promise((r) => setTimeout(r, QUIET_MS));
+      quiet.push(await once());
+    }
+    return { busy: summarize(busy).p50, quiet: summarize(quiet).p50 };
+  } finally {
+    client.destroy();
+  }
 }
 
 // ---------------------------------------------------------------------------------------------------------------
