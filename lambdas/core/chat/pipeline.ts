@@ -78,12 +78,13 @@ export async function runChat(asked: ChatCall): Promise<ChatRun> {
   // once the read its admission handed back confirms it. While that write or read is on the wire, the provider
   // already builds and signs its request, held at the call's upstream gate (upstream-gate.ts), and image fetches
   // wait for it too. An admin key without limits is admitted in memory: nothing to overlap, no gate.
-  const overlapped = admissionWrites(key, limits) || isUnconfirmed(key);
+  const writes = admissionWrites(key, limits);
+  const overlapped = writes || isUnconfirmed(key);
   // The write on the wire first (its SDK steps are microtasks), then the provider's work beside it — not before it.
   // A refusal decided on the key as read (no money, a limit reached) comes before any write: it is the answer at once,
-  // and no request is built for it.
+  // and no request is built for it. (A recalled key's confirming read went out before the body was even validated.)
   let refusedAtOnce: { refusal: unknown } | undefined;
-  if (overlapped) {
+  if (writes) {
     admission.catch((refusal: unknown) => (refusedAtOnce = { refusal }));
     await new Promise<void>((resolve) => setImmediate(resolve));
     if (refusedAtOnce) throw refusedAtOnce.refusal;
