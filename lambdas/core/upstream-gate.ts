@@ -1,10 +1,11 @@
 /**
  * A call's upstream gate. The pipeline may start a provider before the call is cleared to go — its admission's write
  * is still on the wire, or its key is still being confirmed by a read (store/key-cache.ts) — so that the provider's
- * own work (building, serializing and signing the upstream request) overlaps that round trip instead of following it. The gate rides on the
- * call's abort signal: whatever sends a request upstream on that signal awaits passGate(signal) first, so nothing
- * leaves before the gate opens, and if it fails nothing leaves at all and the send fails with the gate's error.
- * (The Bedrock clients' request handler and the OpenAI-compatible provider's fetch do; a new provider must too.)
+ * own work (building, serializing and signing the upstream request) overlaps that round trip instead of following
+ * it. The gate rides on the call's abort signal: whatever sends a request upstream on that signal awaits
+ * passGate(signal) first, so nothing leaves before the gate opens, and if it fails nothing leaves at all and the send
+ * fails with the gate's error. (The Bedrock clients' request handler and the OpenAI-compatible provider's fetch do; a
+ * new provider must too.)
  */
 const gates = new WeakMap<AbortSignal, Promise<unknown>>();
 const passed = new WeakSet<AbortSignal>();

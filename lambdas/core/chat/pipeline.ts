@@ -89,13 +89,18 @@ export async function runChat(asked: ChatCall): Promise<ChatRun> {
     await new Promise<void>((resolve) => setImmediate(resolve));
     if (refusedAtOnce) throw refusedAtOnce.refusal;
   }
-  const inMemory = overlapped ? undefined : await admission;
-  const cleared: Promise<ApiKey> | undefined = inMemory
-    ? inMemory.confirmation
-    : admission.then((a) => {
+  // The key the call is cleared under: as its admission's write (or, for a recalled key, its confirming read) found it.
+  const cleared: Promise<ApiKey> | undefined = overlapped
+    ? admission.then((a) => {
         if (isUnconfirmed(key) && !a.confirmation) throw new Error('a recalled key passed an admission that did not confirm it');
         return a.confirmation ?? a.key;
-      });
+      })
+    : undefined;
+  /** The admission's outcome for the books (the admission has resolved by the time this is asked). */
+  const admitted = async () => {
+    const a = await admission;
+    return { reservation: a.reservation, key: await (cleared ?? a.key) };
+  };
   const abort = new AbortController();
   const started = Date.now();
   const books = new Books(asked, started);
@@ -118,8 +123,9 @@ export async function runChat(asked: ChatCall): Promise<ChatRun> {
       throw new Error('a provider answered a gated call without passing its upstream gate');
     }
     // From here on, the key as the admission (or the confirming read) found it: the settlement starts from it.
-    reservation = (await admission).reservation;
-    books.admitted(reservation, await (cleared ?? admission.then((a) => a.key)));
+    const a = await admitted();
+    reservation = a.reservation;
+    books.admitted(a.reservation, a.key);
   } catch (e) {
     // A call its admission refused (or whose recalled key was not confirmed) has nothing on the books: that refusal
     // is the answer (the caller starts over on a fresh read for an unconfirmed key, servePresented).
@@ -128,8 +134,8 @@ export async function runChat(asked: ChatCall): Promise<ChatRun> {
       (refusal: unknown) => ({ refusal }),
     );
     if (outcome) throw outcome.refusal;
-    const admitted = await admission;
-    books.admitted(admitted.reservation, await (cleared ?? admitted.key));
+    const a = await admitted();
+    books.admitted(a.reservation, a.key);
     await books.refused(e);
     throw e;
   }
