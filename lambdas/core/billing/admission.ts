@@ -1,6 +1,7 @@
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { currentMonth, now } from '../clock.js';
 import { errors, GatewayError } from '../errors.js';
+import { logger } from '../log.js';
 import { hasLimits, type Limits, NO_LIMITS, type RateSnapshot, WINDOW_SECONDS, windowOf } from '../limits/types.js';
 import { money, moneyAttr, type Money } from '../money.js';
 import { confirmationOf, confirmKey, forgetKey, isUnconfirmed, rememberKey } from '../store/key-cache.js';
@@ -55,6 +56,11 @@ export interface AdmissionAsk {
   limits: Limits;
   /** The call's token estimate (prompt + output allowance), counted against tpm_limit. */
   tokens: number;
+  /**
+   * Keeps work the refusal leaves behind alive until the invocation returns (Invocation.hold): the release of a lease
+   * whose write may have landed although the store's answer was a fault. Without it, that work runs unheld.
+   */
+  hold?: (work: Promise<unknown>) => void;
 }
 
 function rateLimited(what: string, retryAfter: number, rate: RateSnapshot | undefined): GatewayError {
@@ -242,7 +248,15 @@ export async function admitKey(
       };
       return { reservation, key: current };
     } catch (e) {
-      if (!isConditionFailure(e)) throw e;
+      if (!isConditionFailure(e)) {
+        // A store fault (a timeout above all) does not say the write did not land: if it did, its lease would hold the
+        // key's money and a parallel slot until it expires (LEASE_SECONDS), so a max_parallel: 1 key would be locked
+        // out for that long. The call is refused either way; the lease is given back once the store answers again.
+        const release = releaseIfLanded(current.hash, requestId, chargesMoney ? amount : 0n);
+        if (ask.hold) ask.hold(release);
+        else void release;
+        throw e;
+      }
       const old = (e as { Item?: Record<string, never> }).Item;
       if (confirming) {
         // A recalled key whose item is gone or whose terms changed: not confirmed; the call starts over on a read.
@@ -290,6 +304,36 @@ function admittedCopy(key: ApiKey, after: Record<string, unknown>): ApiKey {
         }
       : key.rate,
   };
+}
+
+/** When the release of a maybe-landed lease is tried: a write still in flight has landed or died by the first. */
+const RELEASE_DELAYS_MS = [250, 1000, 3000];
+
+/**
+ * Gives back the lease `requestId` (its amount, its parallel slot) if an admission that answered with a fault wrote it
+ * after all; nothing if it is not there (the write never landed, or it was released already). Never throws.
+ */
+async function releaseIfLanded(hash: string, requestId: string, amount: Money): Promise<void> {
+  for (const delay of RELEASE_DELAYS_MS) {
+    await new Promise((r) => setTimeout(r, delay));
+    try {
+      await db().send(
+        new UpdateCommand({
+          TableName: tableName(),
+          Key: itemKeys.apiKey(hash),
+          UpdateExpression: `REMOVE #lease ADD inflight :minusOne, rev :one${amount === 0n ? '' : ', reserved :back'}`,
+          ConditionExpression: 'attribute_exists(#lease)',
+          ExpressionAttributeNames: { '#lease': leaseAttribute(requestId) },
+          ExpressionAttributeValues: { ':minusOne': -1, ':one': 1, ...(amount === 0n ? {} : { ':back': moneyAttr(-amount) }) },
+        }),
+      );
+      logger.info('an admission answered with a store fault had landed; its lease is given back', { requestId });
+      return;
+    } catch (e) {
+      if (isConditionFailure(e)) return;
+    }
+  }
+  logger.warn('could not give back the lease of an admission answered with a store fault; it expires on its own', { requestId });
 }
 
 function jitter(attempt: number): Promise<void> {

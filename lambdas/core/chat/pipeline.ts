@@ -72,6 +72,7 @@ export async function runChat(asked: ChatCall): Promise<ChatRun> {
   const admission = admitKey(key, estimateChatCost(asked.request, pricesOf(model), model.config), requestId, {
     limits,
     tokens: tokens.inputTokens + tokens.outputTokens,
+    hold: (work) => asked.invocation?.hold(work),
   });
   // The call may go upstream once its admission's write has landed (it reserves the money, counts the limits and
   // confirms a key recalled from memory, store/key-cache.ts) — or, for a recalled key whose admission writes nothing,
@@ -104,8 +105,16 @@ export async function runChat(asked: ChatCall): Promise<ChatRun> {
   const abort = new AbortController();
   const started = Date.now();
   const books = new Books(asked, started);
+  // The retry budget is the upstream's: it starts once the call may go upstream, not while its admission is on the
+  // wire (a slow admission must not eat the time its upstream retries and fallbacks have).
+  let openedAt = cleared ? undefined : started;
+  const deadline = () => (openedAt ?? Date.now()) + config().upstream.retryBudgetMs;
   let fetchImage = asked.fetchImage ?? defaultFetchImage;
   if (cleared) {
+    cleared.then(
+      () => (openedAt = Date.now()),
+      () => undefined,
+    );
     gateSignal(abort.signal, cleared);
     cleared.catch(() => abort.abort()); // refused (or the key not confirmed): no retry, no fallback, nothing more
     const ungated = fetchImage;
@@ -116,7 +125,7 @@ export async function runChat(asked: ChatCall): Promise<ChatRun> {
   let reservation: Reservation;
   try {
     const request = await resolveAttachments(asked.request, fetchImage, abort.signal);
-    upstream = await startWithFallbacks(asked, request, abort.signal, books);
+    upstream = await startWithFallbacks(asked, request, abort.signal, books, deadline);
     if (cleared && !passedGate(abort.signal)) {
       // The upstream accepted the call, so its request went through the open gate — unless a provider skipped it.
       abort.abort();
@@ -177,8 +186,8 @@ async function startWithFallbacks(
   request: ChatRequest,
   signal: AbortSignal,
   books: Books,
+  deadline: () => number,
 ): Promise<AsyncIterable<ChatEvent>> {
-  const deadline = Date.now() + config().upstream.retryBudgetMs;
   const names = fallbacksOf(call.model.config);
   for (let i = 0; ; i++) {
     let candidate: Model;
@@ -202,7 +211,7 @@ async function startWithFallbacks(
       books.answeredBy(candidate);
       return upstream;
     } catch (e) {
-      if (!fallbackWorthy(e) || i >= names.length || Date.now() >= deadline || signal.aborted) throw e;
+      if (!fallbackWorthy(e) || i >= names.length || Date.now() >= deadline() || signal.aborted) throw e;
       books.attempted(candidate.name, asGatewayError(e, call.requestId).message, e);
       logger.warn('model failed before its first byte; trying its fallback', {
         requestId: call.requestId,
@@ -218,14 +227,15 @@ async function startWithFallbacks(
  * a few attempts with jittered backoff, all within the retry budget; the last refusal is the call's answer (a 429
  * or 503 with retry-after). Nothing has been sent to the client yet, so a retry is invisible to it.
  */
-async function withRetries<T>(start: () => Promise<T>, signal: AbortSignal, requestId: string, deadline: number): Promise<T> {
+async function withRetries<T>(start: () => Promise<T>, signal: AbortSignal, requestId: string, deadline: () => number): Promise<T> {
   const { maxAttempts } = config().upstream;
   for (let attempt = 1; ; attempt++) {
     try {
       return await start();
     } catch (e) {
       const delay = 100 * 2 ** attempt * (0.5 + Math.random());
-      if (!isGatewayError(e) || e.retryable !== true || attempt >= maxAttempts || signal.aborted || Date.now() + delay > deadline) throw e;
+      if (!isGatewayError(e) || e.retryable !== true || attempt >= maxAttempts || signal.aborted || Date.now() + delay > deadline())
+        throw e;
       logger.warn('upstream refused; retrying', { requestId, attempt, code: e.code });
       await new Promise((r) => setTimeout(r, delay));
     }

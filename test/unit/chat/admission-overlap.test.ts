@@ -1,13 +1,16 @@
 /**
  * A user key's call builds its upstream request while its admission write is on the wire, and sends it only once
  * that write has landed: the provider starts at once, but nothing leaves before the gate opens. An admission that
- * refuses (no money left) or fails (the store is down) sends nothing and answers with its own error.
+ * refuses (no money left) or fails (the store is down) sends nothing and answers with its own error; the upstream's
+ * retry budget starts at the gate, and an admission that landed although its answer was a fault gives its lease back.
  */
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { ChatEvent } from '../../../lambdas/core/chat/events.js';
 import { runChat } from '../../../lambdas/core/chat/pipeline.js';
 import type { ChatRequest } from '../../../lambdas/core/chat/request.js';
-import { errors } from '../../../lambdas/core/errors.js';
+import { overrideConfig } from '../../../lambdas/core/config.js';
+import { GatewayError, errors } from '../../../lambdas/core/errors.js';
+import { Invocation } from '../../../lambdas/core/invocation.js';
 import { money } from '../../../lambdas/core/money.js';
 import type * as Registry from '../../../lambdas/core/providers/registry.js';
 import { passGate } from '../../../lambdas/core/upstream-gate.js';
@@ -19,6 +22,8 @@ import { ensureTable } from '../../../local/table.js';
 
 /** What the fake provider saw, in order: 'built' when chat() was called, 'sent' once its request passed the gate. */
 const seen: string[] = [];
+/** Upstream attempts still to be refused as throttled (retryable), after they passed the gate. */
+let throttle = 0;
 vi.mock('../../../lambdas/core/providers/registry.js', async (importOriginal) => {
   const real = await importOriginal<typeof Registry>();
   return {
@@ -31,6 +36,10 @@ vi.mock('../../../lambdas/core/providers/registry.js', async (importOriginal) =>
           seen.push('built');
           await passGate(ctx.signal);
           seen.push('sent');
+          if (throttle > 0) {
+            throttle--;
+            throw new GatewayError(429, 'throttled', { kind: 'rate_limit', code: 'rate_limit_exceeded', retryable: true });
+          }
           return (async function* (): AsyncGenerator<ChatEvent> {
             yield { type: 'message_start' };
             yield { type: 'block_start', index: 0, block: { type: 'text' } };
@@ -70,6 +79,8 @@ const request: ChatRequest = {
 /** UpdateItem calls (the admission's write) wait for `hold` before they go on to the store, or fail with `fail`. */
 let hold: Promise<void> | undefined;
 let fail: Error | undefined;
+/** The next UpdateItem lands in the store, and its caller gets this fault instead of the answer (a lost reply). */
+let loseReply: Error | undefined;
 let held = 0;
 
 beforeAll(async () => {
@@ -87,6 +98,12 @@ beforeAll(async () => {
           held++;
           await hold;
         }
+        if (loseReply) {
+          const error = loseReply;
+          loseReply = undefined;
+          await next(args);
+          throw error;
+        }
       }
       return next(args);
     },
@@ -97,7 +114,9 @@ beforeAll(async () => {
 afterEach(() => {
   hold = undefined;
   fail = undefined;
+  loseReply = undefined;
   held = 0;
+  throttle = 0;
   seen.length = 0;
 });
 
@@ -139,7 +158,29 @@ describe('a user key: the upstream request is built beside its admission write',
     expect(seen).toEqual([]);
   });
 
-  it('an admission write that fails in the store: nothing is sent, 503, nothing reserved', async () => {
+  it("the upstream's retry budget starts when its gate opens: a slow admission does not use it up", async () => {
+    // A budget that leaves room for one retry (its first delay is 100–300 ms), shorter than the admission's wait.
+    const restore = overrideConfig({ upstream: { retryBudgetMs: 500 } });
+    try {
+      const { key } = await createKey({ name: 'overlap-slow', role: 'user', balance: money('10') });
+      let release!: () => void;
+      hold = new Promise((r) => (release = r));
+      throttle = 1;
+      const running = runChat({ key, model, request, requestId: 'req-overlap-slow' });
+      await vi.waitFor(() => expect(held).toBe(1));
+      await new Promise((r) => setTimeout(r, 600)); // the admission outlasts the whole budget
+      release();
+      const run = await running;
+      // Throttled once after the gate opened, then retried within the budget, which started then.
+      expect(seen).toEqual(['built', 'sent', 'built', 'sent']);
+      await drain(run.events);
+      await run.settled;
+    } finally {
+      restore();
+    }
+  });
+
+  it('an admission write the store refuses before it lands: nothing is sent, 503', async () => {
     const { key } = await createKey({ name: 'overlap-fault', role: 'user', balance: money('10') });
     fail = errors.storeUnavailable(new Error('injected'));
     const err = await runChat({ key, model, request, requestId: 'req-overlap-3' }).then(
@@ -148,9 +189,30 @@ describe('a user key: the upstream request is built beside its admission write',
     );
     expect(err?.status).toBe(503);
     expect(seen).toEqual(['built']);
-    fail = undefined;
+  });
+
+  it('an admission write that landed but answered with a fault: 503, and its lease is given back before the invocation ends', async () => {
+    const { key } = await createKey({ name: 'overlap-lost', role: 'user', balance: money('10'), limits: { maxParallel: 1 } });
+    loseReply = errors.storeUnavailable(new Error('injected: the write landed, its answer was lost'));
+    const invocation = new Invocation();
+    const err = await runChat({ key, model, request, requestId: 'req-overlap-lost', invocation }).then(
+      () => undefined,
+      (e: unknown) => e as { status?: number },
+    );
+    expect(err?.status).toBe(503);
+    expect(seen).toEqual(['built']);
+    // The write did land: the lease is on the key until the release, which the invocation waits for.
+    const during = await getKeyById(key.id);
+    expect(during?.leases.has('req-overlap-lost')).toBe(true);
+    await invocation.done();
     const after = await getKeyById(key.id);
+    expect(after?.leases.size).toBe(0);
     expect(after?.reserved).toBe(0n);
-    expect(after?.totalFee).toBe(0n);
+    expect(after?.parallel).toBe(0);
+    // The key's one parallel slot is free: its next call is admitted and answered.
+    const run = await runChat({ key: after!, model, request, requestId: 'req-overlap-lost-2' });
+    await drain(run.events);
+    await run.settled;
+    expect((await getKeyById(key.id))!.totalFee > 0n).toBe(true);
   });
 });
