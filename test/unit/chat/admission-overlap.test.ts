@@ -4,6 +4,7 @@
  * refuses (no money left) or fails (the store is down) sends nothing and answers with its own error; the upstream's
  * retry budget starts at the gate, and an admission that landed although its answer was a fault gives its lease back.
  */
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { ChatEvent } from '../../../lambdas/core/chat/events.js';
 import { runChat } from '../../../lambdas/core/chat/pipeline.js';
@@ -11,13 +12,14 @@ import type { ChatRequest } from '../../../lambdas/core/chat/request.js';
 import { overrideConfig } from '../../../lambdas/core/config.js';
 import { GatewayError, errors } from '../../../lambdas/core/errors.js';
 import { Invocation } from '../../../lambdas/core/invocation.js';
-import { money } from '../../../lambdas/core/money.js';
+import { money, moneyAttr } from '../../../lambdas/core/money.js';
 import type * as Registry from '../../../lambdas/core/providers/registry.js';
 import { passGate } from '../../../lambdas/core/upstream-gate.js';
 import { zeroUsage } from '../../../lambdas/core/usage.js';
 import { createKey, getKeyById } from '../../../lambdas/core/store/keys.js';
 import type { Model } from '../../../lambdas/core/store/models.js';
 import { db, tableName } from '../../../lambdas/core/store/table.js';
+import { itemKeys } from '../../../lambdas/core/store/table-keys.js';
 import { ensureTable } from '../../../local/table.js';
 
 /** What the fake provider saw, in order: 'built' when chat() was called, 'sent' once its request passed the gate. */
@@ -82,12 +84,14 @@ let fail: Error | undefined;
 /** The next UpdateItem lands in the store, and its caller gets this fault instead of the answer (a lost reply). */
 let loseReply: Error | undefined;
 let held = 0;
+/** Set while the test itself writes the key item: that write is neither held nor faulted. */
+let bypass = false;
 
 beforeAll(async () => {
   await ensureTable(tableName());
   db().middlewareStack.add(
     (next, context) => async (args) => {
-      if (context.commandName === 'UpdateItemCommand') {
+      if (context.commandName === 'UpdateItemCommand' && !bypass) {
         // As a real fault does: after a round trip, while the provider is at work.
         if (fail) {
           const error = fail;
@@ -156,6 +160,40 @@ describe('a user key: the upstream request is built beside its admission write',
     expect(err?.code).toBe('insufficient_quota');
     // Decided on the key as read, before any write: no request was even built.
     expect(seen).toEqual([]);
+  });
+
+  it('an admission whose write finds the money gone meanwhile: refused after its round trip (429), nothing sent', async () => {
+    const { key } = await createKey({ name: 'overlap-drained', role: 'user', balance: money('10') });
+    let release!: () => void;
+    hold = new Promise((r) => (release = r));
+    const running = runChat({ key, model, request, requestId: 'req-overlap-drained' }).then(
+      () => undefined,
+      (e: unknown) => e as { status?: number; code?: string },
+    );
+    await vi.waitFor(() => expect(seen).toEqual(['built']));
+    // Another instance spends the whole balance while this call's admission write is on the wire.
+    bypass = true;
+    try {
+      await db().send(
+        new UpdateCommand({
+          TableName: tableName(),
+          Key: itemKeys.apiKey(key.hash),
+          UpdateExpression: 'SET balance = :zero',
+          ExpressionAttributeValues: { ':zero': moneyAttr(0n) },
+        }),
+      );
+    } finally {
+      bypass = false;
+    }
+    release();
+    const err = await running;
+    expect(err?.status).toBe(429);
+    expect(err?.code).toBe('insufficient_quota');
+    // The request was built beside the write, and never left.
+    expect(seen).toEqual(['built']);
+    const after = await getKeyById(key.id);
+    expect(after?.leases.size).toBe(0);
+    expect(after?.reserved).toBe(0n);
   });
 
   it("the upstream's retry budget starts when its gate opens: a slow admission does not use it up", async () => {
