@@ -8,6 +8,7 @@ import { costOf, pricesOf } from '../billing/cost.js';
 import { settleReliably } from '../billing/deferred.js';
 import type { UsageRecord } from '../billing/settle.js';
 import { asGatewayError } from '../errors.js';
+import type { Invocation } from '../invocation.js';
 import { limitsFor } from '../limits/effective.js';
 import type { RateSnapshot } from '../limits/types.js';
 import { embeddingsProvider } from '../providers/registry.js';
@@ -22,6 +23,8 @@ export interface EmbeddingsCall {
   request: EmbeddingsRequest;
   requestId: string;
   sessionKey?: string;
+  /** The invocation the call runs in: work a refusal leaves behind (billing/admission.ts) keeps it open. */
+  invocation?: Invocation;
 }
 
 /** Text / 3 plus one per input: generous, held in reserve (at the input price) while the call runs. */
@@ -36,6 +39,7 @@ export async function runEmbeddings(call: EmbeddingsCall): Promise<EmbeddingsRes
   const reservation = await admit(call.key, costOf({ ...zeroUsage(), inputTokens: tokens }, pricesOf(call.model)), call.requestId, {
     limits: await limitsFor(call.key),
     tokens,
+    hold: (work) => call.invocation?.hold(work),
   });
   const base: Omit<UsageRecord, 'usage' | 'status' | 'error' | 'firstByteLatency' | 'totalLatency'> = {
     requestId: call.requestId,

@@ -9,6 +9,7 @@ import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { ChatEvent } from '../../../lambdas/core/chat/events.js';
 import { runChat } from '../../../lambdas/core/chat/pipeline.js';
 import type { ChatRequest } from '../../../lambdas/core/chat/request.js';
+import { runEmbeddings } from '../../../lambdas/core/embeddings/pipeline.js';
 import { overrideConfig } from '../../../lambdas/core/config.js';
 import { GatewayError, errors } from '../../../lambdas/core/errors.js';
 import { Invocation } from '../../../lambdas/core/invocation.js';
@@ -128,7 +129,7 @@ const drain = async (events: AsyncIterable<ChatEvent>) => {
   for await (const _ of events) void _;
 };
 
-describe('a user key: the upstream request is built beside its admission write', () => {
+describe("a user key's admission write and the upstream request built beside it", () => {
   it('is built while the admission write is held, and sent only once it has landed', async () => {
     const { key } = await createKey({ name: 'overlap-user', role: 'user', balance: money('10') });
     let release!: () => void;
@@ -252,5 +253,28 @@ describe('a user key: the upstream request is built beside its admission write',
     await drain(run.events);
     await run.settled;
     expect((await getKeyById(key.id))!.totalFee > 0n).toBe(true);
+  });
+
+  it('an embeddings call too: its admission landed behind a fault, and the invocation waits for the lease to be given back', async () => {
+    const { key } = await createKey({ name: 'overlap-lost-embed', role: 'user', balance: money('10'), limits: { maxParallel: 1 } });
+    loseReply = errors.storeUnavailable(new Error('injected: the write landed, its answer was lost'));
+    const invocation = new Invocation();
+    const embedModel: Model = { ...model, name: 'overlap-embed', provider: 'bedrock-embeddings' };
+    const err = await runEmbeddings({
+      key,
+      model: embedModel,
+      request: { inputs: ['hello'] },
+      requestId: 'req-overlap-lost-embed',
+      invocation,
+    }).then(
+      () => undefined,
+      (e: unknown) => e as { status?: number },
+    );
+    expect(err?.status).toBe(503);
+    await invocation.done();
+    const after = await getKeyById(key.id);
+    expect(after?.leases.size).toBe(0);
+    expect(after?.reserved).toBe(0n);
+    expect(after?.parallel).toBe(0);
   });
 });

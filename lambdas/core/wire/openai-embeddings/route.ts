@@ -34,6 +34,7 @@ export async function embeddings(input: V1Request): Promise<V1Response> {
       request: { inputs, ...(req.dimensions === undefined ? {} : { dimensions: req.dimensions }) },
       requestId: input.requestId,
       sessionKey: sessionKeyOf(input.headers),
+      invocation: input.invocation,
     });
     const base64 = req.encoding_format === 'base64';
     const promptTokens = result.usage.inputTokens;
