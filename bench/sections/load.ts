@@ -101,6 +101,7 @@ export async function sectionLoad(c: Ctx): Promise<LoadFigures> {
   await gwRun('gateway, admin key, in-memory DynamoDB', c.gw, c.gw.keys.admin);
   await gwRun('gateway, user key, in-memory DynamoDB', c.gw, c.gw.keys.user);
   await gwRun('gateway, user key with limits, in-memory', c.gw, c.gw.keys.limited);
+  const concurrentUnits = await unitsUnderLoad(c, Math.max(2, s / 2));
   await warm(() => gatewayStream(c.gwDisk.url, c.gwDisk.keys.admin, c.agent), 3);
   await gwRun('gateway, admin key, on-disk DynamoDB', c.gwDisk, c.gwDisk.keys.admin);
   await gwRun('gateway, user key, on-disk DynamoDB', c.gwDisk, c.gwDisk.keys.user);
@@ -208,9 +209,42 @@ export async function sectionLoad(c: Ctx): Promise<LoadFigures> {
     goal: '(npm start default)',
   });
   r.add({
+    rank: 53,
+    figure: `DynamoDB read / write units per call, ${CONCURRENCY} streaming clients on one key`,
+    admin: concurrentUnits.admin.line,
+    user: concurrentUnits.user.line,
+    goal: '(the key item carries one lease per call in flight)',
+  });
+  r.add({
     rank: 71,
     figure: `cost of limits under load: limited key req/s, gateway CPU/call`,
     user: `${rps(limited)}${errs(limited)}, ${cpu(limited, 'gateway')} ms (unlimited ${cpu(user, 'gateway')} ms)`,
   });
   return figures;
+}
+
+/**
+ * Capacity units per call while CONCURRENCY clients share one key, through the counting proxy: the units of the
+ * dynamo section are of calls made one at a time, when the key item is small; here it carries a lease per call in
+ * flight, and every write of it (admission, settlement) is billed on its size then.
+ */
+async function unitsUnderLoad(c: Ctx, seconds: number): Promise<Record<'admin' | 'user', { rcu: number; wcu: number; line: string }>> {
+  const out = {} as Record<'admin' | 'user', { rcu: number; wcu: number; line: string }>;
+  for (const role of ['admin', 'user'] as const) {
+    const key = c.inst.keys[role];
+    await load(c, 'warm-up', 1, () => gatewayStream(c.inst.url, key, c.agent));
+    await c.inst.proxy.idle();
+    c.inst.proxy.calls.length = 0;
+    c.inst.proxy.recording = true;
+    const run = await load(c, `units, ${role} key, through the counting proxy`, seconds, () => gatewayStream(c.inst.url, key, c.agent));
+    await c.inst.proxy.idle(); // the settlements of the last calls
+    c.inst.proxy.recording = false;
+    const calls = c.inst.proxy.calls.splice(0);
+    const sum = (f: (x: (typeof calls)[number]) => number) => calls.reduce((t, x) => t + f(x), 0);
+    const rcu = run.completed ? sum((x) => x.rcu) / run.completed : NaN;
+    const wcu = run.completed ? sum((x) => x.wcu) / run.completed : NaN;
+    out[role] = { rcu: round(rcu, 2), wcu: round(wcu, 2), line: `${rcu.toFixed(2)} R / ${wcu.toFixed(2)} W` };
+  }
+  c.report.json.unitsUnderLoad = out;
+  return out;
 }
