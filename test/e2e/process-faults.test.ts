@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { admit, LEASE_SECONDS } from '../../lambdas/core/billing/admission.js';
 import { setClockOffsetForTests } from '../../lambdas/core/clock.js';
 import { money } from '../../lambdas/core/money.js';
-import { getKeyById } from '../../lambdas/core/store/keys.js';
+import { getKeyById, leaseAttribute } from '../../lambdas/core/store/keys.js';
 import { script, startBedrockSimulator, type BedrockSimulator } from '../../local/bedrock-simulator/index.js';
 import { api, userKeyOnConverseModel } from '../support/gateway.js';
 import { type Instance, sleep, startInstance, stopAllInstances } from '../support/npm-start.js';
@@ -83,7 +83,7 @@ describe('SIGKILL during a burst', () => {
     setClockOffsetForTests((LEASE_SECONDS + 5) * 1000);
     const r = await admit(stored, 1n, 'after-restart');
     const swept = (await getKeyById(key.id))!;
-    expect([...swept.leases.keys()]).toEqual(['after-restart']);
+    expect([...swept.leases.keys()]).toEqual([leaseAttribute('after-restart')]);
     expect(swept.reserved).toBe(r.amount);
     expect(swept.totalFee).toBe(fees);
   }, 120_000);

@@ -5,7 +5,7 @@ import { logger } from '../log.js';
 import { hasLimits, type Limits, NO_LIMITS, type RateSnapshot, WINDOW_SECONDS, windowOf } from '../limits/types.js';
 import { money, moneyAttr, type Money } from '../money.js';
 import { confirmationOf, confirmKey, forgetKey, isUnconfirmed, rememberKey } from '../store/key-cache.js';
-import { type ApiKey, fromItem, getKeyById, leaseAttribute } from '../store/keys.js';
+import { type ApiKey, fromItem, getKeyById, leaseAttribute, leaseOf } from '../store/keys.js';
 import { db, fromWireItem, isConditionFailure, tableName } from '../store/table.js';
 import { itemKeys } from '../store/table-keys.js';
 import { MAX_CALL_SECONDS } from '../topology.js';
@@ -19,7 +19,7 @@ import { spendable } from './allowance.js';
  * - Rate limits (any key that has them): requests and tokens per fixed one-minute window (`rl_window`,
  *   `rl_requests`, `rl_tokens`) and calls in flight (`parallel`) are counted in the same write, so a limited key
  *   pays no extra DynamoDB call, and the limits hold exactly across every instance.
- * - A lease `lease#<request id>` = {amount, time} records the call. Settlement (or release) removes it and gives
+ * - A lease `l#<id of the request id>` = {amount, time} records the call (store/keys.ts leaseAttribute). Settlement (or release) removes it and gives
  *   its amount and its parallel slot back in the same write as the charge.
  *
  * A call that dies (Lambda timeout, crash, kill) never settles: its lease expires LEASE_SECONDS after admission
@@ -155,8 +155,8 @@ export async function admitKey(
     const set = ['#lease = :lease'];
     const add = ['rev :one', 'inflight :dp'];
     const conditions = ['attribute_exists(pk)', 'attribute_not_exists(#lease)'];
-    const sweep = expired.map(([rid], i) => {
-      names[`#x${i}`] = leaseAttribute(rid);
+    const sweep = expired.map(([name], i) => {
+      names[`#x${i}`] = name;
       conditions.push(`attribute_exists(#x${i})`);
       return `#x${i}`;
     });
@@ -262,7 +262,7 @@ export async function admitKey(
         // A recalled key whose item is gone or whose terms changed: not confirmed; the call starts over on a read.
         const fresh = old ? fromItem(fromWireItem(old)) : undefined;
         // Our own write landed (its reply was lost and the SDK retried): its condition held then, so it confirmed.
-        const landed = fresh?.id === current.id && fresh.leases.get(requestId);
+        const landed = fresh?.id === current.id && leaseOf(fresh, requestId);
         if (fresh && landed) {
           confirmKey(current);
           return { reservation: { keyId: fresh.id, requestId, amount: landed.amount, leased: true }, key: fresh };
@@ -280,7 +280,7 @@ export async function admitKey(
         if (!current) throw errors.invalidApiKey();
       }
       // Our own earlier attempt landed (its response was lost and the SDK retried): the request is admitted.
-      const mine = current.leases.get(requestId);
+      const mine = leaseOf(current, requestId);
       if (mine) return { reservation: { keyId: current.id, requestId, amount: mine.amount, leased: true }, key: current };
       if (attempt > 3) await jitter(attempt);
     }

@@ -5,7 +5,7 @@ import { emitCallMetrics } from '../metrics.js';
 import { moneyAttr, type Money } from '../money.js';
 import { SETTLE_QUEUE_RETENTION_DAYS } from '../topology.js';
 import { promptTokensOf, type TokenUsage } from '../usage.js';
-import { type ApiKey, fromItem, getKeyByHash, getKeyById, leaseAttribute } from '../store/keys.js';
+import { type ApiKey, fromItem, getKeyByHash, getKeyById, leaseAttribute, leaseNameOf, leaseNames } from '../store/keys.js';
 import { itemKeys } from '../store/table-keys.js';
 import type { Model } from '../store/models.js';
 import { nextId } from '../store/counters.js';
@@ -216,8 +216,8 @@ async function charge(
  * again, and the charge is rebuilt on what is really there.
  */
 function asAdmitted(key: ApiKey, reservation: Reservation): ApiKey {
-  if (!reservation.leased || key.leases.has(reservation.requestId)) return key;
-  const leases = new Map(key.leases).set(reservation.requestId, { amount: reservation.amount, at: 0 });
+  if (!reservation.leased || leaseNameOf(key, reservation.requestId)) return key;
+  const leases = new Map(key.leases).set(leaseAttribute(reservation.requestId), { amount: reservation.amount, at: 0 });
   const rate =
     reservation.window !== undefined && key.rate.window !== reservation.window ? { ...key.rate, window: reservation.window } : key.rate;
   return { ...key, leases, rate };
@@ -238,7 +238,11 @@ function asAdmitted(key: ApiKey, reservation: Reservation): ApiKey {
 function chargeKeyUpdate(key: ApiKey, fee: Money, month: string, reservation: Reservation, tokensUsed?: number) {
   // The call's lease is removed, and its amount and its parallel slot released, only if it is still there: a lease
   // swept as expired (the settlement came very late) already left `reserved` and `parallel`.
-  const leased = key.leases.has(reservation.requestId);
+  const lease = leaseNameOf(key, reservation.requestId);
+  const leased = lease !== undefined;
+  // Not leased: neither name of the call's lease may be there (one written before the short names, or after).
+  const [short, legacy] = leaseNames(reservation.requestId);
+  const names: Record<string, string> = leased ? { '#lease': lease } : { '#lease': short, '#legacy': legacy };
   const values: Record<string, unknown> = {
     ':q': moneyAttr(key.monthQuota),
     ':fee': moneyAttr(fee),
@@ -291,10 +295,10 @@ function chargeKeyUpdate(key: ApiKey, fee: Money, month: string, reservation: Re
       ConditionExpression: [
         condition,
         'month_quota = :q',
-        leased ? 'attribute_exists(#lease)' : 'attribute_not_exists(#lease)',
+        leased ? 'attribute_exists(#lease)' : 'attribute_not_exists(#lease) AND attribute_not_exists(#legacy)',
         ...extraCondition,
       ].join(' AND '),
-      ExpressionAttributeNames: { '#lease': leaseAttribute(reservation.requestId) },
+      ExpressionAttributeNames: names,
       ExpressionAttributeValues: values,
       ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const,
     },

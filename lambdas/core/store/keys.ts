@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { GetCommand, TransactWriteCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
 import { generateApiKey, hashApiKey, keyHint } from '../key-material.js';
 import { errors } from '../errors.js';
@@ -34,7 +35,10 @@ export interface ApiKey {
   totalFee: Money;
   /** Money held by in-flight requests: the sum of their leases' amounts (see billing/admission.ts). */
   reserved: Money;
-  /** One lease per in-flight request, by request id: what it holds and since when (epoch seconds). */
+  /**
+   * One lease per in-flight request: what it holds and since when (epoch seconds), by the lease's attribute name
+   * (find a request's with leaseNameOf / leaseOf).
+   */
   leases: Map<string, Lease>;
   /** The key's own rate limits (null = not set: the group's value applies, else none). */
   limits: Limits;
@@ -64,11 +68,37 @@ interface Lease {
 }
 
 /**
- * Leases are top-level attributes `lease#<request id>` = {a: amount, t: epoch seconds}, so admission and settlement
- * can add and remove one with a single SET / REMOVE (no parent map to create first, no migration of old items).
+ * Leases are top-level attributes `l#<id>` = {a: amount, t: epoch seconds}, so admission and settlement can add and
+ * remove one with a single SET / REMOVE (no parent map to create first, no migration of old items). The id is 12
+ * base64url characters (72 bits) of the request id's SHA-256: a key shared by many concurrent calls carries one lease
+ * per call in flight, and DynamoDB bills every write of the item on its size, so a lease is kept to about 30 bytes
+ * (the request id itself made it about 60). Leases written before, `lease#<request id>`, are still read and removed
+ * (they expire within LEASE_SECONDS anyway). `ApiKey.leases` is keyed by the attribute name.
  */
-const LEASE_PREFIX = 'lease#';
-export const leaseAttribute = (requestId: string) => `${LEASE_PREFIX}${requestId}`;
+const LEASE_PREFIX = 'l#';
+const LEGACY_LEASE_PREFIX = 'lease#';
+export const leaseAttribute = (requestId: string) =>
+  `${LEASE_PREFIX}${createHash('sha256').update(requestId).digest('base64url').slice(0, 12)}`;
+const legacyLeaseAttribute = (requestId: string) => `${LEGACY_LEASE_PREFIX}${requestId}`;
+
+/** The attribute name of this call's lease on the key as read (either layout), or undefined when it has none. */
+export function leaseNameOf(key: Pick<ApiKey, 'leases'>, requestId: string): string | undefined {
+  const name = leaseAttribute(requestId);
+  if (key.leases.has(name)) return name;
+  const legacy = legacyLeaseAttribute(requestId);
+  return key.leases.has(legacy) ? legacy : undefined;
+}
+
+/** This call's lease on the key as read, if any. */
+export function leaseOf(key: Pick<ApiKey, 'leases'>, requestId: string): Lease | undefined {
+  const name = leaseNameOf(key, requestId);
+  return name === undefined ? undefined : key.leases.get(name);
+}
+
+/** Both names this call's lease may have (a condition that no lease of it is there checks both). */
+export function leaseNames(requestId: string): [string, string] {
+  return [leaseAttribute(requestId), legacyLeaseAttribute(requestId)];
+}
 
 /** The SET clause that counts a change of a key's terms (with `:zero` and `:one` among the values). */
 export const TERMS_REV_BUMP = 'terms_rev = if_not_exists(terms_rev, :zero) + :one';
@@ -79,9 +109,9 @@ const optInt = (v: unknown): number | null => (v === null || v === undefined ? n
 function leasesOf(item: Record<string, unknown>): Map<string, Lease> {
   const out = new Map<string, Lease>();
   for (const [name, v] of Object.entries(item)) {
-    if (!name.startsWith(LEASE_PREFIX) || !v || typeof v !== 'object') continue;
+    if (!(name.startsWith(LEASE_PREFIX) || name.startsWith(LEGACY_LEASE_PREFIX)) || !v || typeof v !== 'object') continue;
     const lease = v as { a?: unknown; t?: unknown };
-    out.set(name.slice(LEASE_PREFIX.length), { amount: money(lease.a), at: Number(lease.t ?? 0) });
+    out.set(name, { amount: money(lease.a), at: Number(lease.t ?? 0) });
   }
   return out;
 }
@@ -149,7 +179,7 @@ function toItem(key: ApiKey): Record<string, unknown> {
     inflight: key.parallel,
     status: key.status,
     expires_at: key.expiresAt,
-    ...Object.fromEntries([...key.leases].map(([rid, l]) => [leaseAttribute(rid), { a: moneyAttr(l.amount), t: l.at }])),
+    ...Object.fromEntries([...key.leases].map(([name, l]) => [name, { a: moneyAttr(l.amount), t: l.at }])),
   };
 }
 

@@ -8,7 +8,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { admit, admitKey } from '../../../lambdas/core/billing/admission.js';
 import { money } from '../../../lambdas/core/money.js';
 import { isUnconfirmed, recallKey, rememberKey } from '../../../lambdas/core/store/key-cache.js';
-import { createKey, getKeyById, resetKey, updateKey, type ApiKey } from '../../../lambdas/core/store/keys.js';
+import { createKey, getKeyById, leaseOf, resetKey, updateKey, type ApiKey } from '../../../lambdas/core/store/keys.js';
 import { ensureTable } from '../../../local/table.js';
 
 beforeAll(async () => {
@@ -32,7 +32,7 @@ describe('admitKey on a recalled key', () => {
     expect(key.id).toBe(id);
     const stored = (await getKeyById(id))!;
     expect(stored.reserved).toBe(money('0.01'));
-    expect(stored.leases.has('req-recalled-fresh')).toBe(true);
+    expect(leaseOf(stored, 'req-recalled-fresh')).toBeDefined();
   });
 
   it('remembered with stale money (an older fee month): the failed condition reads the item, which confirms it; admitted', async () => {
@@ -40,7 +40,7 @@ describe('admitKey on a recalled key', () => {
     const { key } = await admitKey(copy, money('0.01'), 'req-recalled-stale');
     expect(isUnconfirmed(copy)).toBe(false);
     expect(key.id).toBe(id);
-    expect((await getKeyById(id))!.leases.has('req-recalled-stale')).toBe(true);
+    expect(leaseOf((await getKeyById(id))!, 'req-recalled-stale')).toBeDefined();
   });
 
   it('its terms changed since (disabled): refused, still unconfirmed, nothing written', async () => {

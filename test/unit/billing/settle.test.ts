@@ -1,14 +1,16 @@
+import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { admit } from '../../../lambdas/core/billing/admission.js';
 import { settle, type UsageRecord } from '../../../lambdas/core/billing/settle.js';
-import { formatMoney, money, type Money } from '../../../lambdas/core/money.js';
+import { formatMoney, money, moneyAttr, type Money } from '../../../lambdas/core/money.js';
 import { getThread, listThreads } from '../../../lambdas/core/records/threads.js';
 import { listStats } from '../../../lambdas/core/records/stats.js';
 import { currentDay } from '../../../lambdas/core/clock.js';
-import { createKey, getKeyById, type ApiKey } from '../../../lambdas/core/store/keys.js';
+import { createKey, getKeyByHash, getKeyById, leaseAttribute, leaseOf, type ApiKey } from '../../../lambdas/core/store/keys.js';
 import type { Model } from '../../../lambdas/core/store/models.js';
 import { nextId } from '../../../lambdas/core/store/counters.js';
-import { db } from '../../../lambdas/core/store/table.js';
+import { db, tableName } from '../../../lambdas/core/store/table.js';
+import { itemKeys } from '../../../lambdas/core/store/table-keys.js';
 import { ensureTable } from '../../../local/table.js';
 
 const model: Model = {
@@ -155,7 +157,7 @@ describe('settlement failures', () => {
     // Nothing charged, and the reservation still held by its lease (a deferred retry will settle it).
     const held = (await getKeyById(key.id))!;
     expect(held.reserved).toBe(money('0.05'));
-    expect(held.leases.has('req-fails')).toBe(true);
+    expect(leaseOf(held, 'req-fails')).toBeDefined();
     expect(held.totalFee).toBe(0n);
 
     // The retry: charged once, lease released once; a further retry changes nothing.
@@ -228,5 +230,46 @@ describe('settlement failures', () => {
     await settle({ ...record(held, 'req-early-put'), reservation, threadId });
     expect((await listThreads({ keyId: key.id, offset: 0, limit: 10 })).items.map((t) => t.id)).toEqual([threadId]);
     expect(formatMoney((await getKeyById(key.id))!.totalFee)).toBe('0.000138');
+  });
+});
+
+describe('lease layout', () => {
+  it('a lease is a short attribute (l# and 12 characters), not named by the whole request id', async () => {
+    const { key } = await createKey({ name: 'short-lease', role: 'user', monthQuota: money('1') });
+    const requestId = `req-${'x'.repeat(60)}`;
+    await admit(key, money('0.05'), requestId);
+    const raw = await db().send(new GetCommand({ TableName: tableName(), Key: itemKeys.apiKey(key.hash), ConsistentRead: true }));
+    const names = Object.keys(raw.Item ?? {}).filter((n) => n.startsWith('l#') || n.startsWith('lease#'));
+    expect(names).toEqual([leaseAttribute(requestId)]);
+    expect(names[0]).toMatch(/^l#[A-Za-z0-9_-]{12}$/);
+  });
+
+  it('a lease written in the earlier layout (lease#<request id>) is still found, settled and released once', async () => {
+    const { key } = await createKey({ name: 'legacy-lease', role: 'user', monthQuota: money('1') });
+    const requestId = 'req-legacy-lease';
+    // What an admission of the previous release left on the item.
+    await db().send(
+      new UpdateCommand({
+        TableName: tableName(),
+        Key: itemKeys.apiKey(key.hash),
+        UpdateExpression: 'SET #l = :l ADD reserved :a, inflight :one, rev :one',
+        ExpressionAttributeNames: { '#l': `lease#${requestId}` },
+        ExpressionAttributeValues: {
+          ':l': { a: moneyAttr(money('0.05')), t: Math.floor(Date.now() / 1000) },
+          ':a': moneyAttr(money('0.05')),
+          ':one': 1,
+        },
+      }),
+    );
+    const held = (await getKeyByHash(key.hash))!;
+    expect(leaseOf(held, requestId)?.amount).toBe(money('0.05'));
+    const reservation = { keyId: key.id, requestId, amount: money('0.05'), leased: true };
+    await settle({ ...record(held, requestId), reservation });
+    await settle({ ...record(held, requestId), reservation });
+    const settled = (await getKeyById(key.id))!;
+    expect(settled.leases.size).toBe(0);
+    expect(settled.reserved).toBe(0n);
+    expect(settled.parallel).toBe(0);
+    expect(formatMoney(settled.totalFee)).toBe('0.000138');
   });
 });

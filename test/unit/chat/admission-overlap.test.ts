@@ -17,7 +17,7 @@ import { money, moneyAttr } from '../../../lambdas/core/money.js';
 import type * as Registry from '../../../lambdas/core/providers/registry.js';
 import { passGate } from '../../../lambdas/core/upstream-gate.js';
 import { zeroUsage } from '../../../lambdas/core/usage.js';
-import { createKey, getKeyById } from '../../../lambdas/core/store/keys.js';
+import { createKey, getKeyById, leaseOf } from '../../../lambdas/core/store/keys.js';
 import type { Model } from '../../../lambdas/core/store/models.js';
 import { db, tableName } from '../../../lambdas/core/store/table.js';
 import { itemKeys } from '../../../lambdas/core/store/table-keys.js';
@@ -242,7 +242,7 @@ describe("a user key's admission write and the upstream request built beside it"
     expect(seen).toEqual(['built']);
     // The write did land: the lease is on the key until the release, which the invocation waits for.
     const during = await getKeyById(key.id);
-    expect(during?.leases.has('req-overlap-lost')).toBe(true);
+    expect(leaseOf(during!, 'req-overlap-lost')).toBeDefined();
     await invocation.done();
     const after = await getKeyById(key.id);
     expect(after?.leases.size).toBe(0);
