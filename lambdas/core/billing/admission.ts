@@ -19,8 +19,9 @@ import { spendable } from './allowance.js';
  * - Rate limits (any key that has them): requests and tokens per fixed one-minute window (`rl_window`,
  *   `rl_requests`, `rl_tokens`) and calls in flight (`parallel`) are counted in the same write, so a limited key
  *   pays no extra DynamoDB call, and the limits hold exactly across every instance.
- * - A lease `l#<id of the request id>` = {amount, time} records the call (store/keys.ts leaseAttribute). Settlement (or release) removes it and gives
- *   its amount and its parallel slot back in the same write as the charge.
+ * - A lease `l#<id of the request id>` = {amount, time} records the call (store/keys.ts leaseAttribute).
+ *   Settlement (or release) removes it and gives its amount and its parallel slot back in the same write as the
+ *   charge.
  *
  * A call that dies (Lambda timeout, crash, kill) never settles: its lease expires LEASE_SECONDS after admission
  * (longer than any function may run) and the next admission of the key sweeps expired leases in its own update,
