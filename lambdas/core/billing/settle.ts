@@ -223,6 +223,11 @@ function asAdmitted(key: ApiKey, reservation: Reservation): ApiKey {
   return { ...key, leases, rate };
 }
 
+function absentLeaseNames(requestId: string): Record<string, string> {
+  const [short, legacy] = leaseNames(requestId);
+  return { '#lease': short, '#legacy': legacy };
+}
+
 /**
  * The key's side of a charge. The quota/balance split is decided from the key as read, but the condition only
  * pins what that decision depends on, so concurrent charges of one key commute instead of invalidating one
@@ -241,8 +246,7 @@ function chargeKeyUpdate(key: ApiKey, fee: Money, month: string, reservation: Re
   const lease = leaseNameOf(key, reservation.requestId);
   const leased = lease !== undefined;
   // Not leased: neither name of the call's lease may be there (one written before the short names, or after).
-  const [short, legacy] = leaseNames(reservation.requestId);
-  const names: Record<string, string> = leased ? { '#lease': lease } : { '#lease': short, '#legacy': legacy };
+  const names: Record<string, string> = leased ? { '#lease': lease } : absentLeaseNames(reservation.requestId);
   const values: Record<string, unknown> = {
     ':q': moneyAttr(key.monthQuota),
     ':fee': moneyAttr(fee),

@@ -83,10 +83,7 @@ const legacyLeaseAttribute = (requestId: string) => `${LEGACY_LEASE_PREFIX}${req
 
 /** The attribute name of this call's lease on the key as read (either layout), or undefined when it has none. */
 export function leaseNameOf(key: Pick<ApiKey, 'leases'>, requestId: string): string | undefined {
-  const name = leaseAttribute(requestId);
-  if (key.leases.has(name)) return name;
-  const legacy = legacyLeaseAttribute(requestId);
-  return key.leases.has(legacy) ? legacy : undefined;
+  return leaseNames(requestId).find((name) => key.leases.has(name));
 }
 
 /** This call's lease on the key as read, if any. */
