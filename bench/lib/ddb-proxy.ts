@@ -15,6 +15,50 @@ export interface DdbCall {
   wcu: number;
   /** Of the units above, those spent on global secondary indexes. */
   indexUnits: number;
+  /** The items a write call named (wire format), for units by DynamoDB's billing rules (billing.ts). */
+  writes: WrittenItem[];
+}
+
+/** One item a write call puts, updates or deletes: the whole item of a Put, else its key. */
+interface WrittenItem {
+  table: string;
+  item?: WireItem;
+  key?: WireItem;
+  /** Part of a TransactWriteItems call (billed at twice the rate). */
+  transactional: boolean;
+}
+
+export type WireItem = Record<string, Record<string, unknown>>;
+
+interface WriteRequest {
+  TableName?: string;
+  Item?: WireItem;
+  Key?: WireItem;
+  TransactItems?: Array<Record<string, { TableName: string; Item?: WireItem; Key?: WireItem }>>;
+  RequestItems?: Record<string, Array<{ PutRequest?: { Item: WireItem }; DeleteRequest?: { Key: WireItem } }>>;
+}
+
+/** The items a write request names (none for a read). */
+function writtenItems(op: string, json: WriteRequest): WrittenItem[] {
+  switch (op) {
+    case 'PutItem':
+      return [{ table: json.TableName ?? '', item: json.Item, transactional: false }];
+    case 'UpdateItem':
+    case 'DeleteItem':
+      return [{ table: json.TableName ?? '', key: json.Key, transactional: false }];
+    case 'TransactWriteItems':
+      return (json.TransactItems ?? []).flatMap((t) =>
+        Object.entries(t)
+          // A ConditionCheck writes nothing; DynamoDB bills it as a transactional write of the item's size all the same.
+          .map(([kind, x]) => ({ table: x.TableName, ...(kind === 'Put' ? { item: x.Item } : { key: x.Key }), transactional: true })),
+      );
+    case 'BatchWriteItem':
+      return Object.entries(json.RequestItems ?? {}).flatMap(([table, reqs]) =>
+        reqs.map((r) => ({ table, item: r.PutRequest?.Item, key: r.DeleteRequest?.Key, transactional: false })),
+      );
+    default:
+      return [];
+  }
 }
 
 export interface CountingProxy {
@@ -113,9 +157,11 @@ export async function startCountingProxy(upstream: string): Promise<CountingProx
     req.on('data', (d: Buffer) => parts.push(d));
     req.on('end', () => {
       let body = Buffer.concat(parts);
+      let writes: WrittenItem[] = [];
       if (CAPACITY_OPS.has(op)) {
         try {
-          const json = JSON.parse(body.toString('utf8')) as { ReturnConsumedCapacity?: string };
+          const json = JSON.parse(body.toString('utf8')) as WriteRequest & { ReturnConsumedCapacity?: string };
+          if (state.recording) writes = writtenItems(op, json);
           json.ReturnConsumedCapacity = 'INDEXES';
           body = Buffer.from(JSON.stringify(json));
         } catch {
@@ -149,7 +195,7 @@ export async function startCountingProxy(upstream: string): Promise<CountingProx
             } catch {
               // an empty or non-JSON answer consumed nothing we can count
             }
-            state.calls.push({ op, start, end: performance.now(), status: upRes.statusCode ?? 0, ...u });
+            state.calls.push({ op, start, end: performance.now(), status: upRes.statusCode ?? 0, ...u, writes });
           });
         },
       );
