@@ -4,7 +4,7 @@
  * after the last byte, and the read and write capacity units per call; for the admin key, a user key and a user
  * key with limits, streaming and not. With the gateway's trace: where the time to first byte goes.
  */
-import { GOAL, N, all, atMost, progress, splitRequests, type Ctx, type Mark } from '../lib/bench.js';
+import { GOAL, N, atMost, progress, splitRequests, type Ctx, type Mark } from '../lib/bench.js';
 import { chatBody, gatewayCall, type StreamResult } from '../lib/clients.js';
 import { startBiller } from '../lib/billing.js';
 import type { DdbCall } from '../lib/ddb-proxy.js';
@@ -249,11 +249,12 @@ export async function sectionDynamo(c: Ctx): Promise<DynamoFigures> {
     const user = figures[`user${suffix}`];
     c.report.add({
       rank: suffix ? 51 : 50,
-      figure: `DynamoDB read / write units per call${suffix ? ', not streaming' : ', streaming'}`,
+      figure: `DynamoDB read / write units per call as DynamoDB Local reports them${suffix ? ', not streaming' : ', streaming'}`,
       admin: cell(`admin${suffix}`),
       user: cell(`user${suffix}`),
-      goal: `user ≤ ${GOAL.userRcuPerCall} R / ≤ ${GOAL.userWcuPerCall} W`,
-      verdict: user ? all(atMost(user.rcu, GOAL.userRcuPerCall), atMost(user.wcu, GOAL.userWcuPerCall)) : 'n/a',
+      // DynamoDB Local's write units undercount transactions: the write goal is judged on the billed row below.
+      goal: `user ≤ ${GOAL.userRcuPerCall} R (W: by DynamoDB's rules, below)`,
+      verdict: user ? atMost(user.rcu, GOAL.userRcuPerCall) : 'n/a',
     });
   }
   const billedUser = figures.user;
