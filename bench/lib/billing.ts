@@ -64,7 +64,12 @@ interface Index {
   include: string[];
 }
 
-/** What an index entry of this item costs to write (0 when the item is not in the index). */
+/**
+ * What an index entry of this item costs to write (0 when the item is not in the index). Simplified where the
+ * gateway's table cannot tell: every write is counted as writing the entry (exact for projection ALL, the table's
+ * only kind; a KEYS_ONLY or INCLUDE entry is written only when a projected attribute changes), and an update that
+ * moves an item to another index key (two entries: a delete and a put) is counted once — no call does that.
+ */
 function indexUnits(item: WireItem, tableKeys: string[], index: Index): number {
   if (!index.keys.every((k) => k in item)) return 0;
   if (index.projection === 'ALL') return kb(itemSize(item));
