@@ -11,7 +11,7 @@
  * or a list).
  *
  * What is sized here is the item as it is once the calls are over (read back), which for the items of a call made
- * one at a time is the item it wrote. An index key change (a delete and a put of the entry) is not counted.
+ * one at a time is the item it wrote. Index entries: see indexUnits().
  */
 import { DescribeTableCommand, DynamoDBClient, GetItemCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import type { DdbCall, WireItem } from './ddb-proxy.js';

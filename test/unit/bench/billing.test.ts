@@ -5,8 +5,6 @@ import type { DdbCall } from '../../../bench/lib/ddb-proxy.js';
 import { db, tableName } from '../../../lambdas/core/store/table.js';
 import { ensureTable } from '../../../local/table.js';
 
-const env = process.env;
-
 // The bench's write units "by DynamoDB's billing rules" rest on these sizes (DynamoDB developer guide, item sizes).
 describe('bench: item sizes as DynamoDB counts them', () => {
   it('sizes strings in UTF-8 bytes and numbers by their significant digits', () => {
@@ -60,7 +58,7 @@ describe('bench: write units by DynamoDB billing rules', () => {
   const key = (pk: string) => ({ pk: { S: pk }, sk: { S: 'a' } });
 
   it('bills each small item of a transaction 2 units, a plain write 1 per KB and each index entry again', async () => {
-    const biller = await startBiller(env.AWS_ENDPOINT_URL_DYNAMODB ?? '');
+    const biller = await startBiller(process.env.AWS_ENDPOINT_URL_DYNAMODB ?? '');
     try {
       const tx = call('TransactWriteItems', [
         { table, key: key('BILL#1'), transactional: true },
@@ -68,10 +66,10 @@ describe('bench: write units by DynamoDB billing rules', () => {
       ]);
       expect(await biller.writeUnits([tx])).toBe(4);
       // A ~1.5 KB item in gsi2 (projection ALL): 2 units for the table, 2 for the index entry.
-      const put = call('UpdateItem', [{ table, key: key('BILL#3'), transactional: false }]);
-      expect(await biller.writeUnits([put])).toBe(4);
+      const update = call('UpdateItem', [{ table, key: key('BILL#3'), transactional: false }]);
+      expect(await biller.writeUnits([update])).toBe(4);
       // A call answered with an error is not counted here (the bench reports those apart).
-      expect(await biller.writeUnits([call('UpdateItem', put.writes, 400)])).toBe(0);
+      expect(await biller.writeUnits([call('UpdateItem', update.writes, 400)])).toBe(0);
     } finally {
       biller.close();
     }
