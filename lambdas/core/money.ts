@@ -13,12 +13,17 @@ const DECIMAL = /^([+-])?(\d+)(?:\.(\d+))?$/;
 
 export class MoneyFormatError extends Error {}
 
-/** Amounts are refused beyond this (1e12 USD): far past any real figure, well inside DynamoDB's 38 digits. */
-const MAX_ABS_UNITS = 10n ** 24n;
+/**
+ * Amounts a client gives are refused beyond this (1e12 USD): far past any real figure, well inside DynamoDB's
+ * 38 digits. Stored sums (balances, statistics) are read whatever they hold; writes that would take a balance past
+ * this bound are refused where they happen (a recharge).
+ */
+export const MAX_AMOUNT: Money = 10n ** 24n;
 
 /**
  * Parses a decimal number (number, plain decimal string, or a DynamoDB NumberValue) into pico-dollars, exactly.
- * Strings must be plain decimals ("12", "0.23", "-1.5"); exponents, hex and the like are refused.
+ * Strings must be plain decimals ("12", "0.23", "-1.5"); exponents, hex and the like are refused. There is no
+ * bound on size here (stored sums must always read back); input is bounded by `inputMoney`.
  */
 export function money(value: unknown, maxDecimals = SCALE_DIGITS): Money {
   if (typeof value === 'bigint') return value * SCALE;
@@ -43,8 +48,14 @@ export function money(value: unknown, maxDecimals = SCALE_DIGITS): Money {
   const trimmed = frac.replace(/0+$/, '');
   if (trimmed.length > maxDecimals) throw new MoneyFormatError(`at most ${maxDecimals} decimal places are allowed`);
   const units = BigInt(whole) * SCALE + BigInt((trimmed + '0'.repeat(SCALE_DIGITS)).slice(0, SCALE_DIGITS) || '0');
-  if (units > MAX_ABS_UNITS) throw new MoneyFormatError('amount is too large');
   return sign === '-' ? -units : units;
+}
+
+/** `money` for client input: also refuses amounts beyond ±MAX_AMOUNT. */
+export function inputMoney(value: unknown, maxDecimals = SCALE_DIGITS): Money {
+  const m = money(value, maxDecimals);
+  if (m > MAX_AMOUNT || m < -MAX_AMOUNT) throw new MoneyFormatError(`must be at most ${formatMoney(MAX_AMOUNT)}`);
+  return m;
 }
 
 /** Exact decimal string, no trailing zeros ("13.8", "0.000138", "0"). */

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { errors } from './errors.js';
 import { jsonDepthExceeds, MAX_JSON_DEPTH } from './json.js';
-import { money, MoneyFormatError, type Money } from './money.js';
+import { inputMoney, MoneyFormatError, type Money } from './money.js';
 
 /** Parses with a zod schema; any problem is a 400 naming the first offending field. */
 export function parse<S extends z.ZodType>(schema: S, data: unknown): z.output<S> {
@@ -68,7 +68,7 @@ export const zId = z.coerce.number({ error: 'must be a number' }).int('must be a
 export function zMoney(opts: { decimals?: number; min?: 'nonnegative' | 'positive' } = {}) {
   return z.union([z.number(), z.string()]).transform((v, ctx): Money => {
     try {
-      const m = money(v, opts.decimals ?? 12);
+      const m = inputMoney(v, opts.decimals ?? 12);
       if (opts.min === 'nonnegative' && m < 0n) ctx.addIssue({ code: 'custom', message: 'must not be negative' });
       if (opts.min === 'positive' && m <= 0n) ctx.addIssue({ code: 'custom', message: 'must be greater than 0' });
       return m;

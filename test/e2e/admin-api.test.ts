@@ -117,6 +117,21 @@ describe('api keys', () => {
     expect(list.body.data.items[0].balance).toBe(0.53);
   });
 
+  it('recharges that would sum past the 1e12 bound are refused, and the key stays readable', async () => {
+    const k = (await ctx.admin.post('/admin/api-key/apply', { name: 'whale', role: 'user', email: '', balance: 0 })).body.data;
+    expect((await ctx.admin.post('/admin/api-key/recharge', { id: k.id, balance: 1e12 })).status).toBe(200);
+    const over = await ctx.admin.post('/admin/api-key/recharge', { id: k.id, balance: 1 });
+    expect(over.status).toBe(400);
+    expect(over.body.success).toBe(false);
+    expect(JSON.stringify(over.body)).toContain('at most 1000000000000');
+    expect((await ctx.admin.post('/admin/api-key/recharge', { id: k.id, balance: '1000000000000.000001' })).status).toBe(400);
+    const list = await ctx.admin.get('/admin/api-key/list?name=whale');
+    expect(list.status).toBe(200);
+    expect(list.body.data.items[0].balance).toBe(1e12);
+    expect((await ctx.admin.get(`/admin/payment/list?key_id=${k.id}`)).body.data.total).toBe(1);
+    expect((await ctx.admin.post('/admin/api-key/update', { id: k.id, name: 'whale-2' })).status).toBe(200);
+  });
+
   it('reset issues a new key and the old one stops working at once', async () => {
     const k = (await ctx.admin.post('/admin/api-key/apply', { name: 'resettable', role: 'user', email: '' })).body.data;
     const before = await api(ctx.gw.url, k.api_key).get('/user/api-key/mine');

@@ -1,6 +1,6 @@
 import { TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { errors } from '../errors.js';
-import { money, moneyAttr, type Money } from '../money.js';
+import { formatMoney, MAX_AMOUNT, money, moneyAttr, type Money } from '../money.js';
 import { nextId } from './counters.js';
 import { type ApiKey, getKeyByHash, requireKeyById } from './keys.js';
 import { cancellationCodes, db, nowIso, queryAll, tableName } from './table.js';
@@ -48,6 +48,9 @@ export async function recharge(target: { id: number } | { hash: string }, amount
   for (let attempt = 0; attempt < 8; attempt++) {
     const key: ApiKey | undefined = 'id' in target ? await requireKeyById(target.id) : await getKeyByHash(target.hash);
     if (!key) throw errors.notFound('API key not found.');
+    if (key.balance + amount > MAX_AMOUNT) {
+      throw errors.badRequest(`the balance after the recharge must be at most ${formatMoney(MAX_AMOUNT)}.`, 'balance');
+    }
     const now = nowIso();
     const payment: Payment = { id: paymentId, keyId: key.id, amount, balanceAfter: key.balance + amount, createdAt: now };
     try {

@@ -1,9 +1,10 @@
+import { NumberValue } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { applyCharge, headroom, spendable } from '../../../lambdas/core/billing/allowance.js';
 import { CACHE_READ_FRACTION, CACHE_WRITE_FRACTION, costOf, pricesOf } from '../../../lambdas/core/billing/cost.js';
 import { estimateChatCost } from '../../../lambdas/core/chat/estimate.js';
 import { estimateEmbeddingsTokens } from '../../../lambdas/core/embeddings/pipeline.js';
-import { feeFor, formatMoney, money, moneyToJson, type Money } from '../../../lambdas/core/money.js';
+import { feeFor, formatMoney, inputMoney, money, moneyToJson, type Money } from '../../../lambdas/core/money.js';
 import type { ApiKey } from '../../../lambdas/core/store/keys.js';
 import type { Model } from '../../../lambdas/core/store/models.js';
 import { decodeChatCompletion } from '../../../lambdas/core/wire/openai-chat/decode.js';
@@ -92,9 +93,13 @@ describe('exact money', () => {
   it('accepts only plain decimal strings and sane magnitudes', () => {
     expect(money(' 1 ')).toBe(money(1));
     expect(money('00.1')).toBe(money('0.1'));
-    for (const bad of ['1e3', '0x1e', '.5', '1.', '', '1,5', 'NaN', 'Infinity', '1 000', '12345678901234567890123456789012345678901'])
-      expect(() => money(bad), bad).toThrow();
-    expect(() => money(1e13)).toThrow();
+    for (const bad of ['1e3', '0x1e', '.5', '1.', '', '1,5', 'NaN', 'Infinity', '1 000']) expect(() => money(bad), bad).toThrow();
+    // Client input is bounded at 1e12; stored sums past it (a balance of many recharges) still read back exactly.
+    expect(() => inputMoney(1e13)).toThrow('at most 1000000000000');
+    expect(() => inputMoney('-1000000000000.5')).toThrow();
+    expect(() => inputMoney('12345678901234567890123456789012345678901')).toThrow();
+    expect(inputMoney('1000000000000')).toBe(money(1e12));
+    expect(formatMoney(money(NumberValue.from('2000000000000.25')))).toBe('2000000000000.25');
     expect(money('999999999999')).toBe(money(999999999999));
   });
 });
