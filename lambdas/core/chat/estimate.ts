@@ -25,10 +25,12 @@ export function estimateChatCost(req: ChatRequest, prices: Prices, config: Recor
 /** The call's tokens as admission counts them (also against a tokens-per-minute limit): prompt + full output allowance. */
 export function estimateChatTokens(req: ChatRequest, config: Record<string, unknown> = {}): { inputTokens: number; outputTokens: number } {
   const configMaxTokens = typeof config.maxTokens === 'number' ? config.maxTokens : undefined;
-  // Thinking tokens are billed as output and come on top of max_tokens upstream: reserve them too.
+  // Thinking tokens are billed as output and come on top of max_tokens upstream: reserve them too, unless the
+  // client's limit already counts them.
+  const bounded = req.maxTokensIncludesReasoning && req.maxTokens !== undefined;
   return {
     inputTokens: estimatePromptTokens(req),
-    outputTokens: (req.maxTokens ?? configMaxTokens ?? DEFAULT_OUTPUT_ESTIMATE) + thinkingEstimate(req, config),
+    outputTokens: bounded ? req.maxTokens! : (req.maxTokens ?? configMaxTokens ?? DEFAULT_OUTPUT_ESTIMATE) + thinkingEstimate(req, config),
   };
 }
 

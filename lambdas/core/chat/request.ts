@@ -30,6 +30,11 @@ export interface ChatRequest {
    * a provider may lower it to the model's configured maximum instead of letting the upstream refuse it.
    */
   maxTokensIsCeiling?: boolean;
+  /**
+   * `maxTokens` bounds reasoning and answer together (OpenAI's max_output_tokens and max_completion_tokens): a
+   * provider fits its thinking budget inside it instead of adding the budget on top.
+   */
+  maxTokensIncludesReasoning?: boolean;
   /** Whether the client reads the answer as a stream (a provider may use a non-streaming upstream call otherwise). */
   stream: boolean;
   /** What only one provider family understands, carried unchanged for it (others ignore it). */

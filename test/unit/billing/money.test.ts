@@ -152,6 +152,17 @@ describe('cost', () => {
     expect(est({ thinking: { type: 'disabled' } }, { thinking: true })).toBe(costOf(usage(1, 1), p));
   });
 
+  it('a limit that counts reasoning (max_completion_tokens) is the whole output estimate', () => {
+    const p = pricesOf(model('3', '15'));
+    const req = decodeChatCompletion({
+      model: 'm',
+      messages: [{ role: 'user', content: 'x' }],
+      max_completion_tokens: 3000,
+      reasoning_effort: 'high',
+    });
+    expect(estimateChatCost(req, p)).toBe(costOf(usage(1, 3000), p));
+  });
+
   it('documents are estimated from their size, not a flat amount', () => {
     const p = pricesOf(model('3', '0'));
     // A real PDF (the decoder checks the signature): 300 000 bytes.

@@ -19,7 +19,7 @@ export interface ThinkingInputs {
  * Order: the request's own budget, then its effort, then the model config's default.
  */
 export function resolveThinking(
-  req: Pick<ChatRequest, 'reasoning' | 'messages'>,
+  req: Pick<ChatRequest, 'reasoning' | 'messages' | 'maxTokens' | 'maxTokensIncludesReasoning'>,
   config: ConverseConfig,
   inputs: ThinkingInputs,
 ): ThinkingPlan | null {
@@ -35,7 +35,14 @@ export function resolveThinking(
   if (pendingToolTurnLacksReasoning(req.messages)) return null;
   // Claude does not accept an assistant prefill (a conversation ending with an assistant turn) with thinking on.
   if (endsWithPrefill(req.messages)) return null;
-  return { budgetTokens: Math.max(MIN_THINKING_BUDGET, budget) };
+  let budgetTokens = Math.max(MIN_THINKING_BUDGET, budget);
+  // A limit on reasoning and answer together: the budget fits below it (Claude requires max_tokens > budget), and
+  // a limit too small for Claude's minimum budget means an answer without thinking.
+  if (req.maxTokensIncludesReasoning && req.maxTokens !== undefined) {
+    budgetTokens = Math.min(budgetTokens, req.maxTokens - 1);
+    if (budgetTokens < MIN_THINKING_BUDGET) return null;
+  }
+  return { budgetTokens };
 }
 
 function requestedBudget(req: Pick<ChatRequest, 'reasoning'>, config: ConverseConfig): number | 'off' | undefined {

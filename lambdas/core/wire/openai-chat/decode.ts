@@ -83,6 +83,8 @@ export function decodeChatCompletion(req: ChatCompletionRequest): ChatRequest {
   if (req.parallel_tool_calls !== undefined) out.parallelToolCalls = req.parallel_tool_calls;
   const maxTokens = req.max_completion_tokens ?? req.max_tokens ?? undefined;
   if (maxTokens !== undefined) out.maxTokens = maxTokens;
+  // max_completion_tokens counts reasoning too; the older max_tokens only the visible answer.
+  if (req.max_completion_tokens != null) out.maxTokensIncludesReasoning = true;
   if (req.temperature != null) out.temperature = req.temperature;
   if (req.top_p != null) out.topP = req.top_p;
   const stops = (typeof req.stop === 'string' ? [req.stop] : (req.stop ?? [])).filter((s) => typeof s === 'string' && s !== '');

@@ -133,7 +133,10 @@ export function decodeResponses(req: ResponsesRequest, items: PlacedItem[], ctx:
   const request: ChatRequest = { system, messages, tools: specs, stream: req.stream === true };
   if (toolChoice) request.toolChoice = toolChoice;
   if (req.parallel_tool_calls != null) request.parallelToolCalls = req.parallel_tool_calls;
-  if (req.max_output_tokens != null) request.maxTokens = req.max_output_tokens;
+  if (req.max_output_tokens != null) {
+    request.maxTokens = req.max_output_tokens;
+    request.maxTokensIncludesReasoning = true;
+  }
   if (req.temperature != null) request.temperature = req.temperature;
   if (req.top_p != null) request.topP = req.top_p;
   const reasoning = decodeReasoning(req.reasoning?.effort);

@@ -61,6 +61,11 @@ export class ResponsesEncoder {
   /** Output as stored: reasoning items always carry encrypted_content. */
   private readonly output: OutputItem[] = [];
   private readonly open = new Map<number, OpenItem>();
+  /**
+   * The item whose block just stopped, closed only when the next event comes: if that is the end of a response
+   * cut by max_output_tokens, the item was cut too and closes as incomplete (as OpenAI's items do).
+   */
+  private stopped: OpenItem | undefined;
   private usage: TokenUsage | undefined;
   private finish: FinishReason | undefined;
 
@@ -73,6 +78,18 @@ export class ResponsesEncoder {
   }
 
   encode(ev: ChatEvent): ResponseEvent[] {
+    if (this.stopped && ev.type !== 'usage' && ev.type !== 'finish') return [...this.closeStopped('completed'), ...this.encodeEvent(ev)];
+    return this.encodeEvent(ev);
+  }
+
+  private closeStopped(status: 'completed' | 'incomplete'): ResponseEvent[] {
+    const o = this.stopped;
+    if (!o) return [];
+    this.stopped = undefined;
+    return this.finishItem(o, status);
+  }
+
+  private encodeEvent(ev: ChatEvent): ResponseEvent[] {
     switch (ev.type) {
       case 'block_start':
         return this.startItem(ev.index, ev.block);
@@ -107,7 +124,8 @@ export class ResponsesEncoder {
         const o = this.open.get(ev.index);
         if (!o) return [];
         this.open.delete(ev.index);
-        return this.finishItem(o, 'completed');
+        this.stopped = o;
+        return [];
       }
       case 'usage':
         this.usage = ev.usage;
@@ -123,13 +141,13 @@ export class ResponsesEncoder {
 
   /** The final response and its closing events: response.completed or response.incomplete. */
   end(): { response: ResponseObject; events: ResponseEvent[] } {
-    const events = this.closeAll('incomplete');
     const incomplete =
       this.finish === 'max_tokens'
         ? ({ reason: 'max_output_tokens' } as const)
         : this.finish === 'content_filter' || this.finish === 'refusal'
           ? ({ reason: 'content_filter' } as const)
           : null;
+    const events = [...this.closeStopped(incomplete ? 'incomplete' : 'completed'), ...this.closeAll('incomplete')];
     const response = this.snapshot(incomplete ? 'incomplete' : 'completed', { incomplete_details: incomplete });
     events.push(this.event({ type: incomplete ? 'response.incomplete' : 'response.completed', response: this.forClient(response) }));
     return { response, events };
@@ -137,7 +155,7 @@ export class ResponsesEncoder {
 
   /** After a failure: the open items closed as incomplete, an `error` event, then response.failed. */
   fail(error: GatewayError): { response: ResponseObject; events: ResponseEvent[] } {
-    const events = this.closeAll('incomplete');
+    const events = [...this.closeStopped('completed'), ...this.closeAll('incomplete')];
     const code = error.code ?? 'server_error';
     const response = this.snapshot('failed', { error: { code, message: error.message } });
     events.push(this.event({ type: 'error', code, message: error.message, param: error.param }));

@@ -117,7 +117,14 @@ describe('decodeResponses', () => {
 
   it('sampling and limits are carried over', () => {
     const { request } = decode({ input: 'x', temperature: 0, top_p: 0.5, max_output_tokens: 99, parallel_tool_calls: false, stream: true });
-    expect(request).toMatchObject({ temperature: 0, topP: 0.5, maxTokens: 99, parallelToolCalls: false, stream: true });
+    expect(request).toMatchObject({
+      temperature: 0,
+      topP: 0.5,
+      maxTokens: 99,
+      maxTokensIncludesReasoning: true,
+      parallelToolCalls: false,
+      stream: true,
+    });
   });
 
   it('refuses a conversation that starts with assistant output, bad arguments, and a history without a user turn', () => {

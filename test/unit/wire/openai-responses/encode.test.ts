@@ -154,6 +154,11 @@ describe('ResponsesEncoder on Converse fixtures', () => {
     const { events, response } = run(coreEvents('max-tokens'));
     expect(events[events.length - 1].type).toBe('response.incomplete');
     expect(response).toMatchObject({ status: 'incomplete', incomplete_details: { reason: 'max_output_tokens' } });
+    // The cut message is incomplete too, in the final response and in its output_item.done.
+    expect(response.output.at(-1)).toMatchObject({ type: 'message', status: 'incomplete' });
+    const done = events.filter((e) => e.type === 'response.output_item.done');
+    expect(done.at(-1)).toMatchObject({ item: { type: 'message', status: 'incomplete' } });
+    expect(run(coreEvents('plain-text')).response.output.at(-1)).toMatchObject({ type: 'message', status: 'completed' });
   });
 
   it('guardrail: response.incomplete for the content filter', () => {
