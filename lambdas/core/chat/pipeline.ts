@@ -255,7 +255,7 @@ async function* stallGuard(upstream: AsyncIterable<ChatEvent>, abort: AbortContr
       const stalled = new Promise<'stalled'>((resolve) => (timer = setTimeout(() => resolve('stalled'), stallMs)));
       const next = await Promise.race([it.next(), stalled]).finally(() => clearTimeout(timer));
       if (next === 'stalled') {
-        const stall = new GatewayError(504, `The upstream sent nothing for ${Math.round(stallMs / 1000)} s; the answer was ended.`, {
+        const stall = new GatewayError(503, `The upstream sent nothing for ${Math.round(stallMs / 1000)} s; the answer was ended.`, {
           kind: 'timeout',
           code: 'upstream_stalled',
         });

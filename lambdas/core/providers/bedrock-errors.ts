@@ -6,10 +6,12 @@ import { sanitizeUpstreamMessage } from './sanitize-upstream-message.js';
  * network error, an abort — to the gateway's neutral error, for every Bedrock provider (Converse, InvokeModel for
  * Claude, embeddings). Each wire API renders the result in its own shape.
  *
- * ThrottlingException → 429 rate_limit (retryable) · ServiceQuotaExceededException → 429 rate_limit · Validation
- * → 400 with Bedrock's (sanitised) words · AccessDenied → 403 without the IAM text · ResourceNotFound → 404 ·
- * ModelNotReady / ServiceUnavailable → 503 overloaded (retryable) · ModelTimeout → 408 timeout (retryable) · an
- * abort → 499 cancelled · anything else, and an unknown name, by its HTTP status when it has one, else 502.
+ * As CONTRACT has it (throttling → 429 retryable, validation → 400, others → 502/503): ThrottlingException and
+ * ServiceQuotaExceededException → 429 rate_limit · Validation → 400 with Bedrock's (sanitised) words ·
+ * AccessDenied → 502 without the IAM text, ResourceNotFound → 502 (both the gateway's configuration, not the
+ * caller's: a 403/404 would tell the caller its own key or model name is wrong) · ModelNotReady /
+ * ServiceUnavailable → 503 overloaded (retryable) · ModelTimeout → 503 timeout (retryable) · an abort → 499
+ * cancelled · anything else, and an unknown name, by its HTTP status when it has one, else 502.
  */
 interface SdkErrorLike {
   name?: unknown;
@@ -58,20 +60,27 @@ const RULES: Record<string, Rule> = {
     }),
   // Bedrock's text names the gateway's IAM role and account: kept in `cause` for the logs, not sent to clients.
   accessDeniedException: (_message, cause) =>
-    new GatewayError(403, 'The gateway is not allowed to invoke this model on Bedrock (check model access and IAM).', {
-      kind: 'permission',
+    new GatewayError(502, 'The gateway is not allowed to invoke this model on Bedrock (check model access and IAM).', {
+      kind: 'upstream',
       code: 'upstream_access_denied',
       cause,
     }),
   resourceNotFoundException: (_message, cause) =>
-    new GatewayError(404, "Bedrock could not find this model's configured modelId in its region.", {
-      kind: 'not_found',
+    new GatewayError(502, "Bedrock could not find this model's configured modelId in its region.", {
+      kind: 'upstream',
       code: 'upstream_model_not_found',
       cause,
     }),
   modelNotReadyException: upstream(503, 'upstream_unavailable', true),
   serviceUnavailableException: upstream(503, 'upstream_unavailable', true),
-  modelTimeoutException: upstream(408, 'upstream_timeout', true),
+  modelTimeoutException: (message, cause) =>
+    new GatewayError(503, `Bedrock: ${message}`, {
+      kind: 'timeout',
+      code: 'upstream_timeout',
+      retryable: true,
+      retryAfter: UPSTREAM_RETRY_AFTER_S,
+      cause,
+    }),
   modelErrorException: upstream(502, 'upstream_error'),
   modelStreamErrorException: upstream(502, 'upstream_error'),
   internalServerException: upstream(502, 'upstream_error'),

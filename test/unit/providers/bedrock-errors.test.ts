@@ -41,7 +41,7 @@ describe('mapBedrockError', () => {
     ['ModelStreamErrorException', 502],
     ['ThrottlingException', 429],
     ['ServiceQuotaExceededException', 429],
-    ['AccessDeniedException', 403],
+    ['AccessDeniedException', 502],
     ['SomethingNew', 502],
   ])('%s: ARNs and account ids never reach the client message', (name, status) => {
     const e = mapBedrockError(
@@ -73,21 +73,21 @@ describe('mapBedrockError', () => {
     expect(mapBedrockError(sdkError('ValidationException', 'temperature out of range')).code).toBe('upstream_validation_error');
   });
 
-  it('access denied → 403 permission (OpenAI permission_denied) without leaking the IAM text', () => {
+  it('access denied → 502 (the gateway’s IAM, not the caller’s key) without leaking the IAM text', () => {
     const e = mapBedrockError(
       new AccessDeniedException({ message: 'User: arn:aws:sts::123456789012:assumed-role/x is not authorized', $metadata: {} }),
     );
-    expect(e).toMatchObject({ status: 403, kind: 'permission', code: 'upstream_access_denied' });
-    expect(ERROR_TYPE_NAMES[e.kind]).toBe('permission_denied');
+    expect(e).toMatchObject({ status: 502, kind: 'upstream', code: 'upstream_access_denied' });
+    expect(ERROR_TYPE_NAMES[e.kind]).toBe('api_error');
     expect(e.message).not.toMatch(/123456789012/);
     expect(e.message).not.toMatch(/assumed-role/);
   });
 
   it.each([
-    ['ResourceNotFoundException', 404, 'upstream_model_not_found', 'not_found'],
+    ['ResourceNotFoundException', 502, 'upstream_model_not_found', 'upstream'],
     ['ModelNotReadyException', 503, 'upstream_unavailable', 'overloaded'],
     ['ServiceUnavailableException', 503, 'upstream_unavailable', 'overloaded'],
-    ['ModelTimeoutException', 408, 'upstream_timeout', 'timeout'],
+    ['ModelTimeoutException', 503, 'upstream_timeout', 'timeout'],
     ['ModelErrorException', 502, 'upstream_error', 'upstream'],
     ['InternalServerException', 502, 'upstream_error', 'upstream'],
     ['ModelStreamErrorException', 502, 'upstream_error', 'upstream'],
@@ -121,8 +121,8 @@ describe('mapBedrockError', () => {
     expect(e.retryAfter).toBe(retryable ? 2 : undefined);
   });
 
-  it('model timeout → 408', () => {
-    expect(mapBedrockError(new ModelTimeoutException({ message: 'slow', $metadata: {} })).status).toBe(408);
+  it('model timeout → 503 (CONTRACT: upstream failures other than throttling and validation are 502/503)', () => {
+    expect(mapBedrockError(new ModelTimeoutException({ message: 'slow', $metadata: {} })).status).toBe(503);
   });
 
   it('an abort is a 499 cancelled, not an upstream failure', () => {

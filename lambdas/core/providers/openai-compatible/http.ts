@@ -39,7 +39,7 @@ export async function post(
     if (ctx.signal.aborted)
       throw new GatewayError(499, 'The request was cancelled.', { kind: 'cancelled', code: 'request_cancelled', cause: e });
     if (timeout.aborted)
-      throw new GatewayError(504, 'The upstream did not answer in time.', {
+      throw new GatewayError(503, 'The upstream did not answer in time.', {
         kind: 'timeout',
         code: 'upstream_timeout',
         retryable: true,
@@ -78,7 +78,7 @@ async function upstreamError(res: Response): Promise<GatewayError> {
   if (res.status === 400 || res.status === 422)
     return new GatewayError(400, text, { kind: 'invalid_request', code: 'upstream_validation_error' });
   if (res.status === 404)
-    return new GatewayError(404, `The upstream does not know this model: ${text}`, { kind: 'not_found', code: 'upstream_model_not_found' });
+    return new GatewayError(502, `The upstream does not know this model: ${text}`, { kind: 'upstream', code: 'upstream_model_not_found' });
   if (res.status === 401 || res.status === 403)
     return new GatewayError(502, 'The upstream refused the gateway’s credentials (check the model config).', {
       kind: 'upstream',

@@ -20,7 +20,8 @@ const BY_KIND: Readonly<Record<ErrorKind, { status: number; type: string }>> = {
   rate_limit: { status: 429, type: 'rate_limit_error' },
   overloaded: { status: 529, type: 'overloaded_error' },
   unavailable: { status: 529, type: 'overloaded_error' },
-  timeout: { status: 504, type: 'timeout_error' },
+  // An upstream that did not answer in time is "Bedrock unavailable" (CONTRACT's 529, which Claude Code retries).
+  timeout: { status: 529, type: 'overloaded_error' },
   upstream: { status: 500, type: 'api_error' },
   cancelled: { status: 500, type: 'api_error' },
   internal: { status: 500, type: 'api_error' },

@@ -244,8 +244,8 @@ describe('real SDK client with a canned HTTP handler', () => {
   it.each([
     [429, 'ThrottlingException', 429],
     [400, 'ValidationException', 400],
-    [403, 'AccessDeniedException', 403],
-    [404, 'ResourceNotFoundException', 404],
+    [403, 'AccessDeniedException', 502],
+    [404, 'ResourceNotFoundException', 502],
     [424, 'ModelErrorException', 502],
     [503, 'ServiceUnavailableException', 503],
     [429, 'ModelNotReadyException', 503],

@@ -23,7 +23,7 @@ describe('GatewayError → Anthropic’s error shape, by kind', () => {
     ['rate_limit', 429, 'rate_limit_error'],
     ['overloaded', 529, 'overloaded_error'],
     ['unavailable', 529, 'overloaded_error'],
-    ['timeout', 504, 'timeout_error'],
+    ['timeout', 529, 'overloaded_error'],
     ['upstream', 500, 'api_error'],
     ['internal', 500, 'api_error'],
   ])('%s → %i %s', (kind, status, type) => {
@@ -50,6 +50,8 @@ describe('GatewayError → Anthropic’s error shape, by kind', () => {
       type: 'invalid_request_error',
       message: 'bad',
     });
-    expect(render(mapBedrockError({ name: 'ModelTimeoutException', message: 'slow' })).status).toBe(504);
+    expect(render(mapBedrockError({ name: 'ModelTimeoutException', message: 'slow' })).status).toBe(529);
+    expect(render(mapBedrockError({ name: 'AccessDeniedException', message: 'no' })).body.error.type).toBe('api_error');
+    expect(render(mapBedrockError({ name: 'ResourceNotFoundException', message: 'gone' })).status).toBe(500);
   });
 });
