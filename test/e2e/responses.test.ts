@@ -521,6 +521,53 @@ describe('reasoning round trip', () => {
 });
 
 describe('state', () => {
+  it('input_items lists messages as OpenAI does: text parts and a status, whatever shape the input had', async () => {
+    ctx.gw.sim.enqueue(script.text('ok'));
+    const r = await client.responses.create({
+      model: NOVA,
+      input: [
+        { role: 'user', content: 'a' },
+        { role: 'assistant', content: 'b' },
+        { type: 'message', role: 'user', content: [{ type: 'input_text', text: 'c' }] },
+      ],
+    });
+    const items = await client.responses.inputItems.list(r.id, { order: 'asc' });
+    expect(items.data).toEqual([
+      {
+        type: 'message',
+        id: expect.stringMatching(/^msg_/),
+        role: 'user',
+        status: 'completed',
+        content: [{ type: 'input_text', text: 'a' }],
+      },
+      {
+        type: 'message',
+        id: expect.stringMatching(/^msg_/),
+        role: 'assistant',
+        status: 'completed',
+        content: [{ type: 'output_text', text: 'b', annotations: [] }],
+      },
+      {
+        type: 'message',
+        id: expect.stringMatching(/^msg_/),
+        role: 'user',
+        status: 'completed',
+        content: [{ type: 'input_text', text: 'c' }],
+      },
+    ]);
+    ctx.gw.sim.enqueue(script.text('ok'));
+    const plain = await client.responses.create({ model: NOVA, input: 'just text' });
+    expect((await client.responses.inputItems.list(plain.id)).data).toEqual([
+      {
+        type: 'message',
+        id: expect.stringMatching(/^msg_/),
+        role: 'user',
+        status: 'completed',
+        content: [{ type: 'input_text', text: 'just text' }],
+      },
+    ]);
+  });
+
   it('store (default) keeps the response: retrieve, input_items, previous_response_id, delete', async () => {
     ctx.gw.sim.enqueue(script.text('First answer'));
     const first = await client.responses.create({ model: NOVA, instructions: 'Old rules.', input: 'first question' });

@@ -218,15 +218,35 @@ async function pump(run: ChatRun, body: SseStream, encoder: ResponsesEncoder, sa
   body.close();
 }
 
-/** `input` as items: a string is one user message; every item gets an id (for input_items) if it has none. */
+/**
+ * `input` as items, in the shape OpenAI lists them (input_items): a string is one user message, a message's string
+ * content one text part, a message without a status completed; every item gets an id if it has none.
+ */
 function normalizeInput(input: ResponsesRequest['input']): Array<{ item: InputItem; path: string }> {
   if (input === undefined) return [];
   if (typeof input === 'string') {
     return [
-      { item: { type: 'message', id: newItemId('msg'), role: 'user', content: [{ type: 'input_text', text: input }] }, path: 'input' },
+      {
+        item: { type: 'message', id: newItemId('msg'), role: 'user', content: [{ type: 'input_text', text: input }], status: 'completed' },
+        path: 'input',
+      },
     ];
   }
-  return input.map((item, i) => ({ item: item.id ? item : { ...item, id: newItemId(ID_PREFIX[item.type]) }, path: `input[${i}]` }));
+  return input.map((item, i) => {
+    let out: InputItem = item.id ? item : { ...item, id: newItemId(ID_PREFIX[item.type]) };
+    if (out.type === 'message') {
+      const content =
+        typeof out.content === 'string'
+          ? [
+              out.role === 'assistant'
+                ? { type: 'output_text' as const, text: out.content, annotations: [] }
+                : { type: 'input_text' as const, text: out.content },
+            ]
+          : out.content;
+      out = { ...out, content, status: out.status ?? 'completed' };
+    }
+    return { item: out, path: `input[${i}]` };
+  });
 }
 
 const ID_PREFIX: Record<InputItem['type'], string> = {
