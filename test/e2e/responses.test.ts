@@ -187,6 +187,8 @@ describe('create', () => {
         client_metadata: { anything: 'goes' },
         service_tier: 'auto',
         text: { verbosity: 'low' },
+        tools: null,
+        tool_choice: null,
         input: [
           { type: 'message', id: 'msg_client_1', role: 'developer', content: [{ type: 'input_text', text: 'Dev rules.' }] },
           { role: 'system', content: 'Sys rules.' },
@@ -207,6 +209,7 @@ describe('create', () => {
       }),
     });
     expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ tools: [], tool_choice: 'auto' }); // null is "not given"
     expect(sent().system).toEqual([{ text: 'Dev rules.' }, { text: 'Sys rules.' }]);
     const content = sent().messages[0].content;
     expect(content[0]).toEqual({ text: 'look' });

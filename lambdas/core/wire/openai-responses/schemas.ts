@@ -151,8 +151,12 @@ export const responsesRequestSchema = z
     model: zModelName,
     input: z.union([z.string(), z.array(inputItem)]).optional(),
     instructions: z.string().nullish(),
-    tools: z.array(tool).optional(),
-    tool_choice: toolChoice.optional(),
+    // null means "not given", as the SDKs' optional fields may send it.
+    tools: z
+      .array(tool)
+      .nullish()
+      .transform((v) => v ?? undefined),
+    tool_choice: toolChoice.nullish().transform((v) => v ?? undefined),
     parallel_tool_calls: z.boolean().nullish(),
     max_output_tokens: z.number().int().positive().max(MAX_OUTPUT_TOKENS).nullish(),
     temperature: z.number().min(0).max(2).nullish(),
