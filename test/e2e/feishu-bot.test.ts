@@ -742,6 +742,26 @@ describe('answering', () => {
     await ctx.admin.post('/admin/bot/feishu/delete', { id: saved.body.data.id });
   });
 
+  it('a bot whose key is disabled says so in its card (bot key unavailable), without calling the model', async () => {
+    const k = (await ctx.admin.post('/admin/api-key/apply', { name: 'disabled-bot-key', role: 'user', email: '', month_quota: 10 })).body
+      .data;
+    const models = (await ctx.admin.get(`/admin/model/list?q=${MODEL}`)).body.data.items;
+    await ctx.admin.post('/admin/api-key/bind-model', { key_id: k.id, model_id: models[0].id });
+    const saved = await ctx.admin.post('/admin/bot/feishu/save', {
+      name: 'disabled-bot',
+      config: { ...APP, apiKey: k.api_key, modelId: MODEL, verificationToken: TOKEN, allowUnsigned: true },
+    });
+    expect((await ctx.admin.post('/admin/api-key/disable', { id: k.id })).status).toBe(200);
+    const payload = messageEvent({ text: 'are you there?' });
+    expect((await sendPlain(saved.body.data.id, payload)).status).toBe(200);
+    await idle();
+    const card = parseCard(expectOneCard(payload.event.message.message_id).final.content);
+    expect(card.header).toMatchObject({ template: 'red', title: { content: expect.stringContaining('Bot key unavailable') } });
+    expect(markdownOf(card)).toContain('disabled');
+    expect(ctx.gw.sim.requests).toEqual([]);
+    await ctx.admin.post('/admin/bot/feishu/delete', { id: saved.body.data.id });
+  });
+
   it('an upstream failure, before or during the stream, ends in an error card', async () => {
     ctx.gw.sim.enqueue(script.error('ServiceUnavailableException', 'Bedrock is having a moment'));
     const before = messageEvent({ text: 'fail first' });

@@ -102,9 +102,11 @@ describe('every wire API', () => {
     await ctx.admin.post('/admin/api-key/disable', { id: key.id });
     const res = await call(key.api_key);
     expect(res.status).toBe(401);
-    const body = (await res.json()) as { type?: string; error: { type: string; message: string } };
+    const body = (await res.json()) as { type?: string; error: { type: string; message: string; code?: string } };
     expect(body.error.message).toMatch(/disabled/);
     expect(body.error.type).toBe(route === '/v1/messages' ? 'authentication_error' : 'invalid_request_error');
+    // Refused like an unknown key (CONTRACT), the message saying why.
+    if (route !== '/v1/messages') expect(body.error.code).toBe('invalid_api_key');
     expect(ctx.gw.sim.requests).toHaveLength(0);
   });
 });

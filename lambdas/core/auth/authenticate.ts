@@ -1,7 +1,7 @@
 // node:timers' own setImmediate: a test's fake timers replace the global one, which would stall every call here.
 import { setImmediate } from 'node:timers';
 import { now } from '../clock.js';
-import { errors, isGatewayError } from '../errors.js';
+import { errors, type GatewayError, isGatewayError } from '../errors.js';
 import { hasLimits } from '../limits/types.js';
 import { confirmByRead, forgetKey, isUnconfirmed, recallKey, rememberKey } from '../store/key-cache.js';
 import { type ApiKey, getKeyByHash } from '../store/keys.js';
@@ -103,14 +103,28 @@ function isUsable(key: ApiKey): boolean {
   }
 }
 
-/** A disabled or expired key may do nothing (every route, the Feishu bot too): 401 saying why. */
+/** The refusals of a key that exists but may not be used (see isUnusableKeyError). */
+const unusableKeyErrors = new WeakSet<GatewayError>();
+
+function unusable(message: string): GatewayError {
+  const e = errors.invalidApiKey(message);
+  unusableKeyErrors.add(e);
+  return e;
+}
+
+/**
+ * A disabled or expired key may do nothing (every route, the Feishu bot too): refused like an unknown key (401,
+ * code invalid_api_key, as CONTRACT has it) with a message that says why.
+ */
 export function assertUsable(key: ApiKey): void {
-  if (key.status === 'disabled')
-    throw errors.invalidApiKey('This API key is disabled. Ask an administrator to enable it.', 'api_key_disabled');
+  if (key.status === 'disabled') throw unusable('This API key is disabled. Ask an administrator to enable it.');
   if (key.expiresAt !== null && Date.parse(key.expiresAt) <= now().getTime()) {
-    throw errors.invalidApiKey(`This API key expired at ${key.expiresAt}.`, 'api_key_expired');
+    throw unusable(`This API key expired at ${key.expiresAt}.`);
   }
 }
+
+/** Whether a refusal is of a real key that is disabled or expired (the Feishu bot says so in the chat). */
+export const isUnusableKeyError = (e: unknown): boolean => isGatewayError(e) && unusableKeyErrors.has(e);
 
 export function requireAdmin(key: ApiKey): void {
   if (key.role !== 'admin') throw errors.forbidden('This route requires an admin key.');

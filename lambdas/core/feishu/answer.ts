@@ -16,7 +16,7 @@
  * losing its lease patches the card it created before instead of creating another.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { assertUsable } from '../auth/authenticate.js';
+import { assertUsable, isUnusableKeyError } from '../auth/authenticate.js';
 import { resolveModelForKey } from '../auth/model-access.js';
 import type { Invocation } from '../invocation.js';
 import { runChat } from '../chat/pipeline.js';
@@ -272,7 +272,7 @@ function describeFailure(e: unknown): { title: string; message: string; log: boo
         log: false,
       };
     }
-    if (e.code === 'api_key_disabled' || e.code === 'api_key_expired') {
+    if (isUnusableKeyError(e)) {
       return {
         title: 'Bot key unavailable · 机器人密钥不可用',
         message: `${e.message} (机器人的 API 密钥已停用或过期，请联系管理员。)`,
