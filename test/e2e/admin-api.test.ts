@@ -320,6 +320,10 @@ describe('groups and model authorization', () => {
     const m = (await ctx.admin.post('/admin/model/save', MODEL('grouped-model', { group_id: g.id }))).body.data;
     expect(m.group_id).toBe(g.id);
     expect((await ctx.admin.get(`/admin/group/list-model?group_id=${g.id}`)).body.data.items.map((x) => x.name)).toEqual(['grouped-model']);
+    // Unbinding it from that group takes the group off the model too: its group_id no longer claims a grant.
+    expect((await ctx.admin.post('/admin/group/unbind-model', { group_id: g.id, model_id: m.id })).status).toBe(200);
+    const listed = (await ctx.admin.get('/admin/model/list?q=grouped-model')).body.data.items;
+    expect(listed.map((x) => [x.name, x.group_id])).toEqual([['grouped-model', null]]);
   });
 
   it('admin keys may use every model', async () => {

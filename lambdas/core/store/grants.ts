@@ -1,7 +1,7 @@
-import { BatchGetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { errors } from '../errors.js';
 import { bumpCacheEpoch } from './cache-epoch.js';
-import { cancellationCodes, db, nowIso, queryAll, tableName } from './table.js';
+import { cancellationCodes, db, isConditionFailure, nowIso, queryAll, tableName } from './table.js';
 import { GRANT_SK_PREFIX, type Grantee, itemKeys } from './table-keys.js';
 
 /**
@@ -91,7 +91,25 @@ export async function unbindModel(g: Grantee, modelId: number): Promise<void> {
       throw errors.notFound(`Model ${modelId} is not bound to ${label(g).toLowerCase()}.`);
     throw e;
   }
+  // A model saved with this group_id no longer names it: its group_id said "authorized for this group".
+  if (g.kind === 'group') await clearModelGroup(modelId, g.id);
   bumpCacheEpoch();
+}
+
+async function clearModelGroup(modelId: number, groupId: number): Promise<void> {
+  try {
+    await db().send(
+      new UpdateCommand({
+        TableName: tableName(),
+        Key: itemKeys.model(modelId),
+        UpdateExpression: 'SET group_id = :null, updated_at = :now',
+        ConditionExpression: 'attribute_exists(pk) AND group_id = :g',
+        ExpressionAttributeValues: { ':null': null, ':now': nowIso(), ':g': groupId },
+      }),
+    );
+  } catch (e) {
+    if (!isConditionFailure(e)) throw e;
+  }
 }
 
 /** Model ids granted directly to a grantee (ascending). */
