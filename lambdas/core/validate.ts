@@ -34,7 +34,8 @@ export function parseJsonBody(body: string | undefined, isBase64: boolean | unde
  * (a 2 MB key is a ValidationException there, which would be a 500 here).
  */
 export const MAX_NAME = 256;
-const MAX_QUERY = 200;
+/** A search term may be a whole name (`?name=` and `?q=` filter by names of up to MAX_NAME characters). */
+const MAX_QUERY = MAX_NAME;
 /** Largest model or bot `config` object, as JSON (they live inside one table item, whose limit is 400 KB). */
 const MAX_CONFIG_BYTES = 32 * 1024;
 

@@ -244,6 +244,15 @@ describe('models', () => {
     expect((await ctx.admin.get('/admin/model/list?q=bad-config')).body.data.total).toBe(0);
   });
 
+  it('a model with the longest name (256 characters) can be searched for by its whole name', async () => {
+    const name = `long-${'n'.repeat(251)}`;
+    expect((await ctx.admin.post('/admin/model/save', MODEL(name))).status).toBe(200);
+    const found = await ctx.admin.get(`/admin/model/list?q=${name}`);
+    expect(found.status).toBe(200);
+    expect(found.body.data.items.map((m) => m.name)).toEqual([name]);
+    expect((await ctx.admin.get(`/admin/model/list?q=${name}x`)).status).toBe(400);
+  });
+
   it('list filters by q and pages; delete removes it and its grants', async () => {
     const g = (await ctx.admin.post('/admin/group/save', { name: 'model-del' })).body.data;
     const k = (await ctx.admin.post('/admin/api-key/apply', { name: 'model-del-key', group_id: g.id, role: 'user', email: '' })).body.data;
