@@ -2,14 +2,16 @@ import type { ConverseResponse } from '@aws-sdk/client-bedrock-runtime';
 import type { ChatEvent } from '../../chat/events.js';
 import { mapFinishReason } from './map-finish-reason.js';
 import { toTokenUsage } from './map-usage.js';
+import type { StreamOptions } from './stream-state.js';
 
 /**
  * A non-streaming Converse response → the same core events a stream of it would have produced (every text block,
- * every reasoning block with its signature, every tool call; the response-format tool's input as text).
+ * every reasoning block with its signature, every tool call — only the first with `singleToolCall`; the
+ * response-format tool's input as text).
  */
 export function converseResponseEvents(
   res: Pick<ConverseResponse, 'output' | 'stopReason' | 'usage'>,
-  structuredToolName: string | undefined,
+  { structuredToolName, singleToolCall = false }: StreamOptions = {},
 ): ChatEvent[] {
   const events: ChatEvent[] = [{ type: 'message_start' }];
   let index = 0;
@@ -28,6 +30,8 @@ export function converseResponseEvents(
       const json = JSON.stringify(block.toolUse.input ?? {});
       if (block.toolUse.name !== undefined && block.toolUse.name === structuredToolName) {
         events.push({ type: 'block_start', index, block: { type: 'text' } }, { type: 'text_delta', index, text: json });
+      } else if (singleToolCall && toolIndex > 0) {
+        continue;
       } else {
         const t = toolIndex++;
         events.push(

@@ -50,18 +50,19 @@ export function createBedrockConverseProvider(
       const config = parseConverseConfig(model.config);
       if (config.claudeFamily && req.extensions?.anthropic) return claude.chat(req, claudeTarget(config), ctx);
       const plan = buildConverseRequest(req, config);
+      const events = { structuredToolName: plan.structuredToolName, singleToolCall: req.parallelToolCalls === false };
       if (!req.stream) {
         const res = await transport.converse(plan.input, config.region, ctx.signal).catch((e: unknown) => {
           throw mapBedrockError(e);
         });
-        return replay(converseResponseEvents(res, plan.structuredToolName));
+        return replay(converseResponseEvents(res, events));
       }
       // Awaited here so that refusals before the first event still become a real HTTP error status.
       const res = await transport.converseStream(plan.input, config.region, ctx.signal).catch((e: unknown) => {
         throw mapBedrockError(e);
       });
       if (!res.stream) throw new GatewayError(502, 'Bedrock returned no event stream.', { kind: 'upstream', code: 'upstream_error' });
-      return relay(res.stream, new ConverseStreamState(plan.structuredToolName));
+      return relay(res.stream, new ConverseStreamState(events));
     },
 
     // Bedrock counts tokens for Claude only; for other models the caller estimates.

@@ -15,6 +15,17 @@ const EXCEPTION_MEMBERS = [
 
 type OpenBlock = { index: number; kind: 'text' | 'reasoning' | 'redacted_reasoning' | 'tool_use' | 'structured'; toolIndex?: number };
 
+/** A tool call left out (parallel_tool_calls: false, after the first): nothing of it is emitted. */
+const DROPPED = { index: -1, kind: 'dropped' } as const;
+type Tracked = OpenBlock | typeof DROPPED;
+
+export interface StreamOptions {
+  /** The tool the gateway offered for a response format: its input is the answer's text. */
+  structuredToolName?: string;
+  /** At most one tool call (parallel_tool_calls: false, which Converse has no field for): later ones are dropped. */
+  singleToolCall?: boolean;
+}
+
 /**
  * Turns one ConverseStream's events into core chat events. One instance per request: it is the only place
  * per-stream state lives.
@@ -23,6 +34,7 @@ type OpenBlock = { index: number; kind: 'text' | 'reasoning' | 'redacted_reasoni
  * with its own contentBlockIndex, and reports usage after messageStop. This normalises that into the core
  * guarantees: message_start first; every block opened before its deltas and closed once, numbered densely in
  * order; tool calls numbered densely; one finish; usage. The response-format tool's input is text to the client.
+ * With `singleToolCall`, a tool call after the first is left out entirely (its tokens are still billed).
  */
 export class ConverseStreamState {
   private started = false;
@@ -30,9 +42,14 @@ export class ConverseStreamState {
   private nextIndex = 0;
   private toolCount = 0;
   /** Converse contentBlockIndex → the block as emitted. */
-  private readonly open = new Map<number, OpenBlock>();
+  private readonly open = new Map<number, Tracked>();
+  private readonly structuredToolName: string | undefined;
+  private readonly singleToolCall: boolean;
 
-  constructor(private readonly structuredToolName: string | undefined) {}
+  constructor(opts: StreamOptions = {}) {
+    this.structuredToolName = opts.structuredToolName;
+    this.singleToolCall = opts.singleToolCall === true;
+  }
 
   /** Events for one Converse stream event (possibly none). Throws a GatewayError for exception events. */
   next(event: ConverseStreamOutput): ChatEvent[] {
@@ -77,11 +94,16 @@ export class ConverseStreamState {
       this.begin(at, { kind: 'structured' }, out);
       return;
     }
+    if (this.singleToolCall && this.toolCount > 0) {
+      this.open.set(at, DROPPED);
+      return;
+    }
     this.begin(at, { kind: 'tool_use', toolIndex: this.toolCount++ }, out, { id: use.toolUseId ?? '', name: use.name ?? '' });
   }
 
   private onBlockDelta({ contentBlockIndex, delta }: ContentBlockDeltaEvent, out: ChatEvent[]): void {
     const at = contentBlockIndex ?? 0;
+    if (this.open.get(at) === DROPPED) return;
     if (delta?.text) {
       const b = this.open.get(at) ?? this.begin(at, { kind: 'text' }, out);
       out.push({ type: 'text_delta', index: b.index, text: delta.text });
@@ -136,7 +158,7 @@ export class ConverseStreamState {
     const b = this.open.get(at);
     if (!b) return;
     this.open.delete(at);
-    out.push({ type: 'block_stop', index: b.index });
+    if (b !== DROPPED) out.push({ type: 'block_stop', index: b.index });
   }
 
   private closeAll(out: ChatEvent[]): void {

@@ -44,7 +44,7 @@ export interface Replay {
  * /v1/chat/completions answer takes. After a failure the encoder is not closed (the route sends an error frame).
  */
 function replayEvents(source: readonly ConverseStreamOutput[], opts: ReplayOptions = {}): Replay {
-  const state = new ConverseStreamState(opts.structuredToolName);
+  const state = new ConverseStreamState({ structuredToolName: opts.structuredToolName });
   const encoder = new OpenAIChatChunkEncoder(META, opts.includeUsage ?? false);
   const events: ChatEvent[] = [];
   const chunks: ChatCompletionChunk[] = [];

@@ -16,7 +16,7 @@ const res = (content: Content, stopReason: string, usage = {}) =>
 
 /** A non-stream Converse answer → core events → folded → OpenAI chat.completion, as the route answers it. */
 function complete(r: Pick<ConverseResponse, 'output' | 'stopReason' | 'usage'>, structuredToolName?: string) {
-  const events = converseResponseEvents(r, structuredToolName);
+  const events = converseResponseEvents(r, { structuredToolName });
   const result = fold(events);
   return { events, result, response: encodeChatCompletion(result, meta) };
 }

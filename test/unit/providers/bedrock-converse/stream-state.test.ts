@@ -2,6 +2,7 @@ import { ThrottlingException } from '@aws-sdk/client-bedrock-runtime';
 import { describe, expect, it } from 'vitest';
 import type { ChatEvent } from '../../../../lambdas/core/chat/events.js';
 import { GatewayError } from '../../../../lambdas/core/errors.js';
+import { converseResponseEvents } from '../../../../lambdas/core/providers/bedrock-converse/map-response.js';
 import { ConverseStreamState } from '../../../../lambdas/core/providers/bedrock-converse/stream-state.js';
 import { OpenAIChatChunkEncoder } from '../../../../lambdas/core/wire/openai-chat/encode.js';
 import type { ChatCompletionChunk } from '../../../../lambdas/core/wire/openai-chat/types.js';
@@ -191,7 +192,7 @@ describe('ConverseStreamState → OpenAI chunks', () => {
   });
 
   it('an exception event becomes a mapped GatewayError, keeping the partial answer', () => {
-    const state = new ConverseStreamState(undefined);
+    const state = new ConverseStreamState();
     const events: ChatEvent[] = [...state.next({ contentBlockDelta: { contentBlockIndex: 0, delta: { text: 'partial' } } })];
     let thrown: unknown;
     try {
@@ -206,8 +207,8 @@ describe('ConverseStreamState → OpenAI chunks', () => {
   });
 
   it('each request has its own state (and its own encoder)', () => {
-    const a = new ConverseStreamState(undefined);
-    const b = new ConverseStreamState(undefined);
+    const a = new ConverseStreamState();
+    const b = new ConverseStreamState();
     const aEvents = a.next({ contentBlockStart: { contentBlockIndex: 0, start: { toolUse: { toolUseId: 't1', name: 'f' } } } });
     const bEvents = b.next({ contentBlockStart: { contentBlockIndex: 3, start: { toolUse: { toolUseId: 't2', name: 'g' } } } });
     expect(bEvents).toEqual([
@@ -242,7 +243,7 @@ describe('ConverseStreamState events are well-formed', () => {
   });
 
   it('a block Converse leaves open is closed at messageStop, before the finish', () => {
-    const state = new ConverseStreamState(undefined);
+    const state = new ConverseStreamState();
     const events = [
       ...state.next({ messageStart: { role: 'assistant' } }),
       ...state.next({ contentBlockDelta: { contentBlockIndex: 0, delta: { text: 'no stop event' } } }),
@@ -257,7 +258,7 @@ describe('ConverseStreamState events are well-formed', () => {
   });
 
   it('redacted reasoning opens a block carrying its data as base64', () => {
-    const state = new ConverseStreamState(undefined);
+    const state = new ConverseStreamState();
     const redacted = Uint8Array.from([1, 2, 3, 250]);
     const events = [
       ...state.next({ contentBlockDelta: { contentBlockIndex: 0, delta: { reasoningContent: { redactedContent: redacted } } } }),
@@ -277,5 +278,52 @@ describe('ConverseStreamState events are well-formed', () => {
     const asAnswer = replay('structured-output', { structuredToolName: 'weather_report' });
     expect(asTool.events.find((e) => e.type === 'finish')).toEqual({ type: 'finish', reason: 'tool_use' });
     expect(asAnswer.events.find((e) => e.type === 'finish')).toEqual({ type: 'finish', reason: 'end_turn' });
+  });
+});
+
+describe('parallel_tool_calls: false (singleToolCall), which Converse has no field for', () => {
+  const twoCalls = [
+    { messageStart: { role: 'assistant' as const } },
+    { contentBlockDelta: { contentBlockIndex: 0, delta: { text: 'Checking both.' } } },
+    { contentBlockStop: { contentBlockIndex: 0 } },
+    { contentBlockStart: { contentBlockIndex: 1, start: { toolUse: { toolUseId: 't1', name: 'weather' } } } },
+    { contentBlockDelta: { contentBlockIndex: 1, delta: { toolUse: { input: '{"city":"Oslo"}' } } } },
+    { contentBlockStop: { contentBlockIndex: 1 } },
+    { contentBlockStart: { contentBlockIndex: 2, start: { toolUse: { toolUseId: 't2', name: 'weather' } } } },
+    { contentBlockDelta: { contentBlockIndex: 2, delta: { toolUse: { input: '{"city":"Rome"}' } } } },
+    { contentBlockStop: { contentBlockIndex: 2 } },
+    { messageStop: { stopReason: 'tool_use' as const } },
+    { metadata: { usage: { inputTokens: 10, outputTokens: 40, totalTokens: 50 }, metrics: { latencyMs: 1 } } },
+  ];
+  const run = (state: ConverseStreamState) => twoCalls.flatMap((e) => state.next(e));
+
+  it('only the first call is streamed; the rest of the answer and its usage are kept', () => {
+    const events = run(new ConverseStreamState({ singleToolCall: true }));
+    expectWellFormedEvents(events);
+    expect(fold(events)).toMatchObject({
+      text: 'Checking both.',
+      toolCalls: [{ id: 't1', name: 'weather', arguments: '{"city":"Oslo"}' }],
+      finishReason: 'tool_use',
+      usage: { outputTokens: 40 },
+    });
+    expect(fold(run(new ConverseStreamState())).toolCalls).toHaveLength(2);
+  });
+
+  it('the same for a non-streamed answer', () => {
+    const res = {
+      output: {
+        message: {
+          role: 'assistant' as const,
+          content: [
+            { toolUse: { toolUseId: 't1', name: 'weather', input: { city: 'Oslo' } } },
+            { toolUse: { toolUseId: 't2', name: 'weather', input: { city: 'Rome' } } },
+          ],
+        },
+      },
+      stopReason: 'tool_use' as const,
+      usage: { inputTokens: 1, outputTokens: 2, totalTokens: 3 },
+    };
+    expect(fold(converseResponseEvents(res, { singleToolCall: true })).toolCalls.map((c) => c.id)).toEqual(['t1']);
+    expect(fold(converseResponseEvents(res)).toolCalls.map((c) => c.id)).toEqual(['t1', 't2']);
   });
 });

@@ -32,7 +32,7 @@ const CONVERSE_FIXTURES = readdirSync(CONVERSE_DIR)
 const CONVERSE_FAILING = new Set(['missing-message-stop']);
 
 function converseEvents(name: string): { events: ChatEvent[]; failed: boolean } {
-  const state = new ConverseStreamState(undefined);
+  const state = new ConverseStreamState();
   const events: ChatEvent[] = [];
   try {
     for (const e of JSON.parse(readFileSync(new URL(`${name}.json`, CONVERSE_DIR), 'utf8')) as ConverseStreamOutput[])

@@ -11,7 +11,7 @@ import type { ResponseEvent } from '../../../../lambdas/core/wire/openai-respons
 /** The core events the Converse provider makes of test/fixtures/converse/<name>.json. */
 function coreEvents(name: string): ChatEvent[] {
   const raw: ConverseStreamOutput[] = JSON.parse(readFileSync(new URL(`../../../fixtures/converse/${name}.json`, import.meta.url), 'utf8'));
-  const state = new ConverseStreamState(undefined);
+  const state = new ConverseStreamState();
   return [...raw.flatMap((e) => state.next(e)), ...state.end()];
 }
 
