@@ -298,6 +298,38 @@ describe('errors before and after the stream starts', () => {
     expect(ctx.gw.sim.requests).toHaveLength(0);
   });
 
+  it('tool-call arguments nested past the bound are a 400, not a stack overflow (they are a string the body check cannot see into)', async () => {
+    const deep = `{"a":${'['.repeat(5000)}1${']'.repeat(5000)}}`;
+    const messages = [
+      { role: 'user' as const, content: 'hi' },
+      {
+        role: 'assistant' as const,
+        content: null,
+        tool_calls: [{ id: 'c1', type: 'function' as const, function: { name: 'f', arguments: deep } }],
+      },
+      { role: 'tool' as const, tool_call_id: 'c1', content: 'ok' },
+    ];
+    for (const stream of [false, true]) {
+      const err = await client.chat.completions.create({ model: MODEL, messages, stream }).catch((e) => e);
+      expect(err).toBeInstanceOf(OpenAI.BadRequestError);
+      expect(err.error.param).toBe('messages[1].tool_calls[0].function.arguments');
+    }
+    const responses = await fetch(`${ctx.gw.url}/v1/responses`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${userKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        model: MODEL,
+        input: [
+          { role: 'user', content: 'hi' },
+          { type: 'function_call', call_id: 'c1', name: 'f', arguments: deep },
+          { type: 'function_call_output', call_id: 'c1', output: 'ok' },
+        ],
+      }),
+    });
+    expect(responses.status).toBe(400);
+    expect(ctx.gw.sim.requests).toHaveLength(0);
+  });
+
   it('upstream throttling before the stream → HTTP 429 (not a 200 stream)', async () => {
     ctx.gw.sim.enqueue(script.error('ThrottlingException', 'slow down'));
     const err = await client.chat.completions.create({ model: MODEL, messages: ask(), stream: true }).catch((e) => e);

@@ -17,7 +17,7 @@ import type {
 } from '../../chat/request.js';
 import { DocumentNames } from '../../content/documents.js';
 import { errors } from '../../errors.js';
-import { isJsonObject, type JsonObject } from '../../json.js';
+import { isJsonObject, type JsonObject, jsonDepthExceeds, MAX_JSON_DEPTH } from '../../json.js';
 import { decodeUserContent, isBlank, textsOf } from './decode-content.js';
 import type { ChatCompletionRequest, ChatMessage, ResponseFormat, ToolChoice, ToolDef } from './types.js';
 
@@ -128,6 +128,9 @@ function assistantContent(m: ChatMessage, path: string): AssistantContent[] {
 
 function parseArguments(args: unknown, path: string): JsonObject {
   if (args == null || (typeof args === 'string' && isBlank(args))) return {};
+  if (typeof args === 'string' && jsonDepthExceeds(args)) {
+    throw errors.badRequest(`${path}.function.arguments nests deeper than ${MAX_JSON_DEPTH} levels.`, `${path}.function.arguments`);
+  }
   let parsed: unknown;
   try {
     parsed = typeof args === 'string' ? JSON.parse(args) : args;

@@ -24,7 +24,7 @@ import type {
 } from '../../chat/request.js';
 import { DocumentNames } from '../../content/documents.js';
 import { errors } from '../../errors.js';
-import { isJsonObject, type JsonObject } from '../../json.js';
+import { isJsonObject, type JsonObject, jsonDepthExceeds, MAX_JSON_DEPTH } from '../../json.js';
 import { decodeImageUrl, decodeInlineFile } from '../inline-content.js';
 import { type openReasoning } from './reasoning-seal.js';
 import type {
@@ -206,6 +206,8 @@ function toolOutput(output: ToolOutput, path: string): ToolResultContent[] {
 
 function parseArguments(args: string, path: string): JsonObject {
   if (isBlank(args)) return {};
+  // Arguments are a string inside the body, so the body's own nesting bound does not see into them.
+  if (jsonDepthExceeds(args)) throw errors.badRequest(`${path}.arguments nests deeper than ${MAX_JSON_DEPTH} levels.`, `${path}.arguments`);
   let parsed: unknown;
   try {
     parsed = JSON.parse(args);
