@@ -45,6 +45,12 @@ export const zName = z.string().trim().min(1, 'is required').max(MAX_NAME, `must
 /** The `model` a /v1 request names: a model row's name, as sent (echoed back unchanged). */
 export const zModelName = z.string().min(1, 'is required').max(MAX_NAME, `must be at most ${MAX_NAME} characters`);
 
+/** A model id in a path (`/v1/models/{id}`): bounded like the `model` of a request (400 beyond MAX_NAME). */
+export function checkModelId(id: string): string {
+  if (id.length === 0 || id.length > MAX_NAME) throw errors.badRequest(`model id must be 1 to ${MAX_NAME} characters.`, 'model');
+  return id;
+}
+
 /** A free-text search or filter value in a query string. */
 export const zQuery = z.string().trim().max(MAX_QUERY, `must be at most ${MAX_QUERY} characters`);
 

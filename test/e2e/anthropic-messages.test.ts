@@ -597,6 +597,17 @@ describe('the model list in Anthropic’s shape', () => {
     expect(body).toMatchObject({ has_more: true, first_id: body.data[0].id, last_id: body.data[1].id });
     const openai = (await (await fetch(`${gw.url}/v1/models`, { headers: { authorization: `Bearer ${user.api_key}` } })).json()) as Json;
     expect(openai.object).toBe('list');
+    // Out-of-range pages and over-long ids are 400s in each shape, not a default page or a 404.
+    const anthropicHeaders = { 'x-api-key': user.api_key, 'anthropic-version': '2023-06-01' };
+    for (const q of ['limit=0', 'limit=abc', 'limit=1001']) {
+      const res = await fetch(`${gw.url}/v1/models?${q}`, { headers: anthropicHeaders });
+      expect([q, res.status, ((await res.json()) as Json).error.type]).toEqual([q, 400, 'invalid_request_error']);
+    }
+    const long = 'a'.repeat(300);
+    const a = await fetch(`${gw.url}/v1/models/${long}`, { headers: anthropicHeaders });
+    expect([a.status, ((await a.json()) as Json).type]).toEqual([400, 'error']);
+    const o = await fetch(`${gw.url}/v1/models/${long}`, { headers: { authorization: `Bearer ${user.api_key}` } });
+    expect([o.status, ((await o.json()) as Json).error.param]).toEqual([400, 'model']);
   });
 
   it('HEAD / and GET / answer 200 at once (Claude Code probes the base URL)', async () => {

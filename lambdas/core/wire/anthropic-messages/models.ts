@@ -3,6 +3,7 @@ import { allowedModels } from '../../auth/model-access.js';
 import { asGatewayError, errors } from '../../errors.js';
 import type { Model } from '../../store/models.js';
 import { jsonResponse, type V1Request, type V1Response } from '../http.js';
+import { checkModelId } from '../../validate.js';
 import { anthropicErrorResponse } from './errors.js';
 
 /** Anthropic's model object: the model row's name is its id (what clients send as `model`). */
@@ -29,12 +30,15 @@ export async function anthropicModels(input: V1Request, id?: string): Promise<V1
     const key = await authenticate(input.headers);
     const models = (await allowedModels(key)).sort((a, b) => b.createdAt.localeCompare(a.createdAt) || a.name.localeCompare(b.name));
     if (id !== undefined) {
-      const found = models.find((m) => m.name === id);
+      const found = models.find((m) => m.name === checkModelId(id));
       if (!found) throw errors.modelNotFound(id);
       return jsonResponse(200, anthropicModel(found), headers);
     }
     const q = input.query ?? {};
-    const limit = Math.min(MAX_LIMIT, Math.max(1, Number.parseInt(q.limit ?? '', 10) || DEFAULT_LIMIT));
+    const limit = q.limit === undefined || q.limit === '' ? DEFAULT_LIMIT : Number(q.limit);
+    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT) {
+      throw errors.badRequest(`limit must be a whole number from 1 to ${MAX_LIMIT}.`, 'limit');
+    }
     let start = 0;
     let end = models.length;
     if (q.after_id) start = models.findIndex((m) => m.name === q.after_id) + 1;

@@ -4,6 +4,7 @@ import { asGatewayError, errors } from '../../errors.js';
 import type { Model } from '../../store/models.js';
 import { jsonResponse, type V1Request, type V1Response } from '../http.js';
 import { openAIErrorResponse } from '../openai/errors.js';
+import { checkModelId } from '../../validate.js';
 
 function openAIModel(m: Model) {
   return { id: m.name, object: 'model', created: Math.floor(Date.parse(m.createdAt) / 1000) || 0, owned_by: m.provider };
@@ -15,7 +16,7 @@ export async function listModelsV1(input: V1Request, id?: string): Promise<V1Res
     const key = await authenticate(input.headers);
     const models = await allowedModels(key);
     if (id === undefined) return jsonResponse(200, { object: 'list', data: models.map(openAIModel) }, { 'x-request-id': input.requestId });
-    const found = models.find((m) => m.name === id);
+    const found = models.find((m) => m.name === checkModelId(id));
     if (!found) throw errors.modelNotFound(id);
     return jsonResponse(200, openAIModel(found), { 'x-request-id': input.requestId });
   } catch (e) {
