@@ -224,8 +224,9 @@ async function serveMount(
 ): Promise<void> {
   const body = await readBody(req);
   if (body === undefined) {
-    res.writeHead(413, { 'content-type': 'application/json' });
-    res.end(JSON.stringify({ error: { message: 'Request body too large.', type: 'invalid_request_error', param: null, code: null } }));
+    const tooLarge = bodyTooLarge(url.pathname);
+    res.writeHead(413, { 'content-type': 'application/json', ...tooLarge.headers });
+    res.end(JSON.stringify(tooLarge.body));
     return;
   }
   const event = toEvent(req, url, body);
@@ -294,6 +295,26 @@ class HttpResponseWriter extends LocalResponseStream {
     if (!this.res.headersSent) this.res.writeHead(200);
     this.res.end(() => cb());
   }
+}
+
+/**
+ * The refusal of a body past MAX_BODY (which a function URL or API Gateway would answer before the handler), in the
+ * route's own shape: Anthropic's on /v1/messages (its SDKs parse nothing else), the envelope on /admin and /user,
+ * OpenAI's on the rest of /v1.
+ */
+function bodyTooLarge(path: string): { body: unknown; headers: Record<string, string> } {
+  const message = `Request body too large (more than ${MAX_BODY / 1024 / 1024} MB).`;
+  if (path === '/v1/messages' || path.startsWith('/v1/messages/')) {
+    const requestId = randomUUID();
+    return {
+      body: { type: 'error', error: { type: 'request_too_large', message }, request_id: requestId },
+      headers: { 'request-id': requestId, 'x-request-id': requestId },
+    };
+  }
+  if (path.startsWith('/admin/') || path.startsWith('/user/')) {
+    return { body: { success: false, error: { code: 'payload_too_large', message } }, headers: {} };
+  }
+  return { body: { error: { message, type: 'invalid_request_error', param: null, code: 'payload_too_large' } }, headers: {} };
 }
 
 function readBody(req: IncomingMessage): Promise<Buffer | undefined> {

@@ -108,3 +108,32 @@ describe('upstream error text', () => {
     expect(text).not.toContain(ACCOUNT);
   });
 });
+
+describe('a body past the local server’s 20 MB bound', () => {
+  const big = Buffer.alloc(21 * 1024 * 1024, 'a');
+  const send = async (path: string, headers: Record<string, string>) => {
+    const res = await fetch(`${ctx.gw.url}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body: big,
+    });
+    return { status: res.status, headers: res.headers, body: (await res.json()) as Record<string, unknown> };
+  };
+
+  it('is a 413 in each route’s own shape (Anthropic’s on /v1/messages, with request-id), and nothing is called', async () => {
+    const messages = await send('/v1/messages', { 'x-api-key': userKey });
+    expect(messages.status).toBe(413);
+    expect(messages.body).toMatchObject({
+      type: 'error',
+      error: { type: 'request_too_large' },
+      request_id: messages.headers.get('request-id'),
+    });
+    const chat = await send('/v1/chat/completions', { authorization: `Bearer ${userKey}` });
+    expect(chat.status).toBe(413);
+    expect(chat.body).toMatchObject({ error: { type: 'invalid_request_error', code: 'payload_too_large' } });
+    const admin = await send('/admin/model/save', { authorization: `Bearer ${ctx.gw.adminKey}` });
+    expect(admin.status).toBe(413);
+    expect(admin.body).toMatchObject({ success: false, error: { code: 'payload_too_large' } });
+    expect(ctx.gw.sim.requests).toHaveLength(0);
+  });
+});
