@@ -330,6 +330,46 @@ describe('errors before and after the stream starts', () => {
     expect(ctx.gw.sim.requests).toHaveLength(0);
   });
 
+  it('null optional fields are "not given"; an assistant refusal part is its text; allowed_tools narrows the tools', async () => {
+    const fn = (name: string) => ({ type: 'function', function: { name, description: null, parameters: { type: 'object' } } });
+    ctx.gw.sim.enqueue(script.text('ok'));
+    const plain = await fetch(`${ctx.gw.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${userKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        model: MODEL,
+        tools: null,
+        tool_choice: null,
+        response_format: null,
+        user: null,
+        parallel_tool_calls: null,
+        messages: [
+          { role: 'user', content: 'hi', name: null },
+          { role: 'assistant', content: [{ type: 'refusal', refusal: 'I cannot.' }], tool_calls: null },
+          { role: 'user', content: 'please' },
+        ],
+      }),
+    });
+    expect(plain.status).toBe(200);
+    expect(converseBody(ctx.gw.sim.requests[0]).messages[1]).toEqual({ role: 'assistant', content: [{ text: 'I cannot.' }] });
+
+    ctx.gw.sim.enqueue(script.text('ok'));
+    const narrowed = await fetch(`${ctx.gw.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${userKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        model: MODEL,
+        messages: ask(),
+        tools: [fn('a'), fn('b'), fn('c')],
+        tool_choice: { type: 'allowed_tools', allowed_tools: { mode: 'required', tools: [{ type: 'function', function: { name: 'b' } }] } },
+      }),
+    });
+    expect(narrowed.status).toBe(200);
+    const cfg = converseBody(ctx.gw.sim.requests[1]).toolConfig!;
+    expect(cfg.tools.map((t: { toolSpec: { name: string } }) => t.toolSpec.name)).toEqual(['b']);
+    expect(cfg.toolChoice).toEqual({ any: {} });
+  });
+
   it('upstream throttling before the stream → HTTP 429 (not a 200 stream)', async () => {
     ctx.gw.sim.enqueue(script.error('ThrottlingException', 'slow down'));
     const err = await client.chat.completions.create({ model: MODEL, messages: ask(), stream: true }).catch((e) => e);

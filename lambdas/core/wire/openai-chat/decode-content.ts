@@ -58,6 +58,7 @@ export function textsOf(content: ChatMessage['content'], path: string): string[]
   if (!Array.isArray(content)) throw errors.badRequest(`${path}.content must be a string or an array of parts.`, path);
   return content.map((part, j) => {
     const at = `${path}.content[${j}]`;
+    if (part?.type === 'refusal') return part.refusal;
     if (part?.type !== 'text') throw errors.badRequest(`${at}: only text parts are allowed in this message role.`, at);
     if (typeof part.text !== 'string') throw errors.badRequest(`${at}.text must be a string.`, at);
     return part.text;

@@ -76,9 +76,8 @@ export function decodeChatCompletion(req: ChatCompletionRequest): ChatRequest {
   }
   if (turns.length === 0) throw errors.badRequest('messages must contain at least one user message.', 'messages');
 
-  const tools = (req.tools ?? []).map(toolSpec);
+  const { tools, toolChoice } = decodeToolChoice(req.tool_choice, (req.tools ?? []).map(toolSpec));
   const out: ChatRequest = { system, messages: turns, tools, stream: req.stream === true };
-  const toolChoice = decodeToolChoice(req.tool_choice, tools);
   if (toolChoice) out.toolChoice = toolChoice;
   if (req.parallel_tool_calls !== undefined) out.parallelToolCalls = req.parallel_tool_calls;
   const maxTokens = req.max_completion_tokens ?? req.max_tokens ?? undefined;
@@ -148,19 +147,27 @@ function toolSpec(def: ToolDef, i: number): ToolSpec {
   return { name: fn.name, ...(fn.description === undefined ? {} : { description: fn.description }), inputSchema: params };
 }
 
-function decodeToolChoice(choice: ToolChoice | undefined, tools: ToolSpec[]): CoreToolChoice | undefined {
-  if (choice === undefined) return undefined;
+/** tool_choice → the core's, and the tools the model is offered (allowed_tools narrows them). */
+function decodeToolChoice(
+  choice: ToolChoice | undefined,
+  tools: ToolSpec[],
+): { tools: ToolSpec[]; toolChoice: CoreToolChoice | undefined } {
+  if (choice === undefined) return { tools, toolChoice: undefined };
   const forcing = choice === 'required' || typeof choice === 'object';
   if (forcing && tools.length === 0) throw errors.badRequest('tool_choice requires tools to be specified.', 'tool_choice');
-  if (typeof choice === 'object') {
-    const name = choice.function?.name;
-    if (!tools.some((t) => t.name === name))
-      throw errors.badRequest(`tool_choice names '${String(name)}', which is not in tools.`, 'tool_choice');
-    return { type: 'tool', name };
+  const named = (name: string | undefined) => {
+    const found = tools.find((t) => t.name === name);
+    if (!found) throw errors.badRequest(`tool_choice names '${String(name)}', which is not in tools.`, 'tool_choice');
+    return found;
+  };
+  if (typeof choice === 'object' && choice.type === 'allowed_tools') {
+    const allowed = [...new Set(choice.allowed_tools.tools.map((t) => named(t.function.name)))];
+    return { tools: allowed, toolChoice: { type: choice.allowed_tools.mode === 'required' ? 'any' : 'auto' } };
   }
-  if (choice === 'required') return { type: 'any' };
-  if (choice === 'none') return { type: 'none' };
-  return { type: 'auto' };
+  if (typeof choice === 'object') return { tools, toolChoice: { type: 'tool', name: named(choice.function?.name).name } };
+  if (choice === 'required') return { tools, toolChoice: { type: 'any' } };
+  if (choice === 'none') return { tools, toolChoice: { type: 'none' } };
+  return { tools, toolChoice: { type: 'auto' } };
 }
 
 /** The request's `thinking` field first (the seed API's), then `reasoning_effort`. */

@@ -28,9 +28,14 @@ const filePart = z.object({
   type: z.literal('file'),
   file: z.object({ file_data: z.string().optional(), filename: z.string().optional(), file_id: z.string().optional() }),
 });
-const contentPart = z.discriminatedUnion('type', [textPart, imagePart, docPart, filePart], {
-  error: (iss) => (iss.code === 'invalid_union' ? 'unsupported content part type (expected text, image_url, doc or file)' : undefined),
+const refusalPart = z.object({ type: z.literal('refusal'), refusal: z.string() });
+const contentPart = z.discriminatedUnion('type', [textPart, imagePart, docPart, filePart, refusalPart], {
+  error: (iss) =>
+    iss.code === 'invalid_union' ? 'unsupported content part type (expected text, image_url, doc, file or refusal)' : undefined,
 });
+
+/** null is "not given" (clients that serialise every field send it), never a 400. */
+const absent = <T extends z.ZodType>(schema: T) => schema.nullish().transform((v) => v ?? undefined);
 
 const toolCall = z.object({
   id: z.string().min(1),
@@ -41,9 +46,9 @@ const toolCall = z.object({
 const message = z.object({
   role: z.enum(['system', 'developer', 'user', 'assistant', 'tool']),
   content: z.union([z.string(), z.array(contentPart), z.null()]).optional(),
-  name: z.string().optional(),
-  tool_calls: z.array(toolCall).optional(),
-  tool_call_id: z.string().optional(),
+  name: absent(z.string()),
+  tool_calls: absent(z.array(toolCall)),
+  tool_call_id: absent(z.string()),
   reasoning_content: z.string().nullish(),
   reasoning_signature: z.string().nullish(),
 });
@@ -52,8 +57,8 @@ const tool = z.object({
   type: z.literal('function'),
   function: z.object({
     name: z.string().regex(/^[a-zA-Z0-9_-]{1,64}$/, 'tool names must match ^[a-zA-Z0-9_-]{1,64}$'),
-    description: z.string().optional(),
-    parameters: z.record(z.string(), z.unknown()).optional(),
+    description: absent(z.string()),
+    parameters: absent(z.record(z.string(), z.unknown())),
     strict: z.boolean().nullish(),
   }),
 });
@@ -61,6 +66,13 @@ const tool = z.object({
 const toolChoice = z.union([
   z.enum(['auto', 'none', 'required']),
   z.object({ type: z.literal('function'), function: z.object({ name: z.string().min(1) }) }),
+  z.object({
+    type: z.literal('allowed_tools'),
+    allowed_tools: z.object({
+      mode: z.enum(['auto', 'required']),
+      tools: z.array(z.object({ type: z.literal('function'), function: z.object({ name: z.string().min(1) }) })).min(1),
+    }),
+  }),
 ]);
 
 export const chatCompletionSchema = z
@@ -74,9 +86,9 @@ export const chatCompletionSchema = z
     max_tokens: z.number().int().positive().max(MAX_OUTPUT_TOKENS).nullish(),
     max_completion_tokens: z.number().int().positive().max(MAX_OUTPUT_TOKENS).nullish(),
     stop: z.union([z.string(), z.array(z.string()).max(4)]).nullish(),
-    tools: z.array(tool).optional(),
-    tool_choice: toolChoice.optional(),
-    parallel_tool_calls: z.boolean().optional(),
+    tools: absent(z.array(tool)),
+    tool_choice: absent(toolChoice),
+    parallel_tool_calls: absent(z.boolean()),
     reasoning_effort: z.enum(['minimal', 'low', 'medium', 'high']).nullish(),
     thinking: z
       .object({ type: z.enum(['enabled', 'disabled']), budget_tokens: z.number().int().positive().max(MAX_THINKING_BUDGET).optional() })
@@ -93,8 +105,9 @@ export const chatCompletionSchema = z
           })
           .optional(),
       })
-      .optional(),
+      .nullish()
+      .transform((v) => v ?? undefined),
     n: z.number().int().min(1).max(1, 'only n=1 is supported').nullish(),
-    user: z.string().optional(),
+    user: absent(z.string()),
   })
   .transform((v) => v as unknown as ChatCompletionRequest);

@@ -23,7 +23,12 @@ export interface FilePart {
   type: 'file';
   file: { file_data?: string; filename?: string; file_id?: string };
 }
-export type ContentPart = TextPart | ImageUrlPart | DocPart | FilePart;
+/** An assistant turn's refusal (OpenAI's assistant content may hold one): its text is the turn's text. */
+interface RefusalPart {
+  type: 'refusal';
+  refusal: string;
+}
+export type ContentPart = TextPart | ImageUrlPart | DocPart | FilePart | RefusalPart;
 
 export interface ToolCall {
   id: string;
@@ -48,7 +53,13 @@ export interface ToolDef {
   function: { name: string; description?: string; parameters?: Record<string, unknown>; strict?: boolean };
 }
 
-export type ToolChoice = 'auto' | 'none' | 'required' | { type: 'function'; function: { name: string } };
+export type ToolChoice =
+  | 'auto'
+  | 'none'
+  | 'required'
+  | { type: 'function'; function: { name: string } }
+  /** Only these of `tools` may be called; `required`: one of them must be. */
+  | { type: 'allowed_tools'; allowed_tools: { mode: 'auto' | 'required'; tools: Array<{ type: 'function'; function: { name: string } }> } };
 
 export interface ResponseFormat {
   type: 'text' | 'json_object' | 'json_schema';
