@@ -76,6 +76,8 @@ export function isAnthropicInvoke(req: ScriptRequest): boolean {
 /** Models with `output_config.effort` and adaptive thinking, by their ids (Claude Opus 4.5 has effort only). */
 const EFFORT_MODEL = /claude-(?:opus-4-5|(?:opus|sonnet|haiku)-(?:4-[6-9]|[5-9]-\d))/i;
 const ADAPTIVE_MODEL = /claude-(?:opus|sonnet|haiku)-(?:4-[6-9]|[5-9]-\d)/i;
+/** Strict tool use (Bedrock's structured outputs): Claude Sonnet, Haiku and Opus 4.5 and later. */
+const STRICT_TOOLS_MODEL = /claude-(?:opus|sonnet|haiku)-(?:4-[5-9]|[5-9]-\d)/i;
 
 const extraInputs = (where: string, key: string) => validationError(`${where}.${key}: Extra inputs are not permitted`);
 
@@ -126,7 +128,7 @@ export function validateAnthropicRequest(body: JsonObject, modelId: string): voi
       checkCacheControl(b, `system.${i}`);
     });
   }
-  validateTools(body);
+  validateTools(body, modelId);
   validateMessages(body, thinking);
 }
 
@@ -152,14 +154,15 @@ function validateThinking(body: JsonObject, modelId: string): boolean {
   return true;
 }
 
-function validateTools(body: JsonObject): void {
+function validateTools(body: JsonObject, modelId: string): void {
   if (body.tools === undefined) return;
   if (!Array.isArray(body.tools)) throw validationError('tools: Input should be a valid list');
   const names = new Set<string>();
   body.tools.forEach((t: unknown, i: number) => {
     if (!isObject(t) || typeof t.name !== 'string') throw validationError(`tools.${i}.name: Field required`);
     if (t.type === undefined || t.type === 'custom') {
-      onlyKeys(t, ['type', 'name', 'description', 'input_schema', 'cache_control'], `tools.${i}.custom`);
+      const fields = ['type', 'name', 'description', 'input_schema', 'cache_control'];
+      onlyKeys(t, STRICT_TOOLS_MODEL.test(modelId) ? [...fields, 'strict'] : fields, `tools.${i}.custom`);
       if (!isObject(t.input_schema)) throw validationError(`tools.${i}.custom.input_schema: Field required`);
     }
     checkCacheControl(t, `tools.${i}`);

@@ -405,6 +405,8 @@ describe('Claude natively on Bedrock', () => {
             },
             defer_loading: true,
             eager_input_streaming: true,
+            input_examples: [{}],
+            strict: true,
           },
         ],
         thinking: { type: 'enabled', budget_tokens: 31999, display: 'summarized' },
@@ -430,6 +432,7 @@ describe('Claude natively on Bedrock', () => {
       name: 'Read',
       description: 'Read a file',
       input_schema: { type: 'object', properties: {}, additionalProperties: false },
+      strict: true, // Bedrock's strict tool use, from Claude 4.5
     });
     expect(sent.messages[0].content[0].cache_control).toEqual({ type: 'ephemeral' });
     expect(sent.system).toEqual([
@@ -471,6 +474,11 @@ describe('Claude natively on Bedrock', () => {
     const msg = await client.messages.create({ model: PROFILE, max_tokens: 64, messages: ask() });
     expect(msg.content).toEqual([{ type: 'text', text: 'from the profile' }]);
     expect(lastSent()).toMatchObject({ operation: 'InvokeModel', modelId: PROFILE_ARN });
+    // Its model is not named, so strict tool use (Claude 4.5+) is not assumed: the field is left out, the call works.
+    gw.sim.enqueue(script.text('still fine'));
+    const tools = [{ name: 't', input_schema: { type: 'object' as const }, strict: true }];
+    await client.messages.create({ model: PROFILE, max_tokens: 64, messages: ask(), tools });
+    expect(lastSent().body.tools).toEqual([{ name: 't', input_schema: { type: 'object' } }]);
   });
 
   it('records: each call is a thread with tokens and fee, in the session named by x-claude-code-session-id', async () => {

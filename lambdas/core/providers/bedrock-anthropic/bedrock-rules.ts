@@ -114,6 +114,16 @@ export const stripToolDeferLoading: BedrockRule = mapTools((t) => without(t, 'de
 /** `eager_input_streaming` (fine-grained tool streaming per tool) is refused by Bedrock. */
 export const stripToolEagerInputStreaming: BedrockRule = mapTools((t) => without(t, 'eager_input_streaming'));
 
+/** `input_examples` (the advanced-tool-use beta's examples) has no place in Bedrock's tool definitions. */
+export const stripToolInputExamples: BedrockRule = mapTools((t) => without(t, 'input_examples'));
+
+/**
+ * `strict: true` (strict tool use) exists on Bedrock from Claude 4.5; older models, and a profile whose model the
+ * id does not name, refuse the field, so there it is left out and the tool is called unvalidated, as before strict.
+ */
+export const stripToolStrictWhereUnsupported: BedrockRule = (body, ctx) =>
+  ctx.capabilities.strictTools ? body : mapTools((t) => without(t, 'strict'))(body, ctx);
+
 /**
  * The JSON-Schema dialect declaration (`$schema`, draft 2020-12 in Claude Code's tools) at the root of an
  * input_schema: it constrains nothing, and validators behind Bedrock have refused it, so it is left out.
@@ -143,6 +153,8 @@ export const BEDROCK_RULES: readonly BedrockRule[] = [
   stripThinkingDisplay,
   stripToolDeferLoading,
   stripToolEagerInputStreaming,
+  stripToolInputExamples,
+  stripToolStrictWhereUnsupported,
   stripInputSchemaDialect,
   stripCacheControlScope,
   dropUnsupportedCacheTtl,

@@ -18,6 +18,8 @@ export interface ClaudeCapabilities {
   adaptiveThinking: boolean;
   /** `output_config.effort` (Claude Opus 4.5, and every Claude from 4.6). */
   effort: boolean;
+  /** `strict: true` on tool definitions (Bedrock's structured outputs: Claude 4.5 and later). */
+  strictTools: boolean;
 }
 
 // claude-sonnet-4-5-20250929, claude-opus-4-6-v1, claude-sonnet-4-20250514 (a date, not a minor version),
@@ -27,13 +29,19 @@ const OLD_STYLE = /claude-(\d)(?:-(\d))?-(opus|sonnet|haiku)/i;
 
 /**
  * What the model named by `modelId` accepts. An id that names no version (an application profile ARN) gets the
- * conservative answer: no adaptive thinking, no effort — the request still works, with a thinking budget instead.
+ * conservative answer: no adaptive thinking, no effort, no strict tools — the request still works, with a thinking
+ * budget instead and tools that are not strictly validated.
  */
 export function claudeCapabilities(modelId: string): ClaudeCapabilities {
   const parsed = parseVersion(modelId);
-  if (!parsed) return { version: undefined, adaptiveThinking: false, effort: false };
+  if (!parsed) return { version: undefined, adaptiveThinking: false, effort: false, strictTools: false };
   const { version, tier } = parsed;
-  return { version, adaptiveThinking: version >= 4.6, effort: version >= 4.6 || (tier === 'opus' && version >= 4.5) };
+  return {
+    version,
+    adaptiveThinking: version >= 4.6,
+    effort: version >= 4.6 || (tier === 'opus' && version >= 4.5),
+    strictTools: version >= 4.5,
+  };
 }
 
 function parseVersion(modelId: string): { version: number; tier: string } | undefined {

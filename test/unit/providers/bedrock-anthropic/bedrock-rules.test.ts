@@ -15,6 +15,8 @@ import {
   stripThinkingDisplay,
   stripToolDeferLoading,
   stripToolEagerInputStreaming,
+  stripToolInputExamples,
+  stripToolStrictWhereUnsupported,
 } from '../../../../lambdas/core/providers/bedrock-anthropic/bedrock-rules.js';
 import { claudeCapabilities } from '../../../../lambdas/core/providers/bedrock-anthropic/capabilities.js';
 
@@ -90,6 +92,20 @@ describe('the Bedrock rules, one refusal each', () => {
     expect(stripToolEagerInputStreaming(body, sonnet45).tools).toEqual([tool({ defer_loading: true }), tool({})]);
   });
 
+  it('stripToolStrictWhereUnsupported: strict stays from Claude 4.5 (Bedrock structured outputs), goes before; input_examples always goes', () => {
+    const body = { ...base, tools: [tool({ strict: true, input_examples: [{}] })] };
+    const sonnet4: RuleContext = { capabilities: claudeCapabilities('anthropic.claude-sonnet-4-20250514-v1:0'), betas: [] };
+    const profile: RuleContext = {
+      capabilities: claudeCapabilities('arn:aws:bedrock:us-east-1:1:application-inference-profile/x'),
+      betas: [],
+    };
+    expect(stripToolStrictWhereUnsupported(body, sonnet45)).toBe(body);
+    expect(stripToolStrictWhereUnsupported(body, opus46)).toBe(body);
+    expect(stripToolStrictWhereUnsupported(body, sonnet4).tools).toEqual([tool({ input_examples: [{}] })]);
+    expect(stripToolStrictWhereUnsupported(body, profile).tools).toEqual([tool({ input_examples: [{}] })]);
+    expect(stripToolInputExamples(body, sonnet45).tools).toEqual([tool({ strict: true })]);
+  });
+
   it('stripInputSchemaDialect: the root $schema of an input_schema goes, nested schemas are untouched', () => {
     const schema = {
       $schema: 'https://json-schema.org/draft/2020-12/schema',
@@ -148,6 +164,6 @@ describe('the Bedrock rules, one refusal each', () => {
       ],
     };
     expect(applyBedrockRules(history, sonnet45)).toEqual(history);
-    expect(BEDROCK_RULES.length).toBe(11);
+    expect(BEDROCK_RULES.length).toBe(13);
   });
 });

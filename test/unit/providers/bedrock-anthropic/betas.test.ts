@@ -50,15 +50,16 @@ describe('which ids name Claude, and what each Claude accepts', () => {
   });
 
   it.each([
-    ['anthropic.claude-3-7-sonnet-20250219-v1:0', 3.7, false, false],
-    ['us.anthropic.claude-sonnet-4-20250514-v1:0', 4, false, false],
-    ['us.anthropic.claude-sonnet-4-5-20250929-v1:0', 4.5, false, false],
-    ['us.anthropic.claude-opus-4-5-20251101-v1:0', 4.5, false, true],
-    ['global.anthropic.claude-opus-4-6-v1', 4.6, true, true],
-    ['anthropic.claude-sonnet-4-6', 4.6, true, true],
-    ['anthropic.claude-haiku-5-5', 5.5, true, true],
-    ['arn:aws:bedrock:us-east-1:1:application-inference-profile/abc', undefined, false, false],
-  ] as const)('%s: version %s, adaptive %s, effort %s', (id, version, adaptiveThinking, effort) => {
-    expect(claudeCapabilities(id)).toEqual({ version, adaptiveThinking, effort });
+    ['anthropic.claude-3-7-sonnet-20250219-v1:0', 3.7, false, false, false],
+    ['us.anthropic.claude-sonnet-4-20250514-v1:0', 4, false, false, false],
+    ['us.anthropic.claude-sonnet-4-5-20250929-v1:0', 4.5, false, false, true],
+    ['us.anthropic.claude-haiku-4-5-20251001-v1:0', 4.5, false, false, true],
+    ['us.anthropic.claude-opus-4-5-20251101-v1:0', 4.5, false, true, true],
+    ['global.anthropic.claude-opus-4-6-v1', 4.6, true, true, true],
+    ['anthropic.claude-sonnet-4-6', 4.6, true, true, true],
+    ['anthropic.claude-haiku-5-5', 5.5, true, true, true],
+    ['arn:aws:bedrock:us-east-1:1:application-inference-profile/abc', undefined, false, false, false],
+  ] as const)('%s: version %s, adaptive %s, effort %s, strict tools %s', (id, version, adaptiveThinking, effort, strictTools) => {
+    expect(claudeCapabilities(id)).toEqual({ version, adaptiveThinking, effort, strictTools });
   });
 });
