@@ -89,6 +89,14 @@ function decodeCommon(req: CountTokensRequest, betas: string[], stream: boolean)
   const choice = req.tool_choice;
   if (choice) {
     const decoded = toolChoice(choice);
+    // As Anthropic answers it: forcing a tool needs tools, and a named one must be among them (Converse models
+    // would otherwise drop the choice and answer in text).
+    if ((decoded?.type === 'any' || decoded?.type === 'tool') && tools.length === 0) {
+      throw errors.badRequest(`tool_choice.type "${choice.type}" requires tools.`, 'tool_choice');
+    }
+    if (decoded?.type === 'tool' && !(req.tools ?? []).some((t) => t?.name === decoded.name)) {
+      throw errors.badRequest(`tool_choice names '${decoded.name}', which is not in tools.`, 'tool_choice.name');
+    }
     if (decoded) out.toolChoice = decoded;
     if (choice.disable_parallel_tool_use === true) out.parallelToolCalls = false;
   }

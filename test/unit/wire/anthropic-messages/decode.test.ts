@@ -166,6 +166,18 @@ describe('decodeMessagesRequest', () => {
     ]);
     expect(req).toMatchObject({ toolChoice: { type: 'any' }, parallelToolCalls: false });
     expect(decode({ tools: [], tool_choice: { type: 'none' } }).toolChoice).toEqual({ type: 'none' });
+    // Forcing a tool needs tools, and a named one must be among them (a 400, as Anthropic answers).
+    expect(() => decode({ tool_choice: { type: 'tool', name: 'x' } })).toThrow(/requires tools/);
+    expect(() => decode({ tools: [], tool_choice: { type: 'any' } })).toThrow(/requires tools/);
+    expect(() => decode({ tools: [{ name: 'Read', input_schema: { type: 'object' } }], tool_choice: { type: 'tool', name: 'x' } })).toThrow(
+      /not in tools/,
+    );
+    expect(
+      decode({ tools: [{ name: 'Read', input_schema: { type: 'object' } }], tool_choice: { type: 'tool', name: 'Read' } }).toolChoice,
+    ).toEqual({
+      type: 'tool',
+      name: 'Read',
+    });
   });
 
   it('thinking: enabled with its budget and extra fields, adaptive with the effort, disabled', () => {
