@@ -370,6 +370,34 @@ describe('errors before and after the stream starts', () => {
     expect(cfg.toolChoice).toEqual({ any: {} });
   });
 
+  it('fields it accepts but cannot pass on are checked as OpenAI checks them; legacy function calling is a 400', async () => {
+    const send = async (extra: Record<string, unknown>) => {
+      const res = await fetch(`${ctx.gw.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${userKey}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ model: MODEL, messages: ask(), ...extra }),
+      });
+      return { status: res.status, body: (await res.json()) as { error?: { param?: string; message: string } } };
+    };
+    const refused: Array<[Record<string, unknown>, string]> = [
+      [{ presence_penalty: 3 }, 'presence_penalty'],
+      [{ frequency_penalty: -2.5 }, 'frequency_penalty'],
+      [{ seed: 'x' }, 'seed'],
+      [{ top_logprobs: 30 }, 'top_logprobs'],
+      [{ stream_options: { include_usage: true } }, 'stream_options'],
+      [{ functions: [{ name: 'f', parameters: { type: 'object' } }] }, 'functions'],
+      [{ function_call: { name: 'f' } }, 'function_call'],
+    ];
+    for (const [extra, param] of refused) {
+      const r = await send(extra);
+      expect([param, r.status, r.body.error?.param]).toEqual([param, 400, param]);
+    }
+    expect(ctx.gw.sim.requests).toHaveLength(0);
+    ctx.gw.sim.enqueue(script.text('ok'));
+    const fine = await send({ presence_penalty: 1, frequency_penalty: 0, seed: 7, logprobs: false, functions: null, function_call: null });
+    expect(fine.status).toBe(200);
+  });
+
   it('upstream throttling before the stream → HTTP 429 (not a 200 stream)', async () => {
     ctx.gw.sim.enqueue(script.error('ThrottlingException', 'slow down'));
     const err = await client.chat.completions.create({ model: MODEL, messages: ask(), stream: true }).catch((e) => e);

@@ -34,6 +34,12 @@ const contentPart = z.discriminatedUnion('type', [textPart, imagePart, docPart, 
     iss.code === 'invalid_union' ? 'unsupported content part type (expected text, image_url, doc, file or refusal)' : undefined,
 });
 
+const unsupportedLegacy = (field: string) =>
+  z
+    .unknown()
+    .optional()
+    .refine((v) => v === undefined || v === null, `${field} (legacy function calling) is not supported: use tools and tool_choice`);
+
 /** null is "not given" (clients that serialise every field send it), never a 400. */
 const absent = <T extends z.ZodType>(schema: T) => schema.nullish().transform((v) => v ?? undefined);
 
@@ -109,5 +115,18 @@ export const chatCompletionSchema = z
       .transform((v) => v ?? undefined),
     n: z.number().int().min(1).max(1, 'only n=1 is supported').nullish(),
     user: absent(z.string()),
+    // Accepted and not passed on (Bedrock has none of them), but checked as OpenAI checks them.
+    presence_penalty: z.number().min(-2).max(2).nullish(),
+    frequency_penalty: z.number().min(-2).max(2).nullish(),
+    seed: z.number().int().nullish(),
+    logprobs: z.boolean().nullish(),
+    top_logprobs: z.number().int().min(0).max(20).nullish(),
+    // The legacy function-calling fields: answering them as plain text would silently ignore the caller's intent.
+    functions: unsupportedLegacy('functions'),
+    function_call: unsupportedLegacy('function_call'),
+  })
+  .refine((v) => v.stream_options == null || v.stream === true, {
+    message: 'stream_options is only allowed when stream is true',
+    path: ['stream_options'],
   })
   .transform((v) => v as unknown as ChatCompletionRequest);
