@@ -273,7 +273,7 @@ describe('admin lists', () => {
     ctx.gw.sim.setDefault(null);
   });
 
-  it('session/list: newest first, key_id filter, q on title (case-insensitive), limit/offset with totals', async () => {
+  it('session/list: newest first, key_id filter, q on title (case-insensitive) or session id, limit/offset with totals', async () => {
     const all = await ok(ctx.admin.get(`/admin/session/list?key_id=${bob.id}`));
     expect(all.total).toBe(4);
     expect(all.items.map((s) => s.title)).toEqual(['Unrelated chat', 'kyoto food list', 'Fix my TypeScript build', 'Plan a trip to Kyoto']);
@@ -284,6 +284,9 @@ describe('admin lists', () => {
     expect(q.total).toBe(2);
     expect(q.items.map((s) => s.title)).toEqual(['kyoto food list', 'Plan a trip to Kyoto']);
     expect(q.search).toMatchObject({ complete: true, next_cursor: null });
+    // q also finds a session by the id its client named (the Session-Id header), as sent.
+    const byKey = await ok(ctx.admin.get(`/admin/session/list?q=bob-s2`));
+    expect(byKey.items.map((s) => s.title)).toEqual(['kyoto food list']);
     const everyone = await ok(ctx.admin.get('/admin/session/list?limit=100'));
     expect(everyone.total).toBe(everyone.items.length);
     expect(everyone.items.map((s) => s.id)).toEqual([...everyone.items.map((s) => s.id)].sort((a, b) => b - a));

@@ -120,7 +120,8 @@ export async function listSessions(query: SessionQuery): Promise<RecordPage<Sess
   if (query.q) {
     const w = await searchWindow(
       partition,
-      { expression: 'contains(title_lc, :q)', values: { ':q': query.q.toLowerCase() } },
+      // The title (case-insensitive), or the session id the client named (as it sent it).
+      { expression: 'contains(title_lc, :q) OR contains(session_key, :key)', values: { ':q': query.q.toLowerCase(), ':key': query.q } },
       { offset: query.offset, limit: query.limit, budget: searchBudget('sessions'), cursor: query.cursor },
     );
     return {
