@@ -54,6 +54,14 @@ const errorOf = (frame: string) => JSON.parse(frame) as OpenAIErrorBody;
 /** A content part the SDK's types do not know, passed through as what it is on the wire. */
 const docPart = (part: DocPart) => part as unknown as OpenAI.ChatCompletionContentPart;
 
+/** A raw POST /v1/chat/completions with the user key (for bodies the SDK's types would not let through). */
+const postChat = (body: Record<string, unknown>) =>
+  fetch(`${ctx.gw.url}/v1/chat/completions`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${userKey}`, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+
 async function rawSse(body: unknown, key = userKey): Promise<{ status: number; frames: string[]; comments: string[]; headers: Headers }> {
   const res = await fetch(`${ctx.gw.url}/v1/chat/completions`, {
     method: 'POST',
@@ -333,36 +341,28 @@ describe('errors before and after the stream starts', () => {
   it('null optional fields are "not given"; an assistant refusal part is its text; allowed_tools narrows the tools', async () => {
     const fn = (name: string) => ({ type: 'function', function: { name, description: null, parameters: { type: 'object' } } });
     ctx.gw.sim.enqueue(script.text('ok'));
-    const plain = await fetch(`${ctx.gw.url}/v1/chat/completions`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${userKey}`, 'content-type': 'application/json' },
-      body: JSON.stringify({
-        model: MODEL,
-        tools: null,
-        tool_choice: null,
-        response_format: null,
-        user: null,
-        parallel_tool_calls: null,
-        messages: [
-          { role: 'user', content: 'hi', name: null },
-          { role: 'assistant', content: [{ type: 'refusal', refusal: 'I cannot.' }], tool_calls: null },
-          { role: 'user', content: 'please' },
-        ],
-      }),
+    const plain = await postChat({
+      model: MODEL,
+      tools: null,
+      tool_choice: null,
+      response_format: null,
+      user: null,
+      parallel_tool_calls: null,
+      messages: [
+        { role: 'user', content: 'hi', name: null },
+        { role: 'assistant', content: [{ type: 'refusal', refusal: 'I cannot.' }], tool_calls: null },
+        { role: 'user', content: 'please' },
+      ],
     });
     expect(plain.status).toBe(200);
     expect(converseBody(ctx.gw.sim.requests[0]).messages[1]).toEqual({ role: 'assistant', content: [{ text: 'I cannot.' }] });
 
     ctx.gw.sim.enqueue(script.text('ok'));
-    const narrowed = await fetch(`${ctx.gw.url}/v1/chat/completions`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${userKey}`, 'content-type': 'application/json' },
-      body: JSON.stringify({
-        model: MODEL,
-        messages: ask(),
-        tools: [fn('a'), fn('b'), fn('c')],
-        tool_choice: { type: 'allowed_tools', allowed_tools: { mode: 'required', tools: [{ type: 'function', function: { name: 'b' } }] } },
-      }),
+    const narrowed = await postChat({
+      model: MODEL,
+      messages: ask(),
+      tools: [fn('a'), fn('b'), fn('c')],
+      tool_choice: { type: 'allowed_tools', allowed_tools: { mode: 'required', tools: [{ type: 'function', function: { name: 'b' } }] } },
     });
     expect(narrowed.status).toBe(200);
     const cfg = converseBody(ctx.gw.sim.requests[1]).toolConfig!;
