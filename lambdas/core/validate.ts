@@ -51,6 +51,9 @@ export function checkModelId(id: string): string {
   return id;
 }
 
+/** An optional field where null is "not given" (clients that serialise every field send it), never a 400. */
+export const zAbsent = <T extends z.ZodType>(schema: T) => schema.nullish().transform((v) => v ?? undefined);
+
 /** A free-text search or filter value in a query string. */
 export const zQuery = z.string().trim().max(MAX_QUERY, `must be at most ${MAX_QUERY} characters`);
 

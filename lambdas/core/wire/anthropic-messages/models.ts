@@ -30,7 +30,8 @@ export async function anthropicModels(input: V1Request, id?: string): Promise<V1
     const key = await authenticate(input.headers);
     const models = (await allowedModels(key)).sort((a, b) => b.createdAt.localeCompare(a.createdAt) || a.name.localeCompare(b.name));
     if (id !== undefined) {
-      const found = models.find((m) => m.name === checkModelId(id));
+      const wanted = checkModelId(id);
+      const found = models.find((m) => m.name === wanted);
       if (!found) throw errors.modelNotFound(id);
       return jsonResponse(200, anthropicModel(found), headers);
     }

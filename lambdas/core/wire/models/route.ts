@@ -16,7 +16,8 @@ export async function listModelsV1(input: V1Request, id?: string): Promise<V1Res
     const key = await authenticate(input.headers);
     const models = await allowedModels(key);
     if (id === undefined) return jsonResponse(200, { object: 'list', data: models.map(openAIModel) }, { 'x-request-id': input.requestId });
-    const found = models.find((m) => m.name === checkModelId(id));
+    const wanted = checkModelId(id);
+    const found = models.find((m) => m.name === wanted);
     if (!found) throw errors.modelNotFound(id);
     return jsonResponse(200, openAIModel(found), { 'x-request-id': input.requestId });
   } catch (e) {

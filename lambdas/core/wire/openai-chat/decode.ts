@@ -17,7 +17,8 @@ import type {
 } from '../../chat/request.js';
 import { DocumentNames } from '../../content/documents.js';
 import { errors } from '../../errors.js';
-import { isJsonObject, type JsonObject, jsonDepthExceeds, MAX_JSON_DEPTH } from '../../json.js';
+import { type JsonObject } from '../../json.js';
+import { parseToolArguments } from '../tool-arguments.js';
 import { decodeUserContent, isBlank, textsOf } from './decode-content.js';
 import type { ChatCompletionRequest, ChatMessage, ResponseFormat, ToolChoice, ToolDef } from './types.js';
 
@@ -120,24 +121,9 @@ function assistantContent(m: ChatMessage, path: string): AssistantContent[] {
     const at = `${path}.tool_calls[${j}]`;
     const name = call?.function?.name;
     if (!call?.id || !name) throw errors.badRequest(`${at} needs an id and a function name.`, at);
-    blocks.push({ type: 'tool_use', id: call.id, name, input: parseArguments(call.function.arguments, at) });
+    blocks.push({ type: 'tool_use', id: call.id, name, input: parseToolArguments(call.function.arguments, `${at}.function.arguments`) });
   }
   return blocks;
-}
-
-function parseArguments(args: unknown, path: string): JsonObject {
-  if (args == null || (typeof args === 'string' && isBlank(args))) return {};
-  if (typeof args === 'string' && jsonDepthExceeds(args)) {
-    throw errors.badRequest(`${path}.function.arguments nests deeper than ${MAX_JSON_DEPTH} levels.`, `${path}.function.arguments`);
-  }
-  let parsed: unknown;
-  try {
-    parsed = typeof args === 'string' ? JSON.parse(args) : args;
-  } catch {
-    throw errors.badRequest(`${path}.function.arguments is not valid JSON.`, `${path}.function.arguments`);
-  }
-  if (!isJsonObject(parsed)) throw errors.badRequest(`${path}.function.arguments must be a JSON object.`, `${path}.function.arguments`);
-  return parsed;
 }
 
 function toolSpec(def: ToolDef, i: number): ToolSpec {

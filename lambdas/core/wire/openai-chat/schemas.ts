@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { zModelName } from '../../validate.js';
+import { zAbsent, zModelName } from '../../validate.js';
 import type { ChatCompletionRequest } from './types.js';
 
 /**
@@ -40,9 +40,6 @@ const unsupportedLegacy = (field: string) =>
     .optional()
     .refine((v) => v === undefined || v === null, `${field} (legacy function calling) is not supported: use tools and tool_choice`);
 
-/** null is "not given" (clients that serialise every field send it), never a 400. */
-const absent = <T extends z.ZodType>(schema: T) => schema.nullish().transform((v) => v ?? undefined);
-
 const toolCall = z.object({
   id: z.string().min(1),
   type: z.literal('function').default('function'),
@@ -52,9 +49,9 @@ const toolCall = z.object({
 const message = z.object({
   role: z.enum(['system', 'developer', 'user', 'assistant', 'tool']),
   content: z.union([z.string(), z.array(contentPart), z.null()]).optional(),
-  name: absent(z.string()),
-  tool_calls: absent(z.array(toolCall)),
-  tool_call_id: absent(z.string()),
+  name: zAbsent(z.string()),
+  tool_calls: zAbsent(z.array(toolCall)),
+  tool_call_id: zAbsent(z.string()),
   reasoning_content: z.string().nullish(),
   reasoning_signature: z.string().nullish(),
 });
@@ -63,8 +60,8 @@ const tool = z.object({
   type: z.literal('function'),
   function: z.object({
     name: z.string().regex(/^[a-zA-Z0-9_-]{1,64}$/, 'tool names must match ^[a-zA-Z0-9_-]{1,64}$'),
-    description: absent(z.string()),
-    parameters: absent(z.record(z.string(), z.unknown())),
+    description: zAbsent(z.string()),
+    parameters: zAbsent(z.record(z.string(), z.unknown())),
     strict: z.boolean().nullish(),
   }),
 });
@@ -92,15 +89,15 @@ export const chatCompletionSchema = z
     max_tokens: z.number().int().positive().max(MAX_OUTPUT_TOKENS).nullish(),
     max_completion_tokens: z.number().int().positive().max(MAX_OUTPUT_TOKENS).nullish(),
     stop: z.union([z.string(), z.array(z.string()).max(4)]).nullish(),
-    tools: absent(z.array(tool)),
-    tool_choice: absent(toolChoice),
-    parallel_tool_calls: absent(z.boolean()),
+    tools: zAbsent(z.array(tool)),
+    tool_choice: zAbsent(toolChoice),
+    parallel_tool_calls: zAbsent(z.boolean()),
     reasoning_effort: z.enum(['minimal', 'low', 'medium', 'high']).nullish(),
     thinking: z
       .object({ type: z.enum(['enabled', 'disabled']), budget_tokens: z.number().int().positive().max(MAX_THINKING_BUDGET).optional() })
       .nullish(),
-    response_format: z
-      .object({
+    response_format: zAbsent(
+      z.object({
         type: z.enum(['text', 'json_object', 'json_schema']),
         json_schema: z
           .object({
@@ -110,11 +107,10 @@ export const chatCompletionSchema = z
             strict: z.boolean().nullish(),
           })
           .optional(),
-      })
-      .nullish()
-      .transform((v) => v ?? undefined),
+      }),
+    ),
     n: z.number().int().min(1).max(1, 'only n=1 is supported').nullish(),
-    user: absent(z.string()),
+    user: zAbsent(z.string()),
     // Accepted and not passed on (Bedrock has none of them), but checked as OpenAI checks them.
     presence_penalty: z.number().min(-2).max(2).nullish(),
     frequency_penalty: z.number().min(-2).max(2).nullish(),

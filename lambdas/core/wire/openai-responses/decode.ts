@@ -24,7 +24,8 @@ import type {
 } from '../../chat/request.js';
 import { DocumentNames } from '../../content/documents.js';
 import { errors } from '../../errors.js';
-import { isJsonObject, type JsonObject, jsonDepthExceeds, MAX_JSON_DEPTH } from '../../json.js';
+import { isJsonObject, type JsonObject } from '../../json.js';
+import { parseToolArguments } from '../tool-arguments.js';
 import { decodeImageUrl, decodeInlineFile } from '../inline-content.js';
 import { type openReasoning } from './reasoning-seal.js';
 import type {
@@ -103,7 +104,9 @@ export function decodeResponses(req: ResponsesRequest, items: PlacedItem[], ctx:
       case 'function_call':
         push({
           role: 'assistant',
-          content: [{ type: 'tool_use', id: item.call_id, name: item.name, input: parseArguments(item.arguments, path) }],
+          content: [
+            { type: 'tool_use', id: item.call_id, name: item.name, input: parseToolArguments(item.arguments, `${path}.arguments`) },
+          ],
           path,
         });
         break;
@@ -202,20 +205,6 @@ function toolOutput(output: ToolOutput, path: string): ToolResultContent[] {
     }
     throw errors.badRequest(`${at}: files are not supported in tool output; send text or images.`, at);
   });
-}
-
-function parseArguments(args: string, path: string): JsonObject {
-  if (isBlank(args)) return {};
-  // Arguments are a string inside the body, so the body's own nesting bound does not see into them.
-  if (jsonDepthExceeds(args)) throw errors.badRequest(`${path}.arguments nests deeper than ${MAX_JSON_DEPTH} levels.`, `${path}.arguments`);
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(args);
-  } catch {
-    throw errors.badRequest(`${path}.arguments is not valid JSON.`, `${path}.arguments`);
-  }
-  if (!isJsonObject(parsed)) throw errors.badRequest(`${path}.arguments must be a JSON object.`, `${path}.arguments`);
-  return parsed;
 }
 
 interface DecodedTools {

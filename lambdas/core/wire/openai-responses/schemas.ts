@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { MAX_NAME, zModelName } from '../../validate.js';
+import { MAX_NAME, zAbsent, zModelName } from '../../validate.js';
 import type { ResponsesRequest } from './types.js';
 
 /**
@@ -151,12 +151,8 @@ export const responsesRequestSchema = z
     model: zModelName,
     input: z.union([z.string(), z.array(inputItem)]).optional(),
     instructions: z.string().nullish(),
-    // null means "not given", as the SDKs' optional fields may send it.
-    tools: z
-      .array(tool)
-      .nullish()
-      .transform((v) => v ?? undefined),
-    tool_choice: toolChoice.nullish().transform((v) => v ?? undefined),
+    tools: zAbsent(z.array(tool)),
+    tool_choice: zAbsent(toolChoice),
     parallel_tool_calls: z.boolean().nullish(),
     max_output_tokens: z.number().int().positive().max(MAX_OUTPUT_TOKENS).nullish(),
     temperature: z.number().min(0).max(2).nullish(),
