@@ -57,8 +57,25 @@ export const zAbsent = <T extends z.ZodType>(schema: T) => schema.nullish().tran
 /** A free-text search or filter value in a query string. */
 export const zQuery = z.string().trim().max(MAX_QUERY, `must be at most ${MAX_QUERY} characters`);
 
+/**
+ * A whole number given as a JSON number or as a string of decimal digits (a query value, or a form field).
+ * Nothing else is read as a number: `true`, `[5]`, `"0x5"`, `"5 "` and `"1e3"` are refused, so a body cannot
+ * name record 1 by sending `true`.
+ */
+export const zWhole = (message: string) =>
+  z.union(
+    [
+      z.number({ error: message }).int('must be an integer'),
+      z
+        .string({ error: message })
+        .regex(/^[0-9]{1,16}$/, message)
+        .transform(Number),
+    ],
+    { error: message },
+  );
+
 /** A rate limit: a positive whole number, or null for none (absent: not given). */
-export const zLimit = z.union([z.null(), z.coerce.number().int('must be a whole number').positive('must be positive').max(1e9)]);
+export const zLimit = z.union([z.null(), zWhole('must be a whole number').pipe(z.number().positive('must be positive').max(1e9))]);
 
 /** An ISO 8601 instant, or null. */
 export const zInstant = z.union([
@@ -71,8 +88,8 @@ export const zInstant = z.union([
     .transform((v) => new Date(v).toISOString()),
 ]);
 
-/** A numeric id given as a number or a numeric string. */
-export const zId = z.coerce.number({ error: 'must be a number' }).int('must be an integer').positive('must be positive');
+/** A numeric id given as a whole number or a string of digits. */
+export const zId = zWhole('must be a number').pipe(z.number().positive('must be positive').max(Number.MAX_SAFE_INTEGER, 'is too large'));
 
 /** Exact money (USD): number or decimal string; at most `decimals` places. */
 export function zMoney(opts: { decimals?: number; min?: 'nonnegative' | 'positive' } = {}) {
@@ -93,8 +110,8 @@ export function zMoney(opts: { decimals?: number; min?: 'nonnegative' | 'positiv
 const MAX_OFFSET = 10_000;
 
 export const zPage = z.object({
-  limit: z.coerce.number().int().min(1).max(1000).default(20),
-  offset: z.coerce.number().int().min(0).max(MAX_OFFSET).default(0),
+  limit: zWhole('must be a whole number').pipe(z.number().min(1).max(1000)).default(20),
+  offset: zWhole('must be a whole number').pipe(z.number().min(0).max(MAX_OFFSET)).default(0),
 });
 
 /** limit/offset plus a free-text `q` (the common shape of admin list routes). */

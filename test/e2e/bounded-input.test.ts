@@ -184,3 +184,44 @@ describe('every key-bound string is bounded at the edge', () => {
     120_000,
   );
 });
+
+describe('ids and counts are whole numbers, not anything Number() reads', () => {
+  // Before, ids went through Number(): `{"id": true}` named record 1, and `[5]`, `"0x5"`, `"5 "`, `"1e0"` named 5.
+  const notIds = (id: number): unknown[] => [true, [id], `0x${id.toString(16)}`, `${id} `, ` ${id}`, '1e0', 1.5, {}, '-1', ''];
+
+  it('a body id that is not a whole number or a string of digits is a 400, and nothing is deleted', async () => {
+    const admin = ctx.gw.adminKey;
+    const made = await json('/admin/api-key/apply', admin, { name: 'id-shape', role: 'user', email: '', month_quota: 1 });
+    const id = ((await made.json()) as { data: { id: number } }).data.id;
+    const before = await itemCount();
+    const failures: string[] = [];
+    for (const bad of [...notIds(id), ...notIds(1)]) {
+      const res = await json('/admin/api-key/delete', admin, { id: bad });
+      const body = (await res.json()) as { success?: boolean };
+      if (res.status !== 400 || body.success !== false) failures.push(`${JSON.stringify(bad)} → ${res.status}`);
+    }
+    expect(failures).toEqual([]);
+    expect(await itemCount()).toBe(before);
+    // A digit string is still an id (console forms send strings).
+    const ok = await json('/admin/api-key/delete', admin, { id: String(id) });
+    expect(ok.status).toBe(200);
+  });
+
+  it('query ids and page counts are digits only', async () => {
+    const admin = ctx.gw.adminKey;
+    for (const path of [
+      '/admin/api-key/list-model?key_id=0x1',
+      '/admin/api-key/list-model?key_id=1e0',
+      '/admin/payment/list?key_id=0x1',
+      '/admin/session/list?key_id=%201',
+      '/admin/group/list?limit=0x10',
+      '/admin/group/list?offset=1e1',
+    ]) {
+      const res = await get(path, admin);
+      expect(res.status, path).toBe(400);
+      expect(((await res.json()) as { success?: boolean }).success, path).toBe(false);
+    }
+    expect((await get('/admin/api-key/list-model?key_id=1', admin)).status).toBe(200);
+    expect((await get('/admin/group/list?limit=5&offset=0', admin)).status).toBe(200);
+  });
+});

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { MAX_NAME, zAbsent, zModelName } from '../../validate.js';
+import { MAX_NAME, zAbsent, zModelName, zWhole } from '../../validate.js';
 import type { ResponsesRequest } from './types.js';
 
 /**
@@ -174,7 +174,7 @@ export const responsesRequestSchema = z
 
 /** GET /v1/responses/{id}/input_items query. */
 export const inputItemsQuerySchema = z.looseObject({
-  limit: z.coerce.number().int().min(1).max(100).default(20),
+  limit: zWhole('must be a whole number').pipe(z.number().min(1).max(100)).default(20),
   order: z.enum(['asc', 'desc']).default('desc'),
   after: optionalId,
   before: optionalId,
