@@ -608,6 +608,10 @@ describe('state', () => {
     await expect(client.responses.create({ model: NOVA, previous_response_id: second.id, input: 'x' })).rejects.toMatchObject({
       status: 404,
     });
+    // …but the later response stays readable, and its input_items list what is still stored (its own input)
+    expect(await client.responses.retrieve(second.id)).toMatchObject({ id: second.id, output_text: 'Second answer' });
+    const left = await client.responses.inputItems.list(second.id);
+    expect(left.data.map((i: JsonObject) => i.content[0].text)).toEqual(['second question']);
   });
 
   it('another key’s response is 404 everywhere; store:false is never retrievable', async () => {

@@ -289,19 +289,18 @@ async function loadConversation(
   if (!last) throw notFound(id, param);
   const body = last.body as unknown as StoredBody;
   const chain = [...body.ancestors, id];
-  const bodies = await mapLimit(body.ancestors, 8, async (ancestor) => {
-    const r = await getResponse(ancestor, keyId);
-    if (!r) {
-      throw missing(
-        `An earlier response of the conversation of '${id}' (${ancestor}) is no longer stored; send the history as input.`,
-        param,
-      );
-    }
-    return r.body as unknown as StoredBody;
-  });
-  bodies.push(body);
+  const earlier = await ancestorBodies(body.ancestors, keyId);
+  const gone = body.ancestors.find((_, i) => !earlier[i]);
+  if (gone) {
+    throw missing(`An earlier response of the conversation of '${id}' (${gone}) is no longer stored; send the history as input.`, param);
+  }
+  const bodies = [...(earlier as StoredBody[]), body];
   return { chain, items: bodies.flatMap((b) => [...b.input, ...b.response.output]) };
 }
+
+/** The stored bodies of a response's ancestors, oldest first; undefined where one was deleted or has expired. */
+const ancestorBodies = (ancestors: string[], keyId: number): Promise<Array<StoredBody | undefined>> =>
+  mapLimit(ancestors, 8, async (ancestor) => (await getResponse(ancestor, keyId))?.body as unknown as StoredBody | undefined);
 
 const missing = (message: string, param: string) => new GatewayError(404, message, { kind: 'not_found', code: 'not_found', param });
 const notFound = (id: string, param: string) => missing(`No response with id '${id}' is stored for this key.`, param);
@@ -356,8 +355,9 @@ async function listInputItems(id: string, input: V1Request): Promise<V1Response>
   const stored = await getResponse(id, key.id);
   if (!stored) throw notFound(id, 'response_id');
   const body = stored.body as unknown as StoredBody;
-  const earlier =
-    body.ancestors.length > 0 ? (await loadConversation(body.ancestors[body.ancestors.length - 1], key.id, 'response_id')).items : [];
+  // The earlier turns still stored: a deleted (or expired) earlier response drops its own items from the list, and
+  // this response's stay readable, as GET /v1/responses/{id} does.
+  const earlier = (await ancestorBodies(body.ancestors, key.id)).flatMap((b) => (b ? [...b.input, ...b.response.output] : []));
   let items = [...earlier, ...body.input].map((item) =>
     item.type === 'reasoning' && !body.includeEncrypted ? withoutEncryptedContent(item as OutputItem) : item,
   );
