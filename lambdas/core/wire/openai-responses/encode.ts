@@ -270,7 +270,8 @@ export class ResponsesEncoder {
     return {
       ...this.opts.echo,
       status,
-      completed_at: final ? Math.floor(Date.now() / 1000) : null,
+      // OpenAI: "present only when the status is completed" (an incomplete or failed response has none).
+      completed_at: status === 'completed' ? Math.floor(Date.now() / 1000) : null,
       error: extra.error ?? null,
       incomplete_details: extra.incomplete_details ?? null,
       output: final ? this.output.map((i) => structuredClone(i)) : [],

@@ -73,6 +73,7 @@ describe('ResponsesEncoder on Converse fixtures', () => {
       'response.completed',
     ]);
     expect(response.status).toBe('completed');
+    expect(response.completed_at).toEqual(expect.any(Number));
     expect(response.output).toHaveLength(1);
     expect(response.usage?.total_tokens).toBeGreaterThan(0);
   });
@@ -154,6 +155,7 @@ describe('ResponsesEncoder on Converse fixtures', () => {
     const { events, response } = run(coreEvents('max-tokens'));
     expect(events[events.length - 1].type).toBe('response.incomplete');
     expect(response).toMatchObject({ status: 'incomplete', incomplete_details: { reason: 'max_output_tokens' } });
+    expect(response.completed_at).toBeNull(); // only a completed response has one
     // The cut message is incomplete too, in the final response and in its output_item.done.
     expect(response.output.at(-1)).toMatchObject({ type: 'message', status: 'incomplete' });
     const done = events.filter((e) => e.type === 'response.output_item.done');
@@ -189,6 +191,7 @@ describe('ResponsesEncoder on Converse fixtures', () => {
       'response.failed',
     ]);
     expect(failed.response).toMatchObject({ status: 'failed', error: { code: 'throttled', message: 'Bedrock is throttling' } });
+    expect(failed.response.completed_at).toBeNull();
     expect(failed.response.output[0]).toMatchObject({ status: 'incomplete', content: [{ text: 'par' }] });
     out.forEach((e, i) => expect(e.sequence_number).toBe(i));
   });
