@@ -129,6 +129,10 @@ export function validateAnthropicRequest(body: JsonObject, modelId: string): voi
     });
   }
   validateTools(body, modelId);
+  const choice: unknown = body.tool_choice;
+  if (thinking && isObject(choice) && (choice.type === 'any' || choice.type === 'tool')) {
+    throw validationError('Thinking may not be enabled when tool_choice forces tool use.');
+  }
   validateMessages(body, thinking);
 }
 

@@ -171,6 +171,10 @@ function validateInference(body: JsonObject): void {
       'The model returned the following errors: `temperature` may only be set to 1 when thinking is enabled. Please consult our documentation at https://docs.anthropic.com/en/docs/build-with-claude/extended-thinking#important-considerations-when-using-extended-thinking',
     );
   }
+  const choice = body.toolConfig?.toolChoice;
+  if (isObject(thinking) && thinking.type === 'enabled' && isObject(choice) && ('any' in choice || 'tool' in choice)) {
+    throw validationError('The model returned the following errors: Thinking may not be enabled when tool_choice forces tool use.');
+  }
 }
 
 const enumError = (value: unknown, at: string, allowed: string[]) =>

@@ -166,6 +166,25 @@ describe('non-streaming', () => {
     expect(roles).toEqual(['user', 'assistant', 'user']);
     expect(required.messages[2].content[0].toolResult!.toolUseId).toBeTruthy();
   });
+
+  it('a forced tool with a reasoning effort gets its call: thinking is left out (Claude refuses both at once)', async () => {
+    const tools = [{ type: 'function' as const, function: { name: 'lookup', parameters: { type: 'object', properties: {} } } }];
+    ctx.gw.sim.enqueue(script.toolCalls([{ name: 'lookup', input: {} }]), script.toolCalls([{ name: 'lookup', input: {} }]));
+    for (const tool_choice of ['required', { type: 'function', function: { name: 'lookup' } }] as const) {
+      const res = await client.chat.completions.create({
+        model: MODEL,
+        messages: ask('find'),
+        tools,
+        tool_choice,
+        reasoning_effort: 'high',
+      });
+      expect(res.choices[0].message.tool_calls?.[0]).toMatchObject({ function: { name: 'lookup' } });
+    }
+    for (const sent of ctx.gw.sim.requests.map(converseBody)) {
+      expect(sent.additionalModelRequestFields?.thinking).toBeUndefined();
+      expect(sent.toolConfig!.toolChoice).not.toHaveProperty('auto');
+    }
+  });
 });
 
 describe('streaming with the official SDK', () => {

@@ -20,7 +20,7 @@ export function buildConverseRequest(req: ChatRequest, config: ConverseConfig): 
   const clientHasTools = req.tools.length > 0;
   const clientForcesTool = clientHasTools && (req.toolChoice?.type === 'any' || req.toolChoice?.type === 'tool');
   const structuredIfNoThinking = planStructuredOutput(req.responseFormat, { clientHasTools, thinking: false });
-  const thinking = resolveThinking(req, config, { forcesTool: clientForcesTool || structuredIfNoThinking?.mode === 'forced-tool' });
+  const thinking = resolveThinking(req, config, { clientForcesTool, structuredForcesTool: structuredIfNoThinking?.mode === 'forced-tool' });
   const structured = thinking ? planStructuredOutput(req.responseFormat, { clientHasTools, thinking: true }) : structuredIfNoThinking;
 
   const conversation = mapMessages(req, { includeReasoning: !!thinking, cachePoints: config.clientCachePoints });

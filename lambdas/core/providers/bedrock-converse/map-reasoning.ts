@@ -10,8 +10,10 @@ export interface ThinkingPlan {
 }
 
 export interface ThinkingInputs {
-  /** The request makes the model call a tool (a forced tool choice, or JSON output by a forced tool). */
-  forcesTool: boolean;
+  /** The client's tool_choice makes the model call a tool (any / a named tool). */
+  clientForcesTool: boolean;
+  /** JSON output would be asked for through a forced tool (when thinking is off). */
+  structuredForcesTool: boolean;
 }
 
 /**
@@ -28,8 +30,12 @@ export function resolveThinking(
   if (asked === 'off') return null;
   const budget = asked ?? config.defaultThinkingBudget;
   if (budget === undefined) return null;
-  // Claude cannot think under a forced tool choice; a config default yields to the request's explicit wish.
-  if (asked === undefined && inputs.forcesTool) return null;
+  // Claude refuses thinking under a forced tool choice ("Thinking may not be enabled when tool_choice forces tool
+  // use"). The client's forced tool fixes the answer's shape, so it wins over reasoning, even asked for: OpenAI
+  // clients send tool_choice "required" with a reasoning effort and expect a call, not a 400. JSON output asks for a
+  // tool only when thinking is off, so there a config default yields and an explicit wish keeps thinking.
+  if (inputs.clientForcesTool) return null;
+  if (asked === undefined && inputs.structuredForcesTool) return null;
   // Claude rejects a tool-use continuation whose assistant turn lacks its signed reasoning; most OpenAI clients
   // never echo it, so thinking is skipped for such a turn instead of failing the request.
   if (pendingToolTurnLacksReasoning(req.messages)) return null;

@@ -9,7 +9,7 @@ import { decoded } from './openai-input.js';
 const claude = parseConverseConfig({ modelId: 'global.anthropic.claude-sonnet-4-5-20250929-v1:0' });
 const claudeThinking = parseConverseConfig({ modelId: 'anthropic.claude-3-7-sonnet-20250219-v1:0', thinking: { budgetTokens: 3000 } });
 const nova = parseConverseConfig({ modelId: 'us.amazon.nova-pro-v1:0' });
-const free = { forcesTool: false };
+const free = { clientForcesTool: false, structuredForcesTool: false };
 const resolve = (over: Partial<ChatCompletionRequest>, config: ConverseConfig, inputs: ThinkingInputs) =>
   resolveThinking(decoded(over), config, inputs);
 
@@ -59,9 +59,16 @@ describe('resolveThinking', () => {
     expect(resolve({ reasoning_effort: 'high' }, nova, free)).toBeNull();
   });
 
-  it('a config default yields to a forced tool; an explicit request does not', () => {
-    expect(resolve({}, claudeThinking, { forcesTool: true })).toBeNull();
-    expect(resolve({ reasoning_effort: 'low' }, claudeThinking, { forcesTool: true })).toEqual({ budgetTokens: 2048 });
+  it('a client-forced tool wins over thinking, even asked for (Claude refuses both at once)', () => {
+    const forced = { clientForcesTool: true, structuredForcesTool: false };
+    expect(resolve({}, claudeThinking, forced)).toBeNull();
+    expect(resolve({ reasoning_effort: 'low' }, claudeThinking, forced)).toBeNull();
+  });
+
+  it('JSON output by a forced tool: a config default yields; an explicit request keeps thinking', () => {
+    const structured = { clientForcesTool: false, structuredForcesTool: true };
+    expect(resolve({}, claudeThinking, structured)).toBeNull();
+    expect(resolve({ reasoning_effort: 'low' }, claudeThinking, structured)).toEqual({ budgetTokens: 2048 });
   });
 
   it('is skipped for a tool-use continuation whose assistant turn lacks signed reasoning', () => {
