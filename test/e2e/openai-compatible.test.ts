@@ -272,10 +272,11 @@ describe('openai-compatible provider', () => {
     expect(JSON.stringify((err as { error?: unknown }).error)).not.toContain('sk-upstream');
   });
 
-  it('shows the upstream key masked, and a masked key saved back keeps the real one', async () => {
+  it('shows the upstream key and header values masked, and masked values saved back keep the real ones', async () => {
     const list = (await ctx.admin.get('/admin/model/list?limit=100')).body.data;
     const row = list.items.find((m) => m.id === modelId)!;
     expect(String(row.config.apiKey)).not.toContain('secret-123456');
+    expect(JSON.stringify(row.config.headers)).not.toContain('team-a');
     const again = await ctx.admin.post('/admin/model/save', {
       id: modelId,
       name: 'local-llama',
@@ -297,6 +298,36 @@ describe('openai-compatible provider', () => {
     });
     await client().chat.completions.create({ model: 'local-llama', messages: [{ role: 'user', content: 'Hi' }] });
     expect(upstream.requests[0].headers.authorization).toBe('Bearer sk-upstream-secret-123456');
+    expect(upstream.requests[0].headers['x-org']).toBe('team-a');
+  });
+
+  it('refuses a link-local or metadata base URL; loopback and private upstreams are fine', async () => {
+    const save = (baseUrl: string) =>
+      ctx.admin.post('/admin/model/save', {
+        name: 'ssrf-probe',
+        provider: 'openai-compatible',
+        config: { baseUrl, modelId: 'x' },
+        price_in: 1,
+        price_out: 1,
+      });
+    for (const url of [
+      'http://169.254.169.254/latest',
+      'http://0xA9FEA9FE/v1',
+      'http://[fd00:ec2::254]/v1',
+      'http://[fe80::1]/v1',
+      'http://[::ffff:169.254.169.254]/v1',
+      'http://metadata.google.internal/v1',
+      'http://0.0.0.0:8000/v1',
+    ]) {
+      const res = await save(url);
+      expect(res.status, url).toBe(400);
+      expect(JSON.stringify(res.body), url).toContain('link-local');
+    }
+    for (const url of ['http://127.0.0.1:11434/v1', 'http://10.0.0.5:8000/v1', 'http://vllm.internal:8000/v1']) {
+      const res = await save(url);
+      expect(res.status, url).toBe(200);
+      await ctx.admin.post('/admin/model/delete', { id: res.body.data.id });
+    }
   });
 
   it('serves embeddings from the upstream /embeddings, billed on the tokens it reports', async () => {

@@ -72,11 +72,20 @@ export const modelRoutes: Route[] = [
         throw errors.badRequest(`Unknown provider '${input.provider}'; expected one of: ${providerNames().join(', ')}.`, 'provider');
       }
       const existing = input.id === undefined ? undefined : await requireModel(input.id);
-      // A masked upstream API key sent back (as the list shows it) keeps the stored one.
+      // A masked upstream API key or header value sent back (as the list shows it) keeps the stored one.
       const given = input.config;
       if (typeof given.apiKey === 'string' && given.apiKey.startsWith(MASK) && existing) {
         const stored = existing.config.apiKey;
         if (typeof stored === 'string') given.apiKey = stored;
+      }
+      const givenHeaders = given.headers;
+      const storedHeaders = existing?.config.headers as Record<string, unknown> | undefined;
+      if (givenHeaders && typeof givenHeaders === 'object' && !Array.isArray(givenHeaders)) {
+        given.headers = Object.fromEntries(
+          Object.entries(givenHeaders as Record<string, unknown>).map(([k, v]) =>
+            typeof v === 'string' && v.startsWith(MASK) && typeof storedHeaders?.[k] === 'string' ? [k, storedHeaders[k]] : [k, v],
+          ),
+        );
       }
       const config = validateModelConfig(input.provider, given, input.name);
       const model = await saveModel({

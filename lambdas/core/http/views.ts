@@ -49,8 +49,8 @@ export function modelView(m: Model) {
     group_id: m.groupId,
     multiple: m.multiple,
     provider: m.provider,
-    // An upstream API key (openai-compatible) is shown masked, never in full.
-    config: typeof m.config.apiKey === 'string' ? { ...m.config, apiKey: maskSecret(m.config.apiKey) } : m.config,
+    // An upstream API key and header values (openai-compatible) are shown masked, never in full.
+    config: maskedModelConfig(m.config),
     price_in: moneyToJson(m.priceIn),
     price_out: moneyToJson(m.priceOut),
     price_cache_read: m.priceCacheRead === undefined ? null : moneyToJson(m.priceCacheRead),
@@ -152,6 +152,16 @@ export function statView(r: StatRow) {
 }
 
 /** `••••wxyz` for long secrets, `••••` for short ones (too little to show any of it). */
+function maskedModelConfig(config: Model['config']): Model['config'] {
+  const out = { ...config };
+  if (typeof out.apiKey === 'string') out.apiKey = maskSecret(out.apiKey);
+  const headers = out.headers;
+  if (headers && typeof headers === 'object' && !Array.isArray(headers)) {
+    out.headers = Object.fromEntries(Object.entries(headers).map(([k, v]) => [k, typeof v === 'string' ? (maskSecret(v) ?? '') : v]));
+  }
+  return out;
+}
+
 function maskSecret(s: string | null): string | null {
   if (!s) return null;
   return s.length >= 16 ? `${MASK}${s.slice(-4)}` : MASK;

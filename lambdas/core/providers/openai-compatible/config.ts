@@ -1,10 +1,27 @@
 import { z } from 'zod';
 import { GatewayError } from '../../errors.js';
+import { checkAddress, ipLiteralFamily, normalizeHostname } from '../../net/ip-policy.js';
+
+/** Cloud metadata services by name; their addresses are link-local and refused below. */
+const METADATA_HOSTS = new Set(['metadata', 'metadata.google.internal', 'metadata.goog', 'instance-data', 'instance-data.ec2.internal']);
+
+/**
+ * Loopback and private upstreams are fine (a vLLM next door); link-local addresses — the cloud metadata service
+ * among them — unspecified and multicast addresses are never an OpenAI-compatible server, so they are refused.
+ */
+function isRefusedHost(hostname: string): boolean {
+  const host = normalizeHostname(hostname);
+  if (METADATA_HOSTS.has(host)) return true;
+  if (ipLiteralFamily(host) === 0) return false;
+  const verdict = checkAddress(host);
+  return !verdict.allowed && ['link-local', 'metadata', 'unspecified', 'multicast', 'broadcast', 'invalid'].includes(verdict.category);
+}
 
 /**
  * An `openai-compatible` model row's config: any server that speaks OpenAI chat completions (vLLM, Ollama, LM
- * Studio, another gateway). The base URL is the admin's own choice, so loopback and private addresses are allowed
- * (client-supplied URLs, such as image URLs, keep the SSRF guard); the API key is shown masked by the admin API.
+ * Studio, another gateway). The base URL is the admin's own choice, so loopback and private addresses are allowed,
+ * link-local and metadata ones are not (client-supplied URLs, such as image URLs, keep the full SSRF guard); the API
+ * key and header values are shown masked by the admin API.
  */
 export const openAICompatibleConfigSchema = z.object({
   /** e.g. http://127.0.0.1:11434/v1 — `/chat/completions` is appended. */
@@ -19,7 +36,8 @@ export const openAICompatibleConfigSchema = z.object({
       } catch {
         return false;
       }
-    }, 'must be an http(s) URL without credentials'),
+    }, 'must be an http(s) URL without credentials')
+    .refine((v) => !isRefusedHost(URL.canParse(v) ? new URL(v).hostname : ''), 'must not name a link-local or metadata address'),
   /** The upstream's model name. */
   modelId: z.string().trim().min(1).max(256),
   apiKey: z.string().max(4096).optional(),
