@@ -59,12 +59,12 @@ export const userRoutes: Route[] = [
       const q = parseQuery(userThreadList, query);
       // Another key's session is a 404, not an empty list: nothing about it is revealed either way.
       if (q.session_id !== undefined) await requireSession(q.session_id, caller.id);
-      return threadList({ ...q, key_id: caller.id });
+      return threadList({ ...q, key_id: caller.id }, true);
     },
   },
   {
     method: 'GET',
     path: '/user/thread/detail/:id',
-    run: async ({ caller, params }) => threadView(await requireThread(parse(idParams, params).id, caller.id)),
+    run: async ({ caller, params }) => threadView(await requireThread(parse(idParams, params).id, caller.id), { forOwner: true }),
   },
 ];

@@ -54,6 +54,14 @@ describe('fallbacks', () => {
     expect(thread.fee).toBeCloseTo((100 * 5 + 100 * 5) / 1e6, 12);
     expect(thread.attempts.map((a) => a.model)).toEqual(['primary', 'forbidden']);
     expect(thread.attempts[1].error).toMatch(/^skipped/);
+    // The key's own views leave the skipped fallback out: it names a model this key may not use.
+    const asUser = async (path: string) =>
+      ((await (await fetch(`${ctx.gw.url}${path}`, { headers: { authorization: `Bearer ${key}` } })).json()) as { data: never }).data;
+    const listed = (await asUser('/user/thread/list?limit=1')) as { items: Array<{ id: number; attempts: Array<{ model: string }> }> };
+    expect(listed.items[0].attempts.map((a) => a.model)).toEqual(['primary']);
+    const detail = (await asUser(`/user/thread/detail/${thread.id}`)) as { attempts: Array<{ model: string }> };
+    expect(detail.attempts.map((a) => a.model)).toEqual(['primary']);
+    expect(JSON.stringify(detail)).not.toContain('forbidden');
   });
 
   it('works for streams too', async () => {

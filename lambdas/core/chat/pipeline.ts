@@ -24,6 +24,7 @@ import { logger } from '../log.js';
 import { fetchImage } from '../net/safe-fetch.js';
 import { resolveModelForKey } from '../auth/model-access.js';
 import { chatProvider, fallbacksOf } from '../providers/registry.js';
+import { SKIPPED_PREFIX } from '../records/threads.js';
 import { isUnconfirmed } from '../store/key-cache.js';
 import { gateSignal, passedGate } from '../upstream-gate.js';
 import type { ApiKey } from '../store/keys.js';
@@ -196,7 +197,7 @@ async function startWithFallbacks(
       if (i > 0) await chatProvider(candidate.provider);
     } catch (e) {
       // A fallback the key may not use, that no longer exists or is no chat model is skipped.
-      books.attempted(names[i - 1], `skipped: ${asGatewayError(e, call.requestId).message}`);
+      books.attempted(names[i - 1], `${SKIPPED_PREFIX}${asGatewayError(e, call.requestId).message}`);
       if (i >= names.length) throw books.lastRefusal ?? e;
       continue;
     }

@@ -37,7 +37,8 @@ export async function sessionList(q: z.output<typeof sessionListSchema>) {
   return envelope(page, sessionView, q.limit, q.offset);
 }
 
-export async function threadList(q: z.output<typeof threadListSchema>) {
+/** `forOwner`: a /user route's list (see threadView). */
+export async function threadList(q: z.output<typeof threadListSchema>, forOwner = false) {
   const limit = Math.min(q.limit, MAX_THREAD_PAGE);
   const page = await listThreads({
     keyId: q.key_id,
@@ -47,7 +48,7 @@ export async function threadList(q: z.output<typeof threadListSchema>) {
     limit,
     cursor: q.cursor,
   });
-  return envelope(page, (t: Thread) => threadView(t, { previewChars: LIST_TEXT_CHARS }), limit, q.offset);
+  return envelope(page, (t: Thread) => threadView(t, { previewChars: LIST_TEXT_CHARS, forOwner }), limit, q.offset);
 }
 
 /** How many of its threads a session's detail view carries (the rest: thread/list?session_id=&offset=). */
@@ -62,7 +63,12 @@ export async function sessionDetail(id: number, ownerKeyId?: number) {
   const threads = await listThreads({ sessionId: session.id, offset: 0, limit: SESSION_DETAIL_THREADS });
   return {
     ...sessionView(session),
-    threads: envelope(threads, (t: Thread) => threadView(t, { previewChars: LIST_TEXT_CHARS }), SESSION_DETAIL_THREADS, 0),
+    threads: envelope(
+      threads,
+      (t: Thread) => threadView(t, { previewChars: LIST_TEXT_CHARS, forOwner: ownerKeyId !== undefined }),
+      SESSION_DETAIL_THREADS,
+      0,
+    ),
   };
 }
 

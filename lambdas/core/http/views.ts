@@ -6,7 +6,7 @@ import type { Model } from '../store/models.js';
 import type { Payment } from '../store/payments.js';
 import type { Session } from '../records/sessions.js';
 import type { StatRow } from '../records/stats.js';
-import type { Thread } from '../records/threads.js';
+import { SKIPPED_PREFIX, type Thread } from '../records/threads.js';
 import { MASK } from '../feishu/bots.js';
 import type { BotSecret, FeishuBot } from '../store/bots.js';
 import { capJson } from '../records/limits.js';
@@ -92,7 +92,11 @@ function preview(text: string, chars: number | undefined): string {
 }
 
 /** A recorded call. `previewChars` shortens prompt/completion/reasoning for list pages. */
-export function threadView(t: Thread, opts: { previewChars?: number } = {}) {
+/**
+ * A thread record. `forOwner`: the view a /user route shows its key. It leaves out the fallbacks that were skipped
+ * without a call: their names and reasons are the admin's configuration (models this key may not even use).
+ */
+export function threadView(t: Thread, opts: { previewChars?: number; forOwner?: boolean } = {}) {
   return {
     id: t.id,
     key_id: t.keyId,
@@ -117,7 +121,7 @@ export function threadView(t: Thread, opts: { previewChars?: number } = {}) {
     total_latency: t.totalLatency,
     status: t.status,
     error: t.error,
-    attempts: t.attempts,
+    attempts: opts.forOwner ? t.attempts.filter((a) => !a.error.startsWith(SKIPPED_PREFIX)) : t.attempts,
     created_at: t.createdAt,
   };
 }

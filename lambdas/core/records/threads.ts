@@ -39,6 +39,9 @@ export interface Thread {
   createdAt: string;
 }
 
+/** The error text of a fallback that was not tried (the key may not use it, it is gone, or no chat model). */
+export const SKIPPED_PREFIX = 'skipped: ';
+
 export function threadItem(t: Thread): Record<string, unknown> {
   return {
     ...itemKeys.thread(t.id),
