@@ -209,7 +209,8 @@ describe('create', () => {
       }),
     });
     expect(res.status).toBe(200);
-    expect(await res.json()).toMatchObject({ tools: [], tool_choice: 'auto' }); // null is "not given"
+    // null is "not given"; verbosity is echoed as given
+    expect(await res.json()).toMatchObject({ tools: [], tool_choice: 'auto', text: { format: { type: 'text' }, verbosity: 'low' } });
     expect(sent().system).toEqual([{ text: 'Dev rules.' }, { text: 'Sys rules.' }]);
     const content = sent().messages[0].content;
     expect(content[0]).toEqual({ text: 'look' });
@@ -512,6 +513,27 @@ describe('reasoning round trip', () => {
       ],
     });
     expect(sent(1).messages.map((m: JsonObject) => m.role)).toEqual(['user', 'assistant', 'user']);
+  });
+
+  it('text.format null is "not given"; a bad verbosity or a tool_choice without a name is a clear 400', async () => {
+    ctx.gw.sim.enqueue(script.text('ok'));
+    const post = (body: JsonObject) =>
+      fetch(`${ctx.gw.url}/v1/responses`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${userKey}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ model: NOVA, input: 'x', ...body }),
+      });
+    const ok = await post({ text: { format: null, verbosity: null } });
+    expect(ok.status).toBe(200);
+    expect(await ok.json()).toMatchObject({ text: { format: { type: 'text' }, verbosity: 'medium' } });
+    const loud = await post({ text: { verbosity: 'loud' } });
+    expect(loud.status).toBe(400);
+    const unnamed = await post({ tools: [{ type: 'function', name: 'f', parameters: {} }], tool_choice: { type: 'function' } });
+    expect(unnamed.status).toBe(400);
+    const error = ((await unnamed.json()) as { error: { message: string; param: string } }).error;
+    expect(error.message).not.toContain('undefined');
+    expect(error.param).toBe('tool_choice.name');
+    expect(ctx.gw.sim.requests).toHaveLength(1);
   });
 
   it('a Codex history with another server’s encrypted_content is refused, not sent on', async () => {

@@ -288,6 +288,8 @@ function decodeToolChoice(choice: ToolChoice | undefined, tools: DecodedTools): 
   }
   if (choice.type === 'function' || choice.type === 'custom') {
     const name = 'name' in choice ? choice.name : undefined;
+    if (typeof name !== 'string' || name === '')
+      throw errors.badRequest(`tool_choice of type '${choice.type}' needs the tool's name.`, 'tool_choice.name');
     const named = tools.offered.find((t) => t.name === name && t.type === choice.type);
     if (!named)
       throw errors.badRequest(`tool_choice names the ${choice.type} tool '${String(name)}', which is not in tools.`, 'tool_choice');

@@ -130,7 +130,8 @@ async function createFor(input: V1Request, key: ApiKey, req: ResponsesRequest): 
     reasoning: { effort: req.reasoning?.effort ?? null, summary: req.reasoning?.summary ?? null },
     store,
     temperature: req.temperature ?? null,
-    text: { format: req.text?.format ?? { type: 'text' } },
+    // verbosity is echoed as given (medium by default, as OpenAI does); no Bedrock model has such a setting.
+    text: { format: req.text?.format ?? { type: 'text' }, verbosity: req.text?.verbosity ?? 'medium' },
     tool_choice: req.tool_choice ?? 'auto',
     tools: decoded.offeredTools,
     top_p: req.top_p ?? null,

@@ -160,7 +160,7 @@ export const responsesRequestSchema = z
     reasoning: z
       .looseObject({ effort: z.enum(['none', 'minimal', 'low', 'medium', 'high', 'xhigh']).nullish(), summary: z.string().nullish() })
       .nullish(),
-    text: z.looseObject({ format: textFormat.optional(), verbosity: z.string().nullish() }).nullish(),
+    text: z.looseObject({ format: zAbsent(textFormat), verbosity: zAbsent(z.enum(['low', 'medium', 'high'])) }).nullish(),
     include: z.array(z.string()).nullish(),
     store: z.boolean().nullish(),
     previous_response_id: optionalId,

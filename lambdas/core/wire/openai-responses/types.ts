@@ -175,7 +175,7 @@ export interface ResponsesRequest {
   temperature?: number | null;
   top_p?: number | null;
   reasoning?: { effort?: ReasoningEffortParam | null; summary?: string | null } | null;
-  text?: { format?: TextFormat; verbosity?: string | null } | null;
+  text?: { format?: TextFormat; verbosity?: 'low' | 'medium' | 'high' | null } | null;
   include?: string[] | null;
   store?: boolean | null;
   previous_response_id?: string | null;
@@ -223,7 +223,7 @@ export interface ResponseObject {
   reasoning: { effort: string | null; summary: string | null };
   store: boolean;
   temperature: number | null;
-  text: { format: TextFormat };
+  text: { format: TextFormat; verbosity: 'low' | 'medium' | 'high' };
   tool_choice: ToolChoice;
   /** The tools the model was offered (function and custom tools). */
   tools: Array<FunctionTool | CustomTool>;

@@ -27,7 +27,7 @@ const ECHO: ResponseEcho = {
   reasoning: { effort: null, summary: null },
   store: false,
   temperature: null,
-  text: { format: { type: 'text' } },
+  text: { format: { type: 'text' }, verbosity: 'medium' },
   tool_choice: 'auto',
   tools: [],
   top_p: null,
