@@ -617,6 +617,13 @@ describe('state', () => {
     const asc = await client.responses.inputItems.list(second.id, { order: 'asc', limit: 2 });
     expect(asc.data.map((i: JsonObject) => i.content[0].text)).toEqual(['first question', 'First answer']);
     expect(asc.has_more).toBe(true);
+    const next = await client.responses.inputItems.list(second.id, { order: 'asc', after: asc.data[1].id });
+    expect(next.data.map((i: JsonObject) => i.content[0].text)).toEqual(['second question']);
+    await expect(client.responses.inputItems.list(second.id, { after: 'msg_unknown' })).rejects.toMatchObject({
+      status: 400,
+      param: 'after',
+    });
+    await expect(client.responses.inputItems.list(second.id, { before: 'msg_unknown' })).rejects.toMatchObject({ status: 400 });
 
     // a third turn continues the whole chain
     ctx.gw.sim.enqueue(script.text('Third answer'));

@@ -363,10 +363,14 @@ async function listInputItems(id: string, input: V1Request): Promise<V1Response>
     item.type === 'reasoning' && !body.includeEncrypted ? withoutEncryptedContent(item as OutputItem) : item,
   );
   if (query.order === 'desc') items = items.reverse();
-  const after = query.after ? items.findIndex((i) => i.id === query.after) : -1;
-  if (after >= 0) items = items.slice(after + 1);
-  const before = query.before ? items.findIndex((i) => i.id === query.before) : -1;
-  if (before >= 0) items = items.slice(0, before);
+  // A cursor that names no listed item is the client's mistake: a 400, not the whole list again.
+  const cursorAt = (param: 'after' | 'before', id: string) => {
+    const at = items.findIndex((i) => i.id === id);
+    if (at < 0) throw errors.badRequest(`'${param}' names no input item of response '${body.response.id}'.`, param);
+    return at;
+  };
+  if (query.after) items = items.slice(cursorAt('after', query.after) + 1);
+  if (query.before) items = items.slice(0, cursorAt('before', query.before));
   const page = items.slice(0, query.limit);
   return jsonResponse(
     200,
