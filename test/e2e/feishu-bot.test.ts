@@ -242,6 +242,15 @@ describe('admin routes /admin/bot/feishu/*', () => {
     const challenge = encrypted({ type: 'url_verification', challenge: 'still-works', token: TOKEN });
     expect((await post(id, challenge.rawBody, challenge.headers)).body).toEqual({ challenge: 'still-works' });
 
+    // A new domain does not take the stored app secret along: it must be typed again (else an edit sends it anywhere).
+    const moved = await ctx.admin.post('/admin/bot/feishu/save', { id, config: { ...shown.config, domain: 'https://elsewhere.example' } });
+    expect(moved.status).toBe(400);
+    expect(JSON.stringify(moved.body)).toContain('config.appSecret');
+    const omitted = await ctx.admin.post('/admin/bot/feishu/save', { id, config: { domain: 'lark' } });
+    expect(omitted.status).toBe(400);
+    const retyped = await ctx.admin.post('/admin/bot/feishu/save', { id, config: { domain: 'lark', appSecret: APP.appSecret } });
+    expect(retyped.status, JSON.stringify(retyped.body)).toBe(200);
+
     // Paging
     const paged = await ctx.admin.get('/admin/bot/feishu/list?limit=2&offset=1');
     expect(paged.body.data).toMatchObject({ limit: 2, offset: 1 });

@@ -301,6 +301,49 @@ describe('openai-compatible provider', () => {
     expect(upstream.requests[0].headers['x-org']).toBe('team-a');
   });
 
+  it('a new baseUrl with the stored secrets sent back masked is a 400: they are not sent to another host', async () => {
+    const row = (await ctx.admin.get('/admin/model/list?limit=100')).body.data.items.find((m) => m.id === modelId)!;
+    const moved = (config: Record<string, unknown>) =>
+      ctx.admin.post('/admin/model/save', {
+        id: modelId,
+        name: 'local-llama',
+        provider: 'openai-compatible',
+        config,
+        price_in: 1,
+        price_out: 2,
+      });
+    const elsewhere = 'http://127.0.0.1:9/v1';
+    const maskedKey = await moved({ ...row.config, baseUrl: elsewhere, headers: { 'X-Org': 'team-a' } });
+    expect(maskedKey.status).toBe(400);
+    expect(JSON.stringify(maskedKey.body)).toContain('config.apiKey');
+    const maskedHeader = await moved({ ...row.config, baseUrl: elsewhere, apiKey: 'sk-new-key' });
+    expect(maskedHeader.status).toBe(400);
+    expect(JSON.stringify(maskedHeader.body)).toContain('config.headers.X-Org');
+    // nothing was written: the model still calls the old upstream with the old secrets
+    upstream.enqueue({
+      status: 200,
+      json: {
+        id: 'z',
+        object: 'chat.completion',
+        created: 1,
+        model: 'l',
+        choices: [{ index: 0, finish_reason: 'stop', message: { role: 'assistant', content: 'ok' } }],
+      },
+    });
+    await client().chat.completions.create({ model: 'local-llama', messages: [{ role: 'user', content: 'Hi' }] });
+    expect(upstream.requests[0].headers.authorization).toBe('Bearer sk-upstream-secret-123456');
+  });
+
+  it('does not follow an upstream redirect (it would carry the prompt and headers to an unchecked host)', async () => {
+    upstream.enqueue({ status: 307, headers: { location: 'http://127.0.0.1:9/steal' }, json: {} });
+    const err = await client()
+      .chat.completions.create({ model: 'local-llama', messages: [{ role: 'user', content: 'secret prompt' }] })
+      .catch((e: unknown) => e);
+    expect(err).toMatchObject({ status: 502 });
+    expect(String((err as Error).message)).toContain('redirect');
+    expect(upstream.requests).toHaveLength(1);
+  });
+
   it('refuses a link-local or metadata base URL; loopback and private upstreams are fine', async () => {
     const save = (baseUrl: string) =>
       ctx.admin.post('/admin/model/save', {

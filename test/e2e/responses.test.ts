@@ -623,7 +623,7 @@ describe('state', () => {
       status: 400,
       param: 'after',
     });
-    await expect(client.responses.inputItems.list(second.id, { before: 'msg_unknown' })).rejects.toMatchObject({ status: 400 });
+    await expect(client.responses.inputItems.list(second.id, { before: 'msg_unknown' } as never)).rejects.toMatchObject({ status: 400 });
 
     // a third turn continues the whole chain
     ctx.gw.sim.enqueue(script.text('Third answer'));

@@ -72,8 +72,25 @@ export const modelRoutes: Route[] = [
         throw errors.badRequest(`Unknown provider '${input.provider}'; expected one of: ${providerNames().join(', ')}.`, 'provider');
       }
       const existing = input.id === undefined ? undefined : await requireModel(input.id);
-      // A masked upstream API key or header value sent back (as the list shows it) keeps the stored one.
+      // A masked upstream API key or header value sent back (as the list shows it) keeps the stored one — but only
+      // for the same upstream: a new baseUrl gets secrets only when they are given again in full, or an edit could
+      // send the stored ones to any host.
       const given = input.config;
+      const movesUpstream = existing !== undefined && given.baseUrl !== existing.config.baseUrl;
+      const maskedField =
+        typeof given.apiKey === 'string' && given.apiKey.startsWith(MASK)
+          ? 'config.apiKey'
+          : given.headers && typeof given.headers === 'object'
+            ? Object.entries(given.headers as Record<string, unknown>)
+                .filter(([, v]) => typeof v === 'string' && v.startsWith(MASK))
+                .map(([k]) => `config.headers.${k}`)[0]
+            : undefined;
+      if (movesUpstream && maskedField) {
+        throw errors.badRequest(
+          `Invalid '${maskedField}': a new baseUrl needs the upstream's secrets given again in full (the stored ones are not sent to another host).`,
+          maskedField,
+        );
+      }
       if (typeof given.apiKey === 'string' && given.apiKey.startsWith(MASK) && existing) {
         const stored = existing.config.apiKey;
         if (typeof stored === 'string') given.apiKey = stored;

@@ -171,6 +171,15 @@ export async function saveBot(body: unknown): Promise<FeishuBot> {
   }
 
   const existing = await requireBot(input.id);
+  // The app secret is sent to the domain. A new domain gets it only from the admin who types it again: keeping the
+  // stored secret would let an edit send it to any host (see the bot's own secret, sealed, to a listener).
+  const domain = keep(cfg.domain, existing.domain);
+  if ((domain ?? 'feishu') !== (existing.domain ?? 'feishu') && (cfg.appSecret === undefined || isMasked(cfg.appSecret ?? undefined))) {
+    throw errors.badRequest(
+      "Invalid 'config.appSecret': a new domain needs the app secret given again in full (the stored one is not sent to another host).",
+      'config.appSecret',
+    );
+  }
   const verification = {
     verificationToken: keep(cfg.verificationToken, existing.verificationToken),
     encryptKey: keep(cfg.encryptKey, existing.encryptKey),
@@ -203,7 +212,7 @@ export async function saveBot(body: unknown): Promise<FeishuBot> {
     apiKeyHint,
     apiKeyId,
     modelId,
-    domain: keep(cfg.domain, existing.domain),
+    domain,
     systemPrompt: cfg.systemPrompt === undefined ? existing.systemPrompt : cfg.systemPrompt?.trim() || null,
   });
 }

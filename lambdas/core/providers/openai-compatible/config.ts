@@ -3,7 +3,14 @@ import { GatewayError } from '../../errors.js';
 import { checkAddress, ipLiteralFamily, normalizeHostname } from '../../net/ip-policy.js';
 
 /** Cloud metadata services by name; their addresses are link-local and refused below. */
-const METADATA_HOSTS = new Set(['metadata', 'metadata.google.internal', 'metadata.goog', 'instance-data', 'instance-data.ec2.internal']);
+const METADATA_HOSTS = new Set([
+  'metadata',
+  'metadata.google.internal',
+  'metadata.goog',
+  'instance-data',
+  'instance-data.ec2.internal',
+  '100.100.100.200', // Alibaba Cloud's metadata service (inside the shared 100.64/10 range, which stays allowed)
+]);
 
 /**
  * Loopback and private upstreams are fine (a vLLM next door); link-local addresses — the cloud metadata service

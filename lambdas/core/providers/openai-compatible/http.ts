@@ -34,6 +34,8 @@ export async function post(
       headers,
       body: JSON.stringify(body),
       signal: AbortSignal.any([ctx.signal, timeout]),
+      // Never followed: a redirect would carry the prompt and the config's headers to a host nobody checked.
+      redirect: 'manual',
     });
   } catch (e) {
     if (ctx.signal.aborted)
@@ -52,6 +54,17 @@ export async function post(
       retryAfter: 2,
       cause: e,
     });
+  }
+  if (res.status >= 300 && res.status < 400) {
+    await res.body?.cancel();
+    throw new GatewayError(
+      502,
+      `The upstream answered a redirect (HTTP ${res.status}); the gateway does not follow redirects (check the model's baseUrl).`,
+      {
+        kind: 'upstream',
+        code: 'upstream_redirect',
+      },
+    );
   }
   if (!res.ok) throw await upstreamError(res);
   return res;
