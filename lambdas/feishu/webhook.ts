@@ -14,17 +14,28 @@ const PATH = /^\/bot\/feishu\/([^/]+)\/webhook\/?$/;
 
 async function webhook(event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> {
   const method = event.requestContext?.http?.method?.toUpperCase() ?? 'POST';
-  const botId = event.pathParameters?.id ?? PATH.exec(event.rawPath ?? '')?.[1];
+  // API Gateway hands the path parameter over decoded already; only the raw path needs decoding (once).
+  const botId = event.pathParameters?.id ?? decodeOrUndefined(PATH.exec(event.rawPath ?? '')?.[1]);
   if (!botId) return json(404, { error: { code: 'not_found', message: 'No such route.' } });
   if (method !== 'POST') return json(405, { error: { code: 'method_not_allowed', message: 'Use POST.' } });
   const rawBody = Buffer.from(event.body ?? '', event.isBase64Encoded ? 'base64' : 'utf8');
   try {
-    const res = await handleWebhook({ botId: decodeURIComponent(botId), rawBody, headers: event.headers ?? {} });
+    const res = await handleWebhook({ botId, rawBody, headers: event.headers ?? {} });
     return json(res.status, res.body);
   } catch (e) {
     logger.error('feishu webhook failed', { error: e as Error });
     // Not acknowledged: Feishu retries, and the event ledger keeps the retry from answering twice.
     return json(500, { error: { code: 'internal_error', message: 'Internal error.' } });
+  }
+}
+
+/** A malformed escape (`%ZZ`) names no bot: undefined, answered 404. */
+function decodeOrUndefined(segment: string | undefined): string | undefined {
+  if (segment === undefined) return undefined;
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return undefined;
   }
 }
 

@@ -132,6 +132,24 @@ describe('api keys', () => {
     expect((await ctx.admin.post('/admin/api-key/update', { id: k.id, name: 'whale-2' })).status).toBe(200);
   });
 
+  it('an admin key cannot lock itself out: not by disable or delete, nor by an update to its status, role or expiry', async () => {
+    const self = (await ctx.admin.get('/admin/api-key/list?role=admin&limit=100')).body.data.items.find(
+      (k) => k.name === 'bootstrap-admin',
+    )!;
+    const refusals = [
+      await ctx.admin.post('/admin/api-key/disable', { id: self.id }),
+      await ctx.admin.post('/admin/api-key/delete', { id: self.id }),
+      await ctx.admin.post('/admin/api-key/update', { id: self.id, status: 'disabled' }),
+      await ctx.admin.post('/admin/api-key/update', { id: self.id, role: 'user' }),
+      await ctx.admin.post('/admin/api-key/update', { id: self.id, expires_at: '2000-01-01T00:00:00Z' }),
+    ];
+    expect(refusals.map((r) => r.status)).toEqual([400, 400, 400, 400, 400]);
+    // still an admin, still working; a harmless update of itself is fine
+    const renamed = await ctx.admin.post('/admin/api-key/update', { id: self.id, email: 'root@example.com' });
+    expect(renamed.status).toBe(200);
+    expect(renamed.body.data).toMatchObject({ role: 'admin', status: 'active', expires_at: null });
+  });
+
   it('reset issues a new key and the old one stops working at once', async () => {
     const k = (await ctx.admin.post('/admin/api-key/apply', { name: 'resettable', role: 'user', email: '' })).body.data;
     const before = await api(ctx.gw.url, k.api_key).get('/user/api-key/mine');

@@ -407,6 +407,9 @@ describe('webhook verification', () => {
     const otherKey = JSON.stringify({ encrypt: encryptEvent({ type: 'url_verification', challenge: 'x', token: TOKEN }, 'another-key') });
     expect((await post(encBot, otherKey)).status).toBe(401);
     expect((await post(999_999, rawBody)).status).toBe(404);
+    // a malformed escape in the bot id names no bot (it was a 500 with a logged stack)
+    const malformed = await fetch(`${ctx.gw.url}/bot/feishu/%ZZ/webhook`, { method: 'POST', body: rawBody });
+    expect(malformed.status).toBe(404);
   });
 
   it('a forged event gets 401 and nothing else happens; the genuine one is still answered afterwards', async () => {

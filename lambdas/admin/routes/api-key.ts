@@ -123,8 +123,15 @@ export const apiKeyRoutes: Route[] = [
   {
     method: 'POST',
     path: '/admin/api-key/update',
-    run: async ({ body }) => {
+    run: async ({ body, caller }) => {
       const input = parse(updateSchema, body);
+      // The same guard as disable/delete: an admin key cannot lock itself out through an update either.
+      if (input.id === caller.id) {
+        if (input.status === 'disabled') throw errors.badRequest('An admin key cannot disable itself.', 'status');
+        if (input.role === 'user') throw errors.badRequest('An admin key cannot demote itself.', 'role');
+        if (input.expires_at && Date.parse(input.expires_at) <= Date.now())
+          throw errors.badRequest('An admin key cannot expire itself.', 'expires_at');
+      }
       const key = await updateKey(input.id, {
         name: input.name,
         email: input.email,
