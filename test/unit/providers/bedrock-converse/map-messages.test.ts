@@ -143,8 +143,9 @@ describe('mapMessages', () => {
       { role: 'assistant', tool_calls: [call('functions.f:0', 'f', '{}')] },
       { role: 'tool', tool_call_id: 'functions.f:0', content: 'ok' },
     ]);
-    expect(out.messages[1].content![0].toolUse!.toolUseId).toBe('functions_f_0');
-    expect(out.messages[2].content![0].toolResult!.toolUseId).toBe('functions_f_0');
+    const id = out.messages[1].content![0].toolUse!.toolUseId!;
+    expect(id).toMatch(/^functions_f_0_[0-9a-f]{12}$/);
+    expect(out.messages[2].content![0].toolResult!.toolUseId).toBe(id);
   });
 
   it.each([
