@@ -199,6 +199,17 @@ describe('Claude natively on Bedrock', () => {
     });
   });
 
+  it('Claude’s model_context_window_exceeded comes back as itself, streamed or not (not as max_tokens)', async () => {
+    gw.sim.enqueue(
+      script.text('cut', { stopReason: 'model_context_window_exceeded' }),
+      script.text('cut', { stopReason: 'model_context_window_exceeded' }),
+    );
+    const once = await client.messages.create({ model: CLAUDE, max_tokens: 100, messages: ask() });
+    expect(once.stop_reason).toBe('model_context_window_exceeded');
+    const streamed = await client.messages.stream({ model: CLAUDE, max_tokens: 100, messages: ask() }).finalMessage();
+    expect(streamed.stop_reason).toBe('model_context_window_exceeded');
+  });
+
   it('a silent model gets `event: ping` keep-alives, which Anthropic clients ignore', async () => {
     // The SDK hands back Bedrock's stream with its first event; silence after it is what keep-alives are for.
     gw.sim.enqueue(script.text('late', { delayMs: 300, chunkSize: 100 }));

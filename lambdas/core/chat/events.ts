@@ -21,6 +21,8 @@ export type FinishReason =
   | 'end_turn'
   | 'stop_sequence'
   | 'max_tokens'
+  /** The conversation filled the model's context window (Claude's `model_context_window_exceeded`). */
+  | 'context_window_exceeded'
   | 'tool_use'
   /** A guardrail or content filter stopped the answer. */
   | 'content_filter'

@@ -459,7 +459,7 @@ class Books {
 
 /** Threads keep OpenAI's finish_reason vocabulary (stop, length, tool_calls, content_filter), whatever the wire API. */
 function recordedFinishReason(reason: FinishReason): string {
-  if (reason === 'max_tokens') return 'length';
+  if (reason === 'max_tokens' || reason === 'context_window_exceeded') return 'length';
   if (reason === 'tool_use') return 'tool_calls';
   if (reason === 'content_filter' || reason === 'refusal') return 'content_filter';
   return 'stop';

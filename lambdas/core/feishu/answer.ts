@@ -212,7 +212,8 @@ async function streamAnswer(
       }
       if (ev.type === 'text_delta' || ev.type === 'reasoning_delta') streamer.update({ kind: 'answer', state: { ...state } });
     }
-    if (finish === 'max_tokens') state.text += '\n\n_(The answer was cut off: the model reached its output limit.)_';
+    if (finish === 'max_tokens' || finish === 'context_window_exceeded')
+      state.text += '\n\n_(The answer was cut off: the model reached its output limit.)_';
     if (finish === 'content_filter' || finish === 'refusal') state.text += '\n\n_(The answer was stopped by a content filter.)_';
     state.done = true;
     await streamer.finish({ kind: 'answer', state: { ...state } });

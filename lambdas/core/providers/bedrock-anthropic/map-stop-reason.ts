@@ -4,7 +4,7 @@ const FINISH_BY_STOP_REASON: Readonly<Record<string, FinishReason>> = {
   end_turn: 'end_turn',
   stop_sequence: 'stop_sequence',
   max_tokens: 'max_tokens',
-  model_context_window_exceeded: 'max_tokens',
+  model_context_window_exceeded: 'context_window_exceeded',
   tool_use: 'tool_use',
   refusal: 'refusal',
   pause_turn: 'pause_turn',

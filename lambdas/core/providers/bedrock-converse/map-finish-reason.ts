@@ -5,7 +5,7 @@ const FINISH_BY_STOP_REASON: Record<string, FinishReason> = {
   stop_sequence: 'stop_sequence',
   tool_use: 'tool_use',
   max_tokens: 'max_tokens',
-  model_context_window_exceeded: 'max_tokens',
+  model_context_window_exceeded: 'context_window_exceeded',
   guardrail_intervened: 'content_filter',
   content_filtered: 'content_filter',
 };

@@ -25,6 +25,8 @@ function toAnthropicStopReason(reason: FinishReason): StopReason {
   switch (reason) {
     case 'content_filter':
       return 'refusal';
+    case 'context_window_exceeded':
+      return 'model_context_window_exceeded';
     default:
       return reason;
   }

@@ -1,6 +1,7 @@
 /** What an Anthropic Messages client receives: the response message and the stream events (REFERENCE §5). */
 
-export type StopReason = 'end_turn' | 'max_tokens' | 'stop_sequence' | 'tool_use' | 'refusal' | 'pause_turn';
+export type StopReason =
+  'end_turn' | 'max_tokens' | 'model_context_window_exceeded' | 'stop_sequence' | 'tool_use' | 'refusal' | 'pause_turn';
 
 export interface Usage {
   input_tokens: number;

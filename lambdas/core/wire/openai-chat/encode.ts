@@ -21,6 +21,7 @@ type Delta = ChatCompletionChunk['choices'][number]['delta'];
 export function toOpenAIFinishReason(reason: CoreFinishReason): FinishReason {
   switch (reason) {
     case 'max_tokens':
+    case 'context_window_exceeded':
       return 'length';
     case 'tool_use':
       return 'tool_calls';

@@ -142,7 +142,7 @@ export class ResponsesEncoder {
   /** The final response and its closing events: response.completed or response.incomplete. */
   end(): { response: ResponseObject; events: ResponseEvent[] } {
     const incomplete =
-      this.finish === 'max_tokens'
+      this.finish === 'max_tokens' || this.finish === 'context_window_exceeded'
         ? ({ reason: 'max_output_tokens' } as const)
         : this.finish === 'content_filter' || this.finish === 'refusal'
           ? ({ reason: 'content_filter' } as const)

@@ -8,7 +8,7 @@ describe('mapFinishReason', () => {
     ['stop_sequence', 'stop_sequence', 'stop'],
     ['tool_use', 'tool_use', 'tool_calls'],
     ['max_tokens', 'max_tokens', 'length'],
-    ['model_context_window_exceeded', 'max_tokens', 'length'],
+    ['model_context_window_exceeded', 'context_window_exceeded', 'length'],
     ['guardrail_intervened', 'content_filter', 'content_filter'],
     ['content_filtered', 'content_filter', 'content_filter'],
     ['malformed_tool_use', 'end_turn', 'stop'],
