@@ -16,6 +16,14 @@ describe('sanitizeUpstreamMessage', () => {
     expect(out).toContain('9876543210987');
   });
 
+  it('redacts URLs, bearer tokens, API keys and AWS access key ids an upstream echoes', () => {
+    const out = sanitizeUpstreamMessage(
+      'bad key sk-LEAKED-upstream-123456789 (Bearer abc.def-ghi) at http://10.0.0.5/internal?x=1, AKIAABCDEFGHIJKLMNOP, br-AbCdEf123456',
+    );
+    for (const leaked of ['sk-LEAKED', 'abc.def', '10.0.0.5', 'AKIAABCD', 'br-AbCdEf']) expect(out).not.toContain(leaked);
+    expect(out).toBe('bad key **** (Bearer ****) at <url>, ****, ****');
+  });
+
   it('keeps an ordinary validation message as it is', () => {
     const msg = 'The model returned the following errors: temperature: range: 0..1';
     expect(sanitizeUpstreamMessage(msg)).toBe(msg);
