@@ -403,11 +403,11 @@ const thinkingToolCall = (text: string): Script => ({
 });
 
 describe('reasoning round trip', () => {
-  it('max_output_tokens bounds reasoning and answer together: Bedrock gets that limit and a budget below it', async () => {
+  it('max_output_tokens bounds reasoning and answer together: Bedrock gets that limit and a budget of half of it', async () => {
     ctx.gw.sim.enqueue(script.text('ok'));
     await client.responses.create({ model: CLAUDE, input: 'x', reasoning: { effort: 'high' }, max_output_tokens: 3000, store: false });
     expect(sent().inferenceConfig).toMatchObject({ maxTokens: 3000 });
-    expect(sent().additionalModelRequestFields).toEqual({ thinking: { type: 'enabled', budget_tokens: 2999 } });
+    expect(sent().additionalModelRequestFields).toEqual({ thinking: { type: 'enabled', budget_tokens: 1500 } });
   });
 
   it('encrypted_content carries the signed reasoning back to Bedrock; altered or foreign blobs are a 400', async () => {

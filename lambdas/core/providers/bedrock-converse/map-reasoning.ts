@@ -42,10 +42,11 @@ export function resolveThinking(
   // Claude does not accept an assistant prefill (a conversation ending with an assistant turn) with thinking on.
   if (endsWithPrefill(req.messages)) return null;
   let budgetTokens = Math.max(MIN_THINKING_BUDGET, budget);
-  // A limit on reasoning and answer together: the budget fits below it (Claude requires max_tokens > budget), and
-  // a limit too small for Claude's minimum budget means an answer without thinking.
+  // A limit on reasoning and answer together: the budget takes at most half of it, so the answer keeps room (a
+  // budget of the whole limit would let thinking leave one token for the answer), and a limit too small for
+  // Claude's minimum budget in its half means an answer without thinking.
   if (req.maxTokensIncludesReasoning && req.maxTokens !== undefined) {
-    budgetTokens = Math.min(budgetTokens, req.maxTokens - 1);
+    budgetTokens = Math.min(budgetTokens, Math.floor(req.maxTokens / 2));
     if (budgetTokens < MIN_THINKING_BUDGET) return null;
   }
   return { budgetTokens };

@@ -41,10 +41,11 @@ describe('resolveThinking', () => {
     expect(resolve({ thinking: { type: 'enabled' } }, claude, free)).toEqual({ budgetTokens: 8192 });
   });
 
-  it('max_completion_tokens bounds reasoning and answer together: the budget fits below it, or thinking is off', () => {
-    expect(resolve({ reasoning_effort: 'high', max_completion_tokens: 3000 }, claude, free)).toEqual({ budgetTokens: 2999 });
+  it('max_completion_tokens bounds reasoning and answer together: the budget takes at most half, or thinking is off', () => {
+    expect(resolve({ reasoning_effort: 'high', max_completion_tokens: 3000 }, claude, free)).toEqual({ budgetTokens: 1500 });
     expect(resolve({ reasoning_effort: 'low', max_completion_tokens: 30000 }, claude, free)).toEqual({ budgetTokens: 2048 });
-    expect(resolve({ reasoning_effort: 'high', max_completion_tokens: 1000 }, claude, free)).toBeNull();
+    expect(resolve({ reasoning_effort: 'high', max_completion_tokens: 2047 }, claude, free)).toBeNull();
+    expect(resolve({ reasoning_effort: 'high', max_completion_tokens: 2048 }, claude, free)).toEqual({ budgetTokens: 1024 });
     // The older max_tokens counts only the visible answer: the budget comes on top (see mapInferenceConfig).
     expect(resolve({ reasoning_effort: 'high', max_tokens: 3000 }, claude, free)).toEqual({ budgetTokens: 16384 });
   });
