@@ -523,11 +523,22 @@ describe('reasoning round trip', () => {
         headers: { authorization: `Bearer ${userKey}`, 'content-type': 'application/json' },
         body: JSON.stringify({ model: NOVA, input: 'x', ...body }),
       });
-    const ok = await post({ text: { format: null, verbosity: null } });
+    const ok = await post({ text: { format: null, verbosity: null }, truncation: 'auto', user: 'u-1' });
     expect(ok.status).toBe(200);
-    expect(await ok.json()).toMatchObject({ text: { format: { type: 'text' }, verbosity: 'medium' } });
+    expect(await ok.json()).toMatchObject({ text: { format: { type: 'text' }, verbosity: 'medium' }, truncation: 'disabled', user: 'u-1' });
     const loud = await post({ text: { verbosity: 'loud' } });
     expect(loud.status).toBe(400);
+    // as OpenAI: a json_schema format needs its schema, max_output_tokens is at least 16, truncation is auto or
+    // disabled, and an empty previous_response_id is no id
+    for (const bad of [
+      { text: { format: { type: 'json_schema', name: 'x' } } },
+      { max_output_tokens: 5 },
+      { truncation: 'bogus' },
+      { previous_response_id: '' },
+    ]) {
+      const res = await post(bad);
+      expect(res.status, JSON.stringify(bad)).toBe(400);
+    }
     const unnamed = await post({ tools: [{ type: 'function', name: 'f', parameters: {} }], tool_choice: { type: 'function' } });
     expect(unnamed.status).toBe(400);
     const error = ((await unnamed.json()) as { error: { message: string; param: string } }).error;
@@ -713,7 +724,7 @@ describe('state', () => {
 describe('endings and failures', () => {
   it('max tokens → response.incomplete with incomplete_details', async () => {
     ctx.gw.sim.enqueue(script.text('cut sh', { stopReason: 'max_tokens' }));
-    const { events } = await rawStream({ model: NOVA, input: 'x', max_output_tokens: 3 });
+    const { events } = await rawStream({ model: NOVA, input: 'x', max_output_tokens: 16 });
     checkStream(events);
     const last = events[events.length - 1];
     expect(last.type).toBe('response.incomplete');

@@ -161,6 +161,9 @@ function decodeReasoning(req: ChatCompletionRequest): ReasoningRequest | undefin
   if (req.thinking?.type === 'disabled') return { mode: 'off' };
   if (req.thinking?.type === 'enabled')
     return req.thinking.budget_tokens === undefined ? { mode: 'on' } : { mode: 'on', budgetTokens: req.thinking.budget_tokens };
+  // OpenAI's newer efforts: none turns reasoning off, xhigh is Claude's largest budget (as on /v1/responses).
+  if (req.reasoning_effort === 'none') return { mode: 'off' };
+  if (req.reasoning_effort === 'xhigh') return { mode: 'on', effort: 'high' };
   return req.reasoning_effort ? { mode: 'on', effort: req.reasoning_effort } : undefined;
 }
 

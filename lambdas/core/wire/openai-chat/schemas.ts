@@ -92,7 +92,7 @@ export const chatCompletionSchema = z
     tools: zAbsent(z.array(tool)),
     tool_choice: zAbsent(toolChoice),
     parallel_tool_calls: zAbsent(z.boolean()),
-    reasoning_effort: z.enum(['minimal', 'low', 'medium', 'high']).nullish(),
+    reasoning_effort: z.enum(['none', 'minimal', 'low', 'medium', 'high', 'xhigh']).nullish(),
     thinking: z
       .object({ type: z.enum(['enabled', 'disabled']), budget_tokens: z.number().int().positive().max(MAX_THINKING_BUDGET).optional() })
       .nullish(),

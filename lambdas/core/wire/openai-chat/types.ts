@@ -79,7 +79,7 @@ export interface ChatCompletionRequest {
   tools?: ToolDef[];
   tool_choice?: ToolChoice;
   parallel_tool_calls?: boolean;
-  reasoning_effort?: 'minimal' | 'low' | 'medium' | 'high' | null;
+  reasoning_effort?: 'none' | 'minimal' | 'low' | 'medium' | 'high' | 'xhigh' | null;
   /** Claude-style thinking switch accepted by the seed API. */
   thinking?: { type: 'enabled' | 'disabled'; budget_tokens?: number } | null;
   response_format?: ResponseFormat;

@@ -136,6 +136,7 @@ async function createFor(input: V1Request, key: ApiKey, req: ResponsesRequest): 
     tools: decoded.offeredTools,
     top_p: req.top_p ?? null,
     truncation: 'disabled',
+    user: req.user ?? null,
     metadata: req.metadata ?? {},
     background: false,
     ...(decoded.ignoredTools.length > 0 ? { ignored_tools: decoded.ignoredTools } : {}),

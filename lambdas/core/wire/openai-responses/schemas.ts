@@ -126,7 +126,7 @@ const textFormat = z.discriminatedUnion('type', [
   z.looseObject({
     type: z.literal('json_schema'),
     name: z.string().max(MAX_ID_LENGTH),
-    schema: z.record(z.string(), z.unknown()).optional(),
+    schema: z.record(z.string(), z.unknown()),
     description: z.string().optional(),
     strict: z.boolean().nullish(),
   }),
@@ -154,7 +154,8 @@ export const responsesRequestSchema = z
     tools: zAbsent(z.array(tool)),
     tool_choice: zAbsent(toolChoice),
     parallel_tool_calls: z.boolean().nullish(),
-    max_output_tokens: z.number().int().positive().max(MAX_OUTPUT_TOKENS).nullish(),
+    // OpenAI's minimum is 16.
+    max_output_tokens: z.number().int().min(16, 'must be at least 16').max(MAX_OUTPUT_TOKENS).nullish(),
     temperature: z.number().min(0).max(2).nullish(),
     top_p: z.number().min(0).max(1).nullish(),
     reasoning: z
@@ -163,7 +164,10 @@ export const responsesRequestSchema = z
     text: z.looseObject({ format: zAbsent(textFormat), verbosity: zAbsent(z.enum(['low', 'medium', 'high'])) }).nullish(),
     include: z.array(z.string()).nullish(),
     store: z.boolean().nullish(),
-    previous_response_id: optionalId,
+    previous_response_id: id.min(1, 'must not be empty').nullish(),
+    // No context is ever cut: with "auto" too, an over-long input is the model's 400, so "disabled" is echoed.
+    truncation: z.enum(['auto', 'disabled']).nullish(),
+    user: z.string().max(MAX_ID_LENGTH).nullish(),
     metadata: metadata.nullish(),
     stream: z.boolean().nullish(),
     background: unsupported('background mode'),

@@ -181,8 +181,8 @@ export interface ResponsesRequest {
   previous_response_id?: string | null;
   metadata?: Record<string, string> | null;
   stream?: boolean | null;
-  truncation?: string | null;
-  user?: string;
+  truncation?: 'auto' | 'disabled' | null;
+  user?: string | null;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -229,6 +229,7 @@ export interface ResponseObject {
   tools: Array<FunctionTool | CustomTool>;
   top_p: number | null;
   truncation: 'disabled';
+  user: string | null;
   usage: ResponseUsage | null;
   metadata: Record<string, string>;
   background: false;

@@ -72,6 +72,8 @@ describe('decodeChatCompletion', () => {
     [{ thinking: { type: 'enabled' as const, budget_tokens: 5000 } }, { mode: 'on', budgetTokens: 5000 }],
     [{ thinking: { type: 'enabled' as const } }, { mode: 'on' }],
     [{ reasoning_effort: 'low' as const }, { mode: 'on', effort: 'low' }],
+    [{ reasoning_effort: 'none' as const }, { mode: 'off' }],
+    [{ reasoning_effort: 'xhigh' as const }, { mode: 'on', effort: 'high' }],
     [{}, undefined],
   ])('reasoning: %j → %j', (over, reasoning) => {
     expect(decodeChatCompletion(req(over)).reasoning).toEqual(reasoning);

@@ -32,6 +32,7 @@ const ECHO: ResponseEcho = {
   tools: [],
   top_p: null,
   truncation: 'disabled',
+  user: null,
   metadata: {},
   background: false,
 };
