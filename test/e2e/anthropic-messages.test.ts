@@ -210,6 +210,20 @@ describe('Claude natively on Bedrock', () => {
     expect(streamed.stop_reason).toBe('model_context_window_exceeded');
   });
 
+  it('a Converse model stopped by the only stop sequence names it (Converse does not say which one matched)', async () => {
+    gw.sim.enqueue(
+      script.text('a', { stopReason: 'stop_sequence' }),
+      script.text('b', { stopReason: 'stop_sequence' }),
+      script.text('c', { stopReason: 'stop_sequence' }),
+    );
+    const one = await client.messages.create({ model: NOVA, max_tokens: 50, messages: ask(), stop_sequences: ['END'] });
+    expect(one).toMatchObject({ stop_reason: 'stop_sequence', stop_sequence: 'END' });
+    const streamed = await client.messages.stream({ model: NOVA, max_tokens: 50, messages: ask(), stop_sequences: ['END'] }).finalMessage();
+    expect(streamed).toMatchObject({ stop_reason: 'stop_sequence', stop_sequence: 'END' });
+    const two = await client.messages.create({ model: NOVA, max_tokens: 50, messages: ask(), stop_sequences: ['END', 'STOP'] });
+    expect(two).toMatchObject({ stop_reason: 'stop_sequence', stop_sequence: null });
+  });
+
   it('a silent model gets `event: ping` keep-alives, which Anthropic clients ignore', async () => {
     // The SDK hands back Bedrock's stream with its first event; silence after it is what keep-alives are for.
     gw.sim.enqueue(script.text('late', { delayMs: 300, chunkSize: 100 }));

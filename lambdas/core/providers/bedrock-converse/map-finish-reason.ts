@@ -1,4 +1,4 @@
-import type { FinishReason } from '../../chat/events.js';
+import type { ChatEvent, FinishReason } from '../../chat/events.js';
 
 const FINISH_BY_STOP_REASON: Record<string, FinishReason> = {
   end_turn: 'end_turn',
@@ -17,4 +17,12 @@ const FINISH_BY_STOP_REASON: Record<string, FinishReason> = {
 export function mapFinishReason(stopReason: string | undefined, hasToolCalls: boolean): FinishReason {
   const reason = (stopReason && FINISH_BY_STOP_REASON[stopReason]) || 'end_turn';
   return reason === 'tool_use' && !hasToolCalls ? 'end_turn' : reason;
+}
+
+/** The finish event: Converse's stop reason, and the stop sequence when the request had exactly one. */
+export function finishEvent(stopReason: string | undefined, hasClientToolCall: boolean, stopSequences: string[] | undefined): ChatEvent {
+  const reason = mapFinishReason(stopReason, hasClientToolCall);
+  return reason === 'stop_sequence' && stopSequences?.length === 1
+    ? { type: 'finish', reason, stopSequence: stopSequences[0] }
+    : { type: 'finish', reason };
 }

@@ -1,6 +1,6 @@
 import type { ConverseResponse } from '@aws-sdk/client-bedrock-runtime';
 import type { ChatEvent } from '../../chat/events.js';
-import { mapFinishReason } from './map-finish-reason.js';
+import { finishEvent } from './map-finish-reason.js';
 import { toTokenUsage } from './map-usage.js';
 import type { StreamOptions } from './stream-state.js';
 
@@ -11,7 +11,7 @@ import type { StreamOptions } from './stream-state.js';
  */
 export function converseResponseEvents(
   res: Pick<ConverseResponse, 'output' | 'stopReason' | 'usage'>,
-  { structuredToolName, singleToolCall = false }: StreamOptions = {},
+  { structuredToolName, singleToolCall = false, stopSequences }: StreamOptions = {},
 ): ChatEvent[] {
   const events: ChatEvent[] = [{ type: 'message_start' }];
   let index = 0;
@@ -49,9 +49,6 @@ export function converseResponseEvents(
     events.push({ type: 'block_stop', index });
     index++;
   }
-  events.push(
-    { type: 'finish', reason: mapFinishReason(res.stopReason, toolIndex > 0) },
-    { type: 'usage', usage: toTokenUsage(res.usage) },
-  );
+  events.push(finishEvent(res.stopReason, toolIndex > 0, stopSequences), { type: 'usage', usage: toTokenUsage(res.usage) });
   return events;
 }

@@ -50,7 +50,11 @@ export function createBedrockConverseProvider(
       const config = parseConverseConfig(model.config);
       if (config.claudeFamily && req.extensions?.anthropic) return claude.chat(req, claudeTarget(config), ctx);
       const plan = buildConverseRequest(req, config);
-      const events = { structuredToolName: plan.structuredToolName, singleToolCall: req.parallelToolCalls === false };
+      const events = {
+        structuredToolName: plan.structuredToolName,
+        singleToolCall: req.parallelToolCalls === false,
+        stopSequences: req.stopSequences,
+      };
       if (!req.stream) {
         const res = await transport.converse(plan.input, config.region, ctx.signal).catch((e: unknown) => {
           throw mapBedrockError(e);

@@ -2,7 +2,7 @@ import type { ContentBlockDeltaEvent, ContentBlockStartEvent, ConverseStreamOutp
 import type { ChatEvent } from '../../chat/events.js';
 import { errors } from '../../errors.js';
 import { mapBedrockError } from '../bedrock-errors.js';
-import { mapFinishReason } from './map-finish-reason.js';
+import { finishEvent } from './map-finish-reason.js';
 import { toTokenUsage } from './map-usage.js';
 
 const EXCEPTION_MEMBERS = [
@@ -24,6 +24,8 @@ export interface StreamOptions {
   structuredToolName?: string;
   /** At most one tool call (parallel_tool_calls: false, which Converse has no field for): later ones are dropped. */
   singleToolCall?: boolean;
+  /** The request's stop sequences: Converse does not say which one matched, so only a single one is named. */
+  stopSequences?: string[];
 }
 
 /**
@@ -45,10 +47,12 @@ export class ConverseStreamState {
   private readonly open = new Map<number, Tracked>();
   private readonly structuredToolName: string | undefined;
   private readonly singleToolCall: boolean;
+  private readonly stopSequences: string[] | undefined;
 
   constructor(opts: StreamOptions = {}) {
     this.structuredToolName = opts.structuredToolName;
     this.singleToolCall = opts.singleToolCall === true;
+    this.stopSequences = opts.stopSequences;
   }
 
   /** Events for one Converse stream event (possibly none). Throws a GatewayError for exception events. */
@@ -65,7 +69,7 @@ export class ConverseStreamState {
       this.closeAll(out);
       if (!this.finished) {
         this.finished = true;
-        out.push({ type: 'finish', reason: mapFinishReason(event.messageStop.stopReason, this.toolCount > 0) });
+        out.push(finishEvent(event.messageStop.stopReason, this.toolCount > 0, this.stopSequences));
       }
     } else if (event.metadata) out.push({ type: 'usage', usage: toTokenUsage(event.metadata.usage) });
     return out;
