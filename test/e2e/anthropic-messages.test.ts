@@ -734,6 +734,15 @@ describe('errors in Anthropic’s shape', () => {
     expect(res.json().error.type).toBe('api_error');
   });
 
+  it('a failure right after the model’s start still sends message_start before the error frame', async () => {
+    gw.sim.enqueue(script.text('never', { failAfterEvents: { count: 1, exception: 'throttlingException', message: 'slow down' } }));
+    const res = await post('/v1/messages', { model: NOVA, max_tokens: 20, messages: ask(), stream: true });
+    expect(res.status).toBe(200);
+    const events = sseEvents(res.text);
+    expect(names(events)).toEqual(['message_start', 'error']);
+    expect(events.at(-1)!.data).toMatchObject({ type: 'error', error: { type: 'rate_limit_error' } });
+  });
+
   it('after the stream started: an `event: error` frame, no message_stop, and the thread records the failure', async () => {
     gw.sim.enqueue(
       script.text('partial answer that breaks', {

@@ -95,6 +95,8 @@ async function pump(run: ChatRun, stream: SseStream, encoder: AnthropicStreamEnc
   for await (const ev of run.events) {
     if (stream.destroyed) break;
     if (ev.type === 'error') {
+      // A message_start still held goes out first: Anthropic's clients expect it before any error frame.
+      for (const out of encoder.flush()) stream.event(out.type, out);
       stream.event('error', anthropicErrorBody(ev.error, requestId));
       failed = true;
       continue;
