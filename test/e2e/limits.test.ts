@@ -97,6 +97,30 @@ describe('every wire API', () => {
     },
   );
 
+  it('count_tokens is not billed but counts against rpm_limit (no way around the limit)', async () => {
+    startInFreshRateWindow();
+    const key = await newKey({ rpm_limit: 2 });
+    const count = () =>
+      fetch(`${ctx.gw.url}/v1/messages/count_tokens`, {
+        method: 'POST',
+        headers: { 'x-api-key': key.api_key, 'anthropic-version': '2023-06-01', 'content-type': 'application/json' },
+        body: JSON.stringify({ model: MODEL, messages: [{ role: 'user', content: 'hi' }] }),
+      });
+    const first = await count();
+    expect(first.status).toBe(200);
+    expect(first.headers.get('x-ratelimit-remaining-requests')).toBe('1');
+    expect((await count()).status).toBe(200);
+    const refused = await count();
+    expect(refused.status).toBe(429);
+    expect(((await refused.json()) as { error: { type: string } }).error.type).toBe('rate_limit_error');
+    expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
+    // the window the counts filled refuses the billed routes too
+    const billed = await chat(key.api_key);
+    expect(billed.status).toBe(429);
+    expect(((await billed.json()) as { error: { code: string } }).error.code).toBe('rate_limit_exceeded');
+    expect(ctx.gw.sim.requests).toHaveLength(0);
+  });
+
   it.each(WIRE_CALLS)('%s: a disabled key is a 401 saying so, in the route’s shape', async (route, call) => {
     const key = await newKey();
     await ctx.admin.post('/admin/api-key/disable', { id: key.id });

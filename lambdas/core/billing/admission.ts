@@ -340,3 +340,52 @@ async function releaseIfLanded(hash: string, requestId: string, amount: Money): 
 function jitter(attempt: number): Promise<void> {
   return new Promise((r) => setTimeout(r, Math.random() * Math.min(200, 10 * attempt)));
 }
+
+/**
+ * Counts one request that costs nothing against the key's requests-per-minute window (POST
+ * /v1/messages/count_tokens): the same window and condition as an admission, without money, tokens or a lease, so
+ * an unbilled route is no way around a key's rpm_limit. A key without an rpm limit writes nothing. Throws the same
+ * 429 as admission once the window is full; answers the snapshot for the x-ratelimit-* headers.
+ */
+export async function countRequest(key: ApiKey, limits: Limits): Promise<RateSnapshot | undefined> {
+  const { rpm } = limits;
+  if (rpm === null) return undefined;
+  let current: ApiKey | undefined = key;
+  for (let attempt = 0; attempt < MAX_ATTEMPTS && current; attempt++) {
+    const nowS = Math.floor(now().getTime() / 1000);
+    const window = windowOf(nowS);
+    const resetSeconds = (window + 1) * WINDOW_SECONDS - nowS;
+    const sameWindow = current.rate.window === window;
+    const requestsSoFar = sameWindow ? current.rate.requests : 0;
+    const snapshot = (requests: number): RateSnapshot => ({
+      requests: { limit: rpm, remaining: Math.max(0, rpm - requests), resetSeconds },
+    });
+    if (requestsSoFar >= rpm) throw rateLimited(`${rpm} requests per minute`, resetSeconds, snapshot(requestsSoFar));
+    try {
+      const out = await db().send(
+        new UpdateCommand({
+          TableName: tableName(),
+          Key: itemKeys.apiKey(current.hash),
+          UpdateExpression: sameWindow
+            ? 'ADD rl_requests :one, rev :one'
+            : 'SET rl_window = :w, rl_requests = :one, rl_tokens = :zero ADD rev :one',
+          ConditionExpression: sameWindow
+            ? 'attribute_exists(pk) AND rl_window = :w AND rl_requests < :rpm'
+            : 'attribute_exists(pk) AND (attribute_not_exists(rl_window) OR rl_window < :w)',
+          ExpressionAttributeValues: { ':one': 1, ':w': window, ...(sameWindow ? { ':rpm': rpm } : { ':zero': 0 }) },
+          ReturnValues: 'UPDATED_NEW',
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      );
+      const after = out.Attributes ?? {};
+      rememberKey(admittedCopy(current, { ...after, rl_window: after.rl_window ?? window }));
+      return snapshot(Number(after.rl_requests ?? requestsSoFar + 1));
+    } catch (e) {
+      if (!isConditionFailure(e)) throw e;
+      const old = (e as { Item?: Record<string, never> }).Item;
+      current = old ? fromItem(fromWireItem(old)) : undefined;
+      if (!current) throw errors.invalidApiKey();
+    }
+  }
+  throw rateLimited(`${rpm} requests per minute`, 1, undefined);
+}

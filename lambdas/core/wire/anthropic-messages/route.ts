@@ -7,6 +7,8 @@ import { foldEvents } from '../../chat/fold.js';
 import { type ChatRun, runChat } from '../../chat/pipeline.js';
 import { config } from '../../config.js';
 import { asGatewayError } from '../../errors.js';
+import { countRequest } from '../../billing/admission.js';
+import { limitsFor } from '../../limits/effective.js';
 import { rateLimitHeaders } from '../../limits/types.js';
 import type { ApiKey } from '../../store/keys.js';
 import { parse } from '../../validate.js';
@@ -73,8 +75,15 @@ export async function countTokens(input: V1Request): Promise<V1Response> {
     const { key, body } = await authenticated(input, countTokensRequestSchema);
     const model = await resolveModelForKey(key, body.model);
     const request = decodeCountTokensRequest(body, betasOf(input.headers));
+    // Not billed, but counted against the key's rpm_limit: an unmetered route would be a way around it (and each
+    // count may call Bedrock's CountTokens and fetch image URLs).
+    const rate = await countRequest(key, await limitsFor(key));
     const counted = await countInputTokens({ model, request, requestId: input.requestId });
-    return jsonResponse(200, { input_tokens: counted.inputTokens }, { 'request-id': input.requestId, 'x-request-id': input.requestId });
+    return jsonResponse(
+      200,
+      { input_tokens: counted.inputTokens },
+      { 'request-id': input.requestId, 'x-request-id': input.requestId, ...rateLimitHeaders(rate) },
+    );
   } catch (e) {
     return anthropicErrorResponse(asGatewayError(e, input.requestId), input.requestId);
   }
