@@ -224,6 +224,32 @@ describe('Claude natively on Bedrock', () => {
     expect(two).toMatchObject({ stop_reason: 'stop_sequence', stop_sequence: null });
   });
 
+  it('citations pass through: a cited text block starts with citations: [] and its citations_delta events follow', async () => {
+    const citation = {
+      type: 'char_location',
+      cited_text: 'The sky is blue.',
+      document_index: 0,
+      document_title: 'Notes',
+      start_char_index: 0,
+      end_char_index: 16,
+    };
+    gw.sim.enqueue(
+      script.raw(
+        anthropicChunks([
+          { type: 'message_start', message: { id: 'msg_c', content: [], usage: { input_tokens: 30, output_tokens: 1 } } },
+          { type: 'content_block_start', index: 0, content_block: { type: 'text', text: '', citations: [] } },
+          { type: 'content_block_delta', index: 0, delta: { type: 'citations_delta', citation } },
+          { type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: 'It is blue.' } },
+          { type: 'content_block_stop', index: 0 },
+          { type: 'message_delta', delta: { stop_reason: 'end_turn', stop_sequence: null }, usage: { output_tokens: 5 } },
+          { type: 'message_stop' },
+        ]),
+      ),
+    );
+    const final = await client.messages.stream({ model: CLAUDE, max_tokens: 100, messages: ask('colour?') }).finalMessage();
+    expect(final.content).toEqual([{ type: 'text', text: 'It is blue.', citations: [citation] }]);
+  });
+
   it('a silent model gets `event: ping` keep-alives, which Anthropic clients ignore', async () => {
     // The SDK hands back Bedrock's stream with its first event; silence after it is what keep-alives are for.
     gw.sim.enqueue(script.text('late', { delayMs: 300, chunkSize: 100 }));

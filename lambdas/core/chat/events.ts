@@ -31,8 +31,12 @@ export type FinishReason =
   /** A long-running turn paused by the upstream (Claude's `pause_turn`). */
   | 'pause_turn';
 
+/** A citation of a source document, opaque to the core: in Anthropic's shape (Claude's citations), passed on as is. */
+export type Citation = Record<string, unknown>;
+
 export type BlockKind =
-  | { type: 'text' }
+  /** `cited`: the upstream may attach citations to this block (Claude with citations enabled on a document). */
+  | { type: 'text'; cited?: boolean }
   /**
    * `signed`: the upstream signs this block (a signature follows before its block_stop), so it can be replayed to
    * it; unset when the provider cannot know before the block ends.
@@ -46,6 +50,7 @@ export type ChatEvent =
   | { type: 'message_start'; /** The upstream's message id, when it has one. */ upstreamId?: string }
   | { type: 'block_start'; index: number; block: BlockKind }
   | { type: 'text_delta'; index: number; text: string }
+  | { type: 'citation_delta'; index: number; citation: Citation }
   | { type: 'reasoning_delta'; index: number; text: string }
   | { type: 'signature_delta'; index: number; signature: string }
   | { type: 'tool_input_delta'; index: number; toolIndex: number; json: string }

@@ -1,9 +1,9 @@
 import { type TokenUsage, zeroUsage } from '../usage.js';
-import type { ChatEvent, FinishReason } from './events.js';
+import type { ChatEvent, Citation, FinishReason } from './events.js';
 
 /** One content block of a finished (or partial) answer, in the order the model produced them. */
 export type ResultBlock =
-  | { type: 'text'; text: string }
+  | { type: 'text'; text: string; /** Present on a cited block (citations enabled), in the order they came. */ citations?: Citation[] }
   | { type: 'reasoning'; text: string; signature?: string }
   | { type: 'redacted_reasoning'; data: string }
   | { type: 'tool_use'; id: string; name: string; toolIndex: number; /** The input JSON as streamed. */ json: string };
@@ -59,7 +59,9 @@ export class ChatFold {
               ? { type: 'redacted_reasoning', data: b.data }
               : b.type === 'reasoning'
                 ? { type: 'reasoning', text: '' }
-                : { type: 'text', text: '' };
+                : b.cited
+                  ? { type: 'text', text: '', citations: [] }
+                  : { type: 'text', text: '' };
         this.blocks.push(block);
         this.byIndex.set(ev.index, block);
         return;
@@ -67,6 +69,11 @@ export class ChatFold {
       case 'text_delta': {
         const block = this.byIndex.get(ev.index);
         if (block?.type === 'text') block.text += ev.text;
+        return;
+      }
+      case 'citation_delta': {
+        const block = this.byIndex.get(ev.index);
+        if (block?.type === 'text') (block.citations ??= []).push(ev.citation);
         return;
       }
       case 'reasoning_delta': {
@@ -99,7 +106,7 @@ export class ChatFold {
   }
 
   result(): ChatResult {
-    const blocks = this.blocks.map((b) => ({ ...b }));
+    const blocks = this.blocks.map((b) => (b.type === 'text' && b.citations ? { ...b, citations: [...b.citations] } : { ...b }));
     const text = blocks.flatMap((b) => (b.type === 'text' ? [b.text] : [])).join('');
     const reasoning = blocks.flatMap((b) => (b.type === 'reasoning' ? [b.text] : [])).join('');
     const toolCalls = blocks.flatMap((b) => (b.type === 'tool_use' ? [{ id: b.id, name: b.name, arguments: b.json }] : []));

@@ -39,7 +39,8 @@ function blockEvents(b: AnthropicContentBlock, index: number, toolIndex: number)
       return {
         tool: false,
         events: [
-          { type: 'block_start', index, block: { type: 'text' } },
+          { type: 'block_start', index, block: Array.isArray(b.citations) ? { type: 'text', cited: true } : { type: 'text' } },
+          ...(b.citations ?? []).map((citation): ChatEvent => ({ type: 'citation_delta', index, citation })),
           { type: 'text_delta', index, text: b.text ?? '' },
         ],
       };

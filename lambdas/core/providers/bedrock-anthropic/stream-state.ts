@@ -122,7 +122,9 @@ export class ClaudeStreamState {
     switch (b.type) {
       case 'text':
         open = { index, kind: 'text' };
-        out.push({ type: 'block_start', index, block: { type: 'text' } });
+        // A text block that may be cited starts with `citations: []` (Claude with citations enabled).
+        out.push({ type: 'block_start', index, block: Array.isArray(b.citations) ? { type: 'text', cited: true } : { type: 'text' } });
+        for (const citation of b.citations ?? []) out.push({ type: 'citation_delta', index, citation });
         if (b.text) out.push({ type: 'text_delta', index, text: b.text });
         break;
       case 'thinking':
@@ -153,13 +155,15 @@ export class ClaudeStreamState {
     if (!b) return;
     const d = event.delta;
     if (d.type === 'text_delta' && b.kind === 'text' && d.text) out.push({ type: 'text_delta', index: b.index, text: d.text });
+    else if (d.type === 'citations_delta' && b.kind === 'text' && d.citation)
+      out.push({ type: 'citation_delta', index: b.index, citation: d.citation });
     else if (d.type === 'thinking_delta' && b.kind === 'reasoning' && d.thinking)
       out.push({ type: 'reasoning_delta', index: b.index, text: d.thinking });
     else if (d.type === 'signature_delta' && b.kind === 'reasoning' && d.signature)
       out.push({ type: 'signature_delta', index: b.index, signature: d.signature });
     else if (d.type === 'input_json_delta' && b.kind === 'tool_use' && d.partial_json)
       out.push({ type: 'tool_input_delta', index: b.index, toolIndex: b.toolIndex!, json: d.partial_json });
-    // citations_delta and anything newer: no core form
+    // anything newer: no core form
   }
 
   private closeAll(out: ChatEvent[]): void {

@@ -31,6 +31,7 @@ const contentBlockSchema = z.looseObject({
   id: z.string().optional(),
   name: z.string().optional(),
   input: z.unknown().optional(),
+  citations: z.array(z.record(z.string(), z.unknown())).nullish(),
 });
 export type AnthropicContentBlock = z.infer<typeof contentBlockSchema>;
 
@@ -49,6 +50,7 @@ const deltaSchema = z.looseObject({
   thinking: z.string().optional(),
   signature: z.string().optional(),
   partial_json: z.string().optional(),
+  citation: z.record(z.string(), z.unknown()).optional(),
 });
 
 const metrics = { 'amazon-bedrock-invocationMetrics': invocationMetricsSchema.optional() };

@@ -78,6 +78,9 @@ export class AnthropicStreamEncoder {
       case 'text_delta':
         this.delta(ev.index, { type: 'text_delta', text: ev.text }, out);
         break;
+      case 'citation_delta':
+        this.delta(ev.index, { type: 'citations_delta', citation: ev.citation }, out);
+        break;
       case 'reasoning_delta': {
         const held = this.held.get(ev.index);
         if (held) held.text += ev.text;
@@ -152,7 +155,7 @@ export class AnthropicStreamEncoder {
   private onBlockStart(core: number, block: BlockKind, out: StreamEvent[]): void {
     switch (block.type) {
       case 'text':
-        this.open(core, { type: 'text', text: '' }, out);
+        this.open(core, block.cited ? { type: 'text', text: '', citations: [] } : { type: 'text', text: '' }, out);
         return;
       case 'reasoning':
         if (block.signed) this.open(core, { type: 'thinking', thinking: '', signature: '' }, out);
@@ -192,7 +195,7 @@ export function encodeAnthropicMessage(result: ChatResult, meta: MessageMeta): M
   for (const b of result.blocks) {
     switch (b.type) {
       case 'text':
-        content.push({ type: 'text', text: b.text });
+        content.push(b.citations ? { type: 'text', text: b.text, citations: b.citations } : { type: 'text', text: b.text });
         break;
       case 'reasoning':
         if (b.signature) content.push({ type: 'thinking', thinking: b.text, signature: b.signature });

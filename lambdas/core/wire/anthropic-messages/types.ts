@@ -11,7 +11,7 @@ export interface Usage {
 }
 
 export type ResponseBlock =
-  | { type: 'text'; text: string }
+  | { type: 'text'; text: string; citations?: Array<Record<string, unknown>> }
   | { type: 'thinking'; thinking: string; signature: string }
   | { type: 'redacted_thinking'; data: string }
   | { type: 'tool_use'; id: string; name: string; input: unknown };
@@ -29,6 +29,7 @@ export interface Message {
 
 type BlockDelta =
   | { type: 'text_delta'; text: string }
+  | { type: 'citations_delta'; citation: Record<string, unknown> }
   | { type: 'thinking_delta'; thinking: string }
   | { type: 'signature_delta'; signature: string }
   | { type: 'input_json_delta'; partial_json: string };

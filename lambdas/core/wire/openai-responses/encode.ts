@@ -134,6 +134,7 @@ export class ResponsesEncoder {
         this.finish ??= ev.reason;
         return [];
       case 'message_start':
+      case 'citation_delta': // Claude's citations have no Responses form here (url_citation annotations are web-only)
       case 'error':
         return [];
     }

@@ -112,7 +112,10 @@ describe('ClaudeStreamState on recorded-style InvokeModelWithResponseStream fixt
   it('server-side blocks (web search) have no core form: skipped, the rest numbered densely', () => {
     const { events, result } = replay('server-tool-skipped');
     expectWellFormedEvents(events);
-    expect(result.blocks).toEqual([{ type: 'text', text: 'Found nothing.' }]);
+    // the text block's citation of the search result passes through as Claude sent it
+    expect(result.blocks).toEqual([
+      { type: 'text', text: 'Found nothing.', citations: [{ type: 'web_search_result_location', url: 'https://example.com' }] },
+    ]);
     expect(result.toolCalls).toEqual([]);
   });
 
@@ -164,6 +167,39 @@ describe('claudeMessageEvents: a non-streaming answer replayed as the events its
   });
 });
 
+describe('citations', () => {
+  const citation = { type: 'char_location', cited_text: 'x', document_index: 0, start_char_index: 0, end_char_index: 1 };
+
+  it('a non-streaming cited text block folds to its text and citations; an uncited one has none', () => {
+    const message = messageSchema.parse({
+      content: [
+        { type: 'text', text: 'cited', citations: [citation] },
+        { type: 'text', text: 'plain' },
+      ],
+      stop_reason: 'end_turn',
+    });
+    const result = fold(claudeMessageEvents(message));
+    expect(result.blocks).toEqual([
+      { type: 'text', text: 'cited', citations: [citation] },
+      { type: 'text', text: 'plain' },
+    ]);
+  });
+
+  it('a streamed citations_delta becomes a citation_delta of its block', () => {
+    const state = new ClaudeStreamState();
+    const events = [
+      { type: 'message_start', message: { content: [] } },
+      { type: 'content_block_start', index: 0, content_block: { type: 'text', text: '', citations: [] } },
+      { type: 'content_block_delta', index: 0, delta: { type: 'citations_delta', citation } },
+      { type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: 'a' } },
+      { type: 'content_block_stop', index: 0 },
+      { type: 'message_delta', delta: { stop_reason: 'end_turn' } },
+    ].flatMap((e) => state.nextChunk(new TextEncoder().encode(JSON.stringify(e))));
+    expect(events).toContainEqual({ type: 'block_start', index: 0, block: { type: 'text', cited: true } });
+    expect(fold(events).blocks).toEqual([{ type: 'text', text: 'a', citations: [citation] }]);
+  });
+});
+
 type Ev = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- fixture JSON
 
 function accumulate(events: Ev[]): { body: Ev; metrics: Ev | undefined } {
@@ -177,6 +213,7 @@ function accumulate(events: Ev[]): { body: Ev; metrics: Ev | undefined } {
     else if (e.type === 'content_block_delta') {
       const b = message.content[e.index];
       if (e.delta.type === 'text_delta') b.text += e.delta.text;
+      if (e.delta.type === 'citations_delta') (b.citations ??= []).push(e.delta.citation);
       if (e.delta.type === 'thinking_delta') b.thinking += e.delta.thinking;
       if (e.delta.type === 'signature_delta') b.signature += e.delta.signature;
       if (e.delta.type === 'input_json_delta') json[e.index] = (json[e.index] ?? '') + e.delta.partial_json;

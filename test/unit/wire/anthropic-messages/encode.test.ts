@@ -69,9 +69,13 @@ function wireProblems(stream: StreamEvent[], complete: boolean): string[] {
       open.set(e.index, e.content_block.type);
     } else if (e.type === 'content_block_delta') {
       const kind = open.get(e.index);
-      const expected = { text_delta: 'text', thinking_delta: 'thinking', signature_delta: 'thinking', input_json_delta: 'tool_use' }[
-        e.delta.type
-      ];
+      const expected = {
+        text_delta: 'text',
+        citations_delta: 'text',
+        thinking_delta: 'thinking',
+        signature_delta: 'thinking',
+        input_json_delta: 'tool_use',
+      }[e.delta.type];
       if (kind !== expected) problems.push(`${at}: a ${e.delta.type} for a ${kind ?? 'closed'} block`);
       if (e.delta.type === 'signature_delta' && e.delta.signature) signed.add(e.index);
     } else if (e.type === 'content_block_stop') {
@@ -100,6 +104,7 @@ function accumulate(stream: StreamEvent[]): Message {
     else if (e.type === 'content_block_delta') {
       const b = message!.content[e.index];
       if (e.delta.type === 'text_delta' && b.type === 'text') b.text += e.delta.text;
+      else if (e.delta.type === 'citations_delta' && b.type === 'text') (b.citations ??= []).push(e.delta.citation);
       else if (e.delta.type === 'thinking_delta' && b.type === 'thinking') b.thinking += e.delta.thinking;
       else if (e.delta.type === 'signature_delta' && b.type === 'thinking') b.signature = e.delta.signature;
       else if (e.delta.type === 'input_json_delta' && b.type === 'tool_use')
