@@ -250,6 +250,23 @@ describe('Claude natively on Bedrock', () => {
     expect(final.content).toEqual([{ type: 'text', text: 'It is blue.', citations: [citation] }]);
   });
 
+  it('output_format json_schema on a Converse model is JSON output (it used to be ignored)', async () => {
+    gw.sim.enqueue(script.toolCalls([{ name: 'output', input: { colour: 'blue' } }]));
+    const schema = { type: 'object', properties: { colour: { type: 'string' } }, required: ['colour'] };
+    const res = await post('/v1/messages', {
+      model: NOVA,
+      max_tokens: 50,
+      messages: ask('sky?'),
+      output_format: { type: 'json_schema', schema },
+    });
+    expect(res.status).toBe(200);
+    const body = JSON.parse(res.text) as { content: Array<{ type: string; text: string }> };
+    expect(JSON.parse(body.content[0].text)).toEqual({ colour: 'blue' });
+    const sent = lastSent().body as { toolConfig: { tools: Array<{ toolSpec: { name: string } }>; toolChoice: unknown } };
+    expect(sent.toolConfig.tools[0].toolSpec.name).toBe('output');
+    expect(sent.toolConfig.toolChoice).toEqual({ tool: { name: 'output' } });
+  });
+
   it('a silent model gets `event: ping` keep-alives, which Anthropic clients ignore', async () => {
     // The SDK hands back Bedrock's stream with its first event; silence after it is what keep-alives are for.
     gw.sim.enqueue(script.text('late', { delayMs: 300, chunkSize: 100 }));

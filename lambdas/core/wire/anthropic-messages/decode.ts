@@ -64,6 +64,12 @@ export function decodeMessagesRequest(req: MessagesRequest, betas: string[]): Ch
   if (req.top_k != null) out.topK = req.top_k;
   const stops = (req.stop_sequences ?? []).filter((s) => s !== '');
   if (stops.length > 0) out.stopSequences = stops;
+  // Anthropic's structured outputs (`output_format: {type: "json_schema", schema}`): Claude reads the field as sent
+  // (extensions.anthropic.fields); for every other model it is the core's JSON-schema response format.
+  const format: unknown = (req as Record<string, unknown>).output_format;
+  if (isJsonObject(format) && format.type === 'json_schema' && isJsonObject(format.schema)) {
+    out.responseFormat = { type: 'json_schema', name: 'output', schema: format.schema, strict: true };
+  }
   return out;
 }
 
