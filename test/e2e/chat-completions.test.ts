@@ -406,6 +406,23 @@ describe('errors before and after the stream starts', () => {
       [{ stream_options: { include_usage: true } }, 'stream_options'],
       [{ functions: [{ name: 'f', parameters: { type: 'object' } }] }, 'functions'],
       [{ function_call: { name: 'f' } }, 'function_call'],
+      // accepted and unused, but typed as OpenAI types them
+      [{ metadata: 5 }, 'metadata'],
+      [{ store: 'yes' }, 'store'],
+      [{ logit_bias: [] }, 'logit_bias'],
+      [{ service_tier: 'fastest' }, 'service_tier'],
+      [{ modalities: 'text' }, 'modalities'],
+      [{ web_search_options: true }, 'web_search_options'],
+      [
+        {
+          messages: [
+            { role: 'user', content: 'x' },
+            { role: 'assistant', tool_calls: [{ id: 'c', type: 'function', function: { name: 'f' } }] },
+            { role: 'tool', tool_call_id: 'c', content: 'r' },
+          ],
+        },
+        'messages.1.tool_calls.0.function.arguments',
+      ],
     ];
     for (const [extra, param] of refused) {
       const r = await send(extra);
@@ -413,7 +430,19 @@ describe('errors before and after the stream starts', () => {
     }
     expect(ctx.gw.sim.requests).toHaveLength(0);
     ctx.gw.sim.enqueue(script.text('ok'));
-    const fine = await send({ presence_penalty: 1, frequency_penalty: 0, seed: 7, logprobs: false, functions: null, function_call: null });
+    const fine = await send({
+      presence_penalty: 1,
+      frequency_penalty: 0,
+      seed: 7,
+      logprobs: false,
+      functions: null,
+      function_call: null,
+      metadata: { team: 'a' },
+      store: false,
+      logit_bias: { '50256': -100 },
+      service_tier: 'auto',
+      modalities: ['text'],
+    });
     expect(fine.status).toBe(200);
   });
 

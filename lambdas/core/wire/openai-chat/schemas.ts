@@ -43,7 +43,7 @@ const unsupportedLegacy = (field: string) =>
 const toolCall = z.object({
   id: z.string().min(1),
   type: z.literal('function').default('function'),
-  function: z.object({ name: z.string().min(1), arguments: z.string().default('{}') }),
+  function: z.object({ name: z.string().min(1), arguments: z.string() }),
 });
 
 const message = z.object({
@@ -117,6 +117,18 @@ export const chatCompletionSchema = z
     seed: z.number().int().nullish(),
     logprobs: z.boolean().nullish(),
     top_logprobs: z.number().int().min(0).max(20).nullish(),
+    // Accepted and not used, but of the type OpenAI requires (a wrong type is OpenAI's 400 too).
+    metadata: z
+      .record(z.string().max(64), z.string().max(512))
+      .refine((m) => Object.keys(m).length <= 16, 'may have at most 16 pairs')
+      .nullish(),
+    store: z.boolean().nullish(),
+    logit_bias: z.record(z.string(), z.number().min(-100).max(100)).nullish(),
+    service_tier: z.enum(['auto', 'default', 'flex', 'scale', 'priority']).nullish(),
+    modalities: z.array(z.enum(['text', 'audio'])).nullish(),
+    audio: z.looseObject({}).nullish(),
+    prediction: z.looseObject({ type: z.string() }).nullish(),
+    web_search_options: z.looseObject({}).nullish(),
     // The legacy function-calling fields: answering them as plain text would silently ignore the caller's intent.
     functions: unsupportedLegacy('functions'),
     function_call: unsupportedLegacy('function_call'),
