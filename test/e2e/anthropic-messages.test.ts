@@ -250,6 +250,15 @@ describe('Claude natively on Bedrock', () => {
     expect(final.content).toEqual([{ type: 'text', text: 'It is blue.', citations: [citation] }]);
   });
 
+  it('top_k reaches a Nova model through its model-specific fields (Converse has no top_k)', async () => {
+    gw.sim.enqueue(script.text('ok'));
+    const res = await post('/v1/messages', { model: NOVA, max_tokens: 20, messages: ask(), top_k: 5 });
+    expect(res.status).toBe(200);
+    expect((lastSent().body as { additionalModelRequestFields?: unknown }).additionalModelRequestFields).toEqual({
+      inferenceConfig: { topK: 5 },
+    });
+  });
+
   it('output_format json_schema on a Converse model is JSON output (it used to be ignored)', async () => {
     gw.sim.enqueue(script.toolCalls([{ name: 'output', input: { colour: 'blue' } }]));
     const schema = { type: 'object', properties: { colour: { type: 'string' } }, required: ['colour'] };

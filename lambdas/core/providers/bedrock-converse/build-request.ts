@@ -41,6 +41,12 @@ export function buildConverseRequest(req: ChatRequest, config: ConverseConfig): 
   if (inferenceConfig) input.inferenceConfig = inferenceConfig;
   if (cached.toolConfig) input.toolConfig = cached.toolConfig;
   if (thinking) input.additionalModelRequestFields = thinkingRequestFields(thinking);
+  // top_k has no Converse field; the model families that take one read it from the model-specific fields (Claude
+  // refuses it with thinking on). Other models have none to give it to.
+  if (req.topK !== undefined && !thinking) {
+    if (config.claudeLike) input.additionalModelRequestFields = { top_k: req.topK };
+    else if (/amazon\.nova/i.test(config.modelId)) input.additionalModelRequestFields = { inferenceConfig: { topK: req.topK } };
+  }
   if (config.guardrail) {
     const g = config.guardrail;
     input.guardrailConfig = { guardrailIdentifier: g.identifier, guardrailVersion: g.version, ...(g.trace ? { trace: g.trace } : {}) };
