@@ -122,6 +122,18 @@ afterAll(async () => {
 });
 beforeEach(() => upstream.reset());
 
+/** A plain non-streamed "ok" from the upstream. */
+const okAnswer = (): Answer => ({
+  status: 200,
+  json: {
+    id: 'z',
+    object: 'chat.completion',
+    created: 1,
+    model: 'l',
+    choices: [{ index: 0, finish_reason: 'stop', message: { role: 'assistant', content: 'ok' } }],
+  },
+});
+
 const client = () => new OpenAI({ apiKey: key, baseURL: `${ctx.gw.url}/v1`, maxRetries: 0 });
 const latestThread = async () =>
   (await ctx.gw.idle(), await ctx.admin.get(`/admin/thread/list?key_id=${keyId}&limit=1`)).body.data.items[0];
@@ -286,16 +298,7 @@ describe('openai-compatible provider', () => {
       price_out: 2,
     });
     expect(again.status, JSON.stringify(again.body)).toBe(200);
-    upstream.enqueue({
-      status: 200,
-      json: {
-        id: 'z',
-        object: 'chat.completion',
-        created: 1,
-        model: 'l',
-        choices: [{ index: 0, finish_reason: 'stop', message: { role: 'assistant', content: 'ok' } }],
-      },
-    });
+    upstream.enqueue(okAnswer());
     await client().chat.completions.create({ model: 'local-llama', messages: [{ role: 'user', content: 'Hi' }] });
     expect(upstream.requests[0].headers.authorization).toBe('Bearer sk-upstream-secret-123456');
     expect(upstream.requests[0].headers['x-org']).toBe('team-a');
@@ -320,16 +323,7 @@ describe('openai-compatible provider', () => {
     expect(maskedHeader.status).toBe(400);
     expect(JSON.stringify(maskedHeader.body)).toContain('config.headers.X-Org');
     // nothing was written: the model still calls the old upstream with the old secrets
-    upstream.enqueue({
-      status: 200,
-      json: {
-        id: 'z',
-        object: 'chat.completion',
-        created: 1,
-        model: 'l',
-        choices: [{ index: 0, finish_reason: 'stop', message: { role: 'assistant', content: 'ok' } }],
-      },
-    });
+    upstream.enqueue(okAnswer());
     await client().chat.completions.create({ model: 'local-llama', messages: [{ role: 'user', content: 'Hi' }] });
     expect(upstream.requests[0].headers.authorization).toBe('Bearer sk-upstream-secret-123456');
   });
