@@ -406,6 +406,31 @@ describe('openai-compatible provider', () => {
     ).rejects.toMatchObject({ status: 400 });
   });
 
+  it('usage it cannot bill as reported is bounded: negative counts bill 0, fractions round up, huge ones are capped', async () => {
+    const before = (await ctx.admin.get(`/admin/api-key/list?limit=100`)).body.data.items.find((k) => k.id === keyId)!.total_fee;
+    upstream.enqueue({ ...okAnswer(), json: { ...(okAnswer().json as object), usage: { prompt_tokens: 10, completion_tokens: -100000 } } });
+    await client().chat.completions.create({ model: 'local-llama', messages: [{ role: 'user', content: 'Hi' }] });
+    const negative = await latestThread();
+    expect([negative.tokens_in, negative.tokens_out]).toEqual([10, 0]);
+    expect(negative.fee).toBeGreaterThan(0); // price_in 1: 10 tokens, never a credit
+    upstream.enqueue({ ...okAnswer(), json: { ...(okAnswer().json as object), usage: { prompt_tokens: 10.5, completion_tokens: 3.25 } } });
+    await client().chat.completions.create({ model: 'local-llama', messages: [{ role: 'user', content: 'Hi' }] });
+    const fractional = await latestThread();
+    expect([fractional.tokens_in, fractional.tokens_out, fractional.status]).toEqual([11, 4, 'ok']); // settled, not retried for ever
+    const after = (await ctx.admin.get(`/admin/api-key/list?limit=100`)).body.data.items.find((k) => k.id === keyId)!.total_fee;
+    expect(after).toBeGreaterThan(before);
+  });
+
+  it('an answer whose upstream reports no usage is billed by the estimate, not free', async () => {
+    upstream.enqueue(okAnswer());
+    await client().chat.completions.create({ model: 'local-llama', messages: [{ role: 'user', content: 'Hello there, how are you?' }] });
+    const t = await latestThread();
+    expect(t.status).toBe('ok');
+    expect(t.tokens_in).toBeGreaterThan(0);
+    expect(t.tokens_out).toBeGreaterThanOrEqual(2); // "ok": at least its bytes
+    expect(t.fee).toBeGreaterThan(0);
+  });
+
   const streamedHello = () => streamedText(['Hello', ' there'], { prompt_tokens: 70, completion_tokens: 30 });
 
   it('serves Anthropic Messages clients through the same core stream (stream and not)', async () => {

@@ -4,7 +4,7 @@ import { logger } from '../log.js';
 import { emitCallMetrics } from '../metrics.js';
 import { moneyAttr, type Money } from '../money.js';
 import { SETTLE_QUEUE_RETENTION_DAYS } from '../topology.js';
-import { promptTokensOf, type TokenUsage } from '../usage.js';
+import { boundedUsage, promptTokensOf, type TokenUsage } from '../usage.js';
 import { type ApiKey, fromItem, getKeyByHash, getKeyById, leaseAttribute, leaseNameOf, leaseNames } from '../store/keys.js';
 import { itemKeys } from '../store/table-keys.js';
 import type { Model } from '../store/models.js';
@@ -66,7 +66,10 @@ const MAX_ATTEMPTS = 40;
  * read and guarded by conditions on those very figures; a concurrent charge makes us re-read and try again. A store
  * fault is thrown: see settleReliably() for what happens then.
  */
-export async function settle(rec: UsageRecord): Promise<{ threadId: number; fee: Money }> {
+export async function settle(given: UsageRecord): Promise<{ threadId: number; fee: Money }> {
+  // Whatever a provider reported, the books see whole, non-negative, bounded counts (usage.ts): a -100000 must not
+  // credit the key, nor a 10.5 or 1e30 make the settlement fail on every retry.
+  const rec: UsageRecord = { ...given, usage: boundedUsage(given.usage) };
   const prices = pricesOf(rec.model);
   const fee = costOf(rec.usage, prices);
   const sessionId = rec.sessionKey ? await sessionIdFor(rec.keyId, rec.sessionKey, rec.prompt) : null;

@@ -431,7 +431,8 @@ class Books {
       reasoning: result.reasoning,
       toolCalls: result.toolCalls.map((t) => ({ id: t.id, type: 'function', function: { name: t.name, arguments: t.arguments } })),
       finishReason: result.finishReason ? recordedFinishReason(result.finishReason) : null,
-      usage: status === 'ok' || result.usageReported ? result.usage : billableUsage(result, this.call.request, this.base.model.config),
+      // An answer whose upstream reported no usage (some OpenAI-compatible servers) is billed by the estimate too.
+      usage: result.usageReported ? result.usage : billableUsage(result, this.call.request, this.base.model.config),
       status,
       error,
       firstByteLatency: firstByte,
@@ -466,7 +467,7 @@ function recordedFinishReason(reason: FinishReason): string {
 }
 
 /**
- * An interrupted or failed stream may have no usage from the upstream, which still bills the prompt once it accepted
+ * An interrupted or failed stream, or an upstream that reports none, may leave no usage, which still bills the prompt once it accepted
  * the request, and whatever it generated. The estimate never falls below the true count, whatever the script: every
  * token of a byte-level tokenizer covers at least one UTF-8 byte, so the prompt counts its bytes (CJK text is about
  * a token per character, three bytes each), the answer its bytes, and thinking that was on counts its whole budget

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { GatewayError } from '../../errors.js';
 import type { EmbeddingsProvider } from '../types.js';
-import { zeroUsage } from '../../usage.js';
+import { tokenCount, zeroUsage } from '../../usage.js';
 import { parseOpenAICompatibleConfig } from './config.js';
 import { type Fetch, post } from './http.js';
 
@@ -33,7 +33,9 @@ export function createOpenAICompatibleEmbeddings(fetchFn: Fetch = (url, init) =>
       parsed.data.data.forEach((d, i) => (vectors[d.index ?? i] = d.embedding));
       if (vectors.some((v) => !v))
         throw new GatewayError(502, 'The upstream skipped an input.', { kind: 'upstream', code: 'upstream_error' });
-      const input = parsed.data.usage?.prompt_tokens ?? parsed.data.usage?.total_tokens ?? 0;
+      // Without a reported count, the inputs' UTF-8 bytes: never below the true token count, so never free.
+      const reported = parsed.data.usage?.prompt_tokens ?? parsed.data.usage?.total_tokens;
+      const input = reported === undefined ? req.inputs.reduce((n, s) => n + Buffer.byteLength(s, 'utf8'), 0) : tokenCount(reported);
       return { vectors, usage: { ...zeroUsage(), inputTokens: input } };
     },
   };

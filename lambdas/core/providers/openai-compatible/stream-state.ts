@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { ChatEvent, FinishReason } from '../../chat/events.js';
 import { errors, GatewayError } from '../../errors.js';
-import { type TokenUsage, zeroUsage } from '../../usage.js';
+import { type TokenUsage, tokenCount, zeroUsage } from '../../usage.js';
 
 /** What an OpenAI-compatible server streams (and answers, non-streaming), the fields read here. */
 const usageSchema = z
@@ -58,13 +58,15 @@ const completionSchema = z.object({
 
 function toUsage(u: z.infer<typeof usageSchema>): TokenUsage {
   if (!u) return zeroUsage();
-  const cached = u.prompt_tokens_details?.cached_tokens ?? 0;
+  // Counts as billable whole numbers: another server's -100000 or 10.5 is not billed as such.
+  const prompt = tokenCount(u.prompt_tokens);
+  const cached = Math.min(tokenCount(u.prompt_tokens_details?.cached_tokens), prompt);
   return {
     ...zeroUsage(),
-    inputTokens: Math.max(0, (u.prompt_tokens ?? 0) - cached),
+    inputTokens: prompt - cached,
     cacheReadTokens: cached,
-    outputTokens: u.completion_tokens ?? 0,
-    reasoningTokens: u.completion_tokens_details?.reasoning_tokens ?? 0,
+    outputTokens: tokenCount(u.completion_tokens),
+    reasoningTokens: tokenCount(u.completion_tokens_details?.reasoning_tokens),
   };
 }
 
@@ -135,7 +137,8 @@ export class OpenAIChunkState {
       this.finished = true;
       out.push({ type: 'finish', reason: this.tools.size === 0 && this.finish === 'tool_use' ? 'end_turn' : this.finish });
     }
-    out.push({ type: 'usage', usage: this.usage ?? zeroUsage() });
+    // No usage event when the server reported none: the call is then billed by the gateway's estimate, never free.
+    if (this.usage) out.push({ type: 'usage', usage: this.usage });
     return out;
   }
 
