@@ -117,6 +117,21 @@ describe('api keys', () => {
     expect(list.body.data.items[0].balance).toBe(0.53);
   });
 
+  it('a recharge naming a key by id and by api_key must name one key: else 400 and nothing is credited', async () => {
+    const apply = (name: string) => ctx.admin.post('/admin/api-key/apply', { name, role: 'user', email: '', month_quota: 1 });
+    const a = (await apply('recharge-a')).body.data;
+    const b = (await apply('recharge-b')).body.data;
+    const mismatch = await ctx.admin.post('/admin/api-key/recharge', { id: a.id, api_key: b.api_key, balance: 1 });
+    expect(mismatch.status).toBe(400);
+    const unknown = await ctx.admin.post('/admin/api-key/recharge', { id: a.id, api_key: 'br-unknown', balance: 1 });
+    expect(unknown.status).toBe(400);
+    const same = await ctx.admin.post('/admin/api-key/recharge', { id: a.id, api_key: a.api_key, balance: 1 });
+    expect(same.status).toBe(200);
+    const keys = (await ctx.admin.get('/admin/api-key/list?limit=1000')).body.data.items;
+    expect(keys.find((k) => k.id === a.id)!.balance).toBe(1);
+    expect(keys.find((k) => k.id === b.id)!.balance).toBe(0);
+  });
+
   it('recharges that would sum past the 1e12 bound are refused, and the key stays readable', async () => {
     const k = (await ctx.admin.post('/admin/api-key/apply', { name: 'whale', role: 'user', email: '', balance: 0 })).body.data;
     expect((await ctx.admin.post('/admin/api-key/recharge', { id: k.id, balance: 1e12 })).status).toBe(200);

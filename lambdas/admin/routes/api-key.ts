@@ -4,7 +4,7 @@ import { page } from '../../core/http/envelope.js';
 import { dropEmpty, MAX_NAME, parse, zId, zInstant, zLimit, zMoney, zPage, zQuery } from '../../core/validate.js';
 import { hashApiKey } from '../../core/key-material.js';
 import { errors } from '../../core/errors.js';
-import { createKey, deleteKey, listKeys, requireKeyById, resetKey, updateKey } from '../../core/store/keys.js';
+import { createKey, deleteKey, getKeyByHash, listKeys, requireKeyById, resetKey, updateKey } from '../../core/store/keys.js';
 import { paymentItem, recharge } from '../../core/store/payments.js';
 import { nextId } from '../../core/store/counters.js';
 import { tableName } from '../../core/store/table.js';
@@ -160,6 +160,10 @@ export const apiKeyRoutes: Route[] = [
     path: '/admin/api-key/recharge',
     run: async ({ body }) => {
       const input = parse(rechargeSchema, body);
+      // Both given: they must name the same key, or the money could go to another key than the admin meant.
+      if (input.id !== undefined && input.api_key !== undefined && (await getKeyByHash(hashApiKey(input.api_key)))?.id !== input.id) {
+        throw errors.badRequest("'id' and 'api_key' name different keys (or the api_key is unknown); give one of them.", 'api_key');
+      }
       const payment = await recharge(input.id !== undefined ? { id: input.id } : { hash: hashApiKey(input.api_key!) }, input.balance);
       return paymentView(payment);
     },
