@@ -120,6 +120,16 @@ export const errors = {
   conflict: (message: string) => new GatewayError(409, message, { kind: 'conflict', code: 'conflict' }),
   insufficientQuota: (message = 'You exceeded your current quota and your balance is empty.') =>
     new GatewayError(429, message, { kind: 'insufficient_quota', code: 'insufficient_quota', retryable: false }),
+  /**
+   * The key has money left, but the calls it has in flight hold all of it (their reservations): a moment's wait,
+   * not an empty key — retryable, and a rate limit on every wire API (not Anthropic's 402 billing_error).
+   */
+  reservedInFlight: () =>
+    new GatewayError(
+      429,
+      "The key's calls in flight hold all of its remaining money until they finish (each reserves its possible cost); retry shortly.",
+      { kind: 'rate_limit', code: 'reserved_by_calls_in_flight', retryable: true, retryAfter: 1 },
+    ),
   /** The store (DynamoDB) failed: nothing was done, the client may retry shortly. */
   storeUnavailable: (cause?: unknown) =>
     new GatewayError(503, 'The gateway cannot reach its database right now; nothing was done. Retry shortly.', {

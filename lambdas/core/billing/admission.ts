@@ -138,7 +138,7 @@ export async function admitKey(
     // Refusals decided on the key as read; the conditions below make them exact under concurrency.
     const limit = spendable(current, month);
     const reserved = current.reserved - swept;
-    if (chargesMoney && reserved >= limit) throw errors.insufficientQuota();
+    if (chargesMoney && reserved >= limit) throw reserved > 0n && limit > 0n ? errors.reservedInFlight() : errors.insufficientQuota();
     if (rpm !== null && requestsSoFar >= rpm)
       throw rateLimited(`${rpm} requests per minute`, resetSeconds, snapshot(requestsSoFar, tokensSoFar));
     if (tpm !== null && tokensSoFar >= tpm)
