@@ -178,6 +178,19 @@ describe('quota and balance', () => {
     expect(await keyRow(k.id)).toMatchObject({ month_fee: 0.0002, balance: 0.000786, total_fee: 0.000414 });
   });
 
+  it('a model saved free: true answers a spent key (nothing to refuse it for), at a fee of 0', async () => {
+    await saveModel({ name: 'free-chat', provider: 'bedrock-converse', config: { modelId: 'amazon.nova-micro-v1:0' }, free: true });
+    const empty = await userKey('empty-free', { month_quota: 0, balance: 0 });
+    ctx.gw.sim.enqueue(script.text('free answer', { usage: { inputTokens: 10, outputTokens: 5 } }));
+    const res = await client(empty.api_key).chat.completions.create({ model: 'free-chat', messages: [{ role: 'user', content: 'x' }] });
+    expect(res.choices[0].message.content).toBe('free answer');
+    const [t] = await threadsOf(empty.id);
+    expect(t).toMatchObject({ model: 'free-chat', tokens_in: 10, tokens_out: 5, fee: 0 });
+    expect(await keyRow(empty.id)).toMatchObject({ month_fee: 0, balance: 0, total_fee: 0 });
+    // a priced model is still refused to that key
+    expect((await refusal(chat(client(empty.api_key)))).code).toBe('insufficient_quota');
+  });
+
   it('refuses a spent key with 429 insufficient_quota and x-should-retry: false before any upstream call', async () => {
     const empty = await userKey('empty', { month_quota: 0, balance: 0 });
     const c = client(empty.api_key);

@@ -105,7 +105,9 @@ export async function admitKey(
   requestId: string,
   ask: AdmissionAsk = { limits: NO_LIMITS, tokens: 0 },
 ): Promise<{ reservation: Reservation; key: ApiKey; confirmation?: Promise<ApiKey> }> {
-  const chargesMoney = key.role !== 'admin'; // admin keys are costed and recorded, never refused for money
+  // Admin keys are costed and recorded, never refused for money; nor is a call that cannot cost anything (a model
+  // saved `free: true` estimates 0), so a free model answers a key whose money is spent.
+  const chargesMoney = key.role !== 'admin' && estimate > 0n;
   if (!admissionWrites(key, ask.limits)) {
     const reservation: Reservation = { keyId: key.id, requestId, amount: 0n };
     if (!isUnconfirmed(key)) return { reservation, key };
