@@ -18,7 +18,7 @@ export const zeroUsage = (): TokenUsage => ({
 });
 
 /** Far above any call's real count (a 10M-token context answered in full); a bigger reported count is refused. */
-export const MAX_TOKEN_COUNT = 100_000_000;
+const MAX_TOKEN_COUNT = 100_000_000;
 
 /** One reported token count as a billable whole number: NaN, negative or fractional counts are not billed as such. */
 export function tokenCount(n: unknown): number {
