@@ -155,5 +155,25 @@ export type ReasoningRequest =
       anthropic?: JsonObject;
     };
 
+/**
+ * OpenAI's reasoning efforts (Chat Completions' `reasoning_effort`, Responses' `reasoning.effort`) as the core's
+ * reasoning request: `none` turns it off, `xhigh` is the largest budget, anything else absent is "not asked".
+ */
+export function reasoningFromEffort(effort: string | null | undefined): ReasoningRequest | undefined {
+  switch (effort) {
+    case 'none':
+      return { mode: 'off' };
+    case 'minimal':
+    case 'low':
+    case 'medium':
+    case 'high':
+      return { mode: 'on', effort };
+    case 'xhigh':
+      return { mode: 'on', effort: 'high' };
+    default:
+      return undefined;
+  }
+}
+
 export type ResponseFormat =
   { type: 'json_object' } | { type: 'json_schema'; name: string; description?: string; schema?: JsonObject; strict?: boolean };

@@ -231,18 +231,14 @@ export function ipLiteralFamily(host: string): 0 | 4 | 6 {
   return 0;
 }
 
+/** Cloud metadata services by name. */
+const METADATA_HOSTNAMES = ['metadata', 'metadata.google.internal', 'metadata.goog', 'instance-data', 'instance-data.ec2.internal'];
+
 /** Hostnames refused before any DNS lookup: names that designate the local machine or cloud metadata. */
-const BLOCKED_HOSTNAMES = new Set([
-  'localhost',
-  'localhost.localdomain',
-  'ip6-localhost',
-  'ip6-loopback',
-  'metadata',
-  'metadata.google.internal',
-  'metadata.goog',
-  'instance-data',
-  'instance-data.ec2.internal',
-]);
+const BLOCKED_HOSTNAMES = new Set(['localhost', 'localhost.localdomain', 'ip6-localhost', 'ip6-loopback', ...METADATA_HOSTNAMES]);
+
+/** True for a cloud metadata service's name (any case, with or without a trailing dot). */
+export const isMetadataHostname = (host: string): boolean => METADATA_HOSTNAMES.includes(normalizeHostname(host));
 const BLOCKED_SUFFIXES = ['.localhost', '.internal', '.local', '.localdomain', '.home.arpa'];
 
 /** Lower-case a hostname and strip one trailing dot (the fully-qualified form resolves identically). */

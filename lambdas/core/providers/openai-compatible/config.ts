@@ -1,16 +1,9 @@
 import { z } from 'zod';
 import { GatewayError } from '../../errors.js';
-import { checkAddress, ipLiteralFamily, normalizeHostname } from '../../net/ip-policy.js';
+import { checkAddress, ipLiteralFamily, isMetadataHostname, normalizeHostname } from '../../net/ip-policy.js';
 
-/** Cloud metadata services by name; their addresses are link-local and refused below. */
-const METADATA_HOSTS = new Set([
-  'metadata',
-  'metadata.google.internal',
-  'metadata.goog',
-  'instance-data',
-  'instance-data.ec2.internal',
-  '100.100.100.200', // Alibaba Cloud's metadata service (inside the shared 100.64/10 range, which stays allowed)
-]);
+/** Alibaba Cloud's metadata service: inside the shared 100.64/10 range, which stays allowed. */
+const ALIBABA_METADATA = '100.100.100.200';
 
 /**
  * Loopback and private upstreams are fine (a vLLM next door); link-local addresses — the cloud metadata service
@@ -18,7 +11,7 @@ const METADATA_HOSTS = new Set([
  */
 function isRefusedHost(hostname: string): boolean {
   const host = normalizeHostname(hostname);
-  if (METADATA_HOSTS.has(host)) return true;
+  if (isMetadataHostname(host) || host === ALIBABA_METADATA) return true;
   if (ipLiteralFamily(host) === 0) return false;
   const verdict = checkAddress(host);
   return !verdict.allowed && ['link-local', 'metadata', 'unspecified', 'multicast', 'broadcast', 'invalid'].includes(verdict.category);

@@ -15,6 +15,7 @@ import type {
   ToolSpec,
   UserContent,
 } from '../../chat/request.js';
+import { reasoningFromEffort } from '../../chat/request.js';
 import { DocumentNames } from '../../content/documents.js';
 import { errors } from '../../errors.js';
 import { type JsonObject } from '../../json.js';
@@ -161,10 +162,7 @@ function decodeReasoning(req: ChatCompletionRequest): ReasoningRequest | undefin
   if (req.thinking?.type === 'disabled') return { mode: 'off' };
   if (req.thinking?.type === 'enabled')
     return req.thinking.budget_tokens === undefined ? { mode: 'on' } : { mode: 'on', budgetTokens: req.thinking.budget_tokens };
-  // OpenAI's newer efforts: none turns reasoning off, xhigh is Claude's largest budget (as on /v1/responses).
-  if (req.reasoning_effort === 'none') return { mode: 'off' };
-  if (req.reasoning_effort === 'xhigh') return { mode: 'on', effort: 'high' };
-  return req.reasoning_effort ? { mode: 'on', effort: req.reasoning_effort } : undefined;
+  return reasoningFromEffort(req.reasoning_effort);
 }
 
 function decodeResponseFormat(format: ResponseFormat | undefined): CoreResponseFormat | undefined {

@@ -15,13 +15,13 @@ import type {
   AssistantContent,
   ChatRequest,
   Message,
-  ReasoningRequest,
   ResponseFormat,
   ToolChoice as CoreToolChoice,
   ToolResultContent,
   ToolSpec,
   UserContent,
 } from '../../chat/request.js';
+import { reasoningFromEffort } from '../../chat/request.js';
 import { DocumentNames } from '../../content/documents.js';
 import { errors } from '../../errors.js';
 import { isJsonObject, type JsonObject } from '../../json.js';
@@ -142,7 +142,7 @@ export function decodeResponses(req: ResponsesRequest, items: PlacedItem[], ctx:
   }
   if (req.temperature != null) request.temperature = req.temperature;
   if (req.top_p != null) request.topP = req.top_p;
-  const reasoning = decodeReasoning(req.reasoning?.effort);
+  const reasoning = reasoningFromEffort(req.reasoning?.effort);
   if (reasoning) request.reasoning = reasoning;
   const format = decodeTextFormat(req.text?.format);
   if (format) request.responseFormat = format;
@@ -300,22 +300,6 @@ function decodeToolChoice(choice: ToolChoice | undefined, tools: DecodedTools): 
     'tool_choice',
     'unsupported_tool',
   );
-}
-
-function decodeReasoning(effort: string | null | undefined): ReasoningRequest | undefined {
-  switch (effort) {
-    case 'none':
-      return { mode: 'off' };
-    case 'minimal':
-    case 'low':
-    case 'medium':
-    case 'high':
-      return { mode: 'on', effort };
-    case 'xhigh':
-      return { mode: 'on', effort: 'high' };
-    default:
-      return undefined;
-  }
 }
 
 function decodeTextFormat(format: TextFormat | undefined): ResponseFormat | undefined {
