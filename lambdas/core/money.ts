@@ -83,8 +83,19 @@ export function feeFor(tokens: number, pricePerMillion: Money): Money {
 }
 
 function numberToPlain(n: number): string {
-  // Shortest round-trip representation, expanded out of exponent form.
+  // Shortest round-trip representation, expanded out of exponent form digit for digit ("1e+30" is 1 and 30 zeros,
+  // "1.5e-7" is 0.00000015): toFixed() would keep the exponent from 1e21 up and round below 1e-20.
   const s = String(n);
-  if (!/e/i.test(s)) return s;
-  return n.toFixed(20).replace(/\.?0+$/, '');
+  const m = /^(-?)(\d+)(?:\.(\d+))?e([+-]\d+)$/i.exec(s);
+  if (!m) return s;
+  const [, sign, int, frac = '', exp] = m;
+  const digits = int + frac;
+  const point = int.length + Number(exp);
+  const plain =
+    point <= 0
+      ? `0.${'0'.repeat(-point)}${digits}`
+      : point >= digits.length
+        ? digits + '0'.repeat(point - digits.length)
+        : `${digits.slice(0, point)}.${digits.slice(point)}`;
+  return sign + plain;
 }

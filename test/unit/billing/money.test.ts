@@ -199,3 +199,17 @@ describe('quota then balance', () => {
     expect(applyCharge(k, money('0.8'), '2026-11')).toEqual({ monthFee: money('1'), balance: money('-0.1') });
   });
 });
+
+describe('numbers in exponent form', () => {
+  it('are read digit for digit, large and small', () => {
+    expect(money(1.5e-7)).toBe(150_000n);
+    expect(money(1e-12)).toBe(1n);
+    expect(money(2.5e21, 0)).toBe(2_500_000_000_000_000_000_000n * 10n ** 12n);
+    expect(money(-1e22, 0)).toBe(-(10n ** 34n));
+  });
+
+  it('are refused for what they are, not a misquote ("1e+3" for 1e30)', () => {
+    expect(() => inputMoney(1e30)).toThrow(/must be at most/);
+    expect(() => money(1e-13)).toThrow(/at most 12 decimal places/);
+  });
+});
