@@ -197,6 +197,17 @@ describe('what a session and its threads record', () => {
     expect(Date.parse(s.updated_at)).toBeGreaterThanOrEqual(Date.parse(s.created_at));
   });
 
+  it('a session of one call is created at that call: created_at is its thread’s and never after updated_at', async () => {
+    await client(alice.api_key, 'one-call-session').chat.completions.create({
+      model: CHAT,
+      messages: [{ role: 'user', content: 'just once' }],
+    });
+    const [s] = (await ok(ctx.admin.get(`/admin/session/list?q=one-call-session`))).items;
+    const [t] = (await ok(ctx.admin.get(`/admin/thread/list?session_id=${s.id}`))).items;
+    expect(s.created_at).toBe(s.updated_at);
+    expect(s.created_at).toBe(t.created_at);
+  });
+
   it('stores binary parts as short descriptors, never bytes; the streamed call has a first-byte latency', async () => {
     const [, , t3] = (await ok(ctx.admin.get(`/admin/thread/list?session_id=${sessionId}`))).items;
     const d = await ok(ctx.admin.get(`/admin/thread/detail/${t3.id}`));

@@ -72,9 +72,10 @@ export async function settle(given: UsageRecord): Promise<{ threadId: number; fe
   const rec: UsageRecord = { ...given, usage: boundedUsage(given.usage) };
   const prices = pricesOf(rec.model);
   const fee = costOf(rec.usage, prices);
-  const sessionId = rec.sessionKey ? await sessionIdFor(rec.keyId, rec.sessionKey, rec.prompt) : null;
-  const threadId = rec.threadId ?? (await nextId('thread'));
   const now = rec.at ?? nowIso();
+  // A new session is born at the call's time, which its totals' updated_at is set to below.
+  const sessionId = rec.sessionKey ? await sessionIdFor(rec.keyId, rec.sessionKey, rec.prompt, now) : null;
+  const threadId = rec.threadId ?? (await nextId('thread'));
   const thread: Thread = {
     id: threadId,
     requestId: rec.requestId,

@@ -42,14 +42,16 @@ export async function getSession(id: number): Promise<Session | undefined> {
   return out.Item ? sessionFromItem(out.Item) : undefined;
 }
 
-/** The session id for (key, Session-Id), created on first use with a title from the first prompt. */
-export async function sessionIdFor(keyId: number, sessionKey: string, firstPrompt: string): Promise<number> {
+/**
+ * The session id for (key, Session-Id), created on first use with a title from the first prompt and the time `at` of
+ * the call that opens it (the time its settlement writes as updated_at: created_at never comes after it).
+ */
+export async function sessionIdFor(keyId: number, sessionKey: string, firstPrompt: string, at: string): Promise<number> {
   const pointer = itemKeys.sessionPointer(keyId, sessionKey);
   const found = await db().send(new GetCommand({ TableName: tableName(), Key: pointer, ConsistentRead: true }));
   if (found.Item) return Number(found.Item.session_id);
   const id = await nextId('session');
   for (let attempt = 0; ; attempt++) {
-    const now = nowIso();
     try {
       await db().send(
         new TransactWriteCommand({
@@ -76,8 +78,8 @@ export async function sessionIdFor(keyId: number, sessionKey: string, firstPromp
                   tokens_out: 0,
                   fee: 0,
                   thread_count: 0,
-                  created_at: now,
-                  updated_at: now,
+                  created_at: at,
+                  updated_at: at,
                   ...indexKeys.session(id, keyId),
                 },
               },
