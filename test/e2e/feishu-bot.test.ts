@@ -505,13 +505,27 @@ describe('answering', () => {
     }
   });
 
+  it('one message delivered again under a new event_id gets no second answer and no second charge', async () => {
+    const before = ctx.gw.sim.requests.length;
+    const payload = messageEvent({ text: 'same message' });
+    const again = { ...payload, header: { ...payload.header, event_id: rid('ev_') } };
+    expect((await sendEncrypted(payload)).status).toBe(200);
+    await idle();
+    const r = await sendEncrypted(again);
+    expect(r).toMatchObject({ status: 200, body: { ignored: 'duplicate event' } });
+    await idle();
+    expect(ctx.gw.sim.requests.length - before).toBe(1);
+    expectOneCard(payload.event.message.message_id);
+  });
+
   it('the worker is idempotent: invoking it again for an answered event creates nothing', async () => {
     const { answerEvent } = await import('../../lambdas/core/feishu/answer.js');
     const payload = messageEvent({ text: 'worker twice' });
     expect((await sendPlain(tokenBot, payload)).status).toBe(200);
     await idle();
     const before = fake.calls.length;
-    const job = { botId: tokenBot, eventId: payload.header.event_id, event: payload.event };
+    // the ledger is keyed by the message (webhook-handler.ts)
+    const job = { botId: tokenBot, eventId: `msg-${payload.event.message.message_id}`, event: payload.event };
     expect(await Promise.all([answerEvent(job), answerEvent(job)])).toEqual(['duplicate', 'duplicate']);
     // an event the webhook never accepted is not answered either
     expect(await answerEvent({ ...job, eventId: 'ev_never_received' })).toBe('duplicate');

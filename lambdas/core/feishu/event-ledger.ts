@@ -1,7 +1,9 @@
 /**
- * The per-event ledger that makes the bot answer each Feishu event exactly once.
+ * The per-event ledger that makes the bot answer each Feishu message exactly once.
  *
- * Item: pk `FEISHUEVENT#<botId>#<event_id>`, sk `EVENT`, `ttl` (epoch seconds), `state`:
+ * Item: pk `FEISHUEVENT#<botId>#<ledger id>`, sk `EVENT`, `ttl` (epoch seconds), `state`. The ledger id names the
+ * message (`msg-<message_id>`, webhook-handler.ts), so a message delivered again under a new event_id is a duplicate
+ * too; `event_id` records the delivery that was taken.
  *   received ── webhook: conditional put (absent, or present but past its ttl: emulators never delete expired
  *               items). A second delivery of the same event_id (Feishu retries, replays) fails the condition.
  *   working  ── worker: conditional update from `received` (or from a `working` whose lease ran out — a worker
@@ -25,7 +27,12 @@ const key = itemKeys.feishuEvent;
 const epochSeconds = (ms: number) => Math.floor(ms / 1000);
 
 /** Webhook side: true when this delivery is the first of the event (false: a duplicate, to be acknowledged only). */
-export async function recordEvent(botId: number, eventId: string, info: { messageId?: string }, now = Date.now()): Promise<boolean> {
+export async function recordEvent(
+  botId: number,
+  eventId: string,
+  info: { messageId?: string; eventId?: string },
+  now = Date.now(),
+): Promise<boolean> {
   try {
     await db().send(
       new PutCommand({
@@ -35,7 +42,7 @@ export async function recordEvent(botId: number, eventId: string, info: { messag
           type: 'feishu-event',
           state: 'received',
           bot_id: botId,
-          event_id: eventId,
+          event_id: info.eventId ?? eventId,
           message_id: info.messageId,
           received_at: nowIso(),
           ttl: epochSeconds(now) + EVENT_TTL_SECONDS,

@@ -76,12 +76,16 @@ export async function handleWebhook(req: WebhookRequest, now = Date.now()): Prom
   const t = triage(result.event, result.createTime, now);
   if ('ignore' in t) return ack(t.ignore);
 
-  if (!(await recordEvent(botId, result.eventId, { messageId: t.messageId }, now))) return ack('duplicate event');
+  // The ledger is keyed by the message, not the delivery: Feishu retries an event under its event_id, but the same
+  // message may also come again under a new one (a second subscription, an event of the other schema version), and
+  // one message gets one answer and one charge (event-ledger.ts).
+  const ledgerId = `msg-${t.messageId}`;
+  if (!(await recordEvent(botId, ledgerId, { messageId: t.messageId, eventId: result.eventId }, now))) return ack('duplicate event');
   try {
-    await handOff({ botId, eventId: result.eventId, event: result.event });
+    await handOff({ botId, eventId: ledgerId, event: result.event });
   } catch (e) {
     logger.error('feishu hand-off failed', { botId, eventId: result.eventId, error: e as Error });
-    await forgetEvent(botId, result.eventId).catch(() => undefined);
+    await forgetEvent(botId, ledgerId).catch(() => undefined);
     return refuse(500, 'handoff_failed', 'Could not start the worker; retry later.');
   }
   return ack();

@@ -108,7 +108,7 @@ describe('webhook → worker hand-off in AWS', () => {
     expect(invocations).toHaveLength(1);
     expect(invocations[0].path).toBe('/2015-03-31/functions/feishu-worker/invocations');
     expect(invocations[0].invocationType).toBe('Event');
-    expect(invocations[0].body).toEqual({ botId, eventId: 'ev_async_1', event: event('ev_async_1').event });
+    expect(invocations[0].body).toEqual({ botId, eventId: 'msg-om_ev_async_1', event: event('ev_async_1').event });
   });
 
   it('a failed hand-off answers 500 and forgets the event, so that the retry is accepted (and only once)', async () => {
@@ -119,7 +119,7 @@ describe('webhook → worker hand-off in AWS', () => {
     expect(await handler(apiEvent(body), ctx)).toMatchObject({ statusCode: 500 });
     expect(await handler(apiEvent(body), ctx)).toMatchObject({ statusCode: 200 });
     expect(await handler(apiEvent(body), ctx)).toMatchObject({ statusCode: 200 });
-    expect(invocations.map((i) => i.body && (i.body as { eventId: string }).eventId)).toEqual(['ev_async_2', 'ev_async_2']);
+    expect(invocations.map((i) => i.body && (i.body as { eventId: string }).eventId)).toEqual(['msg-om_ev_async_2', 'msg-om_ev_async_2']);
   });
 
   it('rejects a wrong token with 401 and unknown bots with 404, invoking nothing', async () => {
