@@ -225,3 +225,26 @@ describe('ids and counts are whole numbers, not anything Number() reads', () => 
     expect((await get('/admin/group/list?limit=5&offset=0', admin)).status).toBe(200);
   });
 });
+
+describe('a search term may be as long as what it names', () => {
+  it('a session named by a Session-Id of 256 characters is found by that whole id; 257 is a 400', async () => {
+    const sessionKey = `s${'x'.repeat(255)}`;
+    expect((await json('/v1/chat/completions', userKey, chatBody(), { 'session-id': sessionKey })).status).toBe(200);
+    for (const [path, key] of [
+      ['/admin/session/list', ctx.gw.adminKey],
+      ['/user/session/list', userKey],
+    ] as const) {
+      const res = await get(`${path}?q=${q(sessionKey)}`, key);
+      const body = (await res.json()) as { data: { items: Array<{ session_key: string }> } };
+      expect(res.status, path).toBe(200);
+      expect(body.data.items.map((s) => s.session_key)).toEqual([sessionKey]);
+      expect((await get(`${path}?q=${q(`${sessionKey}x`)}`, key)).status, path).toBe(400);
+    }
+  });
+
+  it('statistics filter by a model name of 256 characters', async () => {
+    const res = await get(`/admin/statistics/usage?model=${q('m'.repeat(256))}`, ctx.gw.adminKey);
+    expect(res.status).toBe(200);
+    expect((await get(`/admin/statistics/usage?model=${q('m'.repeat(257))}`, ctx.gw.adminKey)).status).toBe(400);
+  });
+});

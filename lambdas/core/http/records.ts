@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { currentMonth } from '../clock.js';
-import { dropEmpty, parse, zId, zPage } from '../validate.js';
+import { dropEmpty, parse, zId, zName, zPage, zQuery } from '../validate.js';
 import { moneyToJson, type Money } from '../money.js';
 import { errors } from '../errors.js';
 import { requireGroup } from '../store/groups.js';
@@ -18,7 +18,8 @@ import { getThread, listThreads, type RecordPage, type Thread } from '../records
 /** Thread lists are capped per page: items can be large, and a response must stay far below Lambda's 6 MB. */
 const MAX_THREAD_PAGE = 200;
 
-const zQ = z.string().trim().max(200, 'must be at most 200 characters').optional();
+// As long as what it may name: a session's Session-Id, a model name (≤ MAX_NAME), like every list's q.
+const zQ = zQuery.optional();
 
 export const sessionListSchema = zPage.extend({ q: zQ, key_id: zId.optional(), cursor: zId.optional() });
 export const threadListSchema = zPage.extend({ q: zQ, key_id: zId.optional(), session_id: zId.optional(), cursor: zId.optional() });
@@ -104,7 +105,7 @@ export const usageSchema = z.object({
   to: zDay.optional(),
   key_id: zId.optional(),
   group_id: zId.optional(),
-  model: z.string().trim().min(1).max(200).optional(),
+  model: zName.optional(),
 });
 
 /** The days of the current UTC month: first to last. */
