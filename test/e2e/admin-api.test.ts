@@ -82,6 +82,14 @@ describe('api keys', () => {
     expect(neg.body).toMatchObject({ success: false, error: { code: 'invalid_request_error' } });
     expect((await ctx.admin.post('/admin/api-key/update', { id: k.id, role: 'root' })).status).toBe(400);
     expect((await ctx.admin.post('/admin/api-key/update', { id: k.id, group_id: 424242 })).status).toBe(404);
+    // Money is not set by an update (recharge, calls): a 400 naming the field, and nothing else changes either.
+    for (const field of ['balance', 'month_fee', 'total_fee']) {
+      const r = await ctx.admin.post('/admin/api-key/update', { id: k.id, name: 'not-this', [field]: 100 });
+      expect(r.status, field).toBe(400);
+      expect(r.body.error?.message, field).toContain(field);
+    }
+    const [after] = (await ctx.admin.get(`/admin/api-key/list?q=updated`)).body.data.items.filter((x) => x.id === k.id);
+    expect(after).toMatchObject({ name: 'updated', balance: 0, month_fee: 0, total_fee: 0 });
   });
 
   it('apply validates: missing name, wrong role, negative money, unknown group, bad JSON', async () => {

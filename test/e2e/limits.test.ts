@@ -242,6 +242,15 @@ describe('group defaults', () => {
     expect(owned.map((r) => r.status)).toEqual([200, 200, 200]);
     const mine = await api(ctx.gw.url, inherits.api_key).get('/user/api-key/mine');
     expect(mine.body.data).toMatchObject({ rpm_limit: null, effective_limits: { rpm_limit: 1, tpm_limit: null, max_parallel: null } });
+    // The admin sees the same, in the list and in what apply and update answer.
+    expect(inherits).toMatchObject({ rpm_limit: null, effective_limits: { rpm_limit: 1 } });
+    const listed = (await ctx.admin.get(`/admin/api-key/list?group_id=${group.id}`)).body.data.items;
+    expect(Object.fromEntries(listed.map((k) => [k.id, k.effective_limits]))).toEqual({
+      [inherits.id]: { rpm_limit: 1, tpm_limit: null, max_parallel: null },
+      [own.id]: { rpm_limit: 3, tpm_limit: null, max_parallel: null },
+    });
+    const updated = (await ctx.admin.post('/admin/api-key/update', { id: own.id, rpm_limit: null })).body.data;
+    expect(updated.effective_limits).toEqual({ rpm_limit: 1, tpm_limit: null, max_parallel: null });
   });
 });
 

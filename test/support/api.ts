@@ -12,7 +12,6 @@ import type { sessionDetail, sessionList, threadList, usage } from '../../lambda
 import type {
   botView,
   groupView,
-  keyView,
   keyViewWithLimits,
   modelView,
   paymentView,
@@ -22,9 +21,8 @@ import type {
 
 export type { Page };
 
-export type KeyView = ReturnType<typeof keyView>;
-/** What a key sees of itself (/user/api-key/mine): its view and the limits that apply to it. */
-type OwnKeyView = ReturnType<typeof keyViewWithLimits>;
+/** A key as the admin routes and /user/api-key/mine show it: its view and the limits that apply to it. */
+export type KeyView = ReturnType<typeof keyViewWithLimits>;
 /** What apply and reset answer: the key's view and, this once, its plaintext. */
 export type NewKeyView = KeyView & { api_key: string };
 type ModelView = ReturnType<typeof modelView>;
@@ -68,7 +66,7 @@ export interface GetRoutes {
   '/admin/thread/list': ThreadList;
   '/admin/thread/detail/:id': ThreadView;
   '/admin/statistics/usage': UsageReport;
-  '/user/api-key/mine': OwnKeyView;
+  '/user/api-key/mine': KeyView;
   '/user/model/list': Page<UserModelView>;
   '/user/session/list': SessionList;
   '/user/session/detail/:id': SessionDetail;

@@ -8,7 +8,10 @@ import { createKey, deleteKey, getKeyByHash, listKeys, requireKeyById, resetKey,
 import { paymentItem, recharge } from '../../core/store/payments.js';
 import { nextId } from '../../core/store/counters.js';
 import { tableName } from '../../core/store/table.js';
-import { keyView, paymentView } from '../../core/http/views.js';
+import { keyViewWithLimits, paymentView } from '../../core/http/views.js';
+import { getGroup } from '../../core/store/groups.js';
+import { effectiveLimits } from '../../core/limits/types.js';
+import type { ApiKey } from '../../core/store/keys.js';
 import { modelGrantRoutes } from './model-grants.js';
 
 const zRole = z.enum(['admin', 'user'], { error: "must be 'admin' or 'user'" });
@@ -47,6 +50,19 @@ const updateSchema = z.object({
   month_quota: zMoney({ decimals: 6, min: 'nonnegative' }).optional(),
   ...lifecycle,
 });
+
+/**
+ * A key's money is not set by an update: the balance moves by recharges (which leave a payment row) and calls,
+ * month_fee and total_fee by calls only. Sent anyway, they are a 400 rather than a 200 that silently changed nothing.
+ */
+function refuseBookFields(body: unknown): void {
+  if (!body || typeof body !== 'object') return;
+  const b = body as Record<string, unknown>;
+  if (b.balance !== undefined) throw errors.badRequest("'balance' is not set by an update: use /admin/api-key/recharge.", 'balance');
+  for (const f of ['month_fee', 'total_fee'] as const) {
+    if (b[f] !== undefined) throw errors.badRequest(`'${f}' is the sum of the key's calls; it cannot be set.`, f);
+  }
+}
 
 const limitsOf = (v: { rpm_limit?: number | null; tpm_limit?: number | null; max_parallel?: number | null }) => ({
   ...(v.rpm_limit === undefined ? {} : { rpm: v.rpm_limit }),
@@ -117,13 +133,14 @@ export const apiKeyRoutes: Route[] = [
                 ],
         },
       );
-      return { ...keyView(key), api_key: plaintext };
+      return { ...(await withLimits(key)), api_key: plaintext };
     },
   },
   {
     method: 'POST',
     path: '/admin/api-key/update',
     run: async ({ body, caller }) => {
+      refuseBookFields(body);
       const input = parse(updateSchema, body);
       // The same guard as disable/delete: an admin key cannot lock itself out through an update either.
       if (input.id === caller.id) {
@@ -142,7 +159,7 @@ export const apiKeyRoutes: Route[] = [
         expiresAt: input.expires_at,
         status: input.status,
       });
-      return keyView(key);
+      return withLimits(key);
     },
   },
   // Disable stops a key on its very next request (every route refuses it with 401, saying why); enable restores it.
@@ -152,7 +169,7 @@ export const apiKeyRoutes: Route[] = [
     run: async ({ body, caller }) => {
       const { id } = parse(idSchema, body);
       if (action === 'disable' && id === caller.id) throw errors.badRequest('An admin key cannot disable itself.', 'id');
-      return keyView(await updateKey(id, { status: action === 'disable' ? 'disabled' : 'active' }));
+      return withLimits(await updateKey(id, { status: action === 'disable' ? 'disabled' : 'active' }));
     },
   })),
   {
@@ -174,7 +191,7 @@ export const apiKeyRoutes: Route[] = [
     run: async ({ body }) => {
       const { id } = parse(idSchema, body);
       const { key, plaintext } = await resetKey(id);
-      return { ...keyView(key), api_key: plaintext };
+      return { ...(await withLimits(key)), api_key: plaintext };
     },
   },
   {
@@ -183,7 +200,8 @@ export const apiKeyRoutes: Route[] = [
     run: async ({ query }) => {
       const q = parse(listSchema, dropEmpty(query));
       const keys = await listKeys({ q: q.q, name: q.name, groupId: q.group_id, role: q.role });
-      return page(keys.map(keyView), q.limit, q.offset);
+      const shown = page(keys, q.limit, q.offset);
+      return { ...shown, items: await withLimits(shown.items) };
     },
   },
   {
@@ -198,3 +216,17 @@ export const apiKeyRoutes: Route[] = [
   },
   ...modelGrantRoutes({ prefix: '/admin/api-key', idField: 'key_id', kind: 'key', requireGrantee: requireKeyById }),
 ];
+
+/**
+ * Key views with `effective_limits`: the limits that apply (the key's own where set, else its group's), as
+ * /user/api-key/mine shows them. Each group of the keys shown is read once, fresh (an admin edits them here).
+ */
+async function withLimits(key: ApiKey): Promise<ReturnType<typeof keyViewWithLimits>>;
+async function withLimits(keys: ApiKey[]): Promise<Array<ReturnType<typeof keyViewWithLimits>>>;
+async function withLimits(given: ApiKey | ApiKey[]) {
+  const keys = Array.isArray(given) ? given : [given];
+  const ids = [...new Set(keys.map((k) => k.groupId).filter((g): g is number => g !== null))];
+  const groups = new Map(await Promise.all(ids.map(async (id) => [id, (await getGroup(id))?.limits] as const)));
+  const views = keys.map((k) => keyViewWithLimits(k, effectiveLimits(k.limits, k.groupId === null ? undefined : groups.get(k.groupId))));
+  return Array.isArray(given) ? views : views[0];
+}

@@ -12,7 +12,7 @@ import type { BotSecret, FeishuBot } from '../store/bots.js';
 import { capJson } from '../records/limits.js';
 
 /** What the admin and user APIs show of each record (money as decimal numbers in USD; never a key or its hash). */
-export function keyView(k: ApiKey) {
+function keyView(k: ApiKey) {
   return {
     id: k.id,
     name: k.name,
