@@ -59,3 +59,33 @@ describe('prompt scripts (sim: lines)', () => {
     expect(r?.content).toEqual([{ text: expect.stringContaining('missing is not offered') }]);
   });
 });
+
+describe('prompt scripts on a Claude InvokeModel body (Anthropic shape)', () => {
+  const claude = (messages: JsonObject[], extra: JsonObject = {}): ScriptRequest => ({
+    operation: 'InvokeModelWithResponseStream',
+    modelId: 'anthropic.claude-sonnet-4-5',
+    body: {
+      anthropic_version: 'bedrock-2023-05-31',
+      max_tokens: 1024,
+      messages,
+      tools: [{ name: 'get_weather', input_schema: { type: 'object', properties: { city: { type: 'string' } } } }],
+      ...extra,
+    },
+  });
+  const prompt = { role: 'user', content: [{ type: 'text', text: 'sim:tool get_weather "Paris"\nsim:say It is sunny.' }] };
+
+  it('finds the tool among the body’s tools, then answers; thinking comes first when the body asks for it', () => {
+    expect(promptScript(claude([prompt]))?.content).toEqual([{ toolUse: { name: 'get_weather', input: { city: 'Paris' } } }]);
+    const after = [
+      prompt,
+      { role: 'assistant', content: [{ type: 'tool_use', id: 'toolu_1', name: 'get_weather', input: { city: 'Paris' } }] },
+      { role: 'user', content: [{ type: 'tool_result', tool_use_id: 'toolu_1', content: 'sunny' }] },
+    ];
+    expect(promptScript(claude(after))?.content).toEqual([{ text: 'It is sunny.' }]);
+    const thinking = promptScript(claude([prompt], { thinking: { type: 'enabled', budget_tokens: 1024 } }))!.content!;
+    expect(thinking[0]).toMatchObject({ reasoning: { text: expect.any(String) } });
+    expect(promptScript(claude([{ role: 'user', content: 'sim:say Plain string content.' }]))?.content).toEqual([
+      { text: 'Plain string content.' },
+    ]);
+  });
+});

@@ -28,17 +28,18 @@ export function promptScript(req: ScriptRequest): Script | undefined {
   if (!directives) return undefined;
   const round = messages.slice(at + 1).filter((m) => m?.role === 'assistant').length;
   const content: ScriptBlock[] = [];
-  const thinking = req.body.additionalModelRequestFields?.thinking?.type === 'enabled';
+  // Converse carries thinking in additionalModelRequestFields, a Claude InvokeModel body at its top level.
+  const thinkingType = (req.body.additionalModelRequestFields?.thinking ?? req.body.thinking)?.type;
+  const thinking = thinkingType === 'enabled' || thinkingType === 'adaptive';
   if (directives.reason !== undefined || thinking) {
     const text = directives.reason ?? '[simulated reasoning] Following the script.';
     content.push({ reasoning: { text, signature: fakeSignature(text) } });
   }
   const call = directives.tools[round];
   if (call) {
-    const tools: JsonObject[] = Array.isArray(req.body.toolConfig?.tools) ? req.body.toolConfig.tools : [];
-    const spec = tools.find((t) => t?.toolSpec?.name === call.name)?.toolSpec;
-    if (!spec) return { content: [...content, { text: `[simulated Bedrock] the scripted tool ${call.name} is not offered.` }] };
-    content.push({ toolUse: { name: call.name, input: wrap(call.input, spec.inputSchema?.json) } });
+    const schema = offeredSchema(req.body, call.name);
+    if (!schema) return { content: [...content, { text: `[simulated Bedrock] the scripted tool ${call.name} is not offered.` }] };
+    content.push({ toolUse: { name: call.name, input: wrap(call.input, schema) } });
     return { content };
   }
   if (directives.say === undefined) return undefined;
@@ -71,6 +72,19 @@ function parse(text: string): Directives | undefined {
   return any ? out : undefined;
 }
 
+/**
+ * The input schema of the tool named `name` if the request offers it: Converse's `toolConfig.tools[].toolSpec`, or a
+ * Claude InvokeModel body's `tools[]` (`{name, input_schema}`).
+ */
+function offeredSchema(body: JsonObject, name: string): JsonObject | undefined {
+  const converse: JsonObject[] = Array.isArray(body.toolConfig?.tools) ? body.toolConfig.tools : [];
+  const spec = converse.find((t) => t?.toolSpec?.name === name)?.toolSpec;
+  if (spec) return (spec.inputSchema?.json ?? {}) as JsonObject;
+  const anthropic: JsonObject[] = Array.isArray(body.tools) ? body.tools : [];
+  const tool = anthropic.find((t) => t?.name === name);
+  return tool ? ((tool.input_schema ?? {}) as JsonObject) : undefined;
+}
+
 /** A string for a tool whose schema has exactly one string property becomes `{that: string}`. */
 function wrap(input: unknown, schema: JsonObject | undefined): unknown {
   if (typeof input !== 'string') return input;
@@ -79,6 +93,7 @@ function wrap(input: unknown, schema: JsonObject | undefined): unknown {
 }
 
 function textOf(m: JsonObject): string {
+  if (typeof m?.content === 'string') return m.content;
   const blocks: JsonObject[] = Array.isArray(m?.content) ? m.content : [];
   return blocks
     .filter((b) => typeof b?.text === 'string')

@@ -126,6 +126,27 @@ function sseEvents(text: string): Array<{ event: string; data: Json }> {
 }
 
 describe('Claude natively on Bedrock', () => {
+  it('a prompt script (sim: lines, as the real CLIs are driven against npm start) calls the offered tool, then answers', async () => {
+    const tools = [{ name: 'get_weather', input_schema: { type: 'object' as const, properties: { city: { type: 'string' } } } }];
+    const prompt = 'sim:tool get_weather {"city":"Paris"}\nsim:say It is sunny.';
+    const first = await client.messages.create({ model: CLAUDE, max_tokens: 256, tools, messages: ask(prompt) });
+    expect(gw.sim.requests.at(-1)?.operation).toBe('InvokeModel');
+    expect(first.stop_reason).toBe('tool_use');
+    const use = first.content.find((b) => b.type === 'tool_use')!;
+    expect(use).toMatchObject({ name: 'get_weather', input: { city: 'Paris' } });
+    const second = await client.messages.create({
+      model: CLAUDE,
+      max_tokens: 256,
+      tools,
+      messages: [
+        ...ask(prompt),
+        { role: 'assistant', content: first.content },
+        { role: 'user', content: [{ type: 'tool_result', tool_use_id: use.id, content: 'sunny' }] },
+      ],
+    });
+    expect(second.content).toEqual([expect.objectContaining({ type: 'text', text: 'It is sunny.' })]);
+  });
+
   it('create: the Messages body goes to InvokeModel, and the answer comes back in Anthropic shape with the model name echoed', async () => {
     gw.sim.enqueue(script.text('Hello there', { usage: { inputTokens: 11, outputTokens: 7 } }));
     const msg = await client.messages.create({ model: CLAUDE, max_tokens: 256, messages: ask('hi'), system: 'Be brief.' });
