@@ -198,6 +198,23 @@ describe('api keys', () => {
 });
 
 describe('models', () => {
+  it('multiple is the seed’s flag: true/false or 1/0, stored and shown; anything else is a 400', async () => {
+    for (const [given, shown] of [
+      [true, true],
+      [1, true],
+      [0, false],
+      [false, false],
+      [null, false],
+    ] as const) {
+      const res = await ctx.admin.post('/admin/model/save', { ...MODEL(`multiple-${String(given)}-${typeof given}`), multiple: given });
+      expect(res.status, JSON.stringify(res.body)).toBe(200);
+      expect(res.body.data.multiple).toBe(shown);
+    }
+    for (const bad of [2, 'yes', 'true', [1]]) {
+      expect((await ctx.admin.post('/admin/model/save', { ...MODEL('multiple-bad'), multiple: bad })).status, String(bad)).toBe(400);
+    }
+  });
+
   it('a zero or missing price is a 400 unless the model is saved free: true (an explicit choice, shown in the list)', async () => {
     const { price_in: _in, price_out: _out, ...unpriced } = MODEL('unpriced');
     for (const [body, param] of [

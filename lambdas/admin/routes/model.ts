@@ -16,7 +16,11 @@ const saveSchema = z.object({
     .union([z.null(), z.literal(0), zId])
     .optional()
     .transform((v) => (v === 0 || v === undefined ? null : v)),
-  multiple: z.boolean().optional().default(false),
+  // The seed API's flag, kept and shown as given; 0 and 1 are read as false and true, null as not given (false).
+  multiple: z
+    .union([z.boolean(), z.literal(0), z.literal(1)])
+    .nullish()
+    .transform((v) => v === true || v === 1),
   config: zJsonObject,
   provider: z.string().trim().max(100).default('bedrock-converse'),
   price_in: zPrice.optional(),
