@@ -3,7 +3,7 @@ import { countAll, countForKey, countUpdate } from './counts.js';
 import { listPage, type Partition, type RecordPage, searchBudget, searchWindow, source } from './listing.js';
 import { money, type Money } from '../money.js';
 import { nextId } from '../store/counters.js';
-import { cancellationCodes, db, nowIso, tableName } from '../store/table.js';
+import { cancellationCodes, db, tableName } from '../store/table.js';
 import { indexKeys, itemKeys, partitions } from '../store/table-keys.js';
 import { str } from '../store/attributes.js';
 
