@@ -245,6 +245,37 @@ describe('Claude natively on Bedrock', () => {
     expect(two).toMatchObject({ stop_reason: 'stop_sequence', stop_sequence: null });
   });
 
+  it('a custom content document (source type content) goes up as one plain-text document; other content is a 400', async () => {
+    const document = (content: unknown) => ({
+      role: 'user' as const,
+      content: [
+        { type: 'document', source: { type: 'content', content }, title: 'Notes', citations: { enabled: true } },
+        { type: 'text', text: 'What colour is the sky?' },
+      ] as Anthropic.ContentBlockParam[],
+    });
+    const chunks = [
+      { type: 'text', text: 'The sky is blue.' },
+      { type: 'text', text: 'Grass is green.' },
+    ];
+    await client.messages.create({ model: CLAUDE, max_tokens: 100, messages: [document(chunks)] });
+    const sent: Json = lastSent().body;
+    expect(sent.messages[0].content[0]).toMatchObject({
+      type: 'document',
+      source: { type: 'text', media_type: 'text/plain', data: 'The sky is blue.\n\nGrass is green.' },
+      title: 'Notes',
+      citations: { enabled: true },
+    });
+    for (const bad of [[], [{ type: 'image', source: { type: 'base64', media_type: 'image/png', data: 'iVBORw0KGgo=' } }], 5]) {
+      const res = await fetch(`${gw.url}/v1/messages`, {
+        method: 'POST',
+        headers: { 'x-api-key': user.api_key, 'content-type': 'application/json', 'anthropic-version': '2023-06-01' },
+        body: JSON.stringify({ model: CLAUDE, max_tokens: 100, messages: [document(bad)] }),
+      });
+      expect(res.status, JSON.stringify(bad)).toBe(400);
+      expect(await res.json()).toMatchObject({ type: 'error', error: { type: 'invalid_request_error' } });
+    }
+  });
+
   it('citations pass through: a cited text block starts with citations: [] and its citations_delta events follow', async () => {
     const citation = {
       type: 'char_location',

@@ -250,8 +250,26 @@ function documentBlock(b: Extract<ContentBlockParam, { type: 'document' }>, path
     checkDocumentBytes('txt', bytes, path);
     return { type: 'document', format: 'txt', data: bytes, ...base };
   }
+  if (source.type === 'content') {
+    // A custom content document: its text blocks, in order, make one plain-text document (citations then point
+    // into that text rather than at block indexes). Images in it are not taken.
+    const content = (source as { content?: unknown }).content;
+    const parts: unknown[] | undefined =
+      typeof content === 'string' ? [{ type: 'text', text: content }] : Array.isArray(content) ? content : undefined;
+    const isText = (p: unknown): p is { type: 'text'; text: string } =>
+      typeof p === 'object' &&
+      p !== null &&
+      (p as { type?: unknown }).type === 'text' &&
+      typeof (p as { text?: unknown }).text === 'string';
+    if (!parts || parts.length === 0 || !parts.every(isText)) {
+      throw errors.badRequest(`${path}.source.content: a content document is a string or a list of text blocks here.`, path);
+    }
+    const bytes = new TextEncoder().encode(parts.map((p) => p.text).join('\n\n'));
+    checkDocumentBytes('txt', bytes, path);
+    return { type: 'document', format: 'txt', data: bytes, ...base };
+  }
   throw errors.badRequest(
-    `${path}: document sources are base64 PDF or plain text here (not '${source.type}'${source.media_type ? ` ${source.media_type}` : ''}).`,
+    `${path}: document sources are base64 PDF, plain text or text content here (not '${source.type}'${source.media_type ? ` ${source.media_type}` : ''}).`,
     path,
   );
 }
