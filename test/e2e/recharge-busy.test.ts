@@ -37,4 +37,54 @@ describe('recharging a busy key', () => {
     const after = (await admin.get(`/admin/api-key/list?name=busy-key`)).body.data.items[0];
     expect(money(after.balance)).toBe(money('0.5')); // quota covered every charge: the balance is exactly the recharges
   });
+
+  it('succeeds while the key’s calls draw on the very balance it adds to, and the books add up exactly', async () => {
+    const { gw, admin } = ctx;
+    const m = (
+      await admin.post('/admin/model/save', {
+        name: 'busy-balance',
+        config: { modelId: 'anthropic.claude-3-haiku-20240307-v1:0' },
+        provider: 'bedrock-converse',
+        price_in: 1,
+        price_out: 1,
+      })
+    ).body.data;
+    const k = (await admin.post('/admin/api-key/apply', { name: 'busy-balance', role: 'user', email: '', month_quota: 0, balance: 1 })).body
+      .data;
+    await admin.post('/admin/api-key/bind-model', { key_id: k.id, model_id: m.id });
+    gw.sim.setDefault(script.text('ok', { usage: { inputTokens: 10, outputTokens: 10 }, delayMs: 2 }));
+    const calls = Array.from({ length: 60 }, () =>
+      fetch(`${gw.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${k.api_key}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'busy-balance', max_tokens: 10, messages: [{ role: 'user', content: 'hi' }] }),
+      }).then((r) => r.status),
+    );
+    const recharges = Array.from({ length: 8 }, (_, i) =>
+      new Promise((r) => setTimeout(r, i * 5)).then(() => admin.post('/admin/api-key/recharge', { id: k.id, balance: '0.1' })),
+    );
+    const [statuses, paid] = await Promise.all([Promise.all(calls), Promise.all(recharges)]);
+    gw.sim.setDefault(null);
+    await gw.idle();
+    expect(statuses.every((s) => s === 200)).toBe(true);
+    expect(paid.map((p) => p.status)).toEqual(Array(8).fill(200));
+    const threads = (await admin.get(`/admin/thread/list?key_id=${k.id}&limit=100`)).body.data.items;
+    const fees = threads.reduce((n, t) => n + money(t.fee), 0n);
+    expect(fees).toBeGreaterThan(0n);
+    const after = (await admin.get(`/admin/api-key/list?name=busy-balance`)).body.data.items[0];
+    expect(money(after.balance)).toBe(money('1.8') - fees);
+    // Each payment row states the balance right after it: they step by exactly 0.1 between the calls' charges.
+    const payments = (await admin.get(`/admin/payment/list?key_id=${k.id}&limit=100`)).body.data.items;
+    expect(payments).toHaveLength(9); // the opening balance and the eight recharges
+  });
+
+  it('a refused recharge (unknown key) uses up no payment id', async () => {
+    const { admin } = ctx;
+    const k = (await admin.post('/admin/api-key/apply', { name: 'ids', role: 'user', email: '', month_quota: 0 })).body.data;
+    const first = (await admin.post('/admin/api-key/recharge', { id: k.id, balance: 1 })).body.data;
+    expect((await admin.post('/admin/api-key/recharge', { id: 999999, balance: 1 })).status).toBe(404);
+    expect((await admin.post('/admin/api-key/recharge', { api_key: 'br-nope', balance: 1 })).status).toBe(404);
+    const second = (await admin.post('/admin/api-key/recharge', { id: k.id, balance: 1 })).body.data;
+    expect(second.id).toBe(first.id + 1);
+  });
 });

@@ -2,8 +2,8 @@ import { TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { errors } from '../errors.js';
 import { formatMoney, MAX_AMOUNT, money, moneyAttr, type Money } from '../money.js';
 import { nextId } from './counters.js';
-import { type ApiKey, getKeyByHash, requireKeyById } from './keys.js';
-import { cancellationCodes, db, nowIso, queryAll, tableName } from './table.js';
+import { type ApiKey, fromItem as keyFromItem, getKeyByHash, requireKeyById } from './keys.js';
+import { cancellationCodes, db, fromWireItem, nowIso, queryAll, tableName } from './table.js';
 import { indexKeys, itemKeys, partitions } from './table-keys.js';
 
 export interface Payment {
@@ -37,6 +37,9 @@ export function paymentItem(p: Payment): Record<string, unknown> {
   };
 }
 
+/** Rounds a recharge may lose to the key's own calls before it answers 409 (each a few ms; see recharge()). */
+const RECHARGE_ATTEMPTS = 30;
+
 /**
  * Adds `amount` to a key's balance and writes the payment row in the same transaction. The new balance is
  * computed exactly from the read and guarded by that balance, so a concurrent charge to the balance makes us
@@ -44,13 +47,19 @@ export function paymentItem(p: Payment): Record<string, unknown> {
  */
 export async function recharge(target: { id: number } | { hash: string }, amount: Money): Promise<Payment> {
   if (amount <= 0n) throw errors.badRequest('balance must be greater than 0.', 'balance');
-  const paymentId = await nextId('payment');
-  for (let attempt = 0; attempt < 8; attempt++) {
-    const key: ApiKey | undefined = 'id' in target ? await requireKeyById(target.id) : await getKeyByHash(target.hash);
+  // The recharge pins the balance it read (the payment row states the balance after it, exactly). A key whose calls
+  // draw on its balance moves it meanwhile: the refused write hands back the item as it is now (no second read),
+  // and the recharge is rebuilt on that, with a growing random pause once it has lost a few rounds.
+  let key: ApiKey | undefined = 'id' in target ? await requireKeyById(target.id) : await getKeyByHash(target.hash);
+  let paymentId: number | undefined;
+  for (let attempt = 0; attempt < RECHARGE_ATTEMPTS; attempt++) {
     if (!key) throw errors.notFound('API key not found.');
+    if (attempt > 2) await new Promise((r) => setTimeout(r, Math.random() * Math.min(100, 5 * attempt)));
     if (key.balance + amount > MAX_AMOUNT) {
       throw errors.badRequest(`the balance after the recharge must be at most ${formatMoney(MAX_AMOUNT)}.`, 'balance');
     }
+    // Taken once the recharge can happen: a refused one (unknown key, too much) uses up no payment id.
+    paymentId ??= await nextId('payment');
     const now = nowIso();
     const payment: Payment = { id: paymentId, keyId: key.id, amount, balanceAfter: key.balance + amount, createdAt: now };
     try {
@@ -71,6 +80,7 @@ export async function recharge(target: { id: number } | { hash: string }, amount
                   ':one': 1,
                   ':old': moneyAttr(key.balance),
                 },
+                ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
               },
             },
             { Put: { TableName: tableName(), Item: paymentItem(payment), ConditionExpression: 'attribute_not_exists(pk)' } },
@@ -79,7 +89,18 @@ export async function recharge(target: { id: number } | { hash: string }, amount
       );
       return payment;
     } catch (e) {
-      if (cancellationCodes(e)?.[0] === 'ConditionalCheckFailed') continue;
+      const codes = cancellationCodes(e);
+      if (codes?.[0] === 'ConditionalCheckFailed') {
+        const current = (e as { CancellationReasons?: Array<{ Item?: Record<string, unknown> }> }).CancellationReasons?.[0]?.Item;
+        // Gone (deleted meanwhile): the next round says 404.
+        key = current ? keyFromItem(fromWireItem(current as Record<string, never>)) : undefined;
+        continue;
+      }
+      // Another transaction on the key at that instant (a settlement): read it again and retry.
+      if (codes?.includes('TransactionConflict')) {
+        key = await getKeyByHash(key.hash);
+        continue;
+      }
       throw e;
     }
   }
