@@ -11,7 +11,7 @@ import OpenAI from 'openai';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { useTestGateway } from '../support/gateway.js';
 
-type Answer = { status: number; json?: unknown; chunks?: unknown[]; headers?: Record<string, string> };
+type Answer = { status: number; json?: unknown; text?: string; chunks?: unknown[]; headers?: Record<string, string> };
 
 /** A minimal OpenAI-compatible server: answers the queued replies in order, records every request. */
 class FakeUpstream {
@@ -33,7 +33,7 @@ class FakeUpstream {
           res.end('data: [DONE]\n\n');
         } else {
           res.writeHead(a.status, { 'content-type': 'application/json', ...a.headers });
-          res.end(JSON.stringify(a.json));
+          res.end(a.text ?? JSON.stringify(a.json));
         }
       });
     });
@@ -326,6 +326,20 @@ describe('openai-compatible provider', () => {
     upstream.enqueue(okAnswer());
     await client().chat.completions.create({ model: 'local-llama', messages: [{ role: 'user', content: 'Hi' }] });
     expect(upstream.requests[0].headers.authorization).toBe('Bearer sk-upstream-secret-123456');
+  });
+
+  it('an answer that is not a chat completion (not JSON, an array, no choices) is a 502, not a 500', async () => {
+    for (const bad of [
+      { status: 200, text: 'data: {"choices":[]}\n\n' },
+      { status: 200, json: [] },
+      { status: 200, json: { choices: 'x' } },
+    ]) {
+      upstream.enqueue(bad);
+      const err = await client()
+        .chat.completions.create({ model: 'local-llama', messages: [{ role: 'user', content: 'Hi' }] })
+        .catch((e: unknown) => e);
+      expect(err, JSON.stringify(bad)).toMatchObject({ status: 502, error: { type: 'api_error' } });
+    }
   });
 
   it('does not follow an upstream redirect (it would carry the prompt and headers to an unchecked host)', async () => {

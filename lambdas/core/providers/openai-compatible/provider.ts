@@ -19,11 +19,43 @@ export function createOpenAICompatibleProvider(fetchFn: Fetch = (url, init) => f
       const config = parseOpenAICompatibleConfig(model.config);
       const body = buildUpstreamBody(req, config);
       const res = await post(fetchFn, config, '/chat/completions', body, ctx, req.stream);
-      if (!req.stream) return replay(completionEvents(await res.json()));
+      if (!req.stream) return replay(await completionOf(res));
       if (!res.body) throw new GatewayError(502, 'The upstream returned no stream.', { kind: 'upstream', code: 'upstream_error' });
       return relay(res.body, new OpenAIChunkState());
     },
   };
+}
+
+/**
+ * A non-streamed answer's events. A body that is not JSON, or not a chat completion the state can read, is the
+ * upstream's fault (502), never the gateway's 500; a body cut off by the timeout or the client is a stream error.
+ */
+async function completionOf(res: Response): Promise<ChatEvent[]> {
+  const bad = (cause: unknown) =>
+    new GatewayError(502, 'The upstream answered with a body that is not an OpenAI chat completion.', {
+      kind: 'upstream',
+      code: 'upstream_error',
+      cause,
+    });
+  let text: string;
+  try {
+    text = await res.text();
+  } catch (e) {
+    throw new GatewayError(502, 'The upstream answer broke off.', { kind: 'upstream', code: 'upstream_error', cause: e });
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (e) {
+    throw bad(e);
+  }
+  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw bad(undefined);
+  try {
+    return completionEvents(parsed);
+  } catch (e) {
+    if (e instanceof GatewayError) throw e;
+    throw bad(e);
+  }
 }
 
 // eslint-disable-next-line @typescript-eslint/require-await -- an async generator, so the pipeline reads both paths alike
