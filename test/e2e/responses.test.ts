@@ -368,6 +368,26 @@ describe('tools', () => {
     });
     expect(sent(1).toolConfig.toolChoice).toEqual({ tool: { name: 'apply_patch' } });
     expect(r.output[0]).toMatchObject({ type: 'custom_tool_call', input: PATCH });
+    // naming a tool that is not in tools is a 400 (as on chat), in either mode
+    for (const mode of ['auto', 'required'] as const) {
+      const err = await client.responses
+        .create({
+          model: NOVA,
+          input: 'x',
+          tools: [weatherTool],
+          tool_choice: {
+            type: 'allowed_tools',
+            mode,
+            tools: [
+              { type: 'function', name: 'get_weather' },
+              { type: 'function', name: 'zz' },
+            ],
+          },
+        })
+        .catch((e: unknown) => e);
+      expect(err, mode).toMatchObject({ status: 400, error: { param: 'tool_choice.tools[1]' } });
+    }
+    expect(ctx.gw.sim.requests).toHaveLength(2);
   });
 
   it('a Codex request (replayed from a capture) is accepted as it is', async () => {
