@@ -242,6 +242,20 @@ describe('create', () => {
       expect(r.status, JSON.stringify(body).slice(0, 80)).toBe(400);
       expect(r.body.error.type).toBe('invalid_request_error');
     }
+    // An image URL the SSRF guard refuses names the part in Responses' terms, not chat's `messages`.
+    const ssrf = await bad({
+      input: [
+        {
+          role: 'user',
+          content: [
+            { type: 'input_text', text: 'see' },
+            { type: 'input_image', image_url: `${ctx.gw.url}/health` },
+          ],
+        },
+      ],
+    });
+    expect(ssrf.status).toBe(400);
+    expect(ssrf.body.error.param).toBe('input[0].content[1]');
     const path = await fetch(`${ctx.gw.url}/v1/responses/${long}`, { headers: { authorization: `Bearer ${userKey}` } });
     expect(path.status).toBe(400);
     expect(ctx.gw.sim.requests).toHaveLength(0);

@@ -97,7 +97,10 @@ export async function resolveAttachments(req: ChatRequest, fetchImage: ImageFetc
     while (!failure && next < pending.length) {
       const { block, url, path } = pending[next++];
       try {
-        const fetched = await fetchImage(url, signal);
+        const fetched = await fetchImage(url, signal).catch((e: unknown) => {
+          // A refused fetch names the part it was for, in the wire API's own terms (messages[…] or input[…]).
+          throw isGatewayError(e) && e.kind === 'invalid_request' ? errors.badRequest(`${path}: ${e.message}`, path, e.code) : e;
+        });
         total += fetched.bytes.length;
         if (total > ATTACHMENT_LIMITS.maxTotalBytes) throw tooLarge();
         const mediaType = checkImageBytes(fetched.bytes, fetched.mediaType, path);

@@ -149,9 +149,16 @@ describe('image URLs', () => {
     expect(imageOf(req).source).toEqual({ type: 'url', url: 'https://example.com/cat.jpg' }); // the input is not changed
   });
 
-  it('passes the fetcher GatewayErrors through and turns other failures into a 400 naming the part', async () => {
-    const refused = new GatewayError(400, 'Image URL host is not allowed.');
-    await expect(resolveAttachments(oneImage('http://169.254.169.254/x'), () => Promise.reject(refused))).rejects.toBe(refused);
+  it('names the part in the fetcher’s refusals and turns other failures into a 400 naming the part', async () => {
+    const refused = new GatewayError(400, 'Image URL host is not allowed.', { code: 'invalid_image_url' });
+    await expect(resolveAttachments(oneImage('http://169.254.169.254/x'), () => Promise.reject(refused))).rejects.toMatchObject({
+      status: 400,
+      param: 'messages[0].content[1]',
+      code: 'invalid_image_url',
+      message: 'messages[0].content[1]: Image URL host is not allowed.',
+    });
+    const unavailable = new GatewayError(503, 'Store down.');
+    await expect(resolveAttachments(oneImage('https://example.com/x'), () => Promise.reject(unavailable))).rejects.toBe(unavailable);
     await expect(
       resolveAttachments(oneImage('https://example.com/x'), () => Promise.reject(new Error('ECONNRESET'))),
     ).rejects.toMatchObject({
