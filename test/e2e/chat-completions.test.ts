@@ -412,6 +412,9 @@ describe('errors before and after the stream starts', () => {
       [{ logit_bias: [] }, 'logit_bias'],
       [{ service_tier: 'fastest' }, 'service_tier'],
       [{ modalities: 'text' }, 'modalities'],
+      // an audio answer is not made here: a 400 rather than text the client did not ask for
+      [{ modalities: ['text', 'audio'] }, 'modalities'],
+      [{ audio: { voice: 'alloy', format: 'wav' } }, 'audio'],
       [{ web_search_options: true }, 'web_search_options'],
       [
         {

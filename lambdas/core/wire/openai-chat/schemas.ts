@@ -125,8 +125,15 @@ export const chatCompletionSchema = z
     store: z.boolean().nullish(),
     logit_bias: z.record(z.string(), z.number().min(-100).max(100)).nullish(),
     service_tier: z.enum(['auto', 'default', 'flex', 'scale', 'priority']).nullish(),
-    modalities: z.array(z.enum(['text', 'audio'])).nullish(),
-    audio: z.looseObject({}).nullish(),
+    // Audio answers are not made here: asking for one is a 400, not a text answer the client did not ask for.
+    modalities: z
+      .array(z.enum(['text', 'audio']))
+      .refine((m) => !m.includes('audio'), 'audio output is not supported here (text only)')
+      .nullish(),
+    audio: z
+      .looseObject({})
+      .nullish()
+      .refine((a) => a == null, 'audio output is not supported here (text only)'),
     prediction: z.looseObject({ type: z.string() }).nullish(),
     web_search_options: z.looseObject({}).nullish(),
     // The legacy function-calling fields: answering them as plain text would silently ignore the caller's intent.
