@@ -5,28 +5,37 @@ import { useTestGateway } from '../support/gateway.js';
 
 const ctx = useTestGateway();
 
-describe('recharging a busy key', () => {
-  it('succeeds while dozens of requests are being admitted and charged, and adds exactly', async () => {
-    const { gw, admin } = ctx;
-    const m = (
-      await admin.post('/admin/model/save', {
-        name: 'busy',
-        config: { modelId: 'anthropic.claude-3-haiku-20240307-v1:0' },
-        provider: 'bedrock-converse',
-        price_in: 1,
-        price_out: 1,
-      })
-    ).body.data;
-    const k = (await admin.post('/admin/api-key/apply', { name: 'busy-key', role: 'user', email: '', month_quota: 100 })).body.data;
-    await admin.post('/admin/api-key/bind-model', { key_id: k.id, model_id: m.id });
-    gw.sim.setDefault(script.text('ok', { usage: { inputTokens: 10, outputTokens: 10 }, delayMs: 5 }));
-    const calls = Array.from({ length: 40 }, () =>
+/** A model and a key bound to it; `calls` fires n chat calls on that key at once. */
+async function busyKey(name: string, funds: { month_quota: number; balance?: number }) {
+  const { gw, admin } = ctx;
+  const m = (
+    await admin.post('/admin/model/save', {
+      name,
+      config: { modelId: 'anthropic.claude-3-haiku-20240307-v1:0' },
+      provider: 'bedrock-converse',
+      price_in: 1,
+      price_out: 1,
+    })
+  ).body.data;
+  const k = (await admin.post('/admin/api-key/apply', { name, role: 'user', email: '', ...funds })).body.data;
+  await admin.post('/admin/api-key/bind-model', { key_id: k.id, model_id: m.id });
+  const calls = (n: number) =>
+    Array.from({ length: n }, () =>
       fetch(`${gw.url}/v1/chat/completions`, {
         method: 'POST',
         headers: { authorization: `Bearer ${k.api_key}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ model: 'busy', max_tokens: 10, messages: [{ role: 'user', content: 'hi' }] }),
+        body: JSON.stringify({ model: name, max_tokens: 10, messages: [{ role: 'user', content: 'hi' }] }),
       }).then((r) => r.status),
     );
+  return { k, calls };
+}
+
+describe('recharging a busy key', () => {
+  it('succeeds while dozens of requests are being admitted and charged, and adds exactly', async () => {
+    const { gw, admin } = ctx;
+    const { k, calls: fire } = await busyKey('busy-key', { month_quota: 100 });
+    gw.sim.setDefault(script.text('ok', { usage: { inputTokens: 10, outputTokens: 10 }, delayMs: 5 }));
+    const calls = fire(40);
     const recharges = Array.from({ length: 5 }, (_, i) =>
       new Promise((r) => setTimeout(r, i * 15)).then(() => admin.post('/admin/api-key/recharge', { id: k.id, balance: '0.1' })),
     );
@@ -40,26 +49,9 @@ describe('recharging a busy key', () => {
 
   it('succeeds while the key’s calls draw on the very balance it adds to, and the books add up exactly', async () => {
     const { gw, admin } = ctx;
-    const m = (
-      await admin.post('/admin/model/save', {
-        name: 'busy-balance',
-        config: { modelId: 'anthropic.claude-3-haiku-20240307-v1:0' },
-        provider: 'bedrock-converse',
-        price_in: 1,
-        price_out: 1,
-      })
-    ).body.data;
-    const k = (await admin.post('/admin/api-key/apply', { name: 'busy-balance', role: 'user', email: '', month_quota: 0, balance: 1 })).body
-      .data;
-    await admin.post('/admin/api-key/bind-model', { key_id: k.id, model_id: m.id });
+    const { k, calls: fire } = await busyKey('busy-balance', { month_quota: 0, balance: 1 });
     gw.sim.setDefault(script.text('ok', { usage: { inputTokens: 10, outputTokens: 10 }, delayMs: 2 }));
-    const calls = Array.from({ length: 60 }, () =>
-      fetch(`${gw.url}/v1/chat/completions`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${k.api_key}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ model: 'busy-balance', max_tokens: 10, messages: [{ role: 'user', content: 'hi' }] }),
-      }).then((r) => r.status),
-    );
+    const calls = fire(60);
     const recharges = Array.from({ length: 8 }, (_, i) =>
       new Promise((r) => setTimeout(r, i * 5)).then(() => admin.post('/admin/api-key/recharge', { id: k.id, balance: '0.1' })),
     );
