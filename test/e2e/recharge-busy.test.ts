@@ -5,7 +5,7 @@ import { useTestGateway } from '../support/gateway.js';
 
 const ctx = useTestGateway();
 
-/** A model and a key bound to it; `calls` fires n chat calls on that key at once. */
+/** A model and a key bound to it, and a burst of calls on that key with recharges landing among them. */
 async function busyKey(name: string, funds: { month_quota: number; balance?: number }) {
   const { gw, admin } = ctx;
   const m = (
@@ -27,20 +27,27 @@ async function busyKey(name: string, funds: { month_quota: number; balance?: num
         body: JSON.stringify({ model: name, max_tokens: 10, messages: [{ role: 'user', content: 'hi' }] }),
       }).then((r) => r.status),
     );
-  return { k, calls };
+  /** n calls (the upstream answering after delayMs) and, meanwhile, `recharges` recharges of 0.1 spaced by spacingMs. */
+  const burst = async (n: number, recharges: number, spacingMs: number, delayMs: number) => {
+    ctx.gw.sim.setDefault(script.text('ok', { usage: { inputTokens: 10, outputTokens: 10 }, delayMs }));
+    const paid = Array.from({ length: recharges }, (_, i) =>
+      new Promise((r) => setTimeout(r, i * spacingMs)).then(() => ctx.admin.post('/admin/api-key/recharge', { id: k.id, balance: '0.1' })),
+    );
+    try {
+      const [statuses, answers] = await Promise.all([Promise.all(calls(n)), Promise.all(paid)]);
+      return { statuses, paid: answers };
+    } finally {
+      ctx.gw.sim.setDefault(null);
+    }
+  };
+  return { k, burst };
 }
 
 describe('recharging a busy key', () => {
   it('succeeds while dozens of requests are being admitted and charged, and adds exactly', async () => {
-    const { gw, admin } = ctx;
-    const { k, calls: fire } = await busyKey('busy-key', { month_quota: 100 });
-    gw.sim.setDefault(script.text('ok', { usage: { inputTokens: 10, outputTokens: 10 }, delayMs: 5 }));
-    const calls = fire(40);
-    const recharges = Array.from({ length: 5 }, (_, i) =>
-      new Promise((r) => setTimeout(r, i * 15)).then(() => admin.post('/admin/api-key/recharge', { id: k.id, balance: '0.1' })),
-    );
-    const [statuses, paid] = await Promise.all([Promise.all(calls), Promise.all(recharges)]);
-    gw.sim.setDefault(null);
+    const { admin } = ctx;
+    const { burst } = await busyKey('busy-key', { month_quota: 100 });
+    const { statuses, paid } = await burst(40, 5, 15, 5);
     expect(statuses.every((s) => s === 200)).toBe(true);
     expect(paid.map((p) => p.status)).toEqual([200, 200, 200, 200, 200]);
     const after = (await admin.get(`/admin/api-key/list?name=busy-key`)).body.data.items[0];
@@ -49,14 +56,8 @@ describe('recharging a busy key', () => {
 
   it('succeeds while the key’s calls draw on the very balance it adds to, and the books add up exactly', async () => {
     const { gw, admin } = ctx;
-    const { k, calls: fire } = await busyKey('busy-balance', { month_quota: 0, balance: 1 });
-    gw.sim.setDefault(script.text('ok', { usage: { inputTokens: 10, outputTokens: 10 }, delayMs: 2 }));
-    const calls = fire(60);
-    const recharges = Array.from({ length: 8 }, (_, i) =>
-      new Promise((r) => setTimeout(r, i * 5)).then(() => admin.post('/admin/api-key/recharge', { id: k.id, balance: '0.1' })),
-    );
-    const [statuses, paid] = await Promise.all([Promise.all(calls), Promise.all(recharges)]);
-    gw.sim.setDefault(null);
+    const { k, burst } = await busyKey('busy-balance', { month_quota: 0, balance: 1 });
+    const { statuses, paid } = await burst(60, 8, 5, 2);
     await gw.idle();
     expect(statuses.every((s) => s === 200)).toBe(true);
     expect(paid.map((p) => p.status)).toEqual(Array(8).fill(200));
