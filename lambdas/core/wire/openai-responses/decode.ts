@@ -278,15 +278,16 @@ function decodeToolChoice(choice: ToolChoice | undefined, tools: DecodedTools): 
     return { specs, toolChoice: { type: 'any' } };
   }
   if (choice.type === 'allowed_tools' && 'tools' in choice && Array.isArray(choice.tools)) {
-    const named = choice.tools.filter((t) => t.type === 'function' || t.type === 'custom');
+    const allowed = new Set<string | undefined>();
     choice.tools.forEach((t, i) => {
-      if ((t.type === 'function' || t.type === 'custom') && !tools.offered.some((o) => o.name === t.name && o.type === t.type))
+      if (t.type !== 'function' && t.type !== 'custom') return; // a hosted tool: not offered here anyway
+      if (!tools.offered.some((o) => o.name === t.name && o.type === t.type))
         throw errors.badRequest(
           `tool_choice.tools[${i}] names the ${t.type} tool '${String(t.name)}', which is not in tools.`,
           `tool_choice.tools[${i}]`,
         );
+      allowed.add(t.name);
     });
-    const allowed = new Set(named.map((t) => t.name));
     const kept = specs.filter((s) => allowed.has(s.name));
     if (choice.mode === 'required') {
       if (kept.length === 0) throw errors.badRequest('tool_choice.tools names no function or custom tool of tools.', 'tool_choice.tools');
