@@ -4,14 +4,13 @@ import { page } from '../../core/http/envelope.js';
 import { dropEmpty, MAX_NAME, parse, zId, zInstant, zLimit, zMoney, zPage, zQuery } from '../../core/validate.js';
 import { hashApiKey } from '../../core/key-material.js';
 import { errors } from '../../core/errors.js';
-import { createKey, deleteKey, getKeyByHash, listKeys, requireKeyById, resetKey, updateKey } from '../../core/store/keys.js';
+import { type ApiKey, createKey, deleteKey, getKeyByHash, listKeys, requireKeyById, resetKey, updateKey } from '../../core/store/keys.js';
 import { paymentItem, recharge } from '../../core/store/payments.js';
 import { nextId } from '../../core/store/counters.js';
 import { tableName } from '../../core/store/table.js';
 import { keyViewWithLimits, paymentView } from '../../core/http/views.js';
 import { getGroup } from '../../core/store/groups.js';
 import { effectiveLimits } from '../../core/limits/types.js';
-import type { ApiKey } from '../../core/store/keys.js';
 import { modelGrantRoutes } from './model-grants.js';
 
 const zRole = z.enum(['admin', 'user'], { error: "must be 'admin' or 'user'" });
