@@ -9,9 +9,8 @@
 import { performance } from 'node:perf_hooks';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { NodeHttpHandler } from '@smithy/node-http-handler';
-import http from 'node:http';
 import { DocumentClient } from '../../lambdas/core/store/document-client.js';
+import { DynamoDbWire } from '../../lambdas/core/store/dynamodb-wire.js';
 import { CONCURRENCY, N, cpuWatch, progress, type Ctx } from '../lib/bench.js';
 import { round, table } from '../lib/stats.js';
 
@@ -25,11 +24,9 @@ export async function sectionCeiling(c: Ctx): Promise<CeilingFigures> {
   // The gateway's own document layer and client settings, so that this process costs no more per call than a
   // gateway does (the bench process must not be what bounds the rate).
   const client = new DocumentClient(
-    new DynamoDBClient({
-      endpoint: c.dynamoEndpoint,
-      maxAttempts: 1,
-      cacheMiddleware: true,
-      requestHandler: new NodeHttpHandler({ httpAgent: new http.Agent({ keepAlive: true, maxSockets: 256 }) }),
+    new DynamoDbWire(new DynamoDBClient({ endpoint: c.dynamoEndpoint, maxAttempts: 1 }), {
+      connectTimeoutMs: 2000,
+      requestTimeoutMs: 5000,
     }),
     { marshallOptions: {}, unmarshallOptions: {} },
   );

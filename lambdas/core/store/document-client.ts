@@ -1,18 +1,27 @@
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { randomUUID } from 'node:crypto';
+import {
+  BatchGetItemCommand,
+  BatchWriteItemCommand,
+  DeleteItemCommand,
+  GetItemCommand,
+  PutItemCommand,
+  QueryCommand,
+  ScanCommand,
+  TransactGetItemsCommand,
+  TransactWriteItemsCommand,
+  UpdateItemCommand,
+} from '@aws-sdk/client-dynamodb';
 import type { DynamoDBDocumentClientCommand } from '@aws-sdk/lib-dynamodb';
 import { marshall, type marshallOptions, unmarshall, type unmarshallOptions } from '@aws-sdk/util-dynamodb';
+import type { DynamoDbWire, WireOutput } from './dynamodb-wire.js';
 
 /**
- * The document layer over one DynamoDBClient: callers build lib-dynamodb's commands (GetCommand, PutCommand,
- * TransactWriteCommand…) with plain JavaScript values, and this marshals their input, sends the DynamoDB command each
- * one wraps, and unmarshals its output — what DynamoDBDocumentClient does, at a lower cost per call.
- *
- * Why not DynamoDBDocumentClient itself: it resolves a fresh middleware stack on every call (its marshalling is a
- * middleware added to each command), and it cannot use the SDK's `cacheMiddleware`, since its resolved handler is
- * bound to the first command it ever sent. Here the base client caches its handler per command class, and marshalling
- * is a plain function call. `npm run bench` (the cost-per-call figures) and test/unit/store/document-client.test.ts
- * measure and pin the difference; the fields each command marshals are lib-dynamodb's own (its key nodes), so the two
- * layers marshal alike.
+ * The document layer over the store's DynamoDB wire: callers build lib-dynamodb's commands (GetCommand, PutCommand,
+ * TransactWriteCommand…) with plain JavaScript values, and this marshals their input, sends the operation each one
+ * wraps (dynamodb-wire.ts: the SDK's configuration, retries and error shapes, without its per-call middleware), and
+ * unmarshals its output — what DynamoDBDocumentClient does over a DynamoDBClient. The fields each command marshals are
+ * lib-dynamodb's own (its key nodes), so the two layers marshal alike; test/unit/store/document-client.test.ts pins
+ * that they put the same JSON on the wire and hand back the same values, for every command kind the store sends.
  */
 type KeyNodes = Record<string, unknown> | unknown[] | null;
 
@@ -21,7 +30,7 @@ interface CommandParts {
   input: object;
   inputKeyNodes: KeyNodes;
   outputKeyNodes: KeyNodes;
-  clientCommand: { constructor: new (input: object) => object };
+  clientCommand: { constructor: unknown };
 }
 
 /** Any lib-dynamodb command. */
@@ -31,17 +40,44 @@ type DocumentCommand = DynamoDBDocumentClientCommand<any, any, any, any, any>;
 /** A command's output type, as its own (internal) handler declares it: GetCommand → GetCommandOutput. */
 type OutputOf<C extends DocumentCommand> = Awaited<ReturnType<ReturnType<C['resolveMiddleware']>>>['output'];
 
+/** The DynamoDB operation each wrapped command class names (by class, not by name: bundles may rename classes). */
+const OPERATIONS = new Map<unknown, string>([
+  [GetItemCommand, 'GetItem'],
+  [PutItemCommand, 'PutItem'],
+  [UpdateItemCommand, 'UpdateItem'],
+  [DeleteItemCommand, 'DeleteItem'],
+  [QueryCommand, 'Query'],
+  [ScanCommand, 'Scan'],
+  [BatchGetItemCommand, 'BatchGetItem'],
+  [BatchWriteItemCommand, 'BatchWriteItem'],
+  [TransactGetItemsCommand, 'TransactGetItems'],
+  [TransactWriteItemsCommand, 'TransactWriteItems'],
+]);
+
 export interface TranslateOptions {
   marshallOptions: marshallOptions;
   unmarshallOptions: unmarshallOptions;
 }
 
+/** One wire call as middleware sees it: the operation's input in wire form; its output as DynamoDB answered. */
+type Handler = (args: { input: Record<string, unknown> }) => Promise<{ output: WireOutput }>;
+/** The SDK's middleware shape, for the few that wrap the store's calls (fail-closed faults, tests' observers). */
+export type StoreMiddleware = (next: Handler, context: { commandName: string }) => Handler;
+interface MiddlewareOptions {
+  name: string;
+  /** As the SDK orders its steps: initialize runs outermost, deserialize innermost; same step, first added outside. */
+  step?: 'initialize' | 'serialize' | 'build' | 'finalizeRequest' | 'deserialize';
+  priority?: 'high' | 'normal' | 'low';
+}
+const STEPS = ['initialize', 'serialize', 'build', 'finalizeRequest', 'deserialize'];
+
 export class DocumentClient {
   private readonly marshallOptions: marshallOptions;
   private readonly unmarshallOptions: unmarshallOptions;
+  private middleware: Array<{ fn: StoreMiddleware; options: MiddlewareOptions }> = [];
 
   constructor(
-    readonly base: DynamoDBClient,
+    readonly wire: DynamoDbWire,
     options: TranslateOptions,
   ) {
     // lib-dynamodb's own defaults for values marshalled one attribute at a time.
@@ -49,45 +85,41 @@ export class DocumentClient {
     this.unmarshallOptions = { convertWithoutMapWrapper: true, ...options.unmarshallOptions };
   }
 
-  /**
-   * The base client's middleware (tests observe or fault the wire calls there). A middleware added after the first
-   * calls applies to the next ones: adding one drops the handlers the base client has cached (its `handlers` field,
-   * where the SDK keeps them; test/unit/store/document-client.test.ts fails if that ever stops working).
-   */
-  get middlewareStack(): DynamoDBClient['middlewareStack'] {
-    const stack = this.base.middlewareStack;
-    const base = this.base as unknown as { handlers?: unknown };
-    const dropCache =
-      <A extends unknown[], R>(fn: (...a: A) => R) =>
-      (...a: A): R => {
-        delete base.handlers;
-        return fn(...a);
-      };
-    return Object.assign(Object.create(stack) as typeof stack, {
-      add: dropCache(stack.add.bind(stack)),
-      addRelativeTo: dropCache(stack.addRelativeTo.bind(stack)),
-      use: dropCache(stack.use.bind(stack)),
-      remove: dropCache(stack.remove.bind(stack)),
-    });
-  }
+  /** Middleware around every call (table.ts maps store faults there; tests observe or fault the calls). */
+  readonly middlewareStack = {
+    add: (fn: StoreMiddleware, options: MiddlewareOptions): void => {
+      this.middleware.push({ fn, options });
+      const rank = (o: MiddlewareOptions) => STEPS.indexOf(o.step ?? 'initialize');
+      this.middleware.sort((a, b) => rank(a.options) - rank(b.options)); // stable: the same step keeps its order
+    },
+    remove: (name: string): boolean => {
+      const before = this.middleware.length;
+      this.middleware = this.middleware.filter((m) => m.options.name !== name);
+      return this.middleware.length < before;
+    },
+  };
 
   async send<C extends DocumentCommand>(command: C): Promise<OutputOf<C>> {
     const parts = command as unknown as CommandParts;
-    const Wire = parts.clientCommand.constructor;
-    const input = pick(parts.input, parts.inputKeyNodes as Record<string, KeyNodes>, (v) => marshall(v, this.marshallOptions));
-    const wire = new Wire(input as object) as Parameters<DynamoDBClient['send']>[0];
-    let output: object;
-    try {
-      output = await this.base.send(wire);
-    } finally {
-      // The base client keeps the first command of each class with its cached handler: it lets go of its item.
-      (wire as { input: object }).input = {};
-    }
-    return pick(output, parts.outputKeyNodes as Record<string, KeyNodes>, (v) => unmarshall(v as never, this.unmarshallOptions));
+    const operation = OPERATIONS.get(parts.clientCommand.constructor);
+    if (!operation) throw new Error(`the store's document layer does not send ${String((command as object).constructor.name)}`);
+    const input = pick(parts.input, parts.inputKeyNodes as Record<string, KeyNodes>, (v) => marshall(v, this.marshallOptions)) as Record<
+      string,
+      unknown
+    >;
+    // The SDK's idempotency token of a transaction (one per call, the same over its retries), as the SDK fills it.
+    if (operation === 'TransactWriteItems' && input.ClientRequestToken === undefined) input.ClientRequestToken = randomUUID();
+    let handler: Handler = async (args) => ({ output: await this.wire.send(operation, args.input) });
+    const context = { commandName: `${operation}Command` };
+    for (let i = this.middleware.length - 1; i >= 0; i--) handler = this.middleware[i].fn(handler, context);
+    const { output } = await handler({ input });
+    return pick(output, parts.outputKeyNodes as Record<string, KeyNodes>, (v) =>
+      unmarshall(v as never, this.unmarshallOptions),
+    );
   }
 
   destroy(): void {
-    this.base.destroy();
+    this.wire.destroy();
   }
 }
 

@@ -1,13 +1,11 @@
-import http from 'node:http';
-import https from 'node:https';
 import { type AttributeValue, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { NumberValue, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
-import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { now } from '../clock.js';
 import { config } from '../config.js';
 import { errors } from '../errors.js';
 import { DocumentClient } from './document-client.js';
+import { DynamoDbWire } from './dynamodb-wire.js';
 import { type IndexPartition, keyNames } from './table-keys.js';
 
 /**
@@ -24,22 +22,14 @@ let client: DocumentClient | undefined;
 export function db(): DocumentClient {
   if (!client) {
     const c = config().store;
-    const base = new DynamoDBClient({
-      ...(c.endpoint ? { endpoint: c.endpoint } : {}),
-      maxAttempts: c.maxAttempts,
-      // One resolved middleware stack per command class, not one per call (document-client.ts says why it can be).
-      cacheMiddleware: true,
-      // Keep-alive sockets, enough of them for the local server's many concurrent calls (a Lambda instance serves
-      // one call at a time); a stuck call is an error after the timeout, not a warning.
-      requestHandler: new NodeHttpHandler({
-        httpAgent: new http.Agent({ keepAlive: true, maxSockets: 256 }),
-        httpsAgent: new https.Agent({ keepAlive: true, maxSockets: 256 }),
-        connectionTimeout: c.connectTimeoutMs,
-        requestTimeout: c.requestTimeoutMs,
-        throwOnRequestTimeout: true,
-      }),
+    // The SDK client's resolved configuration (credentials, region, endpoint, retry strategy) drives the wire; the
+    // wire sends the calls (dynamodb-wire.ts says why).
+    const sdk = new DynamoDBClient({ ...(c.endpoint ? { endpoint: c.endpoint } : {}), maxAttempts: c.maxAttempts });
+    client = new DocumentClient(new DynamoDbWire(sdk, { connectTimeoutMs: c.connectTimeoutMs, requestTimeoutMs: c.requestTimeoutMs }), {
+      marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false },
+      unmarshallOptions: { wrapNumbers: exactNumber },
     });
-    base.middlewareStack.add(
+    client.middlewareStack.add(
       (next) => async (args) => {
         try {
           return await next(args);
@@ -49,10 +39,6 @@ export function db(): DocumentClient {
       },
       { step: 'initialize', name: 'storeFaultsFailClosed' },
     );
-    client = new DocumentClient(base, {
-      marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false },
-      unmarshallOptions: { wrapNumbers: exactNumber },
-    });
   }
   return client;
 }
