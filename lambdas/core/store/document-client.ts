@@ -113,9 +113,7 @@ export class DocumentClient {
     const context = { commandName: `${operation}Command` };
     for (let i = this.middleware.length - 1; i >= 0; i--) handler = this.middleware[i].fn(handler, context);
     const { output } = await handler({ input });
-    return pick(output, parts.outputKeyNodes as Record<string, KeyNodes>, (v) =>
-      unmarshall(v as never, this.unmarshallOptions),
-    );
+    return pick(output, parts.outputKeyNodes as Record<string, KeyNodes>, (v) => unmarshall(v as never, this.unmarshallOptions));
   }
 
   destroy(): void {
