@@ -81,3 +81,44 @@ describe('recharging a busy key', () => {
     expect(second.id).toBe(first.id + 1);
   });
 });
+
+describe('resetting a busy key', () => {
+  it('succeeds while its calls keep landing (the old secret stops at once, the new one works), and every served call is charged', async () => {
+    const { gw, admin } = ctx;
+    const { k } = await busyKey('busy-reset', { month_quota: 100 });
+    gw.sim.setDefault(script.text('ok', { usage: { inputTokens: 10, outputTokens: 10 }, delayMs: 2 }));
+    const call = (key: string) =>
+      fetch(`${gw.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'busy-reset', max_tokens: 10, messages: [{ role: 'user', content: 'hi' }] }),
+      }).then((r) => r.status);
+    let served = 0;
+    // 24 clients calling back to back with the old secret until it stops working.
+    const worker = async () => {
+      for (;;) {
+        const status = await call(k.api_key);
+        if (status !== 200) return status;
+        served++;
+      }
+    };
+    try {
+      const workers = Array.from({ length: 24 }, worker);
+      // The reset once the key is busy: its calls landing back to back.
+      while (served < 30) await new Promise((r) => setTimeout(r, 5));
+      const reset = await admin.post('/admin/api-key/reset', { id: k.id });
+      expect(reset.status, JSON.stringify(reset.body)).toBe(200);
+      expect(await Promise.all(workers)).toEqual(Array(24).fill(401));
+      expect(await call(reset.body.data.api_key)).toBe(200);
+      served++;
+    } finally {
+      gw.sim.setDefault(null);
+    }
+    await gw.idle();
+    expect(served).toBeGreaterThan(24);
+    const threads = (await admin.get(`/admin/thread/list?key_id=${k.id}&limit=1`)).body.data;
+    const after = (await admin.get(`/admin/api-key/list?name=busy-reset`)).body.data.items[0];
+    expect(threads.total).toBe(served);
+    expect(money(after.month_fee)).toBe(BigInt(served) * money('0.00002'));
+  });
+});

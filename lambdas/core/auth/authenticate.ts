@@ -117,6 +117,8 @@ function unusable(message: string): GatewayError {
  * code invalid_api_key, as CONTRACT has it) with a message that says why.
  */
 export function assertUsable(key: ApiKey): void {
+  // Being reset: the old secret stops at once, as it will once the reset has moved the key (an unknown key then).
+  if (key.resetFenceUntil > now().getTime()) throw errors.invalidApiKey();
   if (key.status === 'disabled') throw unusable('This API key is disabled. Ask an administrator to enable it.');
   if (key.expiresAt !== null && Date.parse(key.expiresAt) <= now().getTime()) {
     throw unusable(`This API key expired at ${key.expiresAt}.`);

@@ -154,10 +154,16 @@ export async function admitKey(
       ':lease': { a: moneyAttr(amount), t: nowS },
       ':one': 1,
       ':dp': 1 - expired.length,
+      ':nowMs': now().getTime(),
     };
     const set = ['#lease = :lease'];
     const add = ['rev :one', 'inflight :dp'];
-    const conditions = ['attribute_exists(pk)', 'attribute_not_exists(#lease)'];
+    // Not while a reset of the key is under way (its fence; store/keys.ts resetKey()).
+    const conditions = [
+      'attribute_exists(pk)',
+      'attribute_not_exists(#lease)',
+      '(attribute_not_exists(reset_fence) OR reset_fence < :nowMs)',
+    ];
     const sweep = expired.map(([name], i) => {
       names[`#x${i}`] = name;
       conditions.push(`attribute_exists(#x${i})`);
@@ -280,7 +286,7 @@ export async function admitKey(
       } else {
         // The item is gone (deleted or reset meanwhile): follow the id, or refuse as an unknown key.
         current = old ? fromItem(fromWireItem(old)) : await getKeyById(current.id);
-        if (!current) throw errors.invalidApiKey();
+        if (!current || current.resetFenceUntil > now().getTime()) throw errors.invalidApiKey();
       }
       // Our own earlier attempt landed (its response was lost and the SDK retried): the request is admitted.
       const mine = leaseOf(current, requestId);

@@ -1,14 +1,14 @@
 import { createHash } from 'node:crypto';
-import { GetCommand, TransactWriteCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, TransactWriteCommand, type TransactWriteCommandInput, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { generateApiKey, hashApiKey, keyHint } from '../key-material.js';
 import { errors } from '../errors.js';
 import { money, moneyAttr, type Money } from '../money.js';
 import { nextId } from './counters.js';
 import { bumpCacheEpoch } from './cache-epoch.js';
 import { deleteAll, getAll } from './batch.js';
-import { cancellationCodes, db, nowIso, queryAll, queryIndex, tableName } from './table.js';
+import { cancellationCodes, db, fromWireItem, isConditionFailure, nowIso, queryAll, queryIndex, tableName } from './table.js';
 import { GRANT_SK_PREFIX, indexKeys, itemKeys, partitions } from './table-keys.js';
-import { currentMonth } from '../clock.js';
+import { currentMonth, now } from '../clock.js';
 import { str } from './attributes.js';
 import { type Limits, NO_LIMITS } from '../limits/types.js';
 
@@ -59,6 +59,11 @@ export interface ApiKey {
    * the key conditions its write on it (store/key-cache.ts), so it never runs on terms that have changed.
    */
   termsRev: number;
+  /**
+   * Until when (epoch ms; 0 = not) a reset of this key is under way: the key is refused meanwhile, and admissions
+   * may not write it, so that the reset's move of the item only waits for the calls already in flight (resetKey()).
+   */
+  resetFenceUntil: number;
 }
 
 interface Lease {
@@ -138,6 +143,7 @@ export function fromItem(item: Record<string, unknown>): ApiKey {
     updatedAt: str(item.updated_at),
     rev: Number(item.rev ?? 0),
     termsRev: Number(item.terms_rev ?? 0),
+    resetFenceUntil: Number(item.reset_fence ?? 0),
   };
 }
 
@@ -276,6 +282,7 @@ export async function createKey(
     updatedAt: now,
     rev: 0,
     termsRev: 0,
+    resetFenceUntil: 0,
   };
   const items = [...createItems(key), ...(opts.extra?.(key) ?? [])];
   try {
@@ -413,21 +420,37 @@ export async function updateKey(id: number, patch: KeyPatch): Promise<ApiKey> {
   return (await getKeyById(id))!;
 }
 
+/** Rounds a reset may lose to the key's own calls before it answers 409 (each a few ms). */
+const RESET_ATTEMPTS = 30;
+/** How long a reset's fence holds at most (a reset that died meanwhile leaves the key usable again after it). */
+export const RESET_FENCE_MS = 10_000;
+
 /**
  * Replaces a key's secret: the item moves to the new hash in one transaction, so the old plaintext stops
- * authenticating at once. Guarded by `rev` so a charge landing meanwhile is never lost (retry on conflict).
+ * authenticating at once. Guarded by `rev` so a charge landing meanwhile is never lost. A key under load changes
+ * every few milliseconds (each admission and settlement writes it) — and that is when a leaked key most needs its
+ * reset. So the reset first fences the key (`reset_fence`): from then on the old secret is refused and no admission
+ * writes the item, and the move only has to get past the settlements of the calls already in flight. A lost round
+ * is rebuilt on the item the refused write hands back (no second read), with a growing random pause once it has
+ * lost a few, as a recharge does. A reset that fails anyway takes its fence down (or it expires, RESET_FENCE_MS).
  */
 export async function resetKey(id: number): Promise<{ key: ApiKey; plaintext: string }> {
-  for (let attempt = 0; attempt < 5; attempt++) {
-    const old = await requireKeyById(id);
-    const plaintext = generateApiKey();
+  const hash = await getKeyHashById(id);
+  if (!hash) throw errors.notFound(`API key ${id} not found.`);
+  let current: ApiKey | undefined = await fenceForReset(hash);
+  const plaintext = generateApiKey();
+  for (let attempt = 0; attempt < RESET_ATTEMPTS; attempt++) {
+    if (!current) throw errors.notFound(`API key ${id} not found.`);
+    if (attempt > 2) await new Promise((r) => setTimeout(r, Math.random() * Math.min(100, 5 * attempt)));
+    const old: ApiKey = current;
     const moved: ApiKey = {
       ...old,
       hash: hashApiKey(plaintext),
       keyHint: keyHint(plaintext),
       updatedAt: nowIso(),
       rev: old.rev + 1,
-      termsRev: old.termsRev + 1,
+      termsRev: old.termsRev, // the fence counted the reset's change of terms
+      resetFenceUntil: 0,
     };
     try {
       await db().send(
@@ -439,6 +462,7 @@ export async function resetKey(id: number): Promise<{ key: ApiKey; plaintext: st
                 Key: itemKeys.apiKey(old.hash),
                 ConditionExpression: 'rev = :rev',
                 ExpressionAttributeValues: { ':rev': old.rev },
+                ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
               },
             },
             { Put: { TableName: tableName(), Item: toItem(moved), ConditionExpression: 'attribute_not_exists(pk)' } },
@@ -457,11 +481,54 @@ export async function resetKey(id: number): Promise<{ key: ApiKey; plaintext: st
       );
       return { key: moved, plaintext };
     } catch (e) {
-      if (cancellationCodes(e)?.includes('ConditionalCheckFailed')) continue;
+      const codes = cancellationCodes(e);
+      if (codes?.[0] === 'ConditionalCheckFailed') {
+        const item = (e as { CancellationReasons?: Array<{ Item?: Record<string, unknown> }> }).CancellationReasons?.[0]?.Item;
+        // Gone (deleted, or reset by another caller): read it again by id; the next round says 404 if it is gone.
+        current = item ? fromItem(fromWireItem(item as Record<string, never>)) : await getKeyById(id);
+        continue;
+      }
+      // Another transaction on the key at that instant (a settlement), or a pointer that moved: read it again.
+      if (codes?.includes('TransactionConflict') || codes?.includes('ConditionalCheckFailed')) {
+        current = await getKeyById(id);
+        continue;
+      }
       throw e;
     }
   }
+  if (current) await liftResetFence(current.hash).catch(() => undefined);
   throw errors.conflict('The key changed repeatedly during reset; try again.');
+}
+
+/** The fence of a reset on the key item (see resetKey()); its terms change too, so remembered copies are refused. */
+async function fenceForReset(hash: string): Promise<ApiKey | undefined> {
+  try {
+    const out = await db().send(
+      new UpdateCommand({
+        TableName: tableName(),
+        Key: itemKeys.apiKey(hash),
+        UpdateExpression: `SET reset_fence = :until, ${TERMS_REV_BUMP} ADD rev :one`,
+        ConditionExpression: 'attribute_exists(pk)',
+        ExpressionAttributeValues: { ':until': now().getTime() + RESET_FENCE_MS, ':zero': 0, ':one': 1 },
+        ReturnValues: 'ALL_NEW',
+      }),
+    );
+    return out.Attributes ? fromItem(out.Attributes) : undefined;
+  } catch (e) {
+    if (isConditionFailure(e)) return undefined;
+    throw e;
+  }
+}
+
+async function liftResetFence(hash: string): Promise<void> {
+  await db().send(
+    new UpdateCommand({
+      TableName: tableName(),
+      Key: itemKeys.apiKey(hash),
+      UpdateExpression: 'REMOVE reset_fence',
+      ConditionExpression: 'attribute_exists(pk)',
+    }),
+  );
 }
 
 /** Deletes a key, its pointer and every model grant it has (both sides). Sessions and threads stay as history. */

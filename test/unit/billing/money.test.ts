@@ -62,6 +62,7 @@ function key(p: Partial<ApiKey>): ApiKey {
     updatedAt: '',
     rev: 0,
     termsRev: 0,
+    resetFenceUntil: 0,
     ...p,
   };
 }
