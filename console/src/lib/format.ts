@@ -27,13 +27,18 @@ export function toPlainDecimal(value: number | string): string {
   return out === '0' ? '0' : sign + out;
 }
 
-/** Float noise (0.1 + 0.2) is cut at 12 decimals, the server's own precision. */
+/**
+ * A number as the shortest text that reads back as it (what JSON sent: 1000000000.299999 stays so); when that
+ * text carries float noise past the server's 12 decimals (0.1 + 0.2 = 0.30000000000000004), the value at 15
+ * significant digits, cut at 12 decimals.
+ */
 function numberToText(n: number): string {
   if (!Number.isFinite(n)) return 'NaN';
   if (Number.isInteger(n)) return BigInt(n).toString();
-  const fixed = n.toFixed(12);
-  // toFixed gives exponent notation only at |n| ≥ 1e21, where integers are handled above.
-  return fixed;
+  const shortest = toPlainDecimal(String(n));
+  if ((shortest.split('.')[1] ?? '').length <= 12) return shortest;
+  const [int, frac = ''] = toPlainDecimal(String(Number(n.toPrecision(15)))).split('.');
+  return `${int}.${frac.slice(0, 12)}`;
 }
 
 function groupThousands(int: string): string {

@@ -11,6 +11,18 @@ describe('form values', () => {
     expect(isMoneyInput('', { optional: true })).toBe(true);
     expect(isMoneyInput('')).toBe(false);
     expect(isMoneyInput('0', { positive: true })).toBe(false);
+    expect(isMoneyInput('0.000', { positive: true })).toBe(false);
+    expect(isMoneyInput('0.000001', { positive: true })).toBe(true);
+  });
+
+  it('accepts every amount the gateway stores and hands back, up to 1e12 (a key with a 10-digit quota stays editable)', () => {
+    expect(isMoneyInput('5000000000')).toBe(true);
+    expect(isMoneyInput(moneyToInput(1000000000.299999))).toBe(true);
+    expect(isMoneyInput('1000000000000')).toBe(true);
+    expect(isMoneyInput('1000000000000.000')).toBe(true);
+    expect(isMoneyInput('1000000000000.000001')).toBe(false);
+    expect(isMoneyInput('1000000000001')).toBe(false);
+    expect(isMoneyInput('10000000000000')).toBe(false);
   });
 
   it('reads limits: empty is no limit, else a whole number', () => {

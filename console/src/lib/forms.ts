@@ -5,13 +5,20 @@
 import type { ApiKey } from '../api/types';
 import { toPlainDecimal } from './format';
 
-const MONEY = /^\d{1,9}(\.\d{1,6})?$/;
+/** As the gateway takes amounts: up to 6 decimals, at most 1e12 (money.ts MAX_AMOUNT), never negative. */
+const MONEY = /^(\d+)(?:\.(\d{1,6}))?$/;
+const MAX_INT_DIGITS = '1000000000000';
 
 export function isMoneyInput(value: string, opts: { optional?: boolean; positive?: boolean } = {}): boolean {
   const v = value.trim();
   if (v === '') return opts.optional === true;
-  if (!MONEY.test(v)) return false;
-  return !opts.positive || Number(v) > 0;
+  const m = MONEY.exec(v);
+  if (!m) return false;
+  const int = m[1].replace(/^0+(?=\d)/, '');
+  const frac = m[2] ?? '';
+  if (int.length > MAX_INT_DIGITS.length) return false;
+  if (int.length === MAX_INT_DIGITS.length && (int > MAX_INT_DIGITS || (int === MAX_INT_DIGITS && /[1-9]/.test(frac)))) return false;
+  return !opts.positive || /[1-9]/.test(int + frac);
 }
 
 /** A limit field: empty = no limit (null), else a whole number ≥ 0; undefined when it is neither. */
