@@ -215,6 +215,21 @@ describe('models', () => {
     }
   });
 
+  it('cache prices: omitted on update keeps them, null puts them back to the default', async () => {
+    const saved = await ctx.admin.post('/admin/model/save', { ...MODEL('cache-priced'), price_cache_read: 0.5, price_cache_write: 4 });
+    expect(saved.body.data).toMatchObject({ price_cache_read: 0.5, price_cache_write: 4 });
+    const id = saved.body.data.id;
+    const kept = await ctx.admin.post('/admin/model/save', { ...MODEL('cache-priced'), id });
+    expect(kept.body.data).toMatchObject({ price_cache_read: 0.5, price_cache_write: 4 });
+    const cleared = await ctx.admin.post('/admin/model/save', { ...MODEL('cache-priced'), id, price_cache_read: null });
+    expect(cleared.status, JSON.stringify(cleared.body)).toBe(200);
+    expect(cleared.body.data).toMatchObject({ price_cache_read: null, price_cache_write: 4 });
+    const listed = (await ctx.admin.get('/admin/model/list?q=cache-priced')).body.data.items;
+    expect(listed).toMatchObject([{ id, price_cache_read: null, price_cache_write: 4 }]);
+    expect((await ctx.admin.post('/admin/model/save', { ...MODEL('cache-priced'), id, price_cache_write: 'x' })).status).toBe(400);
+    await ctx.admin.post('/admin/model/delete', { id });
+  });
+
   it('a zero or missing price is a 400 unless the model is saved free: true (an explicit choice, shown in the list)', async () => {
     const { price_in: _in, price_out: _out, ...unpriced } = MODEL('unpriced');
     for (const [body, param] of [

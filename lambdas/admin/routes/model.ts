@@ -25,8 +25,9 @@ const saveSchema = z.object({
   provider: z.string().trim().max(100).default('bedrock-converse'),
   price_in: zPrice.optional(),
   price_out: zPrice.optional(),
-  price_cache_read: zPrice.optional(),
-  price_cache_write: zPrice.optional(),
+  /** Omitted on update: unchanged; null: back to the default (10% / 125% of price_in). */
+  price_cache_read: zPrice.nullish(),
+  price_cache_write: zPrice.nullish(),
   /** Calls are not charged: the only way to save a model with zero or no prices. Omitted on update: unchanged. */
   free: z.boolean().optional(),
 });

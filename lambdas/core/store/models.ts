@@ -96,11 +96,14 @@ export async function listModels(q?: string): Promise<Model[]> {
     .sort((a, b) => a.id - b.id);
 }
 
-/** What an admin saves: a model without its timestamps; no id creates one, absent cache prices keep the stored ones. */
+/**
+ * What an admin saves: a model without its timestamps; no id creates one, absent cache prices keep the stored ones,
+ * null ones go back to the default.
+ */
 export type ModelInput = Omit<Model, 'id' | 'createdAt' | 'updatedAt' | 'priceCacheRead' | 'priceCacheWrite'> & {
   id?: number;
-  priceCacheRead?: Money;
-  priceCacheWrite?: Money;
+  priceCacheRead?: Money | null;
+  priceCacheWrite?: Money | null;
 };
 
 type Items = NonNullable<TransactWriteCommandInput['TransactItems']>;
@@ -119,8 +122,8 @@ export async function saveModel(input: ModelInput): Promise<Model> {
     config: input.config,
     priceIn: input.priceIn,
     priceOut: input.priceOut,
-    priceCacheRead: input.priceCacheRead ?? existing?.priceCacheRead,
-    priceCacheWrite: input.priceCacheWrite ?? existing?.priceCacheWrite,
+    priceCacheRead: input.priceCacheRead === null ? undefined : (input.priceCacheRead ?? existing?.priceCacheRead),
+    priceCacheWrite: input.priceCacheWrite === null ? undefined : (input.priceCacheWrite ?? existing?.priceCacheWrite),
     free: input.free,
     createdAt: existing?.createdAt ?? now,
     updatedAt: now,

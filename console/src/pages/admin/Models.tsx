@@ -139,6 +139,10 @@ function ModelForm({ model, onCancel, onSaved }: { model?: Model; onCancel: () =
         for (const key of ['price_in', 'price_out', 'price_cache_read', 'price_cache_write'] as const) {
           if (prices[key].trim()) body[key] = prices[key].trim();
         }
+        // A cache price emptied on edit goes back to its default (null), rather than keeping the stored one.
+        for (const key of ['price_cache_read', 'price_cache_write'] as const) {
+          if (model && !prices[key].trim() && model[key] !== null && model[key] !== undefined) body[key] = null;
+        }
       }
       return api.post<Model>('/admin/model/save', body);
     },
