@@ -89,7 +89,7 @@ beforeAll(() => {
   tagServingFunctions();
   db().middlewareStack.add(
     (next, context) => async (args) => {
-      record(String(context.commandName), args.input as Record<string, unknown>);
+      record(String(context.commandName), args.input);
       return next(args);
     },
     { step: 'initialize', name: 'recordTableAccess' },

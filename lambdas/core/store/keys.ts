@@ -423,7 +423,7 @@ export async function updateKey(id: number, patch: KeyPatch): Promise<ApiKey> {
 /** Rounds a reset may lose to the key's own calls before it answers 409 (each a few ms). */
 const RESET_ATTEMPTS = 30;
 /** How long a reset's fence holds at most (a reset that died meanwhile leaves the key usable again after it). */
-export const RESET_FENCE_MS = 10_000;
+const RESET_FENCE_MS = 10_000;
 
 /**
  * Replaces a key's secret: the item moves to the new hash in one transaction, so the old plaintext stops
