@@ -81,6 +81,8 @@ describe('Claude Code against npm start', () => {
     expect(thread.fee).toBeGreaterThan(0);
     const sessions: Json[] = (await admin.get(`/admin/session/list?key_id=${key.id}`)).body.data.items;
     expect(sessions.map((s) => s.session_key)).toEqual([run.json?.session_id]);
+    // titled by the user's words, not by the reminders in front of them
+    expect(sessions[0].title).toBe('Say hello to the gateway');
   }, 180_000);
 });
 

@@ -131,10 +131,15 @@ describe('codex exec through the gateway', () => {
   }, 90_000);
 
   it('records the calls in Codex’s session and bills the key', async () => {
-    const sessions = (await admin.get(`/admin/session/list?key_id=${keyId}`)).body.data.items as Array<{ session_key: string }>;
-    // one session per codex exec run, named by its session-id header (a UUID)
+    const sessions = (await admin.get(`/admin/session/list?key_id=${keyId}`)).body.data.items as Array<{
+      session_key: string;
+      title: string;
+    }>;
+    // one session per codex exec run, named by its session-id header (a UUID), titled by the user's words (not by
+    // the <environment_context> Codex sends first)
     expect(sessions.length).toBe(3);
     for (const s of sessions) expect(s.session_key).toMatch(/^[0-9a-f-]{36}$/);
+    expect(sessions.map((s) => s.title.split(' sim:')[0]).sort()).toEqual(['Create hello.txt.', 'Greet me.', 'Write a file.']);
     const keys = (await admin.get(`/admin/api-key/list?name=codex-user`)).body.data.items as Array<{ month_fee: number }>;
     const threads = await threadsOfKey();
     const total = threads.reduce((sum, t) => sum + Number(t.fee), 0);

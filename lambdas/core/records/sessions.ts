@@ -139,7 +139,15 @@ export async function listSessions(query: SessionQuery): Promise<RecordPage<Sess
   return { items: items.map(sessionFromItem), total };
 }
 
-function titleFrom(prompt: string): string {
-  const oneLine = prompt.replace(/\s+/g, ' ').trim();
+/**
+ * Blocks agents put in front of the user's words: Claude Code's `<system-reminder>`, `<command-name>`…, Codex's
+ * `<environment_context>`, `<user_instructions>`… (a tag with a dash or an underscore, so not an HTML one).
+ */
+const AGENT_BLOCK = /<([a-z][a-z0-9]*[-_][a-z0-9_-]*)(?:\s[^>]*)?>[\s\S]*?<\/\1>|<[a-z][a-z0-9]*[-_][a-z0-9_-]*\s*\/>/g;
+
+/** A session's title: its first prompt on one line, without agents' context blocks when words remain. */
+export function titleFrom(prompt: string): string {
+  const words = prompt.replace(AGENT_BLOCK, ' ').trim();
+  const oneLine = (words || prompt).replace(/\s+/g, ' ').trim();
   return oneLine.length > 80 ? `${oneLine.slice(0, 79)}…` : oneLine || '(untitled)';
 }
