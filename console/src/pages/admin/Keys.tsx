@@ -310,8 +310,9 @@ function KeyFormBody({
         rpm_limit: parseLimitInput(form.rpm_limit),
         tpm_limit: parseLimitInput(form.tpm_limit),
         max_parallel: parseLimitInput(form.max_parallel),
-        expires_at: localInputToIso(form.expires_at),
       };
+      // The picker shows minutes only: an expiry left untouched on edit is not sent, so its seconds are kept.
+      if (!editing || form.expires_at !== isoToLocalInput(editing.expires_at)) body.expires_at = localInputToIso(form.expires_at);
       if (editing) return api.post<ApiKey>('/admin/api-key/update', { id: editing.id, ...body });
       if (form.balance.trim()) body.balance = form.balance.trim();
       return api.post<IssuedKey>('/admin/api-key/apply', body);
