@@ -143,13 +143,28 @@ test('the admin creates a group, a model and a user key (shown once, copyable), 
   await expect(page.getByTestId('notice')).toHaveText('Recharged. Balance now $2.50.');
   await expect(row.getByTestId(/key-balance-/)).toHaveText('$2.50');
 
-  // Edit: the quota (limits and expiry are sent too; a backend without them yet keeps showing a dash).
+  // Edit: the quota and a limit. An expiry with seconds (set through the API; the picker shows minutes) is left
+  // untouched by the form, so it is kept to the second.
+  const adminApi = { headers: { authorization: `Bearer ${ADMIN_KEY()}` } };
+  const listed = async (): Promise<{ id: number; expires_at: string | null }> => {
+    const res = await page.request.get(`${URL_BASE()}/admin/api-key/list?q=${USER}`, adminApi);
+    const body = (await res.json()) as { data: { items: Array<{ id: number; expires_at: string | null }> } };
+    return body.data.items[0] ?? { id: 0, expires_at: null };
+  };
+  const expiry = new Date(Date.UTC(new Date().getUTCFullYear() + 1, 5, 1, 12, 30, 45)).toISOString();
+  const updated = await page.request.post(`${URL_BASE()}/admin/api-key/update`, {
+    ...adminApi,
+    data: { id: (await listed()).id, expires_at: expiry },
+  });
+  expect(updated.status()).toBe(200);
+  await page.reload();
   await row.getByRole('button', { name: `Actions: ${USER}` }).click();
   await page.getByRole('menuitem', { name: 'Edit' }).click();
   await dialog(page).getByLabel('Monthly quota (USD)').fill('2');
   await dialog(page).getByLabel('Requests per minute').fill('60');
   await dialog(page).getByRole('button', { name: 'Save' }).click();
   await expect(row).toContainText('$0.00 of $2.00 this month');
+  expect((await listed()).expires_at).toBe(expiry);
 
   // Models bound to the key itself (on top of its group's).
   await row.getByRole('button', { name: `Actions: ${USER}` }).click();
@@ -298,6 +313,16 @@ test('a user key sees only its own pages and threads, and an admin URL is refuse
   const stored = () => page.evaluate(() => ({ session: Object.values(sessionStorage), local: Object.values(localStorage) }));
   expect((await stored()).session).toContain(state.userKey);
   expect((await stored()).local).not.toContain(state.userKey);
+  // A reload while the gateway does not answer says nothing about the key: it is kept, and can be checked again.
+  await page.route('**/user/api-key/mine', (route) =>
+    route.fulfill({ status: 503, contentType: 'application/json', body: '{"code":503,"message":"Service Unavailable"}' }),
+  );
+  await page.reload();
+  await expect(page.getByTestId('restore-error')).toBeVisible();
+  expect((await stored()).session).toContain(state.userKey);
+  await page.unroute('**/user/api-key/mine');
+  await page.getByRole('button', { name: 'Retry' }).click();
+  await expect(page.getByTestId('signed-in-as')).toContainText('(user)');
   await page.getByRole('button', { name: 'Sign out' }).click();
   await expect(page.getByLabel('API key')).toBeVisible();
   expect(await stored()).toEqual({ session: [], local: expect.not.arrayContaining([state.userKey]) });
@@ -335,6 +360,8 @@ test('the admin adds a Feishu bot: secrets come back masked, the webhook URL can
 test('a reset shows the new key once; a tab still using the old key is signed out, saying why', async ({ browser, page }) => {
   const userTab = await browser.newPage();
   await signIn(userTab, state.userKey!);
+  const reloadedTab = await browser.newPage();
+  await signIn(reloadedTab, state.userKey!);
   await signIn(page, ADMIN_KEY());
   await nav(page, 'API keys');
   const row = page.getByRole('row').filter({ hasText: USER });
@@ -352,6 +379,12 @@ test('a reset shows the new key once; a tab still using the old key is signed ou
   await expect(userTab.getByText('Signed out: the key stopped working')).toBeVisible();
   await expect(userTab.getByLabel('API key')).toBeVisible();
   await shot(userTab, '14-signed-out-after-reset');
+  // A tab reloaded with the old key kept in it is signed out the same way, saying why.
+  await reloadedTab.reload();
+  await expect(reloadedTab.getByText('Signed out: the key stopped working')).toBeVisible();
+  await expect(reloadedTab.getByLabel('API key')).toBeVisible();
+  expect(await reloadedTab.evaluate(() => sessionStorage.length)).toBe(0);
+  await reloadedTab.close();
   await signIn(userTab, fresh);
   await expect(userTab.getByTestId('my-balance')).toHaveText('$2.50');
   state.userKey = fresh;

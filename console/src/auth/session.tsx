@@ -37,6 +37,10 @@ interface Auth {
   signOut: () => void;
   /** Why the tab was signed out without asking (the key stopped working), until the next sign-in. */
   signedOutReason: string | null;
+  /** Why the kept key could not be checked at start (not a 401: the key is kept); null otherwise. */
+  restoreError: unknown;
+  /** Checks the kept key again after a restoreError. */
+  retryRestore: () => void;
 }
 
 const AuthContext = createContext<Auth | null>(null);
@@ -49,22 +53,43 @@ export function AuthProvider({ config, children }: { config: ApiConfig; children
   const [restoring, setRestoring] = useState(keyRef.current !== null);
   const [signedOutReason, setSignedOutReason] = useState<string | null>(null);
 
+  // The kept key is checked once at start (and again on retryRestore). A 401 means it stopped working while the tab
+  // was away: it is dropped and the sign-in page says why. Any other failure (the gateway unreachable, a 503) says
+  // nothing about the key: it is kept, and the sign-in page offers to try again.
+  const [restoreError, setRestoreError] = useState<unknown>(null);
+  const [restoreAttempt, setRestoreAttempt] = useState(0);
   useEffect(() => {
     if (!keyRef.current) return;
     let cancelled = false;
     client
       .get<ApiKey>('/user/api-key/mine')
-      .then((mine) => !cancelled && setMe(mine))
-      .catch(() => {
+      .then((mine) => {
         if (cancelled) return;
-        keyRef.current = null;
-        storeKey(null);
+        setRestoreError(null);
+        setMe(mine);
+      })
+      .catch((error: unknown) => {
+        if (cancelled) return;
+        if (error instanceof ApiError && error.status === 401) {
+          keyRef.current = null;
+          storeKey(null);
+          setRestoreError(null);
+          setSignedOutReason(error.message);
+        } else {
+          setRestoreError(error);
+        }
       })
       .finally(() => !cancelled && setRestoring(false));
     return () => {
       cancelled = true;
     };
-  }, [client]);
+  }, [client, restoreAttempt]);
+
+  const retryRestore = useCallback(() => {
+    if (!keyRef.current) return;
+    setRestoring(true);
+    setRestoreAttempt((n) => n + 1);
+  }, []);
 
   const signIn = useCallback(
     async (key: string) => {
@@ -75,6 +100,7 @@ export function AuthProvider({ config, children }: { config: ApiConfig; children
         storeKey(keyRef.current);
         queryClient.clear();
         setSignedOutReason(null);
+        setRestoreError(null);
         setMe(mine);
       } catch (e) {
         keyRef.current = previous;
@@ -88,6 +114,7 @@ export function AuthProvider({ config, children }: { config: ApiConfig; children
     keyRef.current = null;
     storeKey(null);
     queryClient.clear();
+    setRestoreError(null);
     setMe(null);
   }, [queryClient]);
 
@@ -109,8 +136,18 @@ export function AuthProvider({ config, children }: { config: ApiConfig; children
   );
 
   const value = useMemo<Auth>(
-    () => ({ client, me, isAdmin: me?.role === 'admin', restoring, signIn, signOut, signedOutReason }),
-    [client, me, restoring, signIn, signOut, signedOutReason],
+    () => ({
+      client,
+      me,
+      isAdmin: me?.role === 'admin',
+      restoring,
+      signIn,
+      signOut,
+      signedOutReason,
+      restoreError,
+      retryRestore,
+    }),
+    [client, me, restoring, signIn, signOut, signedOutReason, restoreError, retryRestore],
   );
   return <AuthContext.Provider value={value}>{children}</AuthContext.Provider>;
 }

@@ -28,6 +28,8 @@ export const en = {
   'signin.submit': 'Sign in',
   'signin.signout': 'Sign out',
   'signin.expired': 'Signed out: the key stopped working',
+  'signin.unchecked':
+    'The key kept in this tab could not be checked (the gateway did not answer); it is kept. Retry, or sign in with another key.',
   'signin.required': 'Enter an API key.',
 
   'common.loading': 'Loading…',

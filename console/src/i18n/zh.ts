@@ -30,6 +30,7 @@ export const zh: Record<MessageKey, string> = {
   'signin.submit': '登录',
   'signin.signout': '退出登录',
   'signin.expired': '已退出登录：此密钥已失效',
+  'signin.unchecked': '无法校验此标签页中保存的密钥（网关未响应），密钥仍保留。请重试，或使用其他密钥登录。',
   'signin.required': '请输入 API 密钥。',
 
   'common.loading': '加载中…',

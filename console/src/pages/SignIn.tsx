@@ -6,7 +6,7 @@ import { useT } from '../i18n';
 
 export function SignInPage() {
   const t = useT();
-  const { signIn, signedOutReason } = useAuth();
+  const { signIn, signedOutReason, restoreError, retryRestore } = useAuth();
   const [key, setKey] = useState('');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
@@ -42,6 +42,14 @@ export function SignInPage() {
             <Alert color="orange" title={t('signin.expired')} role="alert">
               {signedOutReason}
             </Alert>
+          )}
+          {restoreError !== null && (
+            <>
+              <Text size="sm" data-testid="restore-error">
+                {t('signin.unchecked')}
+              </Text>
+              <ErrorAlert error={restoreError} onRetry={retryRestore} />
+            </>
           )}
           <PasswordInput
             label={t('signin.key')}
